@@ -1,0 +1,39 @@
+// The API process: parses its environment, connects to Temporal, the database and Redis, serves the
+// Hono app, and on SIGTERM/SIGINT stops accepting connections, finishes in-flight requests, then exits.
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { createRedis } from '../cache/redis';
+import { databaseEnv, httpEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
+import { createDbPool } from '../db/pool';
+import { createLogger } from '../observability/log';
+import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { createApp } from './app';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(httpEnv.shape));
+const log = createLogger('api');
+const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
+const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+
+const app = createApp({ temporal, db, redis, log, poolsTaskQueue: TASK_QUEUES.pools });
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
+  log.info('api listening', { port: info.port }),
+);
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info('api stopping', { signal });
+  // Requests still running after the grace period are cut off rather than holding the deploy hostage.
+  setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+  server.close(() => {
+    void Promise.allSettled([connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
+  });
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

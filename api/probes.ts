@@ -1,0 +1,27 @@
+// POST /v1/probes starts the plumbing probe workflow and returns what it recorded: the thinnest
+// end-to-end path through the system, kept until real features cover the same ground.
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { plumbingProbe } from '../workflows/probe';
+import type { ApiDeps } from './deps';
+import { jsonBody } from './validation';
+
+const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
+
+export function probeRoutes(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.post('/', async (c) => {
+    const { message } = await jsonBody(c, ProbeRequest);
+    const probeId = randomUUID();
+    const record = await deps.temporal.workflow.execute(plumbingProbe, {
+      workflowId: workflowIds.probe(probeId),
+      taskQueue: deps.poolsTaskQueue,
+      args: [{ probeId, message }],
+      workflowExecutionTimeout: '1m',
+    });
+    return c.json(record, 201);
+  });
+  return app;
+}

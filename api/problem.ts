@@ -1,0 +1,33 @@
+// Errors as RFC 9457 problem details (application/problem+json): one shape for every 4xx and 5xx the
+// API returns, with `errors` naming each failing field when validation is what failed.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Thrown by handlers and validators for any response that is not a success. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export function problemResponse(c: Context, problem: ProblemError): Response {
+  const body = {
+    type: 'about:blank',
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    ...(problem.errors ? { errors: problem.errors } : {}),
+    instance: c.req.path,
+  };
+  return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
+}

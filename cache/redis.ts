@@ -1,0 +1,28 @@
+// The Redis client: everything Poolflow keeps in Redis can be rebuilt, so commands fail fast while Redis
+// is down instead of queueing up, and callers decide whether to carry on without it.
+import { Redis } from 'ioredis';
+
+export type { Redis };
+
+export function createRedis(url: string, keyPrefix: string): Redis {
+  const redis = new Redis(url, {
+    keyPrefix,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    // Reconnect forever with a capped delay: Redis coming back must heal the process without a restart.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  // Without a listener ioredis reports connection errors as unhandled; they are expected while Redis is down.
+  redis.on('error', () => {});
+  return redis;
+}
+
+export async function pingRedis(redis: Redis): Promise<boolean> {
+  try {
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  }
+}

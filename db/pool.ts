@@ -1,0 +1,47 @@
+// The PostgreSQL/CockroachDB connection pool: explicit timeouts, INT8 read as bigint (money is INT8
+// minor units), and an error handler so that a dropped idle connection never crashes the process.
+import pg from 'pg';
+
+export type Db = pg.Pool;
+/** Anything that can run a query: the pool itself or a client inside a transaction. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface DbPoolOptions {
+  connectionsMax?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function createDbPool(connectionString: string, options: DbPoolOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.connectionsMax ?? 10,
+    application_name: options.applicationName ?? 'poolflow',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    idle_in_transaction_session_timeout: 60_000,
+    types,
+  });
+  pool.on('error', (error) => {
+    // Raised for idle clients whose connection broke; the pool discards them and opens new ones.
+    console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection failed', error: error.message }));
+  });
+  return pool;
+}
+
+/** True when the database answers a trivial query within `timeoutMs`. */
+export async function pingDb(db: Db, timeoutMs = 2_000): Promise<boolean> {
+  const timeout = new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
+  const ping = db.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([ping, timeout]);
+}

@@ -1,0 +1,70 @@
+# Brings up the infrastructure Poolflow runs on — Temporal (with its Web UI), PostgreSQL, Redis and
+# stripe-mock — for one of two profiles: `dev` (persistent, the usual ports) or `test` (private ports,
+# throwaway data). Each part already reachable is reused; anything else is obtained and started here.
+# shellcheck shell=bash
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+stack_up() { # stack_up dev|test
+  local profile="$1"
+  DATA_DIR="$ROOT/.data"
+  mkdir -p "$DATA_DIR/logs"
+  ensure_node_modules
+
+  local pg_port redis_port temporal_port ui_port stripe_port temporal_db db_name redis_persist
+  if [ "$profile" = dev ]; then
+    pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111
+    temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
+  else
+    pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121
+    temporal_db=memory; db_name=poolflow_test; redis_persist=no
+    export PG_FSYNC=off # throwaway data: durability only slows the suite down
+  fi
+
+  if [ -z "${DATABASE_URL:-}" ]; then
+    start_postgres "postgres-$profile" "$pg_port"
+    [ -n "${PG_BIN:-}" ] || PG_BIN="$(find_pg_bindir)"
+    [ "$profile" = test ] && "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U poolflow -d postgres -qc \
+      "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null
+    ensure_database "$pg_port" "$db_name"
+    export DATABASE_URL="postgres://poolflow@127.0.0.1:$pg_port/$db_name"
+  fi
+  if [ -z "${REDIS_URL:-}" ]; then
+    start_redis "redis-$profile" "$redis_port" "$redis_persist"
+    export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  fi
+  if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+    start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
+    export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
+    TEMPORAL_UI_URL="http://localhost:$ui_port"
+  fi
+  # A real Stripe key without STRIPE_API_URL means real Stripe test mode; otherwise the local mock.
+  if [ -z "${STRIPE_API_URL:-}" ] && [[ "${STRIPE_SECRET_KEY:-sk_test_local}" == sk_test_local* ]]; then
+    start_stripe_mock "$stripe_port" $((stripe_port + 1))
+    export STRIPE_API_URL="http://127.0.0.1:$stripe_port"
+    export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
+  fi
+  export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+
+  (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
+  (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
+}
+
+stack_summary() {
+  log "stack is up:"
+  log "  Temporal        ${TEMPORAL_ADDRESS}  (namespace ${TEMPORAL_NAMESPACE})"
+  [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}"
+  log "  PostgreSQL      ${DATABASE_URL}"
+  log "  Redis           ${REDIS_URL}"
+  log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
+}
+
+# Run on its own, the stack comes up and stays in the foreground until Ctrl-C.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  trap 'log "stopping"; stop_started' EXIT
+  trap 'exit 130' INT TERM
+  stack_up dev
+  stack_summary
+  log "press Ctrl-C to stop what was started here"
+  while :; do sleep 3600 & wait $!; done
+fi

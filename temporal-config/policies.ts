@@ -1,0 +1,27 @@
+// Retry and timeout policies, written out rather than left to Temporal's defaults, so that every
+// activity's behaviour under failure can be read in one place.
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+
+/**
+ * Transient faults (database, Redis, network) are retried with backoff until the activity's
+ * schedule-to-close timeout; leaving maximumAttempts unset means no attempt cap of its own.
+ */
+export const TRANSIENT_RETRY: RetryPolicy = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+};
+
+/** Short database and cache activities. */
+export const DB_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '10m',
+  retry: TRANSIENT_RETRY,
+};
+
+/** Calls to Stripe: slower, and rate limits need a longer backoff ceiling. */
+export const STRIPE_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '45s',
+  scheduleToCloseTimeout: '30m',
+  retry: { ...TRANSIENT_RETRY, maximumInterval: '2m' },
+};

@@ -1,0 +1,29 @@
+// The custom search attributes Poolflow keeps on its workflows: the one list used to start the dev
+// server, to register them on a namespace, and by the workflows that upsert them. Never personal data:
+// Temporal does not encrypt search attributes.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const PoolIdAttribute = defineSearchAttributeKey('PoolId', SearchAttributeType.KEYWORD);
+export const PoolKindAttribute = defineSearchAttributeKey('PoolKind', SearchAttributeType.KEYWORD);
+export const PoolStatusAttribute = defineSearchAttributeKey('PoolStatus', SearchAttributeType.KEYWORD);
+export const PoolManagerAttribute = defineSearchAttributeKey('PoolManager', SearchAttributeType.KEYWORD);
+export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTES = [
+  PoolIdAttribute,
+  PoolKindAttribute,
+  PoolStatusAttribute,
+  PoolManagerAttribute,
+  PoolRoundAttribute,
+] as const;
+
+/** The Temporal CLI's spelling of each type, for `--search-attribute Name=Type`. */
+export const CLI_TYPE_NAMES: Record<string, string> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};

@@ -1,0 +1,8 @@
+// Task queue names: one worker process per queue, so heavy simulation work never delays pool rounds.
+export const TASK_QUEUES = {
+  pools: 'poolflow-pools',
+  payments: 'poolflow-payments',
+  simulations: 'poolflow-simulations',
+} as const;
+
+export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

@@ -1,0 +1,29 @@
+// The worker process: connects to Temporal, the database and Redis, runs the pools worker until
+// SIGTERM/SIGINT, lets it drain in-flight tasks, then closes its connections.
+import { NativeConnection } from '@temporalio/worker';
+import { createRedis } from '../cache/redis';
+import { databaseEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
+import { createDbPool } from '../db/pool';
+import { createLogger, errorMessage } from '../observability/log';
+import { createPoolsWorker } from './pools-worker';
+
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape));
+const log = createLogger('worker');
+
+const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
+const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+try {
+  // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
+  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis });
+  log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
+  await worker.run();
+  log.info('worker drained and stopped');
+} catch (error) {
+  log.error('worker failed', { error: errorMessage(error) });
+  process.exitCode = 1;
+} finally {
+  await connection.close();
+  await db.end();
+  redis.disconnect();
+}
