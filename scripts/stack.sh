@@ -24,7 +24,7 @@ stack_up() { # stack_up dev|test
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
     [ -n "${PG_BIN:-}" ] || PG_BIN="$(find_pg_bindir)"
-    [ "$profile" = test ] && "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U poolflow -d postgres -qc \
+    [ "${POOLFLOW_FRESH_DB:-0}" = 1 ] && "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U poolflow -d postgres -qc \
       "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null
     ensure_database "$pg_port" "$db_name"
     export DATABASE_URL="postgres://poolflow@127.0.0.1:$pg_port/$db_name"
@@ -46,6 +46,8 @@ stack_up() { # stack_up dev|test
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_SECRET_KEY)=' \
+    | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
 }
@@ -59,11 +61,14 @@ stack_summary() {
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
 }
 
-# Run on its own, the stack comes up and stays in the foreground until Ctrl-C.
+# Run on its own (`npm run stack [-- test]`), the stack comes up and stays in the foreground until
+# Ctrl-C; its variables are also written to .data/<profile>.env for other shells to source.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  profile="${1:-dev}"
+  [[ "$profile" == dev || "$profile" == test ]] || die "usage: stack.sh [dev|test]"
   trap 'log "stopping"; stop_started' EXIT
   trap 'exit 130' INT TERM
-  stack_up dev
+  stack_up "$profile"
   stack_summary
   log "press Ctrl-C to stop what was started here"
   while :; do sleep 3600 & wait $!; done

@@ -1,0 +1,74 @@
+// Connections to the test stack that `npm test` (scripts/test.sh) starts. Tests never start services
+// themselves and never skip: when a variable is missing they fail saying how to run them.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createRedis, type Redis } from '../../cache/redis';
+import { createDbPool, type Db } from '../../db/pool';
+import { WORKFLOWS_PATH } from '../../workers/pools-worker';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the test stack and sets it`);
+  return value;
+}
+
+export const testConfig = {
+  get databaseUrl() {
+    return required('DATABASE_URL');
+  },
+  get redisUrl() {
+    return required('REDIS_URL');
+  },
+  get temporalAddress() {
+    return required('TEMPORAL_ADDRESS');
+  },
+  get stripeApiUrl() {
+    return required('STRIPE_API_URL');
+  },
+  get testServerPath() {
+    return required('TEMPORAL_TEST_SERVER_PATH');
+  },
+  namespace: 'default',
+};
+
+/** A short unique identifier for the names a test creates (pools, queues, key prefixes). */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}-${randomUUID().slice(0, 12)}`;
+}
+
+export function testDb(): Db {
+  return createDbPool(testConfig.databaseUrl, { applicationName: 'poolflow-test', connectionsMax: 20 });
+}
+
+/** A Redis client confined to its own key prefix, so test files running side by side never collide. */
+export function testRedis(prefix = `${uniqueId('test')}:`): Redis {
+  return createRedis(testConfig.redisUrl, prefix);
+}
+
+export async function devServerClient(): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: testConfig.temporalAddress });
+  return { client: new Client({ connection, namespace: testConfig.namespace }), connection };
+}
+
+export function devServerWorkerConnection(): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: testConfig.temporalAddress });
+}
+
+/** The time-skipping test server, from the binary the test stack installed (never a download). */
+export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testConfig.testServerPath } },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test process and shared by every worker it creates. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const ignore = () => {};
+const quietBundlerLogger = { trace: ignore, debug: ignore, info: ignore, log: ignore, warn: ignore, error: console.error };
