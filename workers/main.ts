@@ -5,10 +5,12 @@ import { createRedis } from '../cache/redis';
 import { databaseEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger, errorMessage } from '../observability/log';
+import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createPoolsWorker } from './pools-worker';
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape));
 const log = createLogger('worker');
+installTemporalRuntime('INFO');
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);

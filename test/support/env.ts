@@ -6,7 +6,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRedis, type Redis } from '../../cache/redis';
 import { createDbPool, type Db } from '../../db/pool';
+import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { WORKFLOWS_PATH } from '../../workers/pools-worker';
+
+// Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
+installTemporalRuntime('WARN');
 
 function required(name: string): string {
   const value = process.env[name];
