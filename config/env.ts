@@ -40,21 +40,31 @@ export const stripeEnv = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').default('whsec_local_development_only'),
 });
 
-export const authEnv = z
-  .object({
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    JWT_JWKS_URL: url(['https:', 'http:']).optional(),
-    JWT_ISSUER: z.string().min(1).default('poolflow-local'),
-    JWT_AUDIENCE: z.string().min(1).default('poolflow-api'),
-  })
-  .transform((env) =>
-    env.JWT_SECRET || env.JWT_JWKS_URL ? env : { ...env, JWT_SECRET: 'poolflow-local-development-secret-not-for-production' },
-  );
+export const authEnvFields = z.object({
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_JWKS_URL: url(['https:', 'http:']).optional(),
+  JWT_ISSUER: z.string().min(1).default('poolflow-local'),
+  JWT_AUDIENCE: z.string().min(1).default('poolflow-api'),
+});
+
+/** Without a secret or a JWKS, tokens are checked against a fixed local secret (`npm run token`). */
+export const authEnv = authEnvFields.transform((env) =>
+  env.JWT_SECRET || env.JWT_JWKS_URL ? env : { ...env, JWT_SECRET: 'poolflow-local-development-secret-not-for-production' },
+);
 
 export const httpEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 
+/** Every variable any Poolflow process reads, for documentation and the compose-file check. */
+export const ALL_ENV_FIELDS = databaseEnv
+  .extend(redisEnv.shape)
+  .extend(temporalEnv.shape)
+  .extend(stripeEnv.shape)
+  .extend(authEnvFields.shape)
+  .extend(httpEnv.shape);
+
+/** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}
 
 /** Parses `source` with `schema`; throws an EnvError whose message names every bad variable. */

@@ -12,6 +12,8 @@ stack_up() { # stack_up dev|test
   ensure_node_modules
 
   local pg_port redis_port temporal_port ui_port stripe_port temporal_db db_name redis_persist
+  # POOLFLOW_PORT_OFFSET shifts every port, so that two checkouts can run their stacks side by side.
+  local offset="${POOLFLOW_PORT_OFFSET:-0}"
   if [ "$profile" = dev ]; then
     pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111
     temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
@@ -20,6 +22,8 @@ stack_up() { # stack_up dev|test
     temporal_db=memory; db_name=poolflow_test; redis_persist=no
     export PG_FSYNC=off # throwaway data: durability only slows the suite down
   fi
+  pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
+  ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset))
 
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
