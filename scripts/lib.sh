@@ -148,13 +148,18 @@ ensure_redis_binaries() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_port() { # wait_port PORT NAME SECONDS LOGFILE
+wait_port() { # wait_port PORT NAME SECONDS LOGFILE: also gives up as soon as the last spawned process dies
   local port="$1" name="$2" seconds="${3:-60}" logfile="${4:-}" i
   for ((i = 0; i < seconds * 10; i++)); do
     port_open "$port" && return 0
+    if [ -n "${LAST_PID:-}" ] && ! kill -0 "$LAST_PID" 2>/dev/null; then
+      seconds=0
+      break
+    fi
     sleep 0.1
   done
   [ -n "$logfile" ] && [ -f "$logfile" ] && tail -n 30 "$logfile" >&2
+  if [ "$seconds" = 0 ]; then die "$name exited before listening on port $port${logfile:+ (log: $logfile)}"; fi
   die "$name did not start listening on port $port within ${seconds}s${logfile:+ (log: $logfile)}"
 }
 
@@ -168,6 +173,7 @@ spawn() {
   "$@" >>"$logfile" 2>&1 </dev/null &
   local pid=$!
   set +m
+  LAST_PID=$pid
   STARTED_PIDS+=("$sig:$pid")
   log "started $name (pid $pid, log ${logfile#"$ROOT"/})"
 }

@@ -28,7 +28,7 @@ stack_up() { # stack_up dev|test
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
     [ -n "${PG_BIN:-}" ] || PG_BIN="$(find_pg_bindir)"
-    [ "${POOLFLOW_FRESH_DB:-0}" = 1 ] && "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U poolflow -d postgres -qc \
+    [ "${POOLFLOW_FRESH_DB:-0}" = 1 ] && PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U poolflow -d postgres -qc \
       "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null
     ensure_database "$pg_port" "$db_name"
     export DATABASE_URL="postgres://poolflow@127.0.0.1:$pg_port/$db_name"
