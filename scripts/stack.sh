@@ -38,9 +38,13 @@ stack_up() { # stack_up dev|test
     export REDIS_URL="redis://127.0.0.1:$redis_port/0"
   fi
   if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
-    start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
+    if [ "$profile" = dev ]; then
+      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
+      TEMPORAL_UI_URL="http://localhost:$ui_port"
+    else
+      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" --headless
+    fi
     export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
-    TEMPORAL_UI_URL="http://localhost:$ui_port"
   fi
   # A real Stripe key without STRIPE_API_URL means real Stripe test mode; otherwise the local mock.
   if [ -z "${STRIPE_API_URL:-}" ] && [[ "${STRIPE_SECRET_KEY:-sk_test_local}" == sk_test_local* ]]; then
