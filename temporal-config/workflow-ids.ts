@@ -12,4 +12,6 @@ export const workflowIds = {
   pool: (poolId: string) => `pool/${part('poolId', poolId)}`,
   round: (poolId: string, round: number) => `pool/${part('poolId', poolId)}/round/${round}`,
   poolSchedule: (poolId: string) => `pool/${part('poolId', poolId)}/schedule`,
+  /** Schedules append the firing time to this, so each firing has its own workflow ID. */
+  roundTrigger: (poolId: string) => `pool/${part('poolId', poolId)}/round-due`,
 };
