@@ -11,7 +11,7 @@ import { createRedis, type Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { createPoolsWorker } from '../workers/pools-worker';
-import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId, workflowBundle } from './support/env';
+import { devServerClient, devServerWorkerConnection, testDb, testRedis, testStripe, uniqueId, workflowBundle } from './support/env';
 
 describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () => {
   const taskQueue = uniqueId('plumbing');
@@ -29,7 +29,16 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
     redis = testRedis();
     ({ client, connection } = await devServerClient());
     workerConnection = await devServerWorkerConnection();
-    worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', db, redis, taskQueue, workflowBundle: await workflowBundle() });
+    worker = await createPoolsWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      client,
+      db,
+      redis,
+      stripe: testStripe(),
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+    });
     running = worker.run();
     deps = { temporal: client, db, redis, log: createLogger('test'), poolsTaskQueue: taskQueue };
   });

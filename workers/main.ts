@@ -1,23 +1,28 @@
 // The worker process: connects to Temporal, the database and Redis, runs the pools worker until
 // SIGTERM/SIGINT, lets it drain in-flight tasks, then closes its connections.
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
+import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
+import { createStripe } from '../payments/stripe-client';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createPoolsWorker } from './pools-worker';
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
 const log = createLogger('worker');
 installTemporalRuntime('INFO');
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const stripe = createStripe(env);
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
-  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis });
+  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
   await worker.run();
   log.info('worker drained and stopped');
@@ -26,6 +31,7 @@ try {
   process.exitCode = 1;
 } finally {
   await connection.close();
+  await clientConnection.close();
   await db.end();
   redis.disconnect();
 }

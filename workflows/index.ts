@@ -1,2 +1,5 @@
 // Every workflow the pools worker runs; this file is the worker bundle's entry point.
+export { poolWorkflow } from './pool';
+export { contributionRound } from './round';
+export { poolRoundTrigger } from './round-trigger';
 export { plumbingProbe } from './probe';

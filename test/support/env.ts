@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createRedis, type Redis } from '../../cache/redis';
 import { createDbPool, type Db } from '../../db/pool';
+import { createStripe, type Stripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { WORKFLOWS_PATH } from '../../workers/pools-worker';
 
@@ -49,6 +50,11 @@ export function testDb(): Db {
 /** A Redis client confined to its own key prefix, so test files running side by side never collide. */
 export function testRedis(prefix = `${uniqueId('test')}:`): Redis {
   return createRedis(testConfig.redisUrl, prefix);
+}
+
+/** A Stripe client for `baseUrl` (a sandbox a test started) or the test stack's Stripe server. */
+export function testStripe(baseUrl = testConfig.stripeApiUrl): Stripe {
+  return createStripe({ STRIPE_SECRET_KEY: 'sk_test_poolflow', STRIPE_API_URL: baseUrl, STRIPE_WEBHOOK_SECRET: 'whsec_test' });
 }
 
 export async function devServerClient(): Promise<{ client: Client; connection: Connection }> {

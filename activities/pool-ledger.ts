@@ -1,0 +1,157 @@
+// The ledger entries of a pool's life, named for what happened: a contribution arrived, the reserve
+// covered a default, a payout was reserved, posted or voided, a fee was taken, money was refunded.
+// Every entry's idempotency key is built from pool, round, member and purpose, so a retried activity
+// or a replayed workflow records each movement exactly once.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../db/pool';
+import { ensureAccounts } from '../db/ledger/accounts';
+import { chart } from '../db/ledger/chart';
+import { LedgerError, LedgerFloorError } from '../db/ledger/errors';
+import { createPendingTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
+import type { PostingInput } from '../db/ledger/transfer-request';
+import { parseCurrency, parseMinor, type Currency } from '../domain/money';
+
+export interface MemberMovement {
+  poolId: string;
+  round: number;
+  memberId: string;
+  currency: string;
+}
+
+export interface PayoutKey {
+  poolId: string;
+  round: number;
+  memberId: string;
+  /** `pot-a1`, `dividend-a2`, `distribution-a1`: what is paid, and which attempt. */
+  purpose: string;
+}
+
+const payoutLedgerKey = (key: PayoutKey) => `ledger:payout:${key.poolId}:${key.round}:${key.memberId}:${key.purpose}`;
+
+const debit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'debit', amountMinor });
+const credit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'credit', amountMinor });
+
+/** Ledger errors are outcomes that a retry would repeat: non-retryable, with the ledger's stable type. */
+async function ledgerCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof LedgerError) throw ApplicationFailure.nonRetryable(error.message, error.type);
+    throw error;
+  }
+}
+
+export function createPoolLedgerActivities(deps: { db: Db }) {
+  const { db } = deps;
+
+  return {
+    /** Opens (idempotently) the pool's accounts and those of the given members. */
+    async openPoolAccounts(input: { poolId: string; currency: string; memberIds: string[] }): Promise<void> {
+      const currency = parseCurrency(input.currency);
+      await ledgerCall(() =>
+        ensureAccounts(db, [
+          chart.poolPot(input.poolId, currency),
+          chart.poolReserve(input.poolId, currency),
+          chart.poolFees(input.poolId, currency),
+          chart.platformFeeRevenue(currency),
+          ...input.memberIds.flatMap((memberId) => [chart.memberContributed(input.poolId, memberId, currency), chart.memberPaidOut(input.poolId, memberId, currency)]),
+        ]),
+      );
+    },
+
+    /** A paid contribution: the amount into the pot, a late fee into the reserve that covers defaults. */
+    async recordContribution(input: MemberMovement & { amountMinor: string; lateFeeMinor: string; paymentIntentId: string | null }): Promise<void> {
+      const currency = parseCurrency(input.currency);
+      const amountMinor = parseMinor(input.amountMinor);
+      const lateFeeMinor = parseMinor(input.lateFeeMinor);
+      const postings = [
+        debit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor + lateFeeMinor),
+        credit(chart.poolPot(input.poolId, currency).key, amountMinor),
+        ...(lateFeeMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, lateFeeMinor)] : []),
+      ];
+      await ledgerCall(() =>
+        postTransfer(db, {
+          idempotencyKey: `ledger:contribution:${input.poolId}:${input.round}:${input.memberId}`,
+          currency,
+          postings,
+          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, paymentIntentId: input.paymentIntentId },
+        }),
+      );
+    },
+
+    /** Covers a member's missed contribution from the reserve; false when the reserve cannot. */
+    async coverFromReserve(input: MemberMovement & { amountMinor: string }): Promise<boolean> {
+      const currency = parseCurrency(input.currency);
+      const amountMinor = parseMinor(input.amountMinor);
+      try {
+        await postTransfer(db, {
+          idempotencyKey: `ledger:cover:${input.poolId}:${input.round}:${input.memberId}`,
+          currency,
+          postings: [debit(chart.poolReserve(input.poolId, currency).key, amountMinor), credit(chart.poolPot(input.poolId, currency).key, amountMinor)],
+          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, reason: 'default covered from reserve' },
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof LedgerFloorError) return false;
+        if (error instanceof LedgerError) throw ApplicationFailure.nonRetryable(error.message, error.type);
+        throw error;
+      }
+    },
+
+    /** The round's fee out of the pot: a platform fee to the platform, a management fee to the pool's fees. */
+    async recordPayoutFee(input: { poolId: string; round: number; currency: string; feeMinor: string; kind: string }): Promise<void> {
+      const currency = parseCurrency(input.currency);
+      const feeMinor = parseMinor(input.feeMinor);
+      if (feeMinor === 0n) return;
+      const to = input.kind === 'distribution' ? chart.poolFees(input.poolId, currency) : chart.platformFeeRevenue(currency);
+      await ledgerCall(() =>
+        postTransfer(db, {
+          idempotencyKey: `ledger:fee:${input.poolId}:${input.round}`,
+          currency,
+          postings: [debit(chart.poolPot(input.poolId, currency).key, feeMinor), credit(to.key, feeMinor)],
+          metadata: { poolId: input.poolId, round: input.round, kind: input.kind },
+        }),
+      );
+    },
+
+    /** Step one of a payout saga: the amount leaves the pot's available balance, pending. */
+    async reservePayout(input: PayoutKey & { currency: string; amountMinor: string }): Promise<void> {
+      const currency: Currency = parseCurrency(input.currency);
+      const amountMinor = parseMinor(input.amountMinor);
+      await ledgerCall(() =>
+        createPendingTransfer(db, {
+          idempotencyKey: payoutLedgerKey(input),
+          currency,
+          postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberPaidOut(input.poolId, input.memberId, currency).key, amountMinor)],
+          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose },
+        }),
+      );
+    },
+
+    /** Step three: the Stripe transfer went through, so the reservation becomes final. */
+    async postPayout(input: PayoutKey): Promise<void> {
+      await ledgerCall(() => postPendingTransfer(db, payoutLedgerKey(input)));
+    },
+
+    /** Compensation: the Stripe transfer was refused, so the reservation is released. */
+    async voidPayout(input: PayoutKey): Promise<void> {
+      await ledgerCall(() => voidPendingTransfer(db, payoutLedgerKey(input)));
+    },
+
+    /** A refunded contribution on cancellation: out of the pot, back to the member's contributed account. */
+    async recordRefund(input: MemberMovement & { amountMinor: string; refundId: string }): Promise<void> {
+      const currency = parseCurrency(input.currency);
+      const amountMinor = parseMinor(input.amountMinor);
+      await ledgerCall(() =>
+        postTransfer(db, {
+          idempotencyKey: `ledger:refund:${input.poolId}:${input.round}:${input.memberId}`,
+          currency,
+          postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor)],
+          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, refundId: input.refundId },
+        }),
+      );
+    },
+  };
+}
+
+export type PoolLedgerActivities = ReturnType<typeof createPoolLedgerActivities>;

@@ -1,0 +1,574 @@
+// The pool entity workflow (`pool/{poolId}`): the single source of truth for one pool over its whole
+// life. Members join and leave through validated updates, the schedule's firings become rounds (child
+// workflows that report back by signal), and the workflow continues as new whenever Temporal suggests,
+// even in the middle of a round, carrying its whole state.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import type { PoolActivities } from '../activities/pools';
+import { fixedPayoutOrder, randomPayoutOrder } from '../domain/payout-order';
+import { minorAmount, positiveMinorAmount, type PoolConfig } from '../domain/pool-config';
+import { acceptsMembers, assertNever, isFinal, nextStatus, type PoolCommand, type PoolStatus } from '../domain/pool-lifecycle';
+import type { PoolMemberView, PoolView, RoundSummary } from '../domain/pool-view';
+import { capitalCall } from '../domain/round-split';
+import { DB_ACTIVITY } from '../temporal-config/policies';
+import {
+  PoolIdAttribute,
+  PoolKindAttribute,
+  PoolManagerAttribute,
+  PoolRoundAttribute,
+  PoolStatusAttribute,
+} from '../temporal-config/search-attributes';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import type { PayoutPlan } from './round-payout';
+import { cancelRoundSignal, contributionRound, roundFinishedSignal, type RoundInput, type RoundResult } from './round';
+
+const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
+
+/** The rounds a pool keeps in its view; older ones live in the read models. */
+export const RECENT_ROUNDS_MAX = 12;
+/** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
+export const ROUNDS_PER_MEMBER_MAX = 2;
+const HOUR_MS = 3_600_000;
+
+// ---------------------------------------------------------------------------------------------------
+// Messages: the API imports these very objects.
+// ---------------------------------------------------------------------------------------------------
+
+const memberId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
+
+export const joinRequestSchema = z.strictObject({ memberId, commitmentMinor: positiveMinorAmount.optional() });
+export const leaveRequestSchema = z.strictObject({ memberId });
+export const replaceRequestSchema = z.strictObject({ outgoingMemberId: memberId, incomingMemberId: memberId });
+export const reasonSchema = z.strictObject({ reason: z.string().max(500).optional() });
+export const bidRequestSchema = z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount });
+export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMinorAmount });
+
+export type JoinRequest = z.input<typeof joinRequestSchema>;
+export type BidRequest = z.input<typeof bidRequestSchema>;
+
+export const joinPoolUpdate = defineUpdate<PoolView, [JoinRequest]>('joinPool');
+export const leavePoolUpdate = defineUpdate<PoolView, [z.input<typeof leaveRequestSchema>]>('leavePool');
+export const replaceMemberUpdate = defineUpdate<PoolView, [z.input<typeof replaceRequestSchema>]>('replaceMember');
+export const activatePoolUpdate = defineUpdate<PoolView, []>('activatePool');
+export const pausePoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('pausePool');
+export const resumePoolUpdate = defineUpdate<PoolView, []>('resumePool');
+export const cancelPoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('cancelPool');
+export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
+export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
+/** Sent by each firing of the pool's schedule (and by "run the next round now"). */
+export const roundDueSignal = defineSignal('roundDue');
+export const poolStateQuery = defineQuery<PoolView>('poolState');
+
+/**
+ * Why an update was refused; the API maps each type to an HTTP status. Thrown from validators, so a
+ * refused update leaves no trace in the history.
+ */
+export const PoolRejection = {
+  invalidRequest: 'InvalidRequest',
+  invalidState: 'InvalidPoolState',
+  full: 'PoolFull',
+  alreadyMember: 'AlreadyMember',
+  notMember: 'NotAMember',
+  notEligible: 'NotEligible',
+  roundInProgress: 'RoundInProgress',
+} as const;
+
+function reject(type: (typeof PoolRejection)[keyof typeof PoolRejection], message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  reject(PoolRejection.invalidRequest, result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------------
+
+export interface PoolWorkflowInput {
+  poolId: string;
+  managerId: string;
+  config: PoolConfig;
+  /** Seeds every draw of this pool (random payout order, auction ties): chosen once, at creation. */
+  seed: string;
+  /** Set when the workflow continues as new. */
+  carried?: PoolState;
+}
+
+export interface PoolState {
+  status: PoolStatus;
+  members: PoolMemberView[];
+  payoutOrder: string[] | null;
+  roundsCompleted: number;
+  roundsPlanned: number;
+  /** The round number the next round (or distribution) will take. */
+  nextRound: number;
+  roundInProgress: { round: number; kind: 'contribution' | 'distribution' } | null;
+  /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
+  finishedRound: RoundResult | null;
+  /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
+  roundsRequested: number;
+  bidding: { round: number; closesAtMs: number; bids: Record<string, string> } | null;
+  distributionsRequested: string[];
+  potMinor: string;
+  recentRounds: RoundSummary[];
+  version: number;
+}
+
+function initialState(config: PoolConfig): PoolState {
+  return {
+    status: 'draft',
+    members: [],
+    payoutOrder: null,
+    roundsCompleted: 0,
+    roundsPlanned: config.kind === 'investment' ? Math.ceil(10_000 / config.capitalCallBps) : 0,
+    nextRound: 1,
+    roundInProgress: null,
+    finishedRound: null,
+    roundsRequested: 0,
+    bidding: null,
+    distributionsRequested: [],
+    potMinor: '0',
+    recentRounds: [],
+    version: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The workflow
+// ---------------------------------------------------------------------------------------------------
+
+export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
+  const { poolId, config } = input;
+  const s: PoolState = input.carried ?? initialState(config);
+
+  const view = (): PoolView => ({
+    poolId,
+    managerId: input.managerId,
+    config,
+    status: s.status,
+    members: s.members,
+    payoutOrder: s.payoutOrder,
+    roundsCompleted: s.roundsCompleted,
+    roundsPlanned: s.roundsPlanned,
+    roundInProgress: s.roundInProgress?.round ?? null,
+    bidding: s.bidding ? { round: s.bidding.round, closesAt: new Date(s.bidding.closesAtMs).toISOString(), bids: Object.keys(s.bidding.bids).length } : null,
+    potMinor: s.potMinor,
+    recentRounds: s.recentRounds,
+    version: s.version,
+  });
+
+  /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
+  const changed = async () => {
+    s.version++;
+    upsertSearchAttributes([
+      { key: PoolStatusAttribute, value: s.status },
+      { key: PoolRoundAttribute, value: s.roundsCompleted },
+    ]);
+    setCurrentDetails(describe(s, config));
+    await activities.projectPool(view());
+  };
+
+  const member = (id: string) => s.members.find((m) => m.memberId === id && m.status !== 'left');
+  const payingMembers = () => s.members.filter((m) => m.status === 'active' || m.status === 'suspended');
+  const transition = (command: PoolCommand) => {
+    const next = nextStatus(s.status, command);
+    if (!next) reject(PoolRejection.invalidState, `a ${s.status} pool cannot ${command}`);
+    return next;
+  };
+
+  setHandler(poolStateQuery, view);
+
+  setHandler(
+    joinPoolUpdate,
+    async (request) => {
+      const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
+      s.members.push({
+        memberId: id,
+        status: 'active',
+        joinSeq: s.members.length + 1,
+        commitmentMinor: commitmentMinor ?? null,
+        paidInMinor: '0',
+        arrearsMinor: '0',
+        received: false,
+        replacedMemberId: null,
+      });
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [id] });
+      await changed();
+      return view();
+    },
+    {
+      validator: (request) => {
+        const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
+        if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
+        if (member(id)) reject(PoolRejection.alreadyMember, `${id} is already a member`);
+        if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) reject(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
+        if (config.kind === 'investment' && commitmentMinor === undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
+        if (config.kind === 'rotating' && commitmentMinor !== undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
+      },
+    },
+  );
+
+  setHandler(
+    leavePoolUpdate,
+    async (request) => {
+      const leaving = member(parse(leaveRequestSchema, request).memberId)!;
+      leaving.status = 'left';
+      await changed();
+      return view();
+    },
+    {
+      validator: (request) => {
+        const { memberId: id } = parse(leaveRequestSchema, request);
+        if (!member(id)) reject(PoolRejection.notMember, `${id} is not a member`);
+        if (s.status !== 'open') reject(PoolRejection.invalidState, `members leave a ${s.status} pool by being replaced`);
+      },
+    },
+  );
+
+  setHandler(
+    replaceMemberUpdate,
+    async (request) => {
+      const { outgoingMemberId, incomingMemberId } = parse(replaceRequestSchema, request);
+      const outgoing = member(outgoingMemberId)!;
+      // The newcomer takes the outgoing member's place: their turn in the payout order, whether the pot
+      // was already received, and what is owed; the outgoing member's past contributions stay theirs.
+      s.members.push({ ...outgoing, memberId: incomingMemberId, paidInMinor: '0', replacedMemberId: outgoingMemberId });
+      outgoing.status = 'left';
+      s.payoutOrder = s.payoutOrder?.map((id) => (id === outgoingMemberId ? incomingMemberId : id)) ?? null;
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [incomingMemberId] });
+      await changed();
+      return view();
+    },
+    {
+      validator: (request) => {
+        const { outgoingMemberId, incomingMemberId } = parse(replaceRequestSchema, request);
+        if (s.status !== 'active' && s.status !== 'paused') reject(PoolRejection.invalidState, `replacement happens in an active or paused pool, this one is ${s.status}`);
+        if (!member(outgoingMemberId)) reject(PoolRejection.notMember, `${outgoingMemberId} is not a member`);
+        if (s.members.some((m) => m.memberId === incomingMemberId)) reject(PoolRejection.alreadyMember, `${incomingMemberId} is or was a member`);
+        if (s.roundInProgress || s.bidding) reject(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? s.bidding?.round} is under way; replace after it`);
+      },
+    },
+  );
+
+  setHandler(
+    activatePoolUpdate,
+    async () => {
+      s.status = transition('activate');
+      const ids = payingMembers().map((m) => m.memberId);
+      if (config.kind === 'rotating') {
+        s.roundsPlanned = ids.length;
+        s.payoutOrder = config.payoutOrder === 'random' ? randomPayoutOrder(ids, input.seed) : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
+      }
+      await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
+      await changed();
+      return view();
+    },
+    {
+      validator: () => {
+        transition('activate');
+        const count = payingMembers().length;
+        if (count < config.membersMin) reject(PoolRejection.invalidState, `the pool needs at least ${config.membersMin} members to start, it has ${count}`);
+      },
+    },
+  );
+
+  setHandler(
+    pausePoolUpdate,
+    async (request) => {
+      const { reason } = parse(reasonSchema, request);
+      s.status = transition('pause');
+      await activities.pausePoolSchedule({ poolId, note: reason ?? 'paused through the API' });
+      await changed();
+      return view();
+    },
+    { validator: (request) => void (parse(reasonSchema, request), transition('pause')) },
+  );
+
+  setHandler(
+    resumePoolUpdate,
+    async () => {
+      s.status = transition('resume');
+      await activities.unpausePoolSchedule({ poolId, note: 'resumed through the API' });
+      await changed();
+      return view();
+    },
+    { validator: () => void transition('resume') },
+  );
+
+  setHandler(
+    cancelPoolUpdate,
+    async (request) => {
+      parse(reasonSchema, request);
+      s.status = transition('cancel');
+      s.roundsRequested = 0;
+      s.distributionsRequested = [];
+      // A round under way refunds what it collected, unless its payout has already begun.
+      if (s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      await changed();
+      return view();
+    },
+    { validator: (request) => void (parse(reasonSchema, request), transition('cancel')) },
+  );
+
+  setHandler(
+    placeBidUpdate,
+    async (request) => {
+      const bid = parse(bidRequestSchema, request);
+      s.bidding!.bids[bid.memberId] = bid.discountMinor;
+      await changed();
+      return view();
+    },
+    {
+      validator: (request) => {
+        const bid = parse(bidRequestSchema, request);
+        if (!s.bidding || s.bidding.round !== bid.round) reject(PoolRejection.invalidState, `bidding is not open for round ${bid.round}`);
+        if (!auctionEligible().includes(bid.memberId)) reject(PoolRejection.notEligible, `${bid.memberId} may not bid: not an active member in good standing who has yet to receive the pot`);
+        const potMinor = BigInt(contributionOf(config)) * BigInt(payingMembers().length);
+        if (BigInt(bid.discountMinor) >= potMinor) reject(PoolRejection.invalidRequest, `discountMinor: must be below the pot (${potMinor})`);
+      },
+    },
+  );
+
+  setHandler(
+    distributeUpdate,
+    async (request) => {
+      s.distributionsRequested.push(parse(distributeRequestSchema, request).amountMinor);
+      await changed();
+      return view();
+    },
+    {
+      validator: (request) => {
+        const { amountMinor } = parse(distributeRequestSchema, request);
+        if (config.kind !== 'investment') reject(PoolRejection.invalidState, 'only investment pools make distributions');
+        if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool makes no distributions`);
+        const queued = s.distributionsRequested.reduce((sum, a) => sum + BigInt(a), 0n);
+        if (BigInt(amountMinor) + queued > BigInt(s.potMinor)) reject(PoolRejection.invalidRequest, `amountMinor: exceeds what the pot holds (${s.potMinor})`);
+      },
+    },
+  );
+
+  setHandler(roundDueSignal, () => {
+    if (s.status === 'active') s.roundsRequested = Math.min(s.roundsRequested + 1, 1);
+  });
+
+  setHandler(roundFinishedSignal, (result) => {
+    // A round reports once, but signals are not de-duplicated: only the awaited round counts.
+    if (s.roundInProgress?.round === result.round && !s.finishedRound) s.finishedRound = result;
+  });
+
+  const auctionEligible = () =>
+    s.members.filter((m) => m.status === 'active' && !m.received && m.arrearsMinor === '0').map((m) => m.memberId);
+
+  const continueAsNewIfSuggested = async () => {
+    if (!workflowInfo().continueAsNewSuggested) return;
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof poolWorkflow>({ ...input, carried: s });
+  };
+
+  /** Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. */
+  const finishRound = async () => {
+    for (;;) {
+      await condition(() => s.finishedRound !== null || workflowInfo().continueAsNewSuggested);
+      if (s.finishedRound) break;
+      await continueAsNewIfSuggested();
+    }
+    applyRoundResult(s, s.finishedRound, s.roundInProgress!.kind);
+    await activities.projectRound({ poolId, kind: s.roundInProgress!.kind, result: s.finishedRound });
+    s.roundInProgress = null;
+    s.finishedRound = null;
+    if (s.status === 'active' && isPoolDone(s, config)) s.status = 'completed';
+    await changed();
+  };
+
+  const startRound = async (kind: 'contribution' | 'distribution', payout: PayoutPlan, dues: RoundInput['dues']) => {
+    const round = s.nextRound++;
+    s.roundInProgress = { round, kind };
+    await startChild(contributionRound, {
+      workflowId: workflowIds.round(poolId, round),
+      args: [
+        {
+          poolId,
+          round,
+          currency: config.currency,
+          dues,
+          gracePeriodHours: config.gracePeriodHours,
+          lateFeeMinor: config.lateFeeMinor,
+          dunningRetryHours: config.dunningRetryHours,
+          defaultPolicy: config.defaultPolicy,
+          payout,
+        },
+      ],
+      // The round reports back by signal, so it must outlive this run when the pool continues as new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
+      typedSearchAttributes: [
+        { key: PoolIdAttribute, value: poolId },
+        { key: PoolKindAttribute, value: config.kind },
+        { key: PoolRoundAttribute, value: round },
+      ],
+    });
+    await changed();
+  };
+
+  const runContributionRound = async () => {
+    s.roundsRequested--;
+    if (config.kind === 'investment') {
+      if (s.roundsCompleted >= s.roundsPlanned) return;
+      const commitments = new Map(payingMembers().map((m) => [m.memberId, BigInt(m.commitmentMinor ?? '0')]));
+      const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({ memberId: id, amountMinor: amount.toString() }));
+      await startRound('contribution', { kind: 'none' }, dues);
+      return;
+    }
+    // Rounds that paid nobody (everyone eligible defaulted) are made up, but not without end.
+    if (s.roundsCompleted >= ROUNDS_PER_MEMBER_MAX * s.members.length) return;
+    const dues = payingMembers().map((m) => ({ memberId: m.memberId, amountMinor: config.contributionMinor }));
+    const members = payingMembers().map((m) => m.memberId);
+    if (config.payoutOrder !== 'bid') {
+      const candidates = (s.payoutOrder ?? []).filter((id) => member(id)?.status === 'active' && !member(id)?.received);
+      await startRound('contribution', { kind: 'order', candidates, members, platformFeeBps: config.platformFeeBps }, dues);
+      return;
+    }
+    // A bid round opens a bidding window first; it closes early once every eligible member has bid.
+    s.bidding ??= { round: s.nextRound, closesAtMs: Date.now() + config.bidWindowHours * HOUR_MS, bids: {} };
+    await changed();
+    for (;;) {
+      const allBid = () => auctionEligible().every((id) => id in s.bidding!.bids);
+      const remainingMs = s.bidding.closesAtMs - Date.now();
+      if (remainingMs <= 0 || allBid() || s.status === 'cancelled') break;
+      await condition(() => allBid() || s.status === 'cancelled' || workflowInfo().continueAsNewSuggested, remainingMs);
+      await continueAsNewIfSuggested();
+    }
+    const bids = Object.entries(s.bidding.bids).map(([id, discountMinor]) => ({ memberId: id, discountMinor }));
+    s.bidding = null;
+    if (s.status === 'cancelled') return;
+    await startRound('contribution', { kind: 'auction', eligible: auctionEligible(), bids, seed: input.seed, members, platformFeeBps: config.platformFeeBps }, dues);
+  };
+
+  const runDistribution = async () => {
+    if (config.kind !== 'investment') return;
+    const amountMinor = s.distributionsRequested.shift()!;
+    const paidInMinor = payingMembers().filter((m) => m.paidInMinor !== '0').map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
+    await startRound('distribution', { kind: 'distribution', amountMinor, paidInMinor, managementFeeBps: config.managementFeeBps }, []);
+  };
+
+  // ------------------------------------------------------------------------------------------------
+  // Life
+  // ------------------------------------------------------------------------------------------------
+
+  if (!input.carried) {
+    upsertSearchAttributes([
+      { key: PoolIdAttribute, value: poolId },
+      { key: PoolKindAttribute, value: config.kind },
+      { key: PoolManagerAttribute, value: input.managerId },
+    ]);
+    await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
+    s.status = 'open';
+    await changed();
+  }
+
+  for (;;) {
+    if (s.roundInProgress) {
+      await finishRound();
+      continue;
+    }
+    if (isFinal(s.status)) break;
+    const active = () => s.status === 'active';
+    await condition(
+      () => isFinal(s.status) || (active() && (s.roundsRequested > 0 || s.distributionsRequested.length > 0 || s.bidding !== null)) || workflowInfo().continueAsNewSuggested,
+    );
+    await continueAsNewIfSuggested();
+    if (isFinal(s.status)) break;
+    if (!active()) continue;
+    if (s.distributionsRequested.length > 0) await runDistribution();
+    else if (s.roundsRequested > 0 || s.bidding) await runContributionRound();
+  }
+
+  await activities.deletePoolSchedule({ poolId });
+  await changed();
+  return view();
+}
+
+/** Applies a finished round to the pool's members and totals. */
+function applyRoundResult(s: PoolState, result: RoundResult, kind: 'contribution' | 'distribution'): void {
+  let potMinor = BigInt(s.potMinor) + BigInt(result.potMinor);
+  for (const outcome of result.members) {
+    const m = s.members.find((candidate) => candidate.memberId === outcome.memberId)!;
+    const owed = BigInt(outcome.paidMinor) - BigInt(outcome.lateFeeMinor);
+    switch (outcome.outcome) {
+      case 'paid':
+      case 'paid-late':
+        m.paidInMinor = (BigInt(m.paidInMinor) + owed).toString();
+        break;
+      case 'refunded':
+        break;
+      case 'covered':
+      case 'defaulted': {
+        // The default policy: cover-from-reserve paid the pot for them; they owe the reserve. A member
+        // the reserve could not cover is suspended, as are members under the suspend policy.
+        m.arrearsMinor = (BigInt(m.arrearsMinor) + BigInt(outcome.owedMinor)).toString();
+        if (outcome.policyApplied === 'expel') m.status = 'expelled';
+        else if (outcome.policyApplied === 'suspend') m.status = 'suspended';
+        break;
+      }
+      default:
+        assertNever(outcome.outcome);
+    }
+  }
+  if (result.payout) {
+    potMinor -= BigInt(result.payout.feeMinor);
+    for (const recipient of result.payout.recipients) potMinor -= BigInt(recipient.amountMinor);
+    if (result.payout.winnerMemberId) s.members.find((m) => m.memberId === result.payout!.winnerMemberId)!.received = true;
+  }
+  for (const refund of result.members) if (refund.outcome === 'refunded') potMinor -= BigInt(refund.owedMinor);
+  s.potMinor = potMinor.toString();
+  if (kind === 'contribution') s.roundsCompleted++;
+  s.recentRounds = [
+    ...s.recentRounds,
+    {
+      round: result.round,
+      kind,
+      potMinor: result.potMinor,
+      feeMinor: result.payout?.feeMinor ?? '0',
+      discountMinor: result.payout?.discountMinor ?? '0',
+      winnerMemberId: result.payout?.winnerMemberId ?? null,
+      paidCount: result.members.filter((m) => m.outcome === 'paid' || m.outcome === 'paid-late').length,
+      defaultedCount: result.members.filter((m) => m.outcome === 'defaulted').length,
+    },
+  ].slice(-RECENT_ROUNDS_MAX);
+}
+
+/** A rotating pool is done when every member still in it has received the pot once. */
+function isPoolDone(s: PoolState, config: PoolConfig): boolean {
+  if (config.kind === 'investment') return false;
+  return s.members.every((m) => (m.status !== 'active' && m.status !== 'suspended') || m.received);
+}
+
+function contributionOf(config: PoolConfig): string {
+  return config.kind === 'rotating' ? config.contributionMinor : '0';
+}
+
+/** One line for the Web UI's "current details" of the pool workflow. */
+function describe(s: PoolState, config: PoolConfig): string {
+  const members = s.members.filter((m) => m.status !== 'left').length;
+  const round = s.roundInProgress ? `round ${s.roundInProgress.round} under way` : `${s.roundsCompleted} of ${s.roundsPlanned || '?'} rounds done`;
+  return `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
+}

@@ -1,0 +1,361 @@
+// One contribution round of a pool, as a child workflow (`pool/{poolId}/round/{n}`): charge every member
+// who owes, wait for settlement, retry declined charges on the dunning schedule (with the late fee),
+// apply the default policy when the grace period ends, then pay the pot out as a saga. It reports its
+// result to the pool workflow by signal, so the pool may continue-as-new while a round is under way.
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PaymentActivities } from '../activities/payments';
+import type { PoolActivities } from '../activities/pools';
+import type { DefaultPolicy } from '../domain/pool-config';
+import { DB_ACTIVITY, STRIPE_ACTIVITY } from '../temporal-config/policies';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from './payment-signals';
+import { choosePayout, type PayoutChoice, type PayoutPlan, type PayoutRecipient } from './round-payout';
+
+const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
+const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
+
+/** How many charges a round starts at once; bounds pending activities (Temporal allows 2,000). */
+export const CHARGES_IN_FLIGHT_MAX = 50;
+/** Failed payout transfers are retried this many times before the round escalates to operations. */
+export const PAYOUT_ATTEMPTS_MAX = 3;
+const HOUR_MS = 3_600_000;
+
+export interface RoundInput {
+  poolId: string;
+  round: number;
+  currency: string;
+  /** What each member owes this round, in minor units (decimal strings). */
+  dues: Array<{ memberId: string; amountMinor: string }>;
+  gracePeriodHours: number;
+  lateFeeMinor: string;
+  dunningRetryHours: number[];
+  defaultPolicy: DefaultPolicy;
+  payout: PayoutPlan;
+}
+
+/** refunded: the pool was cancelled during the round, and what the member paid went back to them. */
+export type ContributionOutcome = 'paid' | 'paid-late' | 'covered' | 'defaulted' | 'refunded';
+
+export interface MemberRoundResult {
+  memberId: string;
+  outcome: ContributionOutcome;
+  /** What the member owed this round (without any late fee). */
+  owedMinor: string;
+  /** What the member paid, late fee included. */
+  paidMinor: string;
+  lateFeeMinor: string;
+  /** The default policy applied to a member who did not pay: the reserve covered them, or not. */
+  policyApplied: 'none' | 'covered' | 'suspend' | 'expel';
+  paymentIntentId: string | null;
+  failureCode: string | null;
+}
+
+export interface RoundResult {
+  round: number;
+  members: MemberRoundResult[];
+  potMinor: string;
+  payout: PayoutChoice | null;
+  payoutAttempts: number;
+}
+
+export interface RoundProgress {
+  round: number;
+  phase: 'collecting' | 'paying-out' | 'payout-escalated' | 'done';
+  members: Array<{ memberId: string; state: ChargeState; attempts: number; paymentIntentId: string | null }>;
+}
+
+type ChargeState = 'charging' | 'processing' | 'failed' | 'paid' | 'covered' | 'defaulted' | 'refunded';
+
+export const roundProgressQuery = defineQuery<RoundProgress>('roundProgress');
+/** Operations send this after fixing what made every payout attempt fail (for example onboarding). */
+export const retryPayoutSignal = defineSignal('retryPayout');
+/** Sent by the pool when it is cancelled: a round that has not begun paying out refunds instead. */
+export const cancelRoundSignal = defineSignal('cancelRound');
+/** Sent by a round to its pool when it has finished. */
+export const roundFinishedSignal = defineSignal<[RoundResult]>('roundFinished');
+
+interface MemberCharge {
+  memberId: string;
+  amountMinor: bigint;
+  state: ChargeState;
+  attempts: number;
+  purpose: string;
+  paymentIntentId: string | null;
+  failureCode: string | null;
+  lateFeeMinor: bigint;
+}
+
+export async function contributionRound(input: RoundInput): Promise<RoundResult> {
+  const lateFeeMinor = BigInt(input.lateFeeMinor);
+  const charges = input.dues.map<MemberCharge>((due) => ({
+    memberId: due.memberId,
+    amountMinor: BigInt(due.amountMinor),
+    state: 'charging',
+    attempts: 0,
+    purpose: 'contribution',
+    paymentIntentId: null,
+    failureCode: null,
+    lateFeeMinor: 0n,
+  }));
+  const byMember = new Map(charges.map((charge) => [charge.memberId, charge]));
+  let phase: RoundProgress['phase'] = 'collecting';
+  let payoutRetryRequested = false;
+  let cancelRequested = false;
+  const policyApplied = new Map<string, MemberRoundResult['policyApplied']>();
+
+  setHandler(roundProgressQuery, () => ({
+    round: input.round,
+    phase,
+    members: charges.map((c) => ({ memberId: c.memberId, state: c.state, attempts: c.attempts, paymentIntentId: c.paymentIntentId })),
+  }));
+  setHandler(retryPayoutSignal, () => {
+    payoutRetryRequested = true;
+  });
+  setHandler(cancelRoundSignal, () => {
+    cancelRequested = true;
+  });
+  // Webhooks settle charges that were still processing. Signals repeat and arrive out of order, so a
+  // signal only moves a charge that is processing and only for the attempt it names.
+  setHandler(paymentIntentUpdatedSignal, (signal: PaymentIntentSignal) => {
+    const charge = byMember.get(signal.memberId);
+    if (!charge || signal.round !== input.round || signal.purpose !== charge.purpose || charge.state !== 'processing') return;
+    if (signal.status === 'succeeded') charge.state = 'paid';
+    else if (signal.status === 'requires_payment_method' || signal.status === 'canceled') {
+      charge.state = 'failed';
+      charge.failureCode = signal.failureCode ?? signal.status;
+    }
+  });
+
+  // A charge ends paid, processing (a webhook will settle it) or failed. An outcome Stripe did not give
+  // (an outage outlasting the activity's retries) is asked again under the same idempotency key.
+  const charge = async (member: MemberCharge): Promise<void> => {
+    member.attempts++;
+    member.state = 'charging';
+    const amountMinor = member.amountMinor + member.lateFeeMinor;
+    for (;;) {
+      try {
+        const summary = await payments.chargeContribution({
+          poolId: input.poolId,
+          round: input.round,
+          memberId: member.memberId,
+          amountMinor: amountMinor.toString(),
+          currency: input.currency,
+          purpose: member.purpose,
+        });
+        member.paymentIntentId = summary.paymentIntentId;
+        member.state = summary.status === 'succeeded' ? 'paid' : 'processing';
+        return;
+      } catch (error) {
+        const failure = definiteFailure(error);
+        if (!failure) {
+          log.warn('contribution charge outcome unknown; asking again', { memberId: member.memberId, purpose: member.purpose });
+          await sleep('1 minute');
+          continue;
+        }
+        const details = failure.details?.[0] as { stripeObjectId?: string | null; code?: string | null } | undefined;
+        member.paymentIntentId = details?.stripeObjectId ?? member.paymentIntentId;
+        member.failureCode = details?.code ?? failure.type ?? 'failed';
+        member.state = 'failed';
+        log.info('contribution not paid', { memberId: member.memberId, attempt: member.attempts, type: failure.type });
+        return;
+      }
+    }
+  };
+
+  const chargeAll = async (members: MemberCharge[]) => {
+    for (let start = 0; start < members.length; start += CHARGES_IN_FLIGHT_MAX) {
+      await Promise.all(members.slice(start, start + CHARGES_IN_FLIGHT_MAX).map(charge));
+    }
+  };
+
+  // 1. The first charge of every member.
+  await chargeAll(charges);
+
+  // 2. Dunning: each retry comes at its offset from the round's start, inside the grace period, and
+  //    carries the late fee. A retry is a new purpose, hence a new idempotency key and PaymentIntent.
+  const startedAtMs = workflowInfo().runStartTime.getTime();
+  const graceEndsAtMs = startedAtMs + input.gracePeriodHours * HOUR_MS;
+  for (const [index, retryHours] of input.dunningRetryHours.entries()) {
+    const retryAtMs = startedAtMs + retryHours * HOUR_MS;
+    if (retryAtMs >= graceEndsAtMs) break;
+    await waitUntil(retryAtMs, () => cancelRequested || charges.every((c) => c.state === 'paid'));
+    if (cancelRequested) break;
+    const failed = charges.filter((c) => c.state === 'failed');
+    if (failed.length === 0) continue;
+    for (const member of failed) {
+      member.purpose = `dunning-${index + 1}`;
+      member.lateFeeMinor = lateFeeMinor;
+    }
+    await chargeAll(failed);
+  }
+
+  // 3. Settlement of what is still processing, until the grace period ends.
+  await waitUntil(graceEndsAtMs, () => cancelRequested || charges.every((c) => c.state === 'paid' || c.state === 'failed'));
+
+  // 4. Every paid contribution into the ledger; the default policy for the rest.
+  for (const member of charges) {
+    if (member.state !== 'paid') continue;
+    await pool.recordContribution({
+      poolId: input.poolId,
+      round: input.round,
+      memberId: member.memberId,
+      currency: input.currency,
+      amountMinor: member.amountMinor.toString(),
+      lateFeeMinor: member.lateFeeMinor.toString(),
+      paymentIntentId: member.paymentIntentId,
+    });
+  }
+  if (cancelRequested) {
+    await refundAll(input, charges);
+    return await finish(input, charges, policyApplied, null, 0);
+  }
+  for (const member of charges.filter((c) => c.state !== 'paid')) {
+    member.state = 'defaulted';
+    if (input.defaultPolicy !== 'cover-from-reserve') {
+      policyApplied.set(member.memberId, input.defaultPolicy);
+      continue;
+    }
+    const covered = await pool.coverFromReserve({
+      poolId: input.poolId,
+      round: input.round,
+      memberId: member.memberId,
+      currency: input.currency,
+      amountMinor: member.amountMinor.toString(),
+    });
+    // A reserve too small to cover the member leaves them suspended instead.
+    policyApplied.set(member.memberId, covered ? 'covered' : 'suspend');
+    if (covered) member.state = 'covered';
+  }
+
+  // 5. The payout saga.
+  phase = 'paying-out';
+  const potMinor = charges.filter((c) => c.state === 'paid' || c.state === 'covered').reduce((sum, c) => sum + c.amountMinor, 0n);
+  const unpaid = new Set(charges.filter((c) => c.state === 'defaulted' || c.state === 'covered').map((c) => c.memberId));
+  const choice = choosePayout(input.payout, potMinor, unpaid, input.round);
+  let payoutAttempts = 0;
+  if (choice) {
+    await pool.recordPayoutFee({ poolId: input.poolId, round: input.round, currency: input.currency, feeMinor: choice.feeMinor, kind: input.payout.kind });
+    const paid = new Set<string>();
+    for (;;) {
+      for (const recipient of choice.recipients) {
+        if (paid.has(recipient.memberId)) continue;
+        const outcome = await payRecipient(input, recipient, payoutAttempts);
+        payoutAttempts = outcome.attempts;
+        if (outcome.paid) paid.add(recipient.memberId);
+      }
+      if (paid.size === choice.recipients.length) break;
+      // Every attempt for someone failed: escalate to operations, who fix the cause and ask again.
+      phase = 'payout-escalated';
+      log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
+      payoutRetryRequested = false;
+      await condition(() => payoutRetryRequested);
+      phase = 'paying-out';
+    }
+  }
+
+  return await finish(input, charges, policyApplied, choice, payoutAttempts);
+}
+
+/** Builds the round's result and reports it to the pool workflow. */
+async function finish(
+  input: RoundInput,
+  charges: MemberCharge[],
+  policyApplied: Map<string, MemberRoundResult['policyApplied']>,
+  choice: PayoutChoice | null,
+  payoutAttempts: number,
+): Promise<RoundResult> {
+  // Everything that entered the pot this round; refunds and the payout take it out again.
+  const collected = charges.filter((c) => c.state === 'paid' || c.state === 'covered' || c.state === 'refunded');
+  const result: RoundResult = {
+    round: input.round,
+    potMinor: collected.reduce((sum, c) => sum + c.amountMinor, 0n).toString(),
+    payout: choice,
+    payoutAttempts,
+    members: charges.map((c) => {
+      const paid = c.state === 'paid' || c.state === 'refunded';
+      return {
+        memberId: c.memberId,
+        outcome: c.state === 'paid' ? (c.lateFeeMinor > 0n ? 'paid-late' : 'paid') : c.state === 'covered' ? 'covered' : c.state === 'refunded' ? 'refunded' : 'defaulted',
+        owedMinor: c.amountMinor.toString(),
+        paidMinor: paid ? (c.amountMinor + c.lateFeeMinor).toString() : '0',
+        lateFeeMinor: paid ? c.lateFeeMinor.toString() : '0',
+        policyApplied: policyApplied.get(c.memberId) ?? 'none',
+        paymentIntentId: c.paymentIntentId,
+        failureCode: paid ? null : c.failureCode,
+      };
+    }),
+  };
+  await getExternalWorkflowHandle(workflowIds.pool(input.poolId)).signal(roundFinishedSignal, result);
+  return result;
+}
+
+/**
+ * The pool was cancelled before the payout: every paid contribution goes back through a Stripe refund,
+ * recorded in the ledger. Late fees stay in the reserve.
+ */
+async function refundAll(input: RoundInput, charges: MemberCharge[]): Promise<void> {
+  for (const member of charges.filter((c) => c.state === 'paid')) {
+    const movement = { poolId: input.poolId, round: input.round, memberId: member.memberId, currency: input.currency };
+    const refund = await payments.refundContribution({ ...movement, amountMinor: member.amountMinor.toString(), purpose: 'cancellation', chargePurpose: member.purpose });
+    await pool.recordRefund({ ...movement, amountMinor: member.amountMinor.toString(), refundId: refund.refundId });
+    member.state = 'refunded';
+  }
+}
+
+/** Sleeps until `atMs` (workflow time) or until `done()` holds, whichever comes first. */
+async function waitUntil(atMs: number, done: () => boolean): Promise<void> {
+  const remainingMs = atMs - Date.now();
+  if (remainingMs > 0) await condition(done, remainingMs);
+}
+
+/**
+ * Pays one recipient as a saga: reserve the amount in the ledger (pending), transfer it through Stripe,
+ * then post the reservation. A definite failure (Stripe refused) voids the reservation and starts a new
+ * attempt under a new key; anything else (a timeout, an outage) is retried under the SAME key, since
+ * Stripe may have made that transfer, so no second transfer can ever be created beside it.
+ */
+async function payRecipient(input: RoundInput, recipient: PayoutRecipient, attemptsBefore: number): Promise<{ paid: boolean; attempts: number }> {
+  let attempts = attemptsBefore;
+  for (let attempt = 1; attempt <= PAYOUT_ATTEMPTS_MAX; attempt++) {
+    attempts++;
+    const key = { poolId: input.poolId, round: input.round, memberId: recipient.memberId, purpose: `${recipient.purpose}-a${attempts}` };
+    await pool.reservePayout({ ...key, currency: input.currency, amountMinor: recipient.amountMinor });
+    for (;;) {
+      try {
+        await payments.transferPayout({ ...key, amountMinor: recipient.amountMinor, currency: input.currency });
+        await pool.postPayout(key);
+        return { paid: true, attempts };
+      } catch (error) {
+        if (definiteFailure(error)) break;
+        log.warn('payout transfer outcome unknown; asking again under the same key', { ...key });
+        await sleep('1 minute');
+      }
+    }
+    log.warn('payout transfer refused; voiding the reservation', { ...key });
+    await pool.voidPayout(key);
+    await sleep(`${2 ** attempt} minutes`);
+  }
+  return { paid: false, attempts };
+}
+
+/**
+ * The non-retryable ApplicationFailure behind an activity's failure — Stripe said no and will say it
+ * again — or undefined when the outcome is unknown. Cancellation is passed on as it is.
+ */
+function definiteFailure(error: unknown): ApplicationFailure | undefined {
+  if (isCancellation(error)) throw error;
+  const cause = error instanceof ApplicationFailure ? error : (error as { cause?: unknown }).cause;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true ? cause : undefined;
+}
