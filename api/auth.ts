@@ -1,0 +1,74 @@
+// Bearer-token authentication: JWTs verified with jose against HS256 (JWT_SECRET, local) or a JWKS
+// (production), with an algorithm allow-list and required iss, aud, exp, sub and role. Every failure is
+// the same 401, so a caller learns nothing about why a token was refused beyond what it sent.
+import type { MiddlewareHandler } from 'hono';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import type { authEnv } from '../config/env';
+import { ProblemError } from './problem';
+
+export const ROLES = ['manager', 'member', 'ops'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  sub: string;
+  role: Role;
+}
+
+const claimsSchema = z.object({
+  sub: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'sub must be 1-64 letters, digits, "_" or "-"'),
+  role: z.enum(ROLES),
+});
+
+/** Asymmetric algorithms a JWKS may use; HS256 is accepted only with the shared secret. */
+const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+/** Tokens must not be issued for longer than this (a leaked token stays useful only so long). */
+export const TOKEN_LIFETIME_SECONDS_MAX = 24 * 3_600;
+
+export type AuthConfig = z.output<typeof authEnv>;
+
+export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+
+/** Thrown (as a 401 problem) when a request has no valid bearer token. */
+const unauthorized = () => new ProblemError(401, 'Unauthorized', 'a valid bearer token is required');
+
+export function createAuthenticator(config: AuthConfig): Authenticator {
+  const secret = config.JWT_SECRET ? new TextEncoder().encode(config.JWT_SECRET) : undefined;
+  const jwks: JWTVerifyGetKey | undefined = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : undefined;
+  return async (authorization) => {
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+    if (!match) throw unauthorized();
+    const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, requiredClaims: ['exp', 'sub', 'iat'], maxTokenAge: TOKEN_LIFETIME_SECONDS_MAX };
+    try {
+      const { payload } = jwks
+        ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: JWKS_ALGORITHMS })
+        : await jwtVerify(match[1]!, secret!, { ...options, algorithms: ['HS256'] });
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) throw unauthorized();
+      return claims.data;
+    } catch {
+      throw unauthorized();
+    }
+  };
+}
+
+/** Hono middleware: authenticates the request and stores the principal as `principal`. */
+export function requireAuth(authenticate: Authenticator): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+  return async (c, next) => {
+    c.set('principal', await authenticate(c.req.header('authorization')));
+    await next();
+  };
+}
+
+/** Mints an HS256 token, for `npm run token` and for tests. */
+export async function mintToken(input: { sub: string; role: Role; secret: string; issuer: string; audience: string; lifetimeSeconds?: number }): Promise<string> {
+  const lifetime = Math.min(input.lifetimeSeconds ?? 3_600, TOKEN_LIFETIME_SECONDS_MAX);
+  return new SignJWT({ role: input.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(input.sub)
+    .setIssuer(input.issuer)
+    .setAudience(input.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${lifetime}s`)
+    .sign(new TextEncoder().encode(input.secret));
+}
