@@ -273,6 +273,20 @@ start_stripe_mock() { # start_stripe_mock HTTP_PORT HTTPS_PORT
   wait_port "$port" stripe-mock 20 "$DATA_DIR/logs/stripe-mock-$port.log"
 }
 
+# start_stripe_sandbox NAME PORT UPSTREAM_URL WEBHOOK_URL: the Stripe test-mode sandbox (sandbox/) in front of
+# stripe-mock at UPSTREAM_URL; it signs webhooks with STRIPE_WEBHOOK_SECRET and sends them to WEBHOOK_URL
+# (none when empty: tests add their own endpoints through its control API).
+start_stripe_sandbox() {
+  local name="$1" port="$2" upstream="$3" webhook_url="${4:-}"
+  if port_open "$port"; then log "Stripe sandbox already running on port $port, reusing it"; return 0; fi
+  # Started from the checkout's root, where `--import tsx` resolves.
+  pushd "$ROOT" >/dev/null
+  spawn "Stripe sandbox :$port" "$DATA_DIR/logs/$name.log" env SANDBOX_PORT="$port" STRIPE_MOCK_URL="$upstream" \
+    SANDBOX_WEBHOOK_URLS="$webhook_url" STRIPE_WEBHOOK_SECRET="$STRIPE_WEBHOOK_SECRET" node --import tsx sandbox/main.ts
+  popd >/dev/null
+  wait_port "$port" "Stripe sandbox" 20 "$DATA_DIR/logs/$name.log"
+}
+
 # start_temporal NAME PORT UI_PORT DBFILE(or "memory") [extra flags...]
 start_temporal() {
   local name="$1" port="$2" ui_port="$3" dbfile="$4"; shift 4

@@ -1,6 +1,7 @@
-# Brings up the infrastructure Poolflow runs on — Temporal (with its Web UI), PostgreSQL, Redis and
-# stripe-mock — for one of two profiles: `dev` (persistent, the usual ports) or `test` (private ports,
-# throwaway data). Each part already reachable is reused; anything else is obtained and started here.
+# Brings up the infrastructure Poolflow runs on — Temporal (with its Web UI), PostgreSQL, Redis, and
+# stripe-mock behind the Stripe test-mode sandbox (sandbox/) — for one of two profiles: `dev`
+# (persistent, the usual ports) or `test` (private ports, throwaway data). Each part already reachable
+# is reused; anything else is obtained and started here.
 # shellcheck shell=bash
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,19 +12,21 @@ stack_up() { # stack_up dev|test
   mkdir -p "$DATA_DIR/logs"
   ensure_node_modules
 
-  local pg_port redis_port temporal_port ui_port stripe_port temporal_db db_name redis_persist
+  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port webhook_url temporal_db db_name redis_persist
   # POOLFLOW_PORT_OFFSET shifts every port, so that two checkouts can run their stacks side by side.
   local offset="${POOLFLOW_PORT_OFFSET:-0}"
   if [ "$profile" = dev ]; then
-    pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111
+    pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111; sandbox_port=12113
+    webhook_url="http://127.0.0.1:${PORT:-3000}/v1/webhooks/stripe" # the API's Stripe webhook endpoint
     temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
   else
-    pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121
+    pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121; sandbox_port=12123
+    webhook_url="" # tests register their own receivers through the sandbox's control API
     temporal_db=memory; db_name=poolflow_test; redis_persist=no
     export PG_FSYNC=off # throwaway data: durability only slows the suite down
   fi
   pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
-  ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset))
+  ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset)); sandbox_port=$((sandbox_port + offset))
 
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
@@ -46,15 +49,20 @@ stack_up() { # stack_up dev|test
     fi
     export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
   fi
-  # A real Stripe key without STRIPE_API_URL means real Stripe test mode; otherwise the local mock.
+  # The app and the sandbox sign and verify webhooks with the same secret (config/env.ts's default).
+  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_development_only}"
+  # A real Stripe key without STRIPE_API_URL means real Stripe test mode; otherwise the local sandbox,
+  # which validates every request with stripe-mock (STRIPE_MOCK_URL) and adds test-mode behaviour.
   if [ -z "${STRIPE_API_URL:-}" ] && [[ "${STRIPE_SECRET_KEY:-sk_test_local}" == sk_test_local* ]]; then
     start_stripe_mock "$stripe_port" $((stripe_port + 1))
-    export STRIPE_API_URL="http://127.0.0.1:$stripe_port"
+    export STRIPE_MOCK_URL="http://127.0.0.1:$stripe_port"
+    start_stripe_sandbox "stripe-sandbox-$profile" "$sandbox_port" "$STRIPE_MOCK_URL" "$webhook_url"
+    export STRIPE_API_URL="http://127.0.0.1:$sandbox_port"
     export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 
-  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_SECRET_KEY)=' \
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
@@ -67,6 +75,9 @@ stack_summary() {
   log "  PostgreSQL      ${DATABASE_URL}"
   log "  Redis           ${REDIS_URL}"
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
+  if [ -n "${STRIPE_MOCK_URL:-}" ]; then
+    log "  Stripe sandbox  control API ${STRIPE_API_URL}/__sandbox/ (validated by stripe-mock ${STRIPE_MOCK_URL})"
+  fi
 }
 
 # Run on its own (`npm run stack [-- test]`), the stack comes up and stays in the foreground until

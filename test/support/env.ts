@@ -29,8 +29,13 @@ export const testConfig = {
   get temporalAddress() {
     return required('TEMPORAL_ADDRESS');
   },
+  /** The stack's Stripe sandbox (sandbox/), stateful and with test-mode behaviour. */
   get stripeApiUrl() {
     return required('STRIPE_API_URL');
+  },
+  /** stripe-mock itself, the upstream for sandboxes a test starts on its own. */
+  get stripeMockUrl() {
+    return required('STRIPE_MOCK_URL');
   },
   get testServerPath() {
     return required('TEMPORAL_TEST_SERVER_PATH');
