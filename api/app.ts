@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
+import { webhookRoutes } from './webhooks';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -25,6 +26,7 @@ export function createApp(deps: ApiDeps): Hono {
   );
   app.route('/', healthRoutes(deps));
   app.route('/v1/probes', probeRoutes(deps));
+  app.route('/v1/webhooks', webhookRoutes(deps));
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {

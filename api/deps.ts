@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
+import type { Stripe } from '../payments/stripe-client';
 
 export interface ApiDeps {
   temporal: Client;
@@ -12,4 +13,7 @@ export interface ApiDeps {
   log: Logger;
   /** Task queue of the pools worker; tests use their own queue. */
   poolsTaskQueue: string;
+  /** For verifying Stripe webhooks (POST /v1/webhooks/stripe answers 503 without both). */
+  stripe?: Stripe;
+  stripeWebhookSecret?: string;
 }

@@ -109,6 +109,12 @@ export interface PoolWorkflowInput {
   config: PoolConfig;
   /** Seeds every draw of this pool (random payout order, auction ties): chosen once, at creation. */
   seed: string;
+  /**
+   * Keep the pool's search attributes current (the default). Off only where the namespace cannot hold
+   * them — the time-skipping test server has no custom search attributes — since an upsert of an
+   * unknown attribute fails every workflow task.
+   */
+  searchAttributes?: boolean;
   /** Set when the workflow continues as new. */
   carried?: PoolState;
 }
@@ -177,12 +183,15 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   });
 
   /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
+  const indexed = input.searchAttributes !== false;
   const changed = async () => {
     s.version++;
-    upsertSearchAttributes([
-      { key: PoolStatusAttribute, value: s.status },
-      { key: PoolRoundAttribute, value: s.roundsCompleted },
-    ]);
+    if (indexed) {
+      upsertSearchAttributes([
+        { key: PoolStatusAttribute, value: s.status },
+        { key: PoolRoundAttribute, value: s.roundsCompleted },
+      ]);
+    }
     setCurrentDetails(describe(s, config));
     await activities.projectPool(view());
   };
@@ -201,6 +210,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     joinPoolUpdate,
     async (request) => {
       const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
+      // A join may arrive while the pool is still being set up; it waits for the pool to open.
+      await condition(() => s.status !== 'draft');
+      if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
       s.members.push({
         memberId: id,
         status: 'active',
@@ -218,7 +230,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     {
       validator: (request) => {
         const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
-        if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
+        if (s.status !== 'draft' && !acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
         if (member(id)) reject(PoolRejection.alreadyMember, `${id} is already a member`);
         if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) reject(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
         if (config.kind === 'investment' && commitmentMinor === undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
@@ -420,11 +432,15 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       // The round reports back by signal, so it must outlive this run when the pool continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
-      typedSearchAttributes: [
-        { key: PoolIdAttribute, value: poolId },
-        { key: PoolKindAttribute, value: config.kind },
-        { key: PoolRoundAttribute, value: round },
-      ],
+      ...(indexed
+        ? {
+            typedSearchAttributes: [
+              { key: PoolIdAttribute, value: poolId },
+              { key: PoolKindAttribute, value: config.kind },
+              { key: PoolRoundAttribute, value: round },
+            ],
+          }
+        : {}),
     });
     await changed();
   };
@@ -475,11 +491,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   // ------------------------------------------------------------------------------------------------
 
   if (!input.carried) {
-    upsertSearchAttributes([
-      { key: PoolIdAttribute, value: poolId },
-      { key: PoolKindAttribute, value: config.kind },
-      { key: PoolManagerAttribute, value: input.managerId },
-    ]);
+    if (indexed) {
+      upsertSearchAttributes([
+        { key: PoolIdAttribute, value: poolId },
+        { key: PoolKindAttribute, value: config.kind },
+        { key: PoolManagerAttribute, value: input.managerId },
+      ]);
+    }
     await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();

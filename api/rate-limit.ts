@@ -1,0 +1,42 @@
+// Fixed-window rate limits per subject, counted in Redis so every API instance shares them. Each route
+// group says what happens when Redis is down: reads fail open (serving is worth more than counting),
+// writes fail closed (a flood of writes without a limit could overwhelm the workflows).
+import type { MiddlewareHandler } from 'hono';
+import type { Redis } from '../cache/redis';
+import type { Principal } from './auth';
+import { ProblemError } from './problem';
+
+export interface RateLimit {
+  name: string;
+  requestsMax: number;
+  windowSeconds: number;
+  whenRedisDown: 'open' | 'closed';
+}
+
+export const READ_LIMIT: RateLimit = { name: 'read', requestsMax: 600, windowSeconds: 60, whenRedisDown: 'open' };
+export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowSeconds: 60, whenRedisDown: 'closed' };
+
+export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+  return async (c, next) => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const window = Math.floor(nowSeconds / limit.windowSeconds);
+    const key = `ratelimit:${limit.name}:${c.get('principal').sub}:${window}`;
+    let count: number;
+    try {
+      const [[, incremented]] = (await redis.multi().incr(key).expire(key, limit.windowSeconds * 2).exec()) as [[Error | null, number], unknown];
+      count = incremented;
+    } catch {
+      if (limit.whenRedisDown === 'open') return next();
+      throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
+    }
+    const resetSeconds = (window + 1) * limit.windowSeconds - nowSeconds;
+    c.header('ratelimit-limit', String(limit.requestsMax));
+    c.header('ratelimit-remaining', String(Math.max(0, limit.requestsMax - count)));
+    c.header('ratelimit-reset', String(resetSeconds));
+    if (count > limit.requestsMax) {
+      c.header('retry-after', String(resetSeconds));
+      throw new ProblemError(429, 'Too Many Requests', `at most ${limit.requestsMax} ${limit.name} requests per ${limit.windowSeconds} s`);
+    }
+    await next();
+  };
+}

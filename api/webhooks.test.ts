@@ -1,0 +1,388 @@
+// POST /v1/webhooks/stripe against PostgreSQL and the Temporal dev server, with a test-only listener
+// workflow standing in for the round and pool workflows: signatures are verified over the raw body,
+// each event is stored once, repeated and out-of-order deliveries change nothing, undelivered signals
+// are sent again later, and — end to end — the Stripe sandbox's own signed, duplicated and reordered
+// deliveries of a real charge reach the round workflow as exactly one signal per state.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { createPaymentActivities } from '../activities/payments';
+import type { Redis } from '../cache/redis';
+import { findPaymentIntentById } from '../db/payments/payment-intents';
+import { findWebhookEvent } from '../db/payments/webhook-events';
+import type { Db } from '../db/pool';
+import { createLogger } from '../observability/log';
+import { movementMetadata } from '../payments/metadata';
+import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { createWebhookRouter } from '../payments/webhook-router';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
+import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from '../test/support/env';
+import type { PaymentIntentSignal, PaymentSignal } from '../workflows/payment-signals';
+import { createApp } from './app';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Stripe webhooks', () => {
+  const taskQueue = uniqueId('webhooks');
+  const poolId = uniqueId('pool');
+  let db: Db;
+  let redis: Redis;
+  let kit: PaymentsTestKit;
+  let client: Client;
+  let connection: Connection;
+  let workerConnection: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: ReturnType<typeof createApp>;
+  const listeners: WorkflowHandle[] = [];
+
+  before(async () => {
+    db = testDb();
+    redis = testRedis();
+    kit = await startPaymentsTestKit(db, { settlementDelayMs: 300 });
+    ({ client, connection } = await devServerClient());
+    workerConnection = await devServerWorkerConnection();
+    worker = await Worker.create({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue,
+      workflowBundle: await paymentTestWorkflowBundle(),
+      activities: createPaymentActivities({ stripe: kit.stripe, db }),
+    });
+    running = worker.run();
+    app = createApp({
+      temporal: client,
+      db,
+      redis,
+      log: createLogger('webhooks-test'),
+      poolsTaskQueue: taskQueue,
+      stripe: kit.stripe,
+      stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+    });
+  });
+
+  after(async () => {
+    await Promise.all(listeners.map((handle) => handle.signal(stopListeningSignal).catch(() => {})));
+    worker.shutdown();
+    await running;
+    await workerConnection.close();
+    await connection.close();
+    await kit.close();
+    await db.end();
+    redis.disconnect();
+  });
+
+  /** Starts the stand-in for the workflow that `workflowId` names. */
+  async function listen(workflowId: string): Promise<WorkflowHandle<typeof paymentSignalListener>> {
+    const handle = await client.workflow.start(paymentSignalListener, { taskQueue, workflowId, workflowExecutionTimeout: '5m' });
+    listeners.push(handle);
+    return handle;
+  }
+
+  const received = (handle: WorkflowHandle<typeof paymentSignalListener>) => handle.query(receivedSignalsQuery);
+
+  async function receivedAtLeast(handle: WorkflowHandle<typeof paymentSignalListener>, count: number, timeoutMs = 10_000): Promise<PaymentSignal[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const signals = await received(handle);
+      if (signals.length >= count || Date.now() > deadline) return signals;
+      await sleep(100);
+    }
+  }
+
+  function post(body: string, signature?: string) {
+    return app.request('/v1/webhooks/stripe', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'stripe-signature': signature }) },
+    });
+  }
+
+  const sign = (body: string, secret = TEST_WEBHOOK_SECRET) => kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+  const deliver = (event: object) => {
+    const body = JSON.stringify(event);
+    return post(body, sign(body));
+  };
+
+  let eventSeq = 0;
+  /** A PaymentIntent event as Stripe sends it, for a contribution of this file's pool. */
+  function paymentIntentEvent(
+    type: string,
+    created: number,
+    pi: {
+      id: string;
+      status: string;
+      memberId: string;
+      round?: number;
+      lastPaymentError?: { code: string; decline_code?: string; message: string };
+      metadata?: Record<string, string>;
+    },
+  ) {
+    const key = { poolId, round: pi.round ?? 1, memberId: pi.memberId, purpose: 'contribution' };
+    return {
+      id: `evt_test_${uniqueId('e').replace(/-/g, '')}_${++eventSeq}`,
+      object: 'event',
+      api_version: '2026-01-01',
+      created,
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: {
+        object: {
+          id: pi.id,
+          object: 'payment_intent',
+          amount: 2500,
+          currency: 'usd',
+          customer: 'cus_test',
+          payment_method: 'pm_test',
+          status: pi.status,
+          last_payment_error: pi.lastPaymentError ?? null,
+          metadata: pi.metadata ?? movementMetadata('contribution', key),
+        },
+      },
+    };
+  }
+
+  async function storedEventCount(eventId: string): Promise<number> {
+    const { rows } = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM stripe_webhook_events WHERE event_id = $1', [eventId]);
+    return Number(rows[0]!.n);
+  }
+
+  describe('signature', () => {
+    test('a missing, wrong or stale-body signature gets a 400 problem and stores nothing', async () => {
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_000, { id: `pi_${uniqueId('x')}`, status: 'succeeded', memberId: 'm1' });
+      const body = JSON.stringify(event);
+      const tampered = body.replace('"amount":2500', '"amount":1');
+      const cases: Array<[string, string, string | undefined]> = [
+        ['missing', body, undefined],
+        ['wrong secret', body, sign(body, 'whsec_someone_else')],
+        ['garbage', body, 't=1,v1=deadbeef'],
+        ['body changed after signing', tampered, sign(body)],
+        ['replayed old signature', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3_600 })],
+      ];
+      for (const [what, payload, signature] of cases) {
+        const response = await post(payload, signature);
+        assert.equal(response.status, 400, what);
+        assert.equal(response.headers.get('content-type'), 'application/problem+json', what);
+      }
+      assert.equal(await storedEventCount(event.id), 0);
+      assert.equal(await findPaymentIntentById(db, event.data.object.id), null);
+    });
+
+    test('without a Stripe client or secret configured, the endpoint answers 503', async () => {
+      const bare = createApp({ temporal: client, db, redis, log: createLogger('webhooks-test'), poolsTaskQueue: taskQueue });
+      const response = await bare.request('/v1/webhooks/stripe', { method: 'POST', body: '{}', headers: { 'stripe-signature': 't=1,v1=x' } });
+      assert.equal(response.status, 503);
+    });
+  });
+
+  describe('storing and routing', () => {
+    test('an event is stored once and signalled to the round workflow; a duplicate delivery changes nothing', async () => {
+      const memberId = uniqueId('member');
+      const listener = await listen(workflowIds.round(poolId, 1));
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_100, { id: `pi_${uniqueId('a')}`, status: 'succeeded', memberId });
+
+      const first = await deliver(event);
+      assert.equal(first.status, 200);
+      assert.deepEqual(await first.json(), { received: true, eventId: event.id, duplicate: false });
+      const signals = await receivedAtLeast(listener, 1);
+      const mine = signals.filter((s) => s.memberId === memberId);
+      assert.equal(mine.length, 1);
+      assert.deepEqual(mine[0], {
+        eventId: event.id,
+        eventCreated: 1_700_000_100,
+        poolId,
+        round: 1,
+        memberId,
+        purpose: 'contribution',
+        idempotencyKey: `contribution:${poolId}:1:${memberId}:contribution`,
+        amountMinor: '2500',
+        currency: 'usd',
+        paymentIntentId: event.data.object.id,
+        status: 'succeeded',
+        failureCode: null,
+        declineCode: null,
+      } satisfies PaymentIntentSignal);
+
+      const again = await deliver(event);
+      assert.equal(again.status, 200);
+      assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true);
+      await sleep(300);
+      assert.equal((await received(listener)).filter((s) => s.memberId === memberId).length, 1, 'no second signal');
+      assert.equal(await storedEventCount(event.id), 1);
+      const stored = await findWebhookEvent(db, event.id);
+      assert.equal(stored?.outcome, 'signal');
+      assert.ok(stored?.routedAt, 'marked routed');
+      const row = await findPaymentIntentById(db, event.data.object.id);
+      assert.equal(row?.status, 'succeeded');
+      assert.equal(row?.statusSource, 'webhook');
+      assert.equal(row?.statusEventId, event.id);
+    });
+
+    test('out-of-order deliveries are harmless: an older processing never overwrites succeeded', async () => {
+      const memberId = uniqueId('member');
+      const listener = await listen(workflowIds.round(poolId, 2));
+      const pi = { id: `pi_${uniqueId('b')}`, memberId, round: 2 };
+      const created = paymentIntentEvent('payment_intent.created', 1_700_000_200, { ...pi, status: 'requires_payment_method' });
+      const processing = paymentIntentEvent('payment_intent.processing', 1_700_000_201, { ...pi, status: 'processing' });
+      const succeeded = paymentIntentEvent('payment_intent.succeeded', 1_700_000_205, { ...pi, status: 'succeeded' });
+
+      for (const event of [succeeded, processing, created]) assert.equal((await deliver(event)).status, 200);
+      const signals = await receivedAtLeast(listener, 1);
+      await sleep(300);
+      assert.deepEqual(
+        (await received(listener)).filter((s) => s.memberId === memberId).map((s) => (s as PaymentIntentSignal).status),
+        ['succeeded'],
+        'only the real transition was signalled',
+      );
+      assert.ok(signals.length >= 1);
+      const row = await findPaymentIntentById(db, pi.id);
+      assert.equal(row?.status, 'succeeded');
+      assert.equal(row?.statusEventId, succeeded.id);
+      assert.equal((await findWebhookEvent(db, processing.id))?.outcome, 'stale');
+      assert.equal((await findWebhookEvent(db, created.id))?.outcome, 'stale');
+    });
+
+    test('in order, each real transition is signalled once, and a later failure is one too', async () => {
+      const memberId = uniqueId('member');
+      const listener = await listen(workflowIds.round(poolId, 3));
+      const pi = { id: `pi_${uniqueId('c')}`, memberId, round: 3 };
+      const events = [
+        paymentIntentEvent('payment_intent.created', 1_700_000_300, { ...pi, status: 'requires_payment_method' }),
+        paymentIntentEvent('payment_intent.processing', 1_700_000_301, { ...pi, status: 'processing' }),
+        paymentIntentEvent('payment_intent.payment_failed', 1_700_000_400, {
+          ...pi,
+          status: 'requires_payment_method',
+          lastPaymentError: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+        }),
+      ];
+      for (const event of events) await deliver(event);
+      for (const event of events) await deliver(event);
+      const signals = (await receivedAtLeast(listener, 3)).filter((s) => s.memberId === memberId) as PaymentIntentSignal[];
+      assert.deepEqual(
+        signals.map((s) => [s.status, s.declineCode]),
+        [
+          ['requires_payment_method', null],
+          ['processing', null],
+          ['requires_payment_method', 'insufficient_funds'],
+        ],
+      );
+      assert.equal((await findPaymentIntentById(db, pi.id))?.failureCode, 'card_declined');
+    });
+
+    test('an event whose workflow is not running is kept and delivered later', async () => {
+      const memberId = uniqueId('member');
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_500, { id: `pi_${uniqueId('d')}`, status: 'succeeded', memberId, round: 4 });
+      assert.equal((await deliver(event)).status, 200, 'Stripe is answered 200: the event is safely stored');
+      const pending = await findWebhookEvent(db, event.id);
+      assert.equal(pending?.routedAt, null);
+      assert.equal(pending?.routeAttempts, 1);
+      assert.match(pending?.lastRouteError ?? '', /not found/i);
+
+      const listener = await listen(workflowIds.round(poolId, 4));
+      const router = createWebhookRouter({ db, temporal: client, log: createLogger('webhooks-test') });
+      const result = await router.redeliverPending({ poolId });
+      assert.ok(result.delivered >= 1);
+      const signals = (await receivedAtLeast(listener, 1)).filter((s) => s.memberId === memberId);
+      assert.equal(signals.length, 1);
+      assert.equal(signals[0]?.eventId, event.id);
+      assert.ok((await findWebhookEvent(db, event.id))?.routedAt);
+      assert.equal((await router.redeliverPending({ poolId })).attempted, 0, 'nothing left to deliver');
+    });
+
+    test('an object whose metadata was edited away is still routed by the ID we stored', async () => {
+      const memberId = uniqueId('member');
+      const listener = await listen(workflowIds.round(poolId, 5));
+      const pi = { id: `pi_${uniqueId('g')}`, memberId, round: 5 };
+      await deliver(paymentIntentEvent('payment_intent.processing', 1_700_000_700, { ...pi, status: 'processing' }));
+      await deliver(paymentIntentEvent('payment_intent.succeeded', 1_700_000_710, { ...pi, status: 'succeeded', metadata: {} }));
+      const signals = (await receivedAtLeast(listener, 2)).filter((s) => s.memberId === memberId) as PaymentIntentSignal[];
+      assert.deepEqual(signals.map((s) => s.status), ['processing', 'succeeded']);
+      assert.equal((await findPaymentIntentById(db, pi.id))?.status, 'succeeded');
+    });
+
+    test('events that are not about Poolflow’s money movements are stored and ignored', async () => {
+      const event = { id: `evt_${uniqueId('f').replace(/-/g, '')}`, object: 'event', type: 'customer.created', created: 1_700_000_600, livemode: false, data: { object: { id: 'cus_x', object: 'customer', metadata: {} } } };
+      const response = await deliver(event);
+      assert.equal(response.status, 200);
+      const stored = await findWebhookEvent(db, event.id);
+      assert.equal(stored?.outcome, 'ignored');
+      assert.ok(stored?.routedAt);
+    });
+  });
+
+  describe('end to end with the Stripe sandbox', () => {
+    let server: ServerType;
+    let endpointId: string;
+
+    before(async () => {
+      const port = await new Promise<number>((resolve) => {
+        server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));
+      });
+      // Every event twice, collected for 200 ms and delivered newest first.
+      const endpoint = await kit.control.addWebhookEndpoint({
+        url: `http://127.0.0.1:${port}/v1/webhooks/stripe`,
+        secretKey: kit.secretKey,
+        copies: 2,
+        batchWindowMs: 200,
+        order: 'reverse',
+      });
+      endpointId = endpoint.id;
+    });
+    after(async () => {
+      await kit.control.removeWebhookEndpoint(endpointId);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    /** Charges a member with `card` in round `round` and waits until the webhooks settled it. */
+    async function chargeAndSettle(card: string, round: number) {
+      const member = await payingMember(kit, card);
+      const listener = await listen(workflowIds.round(poolId, round));
+      const payments = createPaymentActivities({ stripe: kit.stripe, db });
+      const summary = await payments.chargeContribution({ poolId, round, memberId: member.memberId, amountMinor: '4200', currency: 'usd', purpose: 'contribution' });
+      assert.equal(summary.status, 'processing');
+      const mine = async () => ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.paymentIntentId === summary.paymentIntentId);
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && (await mine()).length < 2) await sleep(100);
+      await sleep(500); // let the duplicate copies arrive too
+      return { summary, signals: await mine() };
+    }
+
+    test('a charge settling later reaches the round workflow as one signal per state, however delivered', async () => {
+      const { summary, signals } = await chargeAndSettle('pm_card_sandbox_processing', 10);
+      assert.deepEqual(signals.map((s) => s.status), ['processing', 'succeeded'], 'the webhook confirming processing, then the settlement');
+
+      const deliveries = await kit.control.deliveries({ endpointId });
+      const piEvents = (await kit.control.events({ secretKey: kit.secretKey })).filter(
+        (event) => event.type.startsWith('payment_intent.') && (event.data.object as { id: string }).id === summary.paymentIntentId,
+      );
+      assert.deepEqual(piEvents.map((e) => e.type).sort(), ['payment_intent.created', 'payment_intent.processing', 'payment_intent.succeeded']);
+      for (const event of piEvents) {
+        const copies = deliveries.filter((d) => d.eventId === event.id);
+        assert.equal(copies.length, 2, `${event.type} delivered twice`);
+        assert.ok(copies.every((d) => d.status === 200));
+        assert.equal(await storedEventCount(event.id), 1, `${event.type} stored once`);
+      }
+      const row = await findPaymentIntentById(db, summary.paymentIntentId);
+      assert.equal(row?.status, 'succeeded');
+      assert.equal(row?.statusSource, 'webhook');
+    });
+
+    test('a charge failing after processing reaches the round workflow as a failure with its decline code', async () => {
+      const { summary, signals } = await chargeAndSettle('pm_card_sandbox_processingDeclined', 11);
+      assert.deepEqual(
+        signals.map((s) => [s.status, s.failureCode, s.declineCode]),
+        [
+          ['processing', null, null],
+          ['requires_payment_method', 'card_declined', 'insufficient_funds'],
+        ],
+      );
+      assert.equal((await findPaymentIntentById(db, summary.paymentIntentId))?.declineCode, 'insufficient_funds');
+    });
+  });
+});

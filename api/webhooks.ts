@@ -1,0 +1,38 @@
+// POST /v1/webhooks/stripe: verifies the Stripe-Signature header over the raw body, then stores the
+// event once by its id and routes it to the workflow waiting for it (payments/webhook-router.ts).
+// A bad or missing signature gets a 400 problem and stores nothing; a stored event is answered 200 even
+// when its signal could not be delivered yet, since re-delivery is ours to do, not Stripe's.
+import { Hono } from 'hono';
+import type Stripe from 'stripe';
+import { createWebhookRouter } from '../payments/webhook-router';
+import type { ApiDeps } from './deps';
+import { ProblemError } from './problem';
+
+function isEventShaped(value: Stripe.Event): boolean {
+  const data = value.data as { object?: unknown } | undefined;
+  return typeof value.id === 'string' && typeof value.type === 'string' && typeof value.created === 'number' && typeof data?.object === 'object';
+}
+
+export function webhookRoutes(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, log: deps.log });
+
+  app.post('/stripe', async (c) => {
+    const { stripe, stripeWebhookSecret } = deps;
+    if (!stripe || !stripeWebhookSecret) throw new ProblemError(503, 'Service Unavailable', 'Stripe webhooks are not configured on this server');
+    const signature = c.req.header('stripe-signature');
+    if (!signature) throw new ProblemError(400, 'Missing Signature', 'the Stripe-Signature header is required');
+    // The signature covers the exact bytes Stripe sent, so the body is read raw, never re-serialised.
+    const body = Buffer.from(await c.req.arrayBuffer());
+    let event: Stripe.Event;
+    try {
+      event = await stripe.webhooks.constructEventAsync(body, signature, stripeWebhookSecret);
+    } catch {
+      throw new ProblemError(400, 'Invalid Signature', 'the Stripe-Signature header does not verify this body with the webhook secret');
+    }
+    if (!isEventShaped(event)) throw new ProblemError(400, 'Malformed Event', 'the body is not a Stripe event');
+    const result = await router.ingest(event);
+    return c.json({ received: true, eventId: result.eventId, duplicate: result.duplicate }, 200);
+  });
+  return app;
+}

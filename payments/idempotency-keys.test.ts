@@ -1,0 +1,76 @@
+// Idempotency keys and the metadata that carries them: the documented formats, refusal of identifiers
+// that could make two movements share a key, and a lossless round trip through Stripe metadata.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { IDEMPOTENCY_KEY_LENGTH_MAX, idempotencyKeys, InvalidKeyPartError, poolTransferGroup } from './idempotency-keys';
+import { idempotencyKeySearchQuery, movementMetadata, parseMovementMetadata } from './metadata';
+
+const key = { poolId: 'pool-1', round: 3, memberId: 'member_7', purpose: 'contribution' };
+
+describe('idempotency keys', () => {
+  test('follow the documented formats', () => {
+    assert.equal(idempotencyKeys.contribution(key), 'contribution:pool-1:3:member_7:contribution');
+    assert.equal(idempotencyKeys.payout(key), 'payout:pool-1:3:member_7:contribution');
+    assert.equal(idempotencyKeys.refund({ ...key, purpose: 'cancellation' }), 'refund:pool-1:3:member_7:cancellation');
+    assert.equal(idempotencyKeys.customer('member_7'), 'customer:member_7');
+    assert.equal(idempotencyKeys.connectAccount('member_7'), 'connect-account:member_7');
+    assert.equal(idempotencyKeys.attachPaymentMethod('member_7', 'pm_card_visa'), 'attach-payment-method:member_7:pm_card_visa');
+    assert.equal(poolTransferGroup('pool-1'), 'pool-pool-1');
+  });
+
+  test('differ whenever any business identifier differs, and never depend on anything else', () => {
+    const variants = [key, { ...key, poolId: 'pool-2' }, { ...key, round: 4 }, { ...key, memberId: 'member_8' }, { ...key, purpose: 'late-fee' }];
+    const keys = variants.map(idempotencyKeys.contribution);
+    assert.equal(new Set(keys).size, variants.length);
+    assert.equal(idempotencyKeys.contribution({ ...key }), keys[0]);
+  });
+
+  test('refuse identifiers that could collide (":" inside a part), are empty or too long, and bad rounds', () => {
+    for (const bad of [
+      { ...key, poolId: 'a:b' },
+      { ...key, memberId: '' },
+      { ...key, purpose: 'x'.repeat(65) },
+      { ...key, purpose: 'with space' },
+      { ...key, round: -1 },
+      { ...key, round: 1.5 },
+      { ...key, round: Number.MAX_SAFE_INTEGER + 1 },
+    ]) {
+      assert.throws(() => idempotencyKeys.contribution(bad), InvalidKeyPartError, JSON.stringify(bad));
+    }
+    assert.throws(() => idempotencyKeys.attachPaymentMethod('m', 'card_123'), InvalidKeyPartError);
+  });
+
+  test('stay within Stripe’s 255-character limit at the longest identifiers', () => {
+    const longest = { poolId: 'p'.repeat(64), round: Number.MAX_SAFE_INTEGER, memberId: 'm'.repeat(64), purpose: 'x'.repeat(64) };
+    assert.ok(idempotencyKeys.contribution(longest).length <= IDEMPOTENCY_KEY_LENGTH_MAX);
+  });
+});
+
+describe('movement metadata', () => {
+  test('round-trips the business key and names the kind', () => {
+    const metadata = movementMetadata('payout', key);
+    assert.deepEqual(metadata, {
+      poolflow_kind: 'payout',
+      pool_id: 'pool-1',
+      round: '3',
+      member_id: 'member_7',
+      purpose: 'contribution',
+      idempotency_key: 'payout:pool-1:3:member_7:contribution',
+    });
+    assert.deepEqual(parseMovementMetadata(metadata), { kind: 'payout', ...key, idempotencyKey: 'payout:pool-1:3:member_7:contribution' });
+  });
+
+  test('is not ours when absent, incomplete or inconsistent', () => {
+    const good = movementMetadata('contribution', key);
+    assert.equal(parseMovementMetadata(null), null);
+    assert.equal(parseMovementMetadata({}), null);
+    assert.equal(parseMovementMetadata({ ...good, poolflow_kind: 'gift' }), null);
+    assert.equal(parseMovementMetadata({ ...good, round: '' }), null);
+    assert.equal(parseMovementMetadata({ ...good, round: '3.0' }), null);
+    assert.equal(parseMovementMetadata({ ...good, member_id: 'someone-else' }), null, 'key and fields disagree');
+  });
+
+  test('search query matches the key exactly', () => {
+    assert.equal(idempotencyKeySearchQuery('contribution:pool-1:3:member_7:contribution'), "metadata['idempotency_key']:'contribution:pool-1:3:member_7:contribution'");
+  });
+});

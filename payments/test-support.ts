@@ -1,0 +1,89 @@
+// Shared set-up for the payments tests: an in-process Stripe sandbox (sandbox/) in front of the test
+// stack's stripe-mock, a Stripe client with its own secret key (so the sandbox's records and webhooks
+// are this test file's alone), and members with saved cards. Imported by tests only.
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import type { Db } from '../db/pool';
+import { createSandboxClient, type SandboxClient } from '../sandbox/client';
+import { type RunningSandbox, startSandbox } from '../sandbox/server';
+import type { SandboxSettings } from '../sandbox/state';
+import { uniqueId } from '../test/support/env';
+import { createMemberPayments, type MemberPayments } from './members';
+import { createStripe } from './stripe-client';
+
+export const TEST_WEBHOOK_SECRET = 'whsec_poolflow_payments_tests';
+
+export interface PaymentsTestKit {
+  sandbox: RunningSandbox;
+  control: SandboxClient;
+  secretKey: string;
+  stripe: Stripe;
+  members: MemberPayments;
+  /** A Stripe client on the same sandbox and secret key with another request timeout. */
+  stripeWithTimeout(timeoutMs: number): Stripe;
+  close(): Promise<void>;
+}
+
+/** stripe-mock, which the test stack starts behind its shared sandbox (STRIPE_API_URL is that sandbox). */
+function stripeMockUrl(): string {
+  const url = process.env.STRIPE_MOCK_URL;
+  if (!url) throw new Error('STRIPE_MOCK_URL is not set: run the tests with `bash scripts/test.sh`, which starts stripe-mock and sets it');
+  return url;
+}
+
+/**
+ * A sandbox of the test's own (not the stack's shared one), because these tests change its settings
+ * (search lag) and would disturb other test files running at the same time.
+ */
+export async function startPaymentsTestKit(db: Db, settings: Partial<SandboxSettings> = {}): Promise<PaymentsTestKit> {
+  const sandbox = await startSandbox({ upstreamUrl: stripeMockUrl(), webhookSecret: TEST_WEBHOOK_SECRET, settings });
+  const secretKey = `sk_test_${uniqueId('pay').replace(/[^A-Za-z0-9]/g, '')}`; // stripe-mock accepts letters and digits only
+  const env = { STRIPE_SECRET_KEY: secretKey, STRIPE_API_URL: sandbox.url, STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET };
+  const stripe = createStripe(env);
+  return {
+    sandbox,
+    control: createSandboxClient(sandbox.url),
+    secretKey,
+    stripe,
+    members: createMemberPayments({ stripe, db }),
+    stripeWithTimeout: (timeoutMs) => createStripe(env, { timeoutMs }),
+    close: () => sandbox.close(),
+  };
+}
+
+export interface PayingMember {
+  memberId: string;
+  customerId: string;
+  paymentMethodId: string;
+}
+
+/** A registered member whose default payment method is attached from the given sandbox test card. */
+export async function payingMember(kit: PaymentsTestKit, testCard = 'pm_card_visa'): Promise<PayingMember> {
+  const memberId = uniqueId('member');
+  const { customer } = await kit.members.registerMember({ memberId, displayName: 'Test Member', email: `${memberId}@example.com` });
+  const method = await kit.members.attachPaymentMethod(memberId, testCard);
+  return { memberId, customerId: customer.customerId, paymentMethodId: method.paymentMethodId };
+}
+
+/** A registered member with an onboarded Express account, ready to receive payouts. */
+export async function payableMember(kit: PaymentsTestKit): Promise<{ memberId: string; accountId: string }> {
+  const memberId = uniqueId('payee');
+  await kit.members.registerMember({ memberId, displayName: 'Test Payee', email: `${memberId}@example.com` });
+  const account = await kit.members.ensureConnectAccount(memberId);
+  await kit.control.onboardAccount(account.accountId);
+  return { memberId, accountId: account.accountId };
+}
+
+export const PAYMENT_TEST_WORKFLOWS_PATH = fileURLToPath(new URL('../test/fixtures/workflows/payments.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The test-only workflows (a charging workflow and a signal listener), bundled once per test process. */
+export function paymentTestWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  const ignore = () => {};
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: PAYMENT_TEST_WORKFLOWS_PATH,
+    logger: { trace: ignore, debug: ignore, info: ignore, log: ignore, warn: ignore, error: console.error },
+  });
+  return bundle;
+}

@@ -1,0 +1,219 @@
+// Turns verified Stripe webhook events into stored facts and signals. One SERIALIZABLE transaction
+// stores the event once by its id, records the object's new state monotonically, and decides whether a
+// workflow must hear of it; the signal is delivered after commit, and an event whose signal was not
+// delivered keeps routed_at NULL so that redeliverPending() (or a repeated delivery by Stripe) sends it
+// again. Receivers de-duplicate by business key, so a signal sent twice is harmless.
+import type { Client } from '@temporalio/client';
+import type Stripe from 'stripe';
+import {
+  findPendingSignal,
+  insertWebhookEvent,
+  listPendingSignals,
+  markSignalDelivered,
+  markSignalFailed,
+  type PendingSignal,
+  recordWebhookOutcome,
+  type WebhookDecision,
+  type WebhookOutcome,
+} from '../db/payments/webhook-events';
+import { findPaymentIntentById } from '../db/payments/payment-intents';
+import { findRefundById } from '../db/payments/refunds';
+import { findTransferById } from '../db/payments/transfers';
+import type { Db, Queryable } from '../db/pool';
+import { transaction } from '../db/transaction';
+import type { Logger } from '../observability/log';
+import { errorMessage } from '../observability/log';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import {
+  PAYMENT_SIGNAL_NAMES,
+  type PaymentIntentSignal,
+  type RefundSignal,
+  type TransferSignal,
+} from '../workflows/payment-signals';
+import { type MovementMetadata, parseMovementMetadata } from './metadata';
+import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
+
+/** How long delivering one signal may take before the event is left for re-delivery. */
+export const SIGNAL_TIMEOUT_MS = 5_000;
+/** Delivery attempts per event before redeliverPending() stops trying (reconciliation still lists it). */
+export const ROUTE_ATTEMPTS_MAX = 50;
+/** Events one redeliverPending() call handles. */
+export const REDELIVERY_BATCH_MAX = 100;
+
+export interface WebhookRouterDeps {
+  db: Db;
+  temporal: Client;
+  log: Logger;
+  signalTimeoutMs?: number;
+}
+
+export interface IngestResult {
+  eventId: string;
+  /** The event id was stored before: nothing was recorded or decided again. */
+  duplicate: boolean;
+  outcome: WebhookOutcome | null;
+  /** Whether a signal owed by this event was delivered now; null when none was owed. */
+  delivered: boolean | null;
+}
+
+type Decided = WebhookDecision & { signal: NonNullable<WebhookDecision['signal']> | null };
+
+const ignored: Decided = { outcome: 'ignored', poolId: null, signal: null };
+
+function outcomeOf(verdict: RecordVerdict): WebhookOutcome {
+  switch (verdict) {
+    case 'transition':
+    case 'confirmation':
+      return 'signal';
+    case 'stale':
+      return 'stale';
+    case 'conflict':
+      return 'conflict';
+  }
+}
+
+/** The business key of a row we stored, for an object whose metadata no longer says it (edited by hand). */
+function storedMovement(
+  kind: MovementMetadata['kind'],
+  row: { idempotencyKey: string; poolId: string; round: number; memberId: string; purpose: string } | null,
+): MovementMetadata | null {
+  return row ? { kind, idempotencyKey: row.idempotencyKey, poolId: row.poolId, round: row.round, memberId: row.memberId, purpose: row.purpose } : null;
+}
+
+function decide(movement: MovementMetadata, verdict: RecordVerdict, workflowId: string, signalName: string, payload: unknown): Decided {
+  const outcome = outcomeOf(verdict);
+  return { outcome, poolId: movement.poolId, signal: outcome === 'signal' ? { workflowId, signalName, payload } : null };
+}
+
+/**
+ * Records the event's object and decides what it means; runs inside the ingesting transaction. The
+ * object is ours when its metadata carries our business key, or when we stored it under its ID.
+ */
+async function project(client: Queryable, event: Stripe.Event): Promise<Decided> {
+  const source: ObservationSource = { at: event.created, source: 'webhook', eventId: event.id };
+  const base = (movement: MovementMetadata) => ({
+    eventId: event.id,
+    eventCreated: event.created,
+    poolId: movement.poolId,
+    round: movement.round,
+    memberId: movement.memberId,
+    purpose: movement.purpose,
+    idempotencyKey: movement.idempotencyKey,
+  });
+
+  if (event.type.startsWith('payment_intent.')) {
+    const pi = event.data.object as Stripe.PaymentIntent;
+    const movement = parseMovementMetadata(pi.metadata) ?? storedMovement('contribution', await findPaymentIntentById(client, pi.id));
+    if (movement?.kind !== 'contribution') return ignored;
+    const { row, verdict } = await recordPaymentIntent(client, movement, pi, source);
+    const payload: PaymentIntentSignal = {
+      ...base(movement),
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      paymentIntentId: row.paymentIntentId,
+      status: row.status,
+      failureCode: row.failureCode,
+      declineCode: row.declineCode,
+    };
+    return decide(movement, verdict, workflowIds.round(movement.poolId, movement.round), PAYMENT_SIGNAL_NAMES.paymentIntent, payload);
+  }
+
+  if (event.type.startsWith('transfer.')) {
+    const transfer = event.data.object as Stripe.Transfer;
+    const movement = parseMovementMetadata(transfer.metadata) ?? storedMovement('payout', await findTransferById(client, transfer.id));
+    if (movement?.kind !== 'payout') return ignored;
+    const { row, verdict } = await recordTransfer(client, movement, transfer, source);
+    const payload: TransferSignal = {
+      ...base(movement),
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      transferId: row.transferId,
+      destinationAccountId: row.destinationAccountId,
+      amountReversedMinor: row.amountReversedMinor.toString(),
+    };
+    return decide(movement, verdict, workflowIds.round(movement.poolId, movement.round), PAYMENT_SIGNAL_NAMES.transfer, payload);
+  }
+
+  if (event.type.startsWith('refund.') || event.type === 'charge.refund.updated') {
+    const refund = event.data.object as Stripe.Refund;
+    const movement = parseMovementMetadata(refund.metadata) ?? storedMovement('refund', await findRefundById(client, refund.id));
+    if (movement?.kind !== 'refund') return ignored;
+    const { row, verdict } = await recordRefund(client, movement, refund, source);
+    const payload: RefundSignal = {
+      ...base(movement),
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      refundId: row.refundId,
+      paymentIntentId: row.paymentIntentId,
+      status: row.status,
+      failureReason: row.failureReason,
+    };
+    return decide(movement, verdict, workflowIds.pool(movement.poolId), PAYMENT_SIGNAL_NAMES.refund, payload);
+  }
+
+  return ignored;
+}
+
+function objectIdOf(event: Stripe.Event): string | null {
+  const object = event.data.object as { id?: unknown };
+  return typeof object.id === 'string' ? object.id : null;
+}
+
+export function createWebhookRouter(deps: WebhookRouterDeps) {
+  const { db, temporal, log } = deps;
+  const signalTimeoutMs = deps.signalTimeoutMs ?? SIGNAL_TIMEOUT_MS;
+
+  async function deliver(pending: PendingSignal): Promise<boolean> {
+    try {
+      await temporal.withDeadline(Date.now() + signalTimeoutMs, () =>
+        temporal.workflow.getHandle(pending.workflowId).signal(pending.signalName, pending.payload),
+      );
+      await markSignalDelivered(db, pending.eventId);
+      return true;
+    } catch (error) {
+      // Typically the workflow does not exist (yet, or any more) or Temporal is unreachable: the event
+      // stays stored and unrouted for redeliverPending().
+      log.warn('stripe webhook signal not delivered', { eventId: pending.eventId, workflowId: pending.workflowId, error: errorMessage(error) });
+      await markSignalFailed(db, pending.eventId, errorMessage(error)).catch(() => {});
+      return false;
+    }
+  }
+
+  return {
+    /** Stores, records and routes one verified event; safe to call again with the same event. */
+    async ingest(event: Stripe.Event): Promise<IngestResult> {
+      const stored = await transaction(db, async (client) => {
+        const inserted = await insertWebhookEvent(client, {
+          eventId: event.id,
+          eventType: event.type,
+          objectId: objectIdOf(event),
+          eventCreated: event.created,
+          livemode: event.livemode,
+          payload: event,
+        });
+        if (!inserted) return { duplicate: true as const, outcome: null, pending: await findPendingSignal(client, event.id) };
+        const decided = await project(client, event);
+        await recordWebhookOutcome(client, event.id, decided);
+        const pending: PendingSignal | null = decided.signal ? { eventId: event.id, ...decided.signal, routeAttempts: 0 } : null;
+        return { duplicate: false as const, outcome: decided.outcome, pending };
+      });
+      // A repeated delivery of an event whose signal is still owed is a good moment to send it again.
+      const delivered = stored.pending ? await deliver(stored.pending) : null;
+      return { eventId: event.id, duplicate: stored.duplicate, outcome: stored.outcome, delivered };
+    },
+
+    /**
+     * Sends the signals still owed by stored events (of one pool, or of all), oldest first; returns how
+     * many were delivered. Meant to run periodically, and after a pool's workflow was (re)started.
+     */
+    async redeliverPending(options: { poolId?: string; limit?: number } = {}): Promise<{ attempted: number; delivered: number }> {
+      const limit = Math.min(options.limit ?? REDELIVERY_BATCH_MAX, REDELIVERY_BATCH_MAX);
+      const pending = await listPendingSignals(db, { limit, attemptsMax: ROUTE_ATTEMPTS_MAX, ...(options.poolId ? { poolId: options.poolId } : {}) });
+      let delivered = 0;
+      for (const signal of pending) if (await deliver(signal)) delivered++;
+      return { attempted: pending.length, delivered };
+    },
+  };
+}
+
+export type WebhookRouter = ReturnType<typeof createWebhookRouter>;

@@ -1,0 +1,140 @@
+// Everything a pool workflow test needs: the time-skipping server with a real worker on it, a Stripe
+// sandbox of the test's own (payments/test-support.ts), members with cards and onboarded payout
+// accounts, and helpers to drive rounds and read what happened at Stripe and in the ledger.
+import { randomUUID } from 'node:crypto';
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Redis } from '../../cache/redis';
+import { checkLedgerInvariants } from '../../db/ledger/invariants';
+import { getBalances } from '../../db/ledger/accounts';
+import type { Db } from '../../db/pool';
+import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
+import type { PoolView } from '../../domain/pool-view';
+import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
+import type { SandboxSettings } from '../../sandbox/state';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+import { createPoolsWorker } from '../../workers/pools-worker';
+import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
+import type { RoundResult } from '../../workflows/round';
+import { devServerClient, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
+
+export interface PoolHarness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  db: Db;
+  redis: Redis;
+  kit: PaymentsTestKit;
+  taskQueue: string;
+  /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
+  member(testCard?: string): Promise<string>;
+  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  /** Signals that a round is due and waits (in skipped time) until the round has finished. */
+  runRound(handle: WorkflowHandle<typeof poolWorkflow>): Promise<RoundResult>;
+  ledgerViolations(poolId: string): Promise<unknown[]>;
+  balance(accountKey: string): Promise<bigint>;
+  /** Stripe objects of this harness's secret key, by type. */
+  stripeObjects(type: 'payment_intent' | 'transfer' | 'refund'): Promise<Array<{ id: string; object: Record<string, unknown> }>>;
+  close(): Promise<void>;
+}
+
+export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}): Promise<PoolHarness> {
+  const db = testDb();
+  const redis = testRedis();
+  const kit = await startPaymentsTestKit(db, sandboxSettings);
+  const env = await timeSkippingEnvironment();
+  // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
+  const dev = await devServerClient();
+  const taskQueue = uniqueId('pools');
+  const worker: Worker = await createPoolsWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    client: dev.client,
+    db,
+    redis,
+    stripe: kit.stripe,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+
+  const harness: PoolHarness = {
+    env,
+    client: env.client,
+    db,
+    redis,
+    kit,
+    taskQueue,
+    async member(testCard = 'pm_card_visa') {
+      const memberId = uniqueId('m');
+      await kit.members.registerMember({ memberId, displayName: 'Pool Member', email: `${memberId}@example.com` });
+      await kit.members.attachPaymentMethod(memberId, testCard);
+      const account = await kit.members.ensureConnectAccount(memberId);
+      await kit.control.onboardAccount(account.accountId);
+      return memberId;
+    },
+    async startPool(input, options = {}) {
+      const poolId = options.poolId ?? uniqueId('pool');
+      const config = poolConfigSchema.parse(input);
+      return env.client.workflow.start(poolWorkflow, {
+        workflowId: workflowIds.pool(poolId),
+        taskQueue,
+        // The time-skipping server has no custom search attributes; the dev-server tests cover them.
+        args: [{ poolId, managerId: 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
+      });
+    },
+    async runRound(handle) {
+      await handle.signal(roundDueSignal);
+      const view = await waitForView(handle, (v) => v.roundInProgress !== null);
+      return waitForRound(handle, view.roundInProgress!);
+    },
+    ledgerViolations: (poolId) => checkLedgerInvariants(db, { accountPrefix: `pool:${poolId}:` }),
+    async balance(accountKey) {
+      const [balance] = await getBalances(db, [accountKey]);
+      return balance ? balance.creditsPostedMinor - balance.debitsPostedMinor : 0n;
+    },
+    async stripeObjects(type) {
+      const objects = await kit.control.objects({ type, secretKey: kit.secretKey });
+      return objects.map((o) => ({ id: o.id, object: o.object as Record<string, unknown> }));
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await (dev.connection as Connection).close();
+      await kit.close();
+      await db.end();
+      redis.disconnect();
+    },
+  };
+  return harness;
+}
+
+/** Polls the pool's state until `ready` holds (the worker needs a moment to take a signal). */
+export async function waitForView(handle: WorkflowHandle<typeof poolWorkflow>, ready: (view: PoolView) => boolean, timeoutMs = 20_000): Promise<PoolView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.query(poolStateQuery);
+    if (ready(view)) return view;
+    if (Date.now() > deadline) throw new Error(`pool ${view.poolId} never reached the awaited state: ${JSON.stringify(view).slice(0, 500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits (in skipped time) for round `round` to finish, then for the pool to have applied its result. */
+export async function waitForRound(handle: WorkflowHandle<typeof poolWorkflow>, round: number): Promise<RoundResult> {
+  const view = await handle.query(poolStateQuery);
+  const result = (await handle.client.getHandle(workflowIds.round(view.poolId, round)).result()) as RoundResult;
+  await waitForView(handle, (v) => v.roundInProgress !== round);
+  return result;
+}
+
+export async function joinAll(handle: WorkflowHandle<typeof poolWorkflow>, memberIds: string[], commitments?: string[]): Promise<PoolView> {
+  let view: PoolView | undefined;
+  for (const [index, memberId] of memberIds.entries()) {
+    view = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId, ...(commitments ? { commitmentMinor: commitments[index]! } : {}) }] });
+  }
+  return view!;
+}
+
+export const activate = (handle: WorkflowHandle<typeof poolWorkflow>) => handle.executeUpdate(activatePoolUpdate, { args: [] });
