@@ -2,14 +2,14 @@
 // covered a default, a payout was reserved, posted or voided, a fee was taken, money was refunded.
 // Every entry's idempotency key is built from pool, round, member and purpose, so a retried activity
 // or a replayed workflow records each movement exactly once.
-import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/pool';
 import { ensureAccounts } from '../db/ledger/accounts';
 import { chart } from '../db/ledger/chart';
-import { LedgerError, LedgerFloorError } from '../db/ledger/errors';
+import { LedgerFloorError } from '../db/ledger/errors';
 import { createPendingTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
 import type { PostingInput } from '../db/ledger/transfer-request';
 import { parseCurrency, parseMinor, type Currency } from '../domain/money';
+import { asLedgerActivity } from './ledger';
 
 export interface MemberMovement {
   poolId: string;
@@ -26,20 +26,18 @@ export interface PayoutKey {
   purpose: string;
 }
 
-const payoutLedgerKey = (key: PayoutKey) => `ledger:payout:${key.poolId}:${key.round}:${key.memberId}:${key.purpose}`;
+/** The idempotency keys of a pool's ledger transfers (reconciliation reads them back by prefix). */
+export const poolLedgerKeys = {
+  contribution: (m: { poolId: string; round: number; memberId: string }) => `ledger:contribution:${m.poolId}:${m.round}:${m.memberId}`,
+  cover: (m: { poolId: string; round: number; memberId: string }) => `ledger:cover:${m.poolId}:${m.round}:${m.memberId}`,
+  fee: (poolId: string, round: number) => `ledger:fee:${poolId}:${round}`,
+  payout: (key: PayoutKey) => `ledger:payout:${key.poolId}:${key.round}:${key.memberId}:${key.purpose}`,
+  refund: (m: { poolId: string; round: number; memberId: string }) => `ledger:refund:${m.poolId}:${m.round}:${m.memberId}`,
+  prefix: (kind: 'contribution' | 'cover' | 'fee' | 'payout' | 'refund', poolId: string) => `ledger:${kind}:${poolId}:`,
+};
 
 const debit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'debit', amountMinor });
 const credit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'credit', amountMinor });
-
-/** Ledger errors are outcomes that a retry would repeat: non-retryable, with the ledger's stable type. */
-async function ledgerCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof LedgerError) throw ApplicationFailure.nonRetryable(error.message, error.type);
-    throw error;
-  }
-}
 
 export function createPoolLedgerActivities(deps: { db: Db }) {
   const { db } = deps;
@@ -48,7 +46,7 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
     /** Opens (idempotently) the pool's accounts and those of the given members. */
     async openPoolAccounts(input: { poolId: string; currency: string; memberIds: string[] }): Promise<void> {
       const currency = parseCurrency(input.currency);
-      await ledgerCall(() =>
+      await asLedgerActivity(() =>
         ensureAccounts(db, [
           chart.poolPot(input.poolId, currency),
           chart.poolReserve(input.poolId, currency),
@@ -69,9 +67,9 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
         credit(chart.poolPot(input.poolId, currency).key, amountMinor),
         ...(lateFeeMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, lateFeeMinor)] : []),
       ];
-      await ledgerCall(() =>
+      await asLedgerActivity(() =>
         postTransfer(db, {
-          idempotencyKey: `ledger:contribution:${input.poolId}:${input.round}:${input.memberId}`,
+          idempotencyKey: poolLedgerKeys.contribution(input),
           currency,
           postings,
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, paymentIntentId: input.paymentIntentId },
@@ -81,21 +79,23 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** Covers a member's missed contribution from the reserve; false when the reserve cannot. */
     async coverFromReserve(input: MemberMovement & { amountMinor: string }): Promise<boolean> {
-      const currency = parseCurrency(input.currency);
-      const amountMinor = parseMinor(input.amountMinor);
-      try {
-        await postTransfer(db, {
-          idempotencyKey: `ledger:cover:${input.poolId}:${input.round}:${input.memberId}`,
-          currency,
-          postings: [debit(chart.poolReserve(input.poolId, currency).key, amountMinor), credit(chart.poolPot(input.poolId, currency).key, amountMinor)],
-          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, reason: 'default covered from reserve' },
-        });
-        return true;
-      } catch (error) {
-        if (error instanceof LedgerFloorError) return false;
-        if (error instanceof LedgerError) throw ApplicationFailure.nonRetryable(error.message, error.type);
-        throw error;
-      }
+      return asLedgerActivity(async () => {
+        const currency = parseCurrency(input.currency);
+        const amountMinor = parseMinor(input.amountMinor);
+        try {
+          await postTransfer(db, {
+            idempotencyKey: poolLedgerKeys.cover(input),
+            currency,
+            postings: [debit(chart.poolReserve(input.poolId, currency).key, amountMinor), credit(chart.poolPot(input.poolId, currency).key, amountMinor)],
+            metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, reason: 'default covered from reserve' },
+          });
+          return true;
+        } catch (error) {
+          // The reserve holds too little: the round applies the fallback policy instead.
+          if (error instanceof LedgerFloorError) return false;
+          throw error;
+        }
+      });
     },
 
     /** The round's fee out of the pot: a platform fee to the platform, a management fee to the pool's fees. */
@@ -104,9 +104,9 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
       const feeMinor = parseMinor(input.feeMinor);
       if (feeMinor === 0n) return;
       const to = input.kind === 'distribution' ? chart.poolFees(input.poolId, currency) : chart.platformFeeRevenue(currency);
-      await ledgerCall(() =>
+      await asLedgerActivity(() =>
         postTransfer(db, {
-          idempotencyKey: `ledger:fee:${input.poolId}:${input.round}`,
+          idempotencyKey: poolLedgerKeys.fee(input.poolId, input.round),
           currency,
           postings: [debit(chart.poolPot(input.poolId, currency).key, feeMinor), credit(to.key, feeMinor)],
           metadata: { poolId: input.poolId, round: input.round, kind: input.kind },
@@ -118,9 +118,9 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
     async reservePayout(input: PayoutKey & { currency: string; amountMinor: string }): Promise<void> {
       const currency: Currency = parseCurrency(input.currency);
       const amountMinor = parseMinor(input.amountMinor);
-      await ledgerCall(() =>
+      await asLedgerActivity(() =>
         createPendingTransfer(db, {
-          idempotencyKey: payoutLedgerKey(input),
+          idempotencyKey: poolLedgerKeys.payout(input),
           currency,
           postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberPaidOut(input.poolId, input.memberId, currency).key, amountMinor)],
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose },
@@ -130,21 +130,21 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** Step three: the Stripe transfer went through, so the reservation becomes final. */
     async postPayout(input: PayoutKey): Promise<void> {
-      await ledgerCall(() => postPendingTransfer(db, payoutLedgerKey(input)));
+      await asLedgerActivity(() => postPendingTransfer(db, poolLedgerKeys.payout(input)));
     },
 
     /** Compensation: the Stripe transfer was refused, so the reservation is released. */
     async voidPayout(input: PayoutKey): Promise<void> {
-      await ledgerCall(() => voidPendingTransfer(db, payoutLedgerKey(input)));
+      await asLedgerActivity(() => voidPendingTransfer(db, poolLedgerKeys.payout(input)));
     },
 
     /** A refunded contribution on cancellation: out of the pot, back to the member's contributed account. */
     async recordRefund(input: MemberMovement & { amountMinor: string; refundId: string }): Promise<void> {
       const currency = parseCurrency(input.currency);
       const amountMinor = parseMinor(input.amountMinor);
-      await ledgerCall(() =>
+      await asLedgerActivity(() =>
         postTransfer(db, {
-          idempotencyKey: `ledger:refund:${input.poolId}:${input.round}:${input.memberId}`,
+          idempotencyKey: poolLedgerKeys.refund(input),
           currency,
           postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor)],
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, refundId: input.refundId },

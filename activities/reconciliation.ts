@@ -13,19 +13,15 @@ import type { Db } from '../db/pool';
 import { isStripeError, PaymentFailureType } from '../payments/errors';
 import { idempotencyKeys, poolTransferGroup } from '../payments/idempotency-keys';
 import { parseMovementMetadata } from '../payments/metadata';
+import { poolLedgerKeys } from './pool-ledger';
 import { stripeId } from '../payments/records';
 
 /** The most Stripe objects (or ledger entries) of one kind a reconciliation reads for one pool. */
 export const RECONCILE_OBJECTS_MAX = 10_000;
 const POOL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/**
- * The ledger keys the pool workflows write (activities/pool-ledger.ts):
- *   ledger:contribution:{poolId}:{round}:{memberId}   metadata.paymentIntentId names the charge
- *   ledger:payout:{poolId}:{round}:{memberId}:{purpose} the Stripe transfer is payout:{…same…}
- *   ledger:refund:{poolId}:{round}:{memberId}          metadata.refundId names the refund
- */
-const ledgerPrefix = (kind: 'contribution' | 'payout' | 'refund', poolId: string) => `ledger:${kind}:${poolId}:`;
+/** The ledger keys the pool workflows write: activities/pool-ledger.ts builds them, this reads them back. */
+const ledgerPrefix = (kind: 'contribution' | 'payout' | 'refund', poolId: string) => poolLedgerKeys.prefix(kind, poolId);
 
 export type ReconciledKind = 'payment_intent' | 'transfer' | 'refund' | 'ledger' | 'webhook_event';
 

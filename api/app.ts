@@ -12,18 +12,22 @@ import { webhookRoutes } from './webhooks';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
 export const BODY_BYTES_MAX = 64 * 1024;
+/** Stripe's events can be larger, and a 413 would make Stripe retry a delivery for days. */
+export const WEBHOOK_BODY_BYTES_MAX = 1024 * 1024;
+
+const limitBody = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ProblemError(413, 'Payload Too Large', `request bodies are limited to ${maxSize} bytes`);
+    },
+  });
 
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: BODY_BYTES_MAX,
-      onError: () => {
-        throw new ProblemError(413, 'Payload Too Large', `request bodies are limited to ${BODY_BYTES_MAX} bytes`);
-      },
-    }),
-  );
+  const apiLimit = limitBody(BODY_BYTES_MAX);
+  const webhookLimit = limitBody(WEBHOOK_BODY_BYTES_MAX);
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
   app.route('/', healthRoutes(deps));
   app.route('/v1/probes', probeRoutes(deps));
   app.route('/v1/webhooks', webhookRoutes(deps));

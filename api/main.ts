@@ -3,22 +3,31 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, httpEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
+import { databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
+import { createStripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(httpEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
 const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 
-const app = createApp({ temporal, db, redis, log, poolsTaskQueue: TASK_QUEUES.pools });
+const app = createApp({
+  temporal,
+  db,
+  redis,
+  log,
+  poolsTaskQueue: TASK_QUEUES.pools,
+  stripe: createStripe(env),
+  stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
+});
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
   log.info('api listening', { port: info.port }),
 );

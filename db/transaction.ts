@@ -36,6 +36,7 @@ export async function transaction<T>(db: Db, fn: (client: pg.PoolClient) => Prom
   const backoffBaseMs = options.backoffBaseMs ?? 2;
   const backoffMaxMs = options.backoffMaxMs ?? 250;
   for (let attempt = 1; ; attempt++) {
+    let retryable: Error;
     const client = await db.connect();
     let broken = false;
     try {
@@ -47,13 +48,15 @@ export async function transaction<T>(db: Db, fn: (client: pg.PoolClient) => Prom
       broken = await rollbackQuietly(client);
       if (!isRetryableSqlError(error)) throw error;
       if (attempt >= attemptsMax) throw new SerializationRetriesExhaustedError(attempt, { cause: error });
-      options.onRetry?.(attempt, error as Error);
-      // Full jitter spreads competing retries apart so they do not collide again in lockstep.
-      const capMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * capMs);
+      retryable = error as Error;
     } finally {
+      // Released before any backoff, so a waiting retry holds no connection other writers need.
       client.release(broken);
     }
+    options.onRetry?.(attempt, retryable);
+    // Full jitter spreads competing retries apart so they do not collide again in lockstep.
+    const capMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));
+    await sleep(Math.random() * capMs);
   }
 }
 

@@ -6,9 +6,13 @@ import { createRedis } from '../cache/redis';
 import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
+import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createPoolsWorker } from './pools-worker';
+
+const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
+const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
 const log = createLogger('worker');
@@ -24,7 +28,14 @@ try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
+  // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
+  // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
+  const router = createWebhookRouter({ db, temporal: client, log });
+  const redelivery = setInterval(() => {
+    router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error: errorMessage(error) }));
+  }, WEBHOOK_REDELIVERY_INTERVAL_MS);
   await worker.run();
+  clearInterval(redelivery);
   log.info('worker drained and stopped');
 } catch (error) {
   log.error('worker failed', { error: errorMessage(error) });

@@ -128,14 +128,20 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   });
   // Webhooks settle charges that were still processing. Signals repeat and arrive out of order, so a
   // signal only moves a charge that is processing and only for the attempt it names.
-  setHandler(paymentIntentUpdatedSignal, (signal: PaymentIntentSignal) => {
-    const charge = byMember.get(signal.memberId);
-    if (!charge || signal.round !== input.round || signal.purpose !== charge.purpose || charge.state !== 'processing') return;
+  // A webhook may even beat the charge activity's own answer: it is kept until that answer comes.
+  const settle = (charge: MemberCharge, signal: PaymentIntentSignal) => {
     if (signal.status === 'succeeded') charge.state = 'paid';
     else if (signal.status === 'requires_payment_method' || signal.status === 'canceled') {
       charge.state = 'failed';
       charge.failureCode = signal.failureCode ?? signal.status;
     }
+  };
+  const early = new Map<string, PaymentIntentSignal>();
+  setHandler(paymentIntentUpdatedSignal, (signal: PaymentIntentSignal) => {
+    const charge = byMember.get(signal.memberId);
+    if (!charge || signal.round !== input.round || signal.purpose !== charge.purpose) return;
+    if (charge.state === 'processing') settle(charge, signal);
+    else if (charge.state === 'charging' && signal.status !== 'processing') early.set(charge.memberId, signal);
   });
 
   // A charge ends paid, processing (a webhook will settle it) or failed. An outcome Stripe did not give
@@ -156,6 +162,9 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
         });
         member.paymentIntentId = summary.paymentIntentId;
         member.state = summary.status === 'succeeded' ? 'paid' : 'processing';
+        const signal = early.get(member.memberId);
+        early.delete(member.memberId);
+        if (member.state === 'processing' && signal?.purpose === member.purpose) settle(member, signal);
         return;
       } catch (error) {
         const failure = definiteFailure(error);
