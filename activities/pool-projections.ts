@@ -9,6 +9,9 @@ import type { RoundResult } from '../workflows/round';
 
 export const POOL_CACHE_TTL_SECONDS = 600;
 export const poolCacheKey = (poolId: string) => `pool:${poolId}:view`;
+/** The live stream of a pool's views, one entry per version (entry ID `{version}-1`), for SSE. */
+export const poolEventsKey = (poolId: string) => `pool:${poolId}:events`;
+export const POOL_EVENTS_KEPT_MAX = 1_000;
 
 export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
   const { db, redis } = deps;
@@ -16,7 +19,7 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
   return {
     /** Writes the pool and its members if `view` is newer than what is stored; refreshes the cache. */
     async projectPool(view: PoolView): Promise<void> {
-      await transaction(db, async (client) => {
+      const landed = await transaction(db, async (client) => {
         const { rowCount } = await client.query(
           `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, rounds_completed, rounds_planned, members_count, view, version)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -38,7 +41,7 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
             view.version,
           ],
         );
-        if (rowCount === 0) return;
+        if (rowCount === 0) return false;
         for (const member of view.members) {
           await client.query(
             `INSERT INTO pool_members (pool_id, member_id, status, join_seq, received, paid_in_minor, arrears_minor)
@@ -48,7 +51,13 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
             [view.poolId, member.memberId, member.status, member.joinSeq, member.received, member.paidInMinor, member.arrearsMinor],
           );
         }
+        return true;
       });
+      if (!landed) return;
+      // Versions are the stream's entry IDs, so Redis itself refuses an entry older than the last one.
+      await redis
+        .xadd(poolEventsKey(view.poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${view.version}-1`, 'view', JSON.stringify(view))
+        .catch(() => {});
       // The cache is a convenience: when Redis is down the database projection still answers.
       try {
         await redis.set(poolCacheKey(view.poolId), JSON.stringify(view), 'EX', POOL_CACHE_TTL_SECONDS);

@@ -1,19 +1,31 @@
-// The Hono application: one sub-app per resource, mounted with app.route(), and one error handler that
-// turns every failure into a problem+json response.
+// The Hono application: health checks and the Stripe webhook (no bearer token; the webhook is signed)
+// and the authenticated /v1 API — rate limited per subject, Idempotency-Key on every POST — with one
+// sub-app per resource, and one error handler that turns every failure into problem+json.
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
+import { requireAuth } from './auth';
+import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
+import { idempotency } from './idempotency';
+import { memberRoutes } from './members';
+import { openApiRoutes } from './openapi';
+import { poolEventRoutes } from './pool-events';
+import { poolRoutes } from './pools';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
+import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
+import { temporalProblem } from './temporal-errors';
 import { webhookRoutes } from './webhooks';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
 export const BODY_BYTES_MAX = 64 * 1024;
 /** Stripe's events can be larger, and a 413 would make Stripe retry a delivery for days. */
 export const WEBHOOK_BODY_BYTES_MAX = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 const limitBody = (maxSize: number) =>
   bodyLimit({
@@ -23,20 +35,47 @@ const limitBody = (maxSize: number) =>
     },
   });
 
-export function createApp(deps: ApiDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  // Every request gets an ID (the caller's X-Request-Id when sane), echoed back and logged.
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
+    const startedAt = performance.now();
+    await next();
+    deps.log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) });
+  });
+
   const apiLimit = limitBody(BODY_BYTES_MAX);
   const webhookLimit = limitBody(WEBHOOK_BODY_BYTES_MAX);
   app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
+
   app.route('/', healthRoutes(deps));
-  app.route('/v1/probes', probeRoutes(deps));
+  app.route('/', openApiRoutes());
   app.route('/v1/webhooks', webhookRoutes(deps));
+
+  const v1 = new Hono<AppEnv>();
+  v1.use('*', requireAuth(deps.authenticate));
+  const readLimit = rateLimit(deps.redis, READ_LIMIT);
+  const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
+  v1.use('*', (c, next) => (c.req.method === 'GET' ? readLimit(c, next) : writeLimit(c, next)));
+  v1.use('*', idempotency(deps.redis));
+  v1.route('/pools', poolRoutes(deps));
+  v1.route('/pools', poolEventRoutes(deps));
+  v1.route('/members', memberRoutes(deps));
+  v1.route('/probes', probeRoutes(deps));
+  app.route('/v1', v1);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error);
+    const fromTemporal = temporalProblem(error);
+    if (fromTemporal) return problemResponse(c, fromTemporal);
     if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
-    deps.log.error('unhandled error', { path: c.req.path, method: c.req.method, error: errorMessage(error) });
+    deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error: errorMessage(error) });
     return problemResponse(c, new ProblemError(500, 'Internal Server Error'));
   });
   return app;

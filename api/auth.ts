@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { authEnv } from '../config/env';
+import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 
 export const ROLES = ['manager', 'member', 'ops'] as const;
@@ -53,7 +54,7 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
 }
 
 /** Hono middleware: authenticates the request and stores the principal as `principal`. */
-export function requireAuth(authenticate: Authenticator): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+export function requireAuth(authenticate: Authenticator): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('principal', await authenticate(c.req.header('authorization')));
     await next();

@@ -5,15 +5,23 @@ import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import type { Stripe } from '../payments/stripe-client';
+import type { Authenticator } from './auth';
 
 export interface ApiDeps {
   temporal: Client;
   db: Db;
   redis: Redis;
+  /** Where Redis is, for connections of their own (blocking reads of event streams). */
+  redisUrl: string;
+  redisKeyPrefix: string;
   log: Logger;
+  /** Verifies bearer tokens (api/auth.ts). */
+  authenticate: Authenticator;
   /** Task queue of the pools worker; tests use their own queue. */
   poolsTaskQueue: string;
-  /** For verifying Stripe webhooks (POST /v1/webhooks/stripe answers 503 without both). */
-  stripe?: Stripe;
-  stripeWebhookSecret?: string;
+  /** For members' Stripe objects and for verifying Stripe webhooks. */
+  stripe: Stripe;
+  stripeWebhookSecret: string;
+  /** Pool workflows index themselves in search attributes (off only on a test server without them). */
+  searchAttributes?: boolean;
 }

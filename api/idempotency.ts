@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
-import type { Principal } from './auth';
+import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3_600;
@@ -23,7 +23,7 @@ interface StoredResponse {
   body: string;
 }
 
-export function idempotency(redis: Redis): MiddlewareHandler<{ Variables: { principal: Principal; idempotencyKey: string } }> {
+export function idempotency(redis: Redis): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST') return next();
     const key = c.req.header('idempotency-key');

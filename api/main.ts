@@ -3,16 +3,18 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { createStripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
+import { createAuthenticator } from './auth';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
+const auth = loadEnv(authEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -23,7 +25,10 @@ const app = createApp({
   temporal,
   db,
   redis,
+  redisUrl: env.REDIS_URL,
+  redisKeyPrefix: env.REDIS_KEY_PREFIX,
   log,
+  authenticate: createAuthenticator(auth),
   poolsTaskQueue: TASK_QUEUES.pools,
   stripe: createStripe(env),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,

@@ -5,13 +5,14 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { plumbingProbe } from '../workflows/probe';
+import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { jsonBody } from './validation';
 
 const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
 
-export function probeRoutes(deps: ApiDeps): Hono {
-  const app = new Hono();
+export function probeRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.post('/', async (c) => {
     const { message } = await jsonBody(c, ProbeRequest);
     const probeId = randomUUID();

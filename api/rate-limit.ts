@@ -3,7 +3,7 @@
 // writes fail closed (a flood of writes without a limit could overwhelm the workflows).
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
-import type { Principal } from './auth';
+import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 
 export interface RateLimit {
@@ -16,7 +16,7 @@ export interface RateLimit {
 export const READ_LIMIT: RateLimit = { name: 'read', requestsMax: 600, windowSeconds: 60, whenRedisDown: 'open' };
 export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowSeconds: 60, whenRedisDown: 'closed' };
 
-export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const window = Math.floor(nowSeconds / limit.windowSeconds);

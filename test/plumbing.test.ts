@@ -7,9 +7,9 @@ import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/deps';
+import { authHeaders, testApiDeps } from './support/api';
 import { createRedis, type Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
-import { createLogger } from '../observability/log';
 import { createPoolsWorker } from '../workers/pools-worker';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, testStripe, uniqueId, workflowBundle } from './support/env';
 
@@ -17,6 +17,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
   const taskQueue = uniqueId('plumbing');
   let db: Db;
   let redis: Redis;
+  const keyPrefix = `${uniqueId('plumbing')}:`;
   let client: Client;
   let connection: Connection;
   let workerConnection: NativeConnection;
@@ -26,7 +27,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
 
   before(async () => {
     db = testDb();
-    redis = testRedis();
+    redis = testRedis(keyPrefix);
     ({ client, connection } = await devServerClient());
     workerConnection = await devServerWorkerConnection();
     worker = await createPoolsWorker({
@@ -40,7 +41,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
       workflowBundle: await workflowBundle(),
     });
     running = worker.run();
-    deps = { temporal: client, db, redis, log: createLogger('test'), poolsTaskQueue: taskQueue };
+    deps = testApiDeps({ temporal: client, db, redis, stripe: testStripe(), poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix });
   });
 
   after(async () => {
@@ -52,8 +53,8 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
     redis.disconnect();
   });
 
-  const post = (app: ReturnType<typeof createApp>, body: string, contentType = 'application/json') =>
-    app.request('/v1/probes', { method: 'POST', body, headers: { 'content-type': contentType } });
+  const post = async (app: ReturnType<typeof createApp>, body: string, contentType = 'application/json') =>
+    app.request('/v1/probes', { method: 'POST', body, headers: { ...(await authHeaders('ops-1', 'ops')), 'content-type': contentType } });
 
   test('POST /v1/probes runs the workflow, whose activity writes to the database and Redis', async () => {
     const app = createApp(deps);
@@ -112,7 +113,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
   });
 
   test('unknown routes get a problem+json 404', async () => {
-    const response = await createApp(deps).request('/v1/nothing-here');
+    const response = await createApp(deps).request('/nothing-here');
     assert.equal(response.status, 404);
     assert.equal(response.headers.get('content-type'), 'application/problem+json');
   });

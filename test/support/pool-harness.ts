@@ -2,26 +2,44 @@
 // sandbox of the test's own (payments/test-support.ts), members with cards and onboarded payout
 // accounts, and helpers to drive rounds and read what happened at Stripe and in the ledger.
 import { randomUUID } from 'node:crypto';
-import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { type Client, type Connection, ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from '../../cache/redis';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { getBalances } from '../../db/ledger/accounts';
+import type { TransferState } from '../../db/ledger/transfers';
 import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
 import type { PoolView } from '../../domain/pool-view';
+import { createLogger } from '../../observability/log';
+import { parseMovementMetadata } from '../../payments/metadata';
 import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
-import type { SandboxSettings } from '../../sandbox/state';
+import { createWebhookRouter } from '../../payments/webhook-router';
+import type { SandboxEvent, SandboxSettings } from '../../sandbox/state';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
-import type { RoundResult } from '../../workflows/round';
+import { roundProgressQuery, type RoundProgress, type RoundResult } from '../../workflows/round';
 import { devServerClient, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
+
+/** A charge, transfer or refund the sandbox holds, with the business key Poolflow wrote in its metadata. */
+export interface StripeMovement {
+  id: string;
+  memberId: string;
+  round: number;
+  purpose: string;
+  amount: number;
+  /** PaymentIntent and refund status; null for transfers (a refused transfer is never stored). */
+  status: string | null;
+  object: Record<string, unknown>;
+}
 
 export interface PoolHarness {
   env: TestWorkflowEnvironment;
   client: Client;
+  /** A client of the dev server, where the pools' schedules live (the time-skipping server has none). */
+  dev: Client;
   db: Db;
   redis: Redis;
   kit: PaymentsTestKit;
@@ -35,6 +53,20 @@ export interface PoolHarness {
   balance(accountKey: string): Promise<bigint>;
   /** Stripe objects of this harness's secret key, by type. */
   stripeObjects(type: 'payment_intent' | 'transfer' | 'refund'): Promise<Array<{ id: string; object: Record<string, unknown> }>>;
+  /** The pool's PaymentIntents, transfers or refunds at the sandbox, in the order they were created. */
+  poolStripe(type: 'payment_intent' | 'transfer' | 'refund', poolId: string): Promise<StripeMovement[]>;
+  /** Every ledger transfer of the pool, by idempotency key. */
+  ledgerTransfers(poolId: string): Promise<Map<string, TransferState>>;
+  roundProgress(poolId: string, round: number): Promise<RoundProgress>;
+  /** Polls a round's progress until `ready` holds (queries do not skip time). */
+  waitForRoundProgress(poolId: string, round: number, ready: (progress: RoundProgress) => boolean, timeoutMs?: number): Promise<RoundProgress>;
+  /**
+   * Feeds the sandbox's events of this harness that `select` picks through the real webhook router, as
+   * the API's webhook endpoint does; returns how many signals were delivered.
+   */
+  routeStripeEvents(select: (event: SandboxEvent) => boolean): Promise<number>;
+  /** The pool's schedule on the dev server: missing, or whether it is paused. */
+  scheduleState(poolId: string): Promise<'missing' | { paused: boolean }>;
   close(): Promise<void>;
 }
 
@@ -58,9 +90,12 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   });
   const running = worker.run();
 
+  const router = createWebhookRouter({ db, temporal: env.client, log: createLogger('pool-harness-webhooks') });
+
   const harness: PoolHarness = {
     env,
     client: env.client,
+    dev: dev.client,
     db,
     redis,
     kit,
@@ -84,9 +119,12 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
       });
     },
     async runRound(handle) {
+      const lastRound = (view: PoolView) => view.recentRounds.at(-1)?.round ?? 0;
+      const before = lastRound(await handle.query(poolStateQuery));
       await handle.signal(roundDueSignal);
-      const view = await waitForView(handle, (v) => v.roundInProgress !== null);
-      return waitForRound(handle, view.roundInProgress!);
+      // A short round may finish between two polls: then it shows among the recent rounds.
+      const view = await waitForView(handle, (v) => v.roundInProgress !== null || lastRound(v) > before);
+      return waitForRound(handle, view.roundInProgress ?? lastRound(view));
     },
     ledgerViolations: (poolId) => checkLedgerInvariants(db, { accountPrefix: `pool:${poolId}:` }),
     async balance(accountKey) {
@@ -96,6 +134,51 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
     async stripeObjects(type) {
       const objects = await kit.control.objects({ type, secretKey: kit.secretKey });
       return objects.map((o) => ({ id: o.id, object: o.object as Record<string, unknown> }));
+    },
+    async poolStripe(type, poolId) {
+      const movements: StripeMovement[] = [];
+      for (const { id, object } of await harness.stripeObjects(type)) {
+        const key = parseMovementMetadata(object.metadata as Record<string, string> | null);
+        if (key?.poolId !== poolId) continue;
+        const status = typeof object.status === 'string' && type !== 'transfer' ? object.status : null;
+        movements.push({ id, memberId: key.memberId, round: key.round, purpose: key.purpose, amount: object.amount as number, status, object });
+      }
+      return movements;
+    },
+    async ledgerTransfers(poolId) {
+      const { rows } = await db.query<{ idempotency_key: string; state: TransferState }>(
+        `SELECT idempotency_key, state FROM ledger_transfers WHERE metadata->>'poolId' = $1 ORDER BY created_at, idempotency_key`,
+        [poolId],
+      );
+      return new Map(rows.map((row) => [row.idempotency_key, row.state]));
+    },
+    roundProgress: (poolId, round) => env.client.workflow.getHandle(workflowIds.round(poolId, round)).query(roundProgressQuery),
+    async waitForRoundProgress(poolId, round, ready, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const progress = await harness.roundProgress(poolId, round).catch(() => null);
+        if (progress && ready(progress)) return progress;
+        if (Date.now() > deadline) throw new Error(`round ${round} of ${poolId} never reached the awaited state: ${JSON.stringify(progress)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async routeStripeEvents(select) {
+      let delivered = 0;
+      for (const event of await kit.control.events({ secretKey: kit.secretKey })) {
+        if (!select(event)) continue;
+        const result = await router.ingest(event as unknown as Parameters<typeof router.ingest>[0]);
+        if (result.delivered) delivered++;
+      }
+      return delivered;
+    },
+    async scheduleState(poolId) {
+      try {
+        const description = await dev.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).describe();
+        return { paused: description.state.paused };
+      } catch (error) {
+        if (error instanceof ScheduleNotFoundError) return 'missing';
+        throw error;
+      }
     },
     async close() {
       worker.shutdown();

@@ -1,0 +1,55 @@
+// /v1/members/me: a member's own profile, saved card and payout account. The member is the token's
+// subject; nobody acts on another member's payment details.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { createMemberPayments, InvalidMemberProfileError, MemberNotFoundError } from '../payments/members';
+import type { AppEnv } from './context';
+import type { ApiDeps } from './deps';
+import { ProblemError } from './problem';
+import { jsonBody } from './validation';
+
+const profileBody = z.strictObject({ displayName: z.string().trim().min(1).max(120), email: z.email().max(254) });
+const paymentMethodBody = z.strictObject({ paymentMethodId: z.string().regex(/^pm_[A-Za-z0-9_]{1,200}$/, 'must be a Stripe PaymentMethod ID (pm_…)') });
+const payoutAccountBody = z.strictObject({
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"').optional(),
+  returnUrl: z.url({ protocol: /^https?$/ }),
+  refreshUrl: z.url({ protocol: /^https?$/ }),
+});
+
+export function memberRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const members = createMemberPayments({ stripe: deps.stripe, db: deps.db });
+
+  app.use('*', async (c, next) => {
+    if (c.get('principal').role !== 'member') throw new ProblemError(403, 'Forbidden', 'only members have a member profile');
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof InvalidMemberProfileError) throw new ProblemError(422, 'Validation Failed', error.message);
+      if (error instanceof MemberNotFoundError) throw new ProblemError(409, 'Profile Required', `${error.message}: PUT /v1/members/me first`);
+      throw error;
+    }
+  });
+
+  app.put('/me', async (c) => {
+    const body = await jsonBody(c, profileBody);
+    const { member, customer } = await members.registerMember({ memberId: c.get('principal').sub, ...body });
+    return c.json({ ...member, stripeCustomerId: customer.customerId });
+  });
+
+  app.post('/me/payment-methods', async (c) => {
+    const { paymentMethodId } = await jsonBody(c, paymentMethodBody);
+    const method = await members.attachPaymentMethod(c.get('principal').sub, paymentMethodId);
+    return c.json(method, 201);
+  });
+
+  app.post('/me/payout-account', async (c) => {
+    const body = await jsonBody(c, payoutAccountBody);
+    const memberId = c.get('principal').sub;
+    const account = await members.ensureConnectAccount(memberId, body.country ? { country: body.country } : {});
+    const link = await members.createOnboardingLink(memberId, { returnUrl: body.returnUrl, refreshUrl: body.refreshUrl });
+    return c.json({ accountId: account.accountId, onboardingUrl: link.url, expiresAt: link.expiresAt }, 201);
+  });
+
+  return app;
+}

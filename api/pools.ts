@@ -1,0 +1,283 @@
+// /v1/pools: thin handlers over the pool workflows. Writes become workflow starts, updates and signals
+// (whose validators have the final word); reads come from the projections. Each handler checks what
+// the caller may do with the pool before touching it.
+import { createHash, randomUUID } from 'node:crypto';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { chart } from '../db/ledger/chart';
+import { getBalances } from '../db/ledger/accounts';
+import { checkLedgerInvariants } from '../db/ledger/invariants';
+import { listAccountPostings } from '../db/ledger/postings';
+import { findConnectAccount, findCustomer } from '../db/payments/members';
+import { parseCurrency } from '../domain/money';
+import { poolConfigSchema } from '../domain/pool-config';
+import type { PoolView } from '../domain/pool-view';
+import { PoolIdAttribute, PoolKindAttribute, PoolManagerAttribute, PoolStatusAttribute } from '../temporal-config/search-attributes';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import {
+  activatePoolUpdate,
+  bidRequestSchema,
+  cancelPoolUpdate,
+  distributeRequestSchema,
+  joinPoolUpdate,
+  leavePoolUpdate,
+  pausePoolUpdate,
+  placeBidUpdate,
+  poolStateQuery,
+  poolWorkflow,
+  reasonSchema,
+  replaceMemberUpdate,
+  replaceRequestSchema,
+  resumePoolUpdate,
+  distributeUpdate,
+} from '../workflows/pool';
+import { roundProgressQuery } from '../workflows/round';
+import type { AppEnv } from './context';
+import type { ApiDeps } from './deps';
+import { poolFor, POOL_ID_PATTERN } from './pool-access';
+import { ProblemError } from './problem';
+import { jsonBody } from './validation';
+
+/** How long creating a pool waits for its workflow to open it before answering anyway. */
+export const POOL_OPEN_WAIT_MS = 5_000;
+export const POOLS_PAGE_MAX = 100;
+export const LEDGER_POSTINGS_PAGE_MAX = 200;
+
+const listQuery = z.strictObject({
+  status: z.enum(['draft', 'open', 'active', 'paused', 'completed', 'cancelled']).optional(),
+  kind: z.enum(['rotating', 'investment']).optional(),
+  limit: z.coerce.number().int().min(1).max(POOLS_PAGE_MAX).default(20),
+  /** The created_at of the last pool on the previous page, as returned in `next`. */
+  before: z.iso.datetime().optional(),
+});
+const memberJoinBody = z.strictObject({ memberId: z.string().optional(), commitmentMinor: z.union([z.string(), z.number()]).optional() });
+const roundParam = z.coerce.number().int().min(1).max(1_000_000);
+
+function query<S extends z.ZodType>(schema: S, values: Record<string, string>): z.output<S> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message }));
+  throw new ProblemError(422, 'Validation Failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+}
+
+export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const handle = (poolId: string) => deps.temporal.workflow.getHandle<typeof poolWorkflow>(workflowIds.pool(poolId));
+  const poolId = (value: string) => {
+    if (!POOL_ID_PATTERN.test(value)) throw new ProblemError(404, 'Not Found', 'no such pool');
+    return value;
+  };
+  /** Runs an update with the request's Idempotency-Key as its ID, so Temporal drops a repeat too. */
+  const update = <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) =>
+    // The SDK's overloads split updates with and without arguments; one cast covers both here.
+    handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+
+  app.post('/', async (c) => {
+    const principal = c.get('principal');
+    if (principal.role !== 'manager') throw new ProblemError(403, 'Forbidden', 'only managers create pools');
+    const config = await jsonBody(c, poolConfigSchema);
+    // The pool's ID derives from the caller and the Idempotency-Key: a repeated request finds the same pool.
+    const id = `pool_${createHash('sha256').update(`${principal.sub}\n${c.get('idempotencyKey')}`).digest('hex').slice(0, 20)}`;
+    const indexed = deps.searchAttributes !== false;
+    try {
+      await deps.temporal.workflow.start(poolWorkflow, {
+        workflowId: workflowIds.pool(id),
+        taskQueue: deps.poolsTaskQueue,
+        args: [{ poolId: id, managerId: principal.sub, config, seed: randomUUID(), searchAttributes: indexed }],
+        staticSummary: `Pool "${config.name}" (${config.kind}, ${config.currency.toUpperCase()})`,
+        staticDetails: `Manager \`${principal.sub}\`; ${config.membersMin}-${config.membersMax} members; cadence \`${JSON.stringify(config.cadence)}\`.`,
+        ...(indexed
+          ? {
+              typedSearchAttributes: [
+                { key: PoolIdAttribute, value: id },
+                { key: PoolKindAttribute, value: config.kind },
+                { key: PoolStatusAttribute, value: 'draft' },
+                { key: PoolManagerAttribute, value: principal.sub },
+              ],
+            }
+          : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    const view = await waitForOpen(id);
+    c.header('location', `/v1/pools/${id}`);
+    return c.json(view, 201);
+  });
+
+  const waitForOpen = async (id: string): Promise<PoolView> => {
+    const deadline = Date.now() + POOL_OPEN_WAIT_MS;
+    for (;;) {
+      const view = await handle(id).query(poolStateQuery);
+      if (view.status !== 'draft' || Date.now() > deadline) return view;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  app.get('/', async (c) => {
+    const principal = c.get('principal');
+    const q = query(listQuery, c.req.query());
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      conditions.push(sql.replace('?', `$${params.length}`));
+    };
+    if (principal.role === 'manager') add('p.manager_id = ?', principal.sub);
+    if (principal.role === 'member') add('EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ?)', principal.sub);
+    if (q.status) add('p.status = ?', q.status);
+    if (q.kind) add('p.kind = ?', q.kind);
+    if (q.before) add('p.created_at < ?', q.before);
+    params.push(q.limit);
+    const { rows } = await deps.db.query<{ view: PoolView; created_at: Date }>(
+      `SELECT p.view, p.created_at FROM pools p ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+       ORDER BY p.created_at DESC LIMIT $${params.length}`,
+      params,
+    );
+    const next = rows.length === q.limit ? rows.at(-1)!.created_at.toISOString() : null;
+    return c.json({ pools: rows.map((r) => r.view), next });
+  });
+
+  app.get('/:poolId', async (c) => c.json(await poolFor(deps, c.get('principal'), c.req.param('poolId'), 'read')));
+
+  app.post('/:poolId/members', async (c) => {
+    const principal = c.get('principal');
+    const id = poolId(c.req.param('poolId'));
+    const body = await jsonBody(c, memberJoinBody);
+    const view = await poolFor(deps, principal, id, principal.role === 'member' ? 'participate' : 'manage');
+    const memberId = principal.role === 'member' ? principal.sub : body.memberId;
+    if (!memberId) throw new ProblemError(422, 'Validation Failed', 'memberId: required when a manager adds a member', [{ field: 'memberId', message: 'required' }]);
+    if (principal.role === 'member' && body.memberId !== undefined && body.memberId !== principal.sub) {
+      throw new ProblemError(403, 'Forbidden', 'members join for themselves');
+    }
+    await requirePayable(memberId, view.config.kind === 'rotating');
+    const joined = await update(c, id, joinPoolUpdate, [{ memberId, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }]);
+    return c.json(joined, 201);
+  });
+
+  /** A member must be able to pay (a saved card) and, to receive a rotating pot, be paid (onboarded). */
+  const requirePayable = async (memberId: string, needsPayoutAccount: boolean) => {
+    const customer = await findCustomer(deps.db, memberId);
+    if (!customer?.defaultPaymentMethodId) throw new ProblemError(422, 'Member Not Payable', `${memberId} has no saved payment method (POST /v1/members/me/payment-methods)`);
+    if (needsPayoutAccount && !(await findConnectAccount(deps.db, memberId))) {
+      throw new ProblemError(422, 'Member Not Payable', `${memberId} has no payout account (POST /v1/members/me/payout-account)`);
+    }
+  };
+
+  app.delete('/:poolId/members/:memberId', async (c) => {
+    const principal = c.get('principal');
+    const id = poolId(c.req.param('poolId'));
+    const memberId = c.req.param('memberId');
+    const self = principal.role === 'member' && principal.sub === memberId;
+    await poolFor(deps, principal, id, self ? 'read' : 'manage');
+    const view = await handle(id).executeUpdate(leavePoolUpdate, { args: [{ memberId }] });
+    return c.json(view);
+  });
+
+  app.post('/:poolId/members/:memberId/replace', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    await poolFor(deps, c.get('principal'), id, 'manage');
+    const body = await jsonBody(c, replaceRequestSchema.omit({ outgoingMemberId: true }));
+    await requirePayable(body.incomingMemberId, true);
+    return c.json(await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: c.req.param('memberId'), incomingMemberId: body.incomingMemberId }]));
+  });
+
+  const command = (path: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, [] | [{ reason?: string }]>, withReason: boolean) =>
+    app.post(`/:poolId/${path}`, async (c) => {
+      const id = poolId(c.req.param('poolId'));
+      await poolFor(deps, c.get('principal'), id, action);
+      const args: [] | [{ reason?: string }] = withReason ? [await optionalBody(c)] : [];
+      return c.json(await update(c, id, definition, args));
+    });
+  const optionalBody = async (c: Parameters<typeof jsonBody>[0]) => ((c.req.header('content-length') ?? '0') === '0' ? {} : jsonBody(c, reasonSchema));
+  command('activate', 'manage', activatePoolUpdate, false);
+  command('pause', 'steer', pausePoolUpdate, true);
+  command('resume', 'steer', resumePoolUpdate, false);
+  command('cancel', 'manage', cancelPoolUpdate, true);
+
+  app.post('/:poolId/distributions', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    await poolFor(deps, c.get('principal'), id, 'manage');
+    const body = await jsonBody(c, distributeRequestSchema);
+    return c.json(await update(c, id, distributeUpdate, [body]), 202);
+  });
+
+  // Runs the next round now, through the schedule, so the Web UI shows it as a manual trigger.
+  app.post('/:poolId/rounds', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    const view = await poolFor(deps, c.get('principal'), id, 'steer');
+    if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
+    try {
+      await deps.temporal.schedule.getHandle(workflowIds.poolSchedule(id)).trigger();
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) throw new ProblemError(409, 'InvalidPoolState', 'the pool has no schedule');
+      throw error;
+    }
+    return c.json({ triggered: true, nextRound: view.roundsCompleted + 1 }, 202);
+  });
+
+  app.get('/:poolId/rounds/:round', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    await poolFor(deps, c.get('principal'), id, 'read');
+    const round = query(z.object({ round: roundParam }), { round: c.req.param('round') }).round;
+    const [summary, contributions, payouts] = await Promise.all([
+      deps.db.query('SELECT kind, pot_minor, fee_minor, discount_minor, winner_member_id, finished_at FROM pool_rounds WHERE pool_id = $1 AND round = $2', [id, round]),
+      deps.db.query('SELECT member_id, outcome, paid_minor, late_fee_minor, payment_intent_id, failure_code FROM pool_contributions WHERE pool_id = $1 AND round = $2 ORDER BY member_id', [id, round]),
+      deps.db.query('SELECT member_id, purpose, amount_minor FROM pool_payouts WHERE pool_id = $1 AND round = $2 ORDER BY member_id, purpose', [id, round]),
+    ]);
+    if (summary.rowCount === 0) {
+      // Not finished: the round workflow itself says where it is.
+      try {
+        const progress = await deps.temporal.workflow.getHandle(workflowIds.round(id, round)).query(roundProgressQuery);
+        return c.json({ round, status: 'in-progress', progress });
+      } catch {
+        throw new ProblemError(404, 'Not Found', `round ${round} has not started`);
+      }
+    }
+    return c.json({ round, status: 'finished', summary: summary.rows[0], contributions: contributions.rows, payouts: payouts.rows });
+  });
+
+  app.post('/:poolId/rounds/:round/bids', async (c) => {
+    const principal = c.get('principal');
+    const id = poolId(c.req.param('poolId'));
+    await poolFor(deps, principal, id, 'read');
+    if (principal.role !== 'member') throw new ProblemError(403, 'Forbidden', 'members bid for themselves');
+    const round = query(z.object({ round: roundParam }), { round: c.req.param('round') }).round;
+    const body = await jsonBody(c, bidRequestSchema.pick({ discountMinor: true }));
+    return c.json(await update(c, id, placeBidUpdate, [{ memberId: principal.sub, round, discountMinor: body.discountMinor }]), 201);
+  });
+
+  app.get('/:poolId/ledger', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    const view = await poolFor(deps, c.get('principal'), id, 'read');
+    const currency = parseCurrency(view.config.currency);
+    const keys = [
+      chart.poolPot(id, currency).key,
+      chart.poolReserve(id, currency).key,
+      chart.poolFees(id, currency).key,
+      ...view.members.flatMap((m) => [chart.memberContributed(id, m.memberId, currency).key, chart.memberPaidOut(id, m.memberId, currency).key]),
+    ];
+    const [balances, violations, potPostings] = await Promise.all([
+      getBalances(deps.db, keys),
+      checkLedgerInvariants(deps.db, { accountPrefix: `pool:${id}:` }),
+      listAccountPostings(deps.db, chart.poolPot(id, currency).key, { limit: LEDGER_POSTINGS_PAGE_MAX }),
+    ]);
+    return c.json({
+      currency,
+      balances: balances.map((b) => ({
+        account: b.key,
+        debitsPostedMinor: b.debitsPostedMinor.toString(),
+        creditsPostedMinor: b.creditsPostedMinor.toString(),
+        debitsPendingMinor: b.debitsPendingMinor.toString(),
+        creditsPendingMinor: b.creditsPendingMinor.toString(),
+        balanceMinor: (b.creditsPostedMinor - b.debitsPostedMinor).toString(),
+      })),
+      potEntries: potPostings.postings.map((p) => ({ ...p, amountMinor: p.amountMinor.toString() })),
+      invariants: { balanced: violations.length === 0, violations },
+    });
+  });
+
+  return app;
+}
