@@ -223,11 +223,21 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     await poolFor(deps, c.get('principal'), id, 'read');
     const round = query(z.object({ round: roundParam }), { round: c.req.param('round') }).round;
     const [summary, contributions, payouts] = await Promise.all([
-      deps.db.query('SELECT kind, pot_minor, fee_minor, discount_minor, winner_member_id, finished_at FROM pool_rounds WHERE pool_id = $1 AND round = $2', [id, round]),
-      deps.db.query('SELECT member_id, outcome, paid_minor, late_fee_minor, payment_intent_id, failure_code FROM pool_contributions WHERE pool_id = $1 AND round = $2 ORDER BY member_id', [id, round]),
-      deps.db.query('SELECT member_id, purpose, amount_minor FROM pool_payouts WHERE pool_id = $1 AND round = $2 ORDER BY member_id, purpose', [id, round]),
+      deps.db.query<{ kind: string; pot_minor: bigint; fee_minor: bigint; discount_minor: bigint; winner_member_id: string | null; finished_at: Date }>(
+        'SELECT kind, pot_minor, fee_minor, discount_minor, winner_member_id, finished_at FROM pool_rounds WHERE pool_id = $1 AND round = $2',
+        [id, round],
+      ),
+      deps.db.query<{ member_id: string; outcome: string; paid_minor: bigint; late_fee_minor: bigint; payment_intent_id: string | null; failure_code: string | null }>(
+        'SELECT member_id, outcome, paid_minor, late_fee_minor, payment_intent_id, failure_code FROM pool_contributions WHERE pool_id = $1 AND round = $2 ORDER BY member_id',
+        [id, round],
+      ),
+      deps.db.query<{ member_id: string; purpose: string; amount_minor: bigint }>(
+        'SELECT member_id, purpose, amount_minor FROM pool_payouts WHERE pool_id = $1 AND round = $2 ORDER BY member_id, purpose',
+        [id, round],
+      ),
     ]);
-    if (summary.rowCount === 0) {
+    const finished = summary.rows[0];
+    if (!finished) {
       // Not finished: the round workflow itself says where it is.
       try {
         const progress = await deps.temporal.workflow.getHandle(workflowIds.round(id, round)).query(roundProgressQuery);
@@ -236,7 +246,25 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
         throw new ProblemError(404, 'Not Found', `round ${round} has not started`);
       }
     }
-    return c.json({ round, status: 'finished', summary: summary.rows[0], contributions: contributions.rows, payouts: payouts.rows });
+    return c.json({
+      round,
+      status: 'finished',
+      kind: finished.kind,
+      potMinor: finished.pot_minor.toString(),
+      feeMinor: finished.fee_minor.toString(),
+      discountMinor: finished.discount_minor.toString(),
+      winnerMemberId: finished.winner_member_id,
+      finishedAt: finished.finished_at.toISOString(),
+      contributions: contributions.rows.map((r) => ({
+        memberId: r.member_id,
+        outcome: r.outcome,
+        paidMinor: r.paid_minor.toString(),
+        lateFeeMinor: r.late_fee_minor.toString(),
+        paymentIntentId: r.payment_intent_id,
+        failureCode: r.failure_code,
+      })),
+      payouts: payouts.rows.map((r) => ({ memberId: r.member_id, purpose: r.purpose, amountMinor: r.amount_minor.toString() })),
+    });
   });
 
   app.post('/:poolId/rounds/:round/bids', async (c) => {

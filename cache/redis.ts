@@ -1,5 +1,6 @@
-// The Redis client: everything Poolflow keeps in Redis can be rebuilt, so commands fail fast while Redis
-// is down instead of queueing up, and callers decide whether to carry on without it.
+// The Redis client: everything Poolflow keeps in Redis can be rebuilt, so commands fail within a bounded
+// time while Redis is down (commandTimeout) instead of hanging, and callers decide whether to carry on
+// without it. Commands issued while the first connection is still being made wait for it.
 import { Redis } from 'ioredis';
 
 export type { Redis };
@@ -10,7 +11,6 @@ export function createRedis(url: string, keyPrefix: string): Redis {
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
     // Reconnect forever with a capped delay: Redis coming back must heal the process without a restart.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
