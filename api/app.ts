@@ -11,7 +11,7 @@ import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
-import { memberRoutes } from './members';
+import { memberProblem, memberRoutes } from './members';
 import { openApiRoutes } from './openapi';
 import { poolEventRoutes } from './pool-events';
 import { poolRoutes } from './pools';
@@ -72,8 +72,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error);
-    const fromTemporal = temporalProblem(error);
-    if (fromTemporal) return problemResponse(c, fromTemporal);
+    const explained = temporalProblem(error) ?? memberProblem(error);
+    if (explained) return problemResponse(c, explained);
     if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
     deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error: errorMessage(error) });
     return problemResponse(c, new ProblemError(500, 'Internal Server Error'));

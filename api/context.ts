@@ -5,7 +5,7 @@ export interface AppEnv {
   Variables: {
     principal: Principal;
     /** The request's Idempotency-Key (POST only); also the Temporal update ID, so Temporal de-duplicates too. */
-    idempotencyKey: string;
+    idempotencyKey: string | undefined;
     requestId: string;
   };
 }

@@ -2,6 +2,7 @@
 // subject; nobody acts on another member's payment details.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { isStripeError } from '../payments/errors';
 import { createMemberPayments, InvalidMemberProfileError, MemberNotFoundError } from '../payments/members';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -16,19 +17,22 @@ const payoutAccountBody = z.strictObject({
   refreshUrl: z.url({ protocol: /^https?$/ }),
 });
 
+/** The problem for what member operations throw, or undefined when it is not theirs to explain. */
+export function memberProblem(error: unknown): ProblemError | undefined {
+  if (error instanceof InvalidMemberProfileError) return new ProblemError(422, 'Validation Failed', error.message);
+  if (error instanceof MemberNotFoundError) return new ProblemError(409, 'Profile Required', `${error.message}: PUT /v1/members/me first`);
+  // Stripe refusing a request (an unknown payment method, say) is the caller's input, not our fault.
+  if (isStripeError(error) && error.type === 'StripeInvalidRequestError') return new ProblemError(422, 'Stripe Refused', error.message);
+  return undefined;
+}
+
 export function memberRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const members = createMemberPayments({ stripe: deps.stripe, db: deps.db });
 
   app.use('*', async (c, next) => {
     if (c.get('principal').role !== 'member') throw new ProblemError(403, 'Forbidden', 'only members have a member profile');
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof InvalidMemberProfileError) throw new ProblemError(422, 'Validation Failed', error.message);
-      if (error instanceof MemberNotFoundError) throw new ProblemError(409, 'Profile Required', `${error.message}: PUT /v1/members/me first`);
-      throw error;
-    }
+    await next();
   });
 
   app.put('/me', async (c) => {

@@ -2,7 +2,7 @@
 // (whose validators have the final word); reads come from the projections. Each handler checks what
 // the caller may do with the pool before touching it.
 import { createHash, randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -36,7 +36,7 @@ import {
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
-import { poolFor, POOL_ID_PATTERN } from './pool-access';
+import { poolFor, POOL_ID_PATTERN, readPoolView } from './pool-access';
 import { ProblemError } from './problem';
 import { jsonBody } from './validation';
 
@@ -69,10 +69,18 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!POOL_ID_PATTERN.test(value)) throw new ProblemError(404, 'Not Found', 'no such pool');
     return value;
   };
-  /** Runs an update with the request's Idempotency-Key as its ID, so Temporal drops a repeat too. */
-  const update = <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) =>
-    // The SDK's overloads split updates with and without arguments; one cast covers both here.
-    handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+  /** Runs an update with the request's Idempotency-Key (POSTs) as its ID, so Temporal drops a repeat too. */
+  const update = async <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
+    try {
+      // The SDK's overloads split updates with and without arguments; one cast covers both here.
+      return await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+    } catch (error) {
+      // A completed or cancelled pool's workflow has ended: it exists, it just takes no more commands.
+      const view = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
+      if (view) throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool takes no more commands`);
+      throw error;
+    }
+  };
 
   app.post('/', async (c) => {
     const principal = c.get('principal');
@@ -172,8 +180,7 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     const memberId = c.req.param('memberId');
     const self = principal.role === 'member' && principal.sub === memberId;
     await poolFor(deps, principal, id, self ? 'read' : 'manage');
-    const view = await handle(id).executeUpdate(leavePoolUpdate, { args: [{ memberId }] });
-    return c.json(view);
+    return c.json(await update(c, id, leavePoolUpdate, [{ memberId }]));
   });
 
   app.post('/:poolId/members/:memberId/replace', async (c) => {
