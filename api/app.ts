@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
+import { requestContext } from '../observability/request-context';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -45,7 +46,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
     const startedAt = performance.now();
-    await next();
+    await requestContext.run({ requestId }, next);
     deps.log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) });
   });
 

@@ -6,6 +6,7 @@ import { createRedis } from '../cache/redis';
 import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
+import { requestIdClientInterceptor } from '../observability/request-context';
 import { createStripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
@@ -19,7 +20,7 @@ const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, interceptors: { workflow: [requestIdClientInterceptor()] } });
 
 const app = createApp({
   temporal,

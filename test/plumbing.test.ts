@@ -3,10 +3,13 @@
 // readiness report and its refusal of bad input, which must start nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/deps';
+import { requestIdClientInterceptor } from '../observability/request-context';
+import { REQUEST_ID_HEADER } from '../temporal-config/headers';
 import { authHeaders, testApiDeps } from './support/api';
 import { createRedis, type Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
@@ -110,6 +113,23 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
     } finally {
       deadRedis.disconnect();
     }
+  });
+
+  test('the request ID travels into the workflow it starts, as a header on its history', async () => {
+    const traced = new Client({ connection, namespace: 'default', interceptors: { workflow: [requestIdClientInterceptor()] } });
+    const response = await createApp({ ...deps, temporal: traced }).request('/v1/probes', {
+      method: 'POST',
+      body: JSON.stringify({ message: 'traced' }),
+      headers: { ...(await authHeaders('ops-1', 'ops')), 'x-request-id': 'req-trace-42' },
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('x-request-id'), 'req-trace-42');
+    const { probeId } = (await response.json()) as { probeId: string };
+    const history = await client.workflow.getHandle(`probe/${probeId}`).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const header = started?.header?.fields?.[REQUEST_ID_HEADER];
+    assert.ok(header, 'the start carries the request ID header');
+    assert.equal(defaultPayloadConverter.fromPayload(header), 'req-trace-42');
   });
 
   test('unknown routes get a problem+json 404', async () => {

@@ -13,6 +13,7 @@ import type { Stripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url));
 
 export interface PoolsWorkerDeps {
   connection: NativeConnection;
@@ -41,7 +42,7 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
     activities: poolsActivities({ ...deps, taskQueue }),
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.
     shutdownGraceTime: '30s',

@@ -8,7 +8,7 @@ import { createRedis, type Redis } from '../../cache/redis';
 import { createDbPool, type Db } from '../../db/pool';
 import { createStripe, type Stripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
-import { WORKFLOWS_PATH } from '../../workers/pools-worker';
+import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../workers/pools-worker';
 
 // Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
 installTemporalRuntime('WARN');
@@ -81,7 +81,7 @@ export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process and shared by every worker it creates. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietBundlerLogger });
   return bundle;
 }
 

@@ -1,0 +1,4 @@
+// Names of the Temporal headers Poolflow sets on the calls it makes.
+
+/** The HTTP request that caused a workflow start, update or signal, for correlating logs. */
+export const REQUEST_ID_HEADER = 'poolflow-request-id';

@@ -1,0 +1,33 @@
+// Workflow interceptors, loaded into every workflow's sandbox: each start, update and signal that came
+// from an API request is logged with that request's ID, so one ID finds a request in both the API's and
+// the worker's logs.
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
+import { log, type WorkflowInterceptors } from '@temporalio/workflow';
+import { REQUEST_ID_HEADER } from '../temporal-config/headers';
+
+function requestIdOf(headers: Headers): string | undefined {
+  const payload = headers[REQUEST_ID_HEADER];
+  return payload ? defaultPayloadConverter.fromPayload<string>(payload) : undefined;
+}
+
+export const interceptors = (): WorkflowInterceptors => ({
+  inbound: [
+    {
+      async execute(input, next) {
+        const requestId = requestIdOf(input.headers);
+        if (requestId) log.info('workflow started by request', { requestId });
+        return next(input);
+      },
+      async handleUpdate(input, next) {
+        const requestId = requestIdOf(input.headers);
+        if (requestId) log.info('update from request', { requestId, update: input.name });
+        return next(input);
+      },
+      async handleSignal(input, next) {
+        const requestId = requestIdOf(input.headers);
+        if (requestId) log.info('signal from request', { requestId, signal: input.signalName });
+        return next(input);
+      },
+    },
+  ],
+});
