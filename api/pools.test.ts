@@ -2,16 +2,13 @@
 // real worker on the dev server. A caller who may not see a pool is always told it does not exist.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Client, Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
-import type { Redis } from '../cache/redis';
-import type { Db } from '../db/pool';
 import type { PoolView } from '../domain/pool-view';
-import { payableMember, startPaymentsTestKit, type PaymentsTestKit } from '../payments/test-support';
-import { authHeaders, testApiDeps, testApp, tokenFor } from '../test/support/api';
-import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId, workflowBundle } from '../test/support/env';
-import { createPoolsWorker } from '../workers/pools-worker';
+import { payableMember, type PaymentsTestKit } from '../payments/test-support';
+import { authHeaders, tokenFor } from '../test/support/api';
+import { startApiHarness, type ApiHarness } from '../test/support/api-harness';
+import { uniqueId } from '../test/support/env';
 import type { Role } from './auth';
 import type { AppEnv } from './context';
 
@@ -27,31 +24,18 @@ const poolConfig = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('pool routes', () => {
-  const taskQueue = uniqueId('api-routes');
-  const keyPrefix = `${uniqueId('api-routes')}:`;
-  let db: Db;
-  let redis: Redis;
-  let kit: PaymentsTestKit;
-  let client: Client;
-  let connection: Connection;
-  let workerConnection: NativeConnection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let h: ApiHarness;
   let app: Hono<AppEnv>;
+  let client: Client;
+  let kit: PaymentsTestKit;
   const alice = uniqueId('alice'); // manager of the pool under test
   const bob = uniqueId('bob'); // another manager
   let members: string[];
   let poolId: string;
 
   before(async () => {
-    db = testDb();
-    redis = testRedis(keyPrefix);
-    kit = await startPaymentsTestKit(db);
-    ({ client, connection } = await devServerClient());
-    workerConnection = await devServerWorkerConnection();
-    worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await workflowBundle() });
-    running = worker.run();
-    app = testApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix }));
+    h = await startApiHarness();
+    ({ app, client, kit } = h);
     members = [];
     for (let i = 0; i < 3; i++) {
       const { memberId } = await payableMember(kit);
@@ -63,15 +47,7 @@ describe('pool routes', () => {
     poolId = (created.body as PoolView).poolId;
   });
 
-  after(async () => {
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-    await connection.close();
-    await kit.close();
-    await db.end();
-    redis.disconnect();
-  });
+  after(async () => h.close());
 
   async function request(method: string, path: string, sub: string | null, role: Role, body?: unknown, headers: Record<string, string> = {}) {
     const base = sub === null ? {} : await authHeaders(sub, role);

@@ -7,45 +7,27 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
-import type { Client, Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Role } from '../api/auth';
-import type { Redis } from '../cache/redis';
-import type { Db } from '../db/pool';
 import type { PoolView } from '../domain/pool-view';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../payments/test-support';
-import { createPoolsWorker } from '../workers/pools-worker';
-import { testApiDeps, testApp, tokenFor } from './support/api';
-import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId, workflowBundle } from './support/env';
+import type { PaymentsTestKit } from '../payments/test-support';
+import { tokenFor } from './support/api';
+import { startApiHarness, type ApiHarness } from './support/api-harness';
+import { uniqueId } from './support/env';
 
 const MEMBERS = 5;
 const WAIT_MS = 60_000;
 
 describe('a rotating pool through the API alone', () => {
-  const taskQueue = uniqueId('api-e2e');
-  const keyPrefix = `${uniqueId('api-e2e')}:`;
-  let db: Db;
-  let redis: Redis;
+  let h: ApiHarness;
   let kit: PaymentsTestKit;
-  let client: Client;
-  let connection: Connection;
-  let workerConnection: NativeConnection;
-  let worker: Worker;
-  let running: Promise<void>;
   let server: ServerType;
   let baseUrl: string;
 
   before(async () => {
-    db = testDb();
-    redis = testRedis(keyPrefix);
     // Processing charges settle 300 ms later, by webhook, like bank debits do over days.
-    kit = await startPaymentsTestKit(db, { settlementDelayMs: 300 });
-    ({ client, connection } = await devServerClient());
-    workerConnection = await devServerWorkerConnection();
-    worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await workflowBundle() });
-    running = worker.run();
-    const app = testApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }));
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    h = await startApiHarness({ settlementDelayMs: 300 });
+    kit = h.kit;
+    server = serve({ fetch: h.app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((resolve) => server.once('listening', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await kit.control.addWebhookEndpoint({ url: `${baseUrl}/v1/webhooks/stripe`, secretKey: kit.secretKey });
@@ -53,13 +35,7 @@ describe('a rotating pool through the API alone', () => {
 
   after(async () => {
     server.close();
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-    await connection.close();
-    await kit.close();
-    await db.end();
-    redis.disconnect();
+    await h.close();
   });
 
   async function call<T>(method: string, path: string, sub: string, role: Role, body?: unknown): Promise<{ status: number; body: T }> {
