@@ -5,7 +5,6 @@
 // attributes, through the SDK and through the real `temporal` CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
@@ -14,10 +13,9 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { cancelPoolUpdate, pausePoolUpdate, poolStateQuery, resumePoolUpdate } from '../workflows/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
+import { temporalCliPath } from './support/own-dev-server';
 import { activate, joinAll, waitForView } from './support/pool-harness';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TEMPORAL_CLI = `${ROOT}.tools/venv/bin/temporal`;
 const run = promisify(execFile);
 
 /** Two members, rounds that finish at once (no grace period, cards that succeed), a monthly calendar. */
@@ -41,7 +39,7 @@ async function listed(h: DevPoolHarness, query: string): Promise<string[]> {
 
 /** The IDs of the workflows a visibility query finds, through `temporal workflow list`. */
 async function listedByCli(h: DevPoolHarness, query: string): Promise<string[]> {
-  const { stdout } = await run(TEMPORAL_CLI, ['workflow', 'list', '--address', h.address, '--namespace', 'default', '--query', query, '--output', 'json']);
+  const { stdout } = await run(temporalCliPath(), ['workflow', 'list', '--address', h.address, '--namespace', 'default', '--query', query, '--output', 'json']);
   const executions = JSON.parse(stdout || '[]') as Array<{ execution: { workflowId: string } }>;
   return executions.map((e) => e.execution.workflowId);
 }

@@ -486,6 +486,18 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await startRound('distribution', { kind: 'distribution', amountMinor, paidInMinor, managementFeeBps: config.managementFeeBps }, []);
   };
 
+  /**
+   * A cancelled pool returns what its pot still holds — an investment pool's undistributed capital, or
+   * a rotating pot nobody could win — to its members pro-rata to what each paid in, as one last
+   * distribution round (no fee). A round that was under way has already refunded its own collection.
+   */
+  const windUp = async () => {
+    const paidInMinor = s.members.filter((m) => m.paidInMinor !== '0').map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
+    if (BigInt(s.potMinor) <= 0n || paidInMinor.length === 0) return;
+    await startRound('distribution', { kind: 'distribution', amountMinor: s.potMinor, paidInMinor, managementFeeBps: 0 }, []);
+    await finishRound();
+  };
+
   // ------------------------------------------------------------------------------------------------
   // Life
   // ------------------------------------------------------------------------------------------------
@@ -521,7 +533,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   }
 
   await activities.deletePoolSchedule({ poolId });
+  if (s.status === 'cancelled') await windUp();
   await changed();
+  // The update that ended the pool (a cancel) may still be finishing: let it answer its caller.
+  await condition(allHandlersFinished);
   return view();
 }
 

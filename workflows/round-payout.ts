@@ -28,21 +28,32 @@ export interface PayoutChoice {
   recipients: PayoutRecipient[];
 }
 
-/** Decides the payout; null when the plan pays nobody this round (a capital call, or nobody eligible). */
-export function choosePayout(plan: PayoutPlan, potMinor: bigint, unpaidThisRound: ReadonlySet<string>, round: number): PayoutChoice | null {
+/**
+ * Decides the payout; null when the plan pays nobody this round (a capital call, or nobody eligible).
+ * `unpaidThisRound` (defaulted or covered by the reserve) may not win; `defaultedThisRound` put nothing
+ * into this pot, so they share no bid dividend either.
+ */
+export function choosePayout(
+  plan: PayoutPlan,
+  potMinor: bigint,
+  unpaidThisRound: ReadonlySet<string>,
+  defaultedThisRound: ReadonlySet<string>,
+  round: number,
+): PayoutChoice | null {
+  const sharers = (members: string[]) => members.filter((id) => !defaultedThisRound.has(id));
   switch (plan.kind) {
     case 'none':
       return null;
     case 'order': {
       const winner = plan.candidates.find((id) => !unpaidThisRound.has(id));
-      return winner === undefined ? null : rotatingChoice(potMinor, winner, 0n, plan.members, plan.platformFeeBps);
+      return winner === undefined ? null : rotatingChoice(potMinor, winner, 0n, sharers(plan.members), plan.platformFeeBps);
     }
     case 'auction': {
       const eligible = plan.eligible.filter((id) => !unpaidThisRound.has(id));
       if (eligible.length === 0) return null;
       const bids = plan.bids.map((bid) => ({ memberId: bid.memberId, discountMinor: BigInt(bid.discountMinor) }));
       const result = resolveAuction({ round, seed: plan.seed, potMinor, eligibleMemberIds: eligible, bids });
-      return rotatingChoice(potMinor, result.winnerMemberId, result.discountMinor, plan.members, plan.platformFeeBps);
+      return rotatingChoice(potMinor, result.winnerMemberId, result.discountMinor, sharers(plan.members), plan.platformFeeBps);
     }
     case 'distribution': {
       const paidIn = new Map(plan.paidInMinor.map((entry) => [entry.memberId, BigInt(entry.amountMinor)]));

@@ -67,6 +67,7 @@ export interface RoundResult {
   members: MemberRoundResult[];
   potMinor: string;
   payout: PayoutChoice | null;
+  /** Transfer attempts made, over all recipients. */
   payoutAttempts: number;
 }
 
@@ -210,8 +211,11 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     await chargeAll(failed);
   }
 
-  // 3. Settlement of what is still processing, until the grace period ends.
-  await waitUntil(graceEndsAtMs, () => cancelRequested || charges.every((c) => c.state === 'paid' || c.state === 'failed'));
+  // 3. Settlement of what is still processing, until the grace period ends. A cancelled round waits
+  //    too: a payment that succeeds after all is refunded with the others, not left collected. What has
+  //    not settled by then is not paid this round, and a later webhook no longer changes that.
+  await waitUntil(graceEndsAtMs, () => charges.every((c) => c.state === 'paid' || c.state === 'failed'));
+  for (const member of charges) if (member.state !== 'paid') member.state = 'defaulted';
 
   // 4. Every paid contribution into the ledger; the default policy for the rest.
   for (const member of charges) {
@@ -252,16 +256,22 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   phase = 'paying-out';
   const potMinor = charges.filter((c) => c.state === 'paid' || c.state === 'covered').reduce((sum, c) => sum + c.amountMinor, 0n);
   const unpaid = new Set(charges.filter((c) => c.state === 'defaulted' || c.state === 'covered').map((c) => c.memberId));
-  const choice = choosePayout(input.payout, potMinor, unpaid, input.round);
+  const defaulted = new Set(charges.filter((c) => c.state === 'defaulted').map((c) => c.memberId));
+  const choice = choosePayout(input.payout, potMinor, unpaid, defaulted, input.round);
   let payoutAttempts = 0;
   if (choice) {
     await pool.recordPayoutFee({ poolId: input.poolId, round: input.round, currency: input.currency, feeMinor: choice.feeMinor, kind: input.payout.kind });
     const paid = new Set<string>();
+    // Attempts are numbered per recipient, so that each one's keys (`pot-a1`, `dividend-a1`, …) do not
+    // depend on how many attempts the others needed.
+    const attemptsOf = new Map<string, number>();
     for (;;) {
       for (const recipient of choice.recipients) {
         if (paid.has(recipient.memberId)) continue;
-        const outcome = await payRecipient(input, recipient, payoutAttempts);
-        payoutAttempts = outcome.attempts;
+        const before = attemptsOf.get(recipient.memberId) ?? 0;
+        const outcome = await payRecipient(input, recipient, before);
+        attemptsOf.set(recipient.memberId, outcome.attempts);
+        payoutAttempts += outcome.attempts - before;
         if (outcome.paid) paid.add(recipient.memberId);
       }
       if (paid.size === choice.recipients.length) break;

@@ -3,7 +3,7 @@
 // workers that die. A Stripe sandbox of the harness's own, members with cards and payout accounts, a
 // pools worker on a task queue of its own (or none, when the test runs workers in other processes).
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Redis } from '../../cache/redis';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
@@ -35,7 +35,7 @@ export interface DevPoolHarness {
   taskQueue: string;
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof poolWorkflow>>;
   /** Round `round` of the pool once it has finished (the pool starts it, so it may not exist yet). */
   roundResult(poolId: string, round: number, timeoutMs?: number): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;

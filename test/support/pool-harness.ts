@@ -2,7 +2,8 @@
 // sandbox of the test's own (payments/test-support.ts), members with cards and onboarded payout
 // accounts, and helpers to drive rounds and read what happened at Stripe and in the ledger.
 import { randomUUID } from 'node:crypto';
-import { type Client, type Connection, ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type Connection, ScheduleNotFoundError, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from '../../cache/redis';
@@ -207,10 +208,37 @@ export async function waitForView(handle: WorkflowHandle<typeof poolWorkflow>, r
 /** Waits (in skipped time) for round `round` to finish, then for the pool to have applied its result. */
 export async function waitForRound(handle: WorkflowHandle<typeof poolWorkflow>, round: number): Promise<RoundResult> {
   const view = await handle.query(poolStateQuery);
-  const result = (await handle.client.getHandle(workflowIds.round(view.poolId, round)).result()) as RoundResult;
+  const result = await settledResult<RoundResult>(handle.client, workflowIds.round(view.poolId, round));
   await waitForView(handle, (v) => v.roundInProgress !== round);
   return result;
 }
+
+/** How much server time one step of settledResult skips while the workflow it waits for still runs. */
+export const SKIP_STEP_MS = 6 * 3_600_000;
+/** settledResult gives up after skipping this much server time: longer than any round's grace period. */
+export const SKIP_TOTAL_MAX_MS = 30 * 24 * 3_600_000;
+
+/**
+ * A workflow's result, skipping time in bounded steps while it runs. The time-skipping client's own
+ * result() unlocks time for as long as it waits; if the awaited workflow closes a moment before time is
+ * locked again, every other workflow idles without a timer and the server jumps ten years ahead to their
+ * default execution timeout (seen under load). A step of skipped time never goes further than its end.
+ */
+export async function settledResult<T>(client: WorkflowClient, workflowId: string): Promise<T> {
+  const plain = new WorkflowClient({ connection: client.connection, namespace: client.options.namespace });
+  const { testService } = client.connection as Connection;
+  // A server that does not skip time has no such jump: wait for the result as usual.
+  if (!testService) return (await plain.getHandle(workflowId).result()) as T;
+  for (let skippedMs = 0; skippedMs <= SKIP_TOTAL_MAX_MS; skippedMs += SKIP_STEP_MS) {
+    const { status } = await plain.getHandle(workflowId).describe();
+    if (status.name !== 'RUNNING') return (await plain.getHandle(workflowId).result()) as T;
+    await testService.unlockTimeSkippingWithSleep({ duration: msToTs(SKIP_STEP_MS) });
+  }
+  throw new Error(`${workflowId} still runs after ${SKIP_TOTAL_MAX_MS / 86_400_000} days of skipped time (waiting for a signal?)`);
+}
+
+/** The pool workflow's final view, once it has completed or been cancelled (see settledResult). */
+export const finalView = (handle: WorkflowHandle<typeof poolWorkflow>) => settledResult<PoolView>(handle.client, handle.workflowId);
 
 export async function joinAll(handle: WorkflowHandle<typeof poolWorkflow>, memberIds: string[], commitments?: string[]): Promise<PoolView> {
   let view: PoolView | undefined;
@@ -221,3 +249,23 @@ export async function joinAll(handle: WorkflowHandle<typeof poolWorkflow>, membe
 }
 
 export const activate = (handle: WorkflowHandle<typeof poolWorkflow>) => handle.executeUpdate(activatePoolUpdate, { args: [] });
+
+/** How many of `movements` each member has, for the members given (zero included). */
+export function countByMember(movements: StripeMovement[], memberIds: string[]): Record<string, number> {
+  return Object.fromEntries(memberIds.map((id) => [id, movements.filter((m) => m.memberId === id).length]));
+}
+
+/** A rotating pool of `size` members paying 100.00 a round, with a 1% platform fee; override the rest. */
+export function rotatingPool(size: number, overrides: Partial<Extract<PoolConfigInput, { kind: 'rotating' }>> = {}): PoolConfigInput {
+  return {
+    kind: 'rotating',
+    name: 'Test circle',
+    currency: 'usd',
+    cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+    membersMin: size,
+    membersMax: size,
+    contributionMinor: 10_000,
+    platformFeeBps: 100,
+    ...overrides,
+  };
+}

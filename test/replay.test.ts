@@ -1,0 +1,52 @@
+// Determinism: every event history recorded under test/histories/ (subfolders included) replays against
+// the CURRENT workflow bundle without a nondeterminism error, so a change to workflows/ that would break
+// pools already running fails here first.
+//
+// The histories are recorded by scripts/record-histories.ts from real runs (a full rotating pool, a bid
+// round, a default, dunning, an investment pool, a cancellation mid-round, a pool that continued as
+// new). Re-record them with the test stack up:
+//     set -a; . .data/test.env; set +a; npx tsx scripts/record-histories.ts
+// and only after an intentional, versioned workflow change (guarded by patched(), so that the old
+// histories still replay); a failure here after any other change is a real nondeterminism to fix in
+// the workflow, not in the recordings.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { Worker, type ReplayResult } from '@temporalio/worker';
+import { workflowBundle } from './support/env';
+import { historyFromProtoJson } from './support/history-json';
+
+const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
+/** Each scenario the recording script runs; a missing one means the recordings are incomplete. */
+const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new'];
+
+async function historyFiles(): Promise<string[]> {
+  const entries = await readdir(HISTORIES_DIR, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+    .map((entry) => `${entry.parentPath}/${entry.name}`.slice(HISTORIES_DIR.length).replace(/^\/+/, ''))
+    .sort();
+}
+
+test('every recorded history replays against the current workflow code', async () => {
+  const files = await historyFiles();
+  for (const scenario of SCENARIOS) {
+    assert.ok(files.some((file) => file.split('/').at(-1)!.startsWith(`${scenario}.`)), `no recorded history for ${scenario}`);
+  }
+  assert.ok(files.some((file) => file.includes('.round-trigger')), 'no recorded round-trigger history');
+
+  async function* histories() {
+    for (const file of files) {
+      // The file's name stands in for the workflow ID: replay needs one, and it names the failure.
+      yield { workflowId: file, history: historyFromProtoJson(JSON.parse(await readFile(`${HISTORIES_DIR}${file}`, 'utf8'))) };
+    }
+  }
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay' }, histories())) {
+    results.push(result);
+  }
+  assert.deepEqual(results.map((r) => r.workflowId), files, 'every file was replayed');
+  const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
+  assert.deepEqual(failures, []);
+});
