@@ -27,6 +27,7 @@ export const BODY_BYTES_MAX = 64 * 1024;
 /** Stripe's events can be larger, and a 413 would make Stripe retry a delivery for days. */
 export const WEBHOOK_BODY_BYTES_MAX = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 const limitBody = (maxSize: number) =>
   bodyLimit({
@@ -52,7 +53,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const apiLimit = limitBody(BODY_BYTES_MAX);
   const webhookLimit = limitBody(WEBHOOK_BODY_BYTES_MAX);
-  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
+  // No handler reads the body of a GET or DELETE, and looking for one would build a full fetch Request
+  // from Node's request on every read.
+  app.use('/v1/*', (c, next) => (BODILESS_METHODS.has(c.req.method) ? next() : c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
 
   app.route('/', healthRoutes(deps));
   app.route('/', openApiRoutes());

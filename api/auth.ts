@@ -26,6 +26,11 @@ const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 /** Tokens must not be issued for longer than this (a leaked token stays useful only so long). */
 export const TOKEN_LIFETIME_SECONDS_MAX = 24 * 3_600;
 
+/** Verified tokens remembered per authenticator, so a client's next requests skip the signature check. */
+export const VERIFIED_TOKENS_MAX = 10_000;
+/** A verification is reused this long at most, well inside a token's life, so a key rotated out of a JWKS is noticed soon. */
+export const VERIFIED_TOKEN_REUSE_MS = 60_000;
+
 export type AuthConfig = z.output<typeof authEnv>;
 
 export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
@@ -34,19 +39,31 @@ export type Authenticator = (authorization: string | undefined) => Promise<Princ
 const unauthorized = () => new ProblemError(401, 'Unauthorized', 'a valid bearer token is required');
 
 export function createAuthenticator(config: AuthConfig): Authenticator {
-  const secret = config.JWT_SECRET ? new TextEncoder().encode(config.JWT_SECRET) : undefined;
+  // Imported once: given the raw bytes, jose would import the key again for every request it verifies.
+  const secret = config.JWT_SECRET
+    ? crypto.subtle.importKey('raw', new TextEncoder().encode(config.JWT_SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : undefined;
   const jwks: JWTVerifyGetKey | undefined = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : undefined;
+  const verified = new Map<string, { principal: Principal; untilMs: number }>();
   return async (authorization) => {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
     if (!match) throw unauthorized();
+    const known = verified.get(match[1]!);
+    if (known && Date.now() < known.untilMs) return known.principal;
+    verified.delete(match[1]!);
     const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, requiredClaims: ['exp', 'sub', 'iat'], maxTokenAge: TOKEN_LIFETIME_SECONDS_MAX };
     try {
       const { payload } = jwks
         ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: JWKS_ALGORITHMS })
-        : await jwtVerify(match[1]!, secret!, { ...options, algorithms: ['HS256'] });
+        : await jwtVerify(match[1]!, await secret!, { ...options, algorithms: ['HS256'] });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw unauthorized();
-      return claims.data;
+      // Reused until the token expires or grows too old, whichever comes first, and briefly at most.
+      const untilMs = Math.min(payload.exp! * 1000, (payload.iat! + TOKEN_LIFETIME_SECONDS_MAX) * 1000, Date.now() + VERIFIED_TOKEN_REUSE_MS);
+      if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
+      const principal = Object.freeze(claims.data);
+      verified.set(match[1]!, { principal, untilMs });
+      return principal;
     } catch {
       throw unauthorized();
     }

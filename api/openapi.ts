@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { poolConfigSchema } from '../domain/pool-config';
 import { bidRequestSchema, distributeRequestSchema, reasonSchema, replaceRequestSchema } from '../workflows/pool';
 import { docsPage } from './docs-page';
+import { ProbeRequest } from './probes';
 
 type Schema = Record<string, unknown>;
 const json = (schema: z.ZodType): Schema => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
@@ -61,6 +62,7 @@ const OPERATIONS: Operation[] = [
   { method: 'put', path: '/v1/members/me', summary: 'Create or update your member profile (member)', tag: 'Members', body: json(z.strictObject({ displayName: z.string(), email: z.email() })), ok: 200, problems: [401, 403, 413, 415, 422, 429] },
   { method: 'post', path: '/v1/members/me/payment-methods', summary: 'Save a card (pm_…) as your default payment method (member)', tag: 'Members', body: json(z.strictObject({ paymentMethodId: z.string() })), ok: 201, problems: [400, 401, 403, 409, 422, 429] },
   { method: 'post', path: '/v1/members/me/payout-account', summary: 'Create your payout account and get an onboarding link (member)', tag: 'Members', body: json(z.strictObject({ country: z.string().optional(), returnUrl: z.url(), refreshUrl: z.url() })), ok: 201, problems: [400, 401, 403, 409, 422, 429] },
+  { method: 'post', path: '/v1/probes', summary: 'Run the plumbing probe workflow end to end and return what it recorded', tag: 'Health', body: json(ProbeRequest), ok: 201, problems: [400, 401, 413, 415, 422, 429] },
   { method: 'post', path: '/v1/webhooks/stripe', summary: 'Stripe webhook endpoint (signed with the endpoint secret)', tag: 'Stripe', ok: 200, problems: [400, 413], auth: false },
   { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'Docs', ok: 200, problems: [], auth: false },
   { method: 'get', path: '/docs', summary: 'Interactive reference', tag: 'Docs', ok: 200, problems: [], auth: false },

@@ -119,7 +119,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     const deadline = Date.now() + POOL_OPEN_WAIT_MS;
     for (;;) {
       const view = await handle(id).query(poolStateQuery);
-      if (view.status !== 'draft' || Date.now() > deadline) return view;
+      // Open is not enough: the caller's next request reads the projection, which an activity writes after.
+      if ((view.status !== 'draft' && (await readPoolView(deps, id))) || Date.now() > deadline) return view;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
@@ -198,7 +199,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       const args: [] | [{ reason?: string }] = withReason ? [await optionalBody(c)] : [];
       return c.json(await update(c, id, definition, args));
     });
-  const optionalBody = async (c: Parameters<typeof jsonBody>[0]) => ((c.req.header('content-length') ?? '0') === '0' ? {} : jsonBody(c, reasonSchema));
+  // Whether there is a body is read from the body itself: a chunked request has no Content-Length.
+  const optionalBody = async (c: Parameters<typeof jsonBody>[0]) => ((await c.req.text()) === '' ? {} : jsonBody(c, reasonSchema));
   command('activate', 'manage', activatePoolUpdate, false);
   command('pause', 'steer', pausePoolUpdate, true);
   command('resume', 'steer', resumePoolUpdate, false);

@@ -9,7 +9,7 @@ import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { jsonBody } from './validation';
 
-const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
+export const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
 
 export function probeRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -16,6 +16,9 @@ export interface RateLimit {
 export const READ_LIMIT: RateLimit = { name: 'read', requestsMax: 600, windowSeconds: 60, whenRedisDown: 'open' };
 export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowSeconds: 60, whenRedisDown: 'closed' };
 
+/** Counts a request and starts the window's expiry with its first one: atomic, and one command where a MULTI takes four. */
+const COUNT_IN_WINDOW = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
+
 export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const nowSeconds = Math.floor(Date.now() / 1000);
@@ -23,8 +26,7 @@ export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<App
     const key = `ratelimit:${limit.name}:${c.get('principal').sub}:${window}`;
     let count: number;
     try {
-      const [[, incremented]] = (await redis.multi().incr(key).expire(key, limit.windowSeconds * 2).exec()) as [[Error | null, number], unknown];
-      count = incremented;
+      count = (await redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2)) as number;
     } catch {
       if (limit.whenRedisDown === 'open') return next();
       throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');

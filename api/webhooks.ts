@@ -8,9 +8,11 @@ import { createWebhookRouter } from '../payments/webhook-router';
 import type { ApiDeps } from './deps';
 import { ProblemError } from './problem';
 
-function isEventShaped(value: Stripe.Event): boolean {
-  const data = value.data as { object?: unknown } | undefined;
-  return typeof value.id === 'string' && typeof value.type === 'string' && typeof value.created === 'number' && typeof data?.object === 'object';
+// A signature proves who sent a body, not that it is an event: `null` and `{"data":{"object":null}}` verify too.
+function isEventShaped(value: Stripe.Event | null): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const data = value.data as { object?: unknown } | null | undefined;
+  return typeof value.id === 'string' && typeof value.type === 'string' && typeof value.created === 'number' && typeof data?.object === 'object' && data.object !== null;
 }
 
 export function webhookRoutes(deps: ApiDeps): Hono {
