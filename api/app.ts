@@ -63,9 +63,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', requireAuth(deps.authenticate));
-  const readLimit = rateLimit(deps.redis, READ_LIMIT);
+  const readLimit = rateLimit(deps.redis, READ_LIMIT, { alongside: true });
+  // An event stream answers at once and keeps running: it is counted before it starts.
+  const streamLimit = rateLimit(deps.redis, READ_LIMIT);
   const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
-  v1.use('*', (c, next) => (c.req.method === 'GET' ? readLimit(c, next) : writeLimit(c, next)));
+  v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : c.req.path.endsWith('/events') ? streamLimit(c, next) : readLimit(c, next)));
   v1.use('*', idempotency(deps.redis));
   v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));

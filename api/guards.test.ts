@@ -10,13 +10,13 @@ import { idempotency } from './idempotency';
 import { ProblemError, problemResponse } from './problem';
 import { rateLimit, type RateLimit } from './rate-limit';
 
-function guardedApp(redis: Redis, limit: RateLimit, onPost: () => unknown) {
+function guardedApp(redis: Redis, limit: RateLimit, onPost: () => unknown, alongside = false) {
   const app = new Hono<AppEnv>();
   app.use('*', async (c, next) => {
     c.set('principal', { sub: c.req.header('x-sub') ?? 'someone', role: 'manager' });
     await next();
   });
-  app.use('*', rateLimit(redis, limit));
+  app.use('*', rateLimit(redis, limit, { alongside }));
   app.use('*', idempotency(redis));
   app.get('/thing', (c) => c.json({ ok: true }));
   app.post('/thing', async (c) => c.json({ body: await c.req.json<unknown>(), n: onPost() }, 201));
@@ -43,6 +43,18 @@ describe('rate limits and idempotency keys', () => {
     const limited = await app.request('/thing', { headers: { 'x-sub': 'greedy' } });
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     assert.equal((await app.request('/thing', { headers: { 'x-sub': 'modest' } })).status, 200);
+  });
+
+  test('reads counted alongside their work are refused just the same once over the limit', async () => {
+    const app = guardedApp(redis, { name: uniqueId('read'), requestsMax: 2, windowSeconds: 60, whenRedisDown: 'open' }, () => 0, true);
+    const responses = [];
+    for (let i = 0; i < 4; i++) responses.push(await app.request('/thing', { headers: { 'x-sub': 'reader' } }));
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 429, 429]);
+    assert.equal(responses[1]!.headers.get('ratelimit-remaining'), '0');
+    assert.equal(responses[2]!.headers.get('content-type'), 'application/problem+json');
+    assert.ok(Number(responses[2]!.headers.get('retry-after')) > 0);
+    const deadApp = guardedApp(dead, { name: 'r', requestsMax: 1, windowSeconds: 60, whenRedisDown: 'open' }, () => 0, true);
+    assert.equal((await deadApp.request('/thing')).status, 200, 'fails open without Redis');
   });
 
   test('with Redis down, a fail-open limit serves and a fail-closed limit answers 503', async () => {

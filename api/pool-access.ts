@@ -11,18 +11,43 @@ export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
 
 export const POOL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolView | null> {
+/** A pool's view and its JSON text, as the cache holds it (reads answer with the text as it is). */
+export interface PoolEntry {
+  view: PoolView;
+  json: string;
+}
+
+/** Parsed views of the texts seen last, so a hot pool is parsed once per version, not once per read. */
+const parsed = new Map<string, PoolEntry>();
+export const PARSED_VIEWS_MAX = 1_000;
+
+function entryFor(poolId: string, json: string): PoolEntry {
+  const known = parsed.get(poolId);
+  if (known?.json === json) return known;
+  const entry = { view: JSON.parse(json) as PoolView, json };
+  if (parsed.size >= PARSED_VIEWS_MAX) parsed.delete(parsed.keys().next().value!);
+  parsed.set(poolId, entry);
+  return entry;
+}
+
+export async function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
   if (!POOL_ID_PATTERN.test(poolId)) return null;
   try {
     const cached = await deps.redis.get(poolCacheKey(poolId));
-    if (cached) return JSON.parse(cached) as PoolView;
+    if (cached) return entryFor(poolId, cached);
   } catch {
     // Redis is a cache: without it the database answers.
   }
   const { rows } = await deps.db.query<{ view: PoolView }>('SELECT view FROM pools WHERE pool_id = $1', [poolId]);
-  const view = rows[0]?.view ?? null;
-  if (view) await deps.redis.set(poolCacheKey(poolId), JSON.stringify(view), 'EX', POOL_CACHE_TTL_SECONDS).catch(() => {});
-  return view;
+  const view = rows[0]?.view;
+  if (!view) return null;
+  const json = JSON.stringify(view);
+  await deps.redis.set(poolCacheKey(poolId), json, 'EX', POOL_CACHE_TTL_SECONDS).catch(() => {});
+  return entryFor(poolId, json);
+}
+
+export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolView | null> {
+  return (await readPoolEntry(deps, poolId))?.view ?? null;
 }
 
 /**
@@ -46,12 +71,17 @@ export function allowed(principal: Principal, view: PoolView, action: PoolAction
   }
 }
 
-/** The pool's view if the caller may act on it; otherwise 404 (not visible) or 403 (visible, not allowed). */
-export async function poolFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolView> {
-  const view = await readPoolView(deps, poolId);
+/** The pool if the caller may act on it; otherwise 404 (not visible) or 403 (visible, not allowed). */
+export async function poolEntryFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolEntry> {
+  const entry = await readPoolEntry(deps, poolId);
+  const view = entry?.view;
   // Joining needs no prior membership: the pool's id is the invitation.
   const visible = view && (allowed(principal, view, 'read') || (action === 'participate' && view.status === 'open'));
-  if (!view || !visible) throw new ProblemError(404, 'Not Found', 'no such pool');
-  if (!allowed(principal, view, action)) throw new ProblemError(403, 'Forbidden', `a ${principal.role} may not do this to this pool`);
-  return view;
+  if (!entry || !visible) throw new ProblemError(404, 'Not Found', 'no such pool');
+  if (!allowed(principal, entry.view, action)) throw new ProblemError(403, 'Forbidden', `a ${principal.role} may not do this to this pool`);
+  return entry;
+}
+
+export async function poolFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolView> {
+  return (await poolEntryFor(deps, principal, poolId, action)).view;
 }

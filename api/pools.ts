@@ -36,7 +36,7 @@ import {
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
-import { poolFor, POOL_ID_PATTERN, readPoolView } from './pool-access';
+import { poolEntryFor, poolFor, POOL_ID_PATTERN, readPoolView } from './pool-access';
 import { ProblemError } from './problem';
 import { jsonBody } from './validation';
 
@@ -149,7 +149,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json({ pools: rows.map((r) => r.view), next });
   });
 
-  app.get('/:poolId', async (c) => c.json(await poolFor(deps, c.get('principal'), c.req.param('poolId'), 'read')));
+  // Answered with the cached JSON text as it is: the hottest read does no serialising of its own.
+  app.get('/:poolId', async (c) => c.body((await poolEntryFor(deps, c.get('principal'), c.req.param('poolId'), 'read')).json, 200, { 'content-type': 'application/json' }));
 
   app.post('/:poolId/members', async (c) => {
     const principal = c.get('principal');

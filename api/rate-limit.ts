@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
 import type { AppEnv } from './context';
-import { ProblemError } from './problem';
+import { ProblemError, problemResponse } from './problem';
 
 export interface RateLimit {
   name: string;
@@ -19,26 +19,43 @@ export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowS
 /** Counts a request and starts the window's expiry with its first one: atomic, and one command where a MULTI takes four. */
 const COUNT_IN_WINDOW = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
 
-export function rateLimit(redis: Redis, limit: RateLimit): MiddlewareHandler<AppEnv> {
+/**
+ * Counts each request against `limit` before it runs. With `alongside`, for reads that change nothing,
+ * the count and the read go out together (one round trip to Redis instead of two) and an over-limit
+ * read's answer is replaced by the 429: the caller sees exactly what a check-first limit would show.
+ */
+export function rateLimit(redis: Redis, limit: RateLimit, options: { alongside?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const window = Math.floor(nowSeconds / limit.windowSeconds);
     const key = `ratelimit:${limit.name}:${c.get('principal').sub}:${window}`;
-    let count: number;
-    try {
-      count = (await redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2)) as number;
-    } catch {
-      if (limit.whenRedisDown === 'open') return next();
-      throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
+    const counting = (redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2) as Promise<number>).then(
+      (count) => count,
+      () => null,
+    );
+    if (options.alongside) await next();
+    const count = await counting;
+    if (count === null) {
+      if (limit.whenRedisDown === 'closed') throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
+      if (!options.alongside) await next();
+      return;
     }
     const resetSeconds = (window + 1) * limit.windowSeconds - nowSeconds;
-    c.header('ratelimit-limit', String(limit.requestsMax));
-    c.header('ratelimit-remaining', String(Math.max(0, limit.requestsMax - count)));
-    c.header('ratelimit-reset', String(resetSeconds));
+    const headers: Record<string, string> = {
+      'ratelimit-limit': String(limit.requestsMax),
+      'ratelimit-remaining': String(Math.max(0, limit.requestsMax - count)),
+      'ratelimit-reset': String(resetSeconds),
+    };
     if (count > limit.requestsMax) {
-      c.header('retry-after', String(resetSeconds));
-      throw new ProblemError(429, 'Too Many Requests', `at most ${limit.requestsMax} ${limit.name} requests per ${limit.windowSeconds} s`);
+      const refused = problemResponse(c, new ProblemError(429, 'Too Many Requests', `at most ${limit.requestsMax} ${limit.name} requests per ${limit.windowSeconds} s`));
+      for (const [name, value] of Object.entries({ ...headers, 'retry-after': String(resetSeconds) })) refused.headers.set(name, value);
+      if (options.alongside) {
+        c.res = refused;
+        return;
+      }
+      return refused;
     }
-    await next();
+    if (!options.alongside) await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
   };
 }
