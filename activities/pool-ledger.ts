@@ -57,24 +57,27 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
       );
     },
 
-    /** A paid contribution: the amount into the pot, a late fee into the reserve that covers defaults. */
-    async recordContribution(input: MemberMovement & { amountMinor: string; lateFeeMinor: string; paymentIntentId: string | null }): Promise<void> {
-      const currency = parseCurrency(input.currency);
-      const amountMinor = parseMinor(input.amountMinor);
-      const lateFeeMinor = parseMinor(input.lateFeeMinor);
-      const postings = [
-        debit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor + lateFeeMinor),
-        credit(chart.poolPot(input.poolId, currency).key, amountMinor),
-        ...(lateFeeMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, lateFeeMinor)] : []),
-      ];
-      await asLedgerActivity(() =>
-        postTransfer(db, {
+    /**
+     * A paid contribution: the amount into the pot; a late fee, and any arrears paid with it, into the
+     * reserve (which covers defaults, and which covered some of those arrears).
+     */
+    async recordContribution(input: MemberMovement & { amountMinor: string; lateFeeMinor: string; arrearsMinor?: string; paymentIntentId: string | null }): Promise<void> {
+      await asLedgerActivity(async () => {
+        const currency = parseCurrency(input.currency);
+        const amountMinor = parseMinor(input.amountMinor);
+        const toReserveMinor = parseMinor(input.lateFeeMinor) + parseMinor(input.arrearsMinor ?? '0');
+        const postings = [
+          debit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor + toReserveMinor),
+          credit(chart.poolPot(input.poolId, currency).key, amountMinor),
+          ...(toReserveMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, toReserveMinor)] : []),
+        ];
+        await postTransfer(db, {
           idempotencyKey: poolLedgerKeys.contribution(input),
           currency,
           postings,
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, paymentIntentId: input.paymentIntentId },
-        }),
-      );
+        });
+      });
     },
 
     /** Covers a member's missed contribution from the reserve; false when the reserve cannot. */

@@ -76,7 +76,7 @@ describe('dunning, late fees and default policies', () => {
     await finalView(handle);
   });
 
-  test('suspend: after two dunning retries the member is suspended with arrears and cannot win', async () => {
+  test('suspend: after two dunning retries the member is suspended with arrears and cannot win until they pay them', async () => {
     const [a, b] = await Promise.all([h.member(), h.member()]);
     const defaulter = await h.member(DECLINING_CARD);
     const handle = await h.startPool(rotatingPool(3, { defaultPolicy: 'suspend', lateFeeMinor: 500 }));
@@ -103,16 +103,31 @@ describe('dunning, late fees and default policies', () => {
       [1, 'contribution', 10_000, 'requires_payment_method'],
       [1, 'dunning-1', 10_500, 'requires_payment_method'],
       [1, 'dunning-2', 10_500, 'requires_payment_method'],
-      [2, 'contribution', 10_000, 'requires_payment_method'],
-      [2, 'dunning-1', 10_500, 'requires_payment_method'],
-      [2, 'dunning-2', 10_500, 'requires_payment_method'],
+      // Round 2 asks for the arrears too: 100.00 owed from round 1 plus this round's 100.00.
+      [2, 'contribution', 20_000, 'requires_payment_method'],
+      [2, 'dunning-1', 20_500, 'requires_payment_method'],
+      [2, 'dunning-2', 20_500, 'requires_payment_method'],
     ]);
     assert.equal((await h.poolStripe('transfer', poolId)).filter((t) => t.memberId === defaulter).length, 0);
     assert.equal(await h.balance(`pool:${poolId}:reserve`), 0n, 'no late fee was ever collected');
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);
     assert.deepEqual(await h.ledgerViolations(poolId), []);
-    await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
-    await finalView(handle);
+
+    // Round 3: with a working card the member pays the contribution and both rounds' arrears in one
+    // charge, is back in good standing, takes the last pot, and the pool completes.
+    await h.kit.members.attachPaymentMethod(defaulter, 'pm_card_visa');
+    const r3 = await h.runRound(handle);
+    const paid = r3.members.find((m) => m.memberId === defaulter)!;
+    assert.deepEqual([paid.outcome, paid.paidMinor, paid.arrearsPaidMinor], ['paid', '30000', '20000']);
+    assert.equal(r3.payout?.winnerMemberId, defaulter);
+    const final = await finalView(handle);
+    assert.equal(final.status, 'completed');
+    member = final.members.find((m) => m.memberId === defaulter)!;
+    assert.deepEqual([member.status, member.arrearsMinor, member.received, member.paidInMinor], ['active', '0', true, '10000']);
+    assert.deepEqual((await intentsOf(poolId, defaulter)).at(-1), [3, 'contribution', 30_000, 'succeeded']);
+    assert.equal(await h.balance(`pool:${poolId}:reserve`), 20_000n, 'arrears repay the reserve');
+    assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);
+    assert.deepEqual(await h.ledgerViolations(poolId), []);
   });
 
   test('expel: the member is expelled after dunning and never charged again; the others complete the pool', async () => {

@@ -450,16 +450,22 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (config.kind === 'investment') {
       if (s.roundsCompleted >= s.roundsPlanned) return;
       const commitments = new Map(payingMembers().map((m) => [m.memberId, BigInt(m.commitmentMinor ?? '0')]));
-      const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({ memberId: id, amountMinor: amount.toString() }));
+      const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({ memberId: id, amountMinor: amount.toString(), arrearsMinor: member(id)!.arrearsMinor }));
       await startRound('contribution', { kind: 'none' }, dues);
       return;
     }
     // Rounds that paid nobody (everyone eligible defaulted) are made up, but not without end.
     if (s.roundsCompleted >= ROUNDS_PER_MEMBER_MAX * s.members.length) return;
-    const dues = payingMembers().map((m) => ({ memberId: m.memberId, amountMinor: config.contributionMinor }));
+    // Arrears are collected with the next contribution; paid, they return the member to good standing.
+    const dues = payingMembers().map((m) => ({ memberId: m.memberId, amountMinor: config.contributionMinor, arrearsMinor: m.arrearsMinor }));
     const members = payingMembers().map((m) => m.memberId);
     if (config.payoutOrder !== 'bid') {
-      const candidates = (s.payoutOrder ?? []).filter((id) => member(id)?.status === 'active' && !member(id)?.received);
+      // Whoever has not received yet may take the pot if they pay this round — arrears included, which
+      // come with this round's charge; the round passes over anyone who does not (round-payout.ts).
+      const candidates = (s.payoutOrder ?? []).filter((id) => {
+        const m = member(id);
+        return (m?.status === 'active' || m?.status === 'suspended') && !m.received;
+      });
       await startRound('contribution', { kind: 'order', candidates, members, platformFeeBps: config.platformFeeBps }, dues);
       return;
     }
@@ -545,11 +551,13 @@ function applyRoundResult(s: PoolState, result: RoundResult, kind: 'contribution
   let potMinor = BigInt(s.potMinor) + BigInt(result.potMinor);
   for (const outcome of result.members) {
     const m = s.members.find((candidate) => candidate.memberId === outcome.memberId)!;
-    const owed = BigInt(outcome.paidMinor) - BigInt(outcome.lateFeeMinor);
     switch (outcome.outcome) {
       case 'paid':
       case 'paid-late':
-        m.paidInMinor = (BigInt(m.paidInMinor) + owed).toString();
+        m.paidInMinor = (BigInt(m.paidInMinor) + BigInt(outcome.owedMinor)).toString();
+        // Results from rounds that began before arrears were collected carry no arrearsPaidMinor.
+        m.arrearsMinor = (BigInt(m.arrearsMinor) - BigInt(outcome.arrearsPaidMinor ?? '0')).toString();
+        if (m.arrearsMinor === '0' && m.status === 'suspended') m.status = 'active';
         break;
       case 'refunded':
         break;

@@ -37,7 +37,8 @@ export interface RoundInput {
   round: number;
   currency: string;
   /** What each member owes this round, in minor units (decimal strings). */
-  dues: Array<{ memberId: string; amountMinor: string }>;
+  /** What each member owes this round; `arrearsMinor`, owed from earlier rounds, is collected with it. */
+  dues: Array<{ memberId: string; amountMinor: string; arrearsMinor?: string }>;
   gracePeriodHours: number;
   lateFeeMinor: string;
   dunningRetryHours: number[];
@@ -56,6 +57,8 @@ export interface MemberRoundResult {
   /** What the member paid, late fee included. */
   paidMinor: string;
   lateFeeMinor: string;
+  /** Arrears from earlier rounds paid with this charge (they repay the reserve). */
+  arrearsPaidMinor: string;
   /** The default policy applied to a member who did not pay: the reserve covered them, or not. */
   policyApplied: 'none' | 'covered' | 'suspend' | 'expel';
   paymentIntentId: string | null;
@@ -90,6 +93,7 @@ export const roundFinishedSignal = defineSignal<[RoundResult]>('roundFinished');
 interface MemberCharge {
   memberId: string;
   amountMinor: bigint;
+  arrearsMinor: bigint;
   state: ChargeState;
   attempts: number;
   purpose: string;
@@ -103,6 +107,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   const charges = input.dues.map<MemberCharge>((due) => ({
     memberId: due.memberId,
     amountMinor: BigInt(due.amountMinor),
+    arrearsMinor: BigInt(due.arrearsMinor ?? '0'),
     state: 'charging',
     attempts: 0,
     purpose: 'contribution',
@@ -150,7 +155,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   const charge = async (member: MemberCharge): Promise<void> => {
     member.attempts++;
     member.state = 'charging';
-    const amountMinor = member.amountMinor + member.lateFeeMinor;
+    const amountMinor = member.amountMinor + member.arrearsMinor + member.lateFeeMinor;
     for (;;) {
       try {
         const summary = await payments.chargeContribution({
@@ -227,6 +232,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       currency: input.currency,
       amountMinor: member.amountMinor.toString(),
       lateFeeMinor: member.lateFeeMinor.toString(),
+      arrearsMinor: member.arrearsMinor.toString(),
       paymentIntentId: member.paymentIntentId,
     });
   }
@@ -308,8 +314,9 @@ async function finish(
         memberId: c.memberId,
         outcome: c.state === 'paid' ? (c.lateFeeMinor > 0n ? 'paid-late' : 'paid') : c.state === 'covered' ? 'covered' : c.state === 'refunded' ? 'refunded' : 'defaulted',
         owedMinor: c.amountMinor.toString(),
-        paidMinor: paid ? (c.amountMinor + c.lateFeeMinor).toString() : '0',
+        paidMinor: paid ? (c.amountMinor + c.arrearsMinor + c.lateFeeMinor).toString() : '0',
         lateFeeMinor: paid ? c.lateFeeMinor.toString() : '0',
+        arrearsPaidMinor: paid ? c.arrearsMinor.toString() : '0',
         policyApplied: policyApplied.get(c.memberId) ?? 'none',
         paymentIntentId: c.paymentIntentId,
         failureCode: paid ? null : c.failureCode,
