@@ -46,9 +46,11 @@ async function ensureMigrationsTable(db: Db): Promise<void> {
   try {
     await db.query(ddl);
   } catch (error) {
-    // Two first-time migrators can race on IF NOT EXISTS; the loser sees a duplicate and moves on.
+    // Two first-time migrators can race on IF NOT EXISTS: PostgreSQL then reports the loser's duplicate
+    // as a unique violation on its catalog (23505), a duplicate table (42P07) or a duplicate row type
+    // (42710). The winner's table is there either way, so the loser moves on.
     const code = (error as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw error;
+    if (code !== '23505' && code !== '42P07' && code !== '42710') throw error;
   }
 }
 
