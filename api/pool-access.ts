@@ -17,21 +17,34 @@ export interface PoolEntry {
   json: string;
 }
 
-/** Parsed views of the texts seen last, so a hot pool is parsed once per version, not once per read. */
-const parsed = new Map<string, PoolEntry>();
-export const PARSED_VIEWS_MAX = 1_000;
+/**
+ * The views this process read last, parsed once per version. A view read less than LOCAL_VIEW_TTL_MS
+ * ago is answered from here without asking Redis: another API instance's write shows up that much
+ * later at most, while this instance's own writes replace the entry at once (rememberPoolView).
+ */
+const local = new Map<string, PoolEntry & { readAtMs: number }>();
+export const LOCAL_VIEWS_MAX = 1_000;
+export const LOCAL_VIEW_TTL_MS = 250;
 
 function entryFor(poolId: string, json: string): PoolEntry {
-  const known = parsed.get(poolId);
-  if (known?.json === json) return known;
-  const entry = { view: JSON.parse(json) as PoolView, json };
-  if (parsed.size >= PARSED_VIEWS_MAX) parsed.delete(parsed.keys().next().value!);
-  parsed.set(poolId, entry);
+  const known = local.get(poolId);
+  const entry = known?.json === json ? known : { view: JSON.parse(json) as PoolView, json };
+  if (!known && local.size >= LOCAL_VIEWS_MAX) local.delete(local.keys().next().value!);
+  local.set(poolId, { ...entry, readAtMs: Date.now() });
   return entry;
+}
+
+/** Keeps the view a command just returned, so this instance reads its own writes at once. */
+export function rememberPoolView(view: PoolView): void {
+  const known = local.get(view.poolId);
+  if (known && known.view.version > view.version) return;
+  entryFor(view.poolId, JSON.stringify(view));
 }
 
 export async function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
   if (!POOL_ID_PATTERN.test(poolId)) return null;
+  const recent = local.get(poolId);
+  if (recent && Date.now() - recent.readAtMs < LOCAL_VIEW_TTL_MS) return recent;
   try {
     const cached = await deps.redis.get(poolCacheKey(poolId));
     if (cached) return entryFor(poolId, cached);

@@ -10,7 +10,9 @@ import { authHeaders, tokenFor } from '../test/support/api';
 import { startApiHarness, type ApiHarness } from '../test/support/api-harness';
 import { uniqueId } from '../test/support/env';
 import type { Role } from './auth';
+import { poolCacheKey } from '../activities/pool-projections';
 import type { AppEnv } from './context';
+import { LOCAL_VIEW_TTL_MS } from './pool-access';
 
 const poolConfig = (overrides: Record<string, unknown> = {}) => ({
   kind: 'rotating',
@@ -109,6 +111,18 @@ describe('pool routes', () => {
       assert.equal((await request('GET', `/v1/pools/no-such-pool`, alice, 'manager')).status, 404);
       assert.equal((await request('GET', `/v1/pools/${poolId}/ledger`, bob, 'manager')).status, 404);
       assert.equal((await request('GET', `/v1/pools/${poolId}/events`, bob, 'manager')).status, 404);
+    });
+  });
+
+  describe('read freshness', () => {
+    test('a projection written elsewhere shows within LOCAL_VIEW_TTL_MS; this instance sees its own writes at once', async () => {
+      const created = (await request('POST', '/v1/pools', alice, 'manager', poolConfig({ name: 'Fresh' }))).body as PoolView;
+      assert.equal(((await request('GET', `/v1/pools/${created.poolId}`, alice, 'manager')).body as PoolView).config.name, 'Fresh');
+      // Another API instance's projection lands in Redis; this instance notices within its short TTL.
+      const renamed = { ...created, config: { ...created.config, name: 'Renamed elsewhere' }, version: created.version + 100 };
+      await h.redis.set(poolCacheKey(created.poolId), JSON.stringify(renamed), 'EX', 60);
+      await new Promise((resolve) => setTimeout(resolve, LOCAL_VIEW_TTL_MS + 50));
+      assert.equal(((await request('GET', `/v1/pools/${created.poolId}`, alice, 'manager')).body as PoolView).config.name, 'Renamed elsewhere');
     });
   });
 

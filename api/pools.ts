@@ -36,7 +36,7 @@ import {
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
-import { poolEntryFor, poolFor, POOL_ID_PATTERN, readPoolView } from './pool-access';
+import { poolEntryFor, poolFor, POOL_ID_PATTERN, readPoolView, rememberPoolView } from './pool-access';
 import { ProblemError } from './problem';
 import { jsonBody } from './validation';
 
@@ -73,7 +73,9 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
   const update = async <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
     try {
       // The SDK's overloads split updates with and without arguments; one cast covers both here.
-      return await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+      rememberPoolView(view);
+      return view;
     } catch (error) {
       // A completed or cancelled pool's workflow has ended: it exists, it just takes no more commands.
       const view = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;

@@ -26,7 +26,7 @@ const GET_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Pools driven at once by the pause/resume loops, each loop one request after another. */
 const COMMAND_POOLS = Number(process.env.BENCH_COMMAND_POOLS ?? 4);
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */
-const READ_SUBJECTS = 300;
+const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
 const TARGET_CACHED_GET_RATIO = 0.5;
 
