@@ -74,6 +74,32 @@ describe('pool lifecycle', () => {
     assert.equal(await h.scheduleState(poolId), 'missing');
   });
 
+  test('a payment still processing when the grace period ends is awaited, not counted as a default', async () => {
+    const { handle, poolId, members } = await startedPool(3, ['pm_card_visa', 'pm_card_visa', 'pm_card_sandbox_processing']);
+    const slow = members[2]!;
+    await handle.signal(roundDueSignal);
+    await waitForView(handle, (v) => v.roundInProgress === 1);
+    const collecting = await h.waitForRoundProgress(poolId, 1, (p) => p.members.every((m) => m.state !== 'charging'));
+    assert.deepEqual(collecting.members.map((m) => m.state), ['paid', 'paid', 'processing']);
+
+    // Four days on, well past the 72-hour grace period, the bank payment is still on its way.
+    await h.env.sleep('4 days');
+    const waiting = await h.waitForRoundProgress(poolId, 1, () => true);
+    assert.deepEqual([waiting.phase, waiting.members[2]!.state], ['collecting', 'processing']);
+
+    const slowIntent = collecting.members[2]!.paymentIntentId!;
+    await h.kit.control.settlePaymentIntent(slowIntent);
+    assert.equal(await h.routeStripeEvents((event) => event.type === 'payment_intent.succeeded' && (event.data.object as { id: string }).id === slowIntent), 1);
+    const result = await waitForRound(handle, 1);
+    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid']);
+    assert.equal(result.potMinor, '30000');
+    const member = (await handle.query(poolStateQuery)).members.find((m) => m.memberId === slow)!;
+    assert.deepEqual([member.status, member.arrearsMinor, member.paidInMinor], ['active', '0', '10000']);
+    assert.deepEqual(await h.ledgerViolations(poolId), []);
+    await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
+    await finalView(handle);
+  });
+
   test('cancelled while collecting: every paid contribution of the round is refunded once, the pot is empty', async () => {
     // The third member's bank payment is still processing, so the round waits for it.
     const { handle, poolId, members } = await startedPool(3, ['pm_card_visa', 'pm_card_visa', 'pm_card_sandbox_processing']);

@@ -31,6 +31,8 @@ export const CHARGES_IN_FLIGHT_MAX = 50;
 /** Failed payout transfers are retried this many times before the round escalates to operations. */
 export const PAYOUT_ATTEMPTS_MAX = 3;
 const HOUR_MS = 3_600_000;
+/** How long past the grace period a round waits for payments still processing (bank debits can take two weeks). */
+export const PROCESSING_WAIT_MAX_MS = 14 * 24 * HOUR_MS;
 
 export interface RoundInput {
   poolId: string;
@@ -220,6 +222,12 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   //    too: a payment that succeeds after all is refunded with the others, not left collected. What has
   //    not settled by then is not paid this round, and a later webhook no longer changes that.
   await waitUntil(graceEndsAtMs, () => charges.every((c) => c.state === 'paid' || c.state === 'failed'));
+  // A payment still processing then is money on its way, not a default: its outcome is awaited, for
+  // PROCESSING_WAIT_MAX_MS at most, so nobody is put in arrears — and charged again for this round with
+  // their next contribution — for a payment that then succeeds.
+  if (charges.some((c) => c.state === 'processing')) {
+    await waitUntil(graceEndsAtMs + PROCESSING_WAIT_MAX_MS, () => charges.every((c) => c.state !== 'processing'));
+  }
   for (const member of charges) if (member.state !== 'paid') member.state = 'defaulted';
 
   // 4. Every paid contribution into the ledger; the default policy for the rest.
