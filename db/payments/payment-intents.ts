@@ -2,6 +2,7 @@
 // (the idempotency key) or by Stripe's PaymentIntent ID.
 import type { StatusSource } from '../../payments/status-order';
 import type { Queryable } from '../pool';
+import { movementLookups } from './movement-lookups';
 
 export interface PaymentIntentStatusFields {
   status: string;
@@ -71,23 +72,10 @@ function toRow(row: DbRow): PaymentIntentRow {
   };
 }
 
-export async function findPaymentIntentByKey(db: Queryable, idempotencyKey: string): Promise<PaymentIntentRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_payment_intents WHERE idempotency_key = $1`, [idempotencyKey]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function findPaymentIntentById(db: Queryable, paymentIntentId: string): Promise<PaymentIntentRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_payment_intents WHERE payment_intent_id = $1`, [paymentIntentId]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function listPaymentIntentsByPool(db: Queryable, poolId: string): Promise<PaymentIntentRow[]> {
-  const { rows } = await db.query<DbRow>(
-    `SELECT ${COLUMNS} FROM stripe_payment_intents WHERE pool_id = $1 ORDER BY round, member_id, purpose`,
-    [poolId],
-  );
-  return rows.map(toRow);
-}
+const lookups = movementLookups<DbRow, PaymentIntentRow>({ name: 'stripe_payment_intents', idColumn: 'payment_intent_id', columns: COLUMNS, toRow });
+export const findPaymentIntentByKey = lookups.byKey;
+export const findPaymentIntentById = lookups.byId;
+export const listPaymentIntentsByPool = lookups.byPool;
 
 /**
  * Records a PaymentIntent unless its business key or its Stripe ID is recorded already (a webhook may

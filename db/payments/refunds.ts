@@ -2,6 +2,7 @@
 // idempotency key) or by Stripe's refund ID.
 import type { StatusSource } from '../../payments/status-order';
 import type { Queryable } from '../pool';
+import { movementLookups } from './movement-lookups';
 
 export interface RefundStatusFields {
   status: string;
@@ -62,22 +63,10 @@ function toRow(row: DbRow): RefundRow {
   };
 }
 
-export async function findRefundByKey(db: Queryable, idempotencyKey: string): Promise<RefundRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_refunds WHERE idempotency_key = $1`, [idempotencyKey]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function findRefundById(db: Queryable, refundId: string): Promise<RefundRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_refunds WHERE refund_id = $1`, [refundId]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function listRefundsByPool(db: Queryable, poolId: string): Promise<RefundRow[]> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_refunds WHERE pool_id = $1 ORDER BY round, member_id, purpose`, [
-    poolId,
-  ]);
-  return rows.map(toRow);
-}
+const lookups = movementLookups<DbRow, RefundRow>({ name: 'stripe_refunds', idColumn: 'refund_id', columns: COLUMNS, toRow });
+export const findRefundByKey = lookups.byKey;
+export const findRefundById = lookups.byId;
+export const listRefundsByPool = lookups.byPool;
 
 /** Records a refund unless its business key or Stripe ID is recorded already; returns the row under the key. */
 export async function insertRefund(db: Queryable, row: RefundRow): Promise<RefundRow | null> {

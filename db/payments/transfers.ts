@@ -2,6 +2,7 @@
 // its business key (the idempotency key) or by Stripe's transfer ID.
 import type { StatusSource } from '../../payments/status-order';
 import type { Queryable } from '../pool';
+import { movementLookups } from './movement-lookups';
 
 export interface TransferStatusFields {
   amountReversedMinor: bigint;
@@ -59,22 +60,10 @@ function toRow(row: DbRow): TransferRow {
   };
 }
 
-export async function findTransferByKey(db: Queryable, idempotencyKey: string): Promise<TransferRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_transfers WHERE idempotency_key = $1`, [idempotencyKey]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function findTransferById(db: Queryable, transferId: string): Promise<TransferRow | null> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_transfers WHERE transfer_id = $1`, [transferId]);
-  return rows[0] ? toRow(rows[0]) : null;
-}
-
-export async function listTransfersByPool(db: Queryable, poolId: string): Promise<TransferRow[]> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM stripe_transfers WHERE pool_id = $1 ORDER BY round, member_id, purpose`, [
-    poolId,
-  ]);
-  return rows.map(toRow);
-}
+const lookups = movementLookups<DbRow, TransferRow>({ name: 'stripe_transfers', idColumn: 'transfer_id', columns: COLUMNS, toRow });
+export const findTransferByKey = lookups.byKey;
+export const findTransferById = lookups.byId;
+export const listTransfersByPool = lookups.byPool;
 
 /** Records a transfer unless its business key or Stripe ID is recorded already; returns the row under the key. */
 export async function insertTransfer(db: Queryable, row: TransferRow): Promise<TransferRow | null> {
