@@ -1,5 +1,5 @@
 // The plumbing probe's activity: writes one row to the database and one key to Redis, proving that a
-// worker is wired to both. The first real features replace it.
+// worker is wired to both; operators use it as a smoke check of a deployment (POST /v1/probes).
 import type { Redis } from '../cache/redis';
 import type { Queryable } from '../db/pool';
 

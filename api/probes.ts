@@ -1,5 +1,5 @@
 // POST /v1/probes starts the plumbing probe workflow and returns what it recorded: the thinnest
-// end-to-end path through the system, kept until real features cover the same ground.
+// end-to-end path through the system, kept as a smoke check operators can run against a deployment.
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
