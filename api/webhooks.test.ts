@@ -16,7 +16,7 @@ import { findWebhookEvent } from '../db/payments/webhook-events';
 import type { Db } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { movementMetadata } from '../payments/metadata';
-import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
@@ -52,7 +52,7 @@ describe('Stripe webhooks', () => {
       namespace: 'default',
       taskQueue,
       workflowBundle: await paymentTestWorkflowBundle(),
-      activities: createPaymentActivities({ stripe: kit.stripe, db }),
+      activities: withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db),
     });
     running = worker.run();
     app = createApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }));
@@ -330,7 +330,7 @@ describe('Stripe webhooks', () => {
     async function chargeAndSettle(card: string, round: number) {
       const member = await payingMember(kit, card);
       const listener = await listen(workflowIds.round(poolId, round));
-      const payments = createPaymentActivities({ stripe: kit.stripe, db });
+      const payments = withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db);
       const summary = await payments.chargeContribution({ poolId, round, memberId: member.memberId, amountMinor: '4200', currency: 'usd', purpose: 'contribution' });
       assert.equal(summary.status, 'processing');
       const mine = async () => ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.paymentIntentId === summary.paymentIntentId);

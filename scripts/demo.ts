@@ -132,9 +132,9 @@ async function main(): Promise<void> {
   console.log(`   ${pool.poolId} "${pool.config.name}" is ${pool.status}`);
   console.log(`   Temporal Web UI: ${TEMPORAL_UI_URL}/namespaces/default/workflows/${encodeURIComponent(`pool/${pool.poolId}`)}`);
 
-  console.log('\n3. The members join');
+  console.log('\n3. The members accept, each agreeing to be charged off-session for this pool');
   for (const member of members) {
-    pool = await api<PoolView>('POST', `${poolPath}/members`, member.token, {});
+    pool = await api<PoolView>('POST', `${poolPath}/members`, member.token, { agreeToCharges: true });
     console.log(`   ${member.name.padEnd(6)} joined (${pool.members.length}/${pool.config.membersMax})`);
   }
 

@@ -124,7 +124,7 @@ describe('a rotating pool through the API alone', () => {
     assert.equal(created.body.status, 'open');
     const events = collectEvents(poolId, manager);
 
-    for (const member of members) await expectOk('POST', `/v1/pools/${poolId}/members`, member, 'member', {});
+    for (const member of members) await expectOk('POST', `/v1/pools/${poolId}/members`, member, 'member', { agreeToCharges: true });
     const active = await expectOk<PoolView>('POST', `/v1/pools/${poolId}/activate`, manager, 'manager');
     assert.equal(active.status, 'active');
 

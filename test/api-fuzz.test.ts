@@ -699,11 +699,14 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       // Joining: a member for themselves on an open pool.
       fc.tuple(
         bodyProblem(
-          [['commitmentMinor', '100']],
+          [['commitmentMinor', '100'], ['agreeToCharges', true]],
           fc.oneof(
             wrongType.map((v) => setTo('commitmentMinor', v)),
             notAString.map((v) => setTo('memberId', v)),
-            fc.tuple(unknownKey(['memberId', 'commitmentMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            // Consent is given explicitly or not at all.
+            fc.constantFrom<unknown>(false, 'true', 1, null, 'yes').map((v) => setTo('agreeToCharges', v)),
+            fc.constant(remove('agreeToCharges')),
+            fc.tuple(unknownKey(['memberId', 'commitmentMinor', 'agreeToCharges']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
           ),
         ),
         withLength,
@@ -943,10 +946,15 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'open', relation: 'manager' }, expect: [409], note: 'a round of an open pool' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds', auth: { role: 'ops' }, pool: { status: 'paused', relation: 'none' }, expect: [409], note: 'a round of a paused pool' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'a round of a pool without a schedule' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without a card' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'adding a member without a card' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'a manager adds nobody' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"someone-else"}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'joining for someone else' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without a card' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without agreeing to be charged' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"{run}-newcomer","agreeToCharges":true}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds a member' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds nobody' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"bad id"}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'an invitation for a malformed member ID' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'an invitation to an active pool' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', auth: { role: 'member' }, pool: { status: 'open', relation: 'member' }, expect: [403], note: 'a member invites' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'open', relation: 'none' }, expect: [404], note: "an invitation to another manager's pool" },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"someone-else","agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'joining for someone else' },
       { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'active', relation: 'none' }, expect: [404], note: 'joining an active pool one is not in' },
       { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'ops' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'ops joins' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds/1/bids', body: '{"discountMinor":"100"}', pool: { status: 'active', relation: 'manager' }, expect: [403], note: 'a manager bids' },
