@@ -46,9 +46,19 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/v1/pools', summary: 'Create a pool (manager)', tag: 'Pools', body: json(poolConfigSchema), ok: 201, problems: [400, 401, 403, 413, 415, 422, 429] },
   { method: 'get', path: '/v1/pools', summary: 'List the pools the caller may see (filters: status, kind; paging: limit, before)', tag: 'Pools', ok: 200, problems: [401, 422, 429] },
   { method: 'get', path: poolPath, summary: 'A pool’s current view', tag: 'Pools', ok: 200, problems: [401, 404, 429] },
-  { method: 'post', path: `${poolPath}/members`, summary: 'Join (member, for themselves) or add a member (manager)', tag: 'Members', body: json(z.strictObject({ memberId: z.string().optional(), commitmentMinor: z.string().optional() })), ok: 201, problems: [400, 401, 403, 404, 409, 422, 429] },
-  { method: 'delete', path: `${poolPath}/members/{memberId}`, summary: 'Leave an open pool (member) or remove a member (manager)', tag: 'Members', ok: 200, problems: [401, 403, 404, 409, 429] },
-  { method: 'post', path: `${poolPath}/members/{memberId}/replace`, summary: 'Replace a member between rounds (manager)', tag: 'Members', body: json(replaceRequestSchema.omit({ outgoingMemberId: true })), ok: 200, problems: [400, 401, 403, 404, 409, 422, 429] },
+  {
+    method: 'post',
+    path: `${poolPath}/members`,
+    summary: 'Accept an invitation (member, for themselves): an open pool’s ID, or the manager’s invitation naming you. `agreeToCharges: true` records your agreement to be charged off-session on the pool’s terms (your own `commitmentMinor` in an investment pool); a replacement takes the outgoing member’s place',
+    tag: 'Members',
+    body: json(z.strictObject({ agreeToCharges: z.literal(true), commitmentMinor: z.string().optional(), memberId: z.string().optional() })),
+    ok: 201,
+    problems: [400, 401, 403, 404, 409, 422, 429],
+  },
+  { method: 'post', path: `${poolPath}/invitations`, summary: 'Invite a member to an open pool by member ID (manager); nothing changes until the member accepts', tag: 'Members', body: json(z.strictObject({ memberId: z.string() })), ok: 201, problems: [400, 401, 403, 404, 409, 422, 429] },
+  { method: 'delete', path: `${poolPath}/members/{memberId}`, summary: 'Leave an open pool, withdrawing your agreement to be charged (member), or remove a member (manager)', tag: 'Members', ok: 200, problems: [401, 403, 404, 409, 429] },
+  { method: 'post', path: `${poolPath}/members/{memberId}/replace`, summary: 'Invite a member to take this member’s place (manager); the replacement happens when they accept', tag: 'Members', body: json(replaceRequestSchema.omit({ outgoingMemberId: true })), ok: 202, problems: [400, 401, 403, 404, 409, 422, 429] },
+  { method: 'get', path: '/v1/members/me/invitations', summary: 'Your pending invitations with each pool’s terms (member)', tag: 'Members', ok: 200, problems: [401, 403, 429] },
   { method: 'post', path: `${poolPath}/activate`, summary: 'Start the pool’s rounds and schedule (manager)', tag: 'Lifecycle', ok: 200, problems: [400, 401, 403, 404, 409, 429] },
   { method: 'post', path: `${poolPath}/pause`, summary: 'Pause the pool and its schedule (manager, ops)', tag: 'Lifecycle', body: json(reasonSchema), ok: 200, problems: [400, 401, 403, 404, 409, 429] },
   { method: 'post', path: `${poolPath}/resume`, summary: 'Resume the pool and its schedule (manager, ops)', tag: 'Lifecycle', ok: 200, problems: [400, 401, 403, 404, 409, 429] },
@@ -72,7 +82,15 @@ function parametersOf(path: string, operation: Operation) {
   const fromPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: m[1] === 'round' ? 'integer' : 'string' } }));
   const idempotencyKey =
     operation.method === 'post' && operation.auth !== false
-      ? [{ name: 'Idempotency-Key', in: 'header', required: true, description: 'Repeat a request safely: the same key and body return the first response', schema: { type: 'string', minLength: 8, maxLength: 128 } }]
+      ? [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: true,
+            description: 'Repeat a request safely: the same key and body return the first response. 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID will do); choose a new one per intended command',
+            schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
+          },
+        ]
       : [];
   return [...fromPath, ...idempotencyKey];
 }
