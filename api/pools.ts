@@ -156,7 +156,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       conditions.push(sql.replace('?', `$${params.length}`));
     };
     if (principal.role === 'manager') add('p.manager_id = ?', principal.sub);
-    if (principal.role === 'member') add('EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ?)', principal.sub);
+    // Former members (left, replaced, expelled) no longer see the pool.
+    if (principal.role === 'member') add("EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ? AND m.status IN ('active', 'suspended'))", principal.sub);
     if (q.status) add('p.status = ?', q.status);
     if (q.kind) add('p.kind = ?', q.kind);
     if (q.before) add('p.created_at < ?', q.before);
@@ -305,7 +306,11 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.get('/:poolId/rounds/:round', async (c) => {
     const id = poolId(c.req.param('poolId'));
-    await poolFor(deps, c.get('principal'), id, 'read');
+    const principal = c.get('principal');
+    await poolFor(deps, principal, id, 'read');
+    // A member's outcome is the pool's business; their Stripe object IDs and failure codes are theirs
+    // (and operations'): the manager and the other members do not see them.
+    const private_ = (memberId: string) => principal.role === 'ops' || (principal.role === 'member' && principal.sub === memberId);
     const round = query(z.object({ round: roundParam }), { round: c.req.param('round') }).round;
     const [summary, contributions, payouts] = await Promise.all([
       deps.db.query<{ kind: string; pot_minor: bigint; fee_minor: bigint; discount_minor: bigint; winner_member_id: string | null; finished_at: Date }>(
@@ -326,7 +331,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       // Not finished: the round workflow itself says where it is.
       try {
         const progress = await deps.temporal.workflow.getHandle(workflowIds.round(id, round)).query(roundProgressQuery);
-        return c.json({ round, status: 'in-progress', progress });
+        const members = progress.members.map((m) => ({ ...m, paymentIntentId: private_(m.memberId) ? m.paymentIntentId : null }));
+        return c.json({ round, status: 'in-progress', progress: { ...progress, members } });
       } catch {
         throw new ProblemError(404, 'Not Found', `round ${round} has not started`);
       }
@@ -345,8 +351,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
         outcome: r.outcome,
         paidMinor: r.paid_minor.toString(),
         lateFeeMinor: r.late_fee_minor.toString(),
-        paymentIntentId: r.payment_intent_id,
-        failureCode: r.failure_code,
+        paymentIntentId: private_(r.member_id) ? r.payment_intent_id : null,
+        failureCode: private_(r.member_id) ? r.failure_code : null,
       })),
       payouts: payouts.rows.map((r) => ({ memberId: r.member_id, purpose: r.purpose, amountMinor: r.amount_minor.toString() })),
     });
