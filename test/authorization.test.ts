@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { poolCacheKey } from '../activities/pool-projections';
 import type { Role } from '../api/auth';
+import { LOCAL_VIEW_TTL_MS } from '../api/pool-access';
 import type { PoolView } from '../domain/pool-view';
 import { payableMember } from '../payments/test-support';
 import { authHeaders } from './support/api';
@@ -142,6 +143,9 @@ describe('authorization', () => {
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Forged'));
     const forged: PoolView = { ...pool, managerId: intruder, members: [{ memberId: intruder, status: 'active', joinSeq: 1, commitmentMinor: null, paidInMinor: '0', arrearsMinor: '0', received: false, replacedMemberId: null }] };
     await h.redis.set(poolCacheKey(pool.poolId), JSON.stringify(forged), 'EX', 60);
+    // Past the process's own short-lived copy, so the forged view is what a read finds.
+    await new Promise((resolve) => setTimeout(resolve, LOCAL_VIEW_TTL_MS + 50));
+    assert.equal((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).managerId, intruder, 'the cache does serve the forged view');
     assert.equal((await send('GET', `/v1/pools/${pool.poolId}`, intruder, 'member')).status, 404);
     assert.equal((await send('GET', `/v1/pools/${pool.poolId}/ledger`, intruder, 'manager')).status, 404);
     assert.equal((await send('POST', `/v1/pools/${pool.poolId}/cancel`, intruder, 'manager', '{}')).status, 404);
