@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { mintToken, type Role } from '../api/auth';
 import { authEnv, parseEnv } from '../config/env';
 import type { PoolView } from '../domain/pool-view';
+import { loadDevStackEnv } from './dev-stack-env';
 
+loadDevStackEnv();
 const API_URL = (process.env.POOLFLOW_API_URL ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const TEMPORAL_UI_URL = process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
 const MEMBER_NAMES = ['Amara', 'Bola', 'Chen', 'Dawit'];
