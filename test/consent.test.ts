@@ -109,11 +109,13 @@ describe('member consent', () => {
       'the round to have asked to charge both members',
       async () => {
         const p: RoundProgress = await round.query(roundProgressQuery);
-        const charged = p.members.every((m) => m.attempts >= 1 && m.state !== 'charging');
+        // The refused charge escalates to operations (workflows/round.ts); a charge made would settle.
+        const charged = p.members.every((m) => m.attempts >= 1 && (m.state !== 'charging' || p.phase === 'collection-escalated'));
         return charged ? p : undefined;
       },
       60_000,
     );
+    assert.equal(progress.phase, 'collection-escalated', 'operations are called; the member is not put into dunning');
     assert.equal(progress.members.find((m) => m.memberId === victim)!.paymentIntentId, null);
     assert.deepEqual(await paymentIntentsOf(pool.poolId, victim), [], 'no PaymentIntent was created for the member who never agreed');
     const { rows } = await h.db.query('SELECT 1 FROM stripe_payment_intents WHERE idempotency_key LIKE $1', [`contribution:${pool.poolId}:%:${victim}:%`]);
