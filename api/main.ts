@@ -36,6 +36,7 @@ const app = createApp({
   poolsTaskQueue: TASK_QUEUES.pools,
   stripe: createStripe(env),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
+  stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
 });
 const hostname = apiHost(mode);
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname }, (info) => log.info('api listening', { host: hostname, port: info.port, mode: mode.POOLFLOW_MODE }));

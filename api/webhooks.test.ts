@@ -157,6 +157,7 @@ describe('Stripe webhooks', () => {
         ['garbage', body, 't=1,v1=deadbeef'],
         ['body changed after signing', tampered, sign(body)],
         ['replayed old signature', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3_600 })],
+        ['signed in the future', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) + 3_600 })],
       ];
       for (const [what, payload, signature] of cases) {
         const response = await post(payload, signature);
@@ -166,6 +167,14 @@ describe('Stripe webhooks', () => {
       assert.equal(await storedEventCount(event.id), 0);
       assert.equal(await findPaymentIntentById(db, event.data.object.id), null);
     });
+  });
+
+  test('an event of the other mode (live at a test-mode endpoint) is refused and stores nothing', async () => {
+    const event = { ...paymentIntentEvent('payment_intent.succeeded', 1_700_000_050, { id: `pi_${uniqueId('live')}`, status: 'succeeded', memberId: 'm1' }), livemode: true };
+    const response = await deliver(event);
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { title: string }).title, 'Livemode Mismatch');
+    assert.equal(await storedEventCount(event.id), 0);
   });
 
   describe('storing and routing', () => {
