@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
 import { requestContext } from '../observability/request-context';
+import { auditRoutes, auditTrail } from './audit';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -63,6 +64,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', requireAuth(deps.authenticate));
+  // Before the rate limits and idempotency, so that a refused command is on the trail too.
+  v1.use('*', auditTrail(deps));
   const readLimit = rateLimit(deps.redis, READ_LIMIT, { alongside: true });
   // An event stream answers at once and keeps running: it is counted before it starts.
   const streamLimit = rateLimit(deps.redis, READ_LIMIT);
@@ -73,6 +76,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/pools', poolEventRoutes(deps));
   v1.route('/members', memberRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
+  v1.route('/audit', auditRoutes(deps));
   app.route('/v1', v1);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));

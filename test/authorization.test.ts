@@ -69,6 +69,7 @@ const MATRIX: Array<{ method: string; path: string; rule: Rule; body?: string }>
   { method: 'POST', path: '/v1/members/me/payout-account', rule: 'members', body: '{"unexpected":1}' },
   { method: 'GET', path: '/v1/members/me/invitations', rule: 'members' },
   { method: 'POST', path: '/v1/probes', rule: 'ops', body: '{"unexpected":1}' },
+  { method: 'GET', path: '/v1/audit', rule: 'ops' },
 ];
 
 describe('authorization', () => {
