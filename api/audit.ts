@@ -14,6 +14,8 @@ import { ProblemError } from './problem';
 import { temporalProblem } from './temporal-errors';
 
 export const AUDIT_PAGE_MAX = 200;
+/** Longer paths are kept to this many characters. */
+export const AUDIT_PATH_CHARS_MAX = 500;
 const POOL_IN_PATH = /^\/v1\/pools\/([A-Za-z0-9_-]{1,64})(?:\/|$)/;
 const POOL_IN_LOCATION = /^\/v1\/pools\/([A-Za-z0-9_-]{1,64})$/;
 
@@ -39,7 +41,10 @@ export function auditTrail(deps: Pick<ApiDeps, 'db' | 'log'>): MiddlewareHandler
       // An error still on its way to the app's onError has no response yet: its status is worked out the same way.
       const error = thrown ?? c.error;
       const outcome = error === undefined ? c.res.status : statusOf(error);
-      await appendAuditEvent(deps.db, { subject: principal.sub, role: principal.role, method: c.req.method, path: c.req.path.slice(0, 500), poolId, requestId: c.get('requestId'), outcome }).catch(
+      // The path as sent (percent-encoded), and no control characters: a trail must hold whatever an attacker sends.
+      const path = new URL(c.req.url).pathname.slice(0, AUDIT_PATH_CHARS_MAX);
+      const subject = principal.sub.replace(/\p{Cc}/gu, '\uFFFD');
+      await appendAuditEvent(deps.db, { subject, role: principal.role, method: c.req.method, path, poolId, requestId: c.get('requestId'), outcome }).catch(
         (error: unknown) => deps.log.error('audit event not recorded', { requestId: c.get('requestId'), error: errorMessage(error) }),
       );
     }
