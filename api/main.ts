@@ -3,18 +3,18 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { requestIdClientInterceptor } from '../observability/request-context';
-import { createStripe } from '../payments/stripe-client';
+import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(httpEnv.shape));
 const auth = loadEnv(authEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
@@ -31,7 +31,7 @@ const app = createApp({
   log,
   authenticate: createAuthenticator(auth),
   poolsTaskQueue: TASK_QUEUES.pools,
-  stripe: createStripe(env),
+  stripe: createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) }),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
 });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
