@@ -9,6 +9,7 @@ import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-clien
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
+import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
 import { createPoolsWorker } from './pools-worker';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
@@ -28,6 +29,7 @@ const client = new Client({ connection: clientConnection, namespace: env.TEMPORA
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
+  await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
