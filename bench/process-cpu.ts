@@ -27,7 +27,9 @@ function processes(): Proc[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+      // utime and stime, plus cutime and cstime: the CPU of children it reaped (PostgreSQL backends that
+      // ended), which would otherwise vanish from the sum between two readings.
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
       found.push({ pid: Number(entry), ppid: Number(fields[1]), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '), cpuMs: (ticks * 1_000) / CLOCK_TICKS_PER_S });
     } catch {
       // The process ended while being read.
@@ -41,7 +43,8 @@ export function stackCpuMs(ports: { temporal: string; postgres: string; redis: s
   const all = processes();
   const withChildren = (match: (p: Proc) => boolean) => {
     const roots = new Set(all.filter(match).map((p) => p.pid));
-    return all.filter((p) => roots.has(p.pid) || roots.has(p.ppid)).reduce((sum, p) => sum + p.cpuMs, 0);
+    // A root's reaped children are in its own figure; its living children are added one by one.
+    return all.filter((p) => roots.has(p.pid) || (roots.has(p.ppid) && !match(p))).reduce((sum, p) => sum + p.cpuMs, 0);
   };
   const usage = process.cpuUsage();
   return {
