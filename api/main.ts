@@ -8,6 +8,7 @@ import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { createStripe } from '../payments/stripe-client';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
@@ -20,7 +21,7 @@ const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, interceptors: { workflow: [requestIdClientInterceptor()] } });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
 
 const app = createApp({
   temporal,

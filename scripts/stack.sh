@@ -61,8 +61,10 @@ stack_up() { # stack_up dev|test
     export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+  # The local stacks are development: without PAYLOAD_ENCRYPTION_KEYS, payloads use the public development key.
+  export POOLFLOW_MODE="${POOLFLOW_MODE:-development}"
 
-  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET)=' \
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|POOLFLOW_MODE)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"

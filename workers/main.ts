@@ -9,6 +9,7 @@ import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { createPoolsWorker } from './pools-worker';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
@@ -23,7 +24,7 @@ const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const stripe = createStripe(env);
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() });
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });

@@ -2,6 +2,7 @@
 // Used by the worker process and by the tests, so both run exactly the same wiring.
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createPaymentActivities } from '../activities/payments';
@@ -10,6 +11,7 @@ import { createProbeActivities } from '../activities/probe';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -26,6 +28,8 @@ export interface PoolsWorkerDeps {
   /** A prebuilt bundle (tests build one per file); without it the worker bundles WORKFLOWS_PATH itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** The shared converter (temporal-config/data-converter.ts) unless given; the benchmark's baseline passes its own. */
+  dataConverter?: DataConverter;
 }
 
 export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
@@ -44,6 +48,7 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
     activities: poolsActivities({ ...deps, taskQueue }),
+    dataConverter: deps.dataConverter ?? poolflowDataConverter(),
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.
     shutdownGraceTime: '30s',
   });

@@ -11,6 +11,7 @@ import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
 import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
 import type { SandboxSettings } from '../../sandbox/state';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { poolWorkflow } from '../../workflows/pool';
@@ -61,7 +62,7 @@ export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): 
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, options.sandboxSettings ?? {});
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: testConfig.namespace });
+  const client = new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter() });
   const taskQueue = uniqueId('pools');
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   if (options.worker !== false) {

@@ -10,6 +10,7 @@ import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../../co
 import { createDbPool } from '../../db/pool';
 import { createStripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { createPoolsWorker } from '../../workers/pools-worker';
 
 const env = loadEnv(
@@ -29,7 +30,7 @@ try {
   const worker = await createPoolsWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
-    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }),
+    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }),
     db,
     redis,
     stripe: createStripe(env),
