@@ -98,6 +98,18 @@ export const payloadEncryptionEnv = payloadEncryptionEnvFields.superRefine((env,
   }
 });
 
+/** The codec server (codec-server/): where it listens, its ops token, and the Web UI origins it serves. */
+export const codecServerEnv = z.object({
+  CODEC_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(8089),
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_SERVER_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)'),
+  CODEC_SERVER_ALLOWED_ORIGINS: z
+    .string()
+    .default('http://localhost:8233')
+    .refine((value) => value.split(',').every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), 'must be comma-separated origins such as http://localhost:8233')
+    .transform((value) => value.split(',')),
+});
+
 /** Every variable any Poolflow process reads, for documentation and the compose-file check. */
 export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
@@ -105,7 +117,8 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(stripeEnv.shape)
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
-  .extend(payloadEncryptionEnvFields.shape);
+  .extend(payloadEncryptionEnvFields.shape)
+  .extend(codecServerEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

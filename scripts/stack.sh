@@ -5,6 +5,8 @@
 # shellcheck shell=bash
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/operations.sh
+source "$(dirname "${BASH_SOURCE[0]}")/operations.sh"
 
 stack_up() { # stack_up dev|test
   local profile="$1"
@@ -40,9 +42,15 @@ stack_up() { # stack_up dev|test
     start_redis "redis-$profile" "$redis_port" "$redis_persist"
     export REDIS_URL="redis://127.0.0.1:$redis_port/0"
   fi
+  ops_ports "$offset"
+  # The local stacks are development: without PAYLOAD_ENCRYPTION_KEYS, payloads use the public development key.
+  export POOLFLOW_MODE="${POOLFLOW_MODE:-development}"
   if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
     if [ "$profile" = dev ]; then
-      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
+      # The Web UI decodes payloads through the codec server, which holds the ops token in its URL.
+      ensure_codec_token
+      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" \
+        --ui-codec-endpoint "http://localhost:$CODEC_SERVER_PORT/ops/$CODEC_SERVER_TOKEN"
       TEMPORAL_UI_URL="http://localhost:$ui_port"
     else
       start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" --headless
@@ -61,19 +69,25 @@ stack_up() { # stack_up dev|test
     export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
-  # The local stacks are development: without PAYLOAD_ENCRYPTION_KEYS, payloads use the public development key.
-  export POOLFLOW_MODE="${POOLFLOW_MODE:-development}"
 
   env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|POOLFLOW_MODE)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
+  if [ "$profile" = dev ]; then
+    ensure_codec_token
+    start_codec_server "http://localhost:$ui_port"
+    start_prometheus
+  else
+    ensure_prometheus # promtool, for the alert rule tests
+  fi
 }
 
 stack_summary() {
   log "stack is up:"
   log "  Temporal        ${TEMPORAL_ADDRESS}  (namespace ${TEMPORAL_NAMESPACE})"
-  [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}"
+  [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}  (payloads decoded by the codec server on :${CODEC_SERVER_PORT})"
+  [ -n "${PROMETHEUS_URL:-}" ] && log "  Prometheus      ${PROMETHEUS_URL}"
   log "  PostgreSQL      ${DATABASE_URL}"
   log "  Redis           ${REDIS_URL}"
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
