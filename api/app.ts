@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
+import { httpMetrics } from '../observability/metrics';
 import { requestContext } from '../observability/request-context';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
@@ -39,6 +40,7 @@ const limitBody = (maxSize: number) =>
 
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', httpMetrics());
 
   // Every request gets an ID (the caller's X-Request-Id when sane), echoed back and logged.
   app.use('*', async (c, next) => {

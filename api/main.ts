@@ -3,9 +3,10 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
+import { serveMetrics } from '../observability/metrics';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { createStripe } from '../payments/stripe-client';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
@@ -15,7 +16,7 @@ import { createAuthenticator } from './auth';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape).extend(metricsEnv.shape));
 const auth = loadEnv(authEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
@@ -35,6 +36,8 @@ const app = createApp({
   stripe: createStripe(env),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
 });
+// Metrics on a port of their own, so the public API never exposes them.
+const metricsServer = await serveMetrics(env.API_METRICS_PORT, env.METRICS_HOST);
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
   log.info('api listening', { port: info.port }),
 );
@@ -47,6 +50,7 @@ function shutdown(signal: string): void {
   // Requests still running after the grace period are cut off rather than holding the deploy hostage.
   setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
   server.close(() => {
+    metricsServer.close();
     void Promise.allSettled([connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
   });
   if ('closeIdleConnections' in server) server.closeIdleConnections();

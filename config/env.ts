@@ -110,6 +110,20 @@ export const codecServerEnv = z.object({
     .transform((value) => value.split(',')),
 });
 
+/** Prometheus endpoints: the API's, the worker's own and the worker's Temporal SDK metrics. */
+export const metricsEnv = z.object({
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9461),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9462),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9463),
+});
+
+/** Traces: exported by OTLP over HTTP when an endpoint is set (the standard OpenTelemetry variables). */
+export const tracingEnv = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+});
+
 /** Every variable any Poolflow process reads, for documentation and the compose-file check. */
 export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
@@ -118,7 +132,9 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
   .extend(payloadEncryptionEnvFields.shape)
-  .extend(codecServerEnv.shape);
+  .extend(codecServerEnv.shape)
+  .extend(metricsEnv.shape)
+  .extend(tracingEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

@@ -3,11 +3,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { databaseEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
+import { serveMetrics } from '../observability/metrics';
+import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { createPoolsWorker } from './pools-worker';
@@ -15,9 +17,9 @@ import { createPoolsWorker } from './pools-worker';
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(metricsEnv.shape));
 const log = createLogger('worker');
-installTemporalRuntime('INFO');
+installTemporalRuntime('INFO', { metricsBindAddress: `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}` });
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -25,6 +27,8 @@ const stripe = createStripe(env);
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() });
+registerOperationalGauges({ db, client });
+const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
@@ -42,6 +46,7 @@ try {
   log.error('worker failed', { error: errorMessage(error) });
   process.exitCode = 1;
 } finally {
+  metricsServer.close();
   await connection.close();
   await clientConnection.close();
   await db.end();

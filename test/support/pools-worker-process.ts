@@ -18,9 +18,10 @@ const env = loadEnv(
     .extend(redisEnv.shape)
     .extend(temporalEnv.shape)
     .extend(stripeEnv.shape)
-    .extend({ POOLS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional() }),
+    .extend({ POOLS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(), SDK_METRICS_BIND_ADDRESS: z.string().min(1).optional() }),
 );
-installTemporalRuntime('WARN');
+// With SDK_METRICS_BIND_ADDRESS, the SDK's Prometheus endpoint, as workers/main.ts serves it.
+installTemporalRuntime('WARN', env.SDK_METRICS_BIND_ADDRESS ? { metricsBindAddress: env.SDK_METRICS_BIND_ADDRESS } : {});
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-test-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
