@@ -13,6 +13,7 @@ import { startDevPoolHarness } from './support/dev-pool-harness';
 import { uniqueId } from './support/env';
 import { eventually } from './support/eventually';
 import { freePort } from './support/own-dev-server';
+import { testAlertRules } from './support/promtool';
 import { activate, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from './support/pool-harness';
 import { removeSharedBundle, startWorkerProcess } from './support/worker-process';
 
@@ -83,7 +84,29 @@ describe('business metrics of pool rounds', () => {
     }
     await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).signal(retryPayoutSignal);
     await waitForRound(handle, 1);
-    assert.equal(await value(businessMetrics.payoutEscalations), before + 1, 'the retried payout escalates nothing more');
+    const escalated = await value(businessMetrics.payoutEscalations);
+    assert.equal(escalated, before + 1, 'the retried payout escalates nothing more');
+
+    // What Prometheus scraped before and after the escalation makes the alert rule fire (and not before).
+    const series = 'poolflow_payout_escalations_total{job="poolflow-worker",instance="worker-1"}';
+    const output = await testAlertRules(`evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: '${series}'
+        values: '${before} ${before} ${before} ${escalated} ${escalated} ${escalated}'
+    alert_rule_test:
+      - { eval_time: 2m, alertname: PoolflowPayoutEscalated, exp_alerts: [] }
+      - eval_time: 4m
+        alertname: PoolflowPayoutEscalated
+        exp_alerts:
+          - exp_labels: { severity: page, job: poolflow-worker, instance: worker-1 }
+            exp_annotations:
+              summary: A round's payout failed every attempt and waits for operations
+              description: "1 payout escalation(s) in the last 30 minutes on worker-1."
+              runbook: docs/operations.md#payout-escalated
+`);
+    assert.match(output, /SUCCESS/);
   });
 });
 
