@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
 import { httpMetrics } from '../observability/metrics';
 import { requestContext } from '../observability/request-context';
+import { httpTracing } from '../observability/tracing';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -40,6 +41,7 @@ const limitBody = (maxSize: number) =>
 
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', httpTracing());
   app.use('*', httpMetrics());
 
   // Every request gets an ID (the caller's X-Request-Id when sane), echoed back and logged.

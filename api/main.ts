@@ -3,7 +3,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv, tracingEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { serveMetrics } from '../observability/metrics';
@@ -13,16 +13,19 @@ import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
+import { tracingClientInterceptor } from '../observability/temporal-tracing';
+import { installTracing } from '../observability/tracing';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape).extend(metricsEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape));
+const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-api', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const auth = loadEnv(authEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor(), requestIdClientInterceptor()] } });
 
 const app = createApp({
   temporal,
@@ -51,7 +54,7 @@ function shutdown(signal: string): void {
   setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
   server.close(() => {
     metricsServer.close();
-    void Promise.allSettled([connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
+    void Promise.allSettled([tracing.shutdown(), connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
   });
   if ('closeIdleConnections' in server) server.closeIdleConnections();
 }

@@ -5,6 +5,7 @@
 import Stripe from 'stripe';
 import type { z } from 'zod';
 import type { stripeEnv } from '../config/env';
+import { tracedStripeHttpClient } from '../observability/instrumentation';
 
 export type { Stripe };
 export type StripeEnv = z.output<typeof stripeEnv>;
@@ -25,6 +26,7 @@ export function createStripe(env: StripeEnv, options: StripeClientOptions = {}):
     timeout: options.timeoutMs ?? STRIPE_REQUEST_TIMEOUT_MS,
     telemetry: false,
     appInfo: { name: 'poolflow' },
+    httpClient: tracedStripeHttpClient(Stripe),
     ...(endpoint ? { host: endpoint.hostname, port: endpoint.port || (secure ? 443 : 80), protocol: secure ? 'https' : 'http' } : {}),
   });
 }

@@ -3,7 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { databaseEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, temporalEnv, tracingEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -13,11 +13,14 @@ import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { createPoolsWorker } from './pools-worker';
+import { tracingClientInterceptor } from '../observability/temporal-tracing';
+import { installTracing } from '../observability/tracing';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(metricsEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape));
+const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-worker', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const log = createLogger('worker');
 installTemporalRuntime('INFO', { metricsBindAddress: `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}` });
 
@@ -26,7 +29,7 @@ const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const stripe = createStripe(env);
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() });
+const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
 registerOperationalGauges({ db, client });
 const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {
@@ -47,6 +50,7 @@ try {
   process.exitCode = 1;
 } finally {
   metricsServer.close();
+  await tracing.shutdown();
   await connection.close();
   await clientConnection.close();
   await db.end();

@@ -13,9 +13,12 @@ import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { OTEL_WORKFLOW_INTERCEPTORS_PATH, tracingWorkerOptions } from '../observability/temporal-tracing';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url));
+/** Every workflow interceptor module a pools worker's bundle holds: Poolflow's and OpenTelemetry's. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [WORKFLOW_INTERCEPTORS_PATH, OTEL_WORKFLOW_INTERCEPTORS_PATH];
 
 export interface PoolsWorkerDeps {
   connection: NativeConnection;
@@ -42,11 +45,14 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
 
 export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> {
   const taskQueue = deps.taskQueue ?? TASK_QUEUES.pools;
+  const tracing = tracingWorkerOptions();
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, activity: tracing.activityInterceptors },
+    sinks: tracing.sinks,
     activities: poolsActivities({ ...deps, taskQueue }),
     dataConverter: deps.dataConverter ?? poolflowDataConverter(),
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.

@@ -18,6 +18,7 @@ import { poolWorkflow } from '../../workflows/pool';
 import type { contributionRound, RoundResult } from '../../workflows/round';
 import { testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 import { eventually } from './eventually';
+import { tracingClientInterceptor } from '../../observability/temporal-tracing';
 
 export interface DevPoolHarnessOptions {
   /** The dev server to use; the test stack's (TEMPORAL_ADDRESS) unless given. */
@@ -62,7 +63,7 @@ export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): 
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, options.sandboxSettings ?? {});
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter() });
+  const client = new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
   const taskQueue = uniqueId('pools');
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   if (options.worker !== false) {
