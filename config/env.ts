@@ -132,7 +132,7 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
   .extend(payloadEncryptionEnvFields.shape)
-  .extend(codecServerEnv.shape)
+  .extend(codecServerEnv.partial().shape)
   .extend(metricsEnv.shape)
   .extend(tracingEnv.shape);
 

@@ -50,8 +50,9 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
+    // A prebuilt bundle already holds the workflow interceptors (bundled with WORKFLOW_INTERCEPTOR_MODULES).
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, activity: tracing.activityInterceptors },
+    interceptors: { ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }), activity: tracing.activityInterceptors },
     sinks: tracing.sinks,
     activities: poolsActivities({ ...deps, taskQueue }),
     dataConverter: deps.dataConverter ?? poolflowDataConverter(),
