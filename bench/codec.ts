@@ -30,7 +30,7 @@ const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 4);
 /** Pairs of phases (plain, then encrypted, alternating which goes first). */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** The whole run must finish within this. */
-const RUN_MS_MAX = 300_000;
+const RUN_MS_MAX = 480_000;
 const SETUP_CONCURRENCY_MAX = 10;
 const POLL_MS = 25;
 
