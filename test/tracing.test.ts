@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { PoolView } from '../domain/pool-view';
-import { installTracing } from '../observability/tracing';
+import { createLogger } from '../observability/log';
+import { installTracing, traced } from '../observability/tracing';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { activatePoolUpdate, cancelPoolUpdate, joinPoolUpdate, type poolWorkflow, roundDueSignal } from '../workflows/pool';
 import { authHeaders } from './support/api';
@@ -29,6 +30,26 @@ function ancestry(span: ReadableSpan, spans: ReadableSpan[]): string[] {
 }
 
 describe('tracing', () => {
+  test("log lines written inside a span carry its trace and span IDs", async () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    let ids: { traceId: string; spanId: string } | undefined;
+    try {
+      await traced('log-test', {}, async (span) => {
+        ids = { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
+        createLogger('tracing-test').info('inside a span');
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.stderr.write = write;
+    }
+    const line = written.join('').split('\n').find((l) => l.includes('inside a span'));
+    assert.ok(line, 'the line was written');
+    const fields = JSON.parse(line) as { traceId?: string; spanId?: string };
+    assert.deepEqual({ traceId: fields.traceId, spanId: fields.spanId }, ids);
+  });
+
   let h: ApiHarness;
   before(async () => (h = await startApiHarness()));
   after(async () => h.close());
