@@ -15,6 +15,7 @@ import { devServerClient, devServerWorkerConnection, testDb, uniqueId } from '..
 import { chargeContributionOnce } from '../test/fixtures/workflows/payments';
 import { createPaymentActivities, type MoneyMovementInput, type PaymentActivities } from './payments';
 import { createPoolLedgerActivities } from './pool-ledger';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 
 /** Asserts a non-retryable ApplicationFailure of `type` and returns its details. */
 async function rejectsNonRetryable(promise: Promise<unknown>, type: string): Promise<Record<string, unknown>> {
@@ -151,6 +152,7 @@ describe('payment activities', () => {
         namespace: 'default',
         taskQueue,
         workflowBundle: await paymentTestWorkflowBundle(),
+        dataConverter: poolflowDataConverter(),
         activities: { ...withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db), ...createPoolLedgerActivities({ db }) },
       });
       running = worker.run();

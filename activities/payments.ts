@@ -28,6 +28,7 @@ import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTrans
 import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, parseMovementMetadata } from '../payments/metadata';
 import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded } from '../payments/records';
 import { paymentIntentState } from '../payments/status-order';
+import { businessMetrics } from '../observability/metrics';
 
 /** A money movement as the workflow asks for it; money crosses the Temporal wall as a decimal string. */
 export interface MoneyMovementInput {
@@ -284,6 +285,8 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
         if (!customer?.defaultPaymentMethodId) {
           throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
         }
+        // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
+        if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
         try {
           const pi = await stripe.paymentIntents.create(
             {
@@ -304,6 +307,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
         } catch (error) {
           // A declined off-session charge still creates the PaymentIntent: record it before failing, so
           // the next attempt finds it in step 1 and the round sees the same outcome.
+          if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
           if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
             const pi = error.payment_intent as Stripe.PaymentIntent;
             if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return await settleCharge(parsed, pi, apiSource(error.headers));

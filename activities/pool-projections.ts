@@ -1,10 +1,12 @@
 // Projections of each pool into the read models the API lists and reports from — database tables, and a
 // Redis copy of the latest view for fast reads. Temporal stays the source of truth: a projection is
 // written only when its version is newer, and losing Redis loses nothing (the next read refills it).
+import { log } from '@temporalio/activity';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { transaction } from '../db/transaction';
 import type { PoolView } from '../domain/pool-view';
+import { businessMetrics } from '../observability/metrics';
 import type { RoundResult } from '../workflows/round';
 
 export const POOL_CACHE_TTL_SECONDS = 600;
@@ -12,6 +14,14 @@ export const poolCacheKey = (poolId: string) => `pool:${poolId}:view`;
 /** The live stream of a pool's views, one entry per version (entry ID `{version}-1`), for SSE. */
 export const poolEventsKey = (poolId: string) => `pool:${poolId}:events`;
 export const POOL_EVENTS_KEPT_MAX = 1_000;
+
+function countRound(result: RoundResult): void {
+  for (const member of result.members) {
+    businessMetrics.contributions.inc({ outcome: member.outcome });
+    if (member.outcome === 'defaulted') businessMetrics.defaults.inc();
+  }
+  for (const recipient of result.payout?.recipients ?? []) businessMetrics.payouts.inc({ purpose: recipient.purpose });
+}
 
 export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
   const { db, redis } = deps;
@@ -69,8 +79,8 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
     /** Writes a finished round with each member's contribution and every payout. Idempotent. */
     async projectRound(input: { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult }): Promise<void> {
       const { poolId, result } = input;
-      await transaction(db, async (client) => {
-        await client.query(
+      const firstWrite = await transaction(db, async (client) => {
+        const round = await client.query(
           `INSERT INTO pool_rounds (pool_id, round, kind, pot_minor, fee_minor, discount_minor, winner_member_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pool_id, round) DO NOTHING`,
           [poolId, result.round, input.kind, result.potMinor, result.payout?.feeMinor ?? '0', result.payout?.discountMinor ?? '0', result.payout?.winnerMemberId ?? null],
@@ -89,7 +99,16 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
             [poolId, result.round, recipient.memberId, recipient.purpose, recipient.amountMinor],
           );
         }
+        return round.rowCount === 1;
       });
+      // Counted once per round: a retried activity finds the round already written.
+      if (firstWrite) countRound(result);
+    },
+
+    /** Reports a round whose payout failed every attempt (the escalated-payout alert); changes nothing else. */
+    async reportPayoutEscalated(input: { poolId: string; round: number }): Promise<void> {
+      businessMetrics.payoutEscalations.inc();
+      log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
     },
   };
 }

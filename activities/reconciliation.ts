@@ -15,6 +15,7 @@ import { idempotencyKeys, poolTransferGroup } from '../payments/idempotency-keys
 import { parseMovementMetadata } from '../payments/metadata';
 import { poolLedgerKeys } from './pool-ledger';
 import { stripeId } from '../payments/records';
+import { businessMetrics } from '../observability/metrics';
 
 /** The most Stripe objects (or ledger entries) of one kind a reconciliation reads for one pool. */
 export const RECONCILE_OBJECTS_MAX = 10_000;
@@ -280,6 +281,8 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         f.add('webhook_event', 'undelivered_signal', event.eventId, null, `${event.eventType} → ${event.signalWorkflowId}`, event.lastRouteError);
       }
 
+      businessMetrics.reconciliationRuns.inc();
+      businessMetrics.reconciliationMismatches.inc(f.mismatches.length);
       return {
         poolId,
         checked: { paymentIntents: piRows.length, transfers: transferRows.length, refunds: refundRows.length, ledgerEntries, stripeObjects: f.stripeObjects },

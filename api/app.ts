@@ -6,7 +6,9 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
+import { httpMetrics } from '../observability/metrics';
 import { requestContext } from '../observability/request-context';
+import { httpTracing } from '../observability/tracing';
 import { auditRoutes, auditTrail } from './audit';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
@@ -41,6 +43,8 @@ const limitBody = (maxSize: number) =>
 
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', httpTracing());
+  app.use('*', httpMetrics());
 
   // Every request gets an ID (the caller's X-Request-Id when sane), echoed back and logged.
   app.use('*', async (c, next) => {

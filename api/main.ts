@@ -3,19 +3,26 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv } from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
+import { serveMetrics } from '../observability/metrics';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
+import { tracingClientInterceptor } from '../observability/temporal-tracing';
+import { installTracing } from '../observability/tracing';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(httpEnv.shape));
+const env = loadEnv(
+  databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(httpEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape),
+);
+const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-api', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const auth = loadEnv(authEnv);
 const mode = loadEnv(modeEnv);
 refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
@@ -23,7 +30,7 @@ const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, interceptors: { workflow: [requestIdClientInterceptor()] } });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor(), requestIdClientInterceptor()] } });
 
 const app = createApp({
   temporal,
@@ -38,6 +45,8 @@ const app = createApp({
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
   stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
 });
+// Metrics on a port of their own, so the public API never exposes them.
+const metricsServer = await serveMetrics(env.API_METRICS_PORT, env.METRICS_HOST);
 const hostname = apiHost(mode);
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname }, (info) => log.info('api listening', { host: hostname, port: info.port, mode: mode.POOLFLOW_MODE }));
 
@@ -49,7 +58,8 @@ function shutdown(signal: string): void {
   // Requests still running after the grace period are cut off rather than holding the deploy hostage.
   setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
   server.close(() => {
-    void Promise.allSettled([connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
+    metricsServer.close();
+    void Promise.allSettled([tracing.shutdown(), connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
   });
   if ('closeIdleConnections' in server) server.closeIdleConnections();
 }

@@ -24,6 +24,7 @@ import { testApiDeps } from '../test/support/api';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from '../test/support/env';
 import type { PaymentIntentSignal, PaymentSignal } from '../workflows/payment-signals';
 import { createApp } from './app';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,6 +53,7 @@ describe('Stripe webhooks', () => {
       namespace: 'default',
       taskQueue,
       workflowBundle: await paymentTestWorkflowBundle(),
+      dataConverter: poolflowDataConverter(),
       activities: withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db),
     });
     running = worker.run();

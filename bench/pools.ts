@@ -19,7 +19,8 @@ import { createStripe } from '../payments/stripe-client';
 import { createSandboxClient } from '../sandbox/client';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
-import { createPoolsWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../workers/pools-worker';
+import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
+import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
 import { cpuDelta, stackCpuMs, type StackCpuMs } from './process-cpu';
 import type { BaselineActivities, baselinePool } from './workflows';
@@ -61,13 +62,13 @@ const stripe = createStripe({ STRIPE_SECRET_KEY: `sk_test_bench${run}`, STRIPE_A
 const sandbox = createSandboxClient(env.STRIPE_API_URL!);
 const members = createMemberPayments({ stripe, db });
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-const client = new Client({ connection, namespace: 'default' });
+const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
 const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
 
 const poolsQueue = `bench-pools-${run}`;
 const baselineQueue = `bench-baseline-${run}`;
 const [poolsBundle, baselineBundle] = await Promise.all([
-  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quiet }),
+  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet }),
   bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quiet }),
 ]);
 const poolsWorker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe, taskQueue: poolsQueue, workflowBundle: poolsBundle });

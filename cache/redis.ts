@@ -2,6 +2,7 @@
 // time while Redis is down (commandTimeout) instead of hanging, and callers decide whether to carry on
 // without it. Commands issued while the first connection is still being made wait for it.
 import { Redis } from 'ioredis';
+import { instrumentRedis } from '../observability/instrumentation';
 
 export type { Redis };
 
@@ -17,6 +18,7 @@ export function createRedis(url: string, keyPrefix: string): Redis {
     // Reconnect forever with a capped delay: Redis coming back must heal the process without a restart.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
+  instrumentRedis(redis);
   // Without a listener ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis.on('error', () => {});
   return redis;

@@ -71,6 +71,73 @@ export const httpEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 
+/** How many payload keys may be configured at once: the current one and those still being retired. */
+export const PAYLOAD_KEYS_MAX = 16;
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Keys of the payload codec (temporal-config/payload-codec.ts): `id:base64,id:base64` with 32-byte
+ * AES-256 keys. New payloads are written under PAYLOAD_ENCRYPTION_KEY_ID (the first listed when unset);
+ * the others stay readable until every payload under them is gone. Only `POOLFLOW_MODE=development`
+ * (set by the local scripts) may run without keys, on a fixed development key.
+ */
+export const payloadEncryptionEnvFields = modeEnv.extend({
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string()
+    .refine((value) => {
+      const entries = value.split(',');
+      if (entries.length > PAYLOAD_KEYS_MAX) return false;
+      const ids = entries.map((entry) => entry.split(':')[0]!);
+      const wellFormed = entries.every((entry) => {
+        const [id, key, extra] = entry.split(':');
+        return extra === undefined && PAYLOAD_KEY_ID.test(id ?? '') && Buffer.from(key ?? '', 'base64').length === 32;
+      });
+      return wellFormed && new Set(ids).size === ids.length;
+    }, `must be up to ${PAYLOAD_KEYS_MAX} distinct id:key pairs, comma-separated, each id 1-32 letters, digits, "_" or "-" and each key 32 bytes in base64 (openssl rand -base64 32)`)
+    .optional(),
+  PAYLOAD_ENCRYPTION_KEY_ID: z.string().regex(PAYLOAD_KEY_ID, 'must be 1-32 letters, digits, "_" or "-"').optional(),
+});
+
+export const payloadEncryptionEnv = payloadEncryptionEnvFields.superRefine((env, ctx) => {
+  if (!env.PAYLOAD_ENCRYPTION_KEYS) {
+    if (env.POOLFLOW_MODE !== 'development') {
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEYS'], message: 'is required outside development (POOLFLOW_MODE=development uses a fixed development key)' });
+    }
+    if (env.PAYLOAD_ENCRYPTION_KEY_ID) ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEY_ID'], message: 'names a key, but PAYLOAD_ENCRYPTION_KEYS lists none' });
+    return;
+  }
+  const ids = env.PAYLOAD_ENCRYPTION_KEYS.split(',').map((entry) => entry.split(':')[0]);
+  if (env.PAYLOAD_ENCRYPTION_KEY_ID && !ids.includes(env.PAYLOAD_ENCRYPTION_KEY_ID)) {
+    ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEY_ID'], message: `must be one of the ids in PAYLOAD_ENCRYPTION_KEYS (${ids.join(', ')})` });
+  }
+});
+
+/** The codec server (codec-server/): where it listens, its ops token, and the Web UI origins it serves. */
+export const codecServerEnv = z.object({
+  CODEC_SERVER_PORT: z.coerce.number().int().min(1).max(65535).default(8089),
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_SERVER_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)'),
+  CODEC_SERVER_ALLOWED_ORIGINS: z
+    .string()
+    .default('http://localhost:8233')
+    .refine((value) => value.split(',').every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), 'must be comma-separated origins such as http://localhost:8233')
+    .transform((value) => value.split(',')),
+});
+
+/** Prometheus endpoints: the API's, the worker's own and the worker's Temporal SDK metrics. */
+export const metricsEnv = z.object({
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9461),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9462),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9463),
+});
+
+/** Traces: exported by OTLP over HTTP when an endpoint is set (the standard OpenTelemetry variables). */
+export const tracingEnv = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+});
+
 /** Every variable any Poolflow process reads, for documentation and the compose-file check. */
 export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
@@ -79,7 +146,11 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(stripeRateLimitEnv.shape)
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
-  .extend(modeEnv.shape);
+  .extend(modeEnv.shape)
+  .extend(payloadEncryptionEnvFields.shape)
+  .extend(codecServerEnv.partial().shape)
+  .extend(metricsEnv.shape)
+  .extend(tracingEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

@@ -1,6 +1,7 @@
 // The PostgreSQL/CockroachDB connection pool: explicit timeouts, INT8 read as bigint (money is INT8
 // minor units), and an error handler so that a dropped idle connection never crashes the process.
 import pg from 'pg';
+import { instrumentPgPool } from '../observability/instrumentation';
 
 export type Db = pg.Pool;
 /** Anything that can run a query: the pool itself or a client inside a transaction. */
@@ -29,6 +30,7 @@ export function createDbPool(connectionString: string, options: DbPoolOptions = 
     idle_in_transaction_session_timeout: 60_000,
     types,
   });
+  instrumentPgPool(pool);
   pool.on('error', (error) => {
     // Raised for idle clients whose connection broke; the pool discards them and opens new ones.
     console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection failed', error: error.message }));

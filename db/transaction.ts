@@ -3,6 +3,7 @@
 // CockroachDB only offers SERIALIZABLE and signals contention exactly this way; PostgreSQL does too.
 import type pg from 'pg';
 import type { Db } from './pool';
+import { businessMetrics } from '../observability/metrics';
 
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
@@ -53,6 +54,7 @@ export async function transaction<T>(db: Db, fn: (client: pg.PoolClient) => Prom
       // Released before any backoff, so a waiting retry holds no connection other writers need.
       client.release(broken);
     }
+    businessMetrics.ledgerSerializationRetries.inc();
     options.onRetry?.(attempt, retryable);
     // Full jitter spreads competing retries apart so they do not collide again in lockstep.
     const capMs = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (attempt - 1));

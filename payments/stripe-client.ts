@@ -6,6 +6,7 @@ import Stripe from 'stripe';
 import type { z } from 'zod';
 import type { stripeEnv, stripeRateLimitEnv } from '../config/env';
 import type { Redis } from '../cache/redis';
+import { tracedStripeHttpClient } from '../observability/instrumentation';
 import { rateLimitedHttpClient } from './rate-limited-http-client';
 import { createStripeRateLimiter, documentedStripeLimits, type StripeRateLimiter } from './stripe-rate-limit';
 
@@ -31,7 +32,8 @@ export function createStripe(env: StripeEnv, options: StripeClientOptions = {}):
     timeout: options.timeoutMs ?? STRIPE_REQUEST_TIMEOUT_MS,
     telemetry: false,
     appInfo: { name: 'poolflow' },
-    ...(options.rateLimiter ? { httpClient: rateLimitedHttpClient(options.rateLimiter) } : {}),
+    // Each request is traced; with a limiter, it also waits for its slot (the span covers the wait).
+    httpClient: options.rateLimiter ? rateLimitedHttpClient(options.rateLimiter, tracedStripeHttpClient(Stripe)) : tracedStripeHttpClient(Stripe),
     ...(endpoint ? { host: endpoint.hostname, port: endpoint.port || (secure ? 443 : 80), protocol: secure ? 'https' : 'http' } : {}),
   });
 }

@@ -13,6 +13,7 @@ import type { SandboxSettings } from '../sandbox/state';
 import { uniqueId } from '../test/support/env';
 import { createMemberPayments, type MemberPayments } from './members';
 import { createStripe } from './stripe-client';
+import { FAILURE_CONVERTER_PATH } from '../temporal-config/data-converter';
 
 export const TEST_WEBHOOK_SECRET = 'whsec_poolflow_payments_tests';
 
@@ -85,6 +86,7 @@ export function paymentTestWorkflowBundle(): Promise<WorkflowBundleWithSourceMap
   const ignore = () => {};
   bundle ??= bundleWorkflowCode({
     workflowsPath: PAYMENT_TEST_WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { trace: ignore, debug: ignore, info: ignore, log: ignore, warn: ignore, error: console.error },
   });
   return bundle;

@@ -33,6 +33,7 @@ import {
 } from '../workflows/payment-signals';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';
 import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
+import { businessMetrics } from '../observability/metrics';
 
 /** How long delivering one signal may take before the event is left for re-delivery. */
 export const SIGNAL_TIMEOUT_MS = 5_000;
@@ -214,6 +215,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
         const pending: PendingSignal | null = decided.signal ? { eventId: event.id, ...decided.signal, routeAttempts: 0 } : null;
         return { duplicate: false as const, outcome: decided.outcome, pending };
       });
+      if (!stored.duplicate) businessMetrics.webhookLag.observe(Math.max(0, Date.now() / 1000 - event.created));
       // A repeated delivery of an event whose signal is still owed is a good moment to send it again.
       const delivered = stored.pending ? await deliver(stored.pending) : null;
       return { eventId: event.id, duplicate: stored.duplicate, outcome: stored.outcome, delivered };

@@ -5,6 +5,8 @@
 # shellcheck shell=bash
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/operations.sh
+source "$(dirname "${BASH_SOURCE[0]}")/operations.sh"
 
 # stack_ports dev|test: every port of a profile's stack, shifted by POOLFLOW_PORT_OFFSET so that two
 # checkouts run their stacks side by side — the API's (PORT, when not set) and so the webhook URL included.
@@ -63,9 +65,14 @@ stack_up() { # stack_up dev|test
     start_redis "redis-$profile" "$redis_port" "$redis_persist"
     export REDIS_URL="redis://127.0.0.1:$redis_port/0"
   fi
+  # Without PAYLOAD_ENCRYPTION_KEYS, development mode (above) encrypts payloads with the public development key.
+  ops_ports "${POOLFLOW_PORT_OFFSET:-0}"
   if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
     if [ "$profile" = dev ]; then
-      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
+      # The Web UI decodes payloads through the codec server, which holds the ops token in its URL.
+      ensure_codec_token
+      start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" \
+        --ui-codec-endpoint "http://localhost:$CODEC_SERVER_PORT/ops/$CODEC_SERVER_TOKEN"
     else
       start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" --headless
     fi
@@ -90,12 +97,20 @@ stack_up() { # stack_up dev|test
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
+  if [ "$profile" = dev ]; then
+    ensure_codec_token
+    start_codec_server "http://localhost:$ui_port"
+    start_prometheus
+  else
+    ensure_prometheus # promtool, for the alert rule tests
+  fi
 }
 
 stack_summary() {
   log "stack is up:"
   log "  Temporal        ${TEMPORAL_ADDRESS}  (namespace ${TEMPORAL_NAMESPACE})"
-  [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}"
+  [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}  (payloads decoded by the codec server on :${CODEC_SERVER_PORT})"
+  [ -n "${PROMETHEUS_URL:-}" ] && log "  Prometheus      ${PROMETHEUS_URL}"
   log "  PostgreSQL      ${DATABASE_URL}"
   log "  Redis           ${REDIS_URL}"
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"

@@ -25,6 +25,8 @@ if [ ${#files[@]} -eq 0 ]; then
     -name '*.test.ts' -print | sort)
   [ ${#files[@]} -gt 0 ] || die "no test files found"
 fi
+# Chromium only for the Web UI browser test.
+if printf '%s\n' "${files[@]}" | grep -q 'web-ui'; then ensure_chromium; fi
 log "running ${#files[@]} test files"
 node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 \
   --test-reporter=spec "${files[@]}"

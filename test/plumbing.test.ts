@@ -15,6 +15,7 @@ import { createRedis, type Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { createPoolsWorker } from '../workers/pools-worker';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, testStripe, uniqueId, workflowBundle } from './support/env';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 
 describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () => {
   const taskQueue = uniqueId('plumbing');
@@ -116,7 +117,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
   });
 
   test('the request ID travels into the workflow it starts, as a header on its history', async () => {
-    const traced = new Client({ connection, namespace: 'default', interceptors: { workflow: [requestIdClientInterceptor()] } });
+    const traced = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
     const response = await createApp({ ...deps, temporal: traced }).request('/v1/probes', {
       method: 'POST',
       body: JSON.stringify({ message: 'traced' }),

@@ -5,11 +5,12 @@
 // is applied exactly once, with members, pot, rounds and version intact.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { createLogger } from '../observability/log';
 import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import {
   pausePoolUpdate,
@@ -78,7 +79,8 @@ describe('pool workflow continues as new in the middle of a round', () => {
     for (let runId: string | null = firstRunId; runId; ) {
       const history: History = await h.client.workflow.getHandle(workflowIds.pool(poolId), runId).fetchHistory();
       const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
-      const input = last?.input?.payloads?.[0] ? defaultPayloadConverter.fromPayload<PoolWorkflowInput>(last.input.payloads[0]) : null;
+      // Stored payloads are encrypted: read them through the shared data converter.
+      const input = last?.input?.payloads?.[0] ? await decodeFromPayloadsAtIndex<PoolWorkflowInput>(loadDataConverter(poolflowDataConverter()), 0, last.input.payloads) : null;
       runs.push({ runId, carried: input?.carried ?? null, nextRunId: last?.newExecutionRunId ?? null });
       runId = last?.newExecutionRunId ?? null;
     }

@@ -14,6 +14,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Worker, type ReplayResult } from '@temporalio/worker';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowBundle } from './support/env';
 import { historyFromProtoJson } from './support/history-json';
 
@@ -43,7 +44,7 @@ test('every recorded history replays against the current workflow code', async (
     }
   }
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay' }, histories())) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() }, histories())) {
     results.push(result);
   }
   assert.deepEqual(results.map((r) => r.workflowId), files, 'every file was replayed');

@@ -3,23 +3,29 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv } from '../config/env';
+import { databaseEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv } from '../config/env';
 import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
+import { serveMetrics } from '../observability/metrics';
+import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
 import { createPoolsWorker } from './pools-worker';
+import { tracingClientInterceptor } from '../observability/temporal-tracing';
+import { installTracing } from '../observability/tracing';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape));
 refuseUnsafeSecrets(loadEnv(modeEnv).POOLFLOW_MODE, env, { jwt: false });
+const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-worker', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const log = createLogger('worker');
-installTemporalRuntime('INFO');
+installTemporalRuntime('INFO', { metricsBindAddress: `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}` });
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -27,7 +33,9 @@ const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const stripe = createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
+const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
+registerOperationalGauges({ db, client });
+const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
@@ -46,6 +54,8 @@ try {
   log.error('worker failed', { error: errorMessage(error) });
   process.exitCode = 1;
 } finally {
+  metricsServer.close();
+  await tracing.shutdown();
   await connection.close();
   await clientConnection.close();
   await db.end();

@@ -2,6 +2,7 @@
 // Used by the worker process and by the tests, so both run exactly the same wiring.
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createPlatformFeeActivities } from '../activities/core/platform-fees';
@@ -11,10 +12,14 @@ import { createProbeActivities } from '../activities/probe';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { OTEL_WORKFLOW_INTERCEPTORS_PATH, tracingWorkerOptions } from '../observability/temporal-tracing';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url));
+/** Every workflow interceptor module a pools worker's bundle holds: Poolflow's and OpenTelemetry's. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [WORKFLOW_INTERCEPTORS_PATH, OTEL_WORKFLOW_INTERCEPTORS_PATH];
 
 export interface PoolsWorkerDeps {
   connection: NativeConnection;
@@ -27,6 +32,8 @@ export interface PoolsWorkerDeps {
   /** A prebuilt bundle (tests build one per file); without it the worker bundles WORKFLOWS_PATH itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** The shared converter (temporal-config/data-converter.ts) unless given; the benchmark's baseline passes its own. */
+  dataConverter?: DataConverter;
 }
 
 export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
@@ -40,12 +47,17 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
 
 export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> {
   const taskQueue = deps.taskQueue ?? TASK_QUEUES.pools;
+  const tracing = tracingWorkerOptions();
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    // A prebuilt bundle already holds the workflow interceptors (bundled with WORKFLOW_INTERCEPTOR_MODULES).
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: { ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }), activity: tracing.activityInterceptors },
+    sinks: tracing.sinks,
     activities: poolsActivities({ ...deps, taskQueue }),
+    dataConverter: deps.dataConverter ?? poolflowDataConverter(),
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.
     shutdownGraceTime: '30s',
   });

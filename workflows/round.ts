@@ -334,6 +334,8 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       // Every attempt for someone failed: escalate to operations, who fix the cause and ask again.
       phase = 'payout-escalated';
       log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
+      // Counted for the escalated-payout alert; rounds recorded before this report replay without it.
+      if (patched('report-payout-escalation')) await pool.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
       payoutRetryRequested = false;
       await condition(() => payoutRetryRequested);
       phase = 'paying-out';

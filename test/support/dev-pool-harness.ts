@@ -11,12 +11,14 @@ import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
 import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
 import type { SandboxSettings } from '../../sandbox/state';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { poolWorkflow } from '../../workflows/pool';
 import type { contributionRound, RoundResult } from '../../workflows/round';
 import { testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 import { eventually } from './eventually';
+import { tracingClientInterceptor } from '../../observability/temporal-tracing';
 import { recordAgreementsIn } from './pool-harness';
 
 export interface DevPoolHarnessOptions {
@@ -63,7 +65,7 @@ export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): 
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, options.sandboxSettings ?? {});
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: testConfig.namespace });
+  const client = new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
   const taskQueue = uniqueId('pools');
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   if (options.worker !== false) {

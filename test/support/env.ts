@@ -8,7 +8,9 @@ import { createRedis, type Redis } from '../../cache/redis';
 import { createDbPool, type Db } from '../../db/pool';
 import { createStripe, type Stripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
-import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../workers/pools-worker';
+import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools-worker';
+import { tracingClientInterceptor } from '../../observability/temporal-tracing';
 
 // Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
 installTemporalRuntime('WARN');
@@ -64,7 +66,7 @@ export function testStripe(baseUrl = testConfig.stripeApiUrl): Stripe {
 
 export async function devServerClient(): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address: testConfig.temporalAddress });
-  return { client: new Client({ connection, namespace: testConfig.namespace }), connection };
+  return { client: new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } }), connection };
 }
 
 export function devServerWorkerConnection(): Promise<NativeConnection> {
@@ -75,13 +77,14 @@ export function devServerWorkerConnection(): Promise<NativeConnection> {
 export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testConfig.testServerPath } },
+    client: { dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } },
   });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process and shared by every worker it creates. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH], logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
   return bundle;
 }
 

@@ -19,6 +19,8 @@ const STOP_TIMEOUT_MS = 10_000;
 
 export interface OwnDevServer {
   address: string;
+  /** The Web UI's URL, when the server was started with one. */
+  uiUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export function temporalCliPath(): string {
 }
 
 /** A port nobody listens on right now (the server takes it a moment later). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -39,8 +41,9 @@ async function freePort(): Promise<number> {
 }
 
 /** The same flags scripts/lib.sh derives from temporal-config/dev-server-flags.ts, plus the test's own. */
-function serverFlags(port: number, dynamicConfig: Record<string, unknown>): string[] {
-  const flags = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+function serverFlags(port: number, dynamicConfig: Record<string, unknown>, ui: { port: number; codecEndpoint: string } | undefined): string[] {
+  const flags = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+  flags.push(...(ui ? ['--ui-port', String(ui.port), '--ui-codec-endpoint', ui.codecEndpoint] : ['--headless']));
   for (const attribute of SEARCH_ATTRIBUTES) flags.push('--search-attribute', `${attribute.name}=${CLI_TYPE_NAMES[attribute.type]}`);
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...dynamicConfig })) {
     flags.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
@@ -53,9 +56,10 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Starts the server and resolves once its default namespace answers. */
-export async function startOwnDevServer(options: { dynamicConfig?: Record<string, unknown> } = {}): Promise<OwnDevServer> {
+export async function startOwnDevServer(options: { dynamicConfig?: Record<string, unknown>; ui?: { port: number; codecEndpoint: string } } = {}): Promise<OwnDevServer> {
   const port = await freePort();
-  const child = spawn(temporalCliPath(), serverFlags(port, options.dynamicConfig ?? {}), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ui = options.ui;
+  const child = spawn(temporalCliPath(), serverFlags(port, options.dynamicConfig ?? {}, ui), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
   const address = `127.0.0.1:${port}`;
@@ -85,5 +89,5 @@ export async function startOwnDevServer(options: { dynamicConfig?: Record<string
     await stop();
     throw error;
   }
-  return { address, stop };
+  return { address, stop, ...(ui ? { uiUrl: `http://localhost:${ui.port}` } : {}) };
 }

@@ -19,6 +19,7 @@ import { parseMovementMetadata } from '../../payments/metadata';
 import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import type { SandboxEvent, SandboxSettings } from '../../sandbox/state';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
@@ -227,7 +228,7 @@ export const SKIP_TOTAL_MAX_MS = 30 * 24 * 3_600_000;
  * default execution timeout (seen under load). A step of skipped time never goes further than its end.
  */
 export async function settledResult<T>(client: WorkflowClient, workflowId: string): Promise<T> {
-  const plain = new WorkflowClient({ connection: client.connection, namespace: client.options.namespace });
+  const plain = new WorkflowClient({ connection: client.connection, namespace: client.options.namespace, dataConverter: poolflowDataConverter() });
   const { testService } = client.connection as Connection;
   // A server that does not skip time has no such jump: wait for the result as usual.
   if (!testService) return (await plain.getHandle(workflowId).result()) as T;

@@ -10,6 +10,7 @@ import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../../co
 import { createDbPool } from '../../db/pool';
 import { createStripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { createPoolsWorker } from '../../workers/pools-worker';
 
 const env = loadEnv(
@@ -17,9 +18,10 @@ const env = loadEnv(
     .extend(redisEnv.shape)
     .extend(temporalEnv.shape)
     .extend(stripeEnv.shape)
-    .extend({ POOLS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional() }),
+    .extend({ POOLS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(), SDK_METRICS_BIND_ADDRESS: z.string().min(1).optional() }),
 );
-installTemporalRuntime('WARN');
+// With SDK_METRICS_BIND_ADDRESS, the SDK's Prometheus endpoint, as workers/main.ts serves it.
+installTemporalRuntime('WARN', env.SDK_METRICS_BIND_ADDRESS ? { metricsBindAddress: env.SDK_METRICS_BIND_ADDRESS } : {});
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-test-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -29,7 +31,7 @@ try {
   const worker = await createPoolsWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
-    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE }),
+    client: new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }),
     db,
     redis,
     stripe: createStripe(env),

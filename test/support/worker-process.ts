@@ -26,6 +26,8 @@ export interface WorkerProcessEnv {
   STRIPE_API_URL: string;
   STRIPE_SECRET_KEY: string;
   REDIS_KEY_PREFIX: string;
+  /** host:port for the SDK's Prometheus endpoint; none unless given. */
+  SDK_METRICS_BIND_ADDRESS?: string;
 }
 
 let bundlePath: Promise<string> | undefined;

@@ -1,0 +1,191 @@
+// What payload encryption costs: pool rounds run to completion on the same dev server in the same run,
+// alternately with the shared data converter (AES-256-GCM codec) and with the same converter without
+// the codec, each on its own pools worker; prints contributions settled per second for both and the
+// ratio of each pair, with min / median / max over BENCH_REPEATS pairs (default 3). On a loaded machine
+// the pairs' ratios scatter widely, so it also times the codec itself in the same phases: the share of
+// the process's (single) event loop spent encrypting and decrypting, which the load does not distort.
+// Run: set -a; . .data/test.env; set +a; npx tsx bench/codec.ts   (see bench/README.md)
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { createRedis } from '../cache/redis';
+import { createDbPool } from '../db/pool';
+import { poolConfigSchema } from '../domain/pool-config';
+import { installTemporalRuntime } from '../observability/temporal-logger';
+import { createMemberPayments } from '../payments/members';
+import { createStripe } from '../payments/stripe-client';
+import { createSandboxClient } from '../sandbox/client';
+import { FAILURE_CONVERTER_PATH, keyringFromEnv, poolflowDataConverter } from '../temporal-config/data-converter';
+import { AesGcmPayloadCodec } from '../temporal-config/payload-codec';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { loadTestStackEnv } from '../test/support/stack-env';
+import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
+import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
+
+const POOLS = Number(process.env.BENCH_POOLS ?? 8);
+/** Members per pool, and so rounds per pool. */
+const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 4);
+/** Pairs of phases (plain, then encrypted, alternating which goes first). */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** The whole run must finish within this. */
+const RUN_MS_MAX = 480_000;
+const SETUP_CONCURRENCY_MAX = 10;
+const POLL_MS = 25;
+
+loadTestStackEnv();
+installTemporalRuntime('WARN');
+const startedAtMs = Date.now();
+const run = randomUUID().slice(0, 8);
+const env = process.env as Record<string, string>;
+const quiet = { trace: () => {}, debug: () => {}, info: () => {}, log: () => {}, warn: () => {}, error: console.error };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-bench', connectionsMax: 20 });
+const redis = createRedis(env.REDIS_URL!, `bench-${run}:`);
+const stripe = createStripe({ STRIPE_SECRET_KEY: `sk_test_codec${run}`, STRIPE_API_URL: env.STRIPE_API_URL!, STRIPE_WEBHOOK_SECRET: 'whsec_bench' });
+const sandbox = createSandboxClient(env.STRIPE_API_URL!);
+const members = createMemberPayments({ stripe, db });
+const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
+
+interface Variant {
+  name: 'plain' | 'encrypted';
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+}
+
+async function variant(name: Variant['name'], dataConverter: DataConverter): Promise<Variant> {
+  const client = new Client({ connection, namespace: 'default', dataConverter });
+  const taskQueue = `bench-codec-${name}-${run}`;
+  const worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe, taskQueue, workflowBundle: bundle, dataConverter });
+  return { name, client, taskQueue, worker };
+}
+
+/** Time spent in the codec by this process's clients and the encrypted worker, and payloads through it. */
+const codecTime = { ns: 0n, payloads: 0 };
+function timedCodec(codec: PayloadCodec): PayloadCodec {
+  const timed = (step: (payloads: Payload[]) => Promise<Payload[]>) => async (payloads: Payload[]) => {
+    const started = process.hrtime.bigint();
+    const result = await step(payloads);
+    codecTime.ns += process.hrtime.bigint() - started;
+    codecTime.payloads += payloads.length;
+    return result;
+  };
+  return { encode: timed((p) => codec.encode(p)), decode: timed((p) => codec.decode(p)) };
+}
+// The shared converter, with its codec timed: the same keys, cipher and failure converter.
+const encrypted: DataConverter = { ...poolflowDataConverter(), payloadCodecs: [timedCodec(new AesGcmPayloadCodec(keyringFromEnv()))] };
+const variants = [await variant('plain', poolflowDataConverter({ encryption: false })), await variant('encrypted', encrypted)];
+const running = Promise.all(variants.map((v) => v.worker.run()));
+
+/** Resolves once round `round` of the pool has finished (its workflow may not exist yet). */
+async function roundFinished(client: Client, poolId: string, round: number): Promise<void> {
+  const handle = client.workflow.getHandle(workflowIds.round(poolId, round));
+  for (;;) {
+    try {
+      await handle.result();
+      return;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+const config = poolConfigSchema.parse({
+  kind: 'rotating',
+  name: 'Codec bench pool',
+  currency: 'usd',
+  cadence: { type: 'monthly', dayOfMonth: 28, hourUtc: 3 },
+  membersMin: MEMBERS,
+  membersMax: MEMBERS,
+  contributionMinor: 1_000,
+  gracePeriodHours: 0,
+});
+
+/** POOLS pools set up (not measured), then every round of every pool; returns contributions settled per second. */
+async function phase(v: Variant, memberIds: string[], label: string): Promise<{ rate: number; elapsedMs: number }> {
+  const pools = await Promise.all(
+    Array.from({ length: POOLS }, async (_, p) => {
+      const poolId = `codec-${run}-${label}-${p}`;
+      const handle = await v.client.workflow.start(poolWorkflow, { taskQueue: v.taskQueue, workflowId: workflowIds.pool(poolId), args: [{ poolId, managerId: 'bench', config, seed: run }] });
+      for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+      await handle.executeUpdate(activatePoolUpdate, { args: [] });
+      return { poolId, handle };
+    }),
+  );
+  const started = performance.now();
+  await Promise.all(
+    pools.map(async ({ poolId, handle }) => {
+      for (let round = 1; round <= MEMBERS; round++) {
+        await handle.signal(roundDueSignal);
+        await roundFinished(v.client, poolId, round);
+      }
+      const final = await handle.result();
+      if (final.status !== 'completed') throw new Error(`pool ${poolId} ended ${final.status}`);
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  if (Date.now() - startedAtMs > RUN_MS_MAX) throw new Error(`the benchmark ran past ${RUN_MS_MAX} ms: lower BENCH_POOLS, BENCH_MEMBERS or BENCH_REPEATS`);
+  return { rate: (POOLS * MEMBERS * MEMBERS * 1_000) / elapsedMs, elapsedMs };
+}
+
+try {
+  // Members are set up once and join a fresh pool in every phase (a member may belong to many pools).
+  const memberIds: string[] = [];
+  for (let start = 0; start < POOLS * MEMBERS; start += SETUP_CONCURRENCY_MAX) {
+    const batch = Array.from({ length: Math.min(SETUP_CONCURRENCY_MAX, POOLS * MEMBERS - start) }, (_, i) => `codec-${run}-m${start + i}`);
+    await Promise.all(
+      batch.map(async (memberId) => {
+        await members.registerMember({ memberId, displayName: 'Bench Member', email: `${memberId}@example.com` });
+        await members.attachPaymentMethod(memberId, 'pm_card_visa');
+        await sandbox.onboardAccount((await members.ensureConnectAccount(memberId)).accountId);
+      }),
+    );
+    memberIds.push(...batch);
+  }
+  // A warm-up phase per variant (bundles loaded into both workers' sandboxes), not counted.
+  for (const v of variants) await phase(v, memberIds, `warm-${v.name}`);
+
+  const ratios: number[] = [];
+  const codecShares: number[] = [];
+  let payloadsPerContribution = 0;
+  let codecMsPerContribution = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    // Alternating which runs first cancels out drift in the machine's load within a pair.
+    const order = i % 2 === 0 ? variants : [...variants].reverse();
+    const rates: Record<string, number> = {};
+    for (const v of order) {
+      const before = { ...codecTime };
+      const measured = await phase(v, memberIds, `${i}-${v.name}`);
+      rates[v.name] = measured.rate;
+      if (v.name === 'encrypted') {
+        const codecMs = Number(codecTime.ns - before.ns) / 1e6;
+        codecShares.push(codecMs / measured.elapsedMs);
+        payloadsPerContribution = (codecTime.payloads - before.payloads) / (POOLS * MEMBERS * MEMBERS);
+        codecMsPerContribution = codecMs / (POOLS * MEMBERS * MEMBERS);
+      }
+    }
+    ratios.push(rates.encrypted! / rates.plain!);
+    console.log(`  pair ${i + 1}: plain ${rates.plain!.toFixed(1)}/s, encrypted ${rates.encrypted!.toFixed(1)}/s, encrypted/plain ${(100 * ratios.at(-1)!).toFixed(1)}%`);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`codec benchmark: ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds per phase (dev server ${env.TEMPORAL_ADDRESS})`);
+  console.log(`  encrypted/plain throughput over ${REPEATS} pairs: min ${pct(sorted[0]!)}, median ${pct(sorted[Math.floor(sorted.length / 2)]!)}, max ${pct(sorted.at(-1)!)}`);
+  const shares = [...codecShares].sort((a, b) => a - b);
+  console.log(`  codec time as a share of the encrypted phases' wall time: min ${pct(shares[0]!)}, median ${pct(shares[Math.floor(shares.length / 2)]!)}, max ${pct(shares.at(-1)!)}`);
+  console.log(`  codec work per contribution: ${payloadsPerContribution.toFixed(1)} payloads, ${codecMsPerContribution.toFixed(3)} ms`);
+  console.log(`  load average (1/5/15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`);
+} finally {
+  for (const v of variants) v.worker.shutdown();
+  await running;
+  await workerConnection.close();
+  await connection.close();
+  await db.end();
+  redis.disconnect();
+}

@@ -1,0 +1,102 @@
+// One trace from an HTTP request into the Stripe call it leads to: the API's span, the Temporal client's
+// start, the pool workflow, its round (a child workflow), the charge activity and the Stripe request,
+// with the activities' PostgreSQL and Redis calls in the same trace; captured by an in-memory exporter.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { PoolView } from '../domain/pool-view';
+import { createLogger } from '../observability/log';
+import { installTracing, traced } from '../observability/tracing';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { activatePoolUpdate, cancelPoolUpdate, joinPoolUpdate, type poolWorkflow, roundDueSignal } from '../workflows/pool';
+import { authHeaders } from './support/api';
+import { startApiHarness, type ApiHarness } from './support/api-harness';
+import { onboardedMember } from './support/dev-pool-harness';
+import { uniqueId } from './support/env';
+import { eventually } from './support/eventually';
+import { waitForView } from './support/pool-harness';
+
+// Installed before any client or worker exists, so that both trace into this exporter.
+const exporter = new InMemorySpanExporter();
+installTracing({ serviceName: 'poolflow-test', spanProcessor: new SimpleSpanProcessor(exporter) });
+
+/** The chain of span names from `span` up to its trace's root. */
+function ancestry(span: ReadableSpan, spans: ReadableSpan[]): string[] {
+  const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+  const names: string[] = [];
+  for (let current: ReadableSpan | undefined = span; current; current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined) names.push(current.name);
+  return names.reverse();
+}
+
+describe('tracing', () => {
+  test("log lines written inside a span carry its trace and span IDs", async () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    let ids: { traceId: string; spanId: string } | undefined;
+    try {
+      await traced('log-test', {}, async (span) => {
+        ids = { traceId: span.spanContext().traceId, spanId: span.spanContext().spanId };
+        createLogger('tracing-test').info('inside a span');
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.stderr.write = write;
+    }
+    const line = written.join('').split('\n').find((l) => l.includes('inside a span'));
+    assert.ok(line, 'the line was written');
+    const fields = JSON.parse(line) as { traceId?: string; spanId?: string };
+    assert.deepEqual({ traceId: fields.traceId, spanId: fields.spanId }, ids);
+  });
+
+  let h: ApiHarness;
+  before(async () => (h = await startApiHarness()));
+  after(async () => h.close());
+
+  test('an HTTP request to create a pool traces through Temporal into the activities, PostgreSQL, Redis and the Stripe charge', async () => {
+    const manager = uniqueId('mgr');
+    const response = await h.app.request('/v1/pools', {
+      method: 'POST',
+      headers: await authHeaders(manager, 'manager'),
+      body: JSON.stringify({ kind: 'rotating', name: 'Traced', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 2, contributionMinor: 1_000, gracePeriodHours: 0 }),
+    });
+    assert.equal(response.status, 201);
+    const { poolId } = (await response.json()) as PoolView;
+    const handle = h.client.workflow.getHandle<typeof poolWorkflow>(workflowIds.pool(poolId));
+    for (const memberId of [await onboardedMember(h.kit), await onboardedMember(h.kit)]) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+    await handle.executeUpdate(activatePoolUpdate, { args: [] });
+    await handle.signal(roundDueSignal);
+    const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
+    await eventually('the round to start', async () => (await round.describe(), true));
+    await round.result();
+    // A workflow's own span ends when the workflow does: cancelling the pool closes the chain.
+    await waitForView(handle, (view) => view.roundInProgress === null && view.roundsCompleted === 1);
+    await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
+    await handle.result();
+
+    const http = exporter.getFinishedSpans().find((s) => s.name === 'POST /v1/pools' && s.kind === SpanKind.SERVER);
+    assert.ok(http, 'the HTTP request has a span named by its route');
+    const traceId = http.spanContext().traceId;
+    const stripeCharge = await eventually('the charge to Stripe to be traced', async () =>
+      exporter.getFinishedSpans().find((s) => s.spanContext().traceId === traceId && s.name === 'stripe POST /v1/payment_intents'),
+    );
+    const chain = await eventually('the pool workflow\'s span to be exported', async () => {
+      const names = ancestry(stripeCharge, exporter.getFinishedSpans());
+      return names[0] === 'POST /v1/pools' ? names : undefined;
+    });
+    assert.deepEqual(chain, [
+      'POST /v1/pools',
+      'StartWorkflow:poolWorkflow',
+      'RunWorkflow:poolWorkflow',
+      'StartChildWorkflow:contributionRound',
+      'RunWorkflow:contributionRound',
+      'StartActivity:chargeContribution',
+      'RunActivity:chargeContribution',
+      'stripe POST /v1/payment_intents',
+    ]);
+    const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);
+    assert.ok(inTrace.some((name) => name.startsWith('pg ')), 'PostgreSQL calls are in the trace');
+    assert.ok(inTrace.some((name) => name.startsWith('redis ')), 'Redis calls are in the trace');
+  });
+});
