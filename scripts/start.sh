@@ -11,6 +11,7 @@ stack_up dev
 export PORT="${PORT:-3000}"
 port_open "$PORT" && die "port $PORT is taken: stop what is using it, or set PORT."
 spawn "worker" "$DATA_DIR/logs/worker.log" node --import tsx workers/main.ts
+spawn "simulations worker" "$DATA_DIR/logs/simulations-worker.log" node --import tsx workers/simulations-main.ts
 spawn "API :$PORT" "$DATA_DIR/logs/api.log" node --import tsx api/main.ts
 wait_port "$PORT" API 60 "$DATA_DIR/logs/api.log"
 

@@ -4,7 +4,7 @@
 // shortfall, and the probability of ever falling below a floor (Brownian-bridge corrected for GBM).
 import { z } from 'zod';
 import type { SimulationModel } from './model';
-import { foldMoments, lowerTailMean, probability, quantile, type Grid, type Layout, type Summary } from './statistics';
+import { foldMoments, lowerTailMean, probability, quantile, type Layout, type Summary } from './statistics';
 import { nextNormal } from './ziggurat';
 
 export const PERIODS_MAX = 10_000;
@@ -114,27 +114,18 @@ export const investmentModel: SimulationModel<InvestmentParams> = {
     };
   },
   report(p, merged: Summary) {
-    const l = layout(p);
-    const grids = l.scalars.map((s) => s.grid);
+    const grids = layout(p).scalars.map((s) => s.grid);
     const [terminal, profit, breach] = merged.blockMoments.map((blocks, i) => foldMoments(blocks, merged.minimum[i]!, merged.maximum[i]!));
     const tail = 1 - p.confidence;
     const profitQuantile = quantile(merged.histograms[1]!, grids[1]!, merged.paths, tail, merged.minimum[1]!, merged.maximum[1]!);
     return {
       terminalValueMinor: terminal,
-      terminalPercentiles: FAN_PERCENTILES.map((q) => quantile(merged.histograms[0]!, grids[0]!, merged.paths, q, merged.minimum[0]!, merged.maximum[0]!)),
+      terminalPercentiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((q) => quantile(merged.histograms[0]!, grids[0]!, merged.paths, q, merged.minimum[0]!, merged.maximum[0]!)),
       lossProbability: probability(merged.events[0]!, merged.paths),
       valueAtRisk: { confidence: p.confidence, lossMinor: -profitQuantile.value, errorBoundMinor: profitQuantile.errorBound },
       expectedShortfall: { confidence: p.confidence, lossMinor: -lowerTailMean(merged.histograms[1]!, grids[1]!, merged.paths, tail, merged.minimum[1]!), errorBoundMinor: (grids[1]!.hi - grids[1]!.lo) / grids[1]!.bins },
       profitMinor: profit,
       floorBreachProbability: { floorFraction: p.floorFraction, estimate: breach!.mean, standardError: breach!.standardError },
-      fan: fanBands(l.fan!.steps, l.fan!.grid, merged),
     };
   },
 };
-
-export const FAN_PERCENTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
-
-/** Percentile bands at each fan step (interpolated within the fan grid's bins). */
-export function fanBands(steps: number[], grid: Grid, merged: Summary) {
-  return steps.map((step, i) => ({ step, values: FAN_PERCENTILES.map((q) => quantile(merged.fan[i]!, grid, merged.paths, q, grid.lo, grid.hi).value) }));
-}
