@@ -87,22 +87,45 @@ export const investmentModel: SimulationModel<InvestmentParams> = {
     fanPeriods(p.periods).forEach((period, i) => (fanAt[period] = i));
     const gbm = p.returns.type === 'gbm' ? p.returns : null;
     const series = p.returns.type === 'bootstrap' ? Float64Array.from(p.returns.periodReturns, (r) => 1 + r) : new Float64Array(0);
+    const logSeries = series.map(Math.log);
     const logDrift = gbm ? (gbm.drift - 0.5 * gbm.volatility ** 2) * dt : 0;
     const logVol = gbm ? gbm.volatility * Math.sqrt(dt) : 0;
     const bridgeScale = gbm && gbm.volatility > 0 ? -2 / (logVol * logVol) : 0;
+    const logFloors = Float64Array.from({ length: p.periods }, (_, period) => Math.log(p.floorFraction * invested(p, period)));
+    // Without fees or contributions the log value is carried from step to step instead of recomputed.
+    const logCarried = feeFactor === 1 && p.contributionMinor === 0;
     return (stream, out) => {
       let value = p.initialMinor;
+      let logValue = Math.log(value);
       let survival = 1;
       for (let period = 1; period <= p.periods; period++) {
         const before = value;
-        const growth = gbm ? Math.exp(logDrift + logVol * nextNormal(stream)) : series[stream.nextIndex(series.length)]!;
-        const grown = before * growth;
+        const logBefore = logValue;
+        let grown: number;
+        let logGrown: number;
+        if (gbm) {
+          const increment = logDrift + logVol * nextNormal(stream);
+          grown = before * Math.exp(increment);
+          logGrown = logBefore + increment;
+        } else {
+          const index = stream.nextIndex(series.length);
+          grown = before * series[index]!;
+          logGrown = logBefore + logSeries[index]!;
+        }
         // The chance of touching the floor between two observations, given both ends above it
-        // (Brownian bridge of the log value); a path already below it has surely breached.
-        const floor = p.floorFraction * invested(p, period - 1);
-        if (grown <= floor || before <= floor) survival = 0;
-        else if (bridgeScale !== 0 && survival > 0) survival *= 1 - Math.exp(bridgeScale * Math.log(before / floor) * Math.log(grown / floor));
+        // (Brownian bridge of the log value); a path already below it has surely breached. Below
+        // e^-40 the chance does not change `1 - chance` in double precision, so it is skipped.
+        // Nothing paid in yet (a pool starting from zero) has no floor to breach.
+        const logFloor = logFloors[period - 1]!;
+        if (logFloor > -Infinity) {
+          if (logGrown <= logFloor || logBefore <= logFloor) survival = 0;
+          else if (bridgeScale !== 0 && survival > 0) {
+            const exponent = bridgeScale * (logBefore - logFloor) * (logGrown - logFloor);
+            if (exponent > -40) survival *= 1 - Math.exp(exponent);
+          }
+        }
         value = grown * feeFactor + p.contributionMinor;
+        logValue = logCarried ? logGrown : Math.log(value);
         const point = fanAt[period]!;
         if (point >= 0) out.fanValues[point] = value;
       }
