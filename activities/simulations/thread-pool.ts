@@ -68,7 +68,6 @@ export function createThreadPool(size = defaultThreadCount()): ThreadPool {
         dispatch();
       }
     });
-    thread.unref();
     return thread;
   };
   for (let i = 0; i < size; i++) idle.push(spawn());
