@@ -9,12 +9,19 @@ export const PoolStatusAttribute = defineSearchAttributeKey('PoolStatus', Search
 export const PoolManagerAttribute = defineSearchAttributeKey('PoolManager', SearchAttributeType.KEYWORD);
 export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAttributeType.INT);
 
+export const AssessmentStatusAttribute = defineSearchAttributeKey('AssessmentStatus', SearchAttributeType.KEYWORD);
+export const AssessmentPhaseAttribute = defineSearchAttributeKey('AssessmentPhase', SearchAttributeType.KEYWORD);
+export const AssessmentTierAttribute = defineSearchAttributeKey('AssessmentTier', SearchAttributeType.KEYWORD);
+
 export const SEARCH_ATTRIBUTES = [
   PoolIdAttribute,
   PoolKindAttribute,
   PoolStatusAttribute,
   PoolManagerAttribute,
   PoolRoundAttribute,
+  AssessmentStatusAttribute,
+  AssessmentPhaseAttribute,
+  AssessmentTierAttribute,
 ] as const;
 
 /** The Temporal CLI's spelling of each type, for `--search-attribute Name=Type`. */

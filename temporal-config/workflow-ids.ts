@@ -14,4 +14,6 @@ export const workflowIds = {
   poolSchedule: (poolId: string) => `pool/${part('poolId', poolId)}/schedule`,
   /** Schedules append the firing time to this, so each firing has its own workflow ID. */
   roundTrigger: (poolId: string) => `pool/${part('poolId', poolId)}/round-due`,
+  /** One prop-trading assessment, from the payment that bought it to its last phase. */
+  assessment: (assessmentId: string) => `assessment/${part('assessmentId', assessmentId)}`,
 };
