@@ -399,14 +399,13 @@ export function dailyLossFigures(state: AccountState, rule: RuleOf<'daily-loss'>
   const startBalance = BigInt(state.today.startBalanceMinor);
   const startEquity = BigInt(state.today.startEquityMinor);
   const referenceMinor = rule.reference === 'previous-close-balance' ? startBalance : startBalance > startEquity ? startBalance : startEquity;
-  const limit = limitMinor(rule.limit, BigInt(state.initialBalanceMinor));
+  const limit = limitMinor(rule.limit, BigInt(state.initialBalanceMinor), startBalance);
   return { referenceMinor, limitMinor: limit, floorMinor: referenceMinor - limit };
 }
 
 /** The maximum-loss reference (initial balance or the high it trails), limit and floor under `rule`. */
 export function maxLossFigures(state: AccountState, rule: RuleOf<'max-loss'>): { referenceMinor: bigint; limitMinor: bigint; floorMinor: bigint } {
   const initial = BigInt(state.initialBalanceMinor);
-  const limit = limitMinor(rule.limit, initial);
   let referenceMinor: bigint;
   switch (rule.mode) {
     case 'static':
@@ -421,6 +420,7 @@ export function maxLossFigures(state: AccountState, rule: RuleOf<'max-loss'>): {
     default:
       return assertNever(rule.mode);
   }
+  const limit = limitMinor(rule.limit, initial);
   let floorMinor = referenceMinor - limit;
   const lock = initial + BigInt(rule.lockOffsetMinor);
   if (rule.mode !== 'static' && rule.lockAtInitialBalance && floorMinor > lock) floorMinor = lock;
@@ -779,7 +779,7 @@ export function objectiveProgress(state: AccountState, pack: RulePack): Objectiv
     // The best day's share of total profit, in basis points; no profit yet means not met.
     const best = bestDayPnlMinor(state);
     const shareBps = profit > 0n ? ceilDiv(best * BPS, profit) : BPS;
-    progress.push({ rule: 'consistency', met: profit > 0n && best * BPS <= profit * BigInt(consistency.bestDayMaxBps), current: shareBps.toString(), required: String(consistency.bestDayMaxBps), unit: 'bps' });
+    progress.push({ rule: 'consistency', met: profit > 0n && best * BPS < profit * BigInt(consistency.bestDayShareBelowBps), current: shareBps.toString(), required: String(consistency.bestDayShareBelowBps), unit: 'bps' });
   }
   return progress;
 }

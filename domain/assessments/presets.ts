@@ -111,7 +111,7 @@ const futuresStyle: RulePackInput = {
         { type: 'profit-target', target: { kind: 'amount', amountMinor: '300000' } },
         { type: 'max-loss', limit: { kind: 'amount', amountMinor: '250000' }, mode: 'trailing-intraday-equity', basis: 'equity', lockAtInitialBalance: true, lockOffsetMinor: '10000', severity: 'hard' },
         { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' },
-        { type: 'consistency', bestDayMaxBps: 5_000 },
+        { type: 'consistency', bestDayShareBelowBps: 5_000 },
         { type: 'min-trading-days', days: 5, countsWhen: { kind: 'any-fill' } },
         { type: 'max-position-size', quantity: '10', severity: 'soft' },
       ],

@@ -2,6 +2,7 @@
 // and by the workflow when an assessment starts), and the pack's life draft -> active -> superseded.
 // A pack is data: every rule names its parameters, its basis and what a breach does.
 import { z } from 'zod';
+import { assertNever } from '../pool-lifecycle';
 import { currencyCode, minorAmount, positiveMinorAmount } from '../pool-config';
 import { isDecimal, parseDecimal } from './decimal';
 import { TIME_ZONES } from './trading-day';
@@ -25,9 +26,13 @@ const nonNegativeDecimal = z
 export const severitySchema = z.enum(['hard', 'soft']);
 export type Severity = z.infer<typeof severitySchema>;
 
-/** A limit stated as a share of the initial balance or as a fixed amount. */
+/**
+ * A limit stated as a share of the initial balance, as a share of the balance the trading day started
+ * with (daily loss only: programs that let the daily limit grow with the account), or as a fixed amount.
+ */
 export const limitAmountSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('percent-of-initial'), bps }),
+  z.strictObject({ kind: z.literal('percent-of-day-start-balance'), bps }),
   z.strictObject({ kind: z.literal('amount'), amountMinor: positiveMinorAmount }),
 ]);
 export type LimitAmount = z.infer<typeof limitAmountSchema>;
@@ -40,9 +45,12 @@ export const dayBoundarySchema = z.strictObject({
   resetTime: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a time of day HH:MM'),
 });
 
+/** Limits measured against the whole phase: a share of the initial balance or an amount. */
+const phaseLimitSchema = limitAmountSchema.refine((limit) => limit.kind !== 'percent-of-day-start-balance', 'a share of the day\'s starting balance applies to the daily loss only');
+
 const profitTarget = z.strictObject({
   type: z.literal('profit-target'),
-  target: limitAmountSchema,
+  target: phaseLimitSchema,
   /** Whether the target counts only with every position closed (it is then measured on the balance). */
   requireFlat: z.boolean().default(true),
 });
@@ -60,7 +68,7 @@ const dailyLoss = z.strictObject({
 
 const maxLoss = z.strictObject({
   type: z.literal('max-loss'),
-  limit: limitAmountSchema,
+  limit: phaseLimitSchema,
   /**
    * static: the floor is the initial balance less the limit. trailing-end-of-day: it follows the highest
    * end-of-day balance. trailing-intraday-equity: it follows the highest equity seen on any price.
@@ -103,8 +111,8 @@ const riskPerTrade = z.strictObject({
 
 const consistency = z.strictObject({
   type: z.literal('consistency'),
-  /** The best day's profit may be at most this share of the total profit. */
-  bestDayMaxBps: bps,
+  /** The best day's profit must stay strictly below this share of the total profit. */
+  bestDayShareBelowBps: bps,
 });
 
 const maxOpenPositions = z.strictObject({ type: z.literal('max-open-positions'), count: z.int().min(1).max(200), severity: severitySchema });
@@ -188,9 +196,21 @@ export function ruleOf<T extends RuleType>(phase: Phase, type: T): RuleOf<T> | u
   return phase.rules.find((rule): rule is RuleOf<T> => rule.type === type);
 }
 
-/** A limit in minor units for an account that started with `initialMinor`; percentages round down. */
-export function limitMinor(limit: LimitAmount, initialMinor: bigint): bigint {
-  return limit.kind === 'amount' ? BigInt(limit.amountMinor) : (initialMinor * BigInt(limit.bps)) / BigInt(BPS_MAX);
+/**
+ * A limit in minor units for an account that started with `initialMinor` and began today with
+ * `dayStartBalanceMinor` (the schema allows that kind for daily loss only). Percentages round down.
+ */
+export function limitMinor(limit: LimitAmount, initialMinor: bigint, dayStartBalanceMinor: bigint = initialMinor): bigint {
+  switch (limit.kind) {
+    case 'amount':
+      return BigInt(limit.amountMinor);
+    case 'percent-of-initial':
+      return (initialMinor * BigInt(limit.bps)) / BigInt(BPS_MAX);
+    case 'percent-of-day-start-balance':
+      return (dayStartBalanceMinor * BigInt(limit.bps)) / BigInt(BPS_MAX);
+    default:
+      return assertNever(limit);
+  }
 }
 
 // The pack's life. Only an active pack is sold; activating a new version supersedes the tier's active one,
