@@ -279,16 +279,16 @@ export function applyFill(state: AccountState, pack: RulePack, fill: Fill): Acco
 
 /**
  * Takes a new price: stop-losses and take-profits it crosses close their positions at the executable
- * price, equity is marked, and every equity limit is checked. A tick older than the symbol's last price,
- * or for a symbol the pack does not trade, leaves the account unchanged.
+ * price, equity is marked, and every equity limit is checked. A tick older than the account's last event,
+ * for a symbol the pack does not trade, or after the verdict leaves the account unchanged.
  */
 export function applyTick(state: AccountState, pack: RulePack, tick: Tick): AccountStep {
   const instrument = pack.instruments.find((candidate) => candidate.symbol === tick.symbol);
   const previous = state.marks[tick.symbol];
-  if (instrument === undefined || tick.atMs < state.lastEventAtMs || (previous !== undefined && tick.atMs < previous.atMs)) return { state, outcomes: [] };
+  const stale = tick.atMs < state.lastEventAtMs || (previous !== undefined && tick.atMs < previous.atMs);
+  if (instrument === undefined || stale || isClosed(state)) return { state, outcomes: [] };
   parseDecimal(tick.price);
   const work = begin(state, pack, tick.atMs);
-  if (isClosed(work.state)) return work;
   work.state.marks = { ...work.state.marks, [tick.symbol]: { price: tick.price, atMs: tick.atMs } };
   for (const position of work.state.positions.filter((candidate) => candidate.symbol === tick.symbol)) {
     const trigger = triggeredExit(position, instrument, tick.price);
@@ -303,8 +303,8 @@ export function applyTick(state: AccountState, pack: RulePack, tick: Tick): Acco
 /** Books a swap or other charge to the balance. */
 export function applyCharge(state: AccountState, pack: RulePack, charge: Charge): AccountStep {
   if (charge.atMs < state.lastEventAtMs) throw new AccountInputError(`charge ${charge.chargeId} is older than the account's last event`);
+  if (isClosed(state)) return { state, outcomes: [] };
   const work = begin(state, pack, charge.atMs);
-  if (isClosed(work.state)) return work;
   work.state.balanceMinor = (BigInt(work.state.balanceMinor) - BigInt(charge.amountMinor)).toString();
   finish(work, pack, charge.atMs);
   return work;
@@ -315,9 +315,9 @@ export function applyCharge(state: AccountState, pack: RulePack, charge: Charge)
  * does the same first), and checks the time limit. Calling it again for the same instant changes nothing.
  */
 export function closeDay(state: AccountState, pack: RulePack, atMs: number): AccountStep {
-  if (atMs < state.lastEventAtMs) return { state, outcomes: [] };
+  if (atMs < state.lastEventAtMs || isClosed(state)) return { state, outcomes: [] };
   const work = begin(state, pack, atMs);
-  if (!isClosed(work.state)) finish(work, pack, atMs);
+  finish(work, pack, atMs);
   return work;
 }
 
