@@ -716,9 +716,10 @@ function record(work: AccountStep, pack: RulePack, violation: Violation): void {
       setStatus(work, 'failed');
       break;
     case 'account-paused':
-      // A soft equity breach closes the positions; a daily one pauses until the next trading day.
+      // A soft equity breach closes the positions. Trading resumes the next trading day, except after a
+      // soft maximum-loss breach: the account is below its floor for good, so ops decide.
       if (violation.rule === 'daily-loss' || violation.rule === 'max-loss') liquidate(work, pack, violation.atMs);
-      state.pausedUntilDay = violation.rule === 'daily-loss' ? addDays(state.today.day, 1) : null;
+      state.pausedUntilDay = violation.rule === 'max-loss' ? null : addDays(state.today.day, 1);
       if (state.status !== 'paused') setStatus(work, 'paused');
       break;
     case 'order-refused':

@@ -20,9 +20,9 @@ function consequenceText(violation: Violation): string {
     case 'phase-failed':
       return 'This is a hard rule: the phase has failed.';
     case 'account-paused':
-      return violation.rule === 'daily-loss'
-        ? 'This is a soft rule: open positions were closed and trading is paused until the next trading day.'
-        : 'This is a soft rule: trading is paused until it is reviewed.';
+      if (violation.rule === 'daily-loss') return 'This is a soft rule: open positions were closed and trading is paused until the next trading day.';
+      if (violation.rule === 'max-loss') return 'This is a soft rule: open positions were closed and trading is paused until it is reviewed.';
+      return 'This is a soft rule: trading is paused until the next trading day.';
     case 'order-refused':
       return 'The order was refused.';
     default:
