@@ -12,17 +12,10 @@ import type { MovementMetadata } from '../../payments/metadata';
 import { type ObservationSource, recordPaymentIntent } from '../../payments/records';
 import { TASK_QUEUES } from '../../temporal-config/task-queues';
 import { workflowIds } from '../../temporal-config/workflow-ids';
+import { ASSESSMENT_PAID_SIGNAL_NAME, ASSESSMENT_WORKFLOW_TYPE, type AssessmentPaidSignal } from '../../workflows/assessments/paid-signal';
 import { assessmentIdOfOwner, ASSESSMENT_PURPOSES } from './money';
 
-export const ASSESSMENT_PAID_SIGNAL_NAME = 'assessmentPaid';
-/** The workflow type the paid signal starts (workflows/assessments/assessment.ts). */
-export const ASSESSMENT_WORKFLOW_TYPE = 'assessmentWorkflow';
-
-export interface AssessmentPaidSignal {
-  assessmentId: string;
-  paymentIntentId: string;
-  eventId: string;
-}
+export { ASSESSMENT_PAID_SIGNAL_NAME };
 
 /** Whether a money movement is an assessment's fee (rather than a pool's contribution). */
 export function isAssessmentFee(movement: MovementMetadata): boolean {

@@ -1,6 +1,6 @@
 -- Prop-trading assessments: tiers as versioned rule packs (draft → active → superseded, at most one
--- active pack per tier), purchases and the assessments they start, every trade applied to an assessment
--- (in the order the workflow applied it), violations with their numbers, ops actions (audited), reports
+-- active pack per tier), purchases and the assessments they start, the event log the workflow applied
+-- (replayable), closed trades, violations with their numbers, ops actions (audited), reports
 -- and funded-phase payouts. Each assessment points at the exact pack it was bought with.
 
 CREATE TABLE assessment_rule_packs (
@@ -46,21 +46,35 @@ CREATE TABLE assessments (
 CREATE INDEX assessments_by_trader ON assessments (trader_id, created_at DESC);
 CREATE INDEX assessments_by_tier_status ON assessments (tier, status);
 
--- Every fill applied to an assessment, in the order the workflow applied it (`seq`); `trade_key` is
--- the business key (the order's Idempotency-Key, or the external platform's fill ID), unique per
--- assessment, so a repeated order or a re-imported fill is applied once.
-CREATE TABLE assessment_trades (
+-- The assessment's event log: every fill, price and day close the workflow applied to the account, in
+-- the order it applied them (`seq`), with a `phase-start` event opening each phase. Replaying a phase's
+-- events through domain/assessments from its start reproduces the account and the verdict exactly.
+-- `event_key` is the business key (an order's Idempotency-Key, an imported fill's external ID, …).
+CREATE TABLE assessment_events (
   assessment_id TEXT NOT NULL REFERENCES assessments (assessment_id),
   seq           INT8 NOT NULL CHECK (seq >= 0),
-  trade_key     TEXT NOT NULL,
+  event_key     TEXT NOT NULL,
   phase_index   INT8 NOT NULL,
-  source        TEXT NOT NULL CHECK (source IN ('order', 'import', 'stop-loss', 'take-profit', 'close')),
-  fill          JSONB NOT NULL,
-  executed_at   TIMESTAMPTZ NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('phase-start', 'fill', 'tick', 'day-close', 'charge')),
+  source        TEXT NOT NULL CHECK (source IN ('workflow', 'order', 'import', 'risk-monitor', 'timer', 'ops')),
+  event         JSONB NOT NULL,
+  occurred_at   TIMESTAMPTZ NOT NULL,
   recorded_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (assessment_id, seq),
-  CONSTRAINT assessment_trades_key UNIQUE (assessment_id, trade_key)
+  CONSTRAINT assessment_events_key UNIQUE (assessment_id, event_key)
 );
+
+-- Closed trades (round trips), for reports and statistics.
+CREATE TABLE assessment_trades (
+  assessment_id TEXT NOT NULL REFERENCES assessments (assessment_id),
+  close_id      TEXT NOT NULL,
+  phase_index   INT8 NOT NULL,
+  reason        TEXT NOT NULL,
+  trade         JSONB NOT NULL,
+  closed_at     TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (assessment_id, close_id)
+);
+CREATE INDEX assessment_trades_by_phase ON assessment_trades (assessment_id, phase_index, closed_at);
 
 CREATE TABLE assessment_violations (
   assessment_id TEXT NOT NULL REFERENCES assessments (assessment_id),
@@ -77,7 +91,7 @@ CREATE TABLE assessment_violations (
 CREATE TABLE assessment_ops_actions (
   assessment_id TEXT NOT NULL REFERENCES assessments (assessment_id),
   action_key    TEXT NOT NULL,                     -- the request's Idempotency-Key
-  action        TEXT NOT NULL CHECK (action IN ('override-pass', 'override-fail', 'emergency-stop', 'refund')),
+  action        TEXT NOT NULL CHECK (action IN ('override-pass', 'override-fail', 'emergency-stop', 'resume', 'refund')),
   actor         TEXT NOT NULL,
   reason        TEXT NOT NULL,
   acted_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
