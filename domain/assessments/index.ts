@@ -8,3 +8,7 @@ export * from './account';
 export * from './orders';
 export * from './evaluate';
 export * from './explain';
+export * from './statistics';
+export * from './equity-curve';
+export * from './report';
+export * from './leaderboard';
