@@ -21,6 +21,8 @@ export interface ApiDeps {
   poolsTaskQueue: string;
   /** Task queue of the simulations workers (TASK_QUEUES.simulations unless a test uses its own). */
   simulationsTaskQueue?: string;
+  /** Task queue of the assessments worker (default TASK_QUEUES.assessments); tests use their own queue. */
+  assessmentsTaskQueue?: string;
   /** For members' Stripe objects and for verifying Stripe webhooks. */
   stripe: Stripe;
   stripeWebhookSecret: string;

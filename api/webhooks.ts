@@ -17,7 +17,7 @@ function isEventShaped(value: Stripe.Event | null): boolean {
 
 export function webhookRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
-  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, log: deps.log });
+  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, log: deps.log, ...(deps.assessmentsTaskQueue ? { assessmentsTaskQueue: deps.assessmentsTaskQueue } : {}) });
 
   app.post('/stripe', async (c) => {
     const { stripe, stripeWebhookSecret } = deps;

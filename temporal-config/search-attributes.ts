@@ -12,12 +12,19 @@ export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAt
 export const SimulationModelAttribute = defineSearchAttributeKey('SimulationModel', SearchAttributeType.KEYWORD);
 export const SimulationStatusAttribute = defineSearchAttributeKey('SimulationStatus', SearchAttributeType.KEYWORD);
 
+export const AssessmentStatusAttribute = defineSearchAttributeKey('AssessmentStatus', SearchAttributeType.KEYWORD);
+export const AssessmentPhaseAttribute = defineSearchAttributeKey('AssessmentPhase', SearchAttributeType.KEYWORD);
+export const AssessmentTierAttribute = defineSearchAttributeKey('AssessmentTier', SearchAttributeType.KEYWORD);
+
 export const SEARCH_ATTRIBUTES = [
   PoolIdAttribute,
   PoolKindAttribute,
   PoolStatusAttribute,
   PoolManagerAttribute,
   PoolRoundAttribute,
+  AssessmentStatusAttribute,
+  AssessmentPhaseAttribute,
+  AssessmentTierAttribute,
   SimulationModelAttribute,
   SimulationStatusAttribute,
 ] as const;

@@ -9,6 +9,7 @@ import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
+import { createAssessmentsWorker } from './assessments-worker';
 import { createPoolsWorker } from './pools-worker';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
@@ -27,14 +28,20 @@ const client = new Client({ connection: clientConnection, namespace: env.TEMPORA
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
-  log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
+  const assessmentsWorker = await createAssessmentsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis, stripe });
+  log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
   const router = createWebhookRouter({ db, temporal: client, log });
   const redelivery = setInterval(() => {
     router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error: errorMessage(error) }));
   }, WEBHOOK_REDELIVERY_INTERVAL_MS);
-  await worker.run();
+  // One worker failing stops the other too, so the process exits and is restarted whole.
+  const stopBoth = (error: unknown) => {
+    for (const running of [worker, assessmentsWorker]) if (running.getState() === 'RUNNING') running.shutdown();
+    throw error;
+  };
+  await Promise.all([worker.run().catch(stopBoth), assessmentsWorker.run().catch(stopBoth)]);
   clearInterval(redelivery);
   log.info('worker drained and stopped');
 } catch (error) {
