@@ -5,43 +5,61 @@
 import { z } from 'zod';
 import type { SimulationModel } from './model';
 import { foldMoments, probability, quantile, type Grid, type Layout, type Summary } from './statistics';
-import { tradingRulesSchema, verdictAfterTrade, type AccountState } from './trading-rules';
+import { closeDay, compileRules, PhaseNotSimulableError, tradingRulesSchema, verdictAfterTrade, type AccountState, type TradingRules } from './trading-rules';
 
 export const TRADES_PER_DAY_MAX = 200;
 export const TRADE_HISTORY_MAX = 10_000;
 const safeMinor = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const signedMinor = z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
-export const assessmentParams = z.strictObject({
-  initialBalanceMinor: safeMinor.refine((v) => v > 0, 'must be greater than zero'),
-  rules: tradingRulesSchema,
-  tradesPerDay: z.int().min(1).max(TRADES_PER_DAY_MAX),
-  /** The win/loss model: used unless `fromHere` supplies the trader's own trades. */
-  winRate: z.number().min(0).max(1).default(0.5),
-  rewardToRisk: z.number().min(0).max(100).default(1),
-  /** What one losing trade costs, in minor units (a winning one gains rewardToRisk times that). */
-  riskPerTradeMinor: safeMinor.default(0),
-  fromHere: z
-    .strictObject({
-      /** The trader's closed trades so far, P/L in minor units, drawn with replacement. */
-      tradePnlMinor: z.array(signedMinor).min(1).max(TRADE_HISTORY_MAX),
-      balanceMinor: safeMinor,
-      peakEndOfDayMinor: safeMinor,
-      day: z.int().min(0).max(366),
-      tradingDays: z.int().min(0).max(366),
-    })
-    .nullable()
-    .default(null),
-}).refine((p) => p.fromHere !== null || p.riskPerTradeMinor > 0, { message: 'must be greater than zero without fromHere', path: ['riskPerTradeMinor'] })
-  .refine((p) => p.fromHere === null || p.fromHere.day < p.rules.timeLimitDays, { message: 'the phase has already ended', path: ['fromHere', 'day'] });
+export const assessmentParams = z
+  .strictObject({
+    initialBalanceMinor: safeMinor.refine((v) => v > 0, 'must be greater than zero'),
+    /** Explicit limits, or `{ rulePack, phase }`: a tier's rules read through the assessment domain. */
+    rules: tradingRulesSchema,
+    tradesPerDay: z.int().min(1).max(TRADES_PER_DAY_MAX),
+    /** The win/loss model: used unless `fromHere` supplies the trader's own trades. */
+    winRate: z.number().min(0).max(1).default(0.5),
+    rewardToRisk: z.number().min(0).max(100).default(1),
+    /** What one losing trade costs, in minor units (a winning one gains rewardToRisk times that). */
+    riskPerTradeMinor: safeMinor.default(0),
+    fromHere: z
+      .strictObject({
+        /** The trader's closed trades so far, P/L in minor units, drawn with replacement. */
+        tradePnlMinor: z.array(signedMinor).min(1).max(TRADE_HISTORY_MAX),
+        balanceMinor: safeMinor,
+        endOfDayHighMinor: safeMinor,
+        highMinor: safeMinor,
+        bestDayMinor: signedMinor.default(0),
+        /** Days of the phase already over, and those counted as trading days. */
+        day: z.int().min(0).max(366),
+        tradingDays: z.int().min(0).max(366),
+      })
+      .nullable()
+      .default(null),
+  })
+  .superRefine((p, context) => {
+    if (p.fromHere === null && p.riskPerTradeMinor === 0) context.addIssue({ code: 'custom', message: 'must be greater than zero without fromHere', path: ['riskPerTradeMinor'] });
+    let rules: TradingRules;
+    try {
+      rules = compileRules(p.rules, p.initialBalanceMinor);
+    } catch (error) {
+      if (!(error instanceof PhaseNotSimulableError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message, path: ['rules'] });
+      return;
+    }
+    if (p.fromHere !== null && p.fromHere.day >= rules.timeLimitDays) context.addIssue({ code: 'custom', message: 'the phase has already ended', path: ['fromHere', 'day'] });
+  });
 export type AssessmentParams = z.output<typeof assessmentParams>;
 
 const TWO_32 = 4_294_967_296;
 /** Outcome codes of the `outcome` scalar. */
 export const OUTCOMES = { pass: 0, fail: 1, timeout: 2 } as const;
 
+const timeLimit = (p: AssessmentParams) => compileRules(p.rules, p.initialBalanceMinor).timeLimitDays;
+
 function layout(p: AssessmentParams): Layout {
-  const days = p.rules.timeLimitDays;
+  const days = timeLimit(p);
   const drawdownCeiling = p.initialBalanceMinor + 1;
   return {
     scalars: [
@@ -59,43 +77,47 @@ export const assessmentModel: SimulationModel<AssessmentParams> = {
   name: 'assessment',
   schema: assessmentParams,
   layout,
-  stepsPerPath: (p) => (p.rules.timeLimitDays - (p.fromHere?.day ?? 0)) * p.tradesPerDay,
+  stepsPerPath: (p) => (timeLimit(p) - (p.fromHere?.day ?? 0)) * p.tradesPerDay,
   pathFunction(p) {
-    const { rules } = p;
+    const rules = compileRules(p.rules, p.initialBalanceMinor);
     const winThreshold = p.winRate * TWO_32;
     const win = p.rewardToRisk * p.riskPerTradeMinor;
     const loss = -p.riskPerTradeMinor;
     const history = p.fromHere ? Float64Array.from(p.fromHere.tradePnlMinor) : null;
     const start = p.fromHere;
-    const account: AccountState = { initialMinor: p.initialBalanceMinor, balanceMinor: 0, peakEndOfDayMinor: 0, day: 0, tradingDays: 0 };
+    const initial = p.initialBalanceMinor;
+    const account: AccountState = { initialMinor: initial, balanceMinor: 0, endOfDayHighMinor: 0, highMinor: 0, bestDayMinor: 0, countedDays: 0 };
     return (stream, out) => {
-      account.balanceMinor = start ? start.balanceMinor : p.initialBalanceMinor;
-      account.peakEndOfDayMinor = start ? start.peakEndOfDayMinor : p.initialBalanceMinor;
-      account.tradingDays = start ? start.tradingDays : 0;
-      let peak = Math.max(account.balanceMinor, account.peakEndOfDayMinor);
+      account.balanceMinor = start ? start.balanceMinor : initial;
+      account.endOfDayHighMinor = start ? start.endOfDayHighMinor : initial;
+      account.highMinor = start ? start.highMinor : initial;
+      account.bestDayMinor = start ? start.bestDayMinor : 0;
+      account.countedDays = start ? start.tradingDays : 0;
+      let peak = account.highMinor;
       let drawdown = 0;
       let outcome: number = OUTCOMES.timeout;
       let passDay = 0;
       for (let day = (start?.day ?? 0) + 1; day <= rules.timeLimitDays && outcome === OUTCOMES.timeout; day++) {
-        account.day = day;
         const dayStart = account.balanceMinor;
-        account.tradingDays++;
         for (let t = 0; t < p.tradesPerDay; t++) {
           const pnl = history ? history[stream.nextIndex(history.length)]! : stream.nextUint32() < winThreshold ? win : loss;
           account.balanceMinor += pnl;
+          if (account.balanceMinor > account.highMinor) account.highMinor = account.balanceMinor;
           if (account.balanceMinor > peak) peak = account.balanceMinor;
           if (peak - account.balanceMinor > drawdown) drawdown = peak - account.balanceMinor;
-          const verdict = verdictAfterTrade(rules, account, dayStart, account.tradingDays);
+          const verdict = verdictAfterTrade(rules, account, dayStart);
           if (verdict === 'continue') continue;
+          // A soft breach pauses the account for the rest of the day.
+          if (verdict === 'pause') break;
           outcome = verdict === 'pass' ? OUTCOMES.pass : OUTCOMES.fail;
           if (verdict === 'pass') passDay = day;
           break;
         }
-        if (account.balanceMinor > account.peakEndOfDayMinor) account.peakEndOfDayMinor = account.balanceMinor;
+        closeDay(account, dayStart);
       }
       out.scalars[0] = passDay;
       out.scalars[1] = drawdown;
-      out.scalars[2] = account.balanceMinor - p.initialBalanceMinor;
+      out.scalars[2] = account.balanceMinor - initial;
       out.eventFlags[0] = outcome === OUTCOMES.pass ? 1 : 0;
       out.eventFlags[1] = outcome === OUTCOMES.fail ? 1 : 0;
       out.eventFlags[2] = outcome === OUTCOMES.timeout ? 1 : 0;

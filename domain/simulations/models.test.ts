@@ -114,7 +114,7 @@ describe('assessment pass probability', () => {
       ...base,
       tradesPerDay: 5,
       rules: { profitTargetMinor: 3_000, maxLossMinor: 5_000, timeLimitDays: 30 },
-      fromHere: { tradePnlMinor: [500], balanceMinor: 102_000, peakEndOfDayMinor: 102_000, day: 5, tradingDays: 5 },
+      fromHere: { tradePnlMinor: [500], balanceMinor: 102_000, endOfDayHighMinor: 102_000, highMinor: 102_000, day: 5, tradingDays: 5 },
     });
     const report = assessmentModel.report(params, runBlocks(assessmentModel, params, 23, 100, 0, 1)) as { pass: { estimate: number }; daysToPass: unknown };
     assert.equal(report.pass.estimate, 1);
