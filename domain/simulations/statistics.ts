@@ -61,7 +61,10 @@ export function binOf(grid: Grid, value: number): number {
   return 1 + Math.min(grid.bins - 1, Math.floor(((value - grid.lo) / (grid.hi - grid.lo)) * grid.bins));
 }
 
-/** Accumulates one block in typed arrays; reused block after block, so paths allocate nothing. */
+/**
+ * Accumulates a run of blocks in typed arrays, reused path after path, so paths allocate nothing:
+ * counts, extremes and histograms over the whole run, Welford moments per block (endBlock keeps them).
+ */
 export class BlockAccumulator {
   readonly scalars: Float64Array;
   readonly eventFlags: Uint8Array;
@@ -72,6 +75,8 @@ export class BlockAccumulator {
   private readonly events: Float64Array;
   private readonly histograms: Float64Array[];
   private readonly fanHistograms: Float64Array[];
+  private readonly blockMoments: number[][][];
+  private paths = 0;
 
   constructor(private readonly layout: Layout) {
     const s = layout.scalars.length;
@@ -79,20 +84,12 @@ export class BlockAccumulator {
     this.eventFlags = new Uint8Array(layout.events.length);
     this.fanValues = new Float64Array(layout.fan?.steps.length ?? 0);
     this.moments = new Float64Array(3 * s);
-    this.minimum = new Float64Array(s);
-    this.maximum = new Float64Array(s);
+    this.minimum = new Float64Array(s).fill(Infinity);
+    this.maximum = new Float64Array(s).fill(-Infinity);
     this.events = new Float64Array(layout.events.length);
     this.histograms = layout.scalars.map((scalar) => new Float64Array(scalar.grid.bins + 2));
     this.fanHistograms = (layout.fan?.steps ?? []).map(() => new Float64Array(layout.fan!.grid.bins + 2));
-  }
-
-  reset(): void {
-    this.moments.fill(0);
-    this.minimum.fill(Infinity);
-    this.maximum.fill(-Infinity);
-    this.events.fill(0);
-    for (const h of this.histograms) h.fill(0);
-    for (const h of this.fanHistograms) h.fill(0);
+    this.blockMoments = layout.scalars.map(() => []);
   }
 
   /** Records the path the model just wrote into scalars, eventFlags and fanValues (Welford's update). */
@@ -113,17 +110,23 @@ export class BlockAccumulator {
     for (let i = 0; i < this.eventFlags.length; i++) this.events[i]! += this.eventFlags[i]!;
     const fanGrid = this.layout.fan?.grid;
     for (let i = 0; i < this.fanValues.length; i++) this.fanHistograms[i]![binOf(fanGrid!, this.fanValues[i]!)]!++;
+    this.paths++;
   }
 
-  /** This block's summary (JSON-safe). */
-  summary(block: number, paths: number): Summary {
-    const s = this.layout.scalars.length;
+  /** Keeps the finished block's moments and starts the next block's. */
+  endBlock(): void {
+    for (let i = 0; i < this.blockMoments.length; i++) this.blockMoments[i]!.push([this.moments[3 * i]!, this.moments[3 * i + 1]!, this.moments[3 * i + 2]!]);
+    this.moments.fill(0);
+  }
+
+  /** The summary of the blocks recorded, the first of them `firstBlock` (JSON-safe). */
+  summary(firstBlock: number): Summary {
     return {
-      firstBlock: block,
-      blockCount: 1,
-      paths,
+      firstBlock,
+      blockCount: this.blockMoments[0]?.length ?? 0,
+      paths: this.paths,
       events: Array.from(this.events),
-      blockMoments: Array.from({ length: s }, (_, i) => [[this.moments[3 * i]!, this.moments[3 * i + 1]!, this.moments[3 * i + 2]!]]),
+      blockMoments: this.blockMoments.map((blocks) => blocks.slice()),
       minimum: Array.from(this.minimum),
       maximum: Array.from(this.maximum),
       histograms: this.histograms.map(sparse),
