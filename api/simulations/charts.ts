@@ -1,6 +1,7 @@
 // SVG charts of a finished batch, written by hand (no charting dependency): a fan chart of percentile
 // bands over time and a histogram of one outcome. Plain SVG 1.1 that any browser or parser reads.
 import type { SimulationResult } from '../../domain/simulations/result';
+import { gridEdge } from '../../domain/simulations/statistics';
 
 const WIDTH = 720;
 const HEIGHT = 400;
@@ -22,6 +23,14 @@ function linear(domainLo: number, domainHi: number, rangeLo: number, rangeHi: nu
   const span = domainHi - domainLo || 1;
   const scale = ((value: number) => r(rangeLo + ((value - domainLo) / span) * (rangeHi - rangeLo))) as Scale;
   scale.ticks = Array.from({ length: TICKS + 1 }, (_, i) => domainLo + (i * span) / TICKS);
+  return scale;
+}
+
+/** A logarithmic scale (0 < domainLo), for outcomes histogrammed on a log grid. */
+function logarithmic(domainLo: number, domainHi: number, rangeLo: number, rangeHi: number): Scale {
+  const inner = linear(Math.log(domainLo), Math.log(domainHi), rangeLo, rangeHi);
+  const scale = ((value: number) => inner(Math.log(value))) as Scale;
+  scale.ticks = inner.ticks.map(Math.exp);
   return scale;
 }
 
@@ -69,18 +78,17 @@ export function histogramSvg(result: SimulationResult, scalar: string, title: st
   let first = counts.findIndex((c) => c > 0);
   let last = counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
   if (first < 0) [first, last] = [0, counts.length - 1];
-  const width = (grid.hi - grid.lo) / grid.bins;
   const group = Math.max(1, Math.ceil((last - first + 1) / HISTOGRAM_BARS_MAX));
   const bars: Array<{ lo: number; hi: number; count: number }> = [];
   for (let i = first; i <= last; i += group) {
     const end = Math.min(last + 1, i + group);
-    bars.push({ lo: grid.lo + i * width, hi: grid.lo + end * width, count: counts.slice(i, end).reduce((s, c) => s + c, 0) });
+    bars.push({ lo: gridEdge(grid, i), hi: gridEdge(grid, end), count: counts.slice(i, end).reduce((s, c) => s + c, 0) });
   }
-  const x = linear(bars[0]!.lo, bars.at(-1)!.hi, MARGIN.left, WIDTH - MARGIN.right);
+  const x = (grid.log ? logarithmic : linear)(bars[0]!.lo, bars.at(-1)!.hi, MARGIN.left, WIDTH - MARGIN.right);
   const y = linear(0, Math.max(1, ...bars.map((b) => b.count)), HEIGHT - MARGIN.bottom, MARGIN.top);
   const rects = bars
     .map((b) => `<rect class="bar" x="${x(b.lo)}" y="${y(b.count)}" width="${Math.max(0.5, r(x(b.hi) - x(b.lo) - 1))}" height="${r(y(0) - y(b.count))}" fill="#6baed6"><title>${escapeXml(`${fmt(b.lo)} to ${fmt(b.hi)}: ${b.count} paths`)}</title></rect>`)
     .join('');
   const outside = `<text class="outside" x="${WIDTH - MARGIN.right}" y="${MARGIN.top}" text-anchor="end">${histogram.underflow} below, ${histogram.overflow} above the range</text>`;
-  return frame(title, x, y, scalar, 'paths', `<g class="histogram">${rects}</g>${outside}`);
+  return frame(title, x, y, grid.log ? `${scalar} (log scale)` : scalar, 'paths', `<g class="histogram">${rects}</g>${outside}`);
 }

@@ -64,10 +64,11 @@ static double normal(stream_t *s) {
   }
 }
 
-static inline int bin_of(double lo, double hi, int bins, double v) {
+static inline int bin_of(double lo, double hi, int bins, int log_scale, double v) {
   if (!(v >= lo)) return 0;
   if (v >= hi) return bins + 1;
-  int b = (int)floor((v - lo) / (hi - lo) * bins);
+  double share = log_scale ? log(v / lo) / log(hi / lo) : (v - lo) / (hi - lo);
+  int b = (int)floor(share * bins);
   return 1 + (b < bins - 1 ? b : bins - 1);
 }
 
@@ -87,7 +88,7 @@ int main(int argc, char **argv) {
   static double hist[3][BINS + 2], fan[FAN_POINTS_MAX][FAN_BINS + 2];
   double n[3] = {0}, mean[3] = {0}, m2[3] = {0}, minimum[3], maximum[3], events = 0;
   for (int i = 0; i < 3; i++) { minimum[i] = INFINITY; maximum[i] = -INFINITY; }
-  double grid_lo[3] = {0, -initial, 0}, grid_hi[3] = {ceiling, ceiling - initial, 1 + 1e-9}; int grid_bins[3] = {BINS, BINS, 100};
+  double grid_lo[3] = {1, -initial, 0}, grid_hi[3] = {ceiling, ceiling - initial, 1 + 1e-9}; int grid_bins[3] = {BINS, BINS, 100}, grid_log[3] = {1, 0, 0};
   stream_t s = { (uint32_t)(seed & 0xffffffffu), (uint32_t)(seed >> 32), 0, 0, 0, 4, {0} };
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -104,7 +105,7 @@ int main(int argc, char **argv) {
       }
       value = grown; log_value = log_grown;
       int point = fan_at[period];
-      if (point >= 0) fan[point][bin_of(0, ceiling, FAN_BINS, value)]++;
+      if (point >= 0) fan[point][bin_of(1, ceiling, FAN_BINS, 1, value)]++;
     }
     double out[3] = { value, value - initial, 1 - survival };
     for (int i = 0; i < 3; i++) {
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
       mean[i] += delta / count; m2[i] += delta * (x - mean[i]); n[i] = count;
       if (x < minimum[i]) minimum[i] = x;
       if (x > maximum[i]) maximum[i] = x;
-      hist[i][bin_of(grid_lo[i], grid_hi[i], grid_bins[i], x)]++;
+      hist[i][bin_of(grid_lo[i], grid_hi[i], grid_bins[i], grid_log[i], x)]++;
     }
     events += value < initial;
   }

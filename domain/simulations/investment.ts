@@ -66,12 +66,12 @@ function layout(p: InvestmentParams): Layout {
   const paidIn = invested(p, p.periods);
   return {
     scalars: [
-      { name: 'terminalValueMinor', grid: { lo: 0, hi: ceiling, bins: VALUE_BINS } },
+      { name: 'terminalValueMinor', grid: { lo: 1, hi: ceiling, bins: VALUE_BINS, log: true } },
       { name: 'profitMinor', grid: { lo: -paidIn, hi: ceiling - paidIn, bins: VALUE_BINS } },
       { name: 'floorBreach', grid: { lo: 0, hi: 1 + 1e-9, bins: 100 } },
     ],
     events: ['loss'],
-    fan: { steps: fanPeriods(p.periods), grid: { lo: 0, hi: ceiling, bins: FAN_BINS } },
+    fan: { steps: fanPeriods(p.periods), grid: { lo: 1, hi: ceiling, bins: FAN_BINS, log: true } },
   };
 }
 

@@ -10,11 +10,16 @@ export const HISTOGRAM_BINS_MAX = 4_096;
 /** Two-sided normal quantile for the 95 % intervals. */
 const Z_95 = 1.959963984540054;
 
-/** A fixed grid [lo, hi) cut in `bins` equal bins, plus an underflow and an overflow bin. */
+/**
+ * A fixed grid [lo, hi) cut in `bins` bins, plus an underflow and an overflow bin. Bins are equal in
+ * value, or with `log` equal in log(value) (0 < lo): values spanning orders of magnitude, such as a
+ * portfolio's value, then keep the same relative resolution everywhere.
+ */
 export interface Grid {
   lo: number;
   hi: number;
   bins: number;
+  log?: boolean;
 }
 
 /** What a model's path function reports, laid out once per batch. */
@@ -58,7 +63,13 @@ export function emptySummary(layout: Layout, firstBlock: number): Summary {
 export function binOf(grid: Grid, value: number): number {
   if (!(value >= grid.lo)) return 0;
   if (value >= grid.hi) return grid.bins + 1;
-  return 1 + Math.min(grid.bins - 1, Math.floor(((value - grid.lo) / (grid.hi - grid.lo)) * grid.bins));
+  const share = grid.log ? Math.log(value / grid.lo) / Math.log(grid.hi / grid.lo) : (value - grid.lo) / (grid.hi - grid.lo);
+  return 1 + Math.min(grid.bins - 1, Math.floor(share * grid.bins));
+}
+
+/** The lower edge of in-grid bin k + 1 (k = 0 … bins: edge(bins) is hi). */
+export function gridEdge(grid: Grid, k: number): number {
+  return grid.log ? grid.lo * Math.exp((k / grid.bins) * Math.log(grid.hi / grid.lo)) : grid.lo + (k * (grid.hi - grid.lo)) / grid.bins;
 }
 
 /**
@@ -243,10 +254,9 @@ export interface Quantile {
   errorBound: number;
 }
 
-/** The q-quantile of a sparse histogram on `grid`, interpolated inside its bin. */
+/** The q-quantile of a sparse histogram on `grid`, interpolated inside its bin (geometrically on a log grid). */
 export function quantile(histogram: number[], grid: Grid, n: number, q: number, min: number, max: number): Quantile {
   const target = q * n;
-  const width = (grid.hi - grid.lo) / grid.bins;
   let cumulative = 0;
   for (let i = 0; i < histogram.length; i += 2) {
     const bin = histogram[i]!;
@@ -254,9 +264,11 @@ export function quantile(histogram: number[], grid: Grid, n: number, q: number, 
     if (cumulative + count >= target) {
       if (bin === 0) return { q, value: Math.min(grid.lo, max), errorBound: Math.max(0, grid.lo - min) };
       if (bin === grid.bins + 1) return { q, value: Math.max(grid.hi, min), errorBound: Math.max(0, max - grid.hi) };
-      const start = grid.lo + (bin - 1) * width;
-      const value = Math.min(max, Math.max(min, start + (width * (target - cumulative)) / count));
-      return { q, value, errorBound: width };
+      const start = gridEdge(grid, bin - 1);
+      const end = gridEdge(grid, bin);
+      const share = (target - cumulative) / count;
+      const inside = grid.log ? start * (end / start) ** share : start + (end - start) * share;
+      return { q, value: Math.min(max, Math.max(min, inside)), errorBound: end - start };
     }
     cumulative += count;
   }
@@ -266,13 +278,12 @@ export function quantile(histogram: number[], grid: Grid, n: number, q: number, 
 /** Mean of the values at or below the q-quantile (the lower tail), from the histogram's bin midpoints. */
 export function lowerTailMean(histogram: number[], grid: Grid, n: number, q: number, min: number): number {
   const target = Math.max(1, q * n);
-  const width = (grid.hi - grid.lo) / grid.bins;
   let taken = 0;
   let sum = 0;
   for (let i = 0; i < histogram.length && taken < target; i += 2) {
     const bin = histogram[i]!;
     const take = Math.min(histogram[i + 1]!, target - taken);
-    const mid = bin === 0 ? (min + grid.lo) / 2 : bin === grid.bins + 1 ? grid.hi : grid.lo + (bin - 0.5) * width;
+    const mid = bin === 0 ? (min + grid.lo) / 2 : bin === grid.bins + 1 ? grid.hi : (gridEdge(grid, bin - 1) + gridEdge(grid, bin)) / 2;
     sum += take * mid;
     taken += take;
   }
