@@ -10,6 +10,11 @@ export const PATH_STEPS_MAX = 20_000_000_000;
 /** A chunk this size takes a few seconds on one core: small enough to heartbeat and spread, big enough to amortise scheduling. */
 export const CHUNK_PATH_STEPS_TARGET = 20_000_000;
 export const CHUNKS_MAX = 10_000;
+/**
+ * Blocks in one chunk: a chunk's summary keeps per-block moments and travels in its heartbeats, which
+ * must stay well under Temporal's 2 MB payload limit.
+ */
+export const BLOCKS_PER_CHUNK_MAX = 256;
 
 export interface ChunkPlan {
   pathCount: number;
@@ -21,7 +26,8 @@ export interface ChunkPlan {
 export function planChunks(pathCount: number, stepsPerPath: number, requestedChunks?: number): ChunkPlan {
   const blockCount = Math.ceil(pathCount / BLOCK_PATHS);
   const byWork = Math.ceil((pathCount * Math.max(1, stepsPerPath)) / CHUNK_PATH_STEPS_TARGET);
-  const wanted = Math.min(CHUNKS_MAX, blockCount, Math.max(1, requestedChunks ?? byWork));
+  const fewest = Math.ceil(blockCount / BLOCKS_PER_CHUNK_MAX);
+  const wanted = Math.min(CHUNKS_MAX, blockCount, Math.max(fewest, requestedChunks ?? byWork));
   const blocksPerChunk = Math.ceil(blockCount / wanted);
   return { pathCount, blockCount, blocksPerChunk, chunkCount: Math.ceil(blockCount / blocksPerChunk) };
 }
