@@ -26,6 +26,6 @@ test('chunks cover every block once, in order, and their paths add up', () => {
 
 test('short paths still make enough chunks that none exceeds the block limit', () => {
   const plan = planChunks(1_000 * BLOCK_PATHS, 2, 1);
-  assert.equal(plan.blocksPerChunk, BLOCKS_PER_CHUNK_MAX);
   assert.equal(plan.chunkCount, Math.ceil(1_000 / BLOCKS_PER_CHUNK_MAX));
+  assert.ok(plan.blocksPerChunk <= BLOCKS_PER_CHUNK_MAX, `${plan.blocksPerChunk} blocks per chunk`);
 });
