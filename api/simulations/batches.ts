@@ -6,7 +6,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { pathsDone } from '../../activities/simulations/progress';
 import { findBatch, hasRequested, recordBatch, type BatchRow } from '../../db/simulations/batches';
-import { poolViewFromDb } from '../../db/simulations/pool-inputs';
 import { planChunks, PATH_STEPS_MAX } from '../../domain/simulations/chunking';
 import { MODELS, type ModelName } from '../../domain/simulations/models';
 import { SimulationModelAttribute, SimulationStatusAttribute } from '../../temporal-config/search-attributes';
@@ -15,7 +14,7 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { simulationBatch, simulationProgressQuery, type SimulationProgress } from '../../workflows/simulations/batch';
 import type { Principal } from '../auth';
 import type { ApiDeps } from '../deps';
-import { allowed } from '../pool-access';
+import { allowed, standingOf } from '../pool-access';
 import { ProblemError } from '../problem';
 
 /** Seeds drawn for requests that give none stay below 2^48, short enough to read out and type back. */
@@ -94,8 +93,8 @@ async function mayRead(deps: ApiDeps, principal: Principal, batch: BatchRow): Pr
   if (principal.role === 'ops') return true;
   if (await hasRequested(deps.db, batch.batchId, principal.sub)) return true;
   if (!batch.poolId) return false;
-  const view = await poolViewFromDb(deps.db, batch.poolId);
-  return view !== null && allowed(principal, view, 'steer');
+  const standing = await standingOf(deps.db, batch.poolId, principal.sub);
+  return standing !== null && allowed(principal, standing, 'steer');
 }
 
 /** Progress: the workflow's count of finished chunks, refined by the live per-chunk counts in Redis. */

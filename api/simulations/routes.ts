@@ -16,7 +16,7 @@ import { minorAmount } from '../../domain/pool-config';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
-import { allowed, POOL_ID_PATTERN } from '../pool-access';
+import { allowed, POOL_ID_PATTERN, standingOf } from '../pool-access';
 import { ProblemError } from '../problem';
 import { fanChartSvg, histogramSvg } from './charts';
 import { batchFor, progressOf, startBatch, BATCH_ID_PATTERN } from './batches';
@@ -112,9 +112,11 @@ export function simulationRoutes(deps: ApiDeps) {
       const principal = c.get('principal');
       const { poolId } = c.req.valid('param');
       const body = c.req.valid('json');
+      const standing = await standingOf(deps.db, poolId, principal.sub);
+      if (!standing || !allowed(principal, standing, 'read')) throw new ProblemError(404, 'Not Found', 'no such pool');
+      if (!allowed(principal, standing, 'steer')) throw new ProblemError(403, 'Forbidden', 'only the pool’s manager or ops may simulate it');
       const view = await poolViewFromDb(deps.db, poolId);
-      if (!view || !allowed(principal, view, 'read')) throw new ProblemError(404, 'Not Found', 'no such pool');
-      if (!allowed(principal, view, 'steer')) throw new ProblemError(403, 'Forbidden', 'only the pool’s manager or ops may simulate it');
+      if (!view) throw new ProblemError(404, 'Not Found', 'no such pool');
       const reserve = body.reserveMinor !== undefined ? BigInt(body.reserveMinor) : await reserveBalanceMinor(deps.db, poolId, view.config.currency);
       let params;
       try {
