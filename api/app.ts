@@ -2,7 +2,7 @@
 // and the authenticated /v1 API — rate limited per subject, Idempotency-Key on every POST — with one
 // sub-app per resource, and one error handler that turns every failure into problem+json.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
@@ -41,6 +41,11 @@ const limitBody = (maxSize: number) =>
     },
   });
 
+const traderExcluded: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get('principal').role === 'trader') throw new ProblemError(403, 'Forbidden', 'traders have access to their assessments only');
+  await next();
+};
+
 export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', httpTracing());
@@ -78,6 +83,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
   v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : c.req.path.endsWith('/events') ? streamLimit(c, next) : readLimit(c, next)));
   v1.use('*', idempotency(deps.redis));
+  // Traders only ever act on their own assessments: the pool and probe routes, written before the role
+  // existed, are closed to them as a whole rather than route by route.
+  for (const path of ['/pools', '/pools/*', '/probes', '/probes/*']) v1.use(path, traderExcluded);
   v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));
   v1.route('/members', memberRoutes(deps));

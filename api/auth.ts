@@ -8,7 +8,7 @@ import type { authEnv } from '../config/env';
 import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 
-export const ROLES = ['manager', 'member', 'ops'] as const;
+export const ROLES = ['manager', 'member', 'ops', 'trader'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {

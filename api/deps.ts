@@ -19,6 +19,10 @@ export interface ApiDeps {
   authenticate: Authenticator;
   /** Task queue of the pools worker; tests use their own queue. */
   poolsTaskQueue: string;
+  /** Task queue of the simulations workers (TASK_QUEUES.simulations unless a test uses its own). */
+  simulationsTaskQueue?: string;
+  /** Task queue of the assessments worker (default TASK_QUEUES.assessments); tests use their own queue. */
+  assessmentsTaskQueue?: string;
   /** For members' Stripe objects and for verifying Stripe webhooks. */
   stripe: Stripe;
   stripeWebhookSecret: string;

@@ -67,6 +67,12 @@ export const authEnv = authEnvFields.transform((env) =>
   env.JWT_SECRET || env.JWT_JWKS_URL ? env : { ...env, JWT_SECRET: 'poolflow-local-development-secret-not-for-production' },
 );
 
+/** The simulations worker: threads per chunk (default: one per core) and chunks run at once. */
+export const simulationEnv = z.object({
+  SIMULATION_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  SIMULATION_CHUNKS_PER_WORKER: z.coerce.number().int().min(1).max(16).default(1),
+});
+
 export const httpEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
@@ -145,6 +151,7 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(stripeEnv.shape)
   .extend(stripeRateLimitEnv.shape)
   .extend(authEnvFields.shape)
+  .extend(simulationEnv.shape)
   .extend(httpEnv.shape)
   .extend(modeEnv.shape)
   .extend(payloadEncryptionEnvFields.shape)

@@ -31,6 +31,8 @@ import {
   type RefundSignal,
   type TransferSignal,
 } from '../workflows/payment-signals';
+import { assessmentIdOfOwner } from '../activities/assessments/money';
+import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';
 import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
 import { businessMetrics } from '../observability/metrics';
@@ -47,6 +49,8 @@ export interface WebhookRouterDeps {
   temporal: Client;
   log: Logger;
   signalTimeoutMs?: number;
+  /** Where assessment workflows run (their fee's webhook starts them); tests use their own queue. */
+  assessmentsTaskQueue?: string;
 }
 
 export interface IngestResult {
@@ -87,6 +91,13 @@ function decide(movement: MovementMetadata, verdict: RecordVerdict, workflowId: 
   return { outcome, poolId: movement.poolId, signal: outcome === 'signal' ? { workflowId, signalName, payload } : null };
 }
 
+// An assessment's payout transfers and fee refunds are settled by the activities that made them (the
+// workflow waits for no webhook): the event is recorded, and no round or pool workflow is signalled.
+function recordedOnly(movement: MovementMetadata, verdict: RecordVerdict): Decided {
+  const outcome = outcomeOf(verdict);
+  return { outcome: outcome === 'signal' ? 'ignored' : outcome, poolId: movement.poolId, signal: null };
+}
+
 /**
  * Records the event's object and decides what it means; runs inside the ingesting transaction. The
  * object is ours when its metadata carries our business key, or when we stored it under its ID.
@@ -107,6 +118,7 @@ async function project(client: Queryable, event: Stripe.Event): Promise<Decided>
     const pi = event.data.object as Stripe.PaymentIntent;
     const movement = parseMovementMetadata(pi.metadata) ?? storedMovement('contribution', await findPaymentIntentById(client, pi.id));
     if (movement?.kind !== 'contribution') return ignored;
+    if (isAssessmentFee(movement)) return projectAssessmentFee(client, movement, pi, source);
     const { row, verdict } = await recordPaymentIntent(client, movement, pi, source);
     const payload: PaymentIntentSignal = {
       ...base(movement),
@@ -125,6 +137,7 @@ async function project(client: Queryable, event: Stripe.Event): Promise<Decided>
     const movement = parseMovementMetadata(transfer.metadata) ?? storedMovement('payout', await findTransferById(client, transfer.id));
     if (movement?.kind !== 'payout') return ignored;
     const { row, verdict } = await recordTransfer(client, movement, transfer, source);
+    if (assessmentIdOfOwner(movement.poolId)) return recordedOnly(movement, verdict);
     const payload: TransferSignal = {
       ...base(movement),
       amountMinor: row.amountMinor.toString(),
@@ -141,6 +154,7 @@ async function project(client: Queryable, event: Stripe.Event): Promise<Decided>
     const movement = parseMovementMetadata(refund.metadata) ?? storedMovement('refund', await findRefundById(client, refund.id));
     if (movement?.kind !== 'refund') return ignored;
     const { row, verdict } = await recordRefund(client, movement, refund, source);
+    if (assessmentIdOfOwner(movement.poolId)) return recordedOnly(movement, verdict);
     const payload: RefundSignal = {
       ...base(movement),
       amountMinor: row.amountMinor.toString(),
@@ -177,7 +191,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
   async function deliver(pending: PendingSignal): Promise<boolean> {
     try {
       await temporal.withDeadline(Date.now() + signalTimeoutMs, () =>
-        temporal.workflow.getHandle(pending.workflowId).signal(pending.signalName, pending.payload),
+        // An assessment's paid fee starts its workflow; every other signal goes to a running one.
+        pending.signalName === ASSESSMENT_PAID_SIGNAL_NAME
+          ? deliverAssessmentPaid(temporal, pending, deps.assessmentsTaskQueue)
+          : temporal.workflow.getHandle(pending.workflowId).signal(pending.signalName, pending.payload),
       );
       await markSignalDelivered(db, pending.eventId);
       return true;

@@ -10,7 +10,11 @@ trap 'exit 130' INT TERM
 stack_up dev # exports PORT: 3000 plus POOLFLOW_PORT_OFFSET unless set
 port_open "$PORT" && die "port $PORT is taken: stop what is using it, or set PORT (or POOLFLOW_PORT_OFFSET)."
 spawn "worker" "$DATA_DIR/logs/worker.log" node --import tsx workers/main.ts
+spawn "simulations worker" "$DATA_DIR/logs/simulations-worker.log" node --import tsx workers/simulations-main.ts
 spawn "API :$PORT" "$DATA_DIR/logs/api.log" node --import tsx api/main.ts
+# Assessments: prices into Redis (MARKET_DATA_SOURCE=synthetic|replay), and the risk monitor on them.
+spawn "market data" "$DATA_DIR/logs/market-data.log" node --import tsx workers/market-data.ts
+spawn "risk monitor" "$DATA_DIR/logs/risk-monitor.log" node --import tsx workers/risk-monitor.ts
 wait_port "$PORT" API 60 "$DATA_DIR/logs/api.log"
 
 for _ in $(seq 1 100); do

@@ -8,6 +8,13 @@ export const PoolKindAttribute = defineSearchAttributeKey('PoolKind', SearchAttr
 export const PoolStatusAttribute = defineSearchAttributeKey('PoolStatus', SearchAttributeType.KEYWORD);
 export const PoolManagerAttribute = defineSearchAttributeKey('PoolManager', SearchAttributeType.KEYWORD);
 export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAttributeType.INT);
+/** Simulation batches: which model, and running / completed / failed / cancelled. */
+export const SimulationModelAttribute = defineSearchAttributeKey('SimulationModel', SearchAttributeType.KEYWORD);
+export const SimulationStatusAttribute = defineSearchAttributeKey('SimulationStatus', SearchAttributeType.KEYWORD);
+
+export const AssessmentStatusAttribute = defineSearchAttributeKey('AssessmentStatus', SearchAttributeType.KEYWORD);
+export const AssessmentPhaseAttribute = defineSearchAttributeKey('AssessmentPhase', SearchAttributeType.KEYWORD);
+export const AssessmentTierAttribute = defineSearchAttributeKey('AssessmentTier', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   PoolIdAttribute,
@@ -15,6 +22,11 @@ export const SEARCH_ATTRIBUTES = [
   PoolStatusAttribute,
   PoolManagerAttribute,
   PoolRoundAttribute,
+  AssessmentStatusAttribute,
+  AssessmentPhaseAttribute,
+  AssessmentTierAttribute,
+  SimulationModelAttribute,
+  SimulationStatusAttribute,
 ] as const;
 
 /** The Temporal CLI's spelling of each type, for `--search-attribute Name=Type`. */

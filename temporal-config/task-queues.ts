@@ -3,6 +3,7 @@ export const TASK_QUEUES = {
   pools: 'poolflow-pools',
   payments: 'poolflow-payments',
   simulations: 'poolflow-simulations',
+  assessments: 'poolflow-assessments',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

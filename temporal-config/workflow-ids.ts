@@ -14,4 +14,9 @@ export const workflowIds = {
   poolSchedule: (poolId: string) => `pool/${part('poolId', poolId)}/schedule`,
   /** Schedules append the firing time to this, so each firing has its own workflow ID. */
   roundTrigger: (poolId: string) => `pool/${part('poolId', poolId)}/round-due`,
+  /** One prop-trading assessment, from the payment that bought it to its last phase. */
+  assessment: (assessmentId: string) => `assessment/${part('assessmentId', assessmentId)}`,
+  simulation: (batchId: string) => `simulation/${part('batchId', batchId)}`,
+  /** A child workflow running one range of a large batch's chunks. */
+  simulationPart: (batchId: string, part_: number) => `simulation/${part('batchId', batchId)}/part/${part_}`,
 };

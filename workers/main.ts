@@ -14,6 +14,7 @@ import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
+import { createAssessmentsWorker } from './assessments-worker';
 import { createPoolsWorker } from './pools-worker';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
 import { installTracing } from '../observability/tracing';
@@ -40,14 +41,20 @@ try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
   await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
-  log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
+  const assessmentsWorker = await createAssessmentsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis, stripe });
+  log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
   const router = createWebhookRouter({ db, temporal: client, log });
   const redelivery = setInterval(() => {
     router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error: errorMessage(error) }));
   }, WEBHOOK_REDELIVERY_INTERVAL_MS);
-  await worker.run();
+  // One worker failing stops the other too, so the process exits and is restarted whole.
+  const stopBoth = (error: unknown) => {
+    for (const running of [worker, assessmentsWorker]) if (running.getState() === 'RUNNING') running.shutdown();
+    throw error;
+  };
+  await Promise.all([worker.run().catch(stopBoth), assessmentsWorker.run().catch(stopBoth)]);
   clearInterval(redelivery);
   log.info('worker drained and stopped');
 } catch (error) {

@@ -4,3 +4,4 @@ export { contributionRound } from './round';
 export { poolRoundTrigger } from './round-trigger';
 export { plumbingProbe } from './probe';
 export { platformFeeSweep } from './core/platform-fee-sweep';
+export { simulationBatch, simulationBatchPart } from './simulations/batch';

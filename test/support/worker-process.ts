@@ -49,8 +49,13 @@ export async function removeSharedBundle(): Promise<void> {
   await rm(dirname(path), { recursive: true, force: true });
 }
 
-export async function startWorkerProcess(env: WorkerProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+export function startWorkerProcess(env: WorkerProcessEnv): Promise<WorkerProcess> {
+  return startTestProcess(SCRIPT, { ...env });
+}
+
+/** Starts `script` (relative to the repository) with the test stack's environment plus `env`; waits for "ready". */
+export async function startTestProcess(script: string, env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: await sharedBundlePath() },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,0 +1,154 @@
+// The simulation batch's activities: run one chunk of paths on the worker's threads (heartbeating the
+// finished prefix of its blocks, so a retry resumes there), merge the stored chunks into the result, and
+// record how a batch ended. A chunk already stored is never computed again.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Redis } from '../../cache/redis';
+import { findBatch, findChunk, finishBatch, listChunks, storeChunk, type BatchStatus } from '../../db/simulations/batches';
+import type { Db } from '../../db/pool';
+import { chunkBlocks, pathsIn, type ChunkPlan } from '../../domain/simulations/chunking';
+import { MODELS, type ModelName } from '../../domain/simulations/models';
+import { blockCount } from '../../domain/simulations/run-blocks';
+import { buildResult } from '../../domain/simulations/result';
+import { emptySummary, mergeAdjacent, mergeAll, type Summary } from '../../domain/simulations/statistics';
+import { errorMessage, type Logger } from '../../observability/log';
+import { pathsDone, publishChunkProgress, publishEvent } from './progress';
+import type { ThreadPool } from './thread-pool';
+
+/** Least time between two progress events of one chunk. */
+const PROGRESS_EVENT_INTERVAL_MS = 250;
+const HEARTBEAT_INTERVAL_MS = 2_000;
+
+export interface SimulationActivityDeps {
+  db: Db;
+  redis: Redis;
+  threads: ThreadPool;
+  /** Names this worker process in the chunks it stores. */
+  workerIdentity: string;
+  log: Logger;
+}
+
+export interface ChunkInput {
+  batchId: string;
+  chunkIndex: number;
+  blocksPerChunk: number;
+}
+
+/** What a chunk's heartbeat carries: the summary of its first `blocksDone` blocks. */
+interface ChunkCheckpoint {
+  blocksDone: number;
+  summary: Summary;
+}
+
+/** Thrown (non-retryable) when a chunk names a batch that is not recorded. */
+export const BATCH_NOT_FOUND = 'SimulationBatchNotFound';
+/** Thrown (non-retryable) when a batch's stored parameters no longer validate or its chunks do not add up. */
+export const BATCH_INVALID = 'SimulationBatchInvalid';
+
+export function createSimulationActivities(deps: SimulationActivityDeps) {
+  const { db, redis, threads, log } = deps;
+
+  async function loadBatch(batchId: string) {
+    const batch = await findBatch(db, batchId);
+    if (!batch) throw ApplicationFailure.nonRetryable(`simulation batch ${batchId} is not recorded`, BATCH_NOT_FOUND);
+    const model = MODELS[batch.model as ModelName];
+    const parsed = model?.schema.safeParse(batch.params);
+    if (!model || !parsed?.success) throw ApplicationFailure.nonRetryable(`simulation batch ${batchId} has invalid parameters`, BATCH_INVALID);
+    return { batch, model, params: parsed.data };
+  }
+
+  const progress = (batchId: string, chunkIndex: number, paths: number, pathCount: number) =>
+    publishChunkProgress(redis, batchId, chunkIndex, paths, pathCount).catch((error: unknown) => log.warn('simulation progress not published', { batchId, error: errorMessage(error) }));
+
+  return {
+    async runSimulationChunk(input: ChunkInput): Promise<{ paths: number; reused: boolean; worker: string }> {
+      const stored = await findChunk(db, input.batchId, input.chunkIndex);
+      if (stored) return { paths: stored.paths, reused: true, worker: stored.worker };
+      const { batch, model, params } = await loadBatch(input.batchId);
+      const plan: ChunkPlan = { pathCount: batch.pathCount, blockCount: blockCount(batch.pathCount), blocksPerChunk: input.blocksPerChunk, chunkCount: batch.chunkCount };
+      const { firstBlock, blocks } = chunkBlocks(plan, input.chunkIndex);
+      const layout = model.layout(params);
+      const context = Context.current();
+
+      // Resume from the last heartbeat of an earlier attempt, if it belongs to this chunk.
+      const checkpoint = context.info.heartbeatDetails as ChunkCheckpoint | undefined;
+      const resumed = checkpoint && checkpoint.summary?.firstBlock === firstBlock && checkpoint.blocksDone <= blocks ? checkpoint.blocksDone : 0;
+      let prefix: Summary = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
+      let prefixEnd = firstBlock + resumed;
+      const end = firstBlock + blocks;
+      const finished = new Map<number, Summary>();
+      let nextBlock = prefixEnd;
+      let lastEventAt = 0;
+      // Heartbeats also go out while a long block runs, so a live chunk is never taken for a dead one.
+      const keepAlive = setInterval(() => context.heartbeat({ blocksDone: prefixEnd - firstBlock, summary: prefix } satisfies ChunkCheckpoint), HEARTBEAT_INTERVAL_MS);
+
+      // At most two blocks per thread in flight, so the finished prefix advances steadily.
+      await new Promise<void>((resolve, reject) => {
+        let inFlight = 0;
+        let failed = false;
+        const pump = () => {
+          if (failed) return;
+          if (context.cancellationSignal.aborted) {
+            failed = true;
+            return reject(new CancelledFailure('simulation chunk cancelled'));
+          }
+          if (prefixEnd === end) return resolve();
+          while (inFlight < threads.size * 2 && nextBlock < end) {
+            const block = nextBlock++;
+            inFlight++;
+            threads
+              .run({ model: batch.model as ModelName, params, seed: batch.seed, pathCount: batch.pathCount, firstBlock: block, blocks: 1 })
+              .then((summary) => {
+                inFlight--;
+                finished.set(block, summary);
+                while (finished.has(prefixEnd)) {
+                  prefix = mergeAdjacent(prefix, finished.get(prefixEnd)!);
+                  finished.delete(prefixEnd);
+                  prefixEnd++;
+                }
+                context.heartbeat({ blocksDone: prefixEnd - firstBlock, summary: prefix } satisfies ChunkCheckpoint);
+                if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
+                  lastEventAt = Date.now();
+                  void progress(input.batchId, input.chunkIndex, prefix.paths, batch.pathCount);
+                }
+                pump();
+              })
+              .catch((error: unknown) => {
+                failed = true;
+                reject(error instanceof Error ? error : new Error(String(error)));
+              });
+          }
+        };
+        pump();
+      }).finally(() => clearInterval(keepAlive));
+
+      const paths = pathsIn(plan, firstBlock, blocks);
+      if (prefix.paths !== paths) throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);
+      await storeChunk(db, input.batchId, { chunkIndex: input.chunkIndex, firstBlock, blockCount: blocks, paths, summary: prefix, worker: deps.workerIdentity, resumedBlocks: resumed });
+      await progress(input.batchId, input.chunkIndex, paths, batch.pathCount);
+      return { paths, reused: false, worker: deps.workerIdentity };
+    },
+
+    /** Merges every stored chunk in block order into the batch's result and records it. */
+    async finishSimulation(input: { batchId: string }): Promise<{ paths: number }> {
+      const { batch, model, params } = await loadBatch(input.batchId);
+      const chunks = await listChunks(db, input.batchId);
+      if (chunks.length !== batch.chunkCount) throw ApplicationFailure.nonRetryable(`batch ${input.batchId} has ${chunks.length} of ${batch.chunkCount} chunks`, BATCH_INVALID);
+      const merged = mergeAll(chunks.map((c) => c.summary as Summary), model.layout(params));
+      if (merged.paths !== batch.pathCount) throw ApplicationFailure.nonRetryable(`batch ${input.batchId} merged ${merged.paths} of ${batch.pathCount} paths`, BATCH_INVALID);
+      await finishBatch(db, input.batchId, 'completed', { ...buildResult(model, params, merged, batch.seed) });
+      await publishEvent(redis, input.batchId, { type: 'completed', pathsDone: merged.paths, pathCount: batch.pathCount }).catch(() => {});
+      return { paths: merged.paths };
+    },
+
+    /** Records that a batch failed or was cancelled (its finished chunks stay for a later run). */
+    async markSimulation(input: { batchId: string; status: Exclude<BatchStatus, 'running' | 'completed'> }): Promise<void> {
+      await finishBatch(db, input.batchId, input.status, null);
+      const batch = await findBatch(db, input.batchId);
+      const done = await pathsDone(redis, input.batchId).catch(() => 0);
+      await publishEvent(redis, input.batchId, { type: input.status, pathsDone: done, pathCount: batch?.pathCount ?? 0 }).catch(() => {});
+    },
+  };
+}
+
+export type SimulationActivities = ReturnType<typeof createSimulationActivities>;

@@ -1,0 +1,34 @@
+// Live progress of simulation batches in Redis: paths done per chunk in a hash (so a retried chunk
+// overwrites rather than double-counts) and an event stream the API relays as server-sent events.
+// Progress is best effort: the batch's result never depends on Redis.
+import type { Redis } from '../../cache/redis';
+
+/** Events kept per batch; a late subscriber still gets the latest progress and the outcome. */
+export const SIMULATION_EVENTS_KEPT_MAX = 1_000;
+/** How long progress stays after the last update. */
+export const SIMULATION_PROGRESS_TTL_SECONDS = 7 * 24 * 3_600;
+
+export const simulationProgressKey = (batchId: string) => `simulation:${batchId}:progress`;
+export const simulationEventsKey = (batchId: string) => `simulation:${batchId}:events`;
+
+export type SimulationEvent =
+  | { type: 'progress'; pathsDone: number; pathCount: number }
+  | { type: 'completed' | 'failed' | 'cancelled'; pathsDone: number; pathCount: number };
+
+/** Sum of the paths done over a batch's chunks. */
+export async function pathsDone(redis: Redis, batchId: string): Promise<number> {
+  const values = await redis.hvals(simulationProgressKey(batchId));
+  return values.reduce((sum, v) => sum + Number(v), 0);
+}
+
+/** Records a chunk's paths done and publishes the batch's total. */
+export async function publishChunkProgress(redis: Redis, batchId: string, chunkIndex: number, chunkPathsDone: number, pathCount: number): Promise<void> {
+  const key = simulationProgressKey(batchId);
+  await redis.multi().hset(key, String(chunkIndex), String(chunkPathsDone)).expire(key, SIMULATION_PROGRESS_TTL_SECONDS).exec();
+  await publishEvent(redis, batchId, { type: 'progress', pathsDone: await pathsDone(redis, batchId), pathCount });
+}
+
+export async function publishEvent(redis: Redis, batchId: string, event: SimulationEvent): Promise<void> {
+  const key = simulationEventsKey(batchId);
+  await redis.multi().xadd(key, 'MAXLEN', '~', SIMULATION_EVENTS_KEPT_MAX, '*', 'event', JSON.stringify(event)).expire(key, SIMULATION_PROGRESS_TTL_SECONDS).exec();
+}

@@ -1,0 +1,80 @@
+// The verdict and live view of an account: objectives and how far along they are, violations with their
+// explanations, warnings at 80 % of a loss limit, and the exact room left today and overall.
+import {
+  currentPhase, dailyLossFigures, deadlineMs, maxLossFigures, objectiveProgress, basisValueMinor,
+  type AccountState, type AccountStatus, type ObjectiveProgress, type Violation, type Warning,
+} from './account';
+import { explainViolation, explainWarning } from './explain';
+import { ruleOf, type PhaseKind, type RulePack } from './rule-pack';
+import { nextDayStartMs } from './trading-day';
+
+export interface LiveFigures {
+  day: string;
+  balanceMinor: string;
+  equityMinor: string;
+  openPositions: number;
+  /** The line today's daily-loss basis may not fall below, and how much may still be lost today. */
+  dailyFloorMinor?: string;
+  todayPermittedLossMinor?: string;
+  /** The maximum-loss floor and how much may still be lost before it. */
+  maxLossFloorMinor?: string;
+  maximumPermittedLossMinor?: string;
+  /** When today's trading day ends (the day-close timer), and the phase's deadline if it has one. */
+  dayEndsAtMs: number;
+  deadlineMs?: number;
+}
+
+export interface Evaluation {
+  status: AccountStatus;
+  phase: { index: number; name: string; kind: PhaseKind };
+  objectives: ObjectiveProgress[];
+  objectivesMet: boolean;
+  violations: (Violation & { explanation: string })[];
+  warnings: (Warning & { explanation: string })[];
+  live: LiveFigures;
+}
+
+const nonNegative = (value: bigint): bigint => (value > 0n ? value : 0n);
+
+/** The account's standing under its pack. Pure: the same state and pack always give the same evaluation. */
+export function evaluate(state: AccountState, pack: RulePack): Evaluation {
+  const phase = currentPhase(state, pack);
+  const objectives = objectiveProgress(state, pack);
+  const live: LiveFigures = {
+    day: state.today.day,
+    balanceMinor: state.balanceMinor,
+    equityMinor: state.equityMinor,
+    openPositions: state.positions.length,
+    dayEndsAtMs: nextDayStartMs(pack.tradingDay, state.lastEventAtMs),
+  };
+  const warnings: Warning[] = [];
+  const daily = ruleOf(phase, 'daily-loss');
+  if (daily !== undefined) {
+    const { floorMinor, referenceMinor, limitMinor } = dailyLossFigures(state, daily);
+    const value = basisValueMinor(state, daily.basis);
+    live.dailyFloorMinor = floorMinor.toString();
+    live.todayPermittedLossMinor = nonNegative(value - floorMinor).toString();
+    const used = referenceMinor - value;
+    if (used * 10n >= limitMinor * 8n && value >= floorMinor) warnings.push({ rule: 'daily-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+  }
+  const max = ruleOf(phase, 'max-loss');
+  if (max !== undefined) {
+    const { floorMinor, referenceMinor, limitMinor } = maxLossFigures(state, max);
+    const value = basisValueMinor(state, max.basis);
+    live.maxLossFloorMinor = floorMinor.toString();
+    live.maximumPermittedLossMinor = nonNegative(value - floorMinor).toString();
+    const used = referenceMinor - value;
+    if (used * 10n >= limitMinor * 8n && value >= floorMinor) warnings.push({ rule: 'max-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+  }
+  const deadline = deadlineMs(state, pack);
+  if (deadline !== undefined) live.deadlineMs = deadline;
+  return {
+    status: state.status,
+    phase: { index: state.phaseIndex, name: phase.name, kind: phase.kind },
+    objectives,
+    objectivesMet: phase.kind !== 'funded' && objectives.every((objective) => objective.met),
+    violations: state.violations.map((violation) => ({ ...violation, explanation: explainViolation(violation, pack.currency) })),
+    warnings: warnings.map((warning) => ({ ...warning, explanation: explainWarning(warning, pack.currency) })),
+    live,
+  };
+}

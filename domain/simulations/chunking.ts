@@ -1,0 +1,45 @@
+// How a batch is cut into chunks: whole blocks of paths, about CHUNK_PATH_STEPS_TARGET path-steps each
+// unless a chunk count is asked for. The cut never changes the result (statistics merge in block order),
+// only how the work spreads over activities and worker processes.
+import { BLOCK_PATHS } from './statistics';
+
+/** Paths in one batch. */
+export const PATH_COUNT_MAX = 100_000_000;
+/** Path-steps in one batch: about ten minutes of one core at the engine's speed. */
+export const PATH_STEPS_MAX = 20_000_000_000;
+/** A chunk this size takes a few seconds on one core: small enough to heartbeat and spread, big enough to amortise scheduling. */
+export const CHUNK_PATH_STEPS_TARGET = 20_000_000;
+export const CHUNKS_MAX = 10_000;
+/**
+ * Blocks in one chunk: a chunk's summary keeps per-block moments and travels in its heartbeats, which
+ * must stay well under Temporal's 2 MB payload limit.
+ */
+export const BLOCKS_PER_CHUNK_MAX = 256;
+
+export interface ChunkPlan {
+  pathCount: number;
+  blockCount: number;
+  blocksPerChunk: number;
+  chunkCount: number;
+}
+
+export function planChunks(pathCount: number, stepsPerPath: number, requestedChunks?: number): ChunkPlan {
+  const blockCount = Math.ceil(pathCount / BLOCK_PATHS);
+  const byWork = Math.ceil((pathCount * Math.max(1, stepsPerPath)) / CHUNK_PATH_STEPS_TARGET);
+  const fewest = Math.ceil(blockCount / BLOCKS_PER_CHUNK_MAX);
+  const wanted = Math.min(CHUNKS_MAX, blockCount, Math.max(fewest, requestedChunks ?? byWork));
+  const blocksPerChunk = Math.ceil(blockCount / wanted);
+  return { pathCount, blockCount, blocksPerChunk, chunkCount: Math.ceil(blockCount / blocksPerChunk) };
+}
+
+/** The blocks chunk `index` covers. */
+export function chunkBlocks(plan: ChunkPlan, index: number): { firstBlock: number; blocks: number } {
+  if (!Number.isInteger(index) || index < 0 || index >= plan.chunkCount) throw new RangeError(`chunk ${index} is outside 0..${plan.chunkCount - 1}`);
+  const firstBlock = index * plan.blocksPerChunk;
+  return { firstBlock, blocks: Math.min(plan.blocksPerChunk, plan.blockCount - firstBlock) };
+}
+
+/** Paths in blocks [firstBlock, firstBlock + blocks). */
+export function pathsIn(plan: Pick<ChunkPlan, 'pathCount'>, firstBlock: number, blocks: number): number {
+  return Math.max(0, Math.min(plan.pathCount, (firstBlock + blocks) * BLOCK_PATHS) - firstBlock * BLOCK_PATHS);
+}

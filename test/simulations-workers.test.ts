@@ -1,0 +1,123 @@
+// Simulation batches across worker processes on the dev server: two processes on one queue share a batch
+// and store the same bits as one process; killing the only worker in the middle of a batch and starting
+// another finishes it with the identical result, without computing finished chunks again and resuming
+// the interrupted chunk from its last heartbeat.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Client, Connection } from '@temporalio/client';
+import type { Redis } from '../cache/redis';
+import type { Db } from '../db/pool';
+import { findBatch, listChunks, recordBatch } from '../db/simulations/batches';
+import { simulationProgressKey } from '../activities/simulations/progress';
+import { planChunks } from '../domain/simulations/chunking';
+import { investmentModel, investmentParams } from '../domain/simulations/investment';
+import { buildResult } from '../domain/simulations/result';
+import { blockCount, runBlocks } from '../domain/simulations/run-blocks';
+import { BLOCK_PATHS } from '../domain/simulations/statistics';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { simulationBatch } from '../workflows/simulations/batch';
+import { eventually } from './support/eventually';
+import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './support/env';
+import { removeSharedBundle, startTestProcess, type WorkerProcess } from './support/worker-process';
+
+const SEED = 77;
+const params = investmentParams.parse({ initialMinor: 250_000, contributionMinor: 5_000, periods: 250, periodsPerYear: 250, returns: { type: 'gbm', drift: 0.05, volatility: 0.3 } });
+const CHUNKS = 6;
+const PATHS = CHUNKS * 8 * BLOCK_PATHS;
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+describe('simulation workers as processes', () => {
+  let db: Db;
+  let redis: Redis;
+  let client: Client;
+  let connection: Connection;
+  const keyPrefix = `${uniqueId('simproc')}:`;
+  const processes: WorkerProcess[] = [];
+  let reference: unknown;
+
+  const startWorker = async (taskQueue: string, identity: string) => {
+    const worker = await startTestProcess('test/support/simulations-worker-process.ts', {
+      TEMPORAL_ADDRESS: testConfig.temporalAddress,
+      SIMULATIONS_TASK_QUEUE: taskQueue,
+      WORKER_IDENTITY: identity,
+      SIMULATION_THREADS: '1',
+      REDIS_KEY_PREFIX: keyPrefix,
+    });
+    processes.push(worker);
+    return worker;
+  };
+
+  const startBatch = async (taskQueue: string) => {
+    const batchId = uniqueId('batch');
+    const plan = planChunks(PATHS, params.periods, CHUNKS);
+    await recordBatch(db, { batchId, model: 'investment', params, seed: SEED, pathCount: PATHS, chunkCount: plan.chunkCount, poolId: null, subject: 'tester' });
+    const handle = await client.workflow.start(simulationBatch, {
+      taskQueue,
+      workflowId: workflowIds.simulation(batchId),
+      args: [{ batchId, model: 'investment', pathCount: PATHS, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, chunkWindow: 4, searchAttributes: false }],
+    });
+    return { batchId, handle, plan };
+  };
+
+  before(async () => {
+    db = testDb();
+    redis = testRedis(keyPrefix);
+    ({ client, connection } = await devServerClient());
+    reference = plain(buildResult(investmentModel, params, runBlocks(investmentModel, params, SEED, PATHS, 0, blockCount(PATHS)), SEED));
+  });
+
+  after(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await Promise.all(processes.map((p) => p.exited));
+    await removeSharedBundle();
+    await connection.close();
+    await db.end();
+    redis.disconnect();
+  });
+
+  test('two worker processes on one queue share a batch and store the one-process result to the bit', async () => {
+    const taskQueue = uniqueId('sim-shared');
+    await Promise.all([startWorker(taskQueue, 'shared-a'), startWorker(taskQueue, 'shared-b')]);
+    const { batchId, handle } = await startBatch(taskQueue);
+    await handle.result();
+    assert.deepStrictEqual(plain((await findBatch(db, batchId))!.result), reference);
+    const workersUsed = new Set((await listChunks(db, batchId)).map((c) => c.worker));
+    assert.deepEqual([...workersUsed].sort(), ['shared-a', 'shared-b']);
+  });
+
+  test('a worker killed in the middle of a batch: another finishes it identically, resuming the interrupted chunk', async () => {
+    const taskQueue = uniqueId('sim-kill');
+    const first = await startWorker(taskQueue, 'killed');
+    const { batchId, handle, plan } = await startBatch(taskQueue);
+    const chunkPaths = plan.blocksPerChunk * BLOCK_PATHS;
+
+    // Wait until at least one chunk is stored and another is part-way through, then kill the worker.
+    await eventually(
+      'a finished chunk and one in progress',
+      async () => {
+        const stored = (await listChunks(db, batchId)).length;
+        const progress = Object.values(await redis.hgetall(simulationProgressKey(batchId))).map(Number);
+        return stored >= 1 && progress.some((paths) => paths > 0 && paths < chunkPaths) ? true : undefined;
+      },
+      60_000,
+    );
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exited, 'SIGKILL');
+    const beforeRestart = await listChunks(db, batchId);
+    assert.ok(beforeRestart.length < CHUNKS, 'the batch was not finished when the worker died');
+
+    await startWorker(taskQueue, 'restarted');
+    await handle.result();
+    const batch = await findBatch(db, batchId);
+    assert.equal(batch?.status, 'completed');
+    assert.deepStrictEqual(plain(batch!.result), reference);
+
+    const afterRestart = await listChunks(db, batchId);
+    assert.equal(afterRestart.length, CHUNKS);
+    // Chunks finished before the kill were not computed again.
+    for (const chunk of beforeRestart) assert.deepStrictEqual(afterRestart.find((c) => c.chunkIndex === chunk.chunkIndex), chunk);
+    const redone = afterRestart.filter((c) => c.worker === 'restarted');
+    assert.equal(redone.length, CHUNKS - beforeRestart.length);
+    assert.ok(redone.some((c) => c.resumedBlocks > 0), `a chunk resumed from its heartbeat: ${JSON.stringify(redone.map((c) => c.resumedBlocks))}`);
+  });
+});

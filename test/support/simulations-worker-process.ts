@@ -1,0 +1,48 @@
+// A simulations worker in a process of its own, for tests that run two of them or kill one (SIGKILL) in
+// the middle of a batch: the same wiring as workers/simulations-main.ts, on SIMULATIONS_TASK_QUEUE with
+// SIMULATION_THREADS threads and the identity WORKER_IDENTITY. Prints "ready" once it polls.
+import { readFile } from 'node:fs/promises';
+import { NativeConnection } from '@temporalio/worker';
+import { z } from 'zod';
+import { createThreadPool } from '../../activities/simulations/thread-pool';
+import { createRedis } from '../../cache/redis';
+import { databaseEnv, loadEnv, redisEnv, simulationEnv, temporalEnv } from '../../config/env';
+import { createDbPool } from '../../db/pool';
+import { createLogger } from '../../observability/log';
+import { installTemporalRuntime } from '../../observability/temporal-logger';
+import { createSimulationsWorker } from '../../workers/simulations-worker';
+
+const env = loadEnv(
+  databaseEnv
+    .extend(redisEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(simulationEnv.shape)
+    .extend({ SIMULATIONS_TASK_QUEUE: z.string().min(1), WORKER_IDENTITY: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional() }),
+);
+installTemporalRuntime('WARN');
+
+const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-test-simulations-worker' });
+const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const threads = createThreadPool(env.SIMULATION_THREADS ?? 1);
+const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+try {
+  const worker = await createSimulationsWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    db,
+    redis,
+    threads,
+    log: createLogger('simulations-worker-test'),
+    identity: env.WORKER_IDENTITY,
+    taskQueue: env.SIMULATIONS_TASK_QUEUE,
+    ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
+  });
+  const running = worker.run();
+  process.stdout.write('ready\n');
+  await running;
+} finally {
+  await threads.close();
+  await connection.close();
+  await db.end();
+  redis.disconnect();
+}

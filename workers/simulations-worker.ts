@@ -1,0 +1,43 @@
+// Builds the worker for the simulations task queue: batch workflows and chunk activities, each chunk
+// spread over a pool of worker threads. Used by the simulations worker process and by the tests.
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { createSimulationActivities } from '../activities/simulations/batches';
+import type { ThreadPool } from '../activities/simulations/thread-pool';
+import type { Redis } from '../cache/redis';
+import type { Db } from '../db/pool';
+import type { Logger } from '../observability/log';
+import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools-worker';
+
+/** Chunks one process runs at once: each already uses every thread, so more would only queue. */
+export const CHUNKS_PER_WORKER_DEFAULT = 1;
+
+export interface SimulationsWorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  db: Db;
+  redis: Redis;
+  threads: ThreadPool;
+  log: Logger;
+  /** Names this process in the chunks it stores (host and pid by default). */
+  identity: string;
+  chunksPerWorker?: number;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  taskQueue?: string;
+}
+
+export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.simulations,
+    identity: deps.identity,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
+    maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
+    // Chunk checkpoints reach the server at least every 2 s, so a retry after a crash loses little work.
+    maxHeartbeatThrottleInterval: '2s',
+    shutdownGraceTime: '10s',
+  });
+}
