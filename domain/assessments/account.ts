@@ -12,7 +12,7 @@ import { basisValueMinor, countsAsTradingDay, currentPhase, dailyLossFigures, de
 import { commissionFor, checkStops, floatingPnlMinor, instrumentOf, quote, triggeredExit } from './market';
 import { objectivesMet } from './objectives';
 import { ruleOf, type Phase, type RulePack, type RuleOf } from './rule-pack';
-import { addDays, tradingDayOf, type DayKey } from './trading-day';
+import { addDays, dayEndMs, tradingDayOf, type DayKey } from './trading-day';
 
 // The state's shape lives in account-state.ts; it is re-exported so callers import an account from one place.
 export * from './account-state';
@@ -198,9 +198,9 @@ function newDay(day: DayKey, balance: bigint, equity: bigint): DayRecord {
 
 /** Closes today, and any empty days after it, until the trading day containing `atMs`. */
 function rollDays(work: AccountStep, pack: RulePack, atMs: number): void {
-  const target = tradingDayOf(pack.tradingDay, atMs);
   const state = work.state;
-  if (target <= state.today.day) return;
+  if (atMs < dayEndMs(pack.tradingDay, state.today.day)) return;
+  const target = tradingDayOf(pack.tradingDay, atMs);
   const phase = currentPhase(state, pack);
   const closed = withFloors(state, phase, { ...state.today });
   const dayPnl = BigInt(closed.balanceMinor) - BigInt(closed.startBalanceMinor);
