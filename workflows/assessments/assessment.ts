@@ -301,12 +301,14 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         requireRunning();
         const symbol = order.action === 'open' ? order.symbol : state.account.positions.find((p) => p.id === order.positionId)?.symbol;
         if (symbol === undefined) reject(AssessmentRejection.invalidRequest, `positionId: no open position ${order.action === 'close' ? order.positionId : ''}`);
-        let tick: Tick;
+        let quoted: Tick;
         try {
-          tick = await quotes.currentPrice({ symbol });
+          quoted = await quotes.currentPrice({ symbol });
         } catch {
           reject(AssessmentRejection.noPrice, `no current price for ${symbol}; try again shortly`);
         }
+        // The latest price is the price now: it may predate the account's last event by moments.
+        const tick: Tick = { ...quoted, atMs: Math.max(quoted.atMs, state.account.lastEventAtMs) };
         const changes = noChanges();
         const { copy, result: decision } = attempt(state, (next) => {
           apply(next, changes, `tick:${next.eventSeq}`, 'order', { kind: 'tick', tick });
@@ -485,7 +487,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         const changes = noChanges();
         const ticks = await activities.currentPrices({ symbols: heldSymbols(current) });
         const atMs = Date.now();
-        for (const tick of ticks) apply(current, changes, `tick:${current.eventSeq}`, 'timer', { kind: 'tick', tick });
+        for (const tick of ticks) apply(current, changes, `tick:${current.eventSeq}`, 'timer', { kind: 'tick', tick: { ...tick, atMs: Math.max(tick.atMs, current.account.lastEventAtMs) } });
         if (!settlePhase(current, changes, atMs)) {
           apply(current, changes, `day-close:${current.eventSeq}`, 'timer', { kind: 'day-close', atMs });
           settlePhase(current, changes, atMs);
