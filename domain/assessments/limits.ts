@@ -83,10 +83,16 @@ export function positionRuleBreaches(state: AccountState, pack: RulePack, positi
   const instrument = instrumentOf(pack, position.symbol);
   const day = state.today.day;
   const breaches: Violation[] = [];
+  const others = state.positions.filter((open) => open.id !== position.id);
   const risk = ruleOf(phase, 'risk-per-trade');
   if (risk !== undefined) {
     const allowed = (balanceMinor * BigInt(risk.maxBps)) / BPS;
-    const atStop = riskAtStopMinor(position, instrument, pack.currency);
+    const counted = risk.scope === 'symbol' ? [position, ...others.filter((open) => open.symbol === position.symbol)] : [position];
+    // Without a stop-loss on any counted position the risk is unbounded.
+    const atStop = counted.reduce<bigint | undefined>((sum, open) => {
+      const one = riskAtStopMinor(open, instrument, pack.currency);
+      return sum === undefined || one === undefined ? undefined : sum + one;
+    }, 0n);
     if (atStop === undefined || atStop > allowed + BigInt(risk.toleranceMinor)) {
       breaches.push({
         rule: 'risk-per-trade', severity: risk.severity, consequence: 'order-refused', atMs, day, unit: 'minor',
@@ -95,7 +101,6 @@ export function positionRuleBreaches(state: AccountState, pack: RulePack, positi
       });
     }
   }
-  const others = state.positions.filter((open) => open.id !== position.id);
   const maxOpen = ruleOf(phase, 'max-open-positions');
   if (maxOpen !== undefined && others.length + 1 > maxOpen.count) {
     breaches.push({ rule: 'max-open-positions', severity: maxOpen.severity, consequence: 'order-refused', atMs, day, unit: 'count', measured: String(others.length + 1), threshold: String(maxOpen.count), symbol: position.symbol, positionId: position.id });
