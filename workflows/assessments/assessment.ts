@@ -378,7 +378,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
     opsActionUpdate,
     (request) =>
       exclusive(async (state) => {
-        const action: OpsActionRequest = parse(opsActionSchema, request);
+        const action: OpsActionRequest = parse(opsActionSchema, { action: request.action, reason: request.reason });
         if (state.status !== 'active') return view(state);
         await activities.recordOpsAction({ assessmentId, actionKey: request.actionKey, action: action.action, actor: request.actor, reason: action.reason });
         const changes = noChanges();
