@@ -1,6 +1,7 @@
 // The pure steps that move the virtual account of one assessment phase: a fill, a price tick, a swap
 // charge, a day close; and creating, advancing, resuming and stopping it. Every step checks the pack's
 // limits on the spot, so a breach by price alone is caught on the tick that causes it.
+import { parseMinor } from '../money';
 import { assertNever } from '../pool-lifecycle';
 import { floorDiv, formatDecimal, parseDecimal, valueMinor } from './decimal';
 import {
@@ -96,7 +97,7 @@ export function applyFill(state: AccountState, pack: RulePack, fill: Fill): Acco
       openPosition(work, pack, fill);
       break;
     case 'close':
-      closePosition(work, pack, fill.positionId, parseDecimal(fill.quantity), fill.price, BigInt(fill.commissionMinor), fill.atMs, fill.fillId, 'fill');
+      closePosition(work, pack, fill.positionId, parseDecimal(fill.quantity), fill.price, parseMinor(fill.commissionMinor), fill.atMs, fill.fillId, 'fill');
       break;
     default:
       assertNever(fill);
@@ -134,7 +135,7 @@ export function applyCharge(state: AccountState, pack: RulePack, charge: Charge)
   if (charge.atMs < state.lastEventAtMs) throw new AccountInputError(`charge ${charge.chargeId} is older than the account's last event`);
   if (isClosed(state)) return { state, outcomes: [] };
   const work = begin(state, pack, charge.atMs);
-  work.state.balanceMinor = (BigInt(work.state.balanceMinor) - BigInt(charge.amountMinor)).toString();
+  work.state.balanceMinor = (BigInt(work.state.balanceMinor) - parseMinor(charge.amountMinor)).toString();
   finish(work, pack, charge.atMs);
   return work;
 }
@@ -240,7 +241,7 @@ function openPosition(work: AccountStep, pack: RulePack, fill: Extract<Fill, { k
   if (state.positions.some((position) => position.id === fill.fillId)) throw new AccountInputError(`position ${fill.fillId} is already open`);
   if (state.positions.length >= OPEN_POSITIONS_MAX) throw new AccountInputError(`an account holds at most ${OPEN_POSITIONS_MAX} open positions`);
   checkStops(fill.side, price, fill.stopLoss, fill.takeProfit, fill.fillId);
-  const commission = BigInt(fill.commissionMinor);
+  const commission = parseMinor(fill.commissionMinor);
   const position: Position = {
     id: fill.fillId,
     symbol: instrument.symbol,

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, resumeAccount } from './account';
+import { DecimalError } from './decimal';
 import { evaluate } from './evaluate';
+import { MoneyError } from '../money';
 import { priceCloseOrder, priceMarketOrder } from './orders';
 import { presetPack } from './presets';
 import { at, customPack, Session } from './test-kit';
@@ -253,6 +255,10 @@ describe('positions on ticks', () => {
     assert.throws(() => session.open(T('07:00'), 'a', 'long', '1', '100'), AccountInputError);
     assert.throws(() => session.close(T('07:01'), 'x', 'nope', '1', '100'), AccountInputError);
     assert.throws(() => session.open(T('07:02'), 'c', 'long', '1', '100', { stopLoss: '100' }), AccountInputError);
+    assert.throws(() => session.open(T('07:03'), 'd', 'long', '1', '100', { commissionMinor: '1.5' }), MoneyError);
+    assert.throws(() => session.open(T('07:04'), 'e', 'long', '1e3', '100'), DecimalError);
+    assert.throws(() => session.charge(T('07:05'), 'swap', '0x10'), MoneyError);
+    assert.equal(session.state.positions.length, 1, 'nothing was booked by the refused input');
   });
 });
 
