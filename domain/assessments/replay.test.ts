@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { assertNever } from '../pool-lifecycle';
 import { formatDecimal } from './decimal';
 import { applyEvent, applyEvents, createAccount, type AccountEvent, type AccountState, type Outcome } from './account';
 import { floatingPnlMinor } from './market';
@@ -101,7 +102,6 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
         const takeProfit = cmd.takeCents === null ? undefined : cents(mid + direction * cmd.takeCents + direction * 100);
         const order = { orderId: `f${index}`, atMs, symbol: cmd.symbol, side: cmd.side, quantity: formatDecimal(BigInt(cmd.hundredths) * 1_000_000n), ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) };
         if (cmd.imported) {
-          if ((stopLoss !== undefined && cmd.side === 'short' && Number(stopLoss) <= mid / 100) || (stopLoss !== undefined && cmd.side === 'long' && Number(stopLoss) >= mid / 100)) break;
           event = { kind: 'fill', fill: { kind: 'open', fillId: order.orderId, atMs, symbol: cmd.symbol, side: cmd.side, quantity: order.quantity, price: cents(mid), commissionMinor: '25', ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) } };
         } else {
           const decision = priceMarketOrder(state, pack, order);
@@ -124,7 +124,7 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
         event = { kind: 'day-close', atMs };
         break;
       default:
-        throw new Error('unreachable');
+        assertNever(cmd);
     }
     if (event === undefined) continue;
     events.push(event);
