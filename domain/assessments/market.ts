@@ -1,6 +1,6 @@
 // Instruments and prices: the bid and ask around a quoted price, commissions, floating P/L at the
 // executable side, the loss at a stop-loss, and which stop-loss or take-profit a price crosses.
-import { ceilDiv, formatDecimal, parseDecimal, valueMinor } from './decimal';
+import { ceilDiv, DECIMAL_SCALE, formatDecimal, parseDecimal, valueMinor } from './decimal';
 import { AccountInputError, type Mark, type Position, type Side } from './account-state';
 import { type Instrument, type RulePack } from './rule-pack';
 
@@ -19,7 +19,7 @@ export function quote(instrument: Instrument, price: string): { bid: bigint; ask
 
 /** Commission for one fill of `quantity` (scaled), rounded up to a whole minor unit. */
 export function commissionFor(instrument: Instrument, quantity: bigint): bigint {
-  return ceilDiv(quantity * BigInt(instrument.commissionPerUnitMinor), parseDecimal('1'));
+  return ceilDiv(quantity * BigInt(instrument.commissionPerUnitMinor), DECIMAL_SCALE);
 }
 
 /** A position's floating P/L at the executable side of its symbol's last price (0 before any price). */
