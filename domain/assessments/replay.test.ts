@@ -133,12 +133,24 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
   return events;
 }
 
-/** Step by step, with the state serialised and parsed after every step, as between workflow activations. */
+/** Freezes a JSON value all the way down, so a step that wrote to its input state would throw. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Step by step, with the state serialised and parsed after every step, as between workflow activations,
+ * and frozen before each step: a step never changes the state it is given.
+ */
 function incrementally(events: AccountEvent[]): { state: AccountState; outcomes: Outcome[] } {
   let state = createAccount(pack, START_MS);
   const outcomes: Outcome[] = [];
   for (const event of events) {
-    const step = applyEvent(state, pack, JSON.parse(JSON.stringify(event)) as AccountEvent);
+    const step = applyEvent(deepFreeze(state), pack, JSON.parse(JSON.stringify(event)) as AccountEvent);
     outcomes.push(...(JSON.parse(JSON.stringify(step.outcomes)) as Outcome[]));
     state = JSON.parse(JSON.stringify(step.state)) as AccountState;
   }
@@ -169,7 +181,12 @@ describe('replaying random trading histories', () => {
         const stepwise = incrementally(events);
         assert.deepEqual(stepwise.state, batch.state);
         assert.deepEqual(stepwise.outcomes, batch.outcomes);
-        assert.deepEqual(evaluate(stepwise.state, pack), evaluate(batch.state, pack));
+        assert.deepEqual(evaluate(deepFreeze(stepwise.state), pack), evaluate(batch.state, pack));
+        // A day close repeated at the same instant changes nothing.
+        const last = events.at(-1);
+        const atMs = last === undefined ? START_MS : last.kind === 'fill' ? last.fill.atMs : last.kind === 'tick' ? last.tick.atMs : last.kind === 'charge' ? last.charge.atMs : last.atMs;
+        const closedOnce = applyEvent(batch.state, pack, { kind: 'day-close', atMs }).state;
+        assert.deepEqual(applyEvent(closedOnce, pack, { kind: 'day-close', atMs }), { state: closedOnce, outcomes: [] });
       }),
       { numRuns: 150 },
     );
