@@ -2,7 +2,7 @@
 // and take-profit on ticks, commissions and swaps, partial closes, stale input, phase advance.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, resumeAccount } from './account';
+import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, OPEN_POSITIONS_MAX, resumeAccount } from './account';
 import { DecimalError } from './decimal';
 import { evaluate } from './evaluate';
 import { MoneyError } from '../money';
@@ -241,6 +241,13 @@ describe('positions on ticks', () => {
     assert.ok(trade?.kind === 'trade-closed');
     assert.deepEqual([trade.trade.grossPnlMinor, trade.trade.commissionMinor, trade.trade.netPnlMinor], ['200', '300', '-100']);
     assert.throws(() => session.close(T('09:00'), 'a-2', 'a', '2.5', '101'), AccountInputError);
+  });
+
+  test('an account holds at most OPEN_POSITIONS_MAX positions, whatever the pack allows', () => {
+    const session = new Session(pack, T('06:00'));
+    for (let index = 0; index < OPEN_POSITIONS_MAX; index += 1) session.open(T('07:00'), `p${index}`, 'long', '0.01', '100');
+    assert.throws(() => session.open(T('07:00'), 'one-too-many', 'long', '0.01', '100'), AccountInputError);
+    assert.equal(session.state.positions.length, OPEN_POSITIONS_MAX);
   });
 
   test('a close order is priced at the bid for a long', () => {
