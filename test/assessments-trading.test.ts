@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { listEvents } from '../db/assessments/events';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { assessmentViewQuery } from '../workflows/assessments/assessment';
+import { tokenFor } from './support/api';
 import { startAssessmentHarness, type AssessmentHarness } from './support/assessment-harness';
 
 type View = { status: string; version: number; endedReason: string | null; evaluation: { live: { equityMinor: string; openPositions: number; balanceMinor: string }; violations: Array<{ rule: string; explanation: string }> } };
@@ -76,6 +77,15 @@ describe('trading an assessment', () => {
       assert.ok(afterOrder);
       const violations = await h.call<{ violations: Array<{ rule: string; severity: string }> }>('GET', `/v1/assessments/${assessmentId}/violations`, traderId, 'trader');
       assert.ok(violations.body.violations.some((v) => v.rule === 'daily-loss' && v.severity === 'hard'));
+      // The phase's report was written when it ended: statistics, violations explained, the equity curve.
+      const report = await h.call<{ result: string; statistics: Record<string, unknown>; evaluation: { violations: Array<{ explanation: string }> } }>('GET', `/v1/assessments/${assessmentId}/report`, traderId, 'trader');
+      assert.equal(report.status, 200, JSON.stringify(report.body));
+      assert.equal(report.body.result, 'failed');
+      assert.ok(report.body.statistics);
+      assert.ok(report.body.evaluation.violations.some((v) => v.explanation.length > 20));
+      const svg = await fetch(`${h.baseUrl}/v1/assessments/${assessmentId}/report.svg`, { headers: { authorization: `Bearer ${await tokenFor(traderId, 'trader')}` } });
+      assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
+      assert.match(await svg.text(), /^<svg[\s\S]*<\/svg>$/);
       // The monitor stopped watching the ended assessment.
       await until(() => Promise.resolve(h.monitor.evaluator.watching(assessmentId)), (w) => w === undefined);
     }
@@ -99,6 +109,11 @@ describe('trading an assessment', () => {
       (rows) => rows.length > 0,
     );
     assert.deepEqual(trades.map((r) => r.reason), ['stop-loss']);
+    // While the phase runs, its report is built on demand.
+    const report = await h.call<{ result: string; trades: Array<{ reason: string }> }>('GET', `/v1/assessments/${assessmentId}/report`, traderId, 'trader');
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    assert.equal(report.body.result, 'in-progress');
+    assert.deepEqual(report.body.trades.map((t) => t.reason), ['stop-loss']);
   });
 
   test('a refused order changes nothing, and a close order closes at the bid', async () => {

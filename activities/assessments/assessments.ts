@@ -130,7 +130,7 @@ export function createAssessmentActivities(deps: { db: Db; redis: Redis; purchas
           await moveStatus(client, assessmentId, ['active'], view.status, { verdict: { status: view.status, reason: view.endedReason, phase: view.evaluation.phase } });
         }
       });
-      await writePhaseReports(db, assessmentId, changes.phasesEnded);
+      await writePhaseReports(db, assessmentId, view.packId, changes.phasesEnded);
       await publishMonitoredAccount(redis, assessmentId, input.monitored);
       await publishLiveEvent(redis, assessmentId, view.version, view);
       await updateLeaderboard(redis, view.tier, assessmentId, input.displayName, returnBps(view.evaluation.live.balanceMinor, view.initialBalanceMinor));

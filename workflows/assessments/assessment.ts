@@ -32,6 +32,7 @@ import {
   priceCloseOrder,
   priceMarketOrder,
   resumeAccount,
+  type AccountState,
   type Fill,
   type OrderRefusal,
   type Tick,
@@ -131,6 +132,8 @@ export const importFillsUpdate = defineUpdate<ImportResult, [ImportUpdateInput]>
 export const opsActionUpdate = defineUpdate<AssessmentView, [OpsUpdateInput]>('opsAction');
 export const requestPayoutUpdate = defineUpdate<PayoutResult, [{ requestKey: string }]>('requestPayout');
 export const assessmentViewQuery = defineQuery<AssessmentView | null>('assessmentView');
+/** The running phase's account itself, for reports built on demand. */
+export const assessmentAccountQuery = defineQuery<AccountState | null>('assessmentAccount');
 
 /** The `type` of every failure an update answers with; the API maps each to its status. */
 export const AssessmentRejection = {
@@ -290,6 +293,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
     if (pendingRisk.length < RISK_SIGNALS_QUEUED_MAX && Array.isArray(signal?.ticks) && signal.ticks.length <= RISK_SIGNAL_TICKS_MAX) pendingRisk.push(signal);
   });
   setHandler(assessmentViewQuery, () => (s ? view(s) : null));
+  setHandler(assessmentAccountQuery, () => s?.account ?? null);
 
   setHandler(
     placeOrderUpdate,
