@@ -5,6 +5,7 @@
 // apply whole or not at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { leaderboardKey, leaderboardNamesKey } from '../activities/assessments/live';
 import { listEvents } from '../db/assessments/events';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { assessmentViewQuery } from '../workflows/assessments/assessment';
@@ -137,6 +138,25 @@ describe('trading an assessment', () => {
     assert.equal(closed.body.fill.price, '140.02'); // a short closes at the ask
     // Sold at the bid 149.98, bought back at 140.02: 9.96 × 5 = 49.80 USD, less 2 × 5 × 0.02 commission.
     assert.equal(BigInt(closed.body.view.evaluation.live.balanceMinor) - 5_000_000n, 4_980n - 20n);
+  });
+
+  test('leaderboards rank a tier by return with display names only, and rebuild from the database alike', async () => {
+    type Board = { rows: Array<{ rank: number; assessmentId: string; displayName: string; returnBps: number }> };
+    const { traderId } = await activeAssessment();
+    const board = await until(() => h.call<Board>('GET', '/v1/assessment-leaderboards/two-step-100k?limit=100', traderId, 'trader'), (r) => r.body.rows.length >= 4);
+    assert.equal(board.status, 200);
+    assert.ok(board.body.rows.every((row, i, all) => i === 0 || all[i - 1]!.returnBps >= row.returnBps), 'ordered by return');
+    assert.ok(board.body.rows.every((row) => Object.keys(row).sort().join() === 'assessmentId,displayName,rank,returnBps' && !JSON.stringify(row).includes('trader-')));
+    await h.redis.del(leaderboardKey('two-step-100k'), leaderboardNamesKey('two-step-100k'));
+    assert.equal((await h.call('POST', '/v1/assessment-leaderboards/two-step-100k/rebuild', traderId, 'trader')).status, 403);
+    const rebuilt = await h.call<Board>('POST', '/v1/assessment-leaderboards/two-step-100k/rebuild', 'ops-1', 'ops');
+    assert.equal(rebuilt.status, 200, JSON.stringify(rebuilt.body));
+    // The test database is shared with other test files: the rebuilt board may hold their assessments
+    // too, and must hold this board's with the same names and returns, in the same order.
+    const ours = new Set(board.body.rows.map((row) => row.assessmentId));
+    const strip = (rows: Board['rows']) => rows.filter((row) => ours.has(row.assessmentId)).map(({ rank: _rank, ...row }) => row);
+    assert.deepEqual(strip(rebuilt.body.rows), strip(board.body.rows));
+    assert.ok(rebuilt.body.rows.every((row, i, all) => i === 0 || all[i - 1]!.returnBps >= row.returnBps));
   });
 
   test('imported fills apply as a whole batch, or not at all', async () => {
