@@ -9,7 +9,7 @@
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/assessments/evaluation.ts   (see bench/README.md)
 import { listEvents } from '../../db/assessments/events';
 import { findPack } from '../../db/assessments/rule-packs';
-import { applyEvent, applyFill, startPhase, type AccountEvent, type AccountState, type RulePack } from '../../domain/assessments/index';
+import { applyEvent, applyFill, startPhase, type AccountEvent, type AccountState } from '../../domain/assessments/index';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../../test/support/stack-env';
 import { createSyntheticWalk } from '../../workers/assessments/market-data/synthetic-feed';
