@@ -143,7 +143,7 @@ describe('trading an assessment', () => {
   test('leaderboards rank a tier by return with display names only, and rebuild from the database alike', async () => {
     type Board = { rows: Array<{ rank: number; assessmentId: string; displayName: string; returnBps: number }> };
     const { traderId } = await activeAssessment();
-    const board = await until(() => h.call<Board>('GET', '/v1/assessment-leaderboards/two-step-100k?limit=100', traderId, 'trader'), (r) => r.body.rows.length >= 4);
+    const board = await until(() => h.call<Board>('GET', '/v1/assessment-leaderboards/two-step-100k?limit=100', traderId, 'trader'), (r) => r.status === 200 && r.body.rows.length >= 4);
     assert.equal(board.status, 200);
     assert.ok(board.body.rows.every((row, i, all) => i === 0 || all[i - 1]!.returnBps >= row.returnBps), 'ordered by return');
     assert.ok(board.body.rows.every((row) => Object.keys(row).sort().join() === 'assessmentId,displayName,rank,returnBps' && !JSON.stringify(row).includes('trader-')));
