@@ -10,13 +10,21 @@ import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
 import { simulationRoutes } from './simulations/routes';
 
+type ContractRoutes = (deps: ApiDeps) => MountedContract['app'];
+
+/** Each product's sub-apps under their mount prefixes (one prefix may hold several sub-apps). */
+const PRODUCTS: Array<[`/v1/${string}`, ContractRoutes]> = [
+  ['/v1/assessment-tiers', tierRoutes],
+  ['/v1/assessments', assessmentRoutes],
+  ['/v1/assessments', assessmentEventRoutes],
+  ['/v1/assessment-leaderboards', leaderboardRoutes],
+  ['/v1/traders', traderRoutes],
+  ['/v1/simulations', simulationRoutes],
+];
+
+/** Where the products' routes live; everything else under /v1 is the pools API. */
+export const PRODUCT_PREFIXES = [...new Set(PRODUCTS.map(([prefix]) => prefix))];
+
 export function productContracts(deps: ApiDeps): Array<MountedContract & { prefix: `/v1/${string}` }> {
-  return [
-    { prefix: '/v1/assessment-tiers', app: tierRoutes(deps) },
-    { prefix: '/v1/assessments', app: assessmentRoutes(deps) },
-    { prefix: '/v1/assessments', app: assessmentEventRoutes(deps) },
-    { prefix: '/v1/assessment-leaderboards', app: leaderboardRoutes(deps) },
-    { prefix: '/v1/traders', app: traderRoutes(deps) },
-    { prefix: '/v1/simulations', app: simulationRoutes(deps) },
-  ];
+  return PRODUCTS.map(([prefix, routes]) => ({ prefix, app: routes(deps) }));
 }

@@ -3,6 +3,7 @@
 // arrives (the same event again, or another event for the same payment); a declined card leaves a
 // failed purchase and no workflow; the fee is in the ledger; a paid purchase whose assessment never
 // began is refunded (Stripe refund, ledger entries, audit) and its workflow then ends without starting.
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -156,7 +157,7 @@ describe('buying an assessment', () => {
 
     // The worker for the idle queue appears: the workflow sees the refund and ends without beginning.
     const connection = await devServerWorkerConnection();
-    const worker = await Worker.create({ connection, namespace: 'default', taskQueue: idleQueue, workflowBundle: await assessmentWorkflowBundle(), activities: assessmentsActivities({ db: h.db, redis: h.redis, stripe: h.kit.stripe }) });
+    const worker = await Worker.create({ connection, namespace: 'default', taskQueue: idleQueue, workflowBundle: await assessmentWorkflowBundle(), activities: assessmentsActivities({ db: h.db, redis: h.redis, stripe: h.kit.stripe }), dataConverter: poolflowDataConverter() });
     const result = await worker.runUntil(h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).result());
     await connection.close();
     assert.match((result as { status: string }).status, /^not-started/);

@@ -1,6 +1,7 @@
 // The audit trail: every command is recorded with who (subject and role), what, on which pool, the
 // request ID and the outcome — refusals included; the actor travels into the workflow's history as a
 // header beside the command; ops read the trail through the API, nobody else does.
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
@@ -31,7 +32,7 @@ describe('audit trail', () => {
   before(async () => {
     h = await startApiHarness();
     // As api/main.ts wires it: the client carries request ID and actor into the workflows.
-    const traced = new Client({ connection: h.client.connection, namespace: 'default', interceptors: { workflow: [requestIdClientInterceptor()] } });
+    const traced = new Client({ connection: h.client.connection, namespace: 'default', dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
     app = createApp(testApiDeps({ temporal: traced, db: h.db, redis: h.redis, stripe: h.kit.stripe, poolsTaskQueue: h.taskQueue, redisKeyPrefix: h.redis.options.keyPrefix ?? '' }));
   });
   after(async () => h.close());

@@ -2,6 +2,8 @@
 // the CURRENT workflow bundle without a nondeterminism error, so a change to workflows/ that would break
 // pools already running fails here first.
 //
+// The assessment histories (test/histories/assessments/) come from scripts/record-assessment-histories.ts
+// and replay against the assessments worker's bundle.
 // The histories are recorded by scripts/record-histories.ts from real runs (a full rotating pool, a bid
 // round, a default, dunning, an investment pool, a cancellation mid-round, a pool that continued as
 // new). Re-record them with the test stack up:
@@ -15,11 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Worker, type ReplayResult } from '@temporalio/worker';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { assessmentWorkflowBundle } from './support/assessment-harness';
 import { workflowBundle } from './support/env';
 import { historyFromProtoJson } from './support/history-json';
 
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 /** Each scenario the recording script runs; a missing one means the recordings are incomplete. */
+const ASSESSMENT_SCENARIOS = ['price-breach', 'funded-stopped'];
 const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new'];
 
 async function historyFiles(): Promise<string[]> {
@@ -37,17 +41,24 @@ test('every recorded history replays against the current workflow code', async (
   }
   assert.ok(files.some((file) => file.includes('.round-trigger')), 'no recorded round-trigger history');
 
-  async function* histories() {
-    for (const file of files) {
+  // Assessment histories replay against the assessments worker's bundle, the rest against the pools'.
+  const isAssessment = (file: string) => file.startsWith('assessments/');
+  for (const scenario of ASSESSMENT_SCENARIOS) assert.ok(files.includes(`assessments/${scenario}.assessment.json`), `no recorded assessment history for ${scenario}`);
+
+  async function* histories(subset: string[]) {
+    for (const file of subset) {
       // The file's name stands in for the workflow ID: replay needs one, and it names the failure.
       yield { workflowId: file, history: historyFromProtoJson(JSON.parse(await readFile(`${HISTORIES_DIR}${file}`, 'utf8'))) };
     }
   }
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() }, histories())) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() }, histories(files.filter((f) => !isAssessment(f))))) {
     results.push(result);
   }
-  assert.deepEqual(results.map((r) => r.workflowId), files, 'every file was replayed');
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await assessmentWorkflowBundle(), replayName: 'poolflow-assessment-replay', dataConverter: poolflowDataConverter() }, histories(files.filter(isAssessment)))) {
+    results.push(result);
+  }
+  assert.deepEqual(results.map((r) => r.workflowId).sort(), files, 'every file was replayed');
   const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
   assert.deepEqual(failures, []);
 });

@@ -12,6 +12,7 @@ import { seedPresetPacks } from '../db/assessments/seed-presets';
 import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { WORKFLOW_INTERCEPTORS_PATH } from './pools-worker';
 
 export const ASSESSMENT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/assessments/index.ts', import.meta.url));
@@ -45,6 +46,7 @@ export async function createAssessmentsWorker(deps: AssessmentsWorkerDeps): Prom
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: ASSESSMENT_WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
     activities: assessmentsActivities(deps),
+    dataConverter: poolflowDataConverter(),
     shutdownGraceTime: '30s',
   });
 }

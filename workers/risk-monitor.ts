@@ -1,6 +1,7 @@
 // The risk-monitor process: watches every running assessment's open positions in memory, evaluates each
 // market-data tick against its rules, and signals the assessment workflow only for breaches, warnings
 // and stop-loss/take-profit crossings. Stateless across restarts: it reloads the accounts from Redis.
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
 import { databaseEnv, loadEnv, redisEnv, temporalEnv } from '../config/env';
@@ -14,7 +15,7 @@ const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-risk-moni
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const reader = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() });
 
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());

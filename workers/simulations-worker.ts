@@ -8,6 +8,7 @@ import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools-worker';
 
 /** Chunks one process runs at once: each already uses every thread, so more would only queue. */
@@ -35,6 +36,7 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     identity: deps.identity,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
     activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
+    dataConverter: poolflowDataConverter(),
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
     // Chunk checkpoints reach the server at least every 2 s, so a retry after a crash loses little work.
     maxHeartbeatThrottleInterval: '2s',

@@ -109,8 +109,8 @@ export function createAssessmentActivities(deps: { db: Db; redis: Redis; purchas
 
     /**
      * Writes one change of the workflow's state: the log entries, closed trades, violations, warnings,
-     * the standing, and — when the assessment ended — its final status, all in one transaction; then the
-     * reports of phases that ended, and Redis (risk monitor, live stream, leaderboard).
+     * the standing, the reports of phases that ended and — when the assessment ended — its final status,
+     * all in one transaction; then Redis (risk monitor, live stream, leaderboard).
      */
     async recordChanges(input: RecordInput): Promise<void> {
       const { assessmentId, changes, view } = input;
@@ -126,11 +126,12 @@ export function createAssessmentActivities(deps: { db: Db; redis: Redis; purchas
           ...changes.warnings.map((w) => ({ key: `warning:${w.key}`, phaseIndex: w.phaseIndex, rule: w.rule, severity: 'warning' as const, detail: w, atMs: w.atMs })),
         ]);
         await saveSummary(client, assessmentId, view.evaluation.phase.index, view);
+        // In the same transaction: a phase seen as ended always has its report.
+        await writePhaseReports(client, assessmentId, view.packId, changes.phasesEnded);
         if (view.status !== 'active') {
           await moveStatus(client, assessmentId, ['active'], view.status, { verdict: { status: view.status, reason: view.endedReason, phase: view.evaluation.phase } });
         }
       });
-      await writePhaseReports(db, assessmentId, changes.phasesEnded);
       await publishMonitoredAccount(redis, assessmentId, input.monitored);
       await publishLiveEvent(redis, assessmentId, view.version, view);
       await updateLeaderboard(redis, view.tier, assessmentId, input.displayName, returnBps(view.evaluation.live.balanceMinor, view.initialBalanceMinor));

@@ -1,29 +1,25 @@
-// Phase reports: written once per phase when it ends (and built on demand while it runs) from the
-// phase's closed trades and its final evaluation, as JSON and as an equity-curve SVG.
+// Phase reports: written once per phase when it ends (and built on demand while it runs) by the domain's
+// buildReport from the phase's final account and its closed trades: the evaluation, the statistics,
+// every violation explained, and the equity curve with its daily-loss and maximum-loss floors as SVG.
 import { insertReport, listTrades } from '../../db/assessments/events';
-import type { Db } from '../../db/pool';
-import type { ClosedTrade } from '../../domain/assessments/account';
-import type { Evaluation } from '../../domain/assessments/evaluate';
+import { findPack } from '../../db/assessments/rule-packs';
+import type { Queryable } from '../../db/pool';
+import { buildReport, type AccountState, type ClosedTrade } from '../../domain/assessments/index';
+import type { PhaseEnded } from '../../workflows/assessments/state';
 
-export interface PhaseReport {
-  phaseIndex: number;
-  result: 'passed' | 'failed' | 'stopped' | 'in-progress';
-  evaluation: Evaluation;
-  trades: ClosedTrade[];
+export type ReportResult = PhaseEnded['result'] | 'in-progress';
+
+export async function buildPhaseReport(db: Queryable, assessmentId: string, packId: string, account: AccountState, result: ReportResult): Promise<{ report: unknown; svg: string }> {
+  const pack = await findPack(db, packId);
+  if (!pack) throw new Error(`rule pack ${packId} does not exist`);
+  const trades = await listTrades<ClosedTrade>(db, assessmentId, account.phaseIndex);
+  const { equityCurveSvg, ...report } = buildReport(account, pack.pack, trades);
+  return { report: { assessmentId, phaseIndex: account.phaseIndex, result, ...report }, svg: equityCurveSvg };
 }
 
-export async function buildPhaseReport(db: Db, assessmentId: string, phaseIndex: number, result: PhaseReport['result'], evaluation: Evaluation): Promise<{ report: PhaseReport; svg: string }> {
-  const trades = await listTrades<ClosedTrade>(db, assessmentId, phaseIndex);
-  return { report: { phaseIndex, result, evaluation, trades }, svg: '' };
-}
-
-export async function writePhaseReports(
-  db: Db,
-  assessmentId: string,
-  phasesEnded: ReadonlyArray<{ phaseIndex: number; result: 'passed' | 'failed' | 'stopped'; evaluation: Evaluation }>,
-): Promise<void> {
+export async function writePhaseReports(db: Queryable, assessmentId: string, packId: string, phasesEnded: readonly PhaseEnded[]): Promise<void> {
   for (const ended of phasesEnded) {
-    const { report, svg } = await buildPhaseReport(db, assessmentId, ended.phaseIndex, ended.result, ended.evaluation);
+    const { report, svg } = await buildPhaseReport(db, assessmentId, packId, ended.account, ended.result);
     await insertReport(db, assessmentId, ended.phaseIndex, report, svg);
   }
 }

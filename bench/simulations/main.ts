@@ -6,6 +6,7 @@
 // best time, which is what the core can do when the machine's other work lets it. Ratios are printed with
 // min/median/max over the runs.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/simulations/main.ts   (npm run bench:simulations)
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -130,7 +131,7 @@ const env = process.env as Record<string, string>;
 const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-bench-simulations' });
 const redis = createRedis(env.REDIS_URL!, `bench-sim-${Date.now()}:`);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-const client = new Client({ connection, namespace: 'default' });
+const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
 const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
 const taskQueue = `bench-sim-${Date.now()}`;
 const worker = await createSimulationsWorker({ connection: workerConnection, namespace: 'default', db, redis, threads: two, log: createLogger('bench'), identity: 'bench', taskQueue });

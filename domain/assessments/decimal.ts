@@ -19,13 +19,24 @@ export function isDecimal(text: string): boolean {
   return DECIMAL_PATTERN.test(text);
 }
 
+// The same few strings (contract sizes, spreads, quantities, recent prices) are parsed on every tick of
+// every account, so parsed values are remembered; the memo holds at most this many and then starts over.
+// Parsing is a pure function of the string, so the memo can never change a result.
+const PARSED_MEMO_MAX = 4_096;
+const parsedMemo = new Map<string, bigint>();
+
 /** "64250.5" -> 6425050000000n (scaled by 10^8). Exponents, '+', spaces and excess digits are refused. */
 export function parseDecimal(text: string): bigint {
+  const known = parsedMemo.get(text);
+  if (known !== undefined) return known;
   if (!DECIMAL_PATTERN.test(text)) throw new DecimalError(`"${text}" is not a decimal with at most ${DECIMAL_PLACES} fractional digits`);
   const negative = text.startsWith('-');
   const [whole = '0', fraction = ''] = (negative ? text.slice(1) : text).split('.');
   const scaled = BigInt(whole) * DECIMAL_SCALE + BigInt(fraction.padEnd(DECIMAL_PLACES, '0'));
-  return negative ? -scaled : scaled;
+  const value = negative ? -scaled : scaled;
+  if (parsedMemo.size >= PARSED_MEMO_MAX) parsedMemo.clear();
+  parsedMemo.set(text, value);
+  return value;
 }
 
 /** The shortest decimal string for a scaled value: 6425050000000n -> "64250.5", 0n -> "0". */

@@ -16,11 +16,26 @@ export interface CurvePoint {
   maxLossFloorMinor?: string;
 }
 
+/** A point to mark on the curve, such as the equity at which a loss limit was breached. */
+export interface CurveMarker {
+  atMs: number;
+  valueMinor: string;
+  label: string;
+}
+
 export interface CurveOptions {
   currency: string;
   width?: number;
   height?: number;
   title?: string;
+  markers?: readonly CurveMarker[];
+}
+
+/** The breaches of loss limits in the account's record, as markers at the measured value. */
+export function violationMarkers(state: AccountState): CurveMarker[] {
+  return state.violations
+    .filter((violation) => violation.rule === 'daily-loss' || violation.rule === 'max-loss')
+    .map((violation) => ({ atMs: violation.atMs, valueMinor: violation.measured, label: `${violation.rule} breached` }));
 }
 
 /**
@@ -63,11 +78,15 @@ export function equityCurveSvg(input: readonly CurvePoint[], options: CurveOptio
   const open = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}"><title>${title}</title>`;
   if (points.length === 0) return `${open}<text x="${width / 2}" y="${height / 2}" text-anchor="middle">No data yet</text></svg>`;
 
-  const values = points.flatMap((point) => [point.equityMinor, point.dailyFloorMinor, point.maxLossFloorMinor].filter((value): value is string => value !== undefined).map(BigInt));
-  const high = values.reduce((a, b) => (b > a ? b : a));
-  const low = values.reduce((a, b) => (b < a ? b : a));
   const first = BigInt(points[0]!.atMs);
   const last = BigInt(points[points.length - 1]!.atMs);
+  const markers = (options.markers ?? []).filter((marker) => BigInt(marker.atMs) >= first && BigInt(marker.atMs) <= last);
+  const values = [
+    ...points.flatMap((point) => [point.equityMinor, point.dailyFloorMinor, point.maxLossFloorMinor].filter((value): value is string => value !== undefined)),
+    ...markers.map((marker) => marker.valueMinor),
+  ].map(BigInt);
+  const high = values.reduce((a, b) => (b > a ? b : a));
+  const low = values.reduce((a, b) => (b < a ? b : a));
   const x = (atMs: number) => coordinate(margin.left, plot.width, BigInt(atMs) - first, last - first);
   const y = (value: string) => coordinate(margin.top, plot.height, high - BigInt(value), high - low);
   const line = (className: string, colour: string, pick: (point: CurvePoint) => string | undefined, dashed: boolean) => {
@@ -92,6 +111,7 @@ export function equityCurveSvg(input: readonly CurvePoint[], options: CurveOptio
     line('max-loss-floor', '#b00020', (point) => point.maxLossFloorMinor, true),
     line('daily-loss-floor', '#e07000', (point) => point.dailyFloorMinor, true),
     line('equity', '#1565c0', (point) => point.equityMinor, false),
+    ...markers.map((marker) => `<circle class="violation" cx="${x(marker.atMs)}" cy="${y(marker.valueMinor)}" r="4" fill="#b00020"><title>${escapeXml(`${marker.label}: ${formatAmount(marker.valueMinor, options.currency)}`)}</title></circle>`),
     '</svg>',
   ].join('');
 }

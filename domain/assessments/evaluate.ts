@@ -1,9 +1,8 @@
 // The verdict and live view of an account: objectives and how far along they are, violations with their
 // explanations, warnings at 80 % of a loss limit, and the exact room left today and overall.
-import {
-  currentPhase, dailyLossFigures, deadlineMs, maxLossFigures, objectiveProgress, basisValueMinor,
-  type AccountState, type AccountStatus, type ObjectiveProgress, type Violation, type Warning,
-} from './account';
+import { type AccountState, type AccountStatus, type Violation, type Warning } from './account-state';
+import { basisValueMinor, currentPhase, dailyLossFigures, deadlineMs, maxLossFigures } from './limits';
+import { objectiveProgress, type ObjectiveProgress } from './objectives';
 import { explainViolation, explainWarning } from './explain';
 import { ruleOf, type PhaseKind, type RulePack } from './rule-pack';
 import { nextDayStartMs } from './trading-day';

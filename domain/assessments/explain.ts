@@ -51,7 +51,7 @@ export function explainViolation(violation: Violation, currency: string): string
     case 'risk-per-trade':
       what = violation.measured === 'no-stop-loss'
         ? `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} was opened ${at} without the required stop-loss.`
-        : `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} risked ${money(violation.measured)} at its stop-loss ${at}, ` +
+        : `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} risked ${money(violation.measured)} at its stop-loss ${at} (with the symbol's open positions where the pack counts them together), ` +
           `more than the ${money(violation.threshold)} allowed on a balance of ${money(violation.referenceMinor)}${toleranceText(violation, currency)}.`;
       break;
     case 'max-open-positions':

@@ -3,10 +3,9 @@
 // break a rule is refused whether the rule is hard or soft: hard and soft decide what an executed breach
 // (an imported fill) does, and a platform that can see the breach coming does not execute it.
 import { formatDecimal, parseDecimal } from './decimal';
-import {
-  AccountInputError, checkStops, commissionFor, instrumentOf, positionRuleBreaches, quote,
-  type AccountState, type Fill, type Position, type Side, type Violation,
-} from './account';
+import { AccountInputError, type AccountState, type Fill, type Position, type Side, type Violation } from './account-state';
+import { positionRuleBreaches } from './limits';
+import { checkStops, commissionFor, instrumentOf, quote } from './market';
 import { type RulePack } from './rule-pack';
 
 export interface MarketOrder {

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { assertNever } from '../pool-lifecycle';
 import { formatDecimal } from './decimal';
-import { applyEvent, applyEvents, createAccount, floatingPnlMinor, type AccountEvent, type AccountState, type Outcome } from './account';
+import { applyEvent, applyEvents, createAccount, type AccountEvent, type AccountState, type Outcome } from './account';
+import { floatingPnlMinor } from './market';
 import { evaluate } from './evaluate';
 import { priceCloseOrder, priceMarketOrder } from './orders';
 import { parseRulePack, type RulePack } from './rule-pack';
@@ -100,7 +102,6 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
         const takeProfit = cmd.takeCents === null ? undefined : cents(mid + direction * cmd.takeCents + direction * 100);
         const order = { orderId: `f${index}`, atMs, symbol: cmd.symbol, side: cmd.side, quantity: formatDecimal(BigInt(cmd.hundredths) * 1_000_000n), ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) };
         if (cmd.imported) {
-          if ((stopLoss !== undefined && cmd.side === 'short' && Number(stopLoss) <= mid / 100) || (stopLoss !== undefined && cmd.side === 'long' && Number(stopLoss) >= mid / 100)) break;
           event = { kind: 'fill', fill: { kind: 'open', fillId: order.orderId, atMs, symbol: cmd.symbol, side: cmd.side, quantity: order.quantity, price: cents(mid), commissionMinor: '25', ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) } };
         } else {
           const decision = priceMarketOrder(state, pack, order);
@@ -123,7 +124,7 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
         event = { kind: 'day-close', atMs };
         break;
       default:
-        throw new Error('unreachable');
+        assertNever(cmd);
     }
     if (event === undefined) continue;
     events.push(event);
@@ -132,12 +133,24 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
   return events;
 }
 
-/** Step by step, with the state serialised and parsed after every step, as between workflow activations. */
+/** Freezes a JSON value all the way down, so a step that wrote to its input state would throw. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Step by step, with the state serialised and parsed after every step, as between workflow activations,
+ * and frozen before each step: a step never changes the state it is given.
+ */
 function incrementally(events: AccountEvent[]): { state: AccountState; outcomes: Outcome[] } {
   let state = createAccount(pack, START_MS);
   const outcomes: Outcome[] = [];
   for (const event of events) {
-    const step = applyEvent(state, pack, JSON.parse(JSON.stringify(event)) as AccountEvent);
+    const step = applyEvent(deepFreeze(state), pack, JSON.parse(JSON.stringify(event)) as AccountEvent);
     outcomes.push(...(JSON.parse(JSON.stringify(step.outcomes)) as Outcome[]));
     state = JSON.parse(JSON.stringify(step.state)) as AccountState;
   }
@@ -168,7 +181,12 @@ describe('replaying random trading histories', () => {
         const stepwise = incrementally(events);
         assert.deepEqual(stepwise.state, batch.state);
         assert.deepEqual(stepwise.outcomes, batch.outcomes);
-        assert.deepEqual(evaluate(stepwise.state, pack), evaluate(batch.state, pack));
+        assert.deepEqual(evaluate(deepFreeze(stepwise.state), pack), evaluate(batch.state, pack));
+        // A day close repeated at the same instant changes nothing.
+        const last = events.at(-1);
+        const atMs = last === undefined ? START_MS : last.kind === 'fill' ? last.fill.atMs : last.kind === 'tick' ? last.tick.atMs : last.kind === 'charge' ? last.charge.atMs : last.atMs;
+        const closedOnce = applyEvent(batch.state, pack, { kind: 'day-close', atMs }).state;
+        assert.deepEqual(applyEvent(closedOnce, pack, { kind: 'day-close', atMs }), { state: closedOnce, outcomes: [] });
       }),
       { numRuns: 150 },
     );

@@ -150,6 +150,18 @@ describe('equity curve SVG', () => {
     assert.equal(equity[1]![1], 30);
   });
 
+  test('a breach is marked where the equity crossed the floor', () => {
+    const failing = new Session(pack, '2026-06-01T06:00:00Z').open('2026-06-01T07:00:00Z', 'a', 'long', '1', '1000').tick('2026-06-01T09:00:00Z', '400');
+    assert.equal(failing.state.status, 'failed');
+    const svg = parseXml(buildReport(failing.state, pack, []).equityCurveSvg);
+    const circles = descendants(svg).filter((element) => element.name === 'circle' && element.attributes.class === 'violation');
+    assert.equal(circles.length, 1);
+    assert.match(circles[0]!.children[0]!.text, /^daily-loss breached: 9,400\.00 USD$/);
+    // Drawn between 10,000.00 (top, y 30) and the 9,000.00 maximum-loss floor (bottom, y 280): 9,400.00 is at y 180.
+    assert.equal(circles[0]!.attributes.cy, '180.0');
+    assert.equal(circles[0]!.attributes.cx, '700.0');
+  });
+
   test('the same figures always give the same bytes; an empty curve says so', () => {
     const points = curveFromState(session.state, pack);
     assert.equal(equityCurveSvg(points, { currency: 'usd' }), equityCurveSvg(structuredClone(points), { currency: 'usd' }));

@@ -2,7 +2,7 @@
 // numbers, and the equity curve with its floors. Built on demand and at every phase end, from the
 // account state and the closed trades the database holds.
 import { type AccountState, type ClosedTrade } from './account';
-import { curveFromState, equityCurveSvg } from './equity-curve';
+import { curveFromState, equityCurveSvg, violationMarkers } from './equity-curve';
 import { evaluate, type Evaluation } from './evaluate';
 import { type RulePack } from './rule-pack';
 import { tradeStatistics, type EquityPoint, type TradeStatistics } from './statistics';
@@ -39,6 +39,10 @@ export function buildReport(state: AccountState, pack: RulePack, trades: readonl
     evaluation: evaluate(state, pack),
     statistics: tradeStatistics(trades, drawdownSeries(state), pack.tradingDay),
     trades,
-    equityCurveSvg: equityCurveSvg(curveFromState(state, pack), { currency: pack.currency, title: `${pack.name} — ${phase?.name ?? ''}: equity and loss floors` }),
+    equityCurveSvg: equityCurveSvg(curveFromState(state, pack), {
+      currency: pack.currency,
+      title: `${pack.name} — ${phase?.name ?? ''}: equity and loss floors`,
+      markers: violationMarkers(state),
+    }),
   };
 }

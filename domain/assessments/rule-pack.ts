@@ -105,6 +105,8 @@ const riskPerTrade = z.strictObject({
   type: z.literal('risk-per-trade'),
   /** The loss if the stop-loss is hit, as a share of the balance when the position opens. */
   maxBps: bps,
+  /** position: each position alone. symbol: the new position plus every open one in the same symbol. */
+  scope: z.enum(['position', 'symbol']).default('position'),
   severity: severitySchema,
   toleranceMinor,
 });

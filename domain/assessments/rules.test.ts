@@ -2,8 +2,10 @@
 // and take-profit on ticks, commissions and swaps, partial closes, stale input, phase advance.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, resumeAccount } from './account';
+import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, OPEN_POSITIONS_MAX, resumeAccount } from './account';
+import { DecimalError } from './decimal';
 import { evaluate } from './evaluate';
+import { MoneyError } from '../money';
 import { priceCloseOrder, priceMarketOrder } from './orders';
 import { presetPack } from './presets';
 import { at, customPack, Session } from './test-kit';
@@ -241,6 +243,13 @@ describe('positions on ticks', () => {
     assert.throws(() => session.close(T('09:00'), 'a-2', 'a', '2.5', '101'), AccountInputError);
   });
 
+  test('an account holds at most OPEN_POSITIONS_MAX positions, whatever the pack allows', () => {
+    const session = new Session(pack, T('06:00'));
+    for (let index = 0; index < OPEN_POSITIONS_MAX; index += 1) session.open(T('07:00'), `p${index}`, 'long', '0.01', '100');
+    assert.throws(() => session.open(T('07:00'), 'one-too-many', 'long', '0.01', '100'), AccountInputError);
+    assert.equal(session.state.positions.length, OPEN_POSITIONS_MAX);
+  });
+
   test('a close order is priced at the bid for a long', () => {
     const session = new Session(pack, T('06:00')).open(T('07:00'), 'a', 'long', '1', '100.5').tick(T('08:00'), '104');
     const decision = priceCloseOrder(session.state, pack, { orderId: 'c', atMs: at(T('08:01')), positionId: 'a' });
@@ -253,6 +262,10 @@ describe('positions on ticks', () => {
     assert.throws(() => session.open(T('07:00'), 'a', 'long', '1', '100'), AccountInputError);
     assert.throws(() => session.close(T('07:01'), 'x', 'nope', '1', '100'), AccountInputError);
     assert.throws(() => session.open(T('07:02'), 'c', 'long', '1', '100', { stopLoss: '100' }), AccountInputError);
+    assert.throws(() => session.open(T('07:03'), 'd', 'long', '1', '100', { commissionMinor: '1.5' }), MoneyError);
+    assert.throws(() => session.open(T('07:04'), 'e', 'long', '1e3', '100'), DecimalError);
+    assert.throws(() => session.charge(T('07:05'), 'swap', '0x10'), MoneyError);
+    assert.equal(session.state.positions.length, 1, 'nothing was booked by the refused input');
   });
 });
 

@@ -3,6 +3,7 @@
 // the figures asserted are the ones the page publishes (or follow from them by its stated formula).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { applyFill } from './account';
 import { priceMarketOrder } from './orders';
 import { customPack, Session } from './test-kit';
 
@@ -300,6 +301,28 @@ const scenarios: Scenario[] = [
       session.open('2026-06-01T07:02:00Z', 'imported', 'long', '1', '1000', { stopLoss: '700' });
       assert.equal(session.state.status, 'paused');
       assert.equal(session.violations()[0]?.consequence, 'account-paused');
+    },
+  },
+  {
+    program: 'Take Capital',
+    source: 'Take Capital help (above), rule 3: "Total combined risk across multiple entries also counts!"',
+    example: 'two BTC/USD positions risking $120 and $100 on $10,000 are $220 together, 2.2 %: a violation',
+    run() {
+      const pack = customPack({
+        accountSizeMinor: '1000000',
+        instruments: [{ symbol: 'BTC-USD', contractSize: '1', halfSpread: '0', commissionPerUnitMinor: '0' }],
+        rules: [{ type: 'risk-per-trade', maxBps: 200, scope: 'symbol', severity: 'soft' }],
+      });
+      const session = new Session(pack, '2026-06-01T06:00:00Z').tick('2026-06-01T07:00:00Z', '60000', 'BTC-USD');
+      const order = (id: string, stopLoss: string) => priceMarketOrder(session.state, pack, { orderId: id, atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'BTC-USD', side: 'long', quantity: '0.01', stopLoss });
+      const first = order('first', '48000');
+      assert.ok(first.accepted);
+      session.state = applyFill(session.state, pack, first.fill).state;
+      const second = order('second', '50000');
+      assert.deepEqual(!second.accepted && second.refusals[0]?.reason === 'rule' ? [second.refusals[0].violation.measured, second.refusals[0].violation.threshold] : [], ['22000', '20000']);
+      // Alone, the second position's $100 would be within the limit.
+      const alone = customPack({ accountSizeMinor: '1000000', instruments: [{ symbol: 'BTC-USD', contractSize: '1', halfSpread: '0', commissionPerUnitMinor: '0' }], rules: [{ type: 'risk-per-trade', maxBps: 200, severity: 'soft' }] });
+      assert.equal(priceMarketOrder(session.state, alone, { orderId: 'second', atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'BTC-USD', side: 'long', quantity: '0.01', stopLoss: '50000' }).accepted, true);
     },
   },
   {

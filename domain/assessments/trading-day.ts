@@ -127,6 +127,22 @@ export function tradingDayOf(boundary: DayBoundary, atMs: number): DayKey {
   return key;
 }
 
+// Every step asks whether its instant is still in the account's current day; the answer needs the
+// day's end, which is remembered per boundary and day (a pure function of them) up to this many entries.
+const DAY_END_MEMO_MAX = 4_096;
+const dayEndMemo = new Map<string, number>();
+
+/** The instant trading day `key` ends, which is when the next one begins. */
+export function dayEndMs(boundary: DayBoundary, key: DayKey): number {
+  const memoKey = `${boundary.timeZone}|${boundary.resetTime}|${key}`;
+  const known = dayEndMemo.get(memoKey);
+  if (known !== undefined) return known;
+  const end = dayStartMs(boundary, addDays(key, 1));
+  if (dayEndMemo.size >= DAY_END_MEMO_MAX) dayEndMemo.clear();
+  dayEndMemo.set(memoKey, end);
+  return end;
+}
+
 /** The instant the trading day after the one containing `atMs` begins: when a day-close timer fires. */
 export function nextDayStartMs(boundary: DayBoundary, atMs: number): number {
   return dayStartMs(boundary, addDays(tradingDayOf(boundary, atMs), 1));

@@ -2,7 +2,13 @@
 // webhook endpoint served over HTTP, registered with a Stripe sandbox of the file's own), an assessments
 // worker on a queue of its own, the risk monitor in-process, prices published straight into Redis, and
 // helpers for traders, purchases and ticks. Everything is closed again by close().
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -14,6 +20,7 @@ import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
 import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
 import type { SandboxSettings } from '../../sandbox/state';
+import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
 import { ASSESSMENT_WORKFLOWS_PATH, createAssessmentsWorker } from '../../workers/assessments-worker';
 import { publishTick } from '../../workers/assessments/market-data/publisher';
 import { createRiskMonitor } from '../../workers/assessments/risk-monitor/monitor';
@@ -28,6 +35,7 @@ export function assessmentWorkflowBundle(): Promise<WorkflowBundleWithSourceMap>
   bundle ??= bundleWorkflowCode({
     workflowsPath: ASSESSMENT_WORKFLOWS_PATH,
     workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
   });
   return bundle;
@@ -39,6 +47,7 @@ export interface AssessmentHarness {
   kit: PaymentsTestKit;
   client: Client;
   taskQueue: string;
+  keyPrefix: string;
   baseUrl: string;
   /** The sandbox's webhook endpoint delivering to the API (pause it, or make it send copies). */
   endpointId: string;
@@ -53,7 +62,7 @@ export interface AssessmentHarness {
   close(): Promise<void>;
 }
 
-export async function startAssessmentHarness(options: { sandbox?: Partial<SandboxSettings>; monitor?: boolean } = {}): Promise<AssessmentHarness> {
+export async function startAssessmentHarness(options: { sandbox?: Partial<SandboxSettings>; monitor?: boolean; worker?: boolean } = {}): Promise<AssessmentHarness> {
   const taskQueue = uniqueId('assess');
   const keyPrefix = `${uniqueId('assess')}:`;
   const db = testDb();
@@ -63,8 +72,10 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
   const kit = await startPaymentsTestKit(db, options.sandbox ?? {});
   const { client, connection } = await devServerClient();
   const workerConnection: NativeConnection = await devServerWorkerConnection();
-  const worker: Worker = await createAssessmentsWorker({ connection: workerConnection, namespace: 'default', db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await assessmentWorkflowBundle() });
-  const running = worker.run();
+  // Without an in-process worker, the test runs workers of its own (in child processes it may kill).
+  const worker: Worker | null =
+    options.worker === false ? null : await createAssessmentsWorker({ connection: workerConnection, namespace: 'default', db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await assessmentWorkflowBundle() });
+  const running = worker ? worker.run() : Promise.resolve();
   const app = testApp({
     ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: uniqueId('pools'), redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
     assessmentsTaskQueue: taskQueue,
@@ -99,6 +110,7 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
     kit,
     client,
     taskQueue,
+    keyPrefix,
     baseUrl,
     endpointId: endpoint.id,
     monitor,
@@ -127,7 +139,7 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
       stopMonitor.abort();
       await monitoring;
       server.close();
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await workerConnection.close();
       await (connection as Connection).close();
@@ -138,3 +150,40 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
     },
   };
 }
+
+/** Starts an assessments worker on the harness' queue in a child process a test may SIGKILL. */
+export async function startAssessmentsWorkerProcess(h: AssessmentHarness): Promise<{ child: ChildProcess; exited: Promise<string> }> {
+  bundleFile ??= (async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'poolflow-assessments-bundle-')), 'workflows.js');
+    await writeFile(path, (await assessmentWorkflowBundle()).code);
+    return path;
+  })();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/assessments-worker-process.ts'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: {
+      ...process.env,
+      ASSESSMENTS_TASK_QUEUE: h.taskQueue,
+      WORKFLOW_BUNDLE_PATH: await bundleFile,
+      STRIPE_API_URL: h.kit.sandbox.url,
+      STRIPE_SECRET_KEY: h.kit.secretKey,
+      REDIS_KEY_PREFIX: h.keyPrefix,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the assessments worker process did not start within 60 s')), 60_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line !== 'ready') return;
+      clearTimeout(timer);
+      resolve();
+    });
+    void exited.then((how) => {
+      clearTimeout(timer);
+      reject(new Error(`the assessments worker process ended (${how}) before it was ready`));
+    });
+  });
+  return { child, exited };
+}
+
+let bundleFile: Promise<string> | undefined;

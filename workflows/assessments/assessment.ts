@@ -32,6 +32,7 @@ import {
   priceCloseOrder,
   priceMarketOrder,
   resumeAccount,
+  type AccountState,
   type Fill,
   type OrderRefusal,
   type Tick,
@@ -131,6 +132,8 @@ export const importFillsUpdate = defineUpdate<ImportResult, [ImportUpdateInput]>
 export const opsActionUpdate = defineUpdate<AssessmentView, [OpsUpdateInput]>('opsAction');
 export const requestPayoutUpdate = defineUpdate<PayoutResult, [{ requestKey: string }]>('requestPayout');
 export const assessmentViewQuery = defineQuery<AssessmentView | null>('assessmentView');
+/** The running phase's account itself, for reports built on demand. */
+export const assessmentAccountQuery = defineQuery<AccountState | null>('assessmentAccount');
 
 /** The `type` of every failure an update answers with; the API maps each to its status. */
 export const AssessmentRejection = {
@@ -290,6 +293,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
     if (pendingRisk.length < RISK_SIGNALS_QUEUED_MAX && Array.isArray(signal?.ticks) && signal.ticks.length <= RISK_SIGNAL_TICKS_MAX) pendingRisk.push(signal);
   });
   setHandler(assessmentViewQuery, () => (s ? view(s) : null));
+  setHandler(assessmentAccountQuery, () => s?.account ?? null);
 
   setHandler(
     placeOrderUpdate,
@@ -301,12 +305,14 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         requireRunning();
         const symbol = order.action === 'open' ? order.symbol : state.account.positions.find((p) => p.id === order.positionId)?.symbol;
         if (symbol === undefined) reject(AssessmentRejection.invalidRequest, `positionId: no open position ${order.action === 'close' ? order.positionId : ''}`);
-        let tick: Tick;
+        let quoted: Tick;
         try {
-          tick = await quotes.currentPrice({ symbol });
+          quoted = await quotes.currentPrice({ symbol });
         } catch {
           reject(AssessmentRejection.noPrice, `no current price for ${symbol}; try again shortly`);
         }
+        // The latest price is the price now: it may predate the account's last event by moments.
+        const tick: Tick = { ...quoted, atMs: Math.max(quoted.atMs, state.account.lastEventAtMs) };
         const changes = noChanges();
         const { copy, result: decision } = attempt(state, (next) => {
           apply(next, changes, `tick:${next.eventSeq}`, 'order', { kind: 'tick', tick });
@@ -376,7 +382,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
     opsActionUpdate,
     (request) =>
       exclusive(async (state) => {
-        const action: OpsActionRequest = parse(opsActionSchema, request);
+        const action: OpsActionRequest = parse(opsActionSchema, { action: request.action, reason: request.reason });
         if (state.status !== 'active') return view(state);
         await activities.recordOpsAction({ assessmentId, actionKey: request.actionKey, action: action.action, actor: request.actor, reason: action.reason });
         const changes = noChanges();
@@ -485,7 +491,7 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         const changes = noChanges();
         const ticks = await activities.currentPrices({ symbols: heldSymbols(current) });
         const atMs = Date.now();
-        for (const tick of ticks) apply(current, changes, `tick:${current.eventSeq}`, 'timer', { kind: 'tick', tick });
+        for (const tick of ticks) apply(current, changes, `tick:${current.eventSeq}`, 'timer', { kind: 'tick', tick: { ...tick, atMs: Math.max(tick.atMs, current.account.lastEventAtMs) } });
         if (!settlePhase(current, changes, atMs)) {
           apply(current, changes, `day-close:${current.eventSeq}`, 'timer', { kind: 'day-close', atMs });
           settlePhase(current, changes, atMs);

@@ -60,8 +60,15 @@ export interface Changes {
   trades: Array<ClosedTrade & { phaseIndex: number }>;
   violations: Array<Violation & { phaseIndex: number; key: string }>;
   warnings: Array<Warning & { phaseIndex: number; key: string }>;
-  /** Phases that ended in this change, with their result, for reports. */
-  phasesEnded: Array<{ phaseIndex: number; result: 'passed' | 'failed' | 'stopped'; evaluation: Evaluation }>;
+  /** Phases that ended in this change, with their result and final account, for reports. */
+  phasesEnded: PhaseEnded[];
+}
+
+export interface PhaseEnded {
+  phaseIndex: number;
+  result: 'passed' | 'failed' | 'stopped';
+  evaluation: Evaluation;
+  account: AccountState;
 }
 
 export const noChanges = (): Changes => ({ events: [], trades: [], violations: [], warnings: [], phasesEnded: [] });
@@ -143,12 +150,12 @@ export function settlePhase(s: AssessmentState, changes: Changes, atMs: number):
   const evaluation = evaluate(s.account, s.pack);
   const phaseIndex = s.account.phaseIndex;
   if (s.account.status === 'failed') {
-    changes.phasesEnded.push({ phaseIndex, result: 'failed', evaluation });
+    changes.phasesEnded.push({ phaseIndex, result: 'failed', evaluation, account: s.account });
     s.status = 'failed';
     s.endedReason = failureReason(evaluation);
     return true;
   }
-  changes.phasesEnded.push({ phaseIndex, result: 'passed', evaluation });
+  changes.phasesEnded.push({ phaseIndex, result: 'passed', evaluation, account: s.account });
   if (phaseIndex + 1 >= s.pack.phases.length) {
     s.status = 'passed';
     s.endedReason = `passed the last phase (${evaluation.phase.name})`;
@@ -169,7 +176,7 @@ export function endByOps(s: AssessmentState, changes: Changes, action: 'fail' | 
   const phaseIndex = s.account.phaseIndex;
   const step = failAccount(s.account, s.pack, Math.max(atMs, s.account.lastEventAtMs));
   collect(s, changes, step, `ops-${action}`);
-  changes.phasesEnded.push({ phaseIndex, result: action === 'fail' ? 'failed' : 'stopped', evaluation: evaluate(s.account, s.pack) });
+  changes.phasesEnded.push({ phaseIndex, result: action === 'fail' ? 'failed' : 'stopped', evaluation: evaluate(s.account, s.pack), account: s.account });
   s.status = action === 'fail' ? 'failed' : 'stopped';
   s.endedReason = `${action === 'fail' ? 'failed' : 'stopped'} by operations: ${reason}`;
 }

@@ -16,6 +16,8 @@ interface Watched {
   pack: RulePack;
   version: number;
   account: AccountState;
+  /** The symbols it is indexed under: those of the positions the workflow's version holds. */
+  symbols: string[];
   /** The marks of the held symbols when equity made its high since the workflow's last version. */
   highMarks: Tick[];
   highEquityMinor: bigint;
@@ -33,13 +35,15 @@ export function createRiskEvaluator() {
   const watched = new Map<string, Watched>();
   const bySymbol = new Map<string, Set<string>>();
 
+  // Indexed by the workflow's positions; the monitor's own copy may close some (a stop crossed) before
+  // the workflow's next version arrives, and keeps watching the symbol until then.
   function unindex(w: Watched): void {
-    for (const position of w.account.positions) bySymbol.get(position.symbol)?.delete(w.assessmentId);
+    for (const symbol of w.symbols) bySymbol.get(symbol)?.delete(w.assessmentId);
   }
   function index(w: Watched): void {
-    for (const position of w.account.positions) {
-      let ids = bySymbol.get(position.symbol);
-      if (!ids) bySymbol.set(position.symbol, (ids = new Set()));
+    for (const symbol of w.symbols) {
+      let ids = bySymbol.get(symbol);
+      if (!ids) bySymbol.set(symbol, (ids = new Set()));
       ids.add(w.assessmentId);
     }
   }
@@ -52,6 +56,12 @@ export function createRiskEvaluator() {
   return {
     get size() {
       return watched.size;
+    },
+
+    /** The workflow version and open positions the monitor holds for an assessment (undefined: not watched). */
+    watching(assessmentId: string): { version: number; positions: number } | undefined {
+      const w = watched.get(assessmentId);
+      return w && { version: w.version, positions: w.account.positions.length };
     },
 
     /** Takes the workflow's latest account (or stops watching when `entry` is null or older than what it holds). */
@@ -69,6 +79,7 @@ export function createRiskEvaluator() {
         pack,
         version: entry.version,
         account: entry.account,
+        symbols: [...new Set(entry.account.positions.map((position) => position.symbol))],
         highMarks: heldMarks(entry.account),
         highEquityMinor: BigInt(entry.account.equityMinor),
         signalledAtMs: 0,
