@@ -3,6 +3,7 @@
 // flow under the key `contribution:assessment-{id}:0:{trader}:assessment-fee`. A decline is an answer,
 // not an error; the assessment workflow starts only when Stripe's webhook confirms the payment
 // (purchase-webhooks.ts). A paid purchase whose assessment never began can be refunded here.
+import { recordAgreement } from '../../db/consent';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type Stripe from 'stripe';
@@ -64,6 +65,14 @@ export function createPurchases(deps: { db: Db; stripe: Stripe }) {
         purchaseKey: input.purchaseKey,
         priceMinor: pack.priceMinor,
         currency: pack.currency,
+      });
+      // The trader asked for this purchase with their own token: that is their agreement to be charged
+      // the tier's price once, recorded like a pool member's, since the charge refuses to run without one.
+      await recordAgreement(db, {
+        poolId: assessmentMoneyOwner(assessment.assessmentId),
+        memberId: assessment.traderId,
+        terms: { kind: 'investment', currency: assessment.currency, contributionMinor: null, commitmentMinor: assessment.priceMinor, lateFeeMinor: 0n },
+        requestId: `purchase:${input.purchaseKey}`,
       });
       try {
         // A repeated request finds the recorded PaymentIntent and answers with it, never a second charge.
