@@ -12,6 +12,7 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -45,6 +46,8 @@ export const RECENT_ROUNDS_MAX = 12;
 /** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
 export const ROUNDS_PER_MEMBER_MAX = 2;
 const HOUR_MS = 3_600_000;
+/** Marks histories whose joins are checked again after waiting (see the join handler). */
+const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -89,7 +92,9 @@ export const PoolRejection = {
   roundInProgress: 'RoundInProgress',
 } as const;
 
-function reject(type: (typeof PoolRejection)[keyof typeof PoolRejection], message: string): never {
+type Rejection = (typeof PoolRejection)[keyof typeof PoolRejection];
+
+function reject(type: Rejection, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
@@ -206,6 +211,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   setHandler(poolStateQuery, view);
 
+  /** Why `id` cannot join now (already in, or no place left), checked before and after a join waits. */
+  const joinRefusal = (id: string): { type: Rejection; message: string } | null => {
+    if (member(id)) return { type: PoolRejection.alreadyMember, message: `${id} is already a member` };
+    if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) return { type: PoolRejection.full, message: `the pool is full (${config.membersMax} members)` };
+    return null;
+  };
+
   setHandler(
     joinPoolUpdate,
     async (request) => {
@@ -213,6 +225,11 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       // A join may arrive while the pool is still being set up; it waits for the pool to open.
       await condition(() => s.status !== 'draft');
       if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
+      // Joins that arrive together are all validated before any handler runs: whatever the validator
+      // checked may have changed during the wait, so it is checked again before the member is added
+      // (patched: histories recorded before this check replay as they ran).
+      const refusal = joinRefusal(id);
+      if (refusal && patched(JOIN_RECHECKED_PATCH)) reject(refusal.type, refusal.message);
       s.members.push({
         memberId: id,
         status: 'active',
@@ -231,8 +248,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       validator: (request) => {
         const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
         if (s.status !== 'draft' && !acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
-        if (member(id)) reject(PoolRejection.alreadyMember, `${id} is already a member`);
-        if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) reject(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
+        const refusal = joinRefusal(id);
+        if (refusal) reject(refusal.type, refusal.message);
         if (config.kind === 'investment' && commitmentMinor === undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
         if (config.kind === 'rotating' && commitmentMinor !== undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
       },
