@@ -68,7 +68,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const streamLimit = rateLimit(deps.redis, READ_LIMIT);
   const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
   v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : c.req.path.endsWith('/events') ? streamLimit(c, next) : readLimit(c, next)));
-  v1.use('*', idempotency(deps.redis));
+  v1.use('*', idempotency(deps.db));
   v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));
   v1.route('/members', memberRoutes(deps));

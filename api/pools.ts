@@ -2,7 +2,7 @@
 // (whose validators have the final word); reads come from the projections. Each handler checks what
 // the caller may do with the pool before touching it.
 import { createHash, randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -32,6 +32,7 @@ import {
   replaceRequestSchema,
   resumePoolUpdate,
   distributeUpdate,
+  runRoundNowUpdate,
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
@@ -54,6 +55,7 @@ const listQuery = z.strictObject({
 });
 const memberJoinBody = z.strictObject({ memberId: z.string().optional(), commitmentMinor: z.union([z.string(), z.number()]).optional() });
 const roundParam = z.coerce.number().int().min(1).max(1_000_000);
+const roundTriggerBody = z.strictObject({ round: z.int().min(1).max(1_000_000).optional() });
 
 function query<S extends z.ZodType>(schema: S, values: Record<string, string>): z.output<S> {
   const result = schema.safeParse(values);
@@ -69,11 +71,11 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!POOL_ID_PATTERN.test(value)) throw new ProblemError(404, 'Not Found', 'no such pool');
     return value;
   };
-  /** Runs an update with the request's Idempotency-Key (POSTs) as its ID, so Temporal drops a repeat too. */
-  const update = async <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
+  /** Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat too. */
+  const update = async <Args extends unknown[]>(c: { get(key: 'commandId'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
     try {
       // The SDK's overloads split updates with and without arguments; one cast covers both here.
-      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('commandId') });
       rememberPoolView(view);
       return view;
     } catch (error) {
@@ -217,17 +219,23 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   // Runs the next round now, through the schedule, so the Web UI shows it as a manual trigger.
+  // "Run the next round now": an update that names the round it expects, so a repeat of a round that
+  // is already running or done is a 409, and the command's ID travels with it, so a retry after any
+  // crash answers the round the first request started instead of starting another.
   app.post('/:poolId/rounds', async (c) => {
     const id = poolId(c.req.param('poolId'));
     const view = await poolFor(deps, c.get('principal'), id, 'steer');
+    const body = (await c.req.text()) === '' ? {} : await jsonBody(c, roundTriggerBody);
     if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
+    const requestId = c.get('commandId')!;
     try {
-      await deps.temporal.schedule.getHandle(workflowIds.poolSchedule(id)).trigger();
+      const { round } = await handle(id).executeUpdate(runRoundNowUpdate, { args: [{ ...body, requestId }], updateId: requestId });
+      return c.json({ triggered: true, round, nextRound: round }, 202);
     } catch (error) {
-      if (error instanceof ScheduleNotFoundError) throw new ProblemError(409, 'InvalidPoolState', 'the pool has no schedule');
+      const ended = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
+      if (ended) throw new ProblemError(409, 'InvalidPoolState', `a ${ended.status} pool runs no rounds`);
       throw error;
     }
-    return c.json({ triggered: true, nextRound: view.roundsCompleted + 1 }, 202);
   });
 
   app.get('/:poolId/rounds/:round', async (c) => {

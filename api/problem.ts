@@ -15,6 +15,8 @@ export class ProblemError extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
+    /** Extra response headers, such as Retry-After on a 409 or 503. */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail ?? title);
   }
@@ -29,5 +31,5 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
     ...(problem.errors ? { errors: problem.errors } : {}),
     instance: c.req.path,
   };
-  return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
+  return c.body(JSON.stringify(body), problem.status, { ...problem.headers, 'content-type': 'application/problem+json' });
 }

@@ -45,6 +45,8 @@ const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 export const RECENT_ROUNDS_MAX = 12;
 /** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
 export const ROUNDS_PER_MEMBER_MAX = 2;
+/** Round triggers remembered for retries: enough for any client's retries, small enough to carry. */
+export const ROUND_TRIGGERS_KEPT_MAX = 20;
 const HOUR_MS = 3_600_000;
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
 const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
@@ -61,6 +63,11 @@ export const replaceRequestSchema = z.strictObject({ outgoingMemberId: memberId,
 export const reasonSchema = z.strictObject({ reason: z.string().max(500).optional() });
 export const bidRequestSchema = z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount });
 export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMinorAmount });
+/**
+ * "Run the next round now": `round` names the round the caller expects to start (omitted: the next one,
+ * when none is under way); `requestId` identifies the command across retries and continue-as-new.
+ */
+export const runRoundRequestSchema = z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) });
 
 export type JoinRequest = z.input<typeof joinRequestSchema>;
 export type BidRequest = z.input<typeof bidRequestSchema>;
@@ -74,6 +81,8 @@ export const resumePoolUpdate = defineUpdate<PoolView, []>('resumePool');
 export const cancelPoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('cancelPool');
 export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
 export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
+/** Answers the round the request started, the first answer again for a repeated `requestId`. */
+export const runRoundNowUpdate = defineUpdate<{ round: number }, [z.input<typeof runRoundRequestSchema>]>('runRoundNow');
 /** Sent by each firing of the pool's schedule (and by "run the next round now"). */
 export const roundDueSignal = defineSignal('roundDue');
 export const poolStateQuery = defineQuery<PoolView>('poolState');
@@ -142,6 +151,8 @@ export interface PoolState {
   potMinor: string;
   recentRounds: RoundSummary[];
   version: number;
+  /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
+  roundTriggers?: Array<{ requestId: string; round: number }>;
 }
 
 function initialState(config: PoolConfig): PoolState {
@@ -391,6 +402,41 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
         if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool makes no distributions`);
         const queued = s.distributionsRequested.reduce((sum, a) => sum + BigInt(a), 0n);
         if (BigInt(amountMinor) + queued > BigInt(s.potMinor)) reject(PoolRejection.invalidRequest, `amountMinor: exceeds what the pot holds (${s.potMinor})`);
+      },
+    },
+  );
+
+  /** The round a trigger asks for, or why it is refused: that round is already requested, running or done. */
+  const roundToTrigger = (requested: number | undefined): number => {
+    if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool runs no rounds`);
+    // The round a new request would start: bidding holds its round number until the round begins.
+    const upcoming = s.bidding?.round ?? s.nextRound;
+    const pending = s.roundsRequested > 0 || s.bidding !== null;
+    const round = requested ?? upcoming;
+    if (requested === undefined && (pending || s.roundInProgress)) {
+      reject(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? upcoming} is already under way`);
+    }
+    if (round < upcoming || (round === upcoming && pending)) reject(PoolRejection.roundInProgress, `round ${round} is already running or done`);
+    if (round > upcoming) reject(PoolRejection.invalidState, `the next round is ${upcoming}, not ${round}`);
+    return round;
+  };
+  const recordedTrigger = (requestId: string) => s.roundTriggers?.find((t) => t.requestId === requestId);
+
+  setHandler(
+    runRoundNowUpdate,
+    (request) => {
+      const { round: requested, requestId } = parse(runRoundRequestSchema, request);
+      const recorded = recordedTrigger(requestId);
+      if (recorded) return { round: recorded.round };
+      const round = roundToTrigger(requested);
+      s.roundsRequested = 1;
+      s.roundTriggers = [...(s.roundTriggers ?? []), { requestId, round }].slice(-ROUND_TRIGGERS_KEPT_MAX);
+      return { round };
+    },
+    {
+      validator: (request) => {
+        const { round, requestId } = parse(runRoundRequestSchema, request);
+        if (!recordedTrigger(requestId)) roundToTrigger(round);
       },
     },
   );
