@@ -11,6 +11,7 @@ import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
+import { heartbeatWhileRunning } from './heartbeat';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url));
@@ -42,7 +43,11 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: {
+      ...(deps.workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+      activity: [heartbeatWhileRunning],
+    },
     activities: poolsActivities({ ...deps, taskQueue }),
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.
     shutdownGraceTime: '30s',
