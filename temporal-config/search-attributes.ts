@@ -8,6 +8,8 @@ export const PoolKindAttribute = defineSearchAttributeKey('PoolKind', SearchAttr
 export const PoolStatusAttribute = defineSearchAttributeKey('PoolStatus', SearchAttributeType.KEYWORD);
 export const PoolManagerAttribute = defineSearchAttributeKey('PoolManager', SearchAttributeType.KEYWORD);
 export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAttributeType.INT);
+/** Set while a pool waits for operations (`round-3-failed`), empty otherwise: `PoolEscalation != ''` lists them. */
+export const PoolEscalationAttribute = defineSearchAttributeKey('PoolEscalation', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   PoolIdAttribute,
@@ -15,6 +17,7 @@ export const SEARCH_ATTRIBUTES = [
   PoolStatusAttribute,
   PoolManagerAttribute,
   PoolRoundAttribute,
+  PoolEscalationAttribute,
 ] as const;
 
 /** The Temporal CLI's spelling of each type, for `--search-attribute Name=Type`. */

@@ -11,6 +11,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -29,6 +30,7 @@ import type { PoolMemberView, PoolView, RoundSummary } from '../domain/pool-view
 import { capitalCall } from '../domain/round-split';
 import { DB_ACTIVITY } from '../temporal-config/policies';
 import {
+  PoolEscalationAttribute,
   PoolIdAttribute,
   PoolKindAttribute,
   PoolManagerAttribute,
@@ -45,11 +47,15 @@ const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 export const RECENT_ROUNDS_MAX = 12;
 /** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
 export const ROUNDS_PER_MEMBER_MAX = 2;
+/** How much of a failed round's error the pool keeps for operations. */
+export const ESCALATION_REASON_CHARS_MAX = 300;
 /** Round triggers remembered for retries: enough for any client's retries, small enough to carry. */
 export const ROUND_TRIGGERS_KEPT_MAX = 20;
 const HOUR_MS = 3_600_000;
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
 const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
+/** Marks histories in which a round that ended without reporting is escalated (older ones waited). */
+const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -83,8 +89,10 @@ export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
 export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
 /** Answers the round the request started, the first answer again for a repeated `requestId`. */
 export const runRoundNowUpdate = defineUpdate<{ round: number }, [z.input<typeof runRoundRequestSchema>]>('runRoundNow');
-/** Sent by each firing of the pool's schedule (and by "run the next round now"). */
+/** Sent by each firing of the pool's schedule. */
 export const roundDueSignal = defineSignal('roundDue');
+/** Operations send this once they have fixed what made a round fail: the round runs again, same keys. */
+export const retryRoundSignal = defineSignal('retryRound');
 export const poolStateQuery = defineQuery<PoolView>('poolState');
 
 /**
@@ -141,7 +149,10 @@ export interface PoolState {
   roundsPlanned: number;
   /** The round number the next round (or distribution) will take. */
   nextRound: number;
-  roundInProgress: { round: number; kind: 'contribution' | 'distribution' } | null;
+  /** `input` (absent in older runs) lets operations run a failed round again under the same keys. */
+  roundInProgress: { round: number; kind: 'contribution' | 'distribution'; input?: RoundInput } | null;
+  /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
+  roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
   /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
   finishedRound: RoundResult | null;
   /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
@@ -195,6 +206,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     bidding: s.bidding ? { round: s.bidding.round, closesAt: new Date(s.bidding.closesAtMs).toISOString(), bids: Object.keys(s.bidding.bids).length } : null,
     potMinor: s.potMinor,
     recentRounds: s.recentRounds,
+    ...(s.roundEscalation ? { roundEscalation: { round: s.roundEscalation.round, reason: s.roundEscalation.reason } } : {}),
     version: s.version,
   });
 
@@ -206,6 +218,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       upsertSearchAttributes([
         { key: PoolStatusAttribute, value: s.status },
         { key: PoolRoundAttribute, value: s.roundsCompleted },
+        ...(s.roundEscalation !== undefined ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }] : []),
       ]);
     }
     setCurrentDetails(describe(s, config));
@@ -445,6 +458,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (s.status === 'active') s.roundsRequested = Math.min(s.roundsRequested + 1, 1);
   });
 
+  setHandler(retryRoundSignal, () => {
+    if (s.roundEscalation) s.roundEscalation.retryRequested = true;
+  });
+
   setHandler(roundFinishedSignal, (result) => {
     // A round reports once, but signals are not de-duplicated: only the awaited round counts.
     if (s.roundInProgress?.round === result.round && !s.finishedRound) s.finishedRound = result;
@@ -459,11 +476,28 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await continueAsNew<typeof poolWorkflow>({ ...input, carried: s });
   };
 
-  /** Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. */
+  /**
+   * Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. A round
+   * that ends without reporting (it failed, was terminated or timed out) is escalated to operations —
+   * the pool's details and PoolEscalation say so — and run again, under the same keys, on retryRound.
+   */
   const finishRound = async () => {
+    const escalation = () => s.roundEscalation ?? null;
     for (;;) {
-      await condition(() => s.finishedRound !== null || workflowInfo().continueAsNewSuggested);
+      await condition(
+        () => s.finishedRound !== null || workflowInfo().continueAsNewSuggested || (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
+      );
       if (s.finishedRound) break;
+      const escalated = escalation();
+      if (escalated && !escalated.announced) {
+        escalated.announced = true;
+        log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
+        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
+        s.roundEscalation = null;
+        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
+        await changed();
+      }
       await continueAsNewIfSuggested();
     }
     applyRoundResult(s, s.finishedRound, s.roundInProgress!.kind);
@@ -476,22 +510,28 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   const startRound = async (kind: 'contribution' | 'distribution', payout: PayoutPlan, dues: RoundInput['dues']) => {
     const round = s.nextRound++;
-    s.roundInProgress = { round, kind };
-    await startChild(contributionRound, {
+    const roundInput: RoundInput = {
+      poolId,
+      round,
+      currency: config.currency,
+      dues,
+      gracePeriodHours: config.gracePeriodHours,
+      lateFeeMinor: config.lateFeeMinor,
+      dunningRetryHours: config.dunningRetryHours,
+      defaultPolicy: config.defaultPolicy,
+      payout,
+    };
+    s.roundInProgress = { round, kind, input: roundInput };
+    await launchRound(kind, roundInput);
+    await changed();
+  };
+
+  /** Starts a round's workflow and watches how it ends: closing without a report escalates. */
+  const launchRound = async (kind: 'contribution' | 'distribution', roundInput: RoundInput) => {
+    const { round } = roundInput;
+    const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
-      args: [
-        {
-          poolId,
-          round,
-          currency: config.currency,
-          dues,
-          gracePeriodHours: config.gracePeriodHours,
-          lateFeeMinor: config.lateFeeMinor,
-          dunningRetryHours: config.dunningRetryHours,
-          defaultPolicy: config.defaultPolicy,
-          payout,
-        },
-      ],
+      args: [roundInput],
       // The round reports back by signal, so it must outlive this run when the pool continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
@@ -505,7 +545,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
           }
         : {}),
     });
-    await changed();
+    // A round always reports before it completes; one that fails, is terminated or times out does not.
+    // (A pool that has continued as new since the start no longer hears of the child's end.)
+    child.result().catch((error: unknown) => {
+      if (s.roundInProgress?.round !== round || s.finishedRound || !patched(ROUND_ESCALATION_PATCH)) return;
+      const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+      s.roundEscalation = { round, reason: reason.slice(0, ESCALATION_REASON_CHARS_MAX), announced: false, retryRequested: false };
+    });
   };
 
   const runContributionRound = async () => {
@@ -674,5 +720,7 @@ function contributionOf(config: PoolConfig): string {
 function describe(s: PoolState, config: PoolConfig): string {
   const members = s.members.filter((m) => m.status !== 'left').length;
   const round = s.roundInProgress ? `round ${s.roundInProgress.round} under way` : `${s.roundsCompleted} of ${s.roundsPlanned || '?'} rounds done`;
-  return `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
+  const line = `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
+  if (!s.roundEscalation) return line;
+  return `${line}\n\n**Needs operations:** round ${s.roundEscalation.round} ended without a result (${s.roundEscalation.reason}). Fix the cause, then send the \`retryRound\` signal to run it again under the same keys.`;
 }

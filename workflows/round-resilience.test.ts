@@ -1,6 +1,6 @@
-// A round on the time-skipping server when its signals go missing: a settlement webhook that never
-// arrives (the round asks Stripe itself within minutes, and charges nobody twice), and a round that
-// ends without reporting (the pool notices, escalates to operations, and a retry signal runs it again).
+// A round on the time-skipping server when a settlement webhook never arrives: the round asks Stripe
+// itself within minutes, and charges nobody twice. (A round that dies without reporting, which the
+// time-skipping server does not tell its parent about: test/pool-escalation.test.ts.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -46,4 +46,5 @@ describe('rounds whose signals go missing', () => {
     assert.deepEqual(await h.ledgerViolations(poolId), []);
     await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
   });
+
 });
