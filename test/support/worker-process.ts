@@ -26,6 +26,9 @@ export interface WorkerProcessEnv {
   STRIPE_API_URL: string;
   STRIPE_SECRET_KEY: string;
   REDIS_KEY_PREFIX: string;
+  /** Where the worker finds PostgreSQL and Redis, when not the test stack's own (the chaos suite's proxies). */
+  DATABASE_URL?: string;
+  REDIS_URL?: string;
 }
 
 let bundlePath: Promise<string> | undefined;
