@@ -1,6 +1,7 @@
 // Starts test/chaos/api-process.ts as a child process (an API the chaos suite may SIGKILL) and waits
 // until it listens.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -14,8 +15,11 @@ export interface ApiProcess {
   exited: Promise<string>;
 }
 
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts the API; its log (one JSON line per request) goes to `logPath`. */
+export async function startApiProcess(env: Record<string, string>, logPath: string): Promise<ApiProcess> {
+  const log = openSync(logPath, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log] });
+  closeSync(log);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,8 @@
 // the same pools, fault moments and webhook orders, so a failing run can be replayed.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { Role } from '../../api/auth';
 import { createReconciliationActivities } from '../../activities/reconciliation';
@@ -65,6 +67,8 @@ const HTTP_TIMEOUT_MS = 20_000;
 const OUTAGE_MS_MIN = 2_000;
 const OUTAGE_MS_MAX = 6_000;
 const POLL_MS = 250;
+/** The chaos API's request log (its processes come and go; one file keeps them all). */
+export const API_LOG_PATH = join(tmpdir(), 'poolflow-chaos-api.log');
 
 export interface FaultResult {
   fault: FaultName;
@@ -156,7 +160,7 @@ class ChaosStack {
   }
 
   async startApi() {
-    this.api = await startApiProcess({ ...this.env(), PORT: String(this.apiPort), STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...TEST_AUTH });
+    this.api = await startApiProcess({ ...this.env(), PORT: String(this.apiPort), STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...TEST_AUTH }, API_LOG_PATH);
   }
 
   async killWorker() {
@@ -430,7 +434,7 @@ async function runWave(stack: ChaosStack, profile: ChaosProfile, fault: FaultNam
     const startedAt = Date.now();
     const injections: number[] = [];
     for (let i = 0; i < profile.injectionsPerWave && !conflicting && !processing; i++) {
-      await sleep(rng.between(200, 4_000));
+      await sleep(rng.between(100, 2_500));
       if (runs.every((run) => run.done)) break;
       injections.push(Date.now());
       log(`  ${fault}: injecting at +${Date.now() - startedAt} ms`);
