@@ -53,7 +53,7 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: `${poolPath}/pause`, summary: 'Pause the pool and its schedule (manager, ops)', tag: 'Lifecycle', body: json(reasonSchema), ok: 200, problems: [400, 401, 403, 404, 409, 429] },
   { method: 'post', path: `${poolPath}/resume`, summary: 'Resume the pool and its schedule (manager, ops)', tag: 'Lifecycle', ok: 200, problems: [400, 401, 403, 404, 409, 429] },
   { method: 'post', path: `${poolPath}/cancel`, summary: 'Cancel the pool; a round under way refunds what it collected (manager)', tag: 'Lifecycle', body: json(reasonSchema), ok: 200, problems: [400, 401, 403, 404, 409, 429] },
-  { method: 'post', path: `${poolPath}/rounds`, summary: 'Run the next round now, through the schedule (manager, ops)', tag: 'Rounds', ok: 202, problems: [400, 401, 403, 404, 409, 429] },
+  { method: 'post', path: `${poolPath}/rounds`, summary: 'Run the next round now; `round` names the round expected (409 when it is already running or done) (manager, ops)', tag: 'Rounds', body: json(z.strictObject({ round: z.int().min(1).optional() })), ok: 202, problems: [400, 401, 403, 404, 409, 422, 429, 503] },
   { method: 'get', path: `${poolPath}/rounds/{round}`, summary: 'A round: each member’s contribution with its PaymentIntent, and the payout', tag: 'Rounds', ok: 200, problems: [401, 404, 422, 429] },
   { method: 'post', path: `${poolPath}/rounds/{round}/bids`, summary: 'Bid the discount you accept for this round’s pot (member)', tag: 'Rounds', body: json(bidRequestSchema.pick({ discountMinor: true })), ok: 201, problems: [400, 401, 403, 404, 409, 422, 429] },
   { method: 'post', path: `${poolPath}/distributions`, summary: 'Distribute from an investment pool’s pot (manager)', tag: 'Rounds', body: json(distributeRequestSchema), ok: 202, problems: [400, 401, 403, 404, 409, 422, 429] },
@@ -72,7 +72,7 @@ function parametersOf(path: string, operation: Operation) {
   const fromPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: m[1] === 'round' ? 'integer' : 'string' } }));
   const idempotencyKey =
     operation.method === 'post' && operation.auth !== false
-      ? [{ name: 'Idempotency-Key', in: 'header', required: true, description: 'Repeat a request safely: the same key and body return the first response', schema: { type: 'string', minLength: 8, maxLength: 128 } }]
+      ? [{ name: 'Idempotency-Key', in: 'header', required: true, description: 'Repeat a request safely: the same key and body return the first response; another body under a used key is 422; a key whose first request still runs is 409 with Retry-After', schema: { type: 'string', minLength: 8, maxLength: 128 } }]
       : [];
   return [...fromPath, ...idempotencyKey];
 }
