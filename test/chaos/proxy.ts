@@ -1,6 +1,7 @@
 // A TCP proxy in front of one of the stack's servers (PostgreSQL, Redis, Temporal) whose outage a test
 // controls: `cut` drops every open connection and then either refuses new ones (a server restarting)
-// or accepts and never answers them (a server unreachable); `restore` lets traffic through again.
+// or accepts and never answers them (a server hung); `restore` resets what it swallowed, as the server
+// coming back would, and lets traffic through again.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export type OutageKind = 'refuse' | 'blackhole';
@@ -22,10 +23,15 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   };
+  const swallowed = new Set<Socket>();
   const server: Server = createServer((client) => {
     track(client);
     if (outage === 'refuse') return void client.destroy();
-    if (outage === 'blackhole') return; // Whatever the client sends is swallowed.
+    if (outage === 'blackhole') {
+      // Whatever the client sends is swallowed until the outage ends, when the connection is reset.
+      swallowed.add(client);
+      return;
+    }
     const upstream = connect(targetPort, targetHost);
     track(upstream);
     upstream.on('error', () => client.destroy());
@@ -44,6 +50,8 @@ export async function startFaultProxy(targetHost: string, targetPort: number): P
     },
     restore() {
       outage = null;
+      for (const socket of swallowed) socket.destroy();
+      swallowed.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
