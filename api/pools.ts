@@ -32,7 +32,8 @@ import {
   replaceRequestSchema,
   resumePoolUpdate,
   distributeUpdate,
-  runRoundNowUpdate,
+  roundTriggerQuery,
+  runRoundNowSignal,
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
@@ -43,6 +44,8 @@ import { jsonBody } from './validation';
 
 /** How long creating a pool waits for its workflow to open it before answering anyway. */
 export const POOL_OPEN_WAIT_MS = 5_000;
+/** How long a round trigger waits for the pool's verdict before answering 503 (the retry finds it). */
+export const ROUND_TRIGGER_WAIT_MS = 10_000;
 export const POOLS_PAGE_MAX = 100;
 export const LEDGER_POSTINGS_PAGE_MAX = 200;
 
@@ -219,23 +222,35 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   // Runs the next round now, through the schedule, so the Web UI shows it as a manual trigger.
-  // "Run the next round now": an update that names the round it expects, so a repeat of a round that
-  // is already running or done is a 409, and the command's ID travels with it, so a retry after any
-  // crash answers the round the first request started instead of starting another.
+  // "Run the next round now": a signal that names the round it expects and carries the command's ID.
+  // The pool records a verdict per ID — accepted, or refused because that round is already requested,
+  // running or done (409) — which this route reads back; a retry after any crash finds the first verdict
+  // instead of starting another round.
   app.post('/:poolId/rounds', async (c) => {
     const id = poolId(c.req.param('poolId'));
     const view = await poolFor(deps, c.get('principal'), id, 'steer');
     const body = (await c.req.text()) === '' ? {} : await jsonBody(c, roundTriggerBody);
-    if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
     const requestId = c.get('commandId')!;
-    try {
-      const { round } = await handle(id).executeUpdate(runRoundNowUpdate, { args: [{ ...body, requestId }], updateId: requestId });
-      return c.json({ triggered: true, round, nextRound: round }, 202);
-    } catch (error) {
-      const ended = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
-      if (ended) throw new ProblemError(409, 'InvalidPoolState', `a ${ended.status} pool runs no rounds`);
-      throw error;
+    const pool = handle(id);
+    let verdict = await pool.query(roundTriggerQuery, requestId).catch(() => null);
+    if (!verdict) {
+      if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
+      try {
+        await pool.signal(runRoundNowSignal, { ...body, requestId });
+      } catch (error) {
+        const ended = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
+        if (ended) throw new ProblemError(409, 'InvalidPoolState', `a ${ended.status} pool runs no rounds`);
+        throw error;
+      }
+      const deadline = Date.now() + ROUND_TRIGGER_WAIT_MS;
+      while (!(verdict = await pool.query(roundTriggerQuery, requestId))) {
+        // The signal is durable: a retry under the same key finds its verdict.
+        if (Date.now() > deadline) throw new ProblemError(503, 'Service Unavailable', 'the pool has not taken the trigger yet; retry with the same Idempotency-Key');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
+    if (!verdict.accepted) throw new ProblemError(409, 'RoundInProgress', verdict.reason ?? `round ${verdict.round} cannot start`);
+    return c.json({ triggered: true, round: verdict.round, nextRound: verdict.round }, 202);
   });
 
   app.get('/:poolId/rounds/:round', async (c) => {

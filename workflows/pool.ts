@@ -87,8 +87,20 @@ export const resumePoolUpdate = defineUpdate<PoolView, []>('resumePool');
 export const cancelPoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('cancelPool');
 export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
 export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
-/** Answers the round the request started, the first answer again for a repeated `requestId`. */
-export const runRoundNowUpdate = defineUpdate<{ round: number }, [z.input<typeof runRoundRequestSchema>]>('runRoundNow');
+/**
+ * "Run the next round now" is a signal, not an update: the pool records its verdict under the request's
+ * ID (roundTriggerQuery), which the API reads back. (An update accepted in the same workflow task as the
+ * pool's own commands was replayed in another order by the SDK — a nondeterminism the chaos suite found.)
+ */
+export const runRoundNowSignal = defineSignal<[z.input<typeof runRoundRequestSchema>]>('runRoundNow');
+export interface RoundTriggerVerdict {
+  requestId: string;
+  round: number;
+  accepted: boolean;
+  /** Why a refused trigger was refused. */
+  reason: string | null;
+}
+export const roundTriggerQuery = defineQuery<RoundTriggerVerdict | null, [string]>('roundTrigger');
 /** Sent by each firing of the pool's schedule. */
 export const roundDueSignal = defineSignal('roundDue');
 /** Operations send this once they have fixed what made a round fail: the round runs again, same keys. */
@@ -163,7 +175,7 @@ export interface PoolState {
   recentRounds: RoundSummary[];
   version: number;
   /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
-  roundTriggers?: Array<{ requestId: string; round: number }>;
+  roundTriggers?: RoundTriggerVerdict[];
 }
 
 function initialState(config: PoolConfig): PoolState {
@@ -435,24 +447,21 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
   const recordedTrigger = (requestId: string) => s.roundTriggers?.find((t) => t.requestId === requestId);
 
-  setHandler(
-    runRoundNowUpdate,
-    (request) => {
-      const { round: requested, requestId } = parse(runRoundRequestSchema, request);
-      const recorded = recordedTrigger(requestId);
-      if (recorded) return { round: recorded.round };
-      const round = roundToTrigger(requested);
+
+  setHandler(roundTriggerQuery, (requestId) => recordedTrigger(requestId) ?? null);
+  setHandler(runRoundNowSignal, (request) => {
+    const parsed = runRoundRequestSchema.safeParse(request);
+    if (!parsed.success || recordedTrigger(parsed.data.requestId)) return;
+    const { round: requested, requestId } = parsed.data;
+    let verdict: RoundTriggerVerdict;
+    try {
+      verdict = { requestId, round: roundToTrigger(requested), accepted: true, reason: null };
       s.roundsRequested = 1;
-      s.roundTriggers = [...(s.roundTriggers ?? []), { requestId, round }].slice(-ROUND_TRIGGERS_KEPT_MAX);
-      return { round };
-    },
-    {
-      validator: (request) => {
-        const { round, requestId } = parse(runRoundRequestSchema, request);
-        if (!recordedTrigger(requestId)) roundToTrigger(round);
-      },
-    },
-  );
+    } catch (error) {
+      verdict = { requestId, round: requested ?? s.nextRound, accepted: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    s.roundTriggers = [...(s.roundTriggers ?? []), verdict].slice(-ROUND_TRIGGERS_KEPT_MAX);
+  });
 
   setHandler(roundDueSignal, () => {
     if (s.status === 'active') s.roundsRequested = Math.min(s.roundsRequested + 1, 1);
