@@ -5,12 +5,15 @@
 //
 // Faults run in waves: each wave drives `poolsPerFault` pools through all their rounds while one kind of
 // fault is injected at seeded moments, then checks the invariants for those pools. The same seed gives
-// the same pools, fault moments and webhook orders, so a failing run can be replayed.
+// the same pools, fault moments and webhook orders, so a failing run can be replayed. The checks end by
+// replaying every workflow a pool ran against the current code (a nondeterminism would strand a pool
+// the next time a worker restarts).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import type { Role } from '../../api/auth';
 import { createReconciliationActivities } from '../../activities/reconciliation';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
@@ -23,7 +26,7 @@ import { createLogger } from '../../observability/log';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { poolStateQuery } from '../../workflows/pool';
 import { TEST_AUTH, tokenFor } from '../support/api';
-import { testConfig, testDb, uniqueId } from '../support/env';
+import { testConfig, testDb, uniqueId, workflowBundle } from '../support/env';
 import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { startApiProcess, type ApiProcess } from './api-process-runner';
 import { startFaultProxy, type FaultProxy } from './proxy';
@@ -413,6 +416,21 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
         if (status.name === 'RUNNING' && !escalated && view?.roundInProgress !== round) result.problems.push(`${run.poolId}: round ${round} still running`);
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+    // Every workflow the pool ran replays against the current code: a worker restarted at any later
+    // moment would continue it rather than fail on nondeterminism.
+    const workflowIdsOfPool = [workflowIds.pool(run.poolId), ...Array.from({ length: completed + 1 }, (_, i) => workflowIds.round(run.poolId, i + 1))];
+    for (const workflowId of workflowIdsOfPool) {
+      const history = await stack.client.workflow
+        .getHandle(workflowId)
+        .fetchHistory()
+        .catch(() => null);
+      if (!history) continue;
+      try {
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId }, history, workflowId);
+      } catch (error) {
+        result.problems.push(`${workflowId}: does not replay: ${String(error).slice(0, 300)}`);
       }
     }
     await router.redeliverPending({ poolId: run.poolId });
