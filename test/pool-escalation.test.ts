@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PoolConfigInput } from '../domain/pool-config';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, retryRoundSignal, roundDueSignal } from '../workflows/pool';
+import { poolStateQuery, retryRoundSignal, roundDueSignal } from '../workflows/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
-import { waitForView } from './support/pool-harness';
+import { activate, joinAll, waitForView } from './support/pool-harness';
 
 const MEMBERS = 3;
 /** Stripe holds the charges this long, so that the round dies while they are in flight. */
@@ -36,8 +36,8 @@ describe('a round that ends without reporting', () => {
     const members = await Promise.all(Array.from({ length: MEMBERS }, () => h.member()));
     const handle = await h.startPool(pool);
     await waitForView(handle, (v) => v.status === 'open');
-    for (const memberId of members) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
-    await handle.executeUpdate(activatePoolUpdate, { args: [] });
+    await joinAll(handle, members);
+    await activate(handle);
     const poolId = (await handle.query(poolStateQuery)).poolId;
 
     await h.kit.control.addFault({ kind: 'latency', method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey, times: MEMBERS, holdMs: CHARGE_HOLD_MS });
