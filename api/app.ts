@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
 import { requestContext } from '../observability/request-context';
+import { auditRoutes, auditTrail } from './audit';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -18,6 +19,7 @@ import { poolEventRoutes } from './pool-events';
 import { poolRoutes } from './pools';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
+import { productContracts } from './products';
 import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
 import { temporalProblem } from './temporal-errors';
 import { webhookRoutes } from './webhooks';
@@ -57,12 +59,15 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // from Node's request on every read.
   app.use('/v1/*', (c, next) => (BODILESS_METHODS.has(c.req.method) ? next() : c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
 
+  const contracts = productContracts(deps);
   app.route('/', healthRoutes(deps));
-  app.route('/', openApiRoutes());
+  app.route('/', openApiRoutes(contracts));
   app.route('/v1/webhooks', webhookRoutes(deps));
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', requireAuth(deps.authenticate));
+  // Before the rate limits and idempotency, so that a refused command is on the trail too.
+  v1.use('*', auditTrail(deps));
   const readLimit = rateLimit(deps.redis, READ_LIMIT, { alongside: true });
   // An event stream answers at once and keeps running: it is counted before it starts.
   const streamLimit = rateLimit(deps.redis, READ_LIMIT);
@@ -73,6 +78,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/pools', poolEventRoutes(deps));
   v1.route('/members', memberRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
+  v1.route('/audit', auditRoutes(deps));
+  for (const { prefix, app: product } of contracts) v1.route(prefix.slice('/v1'.length), product);
   app.route('/v1', v1);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));

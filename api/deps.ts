@@ -22,6 +22,8 @@ export interface ApiDeps {
   /** For members' Stripe objects and for verifying Stripe webhooks. */
   stripe: Stripe;
   stripeWebhookSecret: string;
+  /** Whether the Stripe key is a live one; webhook events of the other mode are refused. Test mode when unset. */
+  stripeLivemode?: boolean;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */
   searchAttributes?: boolean;
 }

@@ -1,6 +1,7 @@
 // Every process parses its environment once, at start-up, with these zod schemas, and stops with a
 // message naming the bad variable instead of failing later in some request or activity.
 import { z } from 'zod';
+import { modeEnv } from './mode';
 
 const url = (protocols: string[]) =>
   z.string().refine((value) => {
@@ -62,7 +63,8 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(temporalEnv.shape)
   .extend(stripeEnv.shape)
   .extend(authEnvFields.shape)
-  .extend(httpEnv.shape);
+  .extend(httpEnv.shape)
+  .extend(modeEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

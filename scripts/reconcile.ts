@@ -11,6 +11,7 @@ import { createLogger } from '../observability/log';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
+import { loadDevStackEnv } from './dev-stack-env';
 
 const USAGE = 'usage: npm run reconcile -- --pool <poolId> [--json] [--deliver]';
 
@@ -26,6 +27,7 @@ if (!args.pool) {
   process.exit(64);
 }
 
+loadDevStackEnv();
 const env = loadEnv(databaseEnv.extend(stripeEnv.shape));
 const db = createDbPool(env.DATABASE_URL, { connectionsMax: 2, applicationName: 'poolflow-reconcile' });
 const stripe = createStripe(env);

@@ -60,7 +60,7 @@ describe('round trigger through the API', () => {
       membersMax: 2,
       contributionMinor: 5_000,
     });
-    for (const m of members) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', {});
+    for (const m of members) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
     return pool.poolId;
   }

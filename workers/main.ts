@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
 import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -15,6 +16,7 @@ const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
+refuseUnsafeSecrets(loadEnv(modeEnv).POOLFLOW_MODE, env, { jwt: false });
 const log = createLogger('worker');
 installTemporalRuntime('INFO');
 

@@ -252,7 +252,7 @@ async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting:
   const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false };
   for (const memberId of members) {
     const attempts = conflicting ? 4 : 1;
-    const answers = await Promise.all(Array.from({ length: attempts }, () => call(stack, 'POST', `/v1/pools/${run.poolId}/members`, memberId, 'member', {})));
+    const answers = await Promise.all(Array.from({ length: attempts }, () => call(stack, 'POST', `/v1/pools/${run.poolId}/members`, memberId, 'member', { agreeToCharges: true })));
     if (answers.some((a) => a.status === 201)) run.acknowledged.joined.add(memberId);
   }
   const activated = await call(stack, 'POST', `/v1/pools/${run.poolId}/activate`, manager, 'manager');
