@@ -22,6 +22,7 @@ import { probeRoutes } from './probes';
 import { productContracts } from './products';
 import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
 import { temporalProblem } from './temporal-errors';
+import { unavailableProblem } from './unavailable';
 import { webhookRoutes } from './webhooks';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
@@ -85,7 +86,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error);
-    const explained = temporalProblem(error) ?? memberProblem(error);
+    const explained = temporalProblem(error) ?? memberProblem(error) ?? unavailableProblem(error);
     if (explained) return problemResponse(c, explained);
     if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
     deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error: errorMessage(error) });
