@@ -24,6 +24,7 @@ import { probeRoutes } from './probes';
 import { productContracts } from './products';
 import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
 import { temporalProblem } from './temporal-errors';
+import { unavailableProblem } from './unavailable';
 import { webhookRoutes } from './webhooks';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
@@ -82,7 +83,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   const streamLimit = rateLimit(deps.redis, READ_LIMIT);
   const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
   v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : c.req.path.endsWith('/events') ? streamLimit(c, next) : readLimit(c, next)));
-  v1.use('*', idempotency(deps.redis));
+  v1.use('*', idempotency(deps.db));
   // Traders only ever act on their own assessments: the pool and probe routes, written before the role
   // existed, are closed to them as a whole rather than route by route.
   for (const path of ['/pools', '/pools/*', '/probes', '/probes/*']) v1.use(path, traderExcluded);
@@ -97,7 +98,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error);
-    const explained = temporalProblem(error) ?? memberProblem(error);
+    const explained = temporalProblem(error) ?? memberProblem(error) ?? unavailableProblem(error);
     if (explained) return problemResponse(c, explained);
     if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
     deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error: errorMessage(error) });

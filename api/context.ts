@@ -4,8 +4,10 @@ import type { Principal } from './auth';
 export interface AppEnv {
   Variables: {
     principal: Principal;
-    /** The request's Idempotency-Key (POST only); also the Temporal update ID, so Temporal de-duplicates too. */
+    /** The request's Idempotency-Key (POST only). */
     idempotencyKey: string | undefined;
+    /** The key scoped to caller, route and body (api/idempotency.ts): the Temporal update or request ID. */
+    commandId: string | undefined;
     requestId: string;
   };
 }

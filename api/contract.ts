@@ -56,7 +56,8 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
   in: 'header',
   required: true,
-  description: 'Repeat a request safely: the same key and body return the first response. 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID will do); choose a new one per intended command',
+  description:
+    'Repeat a request safely: the same key and body return the first response; another body under a used key is 422; a key whose first request still runs is 409 with Retry-After. 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID will do); choose a new one per intended command',
   schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
 } as const;
 

@@ -1,12 +1,11 @@
-// Rate limits and Idempotency-Key against real Redis, and what each does when Redis is down: reads
-// fail open, writes fail closed for rate limits; idempotency fails open (Temporal de-duplicates too).
+// Rate limits against real Redis, and what they do when Redis is down: reads fail open, writes fail
+// closed. (Idempotency-Key lives in the database: api/idempotency.test.ts.)
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Hono } from 'hono';
 import { createRedis, type Redis } from '../cache/redis';
 import { testRedis, uniqueId } from '../test/support/env';
 import type { AppEnv } from './context';
-import { idempotency } from './idempotency';
 import { ProblemError, problemResponse } from './problem';
 import { rateLimit, type RateLimit } from './rate-limit';
 
@@ -17,17 +16,13 @@ function guardedApp(redis: Redis, limit: RateLimit, onPost: () => unknown, along
     await next();
   });
   app.use('*', rateLimit(redis, limit, { alongside }));
-  app.use('*', idempotency(redis));
   app.get('/thing', (c) => c.json({ ok: true }));
   app.post('/thing', async (c) => c.json({ body: await c.req.json<unknown>(), n: onPost() }, 201));
   app.onError((error, c) => problemResponse(c, error instanceof ProblemError ? error : new ProblemError(500, 'Internal Server Error')));
   return app;
 }
 
-const post = (app: Hono<AppEnv>, sub: string, key: string | undefined, body: unknown) =>
-  app.request('/thing', { method: 'POST', headers: { 'x-sub': sub, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: JSON.stringify(body) });
-
-describe('rate limits and idempotency keys', () => {
+describe('rate limits', () => {
   const redis = testRedis();
   const dead = createRedis('redis://127.0.0.1:1/0', 'dead:');
   after(() => {
@@ -62,37 +57,5 @@ describe('rate limits and idempotency keys', () => {
     assert.equal((await open.request('/thing')).status, 200);
     const closed = guardedApp(dead, { name: 'w', requestsMax: 1, windowSeconds: 60, whenRedisDown: 'closed' }, () => 0);
     assert.equal((await closed.request('/thing')).status, 503);
-  });
-
-  test('the same key and body replay the first response; another body is refused; keys are per subject', async () => {
-    let effects = 0;
-    const app = guardedApp(redis, { name: uniqueId('w'), requestsMax: 100, windowSeconds: 60, whenRedisDown: 'closed' }, () => ++effects);
-    const key = uniqueId('key');
-    const first = await post(app, 'alice', key, { a: 1 });
-    const again = await post(app, 'alice', key, { a: 1 });
-    assert.equal(first.status, 201);
-    assert.equal(again.status, 201);
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
-    assert.deepEqual(await again.json(), await first.json());
-    assert.equal(effects, 1, 'the handler ran once');
-    assert.equal((await post(app, 'alice', key, { a: 2 })).status, 422);
-    assert.equal((await post(app, 'bob', key, { a: 1 })).status, 201, "another subject's key space");
-    assert.equal(effects, 2);
-  });
-
-  test('POST without a well-formed key is refused before anything runs', async () => {
-    let effects = 0;
-    const app = guardedApp(redis, { name: uniqueId('w'), requestsMax: 100, windowSeconds: 60, whenRedisDown: 'closed' }, () => ++effects);
-    assert.equal((await post(app, 'alice', undefined, {})).status, 400);
-    assert.equal((await post(app, 'alice', 'short', {})).status, 400);
-    assert.equal((await post(app, 'alice', 'has spaces in it', {})).status, 400);
-    assert.equal(effects, 0);
-  });
-
-  test('with Redis down, idempotency fails open and the request still runs', async () => {
-    let effects = 0;
-    const app = guardedApp(dead, { name: 'w', requestsMax: 100, windowSeconds: 60, whenRedisDown: 'open' }, () => ++effects);
-    assert.equal((await post(app, 'alice', uniqueId('key'), { a: 1 })).status, 201);
-    assert.equal(effects, 1);
   });
 });

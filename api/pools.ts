@@ -2,7 +2,7 @@
 // (whose validators have the final word); reads come from the projections. Each handler checks what
 // the caller may do with the pool before touching it.
 import { createHash, randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -33,6 +33,8 @@ import {
   replaceRequestSchema,
   resumePoolUpdate,
   distributeUpdate,
+  roundTriggerQuery,
+  runRoundNowSignal,
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
@@ -43,6 +45,8 @@ import { jsonBody } from './validation';
 
 /** How long creating a pool waits for its workflow to open it before answering anyway. */
 export const POOL_OPEN_WAIT_MS = 5_000;
+/** How long a round trigger waits for the pool's verdict before answering 503 (the retry finds it). */
+export const ROUND_TRIGGER_WAIT_MS = 10_000;
 export const POOLS_PAGE_MAX = 100;
 export const LEDGER_POSTINGS_PAGE_MAX = 200;
 
@@ -73,6 +77,7 @@ export function invitationJson(invitation: InvitationRow) {
   };
 }
 const roundParam = z.coerce.number().int().min(1).max(1_000_000);
+const roundTriggerBody = z.strictObject({ round: z.int().min(1).max(1_000_000).optional() });
 
 function query<S extends z.ZodType>(schema: S, values: Record<string, string>): z.output<S> {
   const result = schema.safeParse(values);
@@ -88,11 +93,11 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!POOL_ID_PATTERN.test(value)) throw new ProblemError(404, 'Not Found', 'no such pool');
     return value;
   };
-  /** Runs an update with the request's Idempotency-Key (POSTs) as its ID, so Temporal drops a repeat too. */
-  const update = async <Args extends unknown[]>(c: { get(key: 'idempotencyKey'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
+  /** Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat too. */
+  const update = async <Args extends unknown[]>(c: { get(key: 'commandId'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
     try {
       // The SDK's overloads split updates with and without arguments; one cast covers both here.
-      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('idempotencyKey') });
+      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('commandId') });
       rememberPoolView(view);
       return view;
     } catch (error) {
@@ -291,17 +296,35 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
   });
 
   // Runs the next round now, through the schedule, so the Web UI shows it as a manual trigger.
+  // "Run the next round now": a signal that names the round it expects and carries the command's ID.
+  // The pool records a verdict per ID — accepted, or refused because that round is already requested,
+  // running or done (409) — which this route reads back; a retry after any crash finds the first verdict
+  // instead of starting another round.
   app.post('/:poolId/rounds', async (c) => {
     const id = poolId(c.req.param('poolId'));
     const view = await poolFor(deps, c.get('principal'), id, 'steer');
-    if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
-    try {
-      await deps.temporal.schedule.getHandle(workflowIds.poolSchedule(id)).trigger();
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError) throw new ProblemError(409, 'InvalidPoolState', 'the pool has no schedule');
-      throw error;
+    const body = (await c.req.text()) === '' ? {} : await jsonBody(c, roundTriggerBody);
+    const requestId = c.get('commandId')!;
+    const pool = handle(id);
+    let verdict = await pool.query(roundTriggerQuery, requestId).catch(() => null);
+    if (!verdict) {
+      if (view.status !== 'active') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool runs no rounds`);
+      try {
+        await pool.signal(runRoundNowSignal, { ...body, requestId });
+      } catch (error) {
+        const ended = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
+        if (ended) throw new ProblemError(409, 'InvalidPoolState', `a ${ended.status} pool runs no rounds`);
+        throw error;
+      }
+      const deadline = Date.now() + ROUND_TRIGGER_WAIT_MS;
+      while (!(verdict = await pool.query(roundTriggerQuery, requestId))) {
+        // The signal is durable: a retry under the same key finds its verdict.
+        if (Date.now() > deadline) throw new ProblemError(503, 'Service Unavailable', 'the pool has not taken the trigger yet; retry with the same Idempotency-Key');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
-    return c.json({ triggered: true, nextRound: view.roundsCompleted + 1 }, 202);
+    if (!verdict.accepted) throw new ProblemError(409, 'RoundInProgress', verdict.reason ?? `round ${verdict.round} cannot start`);
+    return c.json({ triggered: true, round: verdict.round, nextRound: verdict.round }, 202);
   });
 
   app.get('/:poolId/rounds/:round', async (c) => {

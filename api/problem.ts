@@ -3,6 +3,9 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
+/** Retry-After of a 503 that names no wait of its own. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 export interface FieldError {
   field: string;
   message: string;
@@ -15,6 +18,8 @@ export class ProblemError extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
+    /** Extra response headers, such as Retry-After on a 409 or 503. */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail ?? title);
   }
@@ -29,5 +34,7 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
     ...(problem.errors ? { errors: problem.errors } : {}),
     instance: c.req.path,
   };
-  return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
+  // Every 503 says when to come back, whichever part of the API refused.
+  const retryAfter: Record<string, string> = problem.status === 503 ? { 'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) } : {};
+  return c.body(JSON.stringify(body), problem.status, { ...retryAfter, ...problem.headers, 'content-type': 'application/problem+json' });
 }

@@ -1,10 +1,24 @@
 // The Redis client: everything Poolflow keeps in Redis can be rebuilt, so commands fail within a bounded
 // time while Redis is down (commandTimeout) instead of hanging, and callers decide whether to carry on
-// without it. Commands issued while the first connection is still being made wait for it.
-import { Redis } from 'ioredis';
+// without it. A circuit breaker makes that failure immediate once Redis is known to be down, so a
+// read that falls back to the database is not slowed by a timeout per command. Commands issued while
+// the first connection is still being made wait for it.
+import { Redis, ReplyError } from 'ioredis';
 import { instrumentRedis } from '../observability/instrumentation';
 
 export type { Redis };
+
+/** Consecutive commands failing for want of Redis (not Redis's own error replies) that open the circuit. */
+export const REDIS_FAILURES_TO_OPEN = 3;
+/** How long an open circuit refuses commands at once before one command may probe Redis again. */
+export const REDIS_OPEN_MS = 2_000;
+
+export class RedisCircuitOpenError extends Error {
+  constructor() {
+    super('Redis is unavailable (circuit open)');
+    this.name = 'RedisCircuitOpenError';
+  }
+}
 
 export function createRedis(url: string, keyPrefix: string): Redis {
   const redis = new Redis(url, {
@@ -21,7 +35,51 @@ export function createRedis(url: string, keyPrefix: string): Redis {
   instrumentRedis(redis);
   // Without a listener ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis.on('error', () => {});
+  guardWithCircuitBreaker(redis);
   return redis;
+}
+
+/**
+ * Closed: commands go to Redis. After REDIS_FAILURES_TO_OPEN failures in a row it opens: commands fail
+ * at once for REDIS_OPEN_MS, then one probe goes through (half-open) while the others still fail fast;
+ * the probe's success, or the connection becoming ready again, closes it.
+ */
+function guardWithCircuitBreaker(redis: Redis): void {
+  let failures = 0;
+  let openUntilMs = 0;
+  let probing = false;
+  const send = redis.sendCommand.bind(redis);
+  redis.on('ready', () => {
+    failures = 0;
+    openUntilMs = 0;
+  });
+  redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const open = failures >= REDIS_FAILURES_TO_OPEN;
+    if (open && (Date.now() < openUntilMs || probing)) {
+      command.reject(new RedisCircuitOpenError());
+      return command.promise;
+    }
+    const probe = open;
+    if (probe) probing = true;
+    const result = send(command, stream);
+    command.promise.then(
+      () => {
+        failures = 0;
+        if (probe) probing = false;
+      },
+      (error: unknown) => {
+        if (probe) probing = false;
+        // An error reply means Redis answered: it is up.
+        if (error instanceof ReplyError) {
+          failures = 0;
+          return;
+        }
+        failures++;
+        if (failures >= REDIS_FAILURES_TO_OPEN) openUntilMs = Date.now() + REDIS_OPEN_MS;
+      },
+    );
+    return result;
+  }) as Redis['sendCommand'];
 }
 
 export async function pingRedis(redis: Redis): Promise<boolean> {

@@ -35,6 +35,12 @@ export function createDbPool(connectionString: string, options: DbPoolOptions = 
     // Raised for idle clients whose connection broke; the pool discards them and opens new ones.
     console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection failed', error: error.message }));
   });
+  // A checked-out client whose connection breaks between two queries (inside a transaction, say) emits
+  // 'error' with nobody listening, which would end the process (the chaos suite's PostgreSQL restart
+  // found this): its next query fails instead, and the request or activity that ran it is retried.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 

@@ -46,6 +46,8 @@ export interface PoolView {
   /** What the pot holds by the workflow's own reckoning (the ledger is the authority). */
   potMinor: string;
   recentRounds: RoundSummary[];
+  /** A round that ended without a result and waits for operations (the `retryRound` signal); absent in older views. */
+  roundEscalation?: { round: number; reason: string } | null;
   /** Grows with every change; projections only ever move forward. */
   version: number;
 }

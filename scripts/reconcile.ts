@@ -1,18 +1,23 @@
-// `npm run reconcile -- --pool <poolId> [--json]`: compares what the database recorded for a pool
-// with what Stripe reports and prints every mismatch. Exits 0 when everything agrees, 1 when there are
-// mismatches, 64 on bad usage; it never changes anything.
+// `npm run reconcile -- --pool <poolId> [--json] [--deliver]`: compares what the database recorded for a
+// pool with what Stripe reports and prints every mismatch. Exits 0 when everything agrees, 1 when there
+// are mismatches, 64 on bad usage. It changes nothing, except that with --deliver it first sends the
+// pool's workflows the webhook signals still owed to them (the same signals, de-duplicated by the
+// workflows), so an "undelivered signal" is repaired rather than only listed.
 import { parseArgs } from 'node:util';
 import { createReconciliationActivities, type Mismatch } from '../activities/reconciliation';
-import { databaseEnv, loadEnv, stripeEnv } from '../config/env';
+import { Client, Connection } from '@temporalio/client';
+import { databaseEnv, loadEnv, stripeEnv, temporalEnv } from '../config/env';
+import { createLogger } from '../observability/log';
+import { createWebhookRouter } from '../payments/webhook-router';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { loadDevStackEnv } from './dev-stack-env';
 
-const USAGE = 'usage: npm run reconcile -- --pool <poolId> [--json]';
+const USAGE = 'usage: npm run reconcile -- --pool <poolId> [--json] [--deliver]';
 
-let args: { pool?: string; json?: boolean };
+let args: { pool?: string; json?: boolean; deliver?: boolean };
 try {
-  args = parseArgs({ options: { pool: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true }).values;
+  args = parseArgs({ options: { pool: { type: 'string' }, json: { type: 'boolean', default: false }, deliver: { type: 'boolean', default: false } }, strict: true }).values;
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`);
   process.exit(64);
@@ -31,6 +36,17 @@ const describe = (m: Mismatch) =>
   `  ${m.kind} ${m.objectId ?? '-'} ${m.problem}${m.idempotencyKey ? ` [${m.idempotencyKey}]` : ''}: ours=${m.ours ?? '∅'} stripe=${m.stripe ?? '∅'}`;
 
 try {
+  if (args.deliver) {
+    const temporalConfig = loadEnv(temporalEnv);
+    const connection = await Connection.connect({ address: temporalConfig.TEMPORAL_ADDRESS, connectTimeout: '10s' });
+    try {
+      const router = createWebhookRouter({ db, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE }), log: createLogger('reconcile') });
+      const { attempted, delivered } = await router.redeliverPending({ poolId: args.pool });
+      console.error(`signals owed: ${attempted}, delivered: ${delivered}`);
+    } finally {
+      await connection.close();
+    }
+  }
   const report = await createReconciliationActivities({ stripe, db }).reconcilePool({ poolId: args.pool });
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -19,8 +19,14 @@ export const DB_ACTIVITY: ActivityOptions = {
   retry: TRANSIENT_RETRY,
 };
 
-/** Calls to Stripe: slower, and rate limits need a longer backoff ceiling. */
+/**
+ * Calls to Stripe: slower, and rate limits need a longer backoff ceiling. Each attempt heartbeats while
+ * it runs (workers/heartbeat.ts), so an attempt lost with its worker is retried after the heartbeat
+ * timeout; a hung request ends with the SDK's own timeout (STRIPE_REQUEST_TIMEOUT_MS, 20 s), and the
+ * start-to-close timeout only bounds an attempt that makes several such requests.
+ */
 export const STRIPE_ACTIVITY: ActivityOptions = {
+  heartbeatTimeout: '8s',
   startToCloseTimeout: '45s',
   scheduleToCloseTimeout: '30m',
   retry: { ...TRANSIENT_RETRY, maximumInterval: '2m' },

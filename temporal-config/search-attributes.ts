@@ -8,6 +8,9 @@ export const PoolKindAttribute = defineSearchAttributeKey('PoolKind', SearchAttr
 export const PoolStatusAttribute = defineSearchAttributeKey('PoolStatus', SearchAttributeType.KEYWORD);
 export const PoolManagerAttribute = defineSearchAttributeKey('PoolManager', SearchAttributeType.KEYWORD);
 export const PoolRoundAttribute = defineSearchAttributeKey('PoolRound', SearchAttributeType.INT);
+/** Set while a pool waits for operations (`round-3-failed`), empty otherwise: `PoolEscalation != ''` lists them. */
+export const PoolEscalationAttribute = defineSearchAttributeKey('PoolEscalation', SearchAttributeType.KEYWORD);
+
 /** Simulation batches: which model, and running / completed / failed / cancelled. */
 export const SimulationModelAttribute = defineSearchAttributeKey('SimulationModel', SearchAttributeType.KEYWORD);
 export const SimulationStatusAttribute = defineSearchAttributeKey('SimulationStatus', SearchAttributeType.KEYWORD);
@@ -22,6 +25,7 @@ export const SEARCH_ATTRIBUTES = [
   PoolStatusAttribute,
   PoolManagerAttribute,
   PoolRoundAttribute,
+  PoolEscalationAttribute,
   AssessmentStatusAttribute,
   AssessmentPhaseAttribute,
   AssessmentTierAttribute,

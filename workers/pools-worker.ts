@@ -15,6 +15,7 @@ import type { Stripe } from '../payments/stripe-client';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { OTEL_WORKFLOW_INTERCEPTORS_PATH, tracingWorkerOptions } from '../observability/temporal-tracing';
+import { heartbeatWhileRunning } from './heartbeat';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url));
@@ -54,7 +55,10 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     taskQueue,
     // A prebuilt bundle already holds the workflow interceptors (bundled with WORKFLOW_INTERCEPTOR_MODULES).
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    interceptors: { ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }), activity: tracing.activityInterceptors },
+    interceptors: {
+      ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: [heartbeatWhileRunning, ...tracing.activityInterceptors],
+    },
     sinks: tracing.sinks,
     activities: poolsActivities({ ...deps, taskQueue }),
     dataConverter: deps.dataConverter ?? poolflowDataConverter(),

@@ -11,7 +11,9 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +30,7 @@ import type { PoolMemberView, PoolView, RoundSummary } from '../domain/pool-view
 import { capitalCall } from '../domain/round-split';
 import { DB_ACTIVITY } from '../temporal-config/policies';
 import {
+  PoolEscalationAttribute,
   PoolIdAttribute,
   PoolKindAttribute,
   PoolManagerAttribute,
@@ -44,7 +47,15 @@ const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 export const RECENT_ROUNDS_MAX = 12;
 /** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
 export const ROUNDS_PER_MEMBER_MAX = 2;
+/** How much of a failed round's error the pool keeps for operations. */
+export const ESCALATION_REASON_CHARS_MAX = 300;
+/** Round triggers remembered for retries: enough for any client's retries, small enough to carry. */
+export const ROUND_TRIGGERS_KEPT_MAX = 20;
 const HOUR_MS = 3_600_000;
+/** Marks histories whose joins are checked again after waiting (see the join handler). */
+const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
+/** Marks histories in which a round that ended without reporting is escalated (older ones waited). */
+const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -58,6 +69,11 @@ export const replaceRequestSchema = z.strictObject({ outgoingMemberId: memberId,
 export const reasonSchema = z.strictObject({ reason: z.string().max(500).optional() });
 export const bidRequestSchema = z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount });
 export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMinorAmount });
+/**
+ * "Run the next round now": `round` names the round the caller expects to start (omitted: the next one,
+ * when none is under way); `requestId` identifies the command across retries and continue-as-new.
+ */
+export const runRoundRequestSchema = z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) });
 
 export type JoinRequest = z.input<typeof joinRequestSchema>;
 export type BidRequest = z.input<typeof bidRequestSchema>;
@@ -71,8 +87,24 @@ export const resumePoolUpdate = defineUpdate<PoolView, []>('resumePool');
 export const cancelPoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('cancelPool');
 export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
 export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
-/** Sent by each firing of the pool's schedule (and by "run the next round now"). */
+/**
+ * "Run the next round now" is a signal, not an update: the pool records its verdict under the request's
+ * ID (roundTriggerQuery), which the API reads back. (An update accepted in the same workflow task as the
+ * pool's own commands was replayed in another order by the SDK — a nondeterminism the chaos suite found.)
+ */
+export const runRoundNowSignal = defineSignal<[z.input<typeof runRoundRequestSchema>]>('runRoundNow');
+export interface RoundTriggerVerdict {
+  requestId: string;
+  round: number;
+  accepted: boolean;
+  /** Why a refused trigger was refused. */
+  reason: string | null;
+}
+export const roundTriggerQuery = defineQuery<RoundTriggerVerdict | null, [string]>('roundTrigger');
+/** Sent by each firing of the pool's schedule. */
 export const roundDueSignal = defineSignal('roundDue');
+/** Operations send this once they have fixed what made a round fail: the round runs again, same keys. */
+export const retryRoundSignal = defineSignal('retryRound');
 export const poolStateQuery = defineQuery<PoolView>('poolState');
 
 /**
@@ -89,7 +121,9 @@ export const PoolRejection = {
   roundInProgress: 'RoundInProgress',
 } as const;
 
-function reject(type: (typeof PoolRejection)[keyof typeof PoolRejection], message: string): never {
+type Rejection = (typeof PoolRejection)[keyof typeof PoolRejection];
+
+function reject(type: Rejection, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
@@ -127,7 +161,10 @@ export interface PoolState {
   roundsPlanned: number;
   /** The round number the next round (or distribution) will take. */
   nextRound: number;
-  roundInProgress: { round: number; kind: 'contribution' | 'distribution' } | null;
+  /** `input` (absent in older runs) lets operations run a failed round again under the same keys. */
+  roundInProgress: { round: number; kind: 'contribution' | 'distribution'; input?: RoundInput } | null;
+  /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
+  roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
   /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
   finishedRound: RoundResult | null;
   /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
@@ -137,6 +174,8 @@ export interface PoolState {
   potMinor: string;
   recentRounds: RoundSummary[];
   version: number;
+  /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
+  roundTriggers?: RoundTriggerVerdict[];
 }
 
 function initialState(config: PoolConfig): PoolState {
@@ -179,6 +218,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     bidding: s.bidding ? { round: s.bidding.round, closesAt: new Date(s.bidding.closesAtMs).toISOString(), bids: Object.keys(s.bidding.bids).length } : null,
     potMinor: s.potMinor,
     recentRounds: s.recentRounds,
+    ...(s.roundEscalation ? { roundEscalation: { round: s.roundEscalation.round, reason: s.roundEscalation.reason } } : {}),
     version: s.version,
   });
 
@@ -190,6 +230,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       upsertSearchAttributes([
         { key: PoolStatusAttribute, value: s.status },
         { key: PoolRoundAttribute, value: s.roundsCompleted },
+        ...(s.roundEscalation !== undefined ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }] : []),
       ]);
     }
     setCurrentDetails(describe(s, config));
@@ -206,6 +247,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   setHandler(poolStateQuery, view);
 
+  /** Why `id` cannot join now (already in, or no place left), checked before and after a join waits. */
+  const joinRefusal = (id: string): { type: Rejection; message: string } | null => {
+    if (member(id)) return { type: PoolRejection.alreadyMember, message: `${id} is already a member` };
+    if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) return { type: PoolRejection.full, message: `the pool is full (${config.membersMax} members)` };
+    return null;
+  };
+
   setHandler(
     joinPoolUpdate,
     async (request) => {
@@ -213,6 +261,11 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       // A join may arrive while the pool is still being set up; it waits for the pool to open.
       await condition(() => s.status !== 'draft');
       if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
+      // Joins that arrive together are all validated before any handler runs: whatever the validator
+      // checked may have changed during the wait, so it is checked again before the member is added
+      // (patched: histories recorded before this check replay as they ran).
+      const refusal = joinRefusal(id);
+      if (refusal && patched(JOIN_RECHECKED_PATCH)) reject(refusal.type, refusal.message);
       s.members.push({
         memberId: id,
         status: 'active',
@@ -231,8 +284,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       validator: (request) => {
         const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
         if (s.status !== 'draft' && !acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
-        if (member(id)) reject(PoolRejection.alreadyMember, `${id} is already a member`);
-        if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) reject(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
+        const refusal = joinRefusal(id);
+        if (refusal) reject(refusal.type, refusal.message);
         if (config.kind === 'investment' && commitmentMinor === undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
         if (config.kind === 'rotating' && commitmentMinor !== undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
       },
@@ -378,8 +431,44 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     },
   );
 
+  /** The round a trigger asks for, or why it is refused: that round is already requested, running or done. */
+  const roundToTrigger = (requested: number | undefined): number => {
+    if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool runs no rounds`);
+    // The round a new request would start: bidding holds its round number until the round begins.
+    const upcoming = s.bidding?.round ?? s.nextRound;
+    const pending = s.roundsRequested > 0 || s.bidding !== null;
+    const round = requested ?? upcoming;
+    if (requested === undefined && (pending || s.roundInProgress)) {
+      reject(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? upcoming} is already under way`);
+    }
+    if (round < upcoming || (round === upcoming && pending)) reject(PoolRejection.roundInProgress, `round ${round} is already running or done`);
+    if (round > upcoming) reject(PoolRejection.invalidState, `the next round is ${upcoming}, not ${round}`);
+    return round;
+  };
+  const recordedTrigger = (requestId: string) => s.roundTriggers?.find((t) => t.requestId === requestId);
+
+
+  setHandler(roundTriggerQuery, (requestId) => recordedTrigger(requestId) ?? null);
+  setHandler(runRoundNowSignal, (request) => {
+    const parsed = runRoundRequestSchema.safeParse(request);
+    if (!parsed.success || recordedTrigger(parsed.data.requestId)) return;
+    const { round: requested, requestId } = parsed.data;
+    let verdict: RoundTriggerVerdict;
+    try {
+      verdict = { requestId, round: roundToTrigger(requested), accepted: true, reason: null };
+      s.roundsRequested = 1;
+    } catch (error) {
+      verdict = { requestId, round: requested ?? s.nextRound, accepted: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    s.roundTriggers = [...(s.roundTriggers ?? []), verdict].slice(-ROUND_TRIGGERS_KEPT_MAX);
+  });
+
   setHandler(roundDueSignal, () => {
     if (s.status === 'active') s.roundsRequested = Math.min(s.roundsRequested + 1, 1);
+  });
+
+  setHandler(retryRoundSignal, () => {
+    if (s.roundEscalation) s.roundEscalation.retryRequested = true;
   });
 
   setHandler(roundFinishedSignal, (result) => {
@@ -396,11 +485,28 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await continueAsNew<typeof poolWorkflow>({ ...input, carried: s });
   };
 
-  /** Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. */
+  /**
+   * Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. A round
+   * that ends without reporting (it failed, was terminated or timed out) is escalated to operations —
+   * the pool's details and PoolEscalation say so — and run again, under the same keys, on retryRound.
+   */
   const finishRound = async () => {
+    const escalation = () => s.roundEscalation ?? null;
     for (;;) {
-      await condition(() => s.finishedRound !== null || workflowInfo().continueAsNewSuggested);
+      await condition(
+        () => s.finishedRound !== null || workflowInfo().continueAsNewSuggested || (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
+      );
       if (s.finishedRound) break;
+      const escalated = escalation();
+      if (escalated && !escalated.announced) {
+        escalated.announced = true;
+        log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
+        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
+        s.roundEscalation = null;
+        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
+        await changed();
+      }
       await continueAsNewIfSuggested();
     }
     applyRoundResult(s, s.finishedRound, s.roundInProgress!.kind);
@@ -413,22 +519,28 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   const startRound = async (kind: 'contribution' | 'distribution', payout: PayoutPlan, dues: RoundInput['dues']) => {
     const round = s.nextRound++;
-    s.roundInProgress = { round, kind };
-    await startChild(contributionRound, {
+    const roundInput: RoundInput = {
+      poolId,
+      round,
+      currency: config.currency,
+      dues,
+      gracePeriodHours: config.gracePeriodHours,
+      lateFeeMinor: config.lateFeeMinor,
+      dunningRetryHours: config.dunningRetryHours,
+      defaultPolicy: config.defaultPolicy,
+      payout,
+    };
+    s.roundInProgress = { round, kind, input: roundInput };
+    await launchRound(kind, roundInput);
+    await changed();
+  };
+
+  /** Starts a round's workflow and watches how it ends: closing without a report escalates. */
+  const launchRound = async (kind: 'contribution' | 'distribution', roundInput: RoundInput) => {
+    const { round } = roundInput;
+    const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
-      args: [
-        {
-          poolId,
-          round,
-          currency: config.currency,
-          dues,
-          gracePeriodHours: config.gracePeriodHours,
-          lateFeeMinor: config.lateFeeMinor,
-          dunningRetryHours: config.dunningRetryHours,
-          defaultPolicy: config.defaultPolicy,
-          payout,
-        },
-      ],
+      args: [roundInput],
       // The round reports back by signal, so it must outlive this run when the pool continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
@@ -442,7 +554,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
           }
         : {}),
     });
-    await changed();
+    // A round always reports before it completes; one that fails, is terminated or times out does not.
+    // (A pool that has continued as new since the start no longer hears of the child's end.)
+    child.result().catch((error: unknown) => {
+      if (s.roundInProgress?.round !== round || s.finishedRound || !patched(ROUND_ESCALATION_PATCH)) return;
+      const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+      s.roundEscalation = { round, reason: reason.slice(0, ESCALATION_REASON_CHARS_MAX), announced: false, retryRequested: false };
+    });
   };
 
   const runContributionRound = async () => {
@@ -611,5 +729,7 @@ function contributionOf(config: PoolConfig): string {
 function describe(s: PoolState, config: PoolConfig): string {
   const members = s.members.filter((m) => m.status !== 'left').length;
   const round = s.roundInProgress ? `round ${s.roundInProgress.round} under way` : `${s.roundsCompleted} of ${s.roundsPlanned || '?'} rounds done`;
-  return `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
+  const line = `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
+  if (!s.roundEscalation) return line;
+  return `${line}\n\n**Needs operations:** round ${s.roundEscalation.round} ended without a result (${s.roundEscalation.reason}). Fix the cause, then send the \`retryRound\` signal to run it again under the same keys.`;
 }

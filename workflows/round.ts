@@ -37,6 +37,15 @@ export const UNKNOWN_OUTCOME_ASKS_MAX = 30;
 const HOUR_MS = 3_600_000;
 /** How long past the grace period a round waits for payments still processing (bank debits can take two weeks). */
 export const PROCESSING_WAIT_MAX_MS = 14 * 24 * HOUR_MS;
+/**
+ * Payments still processing are asked of Stripe after this long, then at doubling intervals up to
+ * PROCESSING_POLL_MAX_MS, so that a lost webhook delays a round by minutes; over two weeks of a slow
+ * bank debit that is some sixty polls, not thousands.
+ */
+export const PROCESSING_POLL_FIRST_MS = 60_000;
+export const PROCESSING_POLL_MAX_MS = 6 * HOUR_MS;
+/** Marks rounds that poll processing payments (histories recorded before this replay without it). */
+const POLL_PROCESSING_PATCH = 'poll-processing-payments';
 
 export interface RoundInput {
   poolId: string;
@@ -239,6 +248,44 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     }
   };
 
+  // Stripe is asked about payments still processing, in case their webhook never comes. Asking is
+  // charging again under the same idempotency key: it finds the PaymentIntent, never makes another.
+  let collecting = true;
+  const refresh = async (member: MemberCharge) => {
+    try {
+      const summary = await payments.chargeContribution({
+        poolId: input.poolId,
+        round: input.round,
+        memberId: member.memberId,
+        amountMinor: (member.amountMinor + member.arrearsMinor + member.lateFeeMinor).toString(),
+        currency: input.currency,
+        purpose: member.purpose,
+      });
+      if (collecting && member.state === 'processing' && summary.status === 'succeeded') member.state = 'paid';
+    } catch (error) {
+      const failure = definiteFailure(error);
+      if (!failure || !collecting || member.state !== 'processing') return; // Unknown: asked again at the next poll.
+      const details = failure.details?.[0] as { code?: string | null } | undefined;
+      member.failureCode = details?.code ?? failure.type ?? 'failed';
+      member.state = 'failed';
+    }
+  };
+  const pollProcessing = async () => {
+    let intervalMs = PROCESSING_POLL_FIRST_MS;
+    for (;;) {
+      await condition(() => !collecting || charges.some((c) => c.state === 'processing'));
+      if (!collecting) return;
+      // Nothing settles the payments while this waits but a webhook: when one does, polling stops.
+      if (await condition(() => !collecting || charges.every((c) => c.state !== 'processing'), intervalMs)) {
+        intervalMs = PROCESSING_POLL_FIRST_MS;
+        continue;
+      }
+      for (const member of charges.filter((c) => c.state === 'processing')) await refresh(member);
+      intervalMs = Math.min(intervalMs * 2, PROCESSING_POLL_MAX_MS);
+    }
+  };
+  const polling = patched(POLL_PROCESSING_PATCH) ? pollProcessing() : Promise.resolve();
+
   // 1. The first charge of every member.
   await chargeAll(charges);
 
@@ -270,6 +317,8 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   if (charges.some((c) => c.state === 'processing')) {
     await waitUntil(graceEndsAtMs + PROCESSING_WAIT_MAX_MS, () => charges.every((c) => c.state !== 'processing'));
   }
+  collecting = false;
+  await polling;
   for (const member of charges) if (member.state !== 'paid') member.state = 'defaulted';
 
   // 4. Every paid contribution into the ledger; the default policy for the rest.

@@ -28,6 +28,9 @@ export interface WorkerProcessEnv {
   REDIS_KEY_PREFIX: string;
   /** host:port for the SDK's Prometheus endpoint; none unless given. */
   SDK_METRICS_BIND_ADDRESS?: string;
+  /** Where the worker finds PostgreSQL and Redis, when not the test stack's own (the chaos suite's proxies). */
+  DATABASE_URL?: string;
+  REDIS_URL?: string;
 }
 
 let bundlePath: Promise<string> | undefined;
