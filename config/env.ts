@@ -56,13 +56,33 @@ export const httpEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Notifications: where email goes, and which webhook endpoints managers may register. */
+export const notificationsEnv = z.object({
+  /** The SMTP relay (`smtp://` or `smtps://`, credentials in the URL); locally the mail catcher. */
+  SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().min(3).default('Poolflow <notices@poolflow.local>'),
+  /** `production` refuses webhook endpoints that are not https. */
+  NODE_ENV: z.string().default('development'),
+  /** Refuse webhook endpoints on private, loopback and link-local addresses (on by default in production). */
+  WEBHOOK_BLOCK_PRIVATE_ADDRESSES: flag.optional(),
+});
+
+/** The webhook endpoint policy the environment asks for. */
+export function webhookPolicyFrom(env: z.output<typeof notificationsEnv>): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
+  const production = env.NODE_ENV === 'production';
+  return { httpsOnly: production, blockPrivateAddresses: env.WEBHOOK_BLOCK_PRIVATE_ADDRESSES ?? production };
+}
+
 /** Every variable any Poolflow process reads, for documentation and the compose-file check. */
 export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
   .extend(temporalEnv.shape)
   .extend(stripeEnv.shape)
   .extend(authEnvFields.shape)
-  .extend(httpEnv.shape);
+  .extend(httpEnv.shape)
+  .extend(notificationsEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

@@ -12,21 +12,24 @@ stack_up() { # stack_up dev|test
   mkdir -p "$DATA_DIR/logs"
   ensure_node_modules
 
-  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port webhook_url temporal_db db_name redis_persist
+  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port smtp_port mail_web_port webhook_url temporal_db db_name redis_persist
   # POOLFLOW_PORT_OFFSET shifts every port, so that two checkouts can run their stacks side by side.
   local offset="${POOLFLOW_PORT_OFFSET:-0}"
   if [ "$profile" = dev ]; then
     pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111; sandbox_port=12113
+    smtp_port=1025; mail_web_port=8025
     webhook_url="http://127.0.0.1:${PORT:-3000}/v1/webhooks/stripe" # the API's Stripe webhook endpoint
     temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
   else
     pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121; sandbox_port=12123
+    smtp_port=1125; mail_web_port=8125
     webhook_url="" # tests register their own receivers through the sandbox's control API
     temporal_db=memory; db_name=poolflow_test; redis_persist=no
     export PG_FSYNC=off # throwaway data: durability only slows the suite down
   fi
   pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
   ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset)); sandbox_port=$((sandbox_port + offset))
+  smtp_port=$((smtp_port + offset)); mail_web_port=$((mail_web_port + offset))
 
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
@@ -61,8 +64,14 @@ stack_up() { # stack_up dev|test
     export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+  # Outgoing email goes to the local mail catcher unless SMTP_URL names a real relay.
+  if [ -z "${SMTP_URL:-}" ]; then
+    start_mailpit "mailpit-$profile" "$smtp_port" "$mail_web_port"
+    export SMTP_URL="smtp://127.0.0.1:$smtp_port"
+    export MAIL_CATCHER_URL="http://127.0.0.1:$mail_web_port"
+  fi
 
-  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET)=' \
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|SMTP_URL|MAIL_CATCHER_URL)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
@@ -74,6 +83,8 @@ stack_summary() {
   [ -n "${TEMPORAL_UI_URL:-}" ] && log "  Temporal Web UI ${TEMPORAL_UI_URL}"
   log "  PostgreSQL      ${DATABASE_URL}"
   log "  Redis           ${REDIS_URL}"
+  log "  Email (SMTP)    ${SMTP_URL}"
+  [ -n "${MAIL_CATCHER_URL:-}" ] && log "  Mail catcher    ${MAIL_CATCHER_URL}  (web inbox; API under /api/v1/)"
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
   if [ -n "${STRIPE_MOCK_URL:-}" ]; then
     log "  Stripe sandbox  control API ${STRIPE_API_URL}/__sandbox/ (validated by stripe-mock ${STRIPE_MOCK_URL})"

@@ -3,7 +3,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { createMailer } from '../activities/notifications/mailer';
+import { databaseEnv, loadEnv, notificationsEnv, redisEnv, stripeEnv, temporalEnv, webhookPolicyFrom } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -14,19 +15,21 @@ import { createPoolsWorker } from './pools-worker';
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(notificationsEnv.shape));
 const log = createLogger('worker');
 installTemporalRuntime('INFO');
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const stripe = createStripe(env);
+const mailer = createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
-  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
+  const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env) };
+  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe, notifications });
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
@@ -45,4 +48,5 @@ try {
   await clientConnection.close();
   await db.end();
   redis.disconnect();
+  mailer.close();
 }

@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
+import { createNotificationActivities } from '../activities/notifications';
+import type { EndpointPolicy } from '../activities/notifications/endpoint-policy';
+import type { Mailer } from '../activities/notifications/mailer';
+import { notificationTap } from '../activities/notifications/tap';
 import { createPaymentActivities } from '../activities/payments';
 import { createPoolActivities } from '../activities/pools';
 import { createProbeActivities } from '../activities/probe';
@@ -26,6 +30,8 @@ export interface PoolsWorkerDeps {
   /** A prebuilt bundle (tests build one per file); without it the worker bundles WORKFLOWS_PATH itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** Turns notifications on: notices of every pool, delivered by email, feed and webhooks. */
+  notifications?: { mailer: Mailer; webhookPolicy: EndpointPolicy };
 }
 
 export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
@@ -33,6 +39,7 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
     ...createProbeActivities(deps),
     ...createPoolActivities(deps),
     ...createPaymentActivities(deps),
+    ...(deps.notifications ? createNotificationActivities({ ...deps, ...deps.notifications }) : {}),
   };
 }
 
@@ -42,8 +49,13 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: poolsActivities({ ...deps, taskQueue }),
+    interceptors: {
+      ...(deps.workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+      // Notices are heard where pools and rounds already report their events (activities/notifications/tap.ts).
+      ...(deps.notifications ? { activity: [notificationTap()] } : {}),
+    },
     // Drain in-flight activities for up to 30 s on SIGTERM/SIGINT before giving up on them.
     shutdownGraceTime: '30s',
   });

@@ -22,7 +22,9 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
 import { roundProgressQuery, type RoundProgress, type RoundResult } from '../../workflows/round';
-import { devServerClient, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
+import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
+import { createMailer } from '../../activities/notifications/mailer';
+import { devServerClient, testConfig, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
 
 /** A charge, transfer or refund the sandbox holds, with the business key Poolflow wrote in its metadata. */
 export interface StripeMovement {
@@ -71,7 +73,12 @@ export interface PoolHarness {
   close(): Promise<void>;
 }
 
-export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}): Promise<PoolHarness> {
+export interface PoolHarnessOptions {
+  /** Run the notifications on the worker too (email to the test stack's mail catcher). */
+  notifications?: { webhookPolicy?: EndpointPolicy };
+}
+
+export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}, options: PoolHarnessOptions = {}): Promise<PoolHarness> {
   const db = testDb();
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, sandboxSettings);
@@ -79,6 +86,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
   const dev = await devServerClient();
   const taskQueue = uniqueId('pools');
+  const mailer = options.notifications ? createMailer({ smtpUrl: testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
   const worker: Worker = await createPoolsWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -88,6 +96,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
     stripe: kit.stripe,
     taskQueue,
     workflowBundle: await workflowBundle(),
+    ...(mailer ? { notifications: { mailer, webhookPolicy: options.notifications?.webhookPolicy ?? { httpsOnly: false, blockPrivateAddresses: false } } } : {}),
   });
   const running = worker.run();
 
@@ -187,6 +196,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
       await env.teardown();
       await (dev.connection as Connection).close();
       await kit.close();
+      mailer?.close();
       await db.end();
       redis.disconnect();
     },
