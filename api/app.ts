@@ -13,6 +13,8 @@ import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
 import { memberProblem, memberRoutes } from './members';
+import { poolNotificationSettingsRoutes } from './notifications/pool-settings';
+import { notificationRoutes } from './notifications/routes';
 import { openApiRoutes } from './openapi';
 import { poolEventRoutes } from './pool-events';
 import { poolRoutes } from './pools';
@@ -71,7 +73,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.use('*', idempotency(deps.redis));
   v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));
+  v1.route('/pools', poolNotificationSettingsRoutes(deps));
   v1.route('/members', memberRoutes(deps));
+  v1.route('/notifications', notificationRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
   app.route('/v1', v1);
 

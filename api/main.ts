@@ -3,7 +3,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, notificationsEnv, redisEnv, stripeEnv, temporalEnv, webhookPolicyFrom } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { requestIdClientInterceptor } from '../observability/request-context';
@@ -16,6 +16,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
 const auth = loadEnv(authEnv);
+const notifications = loadEnv(notificationsEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -33,6 +34,7 @@ const app = createApp({
   poolsTaskQueue: TASK_QUEUES.pools,
   stripe: createStripe(env),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
+  webhookPolicy: webhookPolicyFrom(notifications),
 });
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
   log.info('api listening', { port: info.port }),

@@ -54,23 +54,23 @@ export async function insertFeedItem(db: Queryable, notice: Notice, recipient: R
 }
 
 /** The recipient's feed, newest first, paged by `before` (a notification ID from the previous page). */
-export async function listFeed(db: Queryable, recipientId: string, options: { limit: number; before?: string; unreadOnly?: boolean }): Promise<FeedItem[]> {
+export async function listFeed(db: Queryable, recipient: Recipient, options: { limit: number; before?: string; unreadOnly?: boolean }): Promise<FeedItem[]> {
   const { rows } = await db.query<FeedRow>(
     `SELECT ${COLUMNS} FROM notifications
-     WHERE recipient_id = $1
+     WHERE recipient_id = $1 AND recipient_role = $5
        AND ($2::uuid IS NULL OR (created_at, notification_id) < (SELECT created_at, notification_id FROM notifications WHERE notification_id = $2::uuid AND recipient_id = $1))
        AND (NOT $3 OR read_at IS NULL)
      ORDER BY created_at DESC, notification_id DESC LIMIT $4`,
-    [recipientId, options.before ?? null, options.unreadOnly ?? false, options.limit],
+    [recipient.id, options.before ?? null, options.unreadOnly ?? false, options.limit, recipient.role],
   );
   return rows.map(fromRow);
 }
 
-/** Marks one of the recipient's items read; false when the recipient has no such item. */
-export async function markRead(db: Queryable, recipientId: string, notificationId: string): Promise<FeedItem | null> {
+/** Marks one of the recipient's items read; null when the recipient has no such item. */
+export async function markRead(db: Queryable, recipient: Recipient, notificationId: string): Promise<FeedItem | null> {
   const { rows } = await db.query<FeedRow>(
-    `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE notification_id = $1 AND recipient_id = $2 RETURNING ${COLUMNS}`,
-    [notificationId, recipientId],
+    `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE notification_id = $1 AND recipient_id = $2 AND recipient_role = $3 RETURNING ${COLUMNS}`,
+    [notificationId, recipient.id, recipient.role],
   );
   return rows[0] ? fromRow(rows[0]) : null;
 }
