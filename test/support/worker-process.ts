@@ -26,6 +26,8 @@ export interface WorkerProcessEnv {
   STRIPE_API_URL: string;
   STRIPE_SECRET_KEY: string;
   REDIS_KEY_PREFIX: string;
+  /** Deliver notices too, mailing through this SMTP server. */
+  NOTIFICATIONS_SMTP_URL?: string;
 }
 
 let bundlePath: Promise<string> | undefined;
