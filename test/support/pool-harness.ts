@@ -75,7 +75,7 @@ export interface PoolHarness {
 
 export interface PoolHarnessOptions {
   /** Run the notifications on the worker too (email to the test stack's mail catcher). */
-  notifications?: { webhookPolicy?: EndpointPolicy };
+  notifications?: { webhookPolicy?: EndpointPolicy; smtpUrl?: string };
 }
 
 export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}, options: PoolHarnessOptions = {}): Promise<PoolHarness> {
@@ -86,7 +86,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
   const dev = await devServerClient();
   const taskQueue = uniqueId('pools');
-  const mailer = options.notifications ? createMailer({ smtpUrl: testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
+  const mailer = options.notifications ? createMailer({ smtpUrl: options.notifications.smtpUrl ?? testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
   const worker: Worker = await createPoolsWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

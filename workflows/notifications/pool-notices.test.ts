@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { Connection } from '@temporalio/client';
-import { putReminderLeadHours } from '../../db/notifications/preferences';
+import { putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
 import { nextDueAtMs } from '../../domain/notifications/reminders';
 import { notificationWorkflowIds } from '../../temporal-config/notifications';
 import { eventually } from '../../test/support/eventually';
@@ -118,6 +118,37 @@ describe('pool notices', () => {
     // The manager hears of the suspension in their feed; the members who paid are told so.
     assert.ok((await feed(poolId, 'manager-1')).some((row) => row.type === 'member.suspended'));
     for (const paid of [a!, b!]) assert.ok((await emails(poolId, paid)).some((row) => row.type === 'payment.succeeded' && row.status === 'sent'));
+  });
+
+  test('a whole pool, start to finish, leaves each member’s mails in their language in the mail catcher', async () => {
+    const members = await Promise.all([h.member(), h.member(), h.member()]);
+    const [english, spanish, muted] = members as [string, string, string];
+    await putPreferences(h.db, { subjectId: spanish, language: 'es', emailEnabled: true, muteReminders: false, email: null });
+    await putPreferences(h.db, { subjectId: muted, language: 'es', emailEnabled: true, muteReminders: true, email: null });
+    const handle = await h.startPool(rotatingPool(3, { currency: 'jpy', contributionMinor: 5_000, platformFeeBps: 0 }));
+    const { poolId } = await handle.query(poolStateQuery);
+    await joinAll(handle, members);
+    await activate(handle);
+    for (let round = 1; round <= 3; round++) await h.runRound(handle);
+    await waitForView(handle, (v) => v.status === 'completed');
+    await drained(poolId);
+
+    const typeOf = (deliveryKey: string | null) => deliveryKey!.split(':')[2]!;
+    for (const [memberId, language] of [[english, 'en'], [spanish, 'es'], [muted, 'es']] as const) {
+      const mails = (await mailsTo(`${memberId}@example.com`)).filter((mail) => mail.deliveryKey?.includes(`:${poolId}`));
+      const notices = mails.map((mail) => typeOf(mail.deliveryKey)).filter((type) => type !== 'contribution.due_soon');
+      assert.deepEqual(notices.sort(), ['payment.succeeded', 'payment.succeeded', 'payment.succeeded', 'payout.sent', 'pool.activated', 'pool.completed'], memberId);
+      assert.ok(mails.every((mail) => mail.language === language && mail.html.includes(`<html lang="${language}">`)), `${memberId} reads ${language}`);
+      const received = mails.find((mail) => typeOf(mail.deliveryKey) === 'payment.succeeded')!;
+      assert.equal(received.subject, language === 'en' ? 'Test circle: payment received' : 'Test circle: pago recibido');
+      // Amounts in the member's locale, in whole yen (a zero-decimal currency); Intl separates with a no-break space.
+      assert.match(received.text.replace(/\u00a0/g, ' '), language === 'en' ? /of ¥5,000 for round 1/ : /de 5000 JPY para la ronda 1/);
+      const payout = mails.find((mail) => typeOf(mail.deliveryKey) === 'payout.sent')!;
+      assert.match(payout.subject.replace(/\u00a0/g, ' '), language === 'en' ? /¥15,000 is on its way/ : /15\.000 JPY en camino/);
+    }
+    // A muted member's reminders stay in their feed but never become mail; the pool's other notices do.
+    const mutedMails = (await mailsTo(`${muted}@example.com`)).filter((mail) => mail.deliveryKey?.includes(`:${poolId}`));
+    assert.ok(mutedMails.every((mail) => typeOf(mail.deliveryKey) !== 'contribution.due_soon'));
   });
 
   test('a paused pool sends no reminder; nor does a resumed one for a time already past', async () => {
