@@ -3,4 +3,4 @@ export { poolWorkflow } from './pool';
 export { contributionRound } from './round';
 export { poolRoundTrigger } from './round-trigger';
 export { plumbingProbe } from './probe';
-export { poolNotices, webhookEndpoint } from './notifications';
+export { managerDigest, poolNotices, webhookEndpoint } from './notifications';

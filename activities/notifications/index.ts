@@ -19,7 +19,11 @@ import {
 } from '../../db/notifications/webhooks';
 import type { Db } from '../../db/pool';
 import { isMutable, isWebhookEventType, type Notice, type Recipient } from '../../domain/notifications/catalogue';
+import { managerDigest, type PoolStanding } from '../../domain/notifications/digest';
 import { renderNotice } from '../../domain/notifications/templates';
+import { runningPoolViews } from '../../db/notifications/digest';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+import { roundProgressQuery } from '../../workflows/round';
 import { notificationWorkflowIds } from '../../temporal-config/notifications';
 import { errorMessage } from '../../observability/log';
 import { checkEndpointUrl, EndpointRefusedError, type EndpointPolicy } from './endpoint-policy';
@@ -30,6 +34,8 @@ import { signedHeaders } from './signature';
 export const WEBHOOK_PAYLOAD_BYTES_MAX = 64 * 1024;
 /** A receiver has this long to answer one delivery. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** A digest covers at most this many of a manager's pools. */
+export const DIGEST_POOLS_MAX = 200;
 /** Live feed events kept per recipient in Redis; the database holds the whole feed. */
 export const FEED_EVENTS_KEPT_MAX = 500;
 export const feedEventsKey = (recipientId: string) => `notifications:${recipientId}:events`;
@@ -131,6 +137,48 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
     async reminderLeadHours(poolId: string): Promise<number[]> {
       return getReminderLeadHours(db, poolId);
+    },
+
+    /** Starts the manager's daily digest unless it runs already. */
+    async ensureManagerDigest(managerId: string): Promise<void> {
+      const { client, info } = Context.current();
+      await client.workflow.signalWithStart('managerDigest', {
+        workflowId: notificationWorkflowIds.managerDigest(managerId),
+        taskQueue: info.taskQueue,
+        args: [{ managerId }],
+        signal: 'managerPoolActive',
+        signalArgs: [],
+      });
+    },
+
+    /** The manager's digest for the day of `atMs` (workflow time), from their pools' projections. */
+    async prepareManagerDigest(input: { managerId: string; atMs: number }): Promise<{ activePools: number; notice: Notice | null }> {
+      const { client } = Context.current();
+      const views = await runningPoolViews(db, input.managerId, DIGEST_POOLS_MAX);
+      const standings: PoolStanding[] = [];
+      for (const view of views) {
+        let escalatedRound: number | null = null;
+        if (view.roundInProgress !== null) {
+          // Only the round itself knows that its payout waits for operations.
+          const progress = await client.workflow
+            .getHandle(workflowIds.round(view.poolId, view.roundInProgress))
+            .query(roundProgressQuery)
+            .catch(() => null);
+          if (progress?.phase === 'payout-escalated') escalatedRound = progress.round;
+        }
+        standings.push({
+          poolId: view.poolId,
+          poolName: view.config.name,
+          currency: view.config.currency,
+          inArrears: view.members.filter((m) => m.arrearsMinor !== '0' && m.status !== 'left').map((m) => ({ memberId: m.memberId, arrearsMinor: m.arrearsMinor })),
+          suspended: view.members.filter((m) => m.status === 'suspended').map((m) => m.memberId),
+          expelled: view.members.filter((m) => m.status === 'expelled').map((m) => m.memberId),
+          escalatedRound,
+        });
+      }
+      const at = new Date(input.atMs).toISOString();
+      const notice = managerDigest(input.managerId, at.slice(0, 10), standings, at);
+      return { activePools: views.filter((v) => v.status === 'active').length, notice };
     },
 
     /** The oldest event still to deliver to the endpoint, or null when its queue is empty or it is disabled. */

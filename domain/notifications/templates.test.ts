@@ -29,10 +29,10 @@ function noticeOf(type: Notice['type'], currency: string, amountMinor: string): 
     roundsCompleted: 10,
     amountByMember: [`m-1=${amountMinor}`],
     membersInArrears: 1,
-    arrearsSummary: amountMinor,
+    arrearsByCurrency: [`${currency}=${amountMinor}`],
     suspendedCount: 1,
     expelledCount: 0,
-    details: 'Equb: m-1',
+    details: ['Equb: m-1, m-2*'],
   };
   for (const field of AMOUNT_FIELDS) data[field] = amountMinor;
   return { key: `${type}:p:1`, type, poolId: 'p', managerId: 'mgr', occurredAt: '2026-03-01T09:00:00.000Z', recipients: [], data };
@@ -81,7 +81,7 @@ describe('notice templates', () => {
             assert.match(rendered.html, new RegExp(`<html lang="${language}">`));
             // The pool's name is escaped in HTML, never injected.
             assert.ok(!rendered.html.includes('<Addis>'));
-            const mentionsMoney = !['pool.paused', 'pool.resumed', 'pool.completed', 'pool.cancelled', 'manager.digest', 'bid_window.opened', 'member.restored'].includes(type);
+            const mentionsMoney = !['pool.paused', 'pool.resumed', 'pool.completed', 'pool.cancelled', 'bid_window.opened', 'member.restored'].includes(type);
             if (mentionsMoney && language === 'en') assert.match(rendered.text, shown, `${type} ${currency} ${amount}`);
             if (mentionsMoney) assert.ok(rendered.text.includes(formatAmount(amount, currency, language)), `${type} shows the amount in ${language}`);
           }

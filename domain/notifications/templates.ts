@@ -18,6 +18,9 @@ interface Context {
   money: (field: string) => string;
   when: (field: string) => string;
   value: (field: string) => string;
+  /** A list of `currency=amountMinor` entries as formatted amounts joined with "+". */
+  totals: (field: string) => string;
+  list: (field: string) => string[];
 }
 
 type Template = (c: Context) => { subject: string; paragraphs: string[] };
@@ -116,7 +119,11 @@ const EN: Record<NoticeType, Template> = {
   }),
   'manager.digest': (c) => ({
     subject: `Daily digest: ${c.value('membersInArrears')} members in arrears`,
-    paragraphs: [`Hello ${c.name},`, `Across your pools, ${c.value('membersInArrears')} members owe ${c.value('arrearsSummary')} in arrears; ${c.value('suspendedCount')} are suspended and ${c.value('expelledCount')} expelled.`, `${c.value('details')}`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `Across your pools, ${c.value('membersInArrears')} members owe ${c.totals('arrearsByCurrency')} in arrears; ${c.value('suspendedCount')} are suspended and ${c.value('expelledCount')} expelled (* suspended, † expelled).`,
+      ...c.list('details'),
+    ],
   }),
 };
 
@@ -201,7 +208,11 @@ const ES: Record<NoticeType, Template> = {
   }),
   'manager.digest': (c) => ({
     subject: `Resumen diario: ${c.value('membersInArrears')} miembros con atrasos`,
-    paragraphs: [`Hola ${c.name}:`, `En tus grupos, ${c.value('membersInArrears')} miembros deben ${c.value('arrearsSummary')} en atrasos; ${c.value('suspendedCount')} están suspendidos y ${c.value('expelledCount')} expulsados.`, `${c.value('details')}`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `En tus grupos, ${c.value('membersInArrears')} miembros deben ${c.totals('arrearsByCurrency')} en atrasos; ${c.value('suspendedCount')} están suspendidos y ${c.value('expelledCount')} expulsados (* suspendido, † expulsado).`,
+      ...c.list('details'),
+    ],
   }),
 };
 
@@ -229,7 +240,15 @@ export function renderNotice(notice: Notice, recipient: Recipient, language: Lan
     return formatAmount(typeof raw === 'string' ? raw : '0', currency, language);
   };
   const when = (field: string) => (typeof data[field] === 'string' ? formatDateTime(data[field], language) : '—');
-  const { subject, paragraphs } = TEMPLATES[language][notice.type]({ notice, recipient, name, money, when, value });
+  const list = (field: string) => (Array.isArray(data[field]) ? data[field] : []);
+  const totals = (field: string) =>
+    list(field)
+      .map((entry) => {
+        const [code, amount] = entry.split('=');
+        return formatAmount(amount ?? '0', code ?? currency, language);
+      })
+      .join(' + ') || formatAmount('0', currency, language);
+  const { subject, paragraphs } = TEMPLATES[language][notice.type]({ notice, recipient, name, money, when, value, totals, list });
   const text = [...paragraphs, '--', FOOTER[language]].join('\n\n') + '\n';
   const html =
     `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>` +

@@ -49,7 +49,7 @@ export interface PoolHarness {
   taskQueue: string;
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
   /** Signals that a round is due and waits (in skipped time) until the round has finished. */
   runRound(handle: WorkflowHandle<typeof poolWorkflow>): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;
@@ -125,7 +125,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
         workflowId: workflowIds.pool(poolId),
         taskQueue,
         // The time-skipping server has no custom search attributes; the dev-server tests cover them.
-        args: [{ poolId, managerId: 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
+        args: [{ poolId, managerId: options.managerId ?? 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
       });
     },
     async runRound(handle) {

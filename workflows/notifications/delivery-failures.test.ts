@@ -10,6 +10,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { listDeliveries } from '../../db/notifications/deliveries';
 import { findEndpoint, insertEndpoint, listEndpointDeliveries } from '../../db/notifications/webhooks';
 import { EMAIL_ATTEMPTS_MAX, WEBHOOK_ATTEMPTS_MAX } from '../../temporal-config/notifications';
+import { uniqueId } from '../../test/support/env';
 import { activate, joinAll, rotatingPool, startPoolHarness, type PoolHarness } from '../../test/support/pool-harness';
 import { poolStateQuery } from '../pool';
 
@@ -48,9 +49,10 @@ describe('deliveries that keep failing', () => {
 
   test('an undeliverable email is retried with backoff, then shown to operations as failed; a failing endpoint is disabled', async () => {
     const { port } = failing.address() as AddressInfo;
-    const endpoint = await insertEndpoint(h.db, { managerId: 'manager-1', url: `http://127.0.0.1:${port}/hook`, eventTypes: ['pool.activated'], secret: 'whsec_test_failing' });
+    const managerId = uniqueId('mgr');
+    const endpoint = await insertEndpoint(h.db, { managerId, url: `http://127.0.0.1:${port}/hook`, eventTypes: ['pool.activated'], secret: 'whsec_test_failing' });
     const members = await Promise.all([h.member(), h.member()]);
-    const handle = await h.startPool(rotatingPool(2));
+    const handle = await h.startPool(rotatingPool(2), { managerId });
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, members);
     await activate(handle);

@@ -8,6 +8,7 @@ import type { Connection } from '@temporalio/client';
 import { putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
 import { nextDueAtMs } from '../../domain/notifications/reminders';
 import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { uniqueId } from '../../test/support/env';
 import { eventually } from '../../test/support/eventually';
 import { mailsTo } from '../../test/support/mail-catcher';
 import { activate, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../../test/support/pool-harness';
@@ -58,7 +59,7 @@ describe('pool notices', () => {
 
   test('a monthly pool reminds each member at the configured lead times, once each', async () => {
     const members = await Promise.all([h.member(), h.member(), h.member()]);
-    const handle = await h.startPool(rotatingPool(3, { cadence: { type: 'monthly', dayOfMonth: 5, hourUtc: 9 } }));
+    const handle = await h.startPool(rotatingPool(3, { cadence: { type: 'monthly', dayOfMonth: 5, hourUtc: 9 } }), { managerId: uniqueId('mgr') });
     const { poolId } = await handle.query(poolStateQuery);
     await putReminderLeadHours(h.db, poolId, [72, 6]);
     await joinAll(handle, members);
@@ -87,7 +88,8 @@ describe('pool notices', () => {
   test('a declined contribution is told in order: the failure, each dunning retry, then the suspension', async () => {
     const [a, b] = await Promise.all([h.member(), h.member()]);
     const late = await h.member('pm_card_chargeDeclined');
-    const handle = await h.startPool(rotatingPool(3, { lateFeeMinor: 500, defaultPolicy: 'suspend', dunningRetryHours: [24, 48], gracePeriodHours: 72 }));
+    const manager = uniqueId('mgr');
+    const handle = await h.startPool(rotatingPool(3, { lateFeeMinor: 500, defaultPolicy: 'suspend', dunningRetryHours: [24, 48], gracePeriodHours: 72 }), { managerId: manager });
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, [a!, b!, late]);
     await activate(handle);
@@ -116,8 +118,26 @@ describe('pool notices', () => {
     assert.match(last!.text, /no further retries/);
 
     // The manager hears of the suspension in their feed; the members who paid are told so.
-    assert.ok((await feed(poolId, 'manager-1')).some((row) => row.type === 'member.suspended'));
+    assert.ok((await feed(poolId, manager)).some((row) => row.type === 'member.suspended'));
     for (const paid of [a!, b!]) assert.ok((await emails(poolId, paid)).some((row) => row.type === 'payment.succeeded' && row.status === 'sent'));
+
+    // The next morning the manager's digest names the suspended member and their arrears.
+    await putPreferences(h.db, { subjectId: manager, language: 'en', emailEnabled: true, muteReminders: false, email: `${manager}@example.com` });
+    await skip(DAY_MS);
+    const digest = await eventually(
+      'the manager’s digest',
+      async () => {
+        const { rows } = await h.db.query<{ data: { details: string[] }; body: string }>(
+          `SELECT data, body FROM notifications WHERE recipient_id = $1 AND type = 'manager.digest' ORDER BY created_at DESC LIMIT 1`,
+          [manager],
+        );
+        return rows[0];
+      },
+      60_000,
+    );
+    assert.ok(digest.data.details.some((line) => line.includes(`${late}*`)), JSON.stringify(digest.data));
+    const mail = await eventually('the digest mail', async () => (await mailsTo(`${manager}@example.com`)).find((m) => m.subject.startsWith('Daily digest') && m.text.includes(late)), 30_000);
+    assert.match(mail.text, new RegExp(`${late}\\*`));
   });
 
   test('a whole pool, start to finish, leaves each member’s mails in their language in the mail catcher', async () => {
@@ -125,7 +145,7 @@ describe('pool notices', () => {
     const [english, spanish, muted] = members as [string, string, string];
     await putPreferences(h.db, { subjectId: spanish, language: 'es', emailEnabled: true, muteReminders: false, email: null });
     await putPreferences(h.db, { subjectId: muted, language: 'es', emailEnabled: true, muteReminders: true, email: null });
-    const handle = await h.startPool(rotatingPool(3, { currency: 'jpy', contributionMinor: 5_000, platformFeeBps: 0 }));
+    const handle = await h.startPool(rotatingPool(3, { currency: 'jpy', contributionMinor: 5_000, platformFeeBps: 0 }), { managerId: uniqueId('mgr') });
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, members);
     await activate(handle);
@@ -142,7 +162,7 @@ describe('pool notices', () => {
       const received = mails.find((mail) => typeOf(mail.deliveryKey) === 'payment.succeeded')!;
       assert.equal(received.subject, language === 'en' ? 'Test circle: payment received' : 'Test circle: pago recibido');
       // Amounts in the member's locale, in whole yen (a zero-decimal currency); Intl separates with a no-break space.
-      assert.match(received.text.replace(/\u00a0/g, ' '), language === 'en' ? /of ¥5,000 for round 1/ : /de 5000 JPY para la ronda 1/);
+      assert.match(received.text.replace(/\u00a0/g, ' '), language === 'en' ? /of ¥5,000 for round [123] / : /de 5000 JPY para la ronda [123] /);
       const payout = mails.find((mail) => typeOf(mail.deliveryKey) === 'payout.sent')!;
       assert.match(payout.subject.replace(/\u00a0/g, ' '), language === 'en' ? /¥15,000 is on its way/ : /15\.000 JPY en camino/);
     }
@@ -153,7 +173,7 @@ describe('pool notices', () => {
 
   test('a paused pool sends no reminder; nor does a resumed one for a time already past', async () => {
     const members = await Promise.all([h.member(), h.member()]);
-    const handle = await h.startPool(rotatingPool(2, { cadence: { type: 'monthly', dayOfMonth: 12, hourUtc: 9 } }));
+    const handle = await h.startPool(rotatingPool(2, { cadence: { type: 'monthly', dayOfMonth: 12, hourUtc: 9 } }), { managerId: uniqueId('mgr') });
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, members);
     await activate(handle);

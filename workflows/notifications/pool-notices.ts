@@ -2,21 +2,18 @@
 // pool or one of its rounds reports something (activities/notifications/tap.ts), it derives notices,
 // keeps the reminders' timers, and delivers every notice in order — each email an activity of its own,
 // keyed by (notice, channel, recipient), so retries and crashes never send one twice.
-import { ActivityFailure, condition, continueAsNew, defineQuery, defineSignal, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../../activities/notifications';
-import type { Notice, Recipient } from '../../domain/notifications/catalogue';
+import type { Notice } from '../../domain/notifications/catalogue';
 import { contributionDueSoon, noticesFromRound, noticesFromViewChange, paymentFailed, paymentSucceeded, type ChargeFailure } from '../../domain/notifications/derive';
 import { nextDueAtMs, remindersAhead } from '../../domain/notifications/reminders';
 import { isFinal } from '../../domain/pool-lifecycle';
 import type { PoolView } from '../../domain/pool-view';
-import { EMAIL_ACTIVITY, NOTIFICATION_DB_ACTIVITY } from '../../temporal-config/notifications';
+import { NOTIFICATION_DB_ACTIVITY } from '../../temporal-config/notifications';
 import type { RoundResult } from '../round';
+import { deliverNotice } from './deliver';
 
 const db = proxyActivities<NotificationActivities>(NOTIFICATION_DB_ACTIVITY);
-const mail = proxyActivities<NotificationActivities>(EMAIL_ACTIVITY);
-
-/** Emails sent at once for one notice; bounds pending activities (a pool has up to 1,000 members). */
-export const EMAILS_IN_FLIGHT_MAX = 20;
 /** Notice keys remembered to drop a notice derived twice; the database's unique keys catch the rest. */
 export const SEEN_KEYS_MAX = 2_000;
 /** Rounds whose start time is remembered, for the "what happens next" of a failed payment. */
@@ -59,6 +56,7 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
   const seen = new Set(s.seenKeys);
   /** Bumped on every change of the pool's status, so a waiting reminder wakes and looks again. */
   let statusChanges = 0;
+  let digestWanted = false;
 
   const enqueue = (notices: Notice[]) => {
     for (const notice of notices) {
@@ -86,7 +84,11 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
     if (s.view && view.version <= s.view.version) return;
     if (view.roundInProgress !== null) roundStarted(view.roundInProgress);
     enqueue(noticesFromViewChange(s.view, view, nowIso()));
-    if (s.view?.status !== view.status) statusChanges++;
+    if (s.view?.status !== view.status) {
+      statusChanges++;
+      // The manager's daily digest runs while any of their pools is active.
+      if (view.status === 'active') digestWanted = true;
+    }
     s.view = view;
   });
 
@@ -104,24 +106,6 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
     const failure: ChargeFailure = { ...charge, failureCode: charge.failureCode ?? 'declined' };
     enqueue([paymentFailed(s.view, failure, startedAtMs, Date.now())]);
   });
-
-  /** Delivers one notice: feed and webhooks in one step, then each email as its own activity. */
-  const deliver = async (notice: Notice) => {
-    const { emails } = await db.recordNotice(notice);
-    for (let start = 0; start < emails.length; start += EMAILS_IN_FLIGHT_MAX) {
-      await Promise.all(emails.slice(start, start + EMAILS_IN_FLIGHT_MAX).map((recipient) => sendEmail(notice, recipient)));
-    }
-  };
-  const sendEmail = async (notice: Notice, recipient: Recipient) => {
-    try {
-      await mail.sendNoticeEmail({ notice, recipient });
-    } catch (error) {
-      // Every attempt failed: the delivery is recorded as failed for operations, and later notices go on.
-      if (!(error instanceof ActivityFailure)) throw error;
-      log.warn('email delivery failed after every attempt', { key: notice.key, recipient: recipient.id });
-      await db.recordEmailFailure({ notice, recipient, error: error.cause?.message ?? error.message });
-    }
-  };
 
   /** Sends the reminders of each coming round at the pool's lead times while the pool is active. */
   const reminders = async () => {
@@ -142,15 +126,19 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
 
   const remindersDone = reminders();
   for (;;) {
-    const ready = () => s.queue.length > 0 || workflowInfo().continueAsNewSuggested;
+    const ready = () => s.queue.length > 0 || digestWanted || workflowInfo().continueAsNewSuggested;
     if (s.view !== null && isFinal(s.view.status)) {
       if (!(await condition(ready, IDLE_AFTER_END_MS))) break;
     } else {
       await condition(ready);
     }
+    if (digestWanted && s.view) {
+      digestWanted = false;
+      await db.ensureManagerDigest(s.view.managerId);
+    }
     // One notice at a time, so every recipient hears of events in the order they happened.
     while (s.queue.length > 0) {
-      await deliver(s.queue[0]!);
+      await deliverNotice(s.queue[0]!);
       s.queue.shift();
       s.delivered++;
     }
