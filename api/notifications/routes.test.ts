@@ -11,7 +11,10 @@ import { payableMember } from '../../payments/test-support';
 import { authHeaders } from '../../test/support/api';
 import { startApiHarness, type ApiHarness } from '../../test/support/api-harness';
 import { uniqueId } from '../../test/support/env';
-import { eventually } from '../../test/support/eventually';
+import { createNotificationActivities } from '../../activities/notifications';
+import { createMailer } from '../../activities/notifications/mailer';
+import { testConfig } from '../../test/support/env';
+import { eventually, sleep } from '../../test/support/eventually';
 import { startNoticeReceiver, type NoticeReceiver } from '../../test/support/notice-receiver';
 import { BODY_BYTES_MAX, createApp } from '../app';
 
@@ -82,6 +85,33 @@ describe('notification routes', () => {
     assert.equal((await request('GET', '/v1/notifications?before=1%27%20OR%201=1', alice, 'member')).status, 422);
     assert.equal((await request('GET', '/v1/notifications/deliveries', alice, 'member')).status, 403, 'delivery records are for operations');
     assert.equal((await request('GET', '/v1/notifications/deliveries?status=failed', 'ops-1', 'ops')).status, 200);
+  });
+
+  test('a new notice reaches its recipient’s live stream, and nobody else’s', async () => {
+    const [member, other] = [uniqueId('m'), uniqueId('m')];
+    const open = async (sub: string) => {
+      const response = await h.app.request('/v1/notifications/events', { headers: await authHeaders(sub, 'member') });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+      return response.body!.getReader();
+    };
+    const [mine, theirs] = [await open(member), await open(other)];
+    // A fresh stream delivers what arrives after it opened: let both start reading first.
+    await sleep(1_000);
+    const activities = createNotificationActivities({ db: h.db, redis: h.redis, mailer: createMailer({ smtpUrl: testConfig.smtpUrl, from: 'unused@poolflow.test' }), webhookPolicy: { httpsOnly: false, blockPrivateAddresses: false } });
+    const notice = { key: uniqueId('live'), type: 'pool.resumed' as const, poolId: 'p-live', managerId: uniqueId('mgr'), occurredAt: new Date().toISOString(), recipients: [{ role: 'member' as const, id: member }], data: { poolName: 'Live pool' } };
+    assert.deepEqual(await activities.recordNotice(notice), { emails: [] }, 'no profile, so no address: feed only');
+
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('\n\n')) text += decoder.decode((await mine.read()).value);
+    assert.match(text, /event: notification/);
+    const data = JSON.parse(/data: (.*)/.exec(text)![1]!) as { noticeKey: string; title: string };
+    assert.deepEqual([data.noticeKey, data.title], [notice.key, 'Live pool has resumed']);
+    const nothing = await Promise.race([theirs.read().then(() => 'read'), sleep(2_000).then(() => 'silent')]);
+    assert.equal(nothing, 'silent', 'another member’s stream stays silent');
+    await mine.cancel();
+    await theirs.cancel();
   });
 
   test('webhook endpoints: refused when unknown types, bad URLs or oversized; invisible to other managers', async () => {
