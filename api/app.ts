@@ -20,6 +20,7 @@ import { poolEventRoutes } from './pool-events';
 import { poolRoutes } from './pools';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
+import { productContracts } from './products';
 import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
 import { temporalProblem } from './temporal-errors';
 import { webhookRoutes } from './webhooks';
@@ -59,8 +60,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // from Node's request on every read.
   app.use('/v1/*', (c, next) => (BODILESS_METHODS.has(c.req.method) ? next() : c.req.path.startsWith('/v1/webhooks/') ? webhookLimit(c, next) : apiLimit(c, next)));
 
+  const contracts = productContracts(deps);
   app.route('/', healthRoutes(deps));
-  app.route('/', openApiRoutes());
+  app.route('/', openApiRoutes(contracts));
   app.route('/v1/webhooks', webhookRoutes(deps));
 
   const v1 = new Hono<AppEnv>();
@@ -77,6 +79,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/members', memberRoutes(deps));
   v1.route('/notifications', notificationRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
+  for (const { prefix, app: product } of contracts) v1.route(prefix.slice('/v1'.length), product);
   app.route('/v1', v1);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { poolConfigSchema } from '../domain/pool-config';
 import { bidRequestSchema, distributeRequestSchema, reasonSchema, replaceRequestSchema } from '../workflows/pool';
+import { generatedContract, IDEMPOTENCY_KEY_PARAMETER, operationIdOf, PROBLEM_DESCRIPTIONS, type MountedContract, type ProblemStatus } from './contract';
 import { docsPage } from './docs-page';
 import { endpointBody, endpointChangeBody, poolSettingsBody, preferencesBody } from './notifications/schemas';
 import { ProbeRequest } from './probes';
@@ -14,19 +15,7 @@ const json = (schema: z.ZodType): Schema => z.toJSONSchema(schema, { io: 'input'
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponses = (codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [String(code), { description: PROBLEM_DESCRIPTIONS[code] ?? 'Problem', content: { 'application/problem+json': { schema: problem } } }]));
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed request (bad JSON, missing Idempotency-Key)',
-  401: 'Missing or invalid bearer token',
-  403: 'Not allowed for this role',
-  404: 'No such pool (or not visible to the caller)',
-  409: 'Refused in the pool’s current state',
-  413: 'Body too large',
-  415: 'Body is not JSON',
-  422: 'Validation failed; `errors` names each field',
-  429: 'Rate limit reached',
-  503: 'A dependency is unavailable',
-};
+  Object.fromEntries(codes.map((code) => [String(code), { description: PROBLEM_DESCRIPTIONS[code as ProblemStatus] ?? 'Problem', content: { 'application/problem+json': { schema: problem } } }]));
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -85,21 +74,20 @@ const OPERATIONS: Operation[] = [
 
 function parametersOf(path: string, operation: Operation) {
   const fromPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: m[1] === 'round' ? 'integer' : 'string' } }));
-  const idempotencyKey =
-    operation.method === 'post' && operation.auth !== false
-      ? [{ name: 'Idempotency-Key', in: 'header', required: true, description: 'Repeat a request safely: the same key and body return the first response', schema: { type: 'string', minLength: 8, maxLength: 128 } }]
-      : [];
+  const idempotencyKey = operation.method === 'post' && operation.auth !== false ? [IDEMPOTENCY_KEY_PARAMETER] : [];
   return [...fromPath, ...idempotencyKey];
 }
 
-export function openApiDocument() {
-  const paths: Record<string, Record<string, unknown>> = {};
+/** The document: the hand-listed operations above plus every route the mounted contract apps define. */
+export function openApiDocument(contracts: MountedContract[] = []) {
+  const generated = generatedContract(contracts);
+  const paths: Record<string, Record<string, unknown>> = generated.paths;
   for (const operation of OPERATIONS) {
     const okContent = operation.sse ? { 'text/event-stream': { schema: { type: 'string' } } } : operation.path === '/docs' ? { 'text/html': { schema: { type: 'string' } } } : { 'application/json': { schema: { type: 'object' } } };
     paths[operation.path] ??= {};
     paths[operation.path]![operation.method] = {
       summary: operation.summary,
-      operationId: `${operation.method}${operation.path.replace(/[{}]/g, '').replace(/[/.-](\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      operationId: operationIdOf(operation.method, operation.path),
       tags: [operation.tag],
       parameters: parametersOf(operation.path, operation),
       ...(operation.body ? { requestBody: { required: true, content: { 'application/json': { schema: operation.body } } } } : {}),
@@ -116,6 +104,7 @@ export function openApiDocument() {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
+        ...generated.schemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status'],
@@ -133,9 +122,9 @@ export function openApiDocument() {
   };
 }
 
-export function openApiRoutes(): Hono {
+export function openApiRoutes(contracts: MountedContract[] = []): Hono {
   const app = new Hono();
-  const document = JSON.stringify(openApiDocument());
+  const document = JSON.stringify(openApiDocument(contracts));
   app.get('/openapi.json', (c) => c.body(document, 200, { 'content-type': 'application/json' }));
   app.get('/docs', (c) => c.html(docsPage));
   return app;
