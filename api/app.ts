@@ -13,8 +13,6 @@ import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
 import { memberProblem, memberRoutes } from './members';
-import { poolNotificationSettingsRoutes } from './notifications/pool-settings';
-import { notificationRoutes } from './notifications/routes';
 import { openApiRoutes } from './openapi';
 import { poolEventRoutes } from './pool-events';
 import { poolRoutes } from './pools';
@@ -75,9 +73,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.use('*', idempotency(deps.redis));
   v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));
-  v1.route('/pools', poolNotificationSettingsRoutes(deps));
   v1.route('/members', memberRoutes(deps));
-  v1.route('/notifications', notificationRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
   for (const { prefix, app: product } of contracts) v1.route(prefix.slice('/v1'.length), product);
   app.route('/v1', v1);

@@ -7,7 +7,6 @@ import { poolConfigSchema } from '../domain/pool-config';
 import { bidRequestSchema, distributeRequestSchema, reasonSchema, replaceRequestSchema } from '../workflows/pool';
 import { generatedContract, IDEMPOTENCY_KEY_PARAMETER, operationIdOf, PROBLEM_DESCRIPTIONS, type MountedContract, type ProblemStatus } from './contract';
 import { docsPage } from './docs-page';
-import { endpointBody, endpointChangeBody, poolSettingsBody, preferencesBody } from './notifications/schemas';
 import { ProbeRequest } from './probes';
 
 type Schema = Record<string, unknown>;
@@ -49,20 +48,6 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: `${poolPath}/distributions`, summary: 'Distribute from an investment pool’s pot (manager)', tag: 'Rounds', body: json(distributeRequestSchema), ok: 202, problems: [400, 401, 403, 404, 409, 422, 429] },
   { method: 'get', path: `${poolPath}/ledger`, summary: 'Ledger balances, pot entries and invariant status', tag: 'Ledger', ok: 200, problems: [401, 404, 429] },
   { method: 'get', path: `${poolPath}/events`, summary: 'Server-sent events of the pool’s changes (resumable with Last-Event-ID)', tag: 'Pools', ok: 200, problems: [400, 401, 404, 429, 503], sse: true },
-  { method: 'get', path: `${poolPath}/notification-settings`, summary: 'The pool’s reminder lead times', tag: 'Notifications', ok: 200, problems: [401, 404, 429] },
-  { method: 'put', path: `${poolPath}/notification-settings`, summary: 'Set the pool’s reminder lead times in hours before each round (manager)', tag: 'Notifications', body: json(poolSettingsBody), ok: 200, problems: [401, 403, 404, 413, 415, 422, 429] },
-  { method: 'get', path: '/v1/notifications', summary: 'Your own notification feed, newest first (paging: limit, before; filter: unread)', tag: 'Notifications', ok: 200, problems: [401, 422, 429] },
-  { method: 'post', path: '/v1/notifications/{notificationId}/read', summary: 'Mark one of your notifications read', tag: 'Notifications', ok: 200, problems: [400, 401, 404, 429] },
-  { method: 'get', path: '/v1/notifications/events', summary: 'Server-sent events of your new notifications (resumable with Last-Event-ID)', tag: 'Notifications', ok: 200, problems: [400, 401, 429, 503], sse: true },
-  { method: 'get', path: '/v1/notifications/preferences', summary: 'Your notification preferences', tag: 'Notifications', ok: 200, problems: [401, 429] },
-  { method: 'put', path: '/v1/notifications/preferences', summary: 'Set your language, channels and reminder muting (legally required notices are always sent)', tag: 'Notifications', body: json(preferencesBody), ok: 200, problems: [401, 413, 415, 422, 429] },
-  { method: 'get', path: '/v1/notifications/deliveries', summary: 'Email deliveries by status, failed by default (ops)', tag: 'Notifications', ok: 200, problems: [401, 403, 422, 429] },
-  { method: 'post', path: '/v1/notifications/webhook-endpoints', summary: 'Register a webhook endpoint for your pools’ events; the signing secret is returned once (manager)', tag: 'Webhooks', body: json(endpointBody), ok: 201, problems: [400, 401, 403, 409, 413, 415, 422, 429] },
-  { method: 'get', path: '/v1/notifications/webhook-endpoints', summary: 'Your webhook endpoints (manager)', tag: 'Webhooks', ok: 200, problems: [401, 403, 429] },
-  { method: 'get', path: '/v1/notifications/webhook-endpoints/{endpointId}', summary: 'One of your webhook endpoints (manager)', tag: 'Webhooks', ok: 200, problems: [401, 403, 404, 429] },
-  { method: 'put', path: '/v1/notifications/webhook-endpoints/{endpointId}', summary: 'Change an endpoint’s URL or event types, or enable it again after it was disabled (manager)', tag: 'Webhooks', body: json(endpointChangeBody), ok: 200, problems: [401, 403, 404, 413, 415, 422, 429] },
-  { method: 'post', path: '/v1/notifications/webhook-endpoints/{endpointId}/rotate-secret', summary: 'Rotate the signing secret; the previous one keeps signing for 24 hours (manager)', tag: 'Webhooks', ok: 200, problems: [400, 401, 403, 404, 429] },
-  { method: 'get', path: '/v1/notifications/webhook-endpoints/{endpointId}/deliveries', summary: 'The endpoint’s delivery log, newest first (paging: limit, beforeSeq) (manager)', tag: 'Webhooks', ok: 200, problems: [401, 403, 404, 422, 429] },
   { method: 'put', path: '/v1/members/me', summary: 'Create or update your member profile (member)', tag: 'Members', body: json(z.strictObject({ displayName: z.string(), email: z.email() })), ok: 200, problems: [401, 403, 413, 415, 422, 429] },
   { method: 'post', path: '/v1/members/me/payment-methods', summary: 'Save a card (pm_…) as your default payment method (member)', tag: 'Members', body: json(z.strictObject({ paymentMethodId: z.string() })), ok: 201, problems: [400, 401, 403, 409, 422, 429] },
   { method: 'post', path: '/v1/members/me/payout-account', summary: 'Create your payout account and get an onboarding link (member)', tag: 'Members', body: json(z.strictObject({ country: z.string().optional(), returnUrl: z.url(), refreshUrl: z.url() })), ok: 201, problems: [400, 401, 403, 409, 422, 429] },

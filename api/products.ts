@@ -3,8 +3,8 @@
 // idempotency, and GET /openapi.json documents them from the same definitions.
 import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
+import { notificationRoutes } from './notifications/routes';
 
 export function productContracts(deps: ApiDeps): Array<MountedContract & { prefix: `/v1/${string}` }> {
-  void deps;
-  return [];
+  return [{ prefix: '/v1/notifications', app: notificationRoutes(deps) }];
 }

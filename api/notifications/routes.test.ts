@@ -17,6 +17,9 @@ import { testConfig } from '../../test/support/env';
 import { eventually, sleep } from '../../test/support/eventually';
 import { startNoticeReceiver, type NoticeReceiver } from '../../test/support/notice-receiver';
 import { BODY_BYTES_MAX, createApp } from '../app';
+import { openApiDocument } from '../openapi';
+import { productContracts } from '../products';
+import { contractChecker } from '../../test/support/contract';
 
 interface Response<T> {
   status: number;
@@ -155,7 +158,7 @@ describe('notification routes', () => {
   test('pool reminder settings: the manager sets them, members read them, other managers cannot see them', async () => {
     const [manager, other] = [uniqueId('mgr'), uniqueId('mgr')];
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', poolInput());
-    const path = `/v1/pools/${pool.poolId}/notification-settings`;
+    const path = `/v1/notifications/pools/${pool.poolId}/settings`;
     assert.deepEqual(await ok('GET', path, manager, 'manager'), { reminderLeadHours: [72, 24] });
     assert.deepEqual(await ok('PUT', path, manager, 'manager', { reminderLeadHours: [24, 168, 2] }), { reminderLeadHours: [168, 24, 2] });
     assert.equal((await request('PUT', path, manager, 'manager', { reminderLeadHours: [24, 24] })).status, 422);
@@ -164,6 +167,22 @@ describe('notification routes', () => {
     assert.equal((await request('PUT', path, other, 'manager', { reminderLeadHours: [1] })).status, 404);
     assert.equal((await request('GET', path, other, 'manager')).status, 404);
     assert.deepEqual(await ok('GET', path, manager, 'manager'), { reminderLeadHours: [168, 24, 2] });
+  });
+
+  test('responses match the published contract, problems included', async () => {
+    const check = contractChecker(openApiDocument(productContracts(h.deps)) as unknown as Parameters<typeof contractChecker>[0]);
+    const call = async (method: string, path: string, sub: string, role: Role, body?: unknown) =>
+      h.app.request(path, { method, headers: await authHeaders(sub, role), body: body === undefined ? undefined : JSON.stringify(body) });
+    const manager = uniqueId('mgr');
+    await check('get', '/v1/notifications', await call('GET', '/v1/notifications', manager, 'manager'));
+    await check('get', '/v1/notifications/preferences', await call('GET', '/v1/notifications/preferences', manager, 'manager'));
+    const created = (await check('post', '/v1/notifications/webhook-endpoints', await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['pool.paused'] }))) as { endpointId: string };
+    await check('get', '/v1/notifications/webhook-endpoints', await call('GET', '/v1/notifications/webhook-endpoints', manager, 'manager'));
+    await check('get', '/v1/notifications/webhook-endpoints/{endpointId}/deliveries', await call('GET', `/v1/notifications/webhook-endpoints/${created.endpointId}/deliveries`, manager, 'manager'));
+    await check('post', '/v1/notifications/webhook-endpoints/{endpointId}/rotate-secret', await call('POST', `/v1/notifications/webhook-endpoints/${created.endpointId}/rotate-secret`, manager, 'manager'));
+    await check('put', '/v1/notifications/webhook-endpoints/{endpointId}', await call('PUT', `/v1/notifications/webhook-endpoints/${created.endpointId}`, uniqueId('mgr'), 'manager', { enabled: false }));
+    await check('post', '/v1/notifications/webhook-endpoints', await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['nope'] }));
+    await check('get', '/v1/notifications/deliveries', await call('GET', '/v1/notifications/deliveries?status=sent&limit=5', 'ops-1', 'ops'));
   });
 
   test('a receiver that is down for a while gets every event afterwards, in order of creation, each once', async () => {
