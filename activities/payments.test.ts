@@ -10,7 +10,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { findPaymentIntentByKey } from '../db/payments/payment-intents';
 import type { Db } from '../db/pool';
 import { idempotencyKeys } from '../payments/idempotency-keys';
-import { payableMember, type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit } from '../payments/test-support';
+import { payableMember, type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, withAgreements } from '../payments/test-support';
 import { devServerClient, devServerWorkerConnection, testDb, uniqueId } from '../test/support/env';
 import { chargeContributionOnce } from '../test/fixtures/workflows/payments';
 import { createPaymentActivities, type MoneyMovementInput, type PaymentActivities } from './payments';
@@ -47,7 +47,7 @@ describe('payment activities', () => {
   before(async () => {
     db = testDb();
     kit = await startPaymentsTestKit(db);
-    payments = createPaymentActivities({ stripe: kit.stripe, db });
+    payments = withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db);
   });
   after(async () => {
     await kit.close();
@@ -151,7 +151,7 @@ describe('payment activities', () => {
         namespace: 'default',
         taskQueue,
         workflowBundle: await paymentTestWorkflowBundle(),
-        activities: { ...createPaymentActivities({ stripe: kit.stripe, db }), ...createPoolLedgerActivities({ db }) },
+        activities: { ...withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db), ...createPoolLedgerActivities({ db }) },
       });
       running = worker.run();
     });
@@ -311,7 +311,7 @@ describe('payment activities', () => {
       const member = await payingMember(kit);
       const input = contribution(member.memberId);
       const key = idempotencyKeys.contribution(input);
-      const impatient = createPaymentActivities({ stripe: kit.stripeWithTimeout(300), db });
+      const impatient = withAgreements(createPaymentActivities({ stripe: kit.stripeWithTimeout(300), db }), db);
       await kit.control.addFault({ kind: 'hang', holdMs: 2_000, method: 'POST', pathPrefix: '/v1/payment_intents', idempotencyKey: key });
       await rejectsRetryable(impatient.chargeContribution(input), /StripeConnectionError/);
       assert.equal((await payments.chargeContribution(input)).status, 'succeeded');

@@ -7,6 +7,7 @@
 //      idempotency key's 24-hour window, which covers that gap);
 //   3. only then create, with the business key as `idempotencyKey` and in `metadata`, and record it.
 import type Stripe from 'stripe';
+import { findAgreementInForce } from '../db/consent';
 import { findCustomer, findConnectAccount } from '../db/payments/members';
 import { findPaymentIntentByKey, type PaymentIntentRow } from '../db/payments/payment-intents';
 import { findRefundByKey, type RefundRow } from '../db/payments/refunds';
@@ -211,6 +212,28 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     }
   }
 
+  /**
+   * Nobody is charged without their own recorded agreement, whoever asks (the API, an operator's update
+   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API.
+   */
+  async function requireAgreement(parsed: ParsedMovement): Promise<void> {
+    const { poolId, memberId, idempotencyKey } = parsed.movement;
+    const agreement = await findAgreementInForce(db, poolId, memberId);
+    if (!agreement) throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} has no agreement in force to be charged for pool ${poolId}`, noDetails(idempotencyKey));
+    if (agreement.currency !== parsed.currency) {
+      throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} agreed to be charged in ${agreement.currency}, not ${parsed.currency}`, noDetails(idempotencyKey));
+    }
+    // An investment member agreed to their commitment: no single call (with arrears and a late fee) goes
+    // beyond it. A rotating charge may carry arrears of several rounds, bounded by the pool's own rules.
+    if (agreement.commitmentMinor !== null && parsed.amountMinor > agreement.commitmentMinor + agreement.lateFeeMinor) {
+      throw paymentFailure(
+        PaymentFailureType.noAgreement,
+        `charging ${parsed.amountMinor} exceeds member ${memberId}'s commitment of ${agreement.commitmentMinor} to pool ${poolId}`,
+        noDetails(idempotencyKey),
+      );
+    }
+  }
+
   async function findPaymentIntentInStripe(key: string): Promise<{ pi: Stripe.PaymentIntent; source: ObservationSource } | null> {
     const result = await stripe.paymentIntents.search({ query: idempotencyKeySearchQuery(key), limit: 10 });
     const pi = onlyMatch(result.data, key);
@@ -256,6 +279,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
         const found = await findPaymentIntentInStripe(key);
         if (found) return await settleCharge(parsed, found.pi, found.source);
 
+        await requireAgreement(parsed);
         const customer = await findCustomer(db, parsed.movement.memberId);
         if (!customer?.defaultPaymentMethodId) {
           throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));

@@ -12,7 +12,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { movementMetadata } from '../payments/metadata';
-import { payableMember, type PaymentsTestKit, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { payableMember, type PaymentsTestKit, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { devServerClient, testConfig, testDb, uniqueId } from '../test/support/env';
 import { createPaymentActivities, type PaymentActivities } from './payments';
@@ -33,7 +33,7 @@ describe('reconciliation', () => {
   before(async () => {
     db = testDb();
     kit = await startPaymentsTestKit(db);
-    payments = createPaymentActivities({ stripe: kit.stripe, db });
+    payments = withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db);
     ledger = createPoolLedgerActivities({ db });
     reconcile = createReconciliationActivities({ stripe: kit.stripe, db });
     ({ client, connection } = await devServerClient());

@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { errorMessage } from '../observability/log';
 import { requestContext } from '../observability/request-context';
+import { auditRoutes, auditTrail } from './audit';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -65,6 +66,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', requireAuth(deps.authenticate));
+  // Before the rate limits and idempotency, so that a refused command is on the trail too.
+  v1.use('*', auditTrail(deps));
   const readLimit = rateLimit(deps.redis, READ_LIMIT, { alongside: true });
   // An event stream answers at once and keeps running: it is counted before it starts.
   const streamLimit = rateLimit(deps.redis, READ_LIMIT);
@@ -75,6 +78,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   v1.route('/pools', poolEventRoutes(deps));
   v1.route('/members', memberRoutes(deps));
   v1.route('/probes', probeRoutes(deps));
+  v1.route('/audit', auditRoutes(deps));
   for (const { prefix, app: product } of contracts) v1.route(prefix.slice('/v1'.length), product);
   app.route('/v1', v1);
 

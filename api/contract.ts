@@ -56,8 +56,8 @@ export const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
   in: 'header',
   required: true,
-  description: 'Repeat a request safely: the same key and body return the first response',
-  schema: { type: 'string', minLength: 8, maxLength: 128 },
+  description: 'Repeat a request safely: the same key and body return the first response. 8-128 characters of A-Z a-z 0-9 _ . : - (a UUID will do); choose a new one per intended command',
+  schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
 } as const;
 
 /** A stable operation ID from the method and path: `post /v1/pools/{poolId}/pause` → `postV1PoolsPoolIdPause`. */

@@ -25,6 +25,8 @@ export interface ApiDeps {
   stripeWebhookSecret: string;
   /** Which webhook endpoint URLs managers may register (config/env.ts webhookPolicyFrom); open when unset. */
   webhookPolicy?: EndpointPolicy;
+  /** Whether the Stripe key is a live one; webhook events of the other mode are refused. Test mode when unset. */
+  stripeLivemode?: boolean;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */
   searchAttributes?: boolean;
 }

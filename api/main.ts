@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
 import { authEnv, databaseEnv, httpEnv, loadEnv, notificationsEnv, redisEnv, stripeEnv, temporalEnv, webhookPolicyFrom } from '../config/env';
+import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { requestIdClientInterceptor } from '../observability/request-context';
@@ -16,6 +17,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
 const auth = loadEnv(authEnv);
+const mode = loadEnv(modeEnv);
+refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
 const notifications = loadEnv(notificationsEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
@@ -34,11 +37,11 @@ const app = createApp({
   poolsTaskQueue: TASK_QUEUES.pools,
   stripe: createStripe(env),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
-  webhookPolicy: webhookPolicyFrom(notifications),
+  stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
+  webhookPolicy: webhookPolicyFrom(notifications, mode.POOLFLOW_MODE),
 });
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' }, (info) =>
-  log.info('api listening', { port: info.port }),
-);
+const hostname = apiHost(mode);
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname }, (info) => log.info('api listening', { host: hostname, port: info.port, mode: mode.POOLFLOW_MODE }));
 
 let stopping = false;
 function shutdown(signal: string): void {

@@ -2,11 +2,16 @@
 // subject; nobody acts on another member's payment details.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { listPendingInvitations } from '../db/consent';
 import { isStripeError } from '../payments/errors';
 import { createMemberPayments, InvalidMemberProfileError, MemberNotFoundError } from '../payments/members';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
+import { invitationJson } from './pools';
 import { ProblemError } from './problem';
+
+/** The pending invitations one read lists (newest first). */
+export const INVITATIONS_PAGE_MAX = 50;
 import { jsonBody } from './validation';
 
 const profileBody = z.strictObject({ displayName: z.string().trim().min(1).max(120), email: z.email().max(254) });
@@ -53,6 +58,11 @@ export function memberRoutes(deps: ApiDeps): Hono<AppEnv> {
     const account = await members.ensureConnectAccount(memberId, body.country ? { country: body.country } : {});
     const link = await members.createOnboardingLink(memberId, { returnUrl: body.returnUrl, refreshUrl: body.refreshUrl });
     return c.json({ accountId: account.accountId, onboardingUrl: link.url, expiresAt: link.expiresAt }, 201);
+  });
+
+  app.get('/me/invitations', async (c) => {
+    const invitations = await listPendingInvitations(deps.db, c.get('principal').sub, INVITATIONS_PAGE_MAX);
+    return c.json({ invitations: invitations.map((i) => ({ ...invitationJson(i), terms: i.config })) });
   });
 
   return app;

@@ -36,6 +36,7 @@ function entryFor(poolId: string, json: string): PoolEntry {
 
 /** Keeps the view a command just returned, so this instance reads its own writes at once. */
 export function rememberPoolView(view: PoolView): void {
+  forgetStandings(view.poolId);
   const known = local.get(view.poolId);
   if (known && known.view.version > view.version) return;
   entryFor(view.poolId, JSON.stringify(view));
@@ -63,15 +64,55 @@ export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: 
   return (await readPoolEntry(deps, poolId))?.view ?? null;
 }
 
+/** Who the caller is to a pool, as the database's projection says (never the cache: see standingOf). */
+export interface PoolStanding {
+  managerId: string;
+  status: string;
+  /** The caller's membership status in the pool, null when they never joined. */
+  memberStatus: string | null;
+}
+
+/** Members who may still see and act in a pool; those who left, were replaced or expelled may not. */
+const CURRENT_MEMBER_STATUSES = new Set(['active', 'suspended']);
+
+/** Standings read in the last LOCAL_VIEW_TTL_MS, by pool then subject; a command's result clears its pool's. */
+const standings = new Map<string, Map<string, { standing: PoolStanding | null; readAtMs: number }>>();
+
+/**
+ * The caller's standing from the database. Redis holds a copy of each view for fast reads, but anyone
+ * who can write to Redis could add themselves to a cached view: access is never decided from it.
+ */
+export async function standingOf(db: ApiDeps['db'], poolId: string, sub: string): Promise<PoolStanding | null> {
+  const known = standings.get(poolId)?.get(sub);
+  if (known && Date.now() - known.readAtMs < LOCAL_VIEW_TTL_MS) return known.standing;
+  const { rows } = await db.query<{ manager_id: string; status: string; member_status: string | null }>(
+    `SELECT p.manager_id, p.status, m.status AS member_status
+     FROM pools p LEFT JOIN pool_members m ON m.pool_id = p.pool_id AND m.member_id = $2 WHERE p.pool_id = $1`,
+    [poolId, sub],
+  );
+  const row = rows[0];
+  const standing = row ? { managerId: row.manager_id, status: row.status, memberStatus: row.member_status } : null;
+  if (!standings.has(poolId) && standings.size >= LOCAL_VIEWS_MAX) standings.delete(standings.keys().next().value!);
+  const bySubject = standings.get(poolId) ?? new Map();
+  bySubject.set(sub, { standing, readAtMs: Date.now() });
+  standings.set(poolId, bySubject);
+  return standing;
+}
+
+/** Forgets the standings read for a pool (its membership may just have changed). */
+export function forgetStandings(poolId: string): void {
+  standings.delete(poolId);
+}
+
 /**
  * manage: the pool's manager only (members, activation, cancellation, distributions).
  * steer: the manager or ops (pause, resume, run a round now).
  * participate: a member acting for themselves (join, leave, bid).
- * read: the manager, ops, and the pool's members.
+ * read: the manager, ops, and the pool's current members (not former ones).
  */
-export function allowed(principal: Principal, view: PoolView, action: PoolAction): boolean {
-  const isManager = principal.role === 'manager' && view.managerId === principal.sub;
-  const isMember = principal.role === 'member' && view.members.some((m) => m.memberId === principal.sub);
+export function allowed(principal: Principal, standing: PoolStanding, action: PoolAction): boolean {
+  const isManager = principal.role === 'manager' && standing.managerId === principal.sub;
+  const isMember = principal.role === 'member' && standing.memberStatus !== null && CURRENT_MEMBER_STATUSES.has(standing.memberStatus);
   switch (action) {
     case 'read':
       return isManager || isMember || principal.role === 'ops';
@@ -86,12 +127,13 @@ export function allowed(principal: Principal, view: PoolView, action: PoolAction
 
 /** The pool if the caller may act on it; otherwise 404 (not visible) or 403 (visible, not allowed). */
 export async function poolEntryFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolEntry> {
-  const entry = await readPoolEntry(deps, poolId);
-  const view = entry?.view;
+  const standing = POOL_ID_PATTERN.test(poolId) ? await standingOf(deps.db, poolId, principal.sub) : null;
   // Joining needs no prior membership: the pool's id is the invitation.
-  const visible = view && (allowed(principal, view, 'read') || (action === 'participate' && view.status === 'open'));
-  if (!entry || !visible) throw new ProblemError(404, 'Not Found', 'no such pool');
-  if (!allowed(principal, entry.view, action)) throw new ProblemError(403, 'Forbidden', `a ${principal.role} may not do this to this pool`);
+  const visible = standing && (allowed(principal, standing, 'read') || (action === 'participate' && standing.status === 'open'));
+  if (!standing || !visible) throw new ProblemError(404, 'Not Found', 'no such pool');
+  if (!allowed(principal, standing, action)) throw new ProblemError(403, 'Forbidden', `a ${principal.role} may not do this to this pool`);
+  const entry = await readPoolEntry(deps, poolId);
+  if (!entry) throw new ProblemError(404, 'Not Found', 'no such pool');
   return entry;
 }
 

@@ -7,7 +7,7 @@ import { poolEventsKey } from '../activities/pool-projections';
 import { createRedis } from '../cache/redis';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
-import { poolFor } from './pool-access';
+import { allowed, poolFor, standingOf } from './pool-access';
 import { ProblemError } from './problem';
 
 /** Open streams per API process; each holds a Redis connection of its own for blocking reads. */
@@ -17,6 +17,8 @@ export const SSE_STREAM_MS = 10 * 60_000;
 /** Below the Redis client's command timeout, so a blocking read is never mistaken for a hang. */
 const BLOCK_MS = 1_500;
 const KEEPALIVE_MS = 15_000;
+/** How often an open stream asks the database whether its subscriber may still see the pool. */
+export const SSE_ACCESS_RECHECK_MS = 2_000;
 
 export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -24,7 +26,8 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.get('/:poolId/events', async (c) => {
     const poolId = c.req.param('poolId');
-    const view = await poolFor(deps, c.get('principal'), poolId, 'read');
+    const principal = c.get('principal');
+    const view = await poolFor(deps, principal, poolId, 'read');
     if (open >= SSE_CONNECTIONS_MAX) throw new ProblemError(503, 'Service Unavailable', 'too many open event streams; retry shortly');
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is a pool version number');
@@ -45,7 +48,15 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
         }
         const endsAt = Date.now() + SSE_STREAM_MS;
         let lastWriteAt = Date.now();
-        while (!closed && Date.now() < endsAt) {
+        let checkedAt = Date.now();
+        // A member who leaves, is replaced or expelled loses the stream too, within SSE_ACCESS_RECHECK_MS.
+        const stillAllowed = async () => {
+          if (Date.now() - checkedAt < SSE_ACCESS_RECHECK_MS) return true;
+          checkedAt = Date.now();
+          const standing = await standingOf(deps.db, poolId, principal.sub);
+          return standing !== null && allowed(principal, standing, 'read');
+        };
+        while (!closed && Date.now() < endsAt && (await stillAllowed())) {
           const result = (await reader.xread('COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', poolEventsKey(poolId), `${lastVersion}-1`)) as
             | Array<[string, Array<[string, string[]]>]>
             | null;

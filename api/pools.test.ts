@@ -130,21 +130,24 @@ describe('pool routes', () => {
     test('members join for themselves; refusals name the reason; the lifecycle follows the rules per role', async () => {
       const [m1, m2, m3] = members as [string, string, string];
       const unpayable = uniqueId('nocard');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, unpayable, 'member', {})).status, 422, 'no saved card');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { memberId: m2 })).status, 403, 'not for someone else');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, bob, 'manager', { memberId: m1 })).status, 404, 'cross-tenant');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, unpayable, 'member', { agreeToCharges: true })).status, 422, 'no saved card');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { memberId: m2, agreeToCharges: true })).status, 403, 'not for someone else');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/invitations`, bob, 'manager', { memberId: m1 })).status, 404, 'cross-tenant');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', {})).status, 422, 'no agreement given');
 
-      const joined = await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', {});
+      const joined = await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { agreeToCharges: true });
       assert.equal(joined.status, 201, JSON.stringify(joined.body));
-      const twice = await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', {});
+      const twice = await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { agreeToCharges: true });
       assert.equal(twice.status, 409);
       assert.equal(problem(twice.body).title, 'AlreadyMember');
 
       assert.equal((await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager')).status, 409, 'too few members');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, alice, 'manager', { memberId: m2 })).status, 201, 'the manager adds a member');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, alice, 'manager', { memberId: m2, agreeToCharges: true })).status, 403, 'a manager cannot add a member');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/invitations`, alice, 'manager', { memberId: m2 })).status, 201, 'the manager invites a member');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m2, 'member', { agreeToCharges: true })).status, 201, 'who accepts');
       assert.equal((await request('DELETE', `/v1/pools/${poolId}/members/${m2}`, m2, 'member')).status, 200, 'a member leaves an open pool');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m2, 'member', {})).status, 201);
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m3, 'member', {})).status, 201);
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m2, 'member', { agreeToCharges: true })).status, 201);
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m3, 'member', { agreeToCharges: true })).status, 201);
 
       // The member is now in the pool and may read it, but not steer it.
       assert.equal((await request('GET', `/v1/pools/${poolId}`, m1, 'member')).status, 200);
@@ -155,7 +158,7 @@ describe('pool routes', () => {
       const active = await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager');
       assert.equal(active.status, 200, JSON.stringify(active.body));
       assert.equal((active.body as PoolView).status, 'active');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, uniqueId('late'), 'member', {})).status, 404, 'an active pool is no invitation');
+      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, uniqueId('late'), 'member', { agreeToCharges: true })).status, 404, 'an active pool is no invitation');
       assert.equal((await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager')).status, 409, 'already active');
 
       const paused = await request('POST', `/v1/pools/${poolId}/pause`, 'ops-1', 'ops', { reason: 'bank holiday' });

@@ -2,10 +2,11 @@
 // (whose validators have the final word); reads come from the projections. Each handler checks what
 // the caller may do with the pool before touching it.
 import { createHash, randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { agreementTerms, findPendingInvitation, type InvitationRow, markInvitationAccepted, recordAgreement, recordInvitation, withdrawAgreement } from '../db/consent';
 import { chart } from '../db/ledger/chart';
 import { getBalances } from '../db/ledger/accounts';
 import { checkLedgerInvariants } from '../db/ledger/invariants';
@@ -52,7 +53,25 @@ const listQuery = z.strictObject({
   /** The created_at of the last pool on the previous page, as returned in `next`. */
   before: z.iso.datetime().optional(),
 });
-const memberJoinBody = z.strictObject({ memberId: z.string().optional(), commitmentMinor: z.union([z.string(), z.number()]).optional() });
+const acceptBody = z.strictObject({
+  memberId: z.string().optional(),
+  commitmentMinor: z.union([z.string(), z.number()]).optional(),
+  /** The member's agreement to be charged off-session for this pool, on its terms: must be given. */
+  agreeToCharges: z.literal(true, 'must be true: joining means agreeing to be charged off-session on the pool\'s terms'),
+});
+const invitationBody = z.strictObject({ memberId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"') });
+
+/** An invitation as the API shows it. */
+export function invitationJson(invitation: InvitationRow) {
+  return {
+    poolId: invitation.poolId,
+    memberId: invitation.memberId,
+    invitedBy: invitation.invitedBy,
+    replacesMemberId: invitation.replacesMemberId,
+    createdAt: invitation.createdAt.toISOString(),
+    acceptUrl: `/v1/pools/${invitation.poolId}/members`,
+  };
+}
 const roundParam = z.coerce.number().int().min(1).max(1_000_000);
 
 function query<S extends z.ZodType>(schema: S, values: Record<string, string>): z.output<S> {
@@ -137,7 +156,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       conditions.push(sql.replace('?', `$${params.length}`));
     };
     if (principal.role === 'manager') add('p.manager_id = ?', principal.sub);
-    if (principal.role === 'member') add('EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ?)', principal.sub);
+    // Former members (left, replaced, expelled) no longer see the pool.
+    if (principal.role === 'member') add("EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ? AND m.status IN ('active', 'suspended'))", principal.sub);
     if (q.status) add('p.status = ?', q.status);
     if (q.kind) add('p.kind = ?', q.kind);
     if (q.before) add('p.created_at < ?', q.before);
@@ -154,19 +174,46 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
   // Answered with the cached JSON text as it is: the hottest read does no serialising of its own.
   app.get('/:poolId', async (c) => c.body((await poolEntryFor(deps, c.get('principal'), c.req.param('poolId'), 'read')).json, 200, { 'content-type': 'application/json' }));
 
+  // Accepting an invitation: only the member, with their own token, joins — agreeing to be charged
+  // off-session on the pool's terms (their own commitment in an investment pool). An open pool's ID is
+  // an invitation link anyone may accept; otherwise the manager's invitation must name them.
   app.post('/:poolId/members', async (c) => {
     const principal = c.get('principal');
     const id = poolId(c.req.param('poolId'));
-    const body = await jsonBody(c, memberJoinBody);
-    const view = await poolFor(deps, principal, id, principal.role === 'member' ? 'participate' : 'manage');
-    const memberId = principal.role === 'member' ? principal.sub : body.memberId;
-    if (!memberId) throw new ProblemError(422, 'Validation Failed', 'memberId: required when a manager adds a member', [{ field: 'memberId', message: 'required' }]);
-    if (principal.role === 'member' && body.memberId !== undefined && body.memberId !== principal.sub) {
-      throw new ProblemError(403, 'Forbidden', 'members join for themselves');
+    if (principal.role !== 'member') {
+      await poolFor(deps, principal, id, 'read');
+      throw new ProblemError(403, 'Forbidden', 'managers invite members (POST /v1/pools/{poolId}/invitations); only the member accepts');
     }
-    await requirePayable(memberId, view.config.kind === 'rotating');
-    const joined = await update(c, id, joinPoolUpdate, [{ memberId, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }]);
-    return c.json(joined, 201);
+    const invitation = await findPendingInvitation(deps.db, id, principal.sub);
+    const view = invitation ? await readPoolView(deps, id) : await poolFor(deps, principal, id, 'participate');
+    if (!view) throw new ProblemError(404, 'Not Found', 'no such pool');
+    const body = await jsonBody(c, acceptBody);
+    if (body.memberId !== undefined && body.memberId !== principal.sub) throw new ProblemError(403, 'Forbidden', 'members join for themselves');
+    await requirePayable(principal.sub, view.config.kind === 'rotating' || invitation?.replacesMemberId != null);
+    const outgoing = invitation?.replacesMemberId ? view.members.find((m) => m.memberId === invitation.replacesMemberId) : undefined;
+    // A newcomer takes over the outgoing member's commitment, so that is what they agree to.
+    const commitment = outgoing ? outgoing.commitmentMinor : body.commitmentMinor !== undefined ? String(body.commitmentMinor) : null;
+    if (outgoing && body.commitmentMinor !== undefined && String(body.commitmentMinor) !== outgoing.commitmentMinor) {
+      throw new ProblemError(422, 'Validation Failed', `commitmentMinor: a replacement takes over ${outgoing.memberId}'s commitment of ${outgoing.commitmentMinor}`);
+    }
+    const consent = { poolId: id, memberId: principal.sub, requestId: c.get('requestId') };
+    if (view.config.kind === 'rotating' && commitment !== null) throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: a rotating pool takes no commitment');
+    if (view.config.kind === 'investment' && !/^[1-9][0-9]{0,17}$/.test(commitment ?? '')) {
+      throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: an investment pool needs your commitment, a positive whole number of minor units');
+    }
+    await recordAgreement(deps.db, { ...consent, terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)) });
+    try {
+      const joined = invitation?.replacesMemberId
+        ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }])
+        : await update(c, id, joinPoolUpdate, [{ memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }]);
+      await markInvitationAccepted(deps.db, id, principal.sub);
+      if (invitation?.replacesMemberId) await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
+      return c.json(joined, 201);
+    } catch (error) {
+      // Refused by the pool: the agreement given for this attempt is void.
+      if (error instanceof WorkflowUpdateFailedError) await withdrawAgreement(deps.db, { ...consent, reason: 'join refused' });
+      throw error;
+    }
   });
 
   /** A member must be able to pay (a saved card) and, to receive a rotating pot, be paid (onboarded). */
@@ -178,21 +225,48 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     }
   };
 
+  // The manager names who may join; the invitation does nothing until that member accepts.
+  app.post('/:poolId/invitations', async (c) => {
+    const id = poolId(c.req.param('poolId'));
+    const view = await poolFor(deps, c.get('principal'), id, 'manage');
+    const { memberId } = await jsonBody(c, invitationBody);
+    if (view.status !== 'open') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool takes no new members; replace one instead`);
+    if (view.members.some((m) => m.memberId === memberId && m.status !== 'left')) throw new ProblemError(409, 'AlreadyMember', `${memberId} is already a member`);
+    const invitation = await recordInvitation(deps.db, { poolId: id, memberId, invitedBy: c.get('principal').sub, replacesMemberId: null, requestId: c.get('requestId') });
+    return c.json(invitationJson(invitation), 201);
+  });
+
+  // Withdrawing consent is leaving, under the pool's rules: an open pool lets members go; later they
+  // leave by being replaced. Leaving ends the agreement to be charged.
   app.delete('/:poolId/members/:memberId', async (c) => {
     const principal = c.get('principal');
     const id = poolId(c.req.param('poolId'));
     const memberId = c.req.param('memberId');
     const self = principal.role === 'member' && principal.sub === memberId;
     await poolFor(deps, principal, id, self ? 'read' : 'manage');
-    return c.json(await update(c, id, leavePoolUpdate, [{ memberId }]));
+    const view = await update(c, id, leavePoolUpdate, [{ memberId }]);
+    await withdrawAgreement(deps.db, { poolId: id, memberId, reason: self ? 'left' : 'removed by the manager', requestId: c.get('requestId') });
+    return c.json(view);
   });
 
+  // A replacement is an invitation too: the incoming member takes the outgoing one's place when they accept.
   app.post('/:poolId/members/:memberId/replace', async (c) => {
     const id = poolId(c.req.param('poolId'));
-    await poolFor(deps, c.get('principal'), id, 'manage');
+    const view = await poolFor(deps, c.get('principal'), id, 'manage');
     const body = await jsonBody(c, replaceRequestSchema.omit({ outgoingMemberId: true }));
+    const outgoingMemberId = c.req.param('memberId');
+    if (view.status !== 'active' && view.status !== 'paused') throw new ProblemError(409, 'InvalidPoolState', `replacement happens in an active or paused pool, this one is ${view.status}`);
+    if (view.members.some((m) => m.memberId === body.incomingMemberId)) throw new ProblemError(409, 'AlreadyMember', `${body.incomingMemberId} is or was a member`);
     await requirePayable(body.incomingMemberId, true);
-    return c.json(await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: c.req.param('memberId'), incomingMemberId: body.incomingMemberId }]));
+    if (!view.members.some((m) => m.memberId === outgoingMemberId && m.status !== 'left')) throw new ProblemError(404, 'NotAMember', `${outgoingMemberId} is not a member`);
+    const invitation = await recordInvitation(deps.db, {
+      poolId: id,
+      memberId: body.incomingMemberId,
+      invitedBy: c.get('principal').sub,
+      replacesMemberId: outgoingMemberId,
+      requestId: c.get('requestId'),
+    });
+    return c.json(invitationJson(invitation), 202);
   });
 
   const command = (path: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, [] | [{ reason?: string }]>, withReason: boolean) =>
@@ -232,7 +306,11 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
 
   app.get('/:poolId/rounds/:round', async (c) => {
     const id = poolId(c.req.param('poolId'));
-    await poolFor(deps, c.get('principal'), id, 'read');
+    const principal = c.get('principal');
+    await poolFor(deps, principal, id, 'read');
+    // A member's outcome is the pool's business; their Stripe object IDs and failure codes are theirs
+    // (and operations'): the manager and the other members do not see them.
+    const private_ = (memberId: string) => principal.role === 'ops' || (principal.role === 'member' && principal.sub === memberId);
     const round = query(z.object({ round: roundParam }), { round: c.req.param('round') }).round;
     const [summary, contributions, payouts] = await Promise.all([
       deps.db.query<{ kind: string; pot_minor: bigint; fee_minor: bigint; discount_minor: bigint; winner_member_id: string | null; finished_at: Date }>(
@@ -253,7 +331,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       // Not finished: the round workflow itself says where it is.
       try {
         const progress = await deps.temporal.workflow.getHandle(workflowIds.round(id, round)).query(roundProgressQuery);
-        return c.json({ round, status: 'in-progress', progress });
+        const members = progress.members.map((m) => ({ ...m, paymentIntentId: private_(m.memberId) ? m.paymentIntentId : null }));
+        return c.json({ round, status: 'in-progress', progress: { ...progress, members } });
       } catch {
         throw new ProblemError(404, 'Not Found', `round ${round} has not started`);
       }
@@ -272,8 +351,8 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
         outcome: r.outcome,
         paidMinor: r.paid_minor.toString(),
         lateFeeMinor: r.late_fee_minor.toString(),
-        paymentIntentId: r.payment_intent_id,
-        failureCode: r.failure_code,
+        paymentIntentId: private_(r.member_id) ? r.payment_intent_id : null,
+        failureCode: private_(r.member_id) ? r.failure_code : null,
       })),
       payouts: payouts.rows.map((r) => ({ memberId: r.member_id, purpose: r.purpose, amountMinor: r.amount_minor.toString() })),
     });

@@ -16,7 +16,7 @@ import { findWebhookEvent } from '../db/payments/webhook-events';
 import type { Db } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { movementMetadata } from '../payments/metadata';
-import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
@@ -52,7 +52,7 @@ describe('Stripe webhooks', () => {
       namespace: 'default',
       taskQueue,
       workflowBundle: await paymentTestWorkflowBundle(),
-      activities: createPaymentActivities({ stripe: kit.stripe, db }),
+      activities: withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db),
     });
     running = worker.run();
     app = createApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }));
@@ -157,6 +157,7 @@ describe('Stripe webhooks', () => {
         ['garbage', body, 't=1,v1=deadbeef'],
         ['body changed after signing', tampered, sign(body)],
         ['replayed old signature', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3_600 })],
+        ['signed in the future', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) + 3_600 })],
       ];
       for (const [what, payload, signature] of cases) {
         const response = await post(payload, signature);
@@ -166,6 +167,14 @@ describe('Stripe webhooks', () => {
       assert.equal(await storedEventCount(event.id), 0);
       assert.equal(await findPaymentIntentById(db, event.data.object.id), null);
     });
+  });
+
+  test('an event of the other mode (live at a test-mode endpoint) is refused and stores nothing', async () => {
+    const event = { ...paymentIntentEvent('payment_intent.succeeded', 1_700_000_050, { id: `pi_${uniqueId('live')}`, status: 'succeeded', memberId: 'm1' }), livemode: true };
+    const response = await deliver(event);
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { title: string }).title, 'Livemode Mismatch');
+    assert.equal(await storedEventCount(event.id), 0);
   });
 
   describe('storing and routing', () => {
@@ -330,7 +339,7 @@ describe('Stripe webhooks', () => {
     async function chargeAndSettle(card: string, round: number) {
       const member = await payingMember(kit, card);
       const listener = await listen(workflowIds.round(poolId, round));
-      const payments = createPaymentActivities({ stripe: kit.stripe, db });
+      const payments = withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db);
       const summary = await payments.chargeContribution({ poolId, round, memberId: member.memberId, amountMinor: '4200', currency: 'usd', purpose: 'contribution' });
       assert.equal(summary.status, 'processing');
       const mine = async () => ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.paymentIntentId === summary.paymentIntentId);

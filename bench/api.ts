@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const api = await listen(app.fetch);
     servers.push(api.server);
 
-    const token = (sub: string, role: 'manager' | 'ops') => mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
+    const token = (sub: string, role: 'manager' | 'member' | 'ops') => mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
     const manager = `bench-manager-${harness.taskQueue}`;
     const managerToken = await token(manager, 'manager');
     const call = async (method: string, path: string, body?: unknown, bearer = managerToken, key?: string) => {
@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     // Pools made through the API itself, with members who can pay and be paid, activated (weekly rounds:
     // none falls due while the bench runs).
     const members = await Promise.all([harness.member(), harness.member()]);
+    const memberTokens = await Promise.all(members.map((memberId) => token(memberId, 'member')));
     for (let i = 0; i < COMMAND_POOLS; i++) {
       const view = (await call('POST', '/v1/pools', {
         kind: 'rotating',
@@ -160,7 +161,8 @@ async function main(): Promise<void> {
         contributionMinor: '10000',
       })) as PoolView;
       poolIds.push(view.poolId);
-      for (const memberId of members) await call('POST', `/v1/pools/${view.poolId}/members`, { memberId });
+      // Each member accepts for themselves, agreeing to be charged.
+      for (const memberToken of memberTokens) await call('POST', `/v1/pools/${view.poolId}/members`, { agreeToCharges: true }, memberToken);
       await call('POST', `/v1/pools/${view.poolId}/activate`);
     }
     const readPool = poolIds[0]!;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
+import { agreementTerms, recordAgreement } from '../db/consent';
 import { createDbPool } from '../db/pool';
 import { poolConfigSchema } from '../domain/pool-config';
 import { installTemporalRuntime } from '../observability/temporal-logger';
@@ -140,7 +141,11 @@ try {
         workflowId: workflowIds.pool(poolId),
         args: [{ poolId, managerId: 'bench', config, seed: run }],
       });
-      for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+      for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) {
+        // What accepting the invitation through the API records; the charge activity requires it.
+        await recordAgreement(db, { poolId, memberId, terms: agreementTerms(config, null), requestId: `bench-${run}` });
+        await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+      }
       await handle.executeUpdate(activatePoolUpdate, { args: [] });
       return { poolId, handle };
     }),

@@ -1,6 +1,7 @@
 // Every process parses its environment once, at start-up, with these zod schemas, and stops with a
 // message naming the bad variable instead of failing later in some request or activity.
 import { z } from 'zod';
+import { modeEnv } from './mode';
 
 const url = (protocols: string[]) =>
   z.string().refine((value) => {
@@ -63,15 +64,13 @@ export const notificationsEnv = z.object({
   /** The SMTP relay (`smtp://` or `smtps://`, credentials in the URL); locally the mail catcher. */
   SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().min(3).default('Poolflow <notices@poolflow.local>'),
-  /** `production` refuses webhook endpoints that are not https. */
-  NODE_ENV: z.string().default('development'),
   /** Refuse webhook endpoints on private, loopback and link-local addresses (on by default in production). */
   WEBHOOK_BLOCK_PRIVATE_ADDRESSES: flag.optional(),
 });
 
-/** The webhook endpoint policy the environment asks for. */
-export function webhookPolicyFrom(env: z.output<typeof notificationsEnv>): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
-  const production = env.NODE_ENV === 'production';
+/** The webhook endpoint policy for the mode (config/mode.ts): production mode accepts https endpoints only. */
+export function webhookPolicyFrom(env: z.output<typeof notificationsEnv>, mode: 'development' | 'production'): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
+  const production = mode === 'production';
   return { httpsOnly: production, blockPrivateAddresses: env.WEBHOOK_BLOCK_PRIVATE_ADDRESSES ?? production };
 }
 
@@ -82,6 +81,7 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(stripeEnv.shape)
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
+  .extend(modeEnv.shape)
   .extend(notificationsEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */

@@ -24,6 +24,8 @@ export const PaymentFailureType = {
   memberNotPayable: 'MemberNotPayable',
   /** The business key is already bound to a different Stripe object: a duplicate needs a human. */
   conflictingRecord: 'PaymentRecordConflict',
+  /** No agreement of the member's to be charged for this pool is in force, or the charge is outside its terms. */
+  noAgreement: 'ChargeAgreementMissing',
 } as const;
 
 export type PaymentFailureTypeName = (typeof PaymentFailureType)[keyof typeof PaymentFailureType];

@@ -4,6 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type Stripe from 'stripe';
+import type { createPaymentActivities, MoneyMovementInput } from '../activities/payments';
+import { recordAgreement } from '../db/consent';
 import type { Db } from '../db/pool';
 import { createSandboxClient, type SandboxClient } from '../sandbox/client';
 import { type RunningSandbox, startSandbox } from '../sandbox/server';
@@ -86,4 +88,24 @@ export function paymentTestWorkflowBundle(): Promise<WorkflowBundleWithSourceMap
     logger: { trace: ignore, debug: ignore, info: ignore, log: ignore, warn: ignore, error: console.error },
   });
   return bundle;
+}
+
+/** Records that the member agreed to be charged for the pool (rotating terms in the charge's currency). */
+export async function agreeToCharges(db: Db, charge: Pick<MoneyMovementInput, 'poolId' | 'memberId' | 'currency'>): Promise<void> {
+  const terms = { kind: 'rotating' as const, currency: charge.currency, contributionMinor: 1n, commitmentMinor: null, lateFeeMinor: 0n };
+  await recordAgreement(db, { poolId: charge.poolId, memberId: charge.memberId, terms, requestId: 'test-agreement' });
+}
+
+/**
+ * Payment activities for tests about charging rather than consent: each charge's member has agreed to
+ * be charged for its pool first, as accepting an invitation records (the consent tests use the plain ones).
+ */
+export function withAgreements<P extends ReturnType<typeof createPaymentActivities>>(payments: P, db: Db): P {
+  return {
+    ...payments,
+    async chargeContribution(input: MoneyMovementInput) {
+      await agreeToCharges(db, input);
+      return payments.chargeContribution(input);
+    },
+  };
 }

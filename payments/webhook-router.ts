@@ -11,6 +11,7 @@ import {
   listPendingSignals,
   markSignalDelivered,
   markSignalFailed,
+  markSignalMoot,
   type PendingSignal,
   recordWebhookOutcome,
   type WebhookDecision,
@@ -163,6 +164,15 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
   const { db, temporal, log } = deps;
   const signalTimeoutMs = deps.signalTimeoutMs ?? SIGNAL_TIMEOUT_MS;
 
+  /** The workflow's status, or null when it does not exist (yet) or Temporal cannot say. */
+  async function workflowStatus(workflowId: string): Promise<string | null> {
+    try {
+      return (await temporal.withDeadline(Date.now() + signalTimeoutMs, () => temporal.workflow.getHandle(workflowId).describe())).status.name;
+    } catch {
+      return null;
+    }
+  }
+
   async function deliver(pending: PendingSignal): Promise<boolean> {
     try {
       await temporal.withDeadline(Date.now() + signalTimeoutMs, () =>
@@ -171,8 +181,15 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
       await markSignalDelivered(db, pending.eventId);
       return true;
     } catch (error) {
-      // Typically the workflow does not exist (yet, or any more) or Temporal is unreachable: the event
-      // stays stored and unrouted for redeliverPending().
+      const status = await workflowStatus(pending.workflowId);
+      if (status && status !== 'RUNNING') {
+        // An event about a round that has finished (a confirmation of a charge it already counted, say):
+        // handled, not re-sent forever, so that reconciliation's alarms stay for what matters.
+        await markSignalMoot(db, pending.eventId, `workflow ${status.toLowerCase()} before the signal`);
+        return false;
+      }
+      // Typically the workflow does not exist yet or Temporal is unreachable: the event stays stored
+      // and unrouted for redeliverPending().
       log.warn('stripe webhook signal not delivered', { eventId: pending.eventId, workflowId: pending.workflowId, error: errorMessage(error) });
       await markSignalFailed(db, pending.eventId, errorMessage(error)).catch(() => {});
       return false;

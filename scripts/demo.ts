@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { mintToken, type Role } from '../api/auth';
 import { authEnv, parseEnv } from '../config/env';
 import type { PoolView } from '../domain/pool-view';
+import { loadDevStackEnv } from './dev-stack-env';
 
+loadDevStackEnv();
 const API_URL = (process.env.POOLFLOW_API_URL ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const TEMPORAL_UI_URL = process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
 const MAIL_CATCHER_URL = process.env.MAIL_CATCHER_URL ?? 'http://localhost:8025';
@@ -136,9 +138,9 @@ async function main(): Promise<void> {
   console.log(`   ${pool.poolId} "${pool.config.name}" is ${pool.status}`);
   console.log(`   Temporal Web UI: ${TEMPORAL_UI_URL}/namespaces/default/workflows/${encodeURIComponent(`pool/${pool.poolId}`)}`);
 
-  console.log('\n3. The members join');
+  console.log('\n3. The members accept, each agreeing to be charged off-session for this pool');
   for (const member of members) {
-    pool = await api<PoolView>('POST', `${poolPath}/members`, member.token, {});
+    pool = await api<PoolView>('POST', `${poolPath}/members`, member.token, { agreeToCharges: true });
     console.log(`   ${member.name.padEnd(6)} joined (${pool.members.length}/${pool.config.membersMax})`);
   }
 

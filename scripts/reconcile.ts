@@ -6,6 +6,7 @@ import { createReconciliationActivities, type Mismatch } from '../activities/rec
 import { databaseEnv, loadEnv, stripeEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
+import { loadDevStackEnv } from './dev-stack-env';
 
 const USAGE = 'usage: npm run reconcile -- --pool <poolId> [--json]';
 
@@ -21,6 +22,7 @@ if (!args.pool) {
   process.exit(64);
 }
 
+loadDevStackEnv();
 const env = loadEnv(databaseEnv.extend(stripeEnv.shape));
 const db = createDbPool(env.DATABASE_URL, { connectionsMax: 2, applicationName: 'poolflow-reconcile' });
 const stripe = createStripe(env);

@@ -6,30 +6,53 @@
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# stack_ports dev|test: every port of a profile's stack, shifted by POOLFLOW_PORT_OFFSET so that two
+# checkouts run their stacks side by side — the API's (PORT, when not set) and so the webhook URL included.
+stack_ports() {
+  local offset="${POOLFLOW_PORT_OFFSET:-0}"
+  [[ "$offset" =~ ^[0-9]{1,5}$ ]] || die "POOLFLOW_PORT_OFFSET must be a whole number, not '$offset'"
+  if [ "$1" = dev ]; then
+    pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111; sandbox_port=12113
+    smtp_port=1025; mail_web_port=8025
+    api_port="${PORT:-$((3000 + offset))}"
+    webhook_url="http://127.0.0.1:$api_port/v1/webhooks/stripe" # the API's Stripe webhook endpoint
+  else
+    # Tests serve the API in-process and register their own webhook receivers with the sandbox.
+    api_port=""; webhook_url=""
+    pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121; sandbox_port=12123
+    smtp_port=1125; mail_web_port=8125
+  fi
+  pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
+  ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset)); sandbox_port=$((sandbox_port + offset))
+  smtp_port=$((smtp_port + offset)); mail_web_port=$((mail_web_port + offset))
+}
+
+# This checkout's webhook signing secret, made once and kept in .data/.
+checkout_webhook_secret() {
+  local file="$DATA_DIR/webhook-secret"
+  if [ ! -s "$file" ]; then
+    (umask 077 && printf 'whsec_local_%s\n' "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >"$file")
+  fi
+  cat "$file"
+}
+
 stack_up() { # stack_up dev|test
   local profile="$1"
   DATA_DIR="$ROOT/.data"
   mkdir -p "$DATA_DIR/logs"
   ensure_node_modules
 
-  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port smtp_port mail_web_port webhook_url temporal_db db_name redis_persist
-  # POOLFLOW_PORT_OFFSET shifts every port, so that two checkouts can run their stacks side by side.
-  local offset="${POOLFLOW_PORT_OFFSET:-0}"
+  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port smtp_port mail_web_port api_port webhook_url temporal_db db_name redis_persist
+  stack_ports "$profile"
   if [ "$profile" = dev ]; then
-    pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111; sandbox_port=12113
-    smtp_port=1025; mail_web_port=8025
-    webhook_url="http://127.0.0.1:${PORT:-3000}/v1/webhooks/stripe" # the API's Stripe webhook endpoint
     temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
+    export PORT="$api_port"
   else
-    pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121; sandbox_port=12123
-    smtp_port=1125; mail_web_port=8125
-    webhook_url="" # tests register their own receivers through the sandbox's control API
     temporal_db=memory; db_name=poolflow_test; redis_persist=no
     export PG_FSYNC=off # throwaway data: durability only slows the suite down
   fi
-  pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
-  ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset)); sandbox_port=$((sandbox_port + offset))
-  smtp_port=$((smtp_port + offset)); mail_web_port=$((mail_web_port + offset))
+  # The local stack's secrets are well known; the processes accept them only in development mode.
+  export POOLFLOW_MODE="${POOLFLOW_MODE:-development}"
 
   if [ -z "${DATABASE_URL:-}" ]; then
     start_postgres "postgres-$profile" "$pg_port"
@@ -46,14 +69,14 @@ stack_up() { # stack_up dev|test
   if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
     if [ "$profile" = dev ]; then
       start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db"
-      TEMPORAL_UI_URL="http://localhost:$ui_port"
     else
       start_temporal "temporal-$profile" "$temporal_port" "$ui_port" "$temporal_db" --headless
     fi
     export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
   fi
-  # The app and the sandbox sign and verify webhooks with the same secret (config/env.ts's default).
-  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_development_only}"
+  # The app and the sandbox sign and verify webhooks with the same secret, this checkout's own: another
+  # checkout's sandbox can never settle this one's payments.
+  export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-$(checkout_webhook_secret)}"
   # A real Stripe key without STRIPE_API_URL means real Stripe test mode; otherwise the local sandbox,
   # which validates every request with stripe-mock (STRIPE_MOCK_URL) and adds test-mode behaviour.
   if [ -z "${STRIPE_API_URL:-}" ] && [[ "${STRIPE_SECRET_KEY:-sk_test_local}" == sk_test_local* ]]; then
@@ -71,7 +94,8 @@ stack_up() { # stack_up dev|test
     export MAIL_CATCHER_URL="http://127.0.0.1:$mail_web_port"
   fi
 
-  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|SMTP_URL|MAIL_CATCHER_URL)=' \
+  [ "$profile" = dev ] && export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$ui_port}"
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|TEMPORAL_UI_URL|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|POOLFLOW_MODE|PORT|SMTP_URL|MAIL_CATCHER_URL)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"

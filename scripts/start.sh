@@ -7,9 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
 trap 'log "stopping"; stop_started' EXIT
 trap 'exit 130' INT TERM
 
-stack_up dev
-export PORT="${PORT:-3000}"
-port_open "$PORT" && die "port $PORT is taken: stop what is using it, or set PORT."
+stack_up dev # exports PORT: 3000 plus POOLFLOW_PORT_OFFSET unless set
+port_open "$PORT" && die "port $PORT is taken: stop what is using it, or set PORT (or POOLFLOW_PORT_OFFSET)."
 spawn "worker" "$DATA_DIR/logs/worker.log" node --import tsx workers/main.ts
 spawn "API :$PORT" "$DATA_DIR/logs/api.log" node --import tsx api/main.ts
 wait_port "$PORT" API 60 "$DATA_DIR/logs/api.log"

@@ -124,7 +124,7 @@ describe('a rotating pool through the API alone', () => {
     assert.equal(created.body.status, 'open');
     const events = collectEvents(poolId, manager);
 
-    for (const member of members) await expectOk('POST', `/v1/pools/${poolId}/members`, member, 'member', {});
+    for (const member of members) await expectOk('POST', `/v1/pools/${poolId}/members`, member, 'member', { agreeToCharges: true });
     const active = await expectOk<PoolView>('POST', `/v1/pools/${poolId}/activate`, manager, 'manager');
     assert.equal(active.status, 'active');
 
@@ -139,14 +139,17 @@ describe('a rotating pool through the API alone', () => {
     // Each round: every member's contribution with its PaymentIntent, and one payout.
     const winners = new Set<string>();
     for (let round = 1; round <= MEMBERS; round++) {
-      const detail = await expectOk<{ contributions: Array<{ outcome: string; paymentIntentId: string }>; payouts: Array<{ memberId: string; amountMinor: string }> }>(
+      const detail = await expectOk<{ contributions: Array<{ outcome: string; paymentIntentId: string | null }>; payouts: Array<{ memberId: string; amountMinor: string }> }>(
         'GET',
         `/v1/pools/${poolId}/rounds/${round}`,
         manager,
         'manager',
       );
       assert.deepEqual(detail.contributions.map((c) => c.outcome), Array(MEMBERS).fill('paid'));
-      assert.ok(detail.contributions.every((c) => c.paymentIntentId.startsWith('pi_')));
+      // The manager sees each member's outcome; their PaymentIntents are for them and operations.
+      assert.ok(detail.contributions.every((c) => c.paymentIntentId === null));
+      const asOps = await expectOk<{ contributions: Array<{ paymentIntentId: string }> }>('GET', `/v1/pools/${poolId}/rounds/${round}`, 'ops-e2e', 'ops');
+      assert.ok(asOps.contributions.every((c) => c.paymentIntentId.startsWith('pi_')));
       assert.equal(detail.payouts.length, 1);
       assert.equal(detail.payouts[0]!.amountMinor, String(2_500 * MEMBERS));
       winners.add(detail.payouts[0]!.memberId);

@@ -460,15 +460,32 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     redis.disconnect();
   });
 
+  /** Pools seeded as projections (database and cache) with no workflow behind them. */
+  const seededPools: string[] = [];
+
+  /** Writes a view as the pool workflow's projection would: the database decides access, the cache serves reads. */
+  async function seedPool(view: PoolView): Promise<void> {
+    seededPools.push(view.poolId);
+    await db.query(
+      `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, view, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [view.poolId, view.managerId, view.config.name, view.config.kind, view.config.currency, view.status, JSON.stringify(view), view.version],
+    );
+    for (const m of view.members) {
+      await db.query('INSERT INTO pool_members (pool_id, member_id, status, join_seq) VALUES ($1, $2, $3, $4)', [view.poolId, m.memberId, m.status, m.joinSeq]);
+    }
+    await redis.set(poolCacheKey(view.poolId), JSON.stringify(view), 'EX', 300);
+  }
+
   const NOTHING = { workflows: 0, pools: 0, poolMembers: 0, members: 0, webhookEvents: 0, stripeObjects: 0, stripeRequests: 0 };
 
   /** Everything the run's subjects, task queue and Stripe key could have caused. */
   async function footprint() {
-    const count = async (sql: string) => Number((await db.query<{ n: string }>(sql, [run])).rows[0]!.n);
+    const count = async (sql: string, params: unknown[] = [run]) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
     return {
       workflows: (await client.workflow.count(`TaskQueue = '${taskQueue}'`)).count,
-      pools: await count('SELECT count(*) AS n FROM pools WHERE starts_with(manager_id, $1) OR starts_with(pool_id, $1)'),
-      poolMembers: await count('SELECT count(*) AS n FROM pool_members WHERE starts_with(member_id, $1) OR starts_with(pool_id, $1)'),
+      // The projections the run seeded itself are not its footprint.
+      pools: await count('SELECT count(*) AS n FROM pools WHERE (starts_with(manager_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [run, seededPools]),
+      poolMembers: await count('SELECT count(*) AS n FROM pool_members WHERE (starts_with(member_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [run, seededPools]),
       members: await count('SELECT count(*) AS n FROM members WHERE starts_with(member_id, $1)'),
       webhookEvents: await count('SELECT count(*) AS n FROM stripe_webhook_events WHERE starts_with(event_id, $1)'),
       stripeObjects: (await sandbox.objects({ secretKey: stripeSecretKey })).length,
@@ -512,8 +529,7 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     if (request.pool) {
       poolId = `${run}-pool-${n}`;
       const { status, relation } = request.pool;
-      const view = seededView(poolId, status, relation === 'manager' ? subject : `${run}-other-manager`, relation === 'member' ? [subject, `${run}-other-member`] : [`${run}-other-member`]);
-      await redis.set(poolCacheKey(poolId), JSON.stringify(view), 'EX', 300);
+      await seedPool(seededView(poolId, status, relation === 'manager' ? subject : `${run}-other-manager`, relation === 'member' ? [subject, `${run}-other-member`] : [`${run}-other-member`]));
     }
     const path = request.path.replaceAll('{pool}', poolId).replaceAll('{run}', run);
     const body = request.body?.replaceAll('{run}', run);
@@ -699,11 +715,14 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       // Joining: a member for themselves on an open pool.
       fc.tuple(
         bodyProblem(
-          [['commitmentMinor', '100']],
+          [['commitmentMinor', '100'], ['agreeToCharges', true]],
           fc.oneof(
             wrongType.map((v) => setTo('commitmentMinor', v)),
             notAString.map((v) => setTo('memberId', v)),
-            fc.tuple(unknownKey(['memberId', 'commitmentMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            // Consent is given explicitly or not at all.
+            fc.constantFrom<unknown>(false, 'true', 1, null, 'yes').map((v) => setTo('agreeToCharges', v)),
+            fc.constant(remove('agreeToCharges')),
+            fc.tuple(unknownKey(['memberId', 'commitmentMinor', 'agreeToCharges']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
           ),
         ),
         withLength,
@@ -943,10 +962,15 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'open', relation: 'manager' }, expect: [409], note: 'a round of an open pool' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds', auth: { role: 'ops' }, pool: { status: 'paused', relation: 'none' }, expect: [409], note: 'a round of a paused pool' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'a round of a pool without a schedule' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without a card' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'adding a member without a card' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'a manager adds nobody' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"someone-else"}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'joining for someone else' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without a card' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without agreeing to be charged' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"{run}-newcomer","agreeToCharges":true}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds a member' },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds nobody' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"bad id"}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'an invitation for a malformed member ID' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'an invitation to an active pool' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', auth: { role: 'member' }, pool: { status: 'open', relation: 'member' }, expect: [403], note: 'a member invites' },
+      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'open', relation: 'none' }, expect: [404], note: "an invitation to another manager's pool" },
+      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"someone-else","agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'joining for someone else' },
       { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'active', relation: 'none' }, expect: [404], note: 'joining an active pool one is not in' },
       { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'ops' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'ops joins' },
       { method: 'POST', path: '/v1/pools/{pool}/rounds/1/bids', body: '{"discountMinor":"100"}', pool: { status: 'active', relation: 'manager' }, expect: [403], note: 'a manager bids' },
@@ -962,8 +986,10 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       { method: 'PUT', path: '/v1/members/me', body: '{"displayName":"Ada","email":"ada@example.com"}', auth: { role: 'manager' }, expect: [403], note: 'a manager registers as a member' },
       { method: 'POST', path: '/v1/members/me/payment-methods', body: '{"paymentMethodId":"pm_card_visa"}', auth: { role: 'member' }, expect: [409], note: 'a card before a profile' },
       { method: 'POST', path: '/v1/members/me/payout-account', body: '{"returnUrl":"https://example.com/r","refreshUrl":"https://example.com/f"}', auth: { role: 'member' }, expect: [409], note: 'a payout account before a profile' },
-      { method: 'POST', path: '/v1/probes', body: '{"message":""}', expect: [422], note: 'an empty probe' },
-      { method: 'POST', path: '/v1/probes', body: '{"message":"hi","extra":1}', expect: [422], note: 'a probe with an unknown field' },
+      { method: 'POST', path: '/v1/probes', body: '{"message":""}', auth: { role: 'ops' }, expect: [422], note: 'an empty probe' },
+      { method: 'POST', path: '/v1/probes', body: '{"message":"hi","extra":1}', auth: { role: 'ops' }, expect: [422], note: 'a probe with an unknown field' },
+      { method: 'POST', path: '/v1/probes', body: '{"message":"hi"}', expect: [403], note: 'a manager runs a probe' },
+      { method: 'POST', path: '/v1/probes', body: '{"message":"hi"}', auth: { role: 'member' }, expect: [403], note: 'a member runs a probe' },
     );
     const statuses = fc.constantFrom<PoolStatus>(...POOL_STATUSES);
     // Any request on a pool that is over (or never opened) by a member who is not in it: not visible.

@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
 import { createMailer } from '../activities/notifications/mailer';
 import { databaseEnv, loadEnv, notificationsEnv, redisEnv, stripeEnv, temporalEnv, webhookPolicyFrom } from '../config/env';
+import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -16,6 +17,8 @@ const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(notificationsEnv.shape));
+const mode = loadEnv(modeEnv).POOLFLOW_MODE;
+refuseUnsafeSecrets(mode, env, { jwt: false });
 const log = createLogger('worker');
 installTemporalRuntime('INFO');
 
@@ -28,7 +31,7 @@ const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRES
 const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
-  const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env) };
+  const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env, mode) };
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe, notifications });
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was

@@ -3,11 +3,16 @@
 // the worker's logs.
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import { log, type WorkflowInterceptors } from '@temporalio/workflow';
-import { REQUEST_ID_HEADER } from '../temporal-config/headers';
+import { ACTOR_HEADER, REQUEST_ID_HEADER } from '../temporal-config/headers';
 
 function requestIdOf(headers: Headers): string | undefined {
   const payload = headers[REQUEST_ID_HEADER];
   return payload ? defaultPayloadConverter.fromPayload<string>(payload) : undefined;
+}
+
+function actorOf(headers: Headers): { subject: string; role: string } | undefined {
+  const payload = headers[ACTOR_HEADER];
+  return payload ? defaultPayloadConverter.fromPayload<{ subject: string; role: string }>(payload) : undefined;
 }
 
 export const interceptors = (): WorkflowInterceptors => ({
@@ -15,17 +20,17 @@ export const interceptors = (): WorkflowInterceptors => ({
     {
       async execute(input, next) {
         const requestId = requestIdOf(input.headers);
-        if (requestId) log.info('workflow started by request', { requestId });
+        if (requestId) log.info('workflow started by request', { requestId, actor: actorOf(input.headers) });
         return next(input);
       },
       async handleUpdate(input, next) {
         const requestId = requestIdOf(input.headers);
-        if (requestId) log.info('update from request', { requestId, update: input.name });
+        if (requestId) log.info('update from request', { requestId, actor: actorOf(input.headers), update: input.name });
         return next(input);
       },
       async handleSignal(input, next) {
         const requestId = requestIdOf(input.headers);
-        if (requestId) log.info('signal from request', { requestId, signal: input.signalName });
+        if (requestId) log.info('signal from request', { requestId, actor: actorOf(input.headers), signal: input.signalName });
         return next(input);
       },
     },

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { agreementTerms, recordAgreement } from '../db/consent';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import {
   activate,
@@ -156,6 +157,9 @@ describe('pool lifecycle', () => {
     assert.equal((await h.runRound(handle)).payout?.winnerMemberId, m1);
     // m1 has received the pot and leaves: n1 takes over a slot that has been paid out. m3 has not: n3
     // takes over the third turn.
+    // The newcomers accepted, agreeing to be charged, as the API records it before it replaces anyone.
+    const { config } = await handle.query(poolStateQuery);
+    for (const n of [n1, n3]) await recordAgreement(h.db, { poolId, memberId: n, terms: agreementTerms(config, null), requestId: 'test-replacement' });
     await handle.executeUpdate(replaceMemberUpdate, { args: [{ outgoingMemberId: m1, incomingMemberId: n1 }] });
     const view = await handle.executeUpdate(replaceMemberUpdate, { args: [{ outgoingMemberId: m3, incomingMemberId: n3 }] });
     assert.deepEqual(view.payoutOrder, [n1, m2, n3, m4]);

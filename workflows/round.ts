@@ -10,7 +10,9 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
@@ -30,6 +32,8 @@ const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
 export const CHARGES_IN_FLIGHT_MAX = 50;
 /** Failed payout transfers are retried this many times before the round escalates to operations. */
 export const PAYOUT_ATTEMPTS_MAX = 3;
+/** How often a charge or transfer whose outcome Stripe did not give is asked again before operations are called. */
+export const UNKNOWN_OUTCOME_ASKS_MAX = 30;
 const HOUR_MS = 3_600_000;
 /** How long past the grace period a round waits for payments still processing (bank debits can take two weeks). */
 export const PROCESSING_WAIT_MAX_MS = 14 * 24 * HOUR_MS;
@@ -78,7 +82,7 @@ export interface RoundResult {
 
 export interface RoundProgress {
   round: number;
-  phase: 'collecting' | 'paying-out' | 'payout-escalated' | 'done';
+  phase: 'collecting' | 'collection-escalated' | 'paying-out' | 'payout-escalated' | 'done';
   members: Array<{ memberId: string; state: ChargeState; attempts: number; paymentIntentId: string | null }>;
 }
 
@@ -87,6 +91,15 @@ type ChargeState = 'charging' | 'processing' | 'failed' | 'paid' | 'covered' | '
 export const roundProgressQuery = defineQuery<RoundProgress>('roundProgress');
 /** Operations send this after fixing what made every payout attempt fail (for example onboarding). */
 export const retryPayoutSignal = defineSignal('retryPayout');
+/** Operations send this after fixing a charge that failed through no fault of the member's (see MEMBER_FAILURE_TYPES). */
+export const retryCollectionSignal = defineSignal('retryCollection');
+
+/**
+ * The payment failures Stripe attributes to the member: only these start dunning and, in the end, the
+ * default policy. Anything else — a request Stripe refused, a key conflict, a missing agreement, a
+ * canceled PaymentIntent — is ours to fix, and escalates the collection to operations instead.
+ */
+export const MEMBER_FAILURE_TYPES: readonly string[] = ['PaymentDeclined', 'PaymentAuthenticationRequired'];
 /** Sent by the pool when it is cancelled: a round that has not begun paying out refunds instead. */
 export const cancelRoundSignal = defineSignal('cancelRound');
 /** Sent by a round to its pool when it has finished. */
@@ -120,6 +133,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   const byMember = new Map(charges.map((charge) => [charge.memberId, charge]));
   let phase: RoundProgress['phase'] = 'collecting';
   let payoutRetryRequested = false;
+  let collectionRetryRequested = false;
   let cancelRequested = false;
   const policyApplied = new Map<string, MemberRoundResult['policyApplied']>();
 
@@ -134,6 +148,27 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   setHandler(cancelRoundSignal, () => {
     cancelRequested = true;
   });
+  setHandler(retryCollectionSignal, () => {
+    collectionRetryRequested = true;
+  });
+  // Gated: histories recorded before escalation existed treated every definite failure as the member's.
+  const escalatesOurFaults = patched('escalate-our-payment-faults');
+  /**
+   * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
+   * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
+   */
+  const escalate = async (what: string, retry: () => boolean, resetRetry: () => void, escalatedPhase: RoundProgress['phase']) => {
+    const before = phase;
+    phase = escalatedPhase;
+    resetRetry();
+    setCurrentDetails(`**Needs operations** — ${what}. Fix the cause, then send the \`${escalatedPhase === 'payout-escalated' ? 'retryPayout' : 'retryCollection'}\` signal.`);
+    log.warn('round escalated to operations', { poolId: input.poolId, round: input.round, what });
+    await condition(retry);
+    setCurrentDetails('');
+    phase = before;
+  };
+  const escalatePayout = (what: string) => escalate(what, () => payoutRetryRequested, () => (payoutRetryRequested = false), 'payout-escalated');
+  const escalateCollection = (what: string) => escalate(what, () => collectionRetryRequested, () => (collectionRetryRequested = false), 'collection-escalated');
   // Webhooks settle charges that were still processing. Signals repeat and arrive out of order, so a
   // signal only moves a charge that is processing and only for the attempt it names.
   // A webhook may even beat the charge activity's own answer: it is kept until that answer comes.
@@ -158,7 +193,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     member.attempts++;
     member.state = 'charging';
     const amountMinor = member.amountMinor + member.arrearsMinor + member.lateFeeMinor;
-    for (;;) {
+    for (let asks = 1; ; asks++) {
       try {
         const summary = await payments.chargeContribution({
           poolId: input.poolId,
@@ -178,7 +213,14 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
         const failure = definiteFailure(error);
         if (!failure) {
           log.warn('contribution charge outcome unknown; asking again', { memberId: member.memberId, purpose: member.purpose });
-          await sleep('1 minute');
+          if (escalatesOurFaults && asks >= UNKNOWN_OUTCOME_ASKS_MAX) {
+            await escalateCollection(`the charge of ${member.memberId} (${member.purpose}) has had no outcome from Stripe after ${asks} asks`);
+            asks = 0;
+          } else await sleep('1 minute');
+          continue;
+        }
+        if (escalatesOurFaults && !MEMBER_FAILURE_TYPES.includes(failure.type ?? '')) {
+          await escalateCollection(`the charge of ${member.memberId} (${member.purpose}) failed with ${failure.type}: ${failure.message}`);
           continue;
         }
         const details = failure.details?.[0] as { stripeObjectId?: string | null; code?: string | null } | undefined;
@@ -283,7 +325,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       for (const recipient of choice.recipients) {
         if (paid.has(recipient.memberId)) continue;
         const before = attemptsOf.get(recipient.memberId) ?? 0;
-        const outcome = await payRecipient(input, recipient, before);
+        const outcome = await payRecipient(input, recipient, before, escalatesOurFaults ? escalatePayout : null);
         attemptsOf.set(recipient.memberId, outcome.attempts);
         payoutAttempts += outcome.attempts - before;
         if (outcome.paid) paid.add(recipient.memberId);
@@ -360,13 +402,18 @@ async function waitUntil(atMs: number, done: () => boolean): Promise<void> {
  * attempt under a new key; anything else (a timeout, an outage) is retried under the SAME key, since
  * Stripe may have made that transfer, so no second transfer can ever be created beside it.
  */
-async function payRecipient(input: RoundInput, recipient: PayoutRecipient, attemptsBefore: number): Promise<{ paid: boolean; attempts: number }> {
+async function payRecipient(
+  input: RoundInput,
+  recipient: PayoutRecipient,
+  attemptsBefore: number,
+  escalate: ((what: string) => Promise<void>) | null,
+): Promise<{ paid: boolean; attempts: number }> {
   let attempts = attemptsBefore;
   for (let attempt = 1; attempt <= PAYOUT_ATTEMPTS_MAX; attempt++) {
     attempts++;
     const key = { poolId: input.poolId, round: input.round, memberId: recipient.memberId, purpose: `${recipient.purpose}-a${attempts}` };
     await pool.reservePayout({ ...key, currency: input.currency, amountMinor: recipient.amountMinor });
-    for (;;) {
+    for (let asks = 1; ; asks++) {
       try {
         await payments.transferPayout({ ...key, amountMinor: recipient.amountMinor, currency: input.currency });
         await pool.postPayout(key);
@@ -374,7 +421,11 @@ async function payRecipient(input: RoundInput, recipient: PayoutRecipient, attem
       } catch (error) {
         if (definiteFailure(error)) break;
         log.warn('payout transfer outcome unknown; asking again under the same key', { ...key });
-        await sleep('1 minute');
+        // Never a new key while Stripe may have made the transfer: past the bound, operations look.
+        if (escalate && asks >= UNKNOWN_OUTCOME_ASKS_MAX) {
+          await escalate(`the transfer to ${recipient.memberId} (${key.purpose}) has had no outcome from Stripe after ${asks} asks`);
+          asks = 0;
+        } else await sleep('1 minute');
       }
     }
     log.warn('payout transfer refused; voiding the reservation', { ...key });

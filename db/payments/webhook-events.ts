@@ -113,6 +113,18 @@ export async function markSignalDelivered(db: Queryable, eventId: string): Promi
   );
 }
 
+/**
+ * The workflow the signal was for has finished: it can never hear it, and needs not (its outcome is
+ * settled, and the object's state is recorded all the same). Handled, with the reason kept.
+ */
+export async function markSignalMoot(db: Queryable, eventId: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE stripe_webhook_events SET routed_at = now(), route_attempts = route_attempts + 1, last_route_error = $2
+     WHERE event_id = $1 AND routed_at IS NULL`,
+    [eventId, reason],
+  );
+}
+
 export async function markSignalFailed(db: Queryable, eventId: string, error: string): Promise<void> {
   await db.query('UPDATE stripe_webhook_events SET route_attempts = route_attempts + 1, last_route_error = $2 WHERE event_id = $1', [
     eventId,

@@ -17,6 +17,7 @@ import { poolWorkflow } from '../../workflows/pool';
 import type { contributionRound, RoundResult } from '../../workflows/round';
 import { testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 import { eventually } from './eventually';
+import { recordAgreementsIn } from './pool-harness';
 
 export interface DevPoolHarnessOptions {
   /** The dev server to use; the test stack's (TEMPORAL_ADDRESS) unless given. */
@@ -58,6 +59,7 @@ export async function onboardedMember(kit: PaymentsTestKit, testCard = 'pm_card_
 export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): Promise<DevPoolHarness> {
   const address = options.address ?? testConfig.temporalAddress;
   const db = testDb();
+  recordAgreementsIn(db);
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, options.sandboxSettings ?? {});
   const connection = await Connection.connect({ address });

@@ -10,6 +10,7 @@ import type { Redis } from '../../cache/redis';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { getBalances } from '../../db/ledger/accounts';
 import type { TransferState } from '../../db/ledger/transfers';
+import { agreementTerms, recordAgreement } from '../../db/consent';
 import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
 import type { PoolView } from '../../domain/pool-view';
@@ -81,6 +82,7 @@ export interface PoolHarnessOptions {
 export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}, options: PoolHarnessOptions = {}): Promise<PoolHarness> {
   const db = testDb();
   const redis = testRedis();
+  recordAgreementsIn(db);
   const kit = await startPaymentsTestKit(db, sandboxSettings);
   const env = await timeSkippingEnvironment();
   // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
@@ -250,9 +252,23 @@ export async function settledResult<T>(client: WorkflowClient, workflowId: strin
 /** The pool workflow's final view, once it has completed or been cancelled (see settledResult). */
 export const finalView = (handle: WorkflowHandle<typeof poolWorkflow>) => settledResult<PoolView>(handle.client, handle.workflowId);
 
+/**
+ * Where joinAll records the members' agreements: the database of the harness started last (each test
+ * file starts one). Tests join through the workflow directly, so they record what accepting an
+ * invitation through the API records; without it the charge activity refuses to charge them.
+ */
+let agreementsDb: Db | undefined;
+export function recordAgreementsIn(db: Db): void {
+  agreementsDb = db;
+}
+
 export async function joinAll(handle: WorkflowHandle<typeof poolWorkflow>, memberIds: string[], commitments?: string[]): Promise<PoolView> {
+  if (!agreementsDb) throw new Error('joinAll needs a harness started first (startPoolHarness or startDevPoolHarness)');
+  const { poolId, config } = await handle.query(poolStateQuery);
   let view: PoolView | undefined;
   for (const [index, memberId] of memberIds.entries()) {
+    const commitment = commitments?.[index];
+    await recordAgreement(agreementsDb, { poolId, memberId, terms: agreementTerms(config, commitment ? BigInt(commitment) : null), requestId: 'test-join' });
     view = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId, ...(commitments ? { commitmentMinor: commitments[index]! } : {}) }] });
   }
   return view!;

@@ -1,0 +1,82 @@
+// The audit trail: every command (any /v1 request that is not a read) is recorded after it was answered
+// — who, what, on which pool, the request ID, the status — and ops read the trail at GET /v1/audit.
+import type { MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { appendAuditEvent, listAuditEvents } from '../db/audit';
+import { errorMessage } from '../observability/log';
+import { requestContext } from '../observability/request-context';
+import type { AppEnv } from './context';
+import type { ApiDeps } from './deps';
+import { memberProblem } from './members';
+import { ProblemError } from './problem';
+import { temporalProblem } from './temporal-errors';
+
+export const AUDIT_PAGE_MAX = 200;
+/** Longer paths are kept to this many characters. */
+export const AUDIT_PATH_CHARS_MAX = 500;
+const POOL_IN_PATH = /^\/v1\/pools\/([A-Za-z0-9_-]{1,64})(?:\/|$)/;
+const POOL_IN_LOCATION = /^\/v1\/pools\/([A-Za-z0-9_-]{1,64})$/;
+
+/**
+ * Records the caller as the actor of the request (it travels into the workflows as a Temporal header)
+ * and, for commands, appends the audit event once the response is known. A command whose audit event
+ * cannot be written has already happened: the failure is logged loudly rather than hidden.
+ */
+export function auditTrail(deps: Pick<ApiDeps, 'db' | 'log'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get('principal');
+    const context = requestContext.getStore();
+    if (context) context.actor = { subject: principal.sub, role: principal.role };
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    let thrown: unknown;
+    try {
+      await next();
+    } catch (error) {
+      thrown = error;
+      throw error;
+    } finally {
+      const poolId = POOL_IN_PATH.exec(c.req.path)?.[1] ?? POOL_IN_LOCATION.exec(c.res.headers.get('location') ?? '')?.[1] ?? null;
+      // An error still on its way to the app's onError has no response yet: its status is worked out the same way.
+      const error = thrown ?? c.error;
+      const outcome = error === undefined ? c.res.status : statusOf(error);
+      // The path as sent (percent-encoded), and no control characters: a trail must hold whatever an attacker sends.
+      const path = new URL(c.req.url).pathname.slice(0, AUDIT_PATH_CHARS_MAX);
+      const subject = principal.sub.replace(/\p{Cc}/gu, '\uFFFD');
+      await appendAuditEvent(deps.db, { subject, role: principal.role, method: c.req.method, path, poolId, requestId: c.get('requestId'), outcome }).catch(
+        (error: unknown) => deps.log.error('audit event not recorded', { requestId: c.get('requestId'), error: errorMessage(error) }),
+      );
+    }
+  };
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof ProblemError) return error.status;
+  const explained = temporalProblem(error) ?? memberProblem(error);
+  if (explained) return explained.status;
+  return error instanceof HTTPException ? error.status : 500;
+}
+
+const auditQuery = z.strictObject({
+  poolId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  subject: z.string().min(1).max(200).optional(),
+  before: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
+});
+
+export function auditRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/', async (c) => {
+    if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'the audit trail is for operations');
+    const parsed = auditQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message }));
+      throw new ProblemError(422, 'Validation Failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    }
+    const events = await listAuditEvents(deps.db, parsed.data);
+    const next = events.length === parsed.data.limit ? events.at(-1)!.at.toISOString() : null;
+    return c.json({ events: events.map((e) => ({ ...e, at: e.at.toISOString() })), next });
+  });
+  return app;
+}

@@ -1,0 +1,167 @@
+// Queries for member consent: the manager's invitations and the members' agreements to be charged
+// (db/migrations/010_member_consent.sql). An agreement is never deleted; withdrawing it stamps it.
+import { randomUUID } from 'node:crypto';
+import type { PoolConfig } from '../domain/pool-config';
+import type { Queryable } from './pool';
+
+export interface InvitationRow {
+  poolId: string;
+  memberId: string;
+  invitedBy: string;
+  replacesMemberId: string | null;
+  requestId: string;
+  createdAt: Date;
+  acceptedAt: Date | null;
+}
+
+/** What the member agreed to be charged, in minor units of `currency`. */
+export interface AgreementTerms {
+  kind: 'rotating' | 'investment';
+  currency: string;
+  /** A rotating pool's contribution per round. */
+  contributionMinor: bigint | null;
+  /** The member's own commitment to an investment pool: the most its capital calls add up to. */
+  commitmentMinor: bigint | null;
+  lateFeeMinor: bigint;
+}
+
+export interface AgreementRow extends AgreementTerms {
+  agreementId: string;
+  poolId: string;
+  memberId: string;
+  offSession: boolean;
+  agreedAt: Date;
+  requestId: string;
+}
+
+/** The terms a member agrees to by joining a pool with this configuration. */
+export function agreementTerms(config: PoolConfig, commitmentMinor: bigint | null): AgreementTerms {
+  return {
+    kind: config.kind,
+    currency: config.currency,
+    contributionMinor: config.kind === 'rotating' ? BigInt(config.contributionMinor) : null,
+    commitmentMinor: config.kind === 'investment' ? commitmentMinor : null,
+    lateFeeMinor: BigInt(config.lateFeeMinor),
+  };
+}
+
+/** Records (or renews) an invitation; a renewed one is pending again. */
+export async function recordInvitation(db: Queryable, invitation: Omit<InvitationRow, 'createdAt' | 'acceptedAt'>): Promise<InvitationRow> {
+  const { rows } = await db.query<InvitationDbRow>(
+    `INSERT INTO pool_invitations (pool_id, member_id, invited_by, replaces_member_id, request_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (pool_id, member_id) DO UPDATE SET invited_by = excluded.invited_by, replaces_member_id = excluded.replaces_member_id,
+       request_id = excluded.request_id, created_at = now(), accepted_at = NULL
+     RETURNING *`,
+    [invitation.poolId, invitation.memberId, invitation.invitedBy, invitation.replacesMemberId, invitation.requestId],
+  );
+  return invitationRow(rows[0]!);
+}
+
+export async function findPendingInvitation(db: Queryable, poolId: string, memberId: string): Promise<InvitationRow | null> {
+  const { rows } = await db.query<InvitationDbRow>('SELECT * FROM pool_invitations WHERE pool_id = $1 AND member_id = $2 AND accepted_at IS NULL', [poolId, memberId]);
+  return rows[0] ? invitationRow(rows[0]) : null;
+}
+
+/** A member's pending invitations, newest first, with the pools' configurations (the terms on offer). */
+export async function listPendingInvitations(db: Queryable, memberId: string, limit: number): Promise<Array<InvitationRow & { config: PoolConfig | null }>> {
+  const { rows } = await db.query<InvitationDbRow & { config: PoolConfig | null }>(
+    `SELECT i.*, p.view->'config' AS config FROM pool_invitations i LEFT JOIN pools p ON p.pool_id = i.pool_id
+     WHERE i.member_id = $1 AND i.accepted_at IS NULL ORDER BY i.created_at DESC LIMIT $2`,
+    [memberId, limit],
+  );
+  return rows.map((row) => ({ ...invitationRow(row), config: row.config }));
+}
+
+export async function markInvitationAccepted(db: Queryable, poolId: string, memberId: string): Promise<void> {
+  await db.query('UPDATE pool_invitations SET accepted_at = now() WHERE pool_id = $1 AND member_id = $2 AND accepted_at IS NULL', [poolId, memberId]);
+}
+
+/**
+ * Records the member's agreement to be charged off-session on these terms. An agreement already in
+ * force for the pool takes the new terms (the member is re-stating them, for example a retried accept).
+ */
+export async function recordAgreement(db: Queryable, agreement: { poolId: string; memberId: string; terms: AgreementTerms; requestId: string }): Promise<AgreementRow> {
+  const { terms } = agreement;
+  const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
+  const updated = await db.query<AgreementDbRow>(
+    `UPDATE charge_agreements SET kind = $3, currency = $4, contribution_minor = $5, commitment_minor = $6, late_fee_minor = $7,
+       request_id = $8, agreed_at = now()
+     WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL RETURNING *`,
+    [agreement.poolId, agreement.memberId, ...values],
+  );
+  if (updated.rows[0]) return agreementRow(updated.rows[0]);
+  const { rows } = await db.query<AgreementDbRow>(
+    `INSERT INTO charge_agreements (agreement_id, pool_id, member_id, kind, currency, contribution_minor, commitment_minor, late_fee_minor, request_id, off_session)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true) RETURNING *`,
+    [randomUUID(), agreement.poolId, agreement.memberId, ...values],
+  );
+  return agreementRow(rows[0]!);
+}
+
+/** The agreement in force for the member in this pool, or null: then nobody may charge them for it. */
+export async function findAgreementInForce(db: Queryable, poolId: string, memberId: string): Promise<AgreementRow | null> {
+  const { rows } = await db.query<AgreementDbRow>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL', [poolId, memberId]);
+  return rows[0] ? agreementRow(rows[0]) : null;
+}
+
+/** Ends the agreement in force (the member left, was replaced, or their join was refused). */
+export async function withdrawAgreement(db: Queryable, withdrawal: { poolId: string; memberId: string; reason: string; requestId: string }): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE charge_agreements SET withdrawn_at = now(), withdrawn_reason = $3, withdrawn_request_id = $4
+     WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL`,
+    [withdrawal.poolId, withdrawal.memberId, withdrawal.reason, withdrawal.requestId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+interface InvitationDbRow {
+  pool_id: string;
+  member_id: string;
+  invited_by: string;
+  replaces_member_id: string | null;
+  request_id: string;
+  created_at: Date;
+  accepted_at: Date | null;
+}
+
+interface AgreementDbRow {
+  agreement_id: string;
+  pool_id: string;
+  member_id: string;
+  kind: 'rotating' | 'investment';
+  currency: string;
+  contribution_minor: bigint | null;
+  commitment_minor: bigint | null;
+  late_fee_minor: bigint;
+  off_session: boolean;
+  agreed_at: Date;
+  request_id: string;
+}
+
+function invitationRow(row: InvitationDbRow): InvitationRow {
+  return {
+    poolId: row.pool_id,
+    memberId: row.member_id,
+    invitedBy: row.invited_by,
+    replacesMemberId: row.replaces_member_id,
+    requestId: row.request_id,
+    createdAt: row.created_at,
+    acceptedAt: row.accepted_at,
+  };
+}
+
+function agreementRow(row: AgreementDbRow): AgreementRow {
+  return {
+    agreementId: row.agreement_id,
+    poolId: row.pool_id,
+    memberId: row.member_id,
+    kind: row.kind,
+    currency: row.currency,
+    contributionMinor: row.contribution_minor,
+    commitmentMinor: row.commitment_minor,
+    lateFeeMinor: row.late_fee_minor,
+    offSession: row.off_session,
+    agreedAt: row.agreed_at,
+    requestId: row.request_id,
+  };
+}
