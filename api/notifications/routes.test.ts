@@ -196,7 +196,7 @@ describe('notification routes', () => {
     for (let i = 0; i < 2; i++) {
       const { memberId } = await payableMember(h.kit);
       await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
-      await ok('POST', `/v1/pools/${pool.poolId}/members`, memberId, 'member', {});
+      await ok('POST', `/v1/pools/${pool.poolId}/members`, memberId, 'member', { agreeToCharges: true });
     }
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
     for (let i = 0; i < 2; i++) {
