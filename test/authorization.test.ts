@@ -16,7 +16,7 @@ import { eventually } from './support/eventually';
 
 type Outcome = 'allowed' | 'forbidden' | 'hidden';
 type Caller = 'managerOwn' | 'managerOther' | 'memberOwn' | 'memberOther' | 'formerMember' | 'ops';
-type Rule = 'read' | 'manage' | 'steer' | 'accept' | 'bid' | 'anyone' | 'managers' | 'members' | 'ops';
+type Rule = 'read' | 'manage' | 'steer' | 'accept' | 'bid' | 'anyone' | 'managers' | 'members' | 'ops' | 'recipients';
 
 const CALLERS: Caller[] = ['managerOwn', 'managerOther', 'memberOwn', 'memberOther', 'formerMember', 'ops'];
 const ROLE_OF: Record<Caller, Role> = { managerOwn: 'manager', managerOther: 'manager', memberOwn: 'member', memberOther: 'member', formerMember: 'member', ops: 'ops' };
@@ -33,6 +33,8 @@ function expected(rule: Rule, caller: Caller): Outcome {
       return ROLE_OF[caller] === 'member' ? 'allowed' : 'forbidden';
     case 'ops':
       return caller === 'ops' ? 'allowed' : 'forbidden';
+    case 'recipients':
+      return caller === 'ops' ? 'forbidden' : 'allowed';
     case 'read':
       return outsider ? 'hidden' : 'allowed';
     case 'manage':
@@ -70,6 +72,21 @@ const MATRIX: Array<{ method: string; path: string; rule: Rule; body?: string }>
   { method: 'GET', path: '/v1/members/me/invitations', rule: 'members' },
   { method: 'POST', path: '/v1/probes', rule: 'ops', body: '{"unexpected":1}' },
   { method: 'GET', path: '/v1/audit', rule: 'ops' },
+  // Notifications: validated before authorization (contract routes), so the bodies are valid ones.
+  { method: 'GET', path: '/v1/notifications', rule: 'recipients' },
+  { method: 'POST', path: '/v1/notifications/:notificationId/read', rule: 'recipients' },
+  { method: 'GET', path: '/v1/notifications/events', rule: 'recipients' },
+  { method: 'GET', path: '/v1/notifications/preferences', rule: 'anyone' },
+  { method: 'PUT', path: '/v1/notifications/preferences', rule: 'anyone', body: '{"language":"en","channels":{"email":true},"muteReminders":false}' },
+  { method: 'GET', path: '/v1/notifications/deliveries', rule: 'ops' },
+  { method: 'GET', path: '/v1/notifications/pools/:poolId/settings', rule: 'read' },
+  { method: 'PUT', path: '/v1/notifications/pools/:poolId/settings', rule: 'manage', body: '{"reminderLeadHours":[24]}' },
+  { method: 'POST', path: '/v1/notifications/webhook-endpoints', rule: 'managers', body: '{"url":"https://hooks.example.com/m","eventTypes":["pool.paused"]}' },
+  { method: 'GET', path: '/v1/notifications/webhook-endpoints', rule: 'managers' },
+  { method: 'GET', path: '/v1/notifications/webhook-endpoints/:endpointId', rule: 'managers' },
+  { method: 'PUT', path: '/v1/notifications/webhook-endpoints/:endpointId', rule: 'managers', body: '{"enabled":false}' },
+  { method: 'POST', path: '/v1/notifications/webhook-endpoints/:endpointId/rotate-secret', rule: 'managers' },
+  { method: 'GET', path: '/v1/notifications/webhook-endpoints/:endpointId/deliveries', rule: 'managers' },
 ];
 
 describe('authorization', () => {

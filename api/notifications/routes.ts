@@ -123,7 +123,8 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     }),
     async (c) => {
       const { notificationId } = c.req.valid('param');
-      const item = UUID.test(notificationId) ? await markRead(deps.db, recipientOf(c.get('principal')), notificationId) : null;
+      const recipient = recipientOf(c.get('principal'));
+      const item = UUID.test(notificationId) ? await markRead(deps.db, recipient, notificationId) : null;
       if (!item) throw new ProblemError(404, 'Not Found', 'no such notification');
       return c.json(item, 200);
     },
