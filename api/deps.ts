@@ -1,6 +1,7 @@
 // What the API's handlers need from the outside world, passed in so tests wire the same app to the
 // test stack.
 import type { Client } from '@temporalio/client';
+import type { EndpointPolicy } from '../activities/notifications/endpoint-policy';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   /** For members' Stripe objects and for verifying Stripe webhooks. */
   stripe: Stripe;
   stripeWebhookSecret: string;
+  /** Which webhook endpoint URLs managers may register (config/env.ts webhookPolicyFrom); open when unset. */
+  webhookPolicy?: EndpointPolicy;
   /** Whether the Stripe key is a live one; webhook events of the other mode are refused. Test mode when unset. */
   stripeLivemode?: boolean;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */

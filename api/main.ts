@@ -3,7 +3,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
@@ -26,6 +26,7 @@ const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow
 const auth = loadEnv(authEnv);
 const mode = loadEnv(modeEnv);
 refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
+const notifications = loadEnv(notificationsEnv);
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -44,6 +45,7 @@ const app = createApp({
   stripe: createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) }),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
   stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
+  webhookPolicy: webhookPolicyFrom(notifications, mode.POOLFLOW_MODE),
 });
 // Metrics on a port of their own, so the public API never exposes them.
 const metricsServer = await serveMetrics(env.API_METRICS_PORT, env.METRICS_HOST);

@@ -8,6 +8,7 @@ import { tierRoutes } from './assessments/tiers';
 import { traderRoutes } from './assessments/traders';
 import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
+import { notificationRoutes } from './notifications/routes';
 import { simulationRoutes } from './simulations/routes';
 
 type ContractRoutes = (deps: ApiDeps) => MountedContract['app'];
@@ -20,6 +21,7 @@ const PRODUCTS: Array<[`/v1/${string}`, ContractRoutes]> = [
   ['/v1/assessment-leaderboards', leaderboardRoutes],
   ['/v1/traders', traderRoutes],
   ['/v1/simulations', simulationRoutes],
+  ['/v1/notifications', notificationRoutes],
 ];
 
 /** Where the products' routes live; everything else under /v1 is the pools API. */

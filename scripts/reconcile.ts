@@ -3,6 +3,7 @@
 // are mismatches, 64 on bad usage. It changes nothing, except that with --deliver it first sends the
 // pool's workflows the webhook signals still owed to them (the same signals, de-duplicated by the
 // workflows), so an "undelivered signal" is repaired rather than only listed.
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { parseArgs } from 'node:util';
 import { createReconciliationActivities, type Mismatch } from '../activities/reconciliation';
 import { Client, Connection } from '@temporalio/client';
@@ -40,7 +41,7 @@ try {
     const temporalConfig = loadEnv(temporalEnv);
     const connection = await Connection.connect({ address: temporalConfig.TEMPORAL_ADDRESS, connectTimeout: '10s' });
     try {
-      const router = createWebhookRouter({ db, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE }), log: createLogger('reconcile') });
+      const router = createWebhookRouter({ db, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }), log: createLogger('reconcile') });
       const { attempted, delivered } = await router.redeliverPending({ poolId: args.pool });
       console.error(`signals owed: ${attempted}, delivered: ${delivered}`);
     } finally {

@@ -15,15 +15,18 @@ stack_ports() {
   [[ "$offset" =~ ^[0-9]{1,5}$ ]] || die "POOLFLOW_PORT_OFFSET must be a whole number, not '$offset'"
   if [ "$1" = dev ]; then
     pg_port=54320; redis_port=63790; temporal_port=7233; ui_port=8233; stripe_port=12111; sandbox_port=12113
+    smtp_port=1025; mail_web_port=8025
     api_port="${PORT:-$((3000 + offset))}"
     webhook_url="http://127.0.0.1:$api_port/v1/webhooks/stripe" # the API's Stripe webhook endpoint
   else
     # Tests serve the API in-process and register their own webhook receivers with the sandbox.
     api_port=""; webhook_url=""
     pg_port=54330; redis_port=63791; temporal_port=17233; ui_port=18233; stripe_port=12121; sandbox_port=12123
+    smtp_port=1125; mail_web_port=8125
   fi
   pg_port=$((pg_port + offset)); redis_port=$((redis_port + offset)); temporal_port=$((temporal_port + offset))
   ui_port=$((ui_port + offset)); stripe_port=$((stripe_port + offset)); sandbox_port=$((sandbox_port + offset))
+  smtp_port=$((smtp_port + offset)); mail_web_port=$((mail_web_port + offset))
 }
 
 # This checkout's webhook signing secret, made once and kept in .data/.
@@ -41,7 +44,7 @@ stack_up() { # stack_up dev|test
   mkdir -p "$DATA_DIR/logs"
   ensure_node_modules
 
-  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port api_port webhook_url temporal_db db_name redis_persist
+  local pg_port redis_port temporal_port ui_port stripe_port sandbox_port smtp_port mail_web_port api_port webhook_url temporal_db db_name redis_persist
   stack_ports "$profile"
   if [ "$profile" = dev ]; then
     temporal_db="$DATA_DIR/temporal/temporal.db"; db_name=poolflow; redis_persist=yes
@@ -91,9 +94,15 @@ stack_up() { # stack_up dev|test
     export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
   fi
   export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+  # Outgoing email goes to the local mail catcher unless SMTP_URL names a real relay.
+  if [ -z "${SMTP_URL:-}" ]; then
+    start_mailpit "mailpit-$profile" "$smtp_port" "$mail_web_port"
+    export SMTP_URL="smtp://127.0.0.1:$smtp_port"
+    export MAIL_CATCHER_URL="http://127.0.0.1:$mail_web_port"
+  fi
 
   [ "$profile" = dev ] && export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$ui_port}"
-  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|TEMPORAL_UI_URL|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|POOLFLOW_MODE|PORT)=' \
+  env | grep -E '^(DATABASE_URL|REDIS_URL|TEMPORAL_ADDRESS|TEMPORAL_NAMESPACE|TEMPORAL_UI_URL|STRIPE_API_URL|STRIPE_MOCK_URL|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|POOLFLOW_MODE|PORT|SMTP_URL|MAIL_CATCHER_URL)=' \
     | sed 's/^/export /' >"$DATA_DIR/$profile.env"
   (cd "$ROOT" && node --import tsx db/migrate-cli.ts) || die "database migrations failed"
   (cd "$ROOT" && node --import tsx temporal-config/register-cli.ts) || die "registering search attributes failed"
@@ -113,6 +122,8 @@ stack_summary() {
   [ -n "${PROMETHEUS_URL:-}" ] && log "  Prometheus      ${PROMETHEUS_URL}"
   log "  PostgreSQL      ${DATABASE_URL}"
   log "  Redis           ${REDIS_URL}"
+  log "  Email (SMTP)    ${SMTP_URL}"
+  [ -n "${MAIL_CATCHER_URL:-}" ] && log "  Mail catcher    ${MAIL_CATCHER_URL}  (web inbox; API under /api/v1/)"
   log "  Stripe          ${STRIPE_API_URL:-https://api.stripe.com (test mode)}"
   if [ -n "${STRIPE_MOCK_URL:-}" ]; then
     log "  Stripe sandbox  control API ${STRIPE_API_URL}/__sandbox/ (validated by stripe-mock ${STRIPE_MOCK_URL})"

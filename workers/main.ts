@@ -3,7 +3,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, metricsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv } from '../config/env';
+import { createMailer } from '../activities/notifications/mailer';
+import { databaseEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
 import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
@@ -22,8 +23,11 @@ import { installTracing } from '../observability/tracing';
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape));
-refuseUnsafeSecrets(loadEnv(modeEnv).POOLFLOW_MODE, env, { jwt: false });
+const env = loadEnv(
+  databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape).extend(notificationsEnv.shape),
+);
+const mode = loadEnv(modeEnv).POOLFLOW_MODE;
+refuseUnsafeSecrets(mode, env, { jwt: false });
 const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-worker', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const log = createLogger('worker');
 installTemporalRuntime('INFO', { metricsBindAddress: `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}` });
@@ -32,6 +36,7 @@ const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' }
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 // Every worker and API process shares one Stripe rate limit through Redis.
 const stripe = createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) });
+const mailer = createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
@@ -39,7 +44,8 @@ registerOperationalGauges({ db, client });
 const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
-  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
+  const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env, mode) };
+  const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe, notifications });
   await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
   const assessmentsWorker = await createAssessmentsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis, stripe });
   log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
@@ -67,4 +73,5 @@ try {
   await clientConnection.close();
   await db.end();
   redis.disconnect();
+  mailer.close();
 }

@@ -6,6 +6,10 @@ import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createPlatformFeeActivities } from '../activities/core/platform-fees';
+import { createNotificationActivities } from '../activities/notifications';
+import type { EndpointPolicy } from '../activities/notifications/endpoint-policy';
+import type { Mailer } from '../activities/notifications/mailer';
+import { notificationTap } from '../activities/notifications/tap';
 import { createPaymentActivities } from '../activities/payments';
 import { createPoolActivities } from '../activities/pools';
 import { createProbeActivities } from '../activities/probe';
@@ -35,6 +39,8 @@ export interface PoolsWorkerDeps {
   taskQueue?: string;
   /** The shared converter (temporal-config/data-converter.ts) unless given; the benchmark's baseline passes its own. */
   dataConverter?: DataConverter;
+  /** Turns notifications on: notices of every pool, delivered by email, feed and webhooks. */
+  notifications?: { mailer: Mailer; webhookPolicy: EndpointPolicy };
 }
 
 export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
@@ -43,6 +49,7 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
     ...createPoolActivities(deps),
     ...createPaymentActivities(deps),
     ...createPlatformFeeActivities(deps),
+    ...(deps.notifications ? createNotificationActivities({ ...deps, ...deps.notifications }) : {}),
   };
 }
 
@@ -57,7 +64,8 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     interceptors: {
       ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
-      activity: [heartbeatWhileRunning, ...tracing.activityInterceptors],
+      // Notices are heard where pools and rounds already report their events (activities/notifications/tap.ts).
+      activity: [heartbeatWhileRunning, ...tracing.activityInterceptors, ...(deps.notifications ? [notificationTap()] : [])],
     },
     sinks: tracing.sinks,
     activities: poolsActivities({ ...deps, taskQueue }),

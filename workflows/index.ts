@@ -5,3 +5,4 @@ export { poolRoundTrigger } from './round-trigger';
 export { plumbingProbe } from './probe';
 export { platformFeeSweep } from './core/platform-fee-sweep';
 export { simulationBatch, simulationBatchPart } from './simulations/batch';
+export { managerDigest, poolNotices, webhookEndpoint } from './notifications';

@@ -1,5 +1,6 @@
 // The API in a process of its own, for the chaos suite to SIGKILL: the same app as api/main.ts, on the
 // pools task queue and port it is given, with the test authenticator. Prints "ready" once it listens.
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
@@ -19,7 +20,7 @@ const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-chaos-api
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
 const app = createApp({
-  temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
+  temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }),
   db,
   redis,
   redisUrl: env.REDIS_URL,

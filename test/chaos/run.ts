@@ -8,6 +8,7 @@
 // the same pools, fault moments and webhook orders, so a failing run can be replayed. The checks end by
 // replaying every workflow a pool ran against the current code (a nondeterminism would strand a pool
 // the next time a worker restarts).
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,7 +137,7 @@ class ChaosStack {
       temporal: await startFaultProxy(temporalHost, Number(temporalPort)),
     };
     const connection = await Connection.connect({ address: testConfig.temporalAddress });
-    const stack = new ChaosStack(db, kit, new Client({ connection }), connection, proxies, await freePort());
+    const stack = new ChaosStack(db, kit, new Client({ connection, dataConverter: poolflowDataConverter() }), connection, proxies, await freePort());
     await stack.startWorker();
     await stack.startApi();
     return stack;
@@ -428,7 +429,7 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
         .catch(() => null);
       if (!history) continue;
       try {
-        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId }, history, workflowId);
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId, dataConverter: poolflowDataConverter() }, history, workflowId);
       } catch (error) {
         result.problems.push(`${workflowId}: does not replay: ${String(error).slice(0, 300)}`);
       }

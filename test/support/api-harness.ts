@@ -3,16 +3,21 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../../api/context';
+import type { ApiDeps } from '../../api/deps';
 import type { Redis } from '../../cache/redis';
 import type { Db } from '../../db/pool';
 import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
 import type { SandboxSettings } from '../../sandbox/state';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { testApiDeps, testApp } from './api';
-import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId, workflowBundle } from './env';
+import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
+import { createMailer } from '../../activities/notifications/mailer';
+import { devServerClient, devServerWorkerConnection, testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 
 export interface ApiHarness {
   app: Hono<AppEnv>;
+  /** What the app was built from, to build variants of it. */
+  deps: ApiDeps;
   db: Db;
   redis: Redis;
   kit: PaymentsTestKit;
@@ -21,7 +26,16 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  /** Run the notifications on the worker (email to the test stack's mail catcher), with this endpoint policy. */
+  notifications?: { webhookPolicy?: EndpointPolicy };
+  /** The policy the API applies when managers register webhook endpoints. */
+  webhookPolicy?: EndpointPolicy;
+}
+
+const OPEN_POLICY: EndpointPolicy = { httpsOnly: false, blockPrivateAddresses: false };
+
+export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> = {}, options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const taskQueue = uniqueId('api');
   const keyPrefix = `${uniqueId('api')}:`;
   const db = testDb();
@@ -29,11 +43,18 @@ export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> 
   const kit = await startPaymentsTestKit(db, sandboxSettings);
   const { client, connection } = await devServerClient();
   const workerConnection = await devServerWorkerConnection();
-  const worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await workflowBundle() });
+  const mailer = options.notifications ? createMailer({ smtpUrl: testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
+  const notifications = mailer ? { notifications: { mailer, webhookPolicy: options.notifications?.webhookPolicy ?? OPEN_POLICY } } : {};
+  const worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await workflowBundle(), ...notifications });
   const running = worker.run();
-  const app = testApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }));
+  const deps: ApiDeps = {
+    ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+    webhookPolicy: options.webhookPolicy ?? OPEN_POLICY,
+  };
+  const app = testApp(deps);
   return {
     app,
+    deps,
     db,
     redis,
     kit,
@@ -45,6 +66,7 @@ export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> 
       await workerConnection.close();
       await (connection as Connection).close();
       await kit.close();
+      mailer?.close();
       await db.end();
       redis.disconnect();
     },

@@ -39,6 +39,13 @@ export const testConfig = {
   get stripeMockUrl() {
     return required('STRIPE_MOCK_URL');
   },
+  /** The test stack's mail catcher: SMTP in, and an HTTP API to read what arrived. */
+  get smtpUrl() {
+    return required('SMTP_URL');
+  },
+  get mailCatcherUrl() {
+    return required('MAIL_CATCHER_URL');
+  },
   get testServerPath() {
     return required('TEMPORAL_TEST_SERVER_PATH');
   },

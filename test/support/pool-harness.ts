@@ -24,7 +24,9 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
 import { roundProgressQuery, type RoundProgress, type RoundResult } from '../../workflows/round';
-import { devServerClient, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
+import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
+import { createMailer } from '../../activities/notifications/mailer';
+import { devServerClient, testConfig, testDb, testRedis, timeSkippingEnvironment, uniqueId, workflowBundle } from './env';
 
 /** A charge, transfer or refund the sandbox holds, with the business key Poolflow wrote in its metadata. */
 export interface StripeMovement {
@@ -49,7 +51,7 @@ export interface PoolHarness {
   taskQueue: string;
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
   /** Signals that a round is due and waits (in skipped time) until the round has finished. */
   runRound(handle: WorkflowHandle<typeof poolWorkflow>): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;
@@ -73,7 +75,12 @@ export interface PoolHarness {
   close(): Promise<void>;
 }
 
-export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}): Promise<PoolHarness> {
+export interface PoolHarnessOptions {
+  /** Run the notifications on the worker too (email to the test stack's mail catcher). */
+  notifications?: { webhookPolicy?: EndpointPolicy; smtpUrl?: string };
+}
+
+export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings> = {}, options: PoolHarnessOptions = {}): Promise<PoolHarness> {
   const db = testDb();
   const redis = testRedis();
   recordAgreementsIn(db);
@@ -82,6 +89,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
   const dev = await devServerClient();
   const taskQueue = uniqueId('pools');
+  const mailer = options.notifications ? createMailer({ smtpUrl: options.notifications.smtpUrl ?? testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
   const worker: Worker = await createPoolsWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -91,6 +99,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
     stripe: kit.stripe,
     taskQueue,
     workflowBundle: await workflowBundle(),
+    ...(mailer ? { notifications: { mailer, webhookPolicy: options.notifications?.webhookPolicy ?? { httpsOnly: false, blockPrivateAddresses: false } } } : {}),
   });
   const running = worker.run();
 
@@ -119,7 +128,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
         workflowId: workflowIds.pool(poolId),
         taskQueue,
         // The time-skipping server has no custom search attributes; the dev-server tests cover them.
-        args: [{ poolId, managerId: 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
+        args: [{ poolId, managerId: options.managerId ?? 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
       });
     },
     async runRound(handle) {
@@ -190,6 +199,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
       await env.teardown();
       await (dev.connection as Connection).close();
       await kit.close();
+      mailer?.close();
       await db.end();
       redis.disconnect();
     },

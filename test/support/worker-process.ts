@@ -31,6 +31,8 @@ export interface WorkerProcessEnv {
   /** Where the worker finds PostgreSQL and Redis, when not the test stack's own (the chaos suite's proxies). */
   DATABASE_URL?: string;
   REDIS_URL?: string;
+  /** Deliver notices too, mailing through this SMTP server. */
+  NOTIFICATIONS_SMTP_URL?: string;
 }
 
 let bundlePath: Promise<string> | undefined;

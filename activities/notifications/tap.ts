@@ -1,0 +1,83 @@
+// Where notices come from: an activity interceptor on the pools worker that, after each projection of a
+// pool or a round and after each contribution charge with a definite outcome, signals the pool's
+// notices workflow (starting it if need be). The pool and round workflows stay as they are: every event
+// worth a notice already passes through these activities. A signal that fails fails the activity, which
+// Temporal retries; the notices workflow drops what it has already seen.
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import type { SignalDefinition } from '@temporalio/common';
+import type { PoolView } from '../../domain/pool-view';
+import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { chargeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
+import type { RoundResult } from '../../workflows/round';
+
+interface Movement {
+  poolId: string;
+  round: number;
+  memberId: string;
+  amountMinor: string;
+  purpose: string;
+}
+
+async function report<T>(ctx: Context, poolId: string, signal: SignalDefinition<[T]>, arg: T): Promise<void> {
+  await ctx.client.workflow.signalWithStart(poolNotices, {
+    workflowId: notificationWorkflowIds.poolNotices(poolId),
+    taskQueue: ctx.info.taskQueue,
+    args: [{ poolId }],
+    signal,
+    signalArgs: [arg],
+  });
+}
+
+/** The failure code a declined charge carries (payments/errors.ts), as the round records it. */
+function failureCode(error: ApplicationFailure): string {
+  const details = error.details?.[0] as { code?: string | null } | undefined;
+  return details?.code ?? error.type ?? 'declined';
+}
+
+export function notificationTap(): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        switch (ctx.info.activityType) {
+          case 'projectPool': {
+            const result = await next(input);
+            const view = input.args[0] as PoolView;
+            await report(ctx, view.poolId, poolViewReportedSignal, view);
+            return result;
+          }
+          case 'projectRound': {
+            const result = await next(input);
+            const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult };
+            await report(ctx, round.poolId, roundReportedSignal, { kind: round.kind, result: round.result });
+            return result;
+          }
+          case 'chargeContribution': {
+            const movement = input.args[0] as Movement;
+            const charge = (outcome: ChargeReport['outcome'], code: string | null): ChargeReport => ({
+              round: movement.round,
+              memberId: movement.memberId,
+              purpose: movement.purpose,
+              amountMinor: movement.amountMinor,
+              outcome,
+              failureCode: code,
+            });
+            let summary: { status: string };
+            try {
+              summary = (await next(input)) as { status: string };
+            } catch (error) {
+              // Only a definite decline is news; an unknown outcome is asked again by the round.
+              if (error instanceof ApplicationFailure && error.nonRetryable) await report(ctx, movement.poolId, chargeReportedSignal, charge('failed', failureCode(error)));
+              throw error;
+            }
+            if (summary.status === 'succeeded') await report(ctx, movement.poolId, chargeReportedSignal, charge('succeeded', null));
+            return summary;
+          }
+          default:
+            return next(input);
+        }
+      },
+    },
+  });
+}
