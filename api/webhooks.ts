@@ -26,7 +26,7 @@ function signedAtSeconds(signature: string): number | null {
 
 export function webhookRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
-  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, log: deps.log });
+  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, stripe: deps.stripe, log: deps.log });
 
   app.post('/stripe', async (c) => {
     const { stripe, stripeWebhookSecret } = deps;
