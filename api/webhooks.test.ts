@@ -182,6 +182,54 @@ describe('Stripe webhooks', () => {
       assert.equal(await storedEventCount(event.id), 0);
       assert.equal(await findPaymentIntentById(db, event.data.object.id), null);
     });
+
+    test('no byte of the body is read unless the signature header is well formed and fresh', async () => {
+      const fresh = Math.floor(Date.now() / 1000);
+      const mac = 'a'.repeat(64);
+      const headers: Array<[string, string | undefined]> = [
+        ['missing', undefined],
+        ['no v1 signature', `t=${fresh}`],
+        ['short v1 signature', `t=${fresh},v1=deadbeef`],
+        ['no timestamp', `v1=${mac}`],
+        ['too old', `t=${fresh - 3_600},v1=${mac}`],
+        ['too long', `t=${fresh},v1=${mac},${'v0=x,'.repeat(300)}`],
+      ];
+      for (const [what, signature] of headers) {
+        let pulls = 0;
+        // highWaterMark 0: the stream is pulled only when someone reads the body.
+        const body = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              pulls++;
+              controller.enqueue(new Uint8Array(16 * 1024));
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        const response = await app.request('/v1/webhooks/stripe', {
+          method: 'POST',
+          body,
+          duplex: 'half',
+          headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'stripe-signature': signature }) },
+        } as RequestInit);
+        assert.equal(response.status, 400, what);
+        assert.equal(pulls, 0, `${what}: the body was not read`);
+      }
+    });
+
+    test('deliveries are limited per sending address before anything else is done', async () => {
+      const limited = createApp({
+        ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+        webhookRateLimit: { name: `webhook-${uniqueId('limit')}`, requestsMax: 2, windowSeconds: 3_600, whenRedisDown: 'open' },
+      });
+      const from = (address: string) =>
+        limited.request('/v1/webhooks/stripe', { method: 'POST', body: '{}' }, { incoming: { socket: { remoteAddress: address } } });
+      assert.deepEqual([(await from('203.0.113.7')).status, (await from('203.0.113.7')).status], [400, 400]);
+      const refused = await from('203.0.113.7');
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      assert.equal((await from('198.51.100.9')).status, 400, 'another address has its own allowance');
+    });
   });
 
   test('an event of the other mode (live at a test-mode endpoint) is refused and stores nothing', async () => {
