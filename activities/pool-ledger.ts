@@ -5,8 +5,8 @@
 import type { Db } from '../db/pool';
 import { ensureAccounts } from '../db/ledger/accounts';
 import { chart } from '../db/ledger/chart';
-import { LedgerFloorError } from '../db/ledger/errors';
-import { createPendingTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
+import { LedgerConflictError, LedgerFloorError, LedgerValidationError } from '../db/ledger/errors';
+import { createPendingTransfer, getTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
 import type { PostingInput } from '../db/ledger/transfer-request';
 import { parseCurrency, parseMinor, type Currency } from '../domain/money';
 import { asLedgerActivity } from './ledger';
@@ -42,6 +42,12 @@ const credit = (accountKey: string, amountMinor: bigint): PostingInput => ({ acc
 export function createPoolLedgerActivities(deps: { db: Db }) {
   const { db } = deps;
 
+  async function isLegacyPlatformFee(idempotencyKey: string, currency: Currency, feeMinor: bigint): Promise<boolean> {
+    const existing = await getTransfer(db, idempotencyKey);
+    const revenue = existing?.postings.find((p) => p.direction === 'credit');
+    return revenue?.accountKey === chart.platformFeeRevenue(currency).key && revenue.amountMinor === feeMinor;
+  }
+
   return {
     /** Opens (idempotently) the pool's accounts and those of the given members. */
     async openPoolAccounts(input: { poolId: string; currency: string; memberIds: string[] }): Promise<void> {
@@ -51,7 +57,7 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
           chart.poolPot(input.poolId, currency),
           chart.poolReserve(input.poolId, currency),
           chart.poolFees(input.poolId, currency),
-          chart.platformFeeRevenue(currency),
+          chart.poolPlatformFees(input.poolId, currency),
           ...input.memberIds.flatMap((memberId) => [chart.memberContributed(input.poolId, memberId, currency), chart.memberPaidOut(input.poolId, memberId, currency)]),
         ]),
       );
@@ -101,20 +107,37 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
       });
     },
 
-    /** The round's fee out of the pot: a platform fee to the platform, a management fee to the pool's fees. */
+    /**
+     * The round's fee out of the pot: a management fee to the pool's fees; a platform fee to the pool's
+     * own platform-fee account (swept into the platform's revenue by sweepPlatformFees), so that rounds
+     * of different pools never write the same row.
+     */
     async recordPayoutFee(input: { poolId: string; round: number; currency: string; feeMinor: string; kind: string }): Promise<void> {
       const currency = parseCurrency(input.currency);
       const feeMinor = parseMinor(input.feeMinor);
       if (feeMinor === 0n) return;
-      const to = input.kind === 'distribution' ? chart.poolFees(input.poolId, currency) : chart.platformFeeRevenue(currency);
-      await asLedgerActivity(() =>
-        postTransfer(db, {
-          idempotencyKey: poolLedgerKeys.fee(input.poolId, input.round),
-          currency,
-          postings: [debit(chart.poolPot(input.poolId, currency).key, feeMinor), credit(to.key, feeMinor)],
-          metadata: { poolId: input.poolId, round: input.round, kind: input.kind },
-        }),
-      );
+      const to = input.kind === 'distribution' ? chart.poolFees(input.poolId, currency) : chart.poolPlatformFees(input.poolId, currency);
+      const request = {
+        idempotencyKey: poolLedgerKeys.fee(input.poolId, input.round),
+        currency,
+        postings: [debit(chart.poolPot(input.poolId, currency).key, feeMinor), credit(to.key, feeMinor)],
+        metadata: { poolId: input.poolId, round: input.round, kind: input.kind },
+      };
+      await asLedgerActivity(async () => {
+        try {
+          await postTransfer(db, request);
+        } catch (error) {
+          // Pools opened before per-pool fee accounts existed get theirs on their first platform fee.
+          if (error instanceof LedgerValidationError && error.reason === 'unknown_account' && to.key !== chart.poolFees(input.poolId, currency).key) {
+            await ensureAccounts(db, [to]);
+            await postTransfer(db, request);
+            return;
+          }
+          // A fee recorded by an earlier version straight into the platform's revenue is the same fee.
+          if (error instanceof LedgerConflictError && (await isLegacyPlatformFee(request.idempotencyKey, currency, feeMinor))) return;
+          throw error;
+        }
+      });
     },
 
     /** Step one of a payout saga: the amount leaves the pot's available balance, pending. */

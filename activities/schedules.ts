@@ -36,7 +36,7 @@ export function createScheduleActivities(deps: ScheduleActivityDeps) {
       try {
         await deps.client.schedule.create({
           scheduleId: workflowIds.poolSchedule(input.poolId),
-          spec: scheduleSpecFor(input.cadence),
+          spec: scheduleSpecFor(input.cadence, input.poolId),
           action: {
             type: 'startWorkflow',
             workflowType: ROUND_TRIGGER_WORKFLOW,

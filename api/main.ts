@@ -3,19 +3,19 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv } from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { requestIdClientInterceptor } from '../observability/request-context';
-import { createStripe } from '../payments/stripe-client';
+import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(httpEnv.shape));
 const auth = loadEnv(authEnv);
 const mode = loadEnv(modeEnv);
 refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
@@ -34,7 +34,7 @@ const app = createApp({
   log,
   authenticate: createAuthenticator(auth),
   poolsTaskQueue: TASK_QUEUES.pools,
-  stripe: createStripe(env),
+  stripe: createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) }),
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
   stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
 });

@@ -1,6 +1,7 @@
 // HTTP API throughput and latency against baselines measured in the same run, all on loopback: the
-// cached GET /v1/pools/{poolId} against a bare Hono route serving the same JSON, and pause/resume
-// through the API against the very same Temporal updates sent with the client directly.
+// cached GET /v1/pools/{poolId} across BENCH_READ_POOLS pools (not one hot pool) against a bare Hono
+// route serving the same pools' JSON from memory, and pause/resume through the API against the very
+// same Temporal updates sent with the client directly.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/api.ts   (see bench/README.md)
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -25,6 +26,10 @@ const WARMUP_MS = 1_500;
 const GET_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Pools driven at once by the pause/resume loops, each loop one request after another. */
 const COMMAND_POOLS = Number(process.env.BENCH_COMMAND_POOLS ?? 4);
+/** Pools the GETs rotate through, each request the next pool: reads spread over many pools, not one hot one. */
+const READ_POOLS = Number(process.env.BENCH_READ_POOLS ?? 1_000);
+/** Pools created at once while setting up the read pools. */
+const CREATE_CONCURRENCY = 16;
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */
 const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
@@ -72,16 +77,18 @@ function listen(fetch: (request: Request) => Response | Promise<Response>): Prom
   });
 }
 
-async function load(url: string, path: string, tokens: string[], durationMs: number): Promise<Measured> {
+/** GETs of `paths` in turn (each connection walks the whole list), each with the next token. */
+async function load(url: string, paths: string[], tokens: string[], durationMs: number): Promise<Measured> {
+  const count = Math.max(paths.length, tokens.length);
   const result = await autocannon({
     url,
     connections: GET_CONNECTIONS,
     duration: durationMs / 1000,
     workers: 1,
-    requests: tokens.map((token) => ({ method: 'GET', path, headers: { authorization: `Bearer ${token}` } })),
+    requests: Array.from({ length: count }, (_, i) => ({ method: 'GET', path: paths[i % paths.length]!, headers: { authorization: `Bearer ${tokens[i % tokens.length]!}` } })),
   });
   const failures = result.non2xx + result.errors + result.timeouts;
-  if (failures > 0) throw new Error(`${url}${path}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: the figures would not mean anything`);
+  if (failures > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: the figures would not mean anything`);
   return { requests: result.requests.total, elapsedMs: result.duration * 1000, latenciesMs: [], p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
@@ -123,6 +130,7 @@ async function main(): Promise<void> {
   const harness: DevPoolHarness = await startDevPoolHarness();
   const servers: ServerType[] = [];
   const poolIds: string[] = [];
+  const readPoolIds: string[] = [];
   try {
     // The request log line is built as in production but not written: a terminal would be what is measured.
     const discard = () => {};
@@ -165,34 +173,54 @@ async function main(): Promise<void> {
       for (const memberToken of memberTokens) await call('POST', `/v1/pools/${view.poolId}/members`, { agreeToCharges: true }, memberToken);
       await call('POST', `/v1/pools/${view.poolId}/activate`);
     }
-    const readPool = poolIds[0]!;
-    const poolPath = `/v1/pools/${readPool}`;
-    const view = (await call('GET', poolPath)) as PoolView;
-    if (view.status !== 'active') throw new Error(`pool ${readPool} is ${view.status}, not active`);
-    if (!(await harness.redis.get(poolCacheKey(readPool)))) throw new Error(`pool ${readPool} is not in the Redis cache`);
+    // The read pools: created through the API (each a pool workflow and its projection), left open, by
+    // managers of 100 pools each so that the per-subject write limit (120 a minute) never refuses.
+    const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / 100) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
+    const createReadPool = async (i: number) => {
+      const created = (await call('POST', '/v1/pools', {
+        kind: 'rotating',
+        name: `Bench read pool ${i + 1}`,
+        currency: 'usd',
+        cadence: { type: 'interval', every: 1, unit: 'weeks' },
+        membersMin: 2,
+        membersMax: 2,
+        contributionMinor: '10000',
+      }, creators[Math.floor(i / 100)])) as PoolView;
+      readPoolIds.push(created.poolId);
+    };
+    for (let i = 0; i < READ_POOLS; i += CREATE_CONCURRENCY) {
+      await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, READ_POOLS - i) }, (_, j) => createReadPool(i + j)));
+    }
+    const readPaths = readPoolIds.map((id) => `/v1/pools/${id}`);
+    const readTokens = await Promise.all(Array.from({ length: READ_SUBJECTS }, (_, i) => token(`bench-ops-r${i}`, 'ops')));
+    const views = new Map<string, PoolView>();
+    for (const [i, id] of readPoolIds.entries()) {
+      if (!(await harness.redis.get(poolCacheKey(id)))) throw new Error(`pool ${id} is not in the Redis cache`);
+      views.set(id, (await call('GET', `/v1/pools/${id}`, undefined, readTokens[i % readTokens.length])) as PoolView);
+    }
 
-    // The baseline: a bare Hono route serving the same view, so both answers have the same size.
+    // The baseline: a bare Hono route serving the same views from memory, so answers have the same size.
     const bare = new Hono();
-    bare.get('/bare', (c) => c.json(view));
+    bare.get('/bare/:poolId', (c) => c.json(views.get(c.req.param('poolId'))));
     const bareServer = await listen(bare.fetch);
     servers.push(bareServer.server);
+    const barePaths = readPoolIds.map((id) => `/bare/${id}`);
 
-    const readTokens = await Promise.all(Array.from({ length: READ_SUBJECTS }, (_, i) => token(`bench-ops-r${i}`, 'ops')));
     const writeTokens = await Promise.all(Array.from({ length: WRITE_SUBJECTS }, (_, i) => token(`bench-ops-w${i}`, 'ops')));
     console.log(
-      `API benchmark: ${GET_CONNECTIONS} connections (autocannon, 1 worker thread) for the GETs, ${COMMAND_POOLS} pools paused and resumed one request after another; ` +
+      `API benchmark: ${GET_CONNECTIONS} connections (autocannon, 1 worker thread) for the GETs across ${READ_POOLS} pools, ${COMMAND_POOLS} pools paused and resumed one request after another; ` +
         `${ROUNDS} x ${PHASE_MS} ms per phase, alternating; set-up took ${Math.round(performance.now() - startedAt)} ms`,
     );
 
     // Each token is verified once before measuring, as a client's token is after its first request.
-    for (let i = 0; i < readTokens.length; i += 10) await Promise.all(readTokens.slice(i, i + 10).map((t) => call('GET', poolPath, undefined, t)));
-    await load(bareServer.url, '/bare', readTokens, WARMUP_MS);
-    await load(api.url, poolPath, readTokens, WARMUP_MS);
+    for (let i = 0; i < readTokens.length; i += 10) await Promise.all(readTokens.slice(i, i + 10).map((t, j) => call('GET', readPaths[(i + j) % readPaths.length]!, undefined, t)));
+    await load(bareServer.url, barePaths, readTokens, WARMUP_MS);
+    await load(api.url, readPaths, readTokens, WARMUP_MS);
     const bareRuns: Measured[] = [];
     const cachedRuns: Measured[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      bareRuns.push(await load(bareServer.url, '/bare', readTokens, PHASE_MS));
-      cachedRuns.push(await load(api.url, poolPath, readTokens, PHASE_MS));
+      bareRuns.push(await load(bareServer.url, barePaths, readTokens, PHASE_MS));
+      cachedRuns.push(await load(api.url, readPaths, readTokens, PHASE_MS));
     }
 
     let writes = 0;
@@ -215,7 +243,7 @@ async function main(): Promise<void> {
     }
 
     const rows = [
-      { name: 'bare Hono GET /bare (baseline)', m: merge(bareRuns), base: undefined as Measured | undefined },
+      { name: 'bare Hono GET /bare/{poolId} (baseline)', m: merge(bareRuns), base: undefined as Measured | undefined },
       { name: 'GET /v1/pools/{poolId} (cached)', m: merge(cachedRuns), base: merge(bareRuns) },
       { name: 'pause/resume, Temporal client (baseline)', m: merge(directRuns), base: undefined },
       { name: 'POST /v1/pools/{poolId}/pause|resume', m: merge(apiCommandRuns), base: merge(directRuns) },
@@ -230,7 +258,7 @@ async function main(): Promise<void> {
     console.log(`total ${Math.round((performance.now() - startedAt) / 1000)} s`);
   } finally {
     for (const server of servers) server.close();
-    for (const poolId of poolIds) {
+    const finish = async (poolId: string) => {
       await harness.client.workflow
         .getHandle(workflowIds.pool(poolId))
         .terminate('bench finished')
@@ -241,7 +269,9 @@ async function main(): Promise<void> {
         .catch((error: unknown) => {
           if (!(error instanceof ScheduleNotFoundError)) throw error;
         });
-    }
+    };
+    const all = [...poolIds, ...readPoolIds];
+    for (let i = 0; i < all.length; i += CREATE_CONCURRENCY) await Promise.all(all.slice(i, i + CREATE_CONCURRENCY).map(finish));
     await harness.close();
   }
 }

@@ -1,6 +1,9 @@
 // Ledger throughput against a baseline measured in the same run on the same database: postTransfer
 // (SERIALIZABLE, balances and floors, retries) versus bare balanced inserts (a transfer row and two
 // posting rows, nothing checked), at low contention (many accounts) and high contention (a few hot ones).
+// Then two comparisons inside the ledger: platform fees of many pools into one shared account versus
+// into each pool's own account (the hot row), and a round's contributions into one pot as single
+// transfers versus batches (postTransfers).
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/ledger.ts   (see bench/README.md)
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +11,7 @@ import { databaseEnv, parseEnv } from '../config/env';
 import { ACCOUNTS_PER_CALL_MAX, ensureAccounts } from '../db/ledger/accounts';
 import type { AccountSpec } from '../db/ledger/chart';
 import { type PostingInput, POSTINGS_PER_TRANSFER_MAX } from '../db/ledger/transfer-request';
+import { postTransfers } from '../db/ledger/batch-transfers';
 import { postTransfer } from '../db/ledger/transfers';
 import { createDbPool, type Db } from '../db/pool';
 import { transaction } from '../db/transaction';
@@ -23,6 +27,10 @@ const LOW_CONTENTION_ACCOUNTS = 2_000;
 const HIGH_CONTENTION_ACCOUNTS = 4;
 const FUNDING_MINOR = 10n ** 12n;
 const TARGET_LOW_CONTENTION_RATIO = 0.5;
+/** Pools whose rounds take platform fees at once in the hot-row comparison. */
+const FEE_POOLS = 2_000;
+/** Contributions per batch in the batch comparison (one writer's share of a round). */
+const CONTRIBUTIONS_PER_BATCH = 100;
 
 const usd = parseCurrency('usd');
 const run = `bench-${randomUUID().slice(0, 8)}`;
@@ -193,6 +201,81 @@ async function cleanUp(db: Db): Promise<void> {
   });
 }
 
+type Op = Parameters<typeof phase>[1];
+
+/** Runs two ledger operations in alternating phases, each phase with keys of its own (`tag`). */
+async function alternate(a: (tag: string) => Op, b: (tag: string) => Op): Promise<[PhaseResult, PhaseResult]> {
+  await phase(WARMUP_MS, a('warm'));
+  await phase(WARMUP_MS, b('warm'));
+  const as: PhaseResult[] = [];
+  const bs: PhaseResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    as.push(await phase(PHASE_MS, a(`r${round}`)));
+    bs.push(await phase(PHASE_MS, b(`r${round}`)));
+  }
+  return [merge(as), merge(bs)];
+}
+
+const feeOp = (db: Db, pots: string[], to: (pool: number) => string, tag: string) => (writer: number, n: number, onRetry: OnRetry) => {
+  const pool = Math.floor(Math.random() * pots.length);
+  return postTransfer(
+    db,
+    {
+      idempotencyKey: `${tag}:${writer}:${n}`,
+      currency: 'usd',
+      postings: [
+        { accountKey: pots[pool]!, direction: 'debit', amountMinor: 7n },
+        { accountKey: to(pool), direction: 'credit', amountMinor: 7n },
+      ],
+    },
+    { onRetry, attemptsMax: 50 },
+  );
+};
+
+/** Platform fees of many pools' rounds: all into one platform account, or each into its pool's own. */
+async function compareFeeAccounts(db: Db): Promise<void> {
+  const pots = await createAccounts(db, `${run}:fees:pot`, FEE_POOLS);
+  const own = await createAccounts(db, `${run}:fees:own`, FEE_POOLS);
+  const [shared] = await createAccounts(db, `${run}:fees:platform`, 1);
+  const [s, o] = await alternate(
+    (tag) => feeOp(db, pots, () => shared!, `${run}:fees:s:${tag}`),
+    (tag) => feeOp(db, pots, (pool) => own[pool]!, `${run}:fees:o:${tag}`),
+  );
+  console.log(
+    `platform fees of ${FEE_POOLS} pools: one shared account ${perSecond(s).toFixed(0)} tx/s (${s.retries} retries), ` +
+      `per-pool accounts ${perSecond(o).toFixed(0)} tx/s (${o.retries} retries): per-pool/shared ${((perSecond(o) / perSecond(s)) * 100).toFixed(0)}%`,
+  );
+}
+
+/** A round's contributions into one pot: one transfer each, or batches of CONTRIBUTIONS_PER_BATCH. */
+async function compareBatches(db: Db): Promise<void> {
+  const members = await createAccounts(db, `${run}:round:member`, WRITERS * CONTRIBUTIONS_PER_BATCH);
+  const [pot] = await createAccounts(db, `${run}:round:pot`, 1);
+  const contribution = (tag: string, member: string) => ({
+    idempotencyKey: tag,
+    currency: 'usd',
+    postings: [
+      { accountKey: member, direction: 'debit' as const, amountMinor: 25n },
+      { accountKey: pot!, direction: 'credit' as const, amountMinor: 25n },
+    ],
+  });
+  const single = (tag: string) => (writer: number, n: number, onRetry: OnRetry) =>
+    postTransfer(db, contribution(`${run}:round:s:${tag}:${writer}:${n}`, members[(writer * CONTRIBUTIONS_PER_BATCH + n) % members.length]!), { onRetry, attemptsMax: 50 });
+  const batched = (tag: string) => (writer: number, n: number, onRetry: OnRetry) =>
+    postTransfers(
+      db,
+      Array.from({ length: CONTRIBUTIONS_PER_BATCH }, (_, i) => contribution(`${run}:round:b:${tag}:${writer}:${n}:${i}`, members[writer * CONTRIBUTIONS_PER_BATCH + i]!)),
+      { onRetry, attemptsMax: 50 },
+    );
+  const [s, b] = await alternate(single, batched);
+  const contributionsPerSecond = (r: PhaseResult, per: number) => (r.transfers * per * 1000) / r.elapsedMs;
+  const [singleRate, batchRate] = [contributionsPerSecond(s, 1), contributionsPerSecond(b, CONTRIBUTIONS_PER_BATCH)];
+  console.log(
+    `contributions into one pot: single transfers ${singleRate.toFixed(0)}/s (${s.retries} retries), ` +
+      `batches of ${CONTRIBUTIONS_PER_BATCH} ${batchRate.toFixed(0)}/s (${b.retries} retries): batch/single ${((batchRate / singleRate) * 100).toFixed(0)}%`,
+  );
+}
+
 async function main(): Promise<void> {
   const url = databaseUrl();
   const db = createDbPool(url, { connectionsMax: WRITERS, applicationName: 'poolflow-bench-ledger' });
@@ -239,6 +322,8 @@ async function main(): Promise<void> {
     for (const line of lines) console.log(line);
     const verdict = lowRatio >= TARGET_LOW_CONTENTION_RATIO ? 'met' : 'MISSED';
     console.log(`target: ledger >= ${TARGET_LOW_CONTENTION_RATIO * 100}% of baseline at low contention: ${verdict}`);
+    await compareFeeAccounts(db);
+    await compareBatches(db);
   } finally {
     await cleanUp(db);
     await db.end();

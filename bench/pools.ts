@@ -1,7 +1,9 @@
-// Pools on Temporal against bare Temporal, in the same run on the same dev server: many rotating pools
-// (BENCH_POOLS × BENCH_MEMBERS, cards that succeed, no grace period) run every round to completion, and
-// the contributions settled per second are compared with a baseline workflow running as many no-op
-// activities in the same shape; also prints history events per member per round.
+// Pools on Temporal against bare Temporal, in the same run on the same dev server: in each of
+// BENCH_PHASES alternating phases, the baseline (a workflow running as many no-op activities in the same
+// shape) and then fresh rotating pools (BENCH_POOLS × BENCH_MEMBERS, cards that succeed, no grace period)
+// run every round to completion; prints each phase's ratio of contributions settled per second to
+// baseline activities per second and their median, and what a contribution costs: history events, CPU
+// of the dev server, PostgreSQL, Redis and the worker, database transactions and Stripe requests.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools.ts   (see bench/README.md)
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -19,13 +21,16 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
 import { createPoolsWorker, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../workers/pools-worker';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
+import { cpuDelta, stackCpuMs, type StackCpuMs } from './process-cpu';
 import type { BaselineActivities, baselinePool } from './workflows';
 
 const POOLS = Number(process.env.BENCH_POOLS ?? 20);
 /** Members per pool, and so rounds per pool: a rotating pool pays each member once. */
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5);
-/** The whole run (set-up, baseline twice, pools) must finish within this. */
-const RUN_MS_MAX = 115_000;
+/** Baseline and pools phases, alternating, so that the machine's drift hits both alike. */
+const PHASES = Number(process.env.BENCH_PHASES ?? 3);
+/** The whole run (set-up, a warm-up, PHASES baseline and pools phases) must finish within this. */
+const RUN_MS_MAX = 600_000;
 /** Members are set up (customer, card, payout account) this many at a time. */
 const SETUP_CONCURRENCY_MAX = 10;
 const POLL_MS = 25;
@@ -111,10 +116,58 @@ async function roundFinished(poolId: string, round: number): Promise<void> {
   }
 }
 
-try {
-  // Set-up, not measured: members with cards and onboarded payout accounts, pools joined and active.
+const stackPorts = {
+  temporal: env.TEMPORAL_ADDRESS!.split(':').at(-1)!,
+  postgres: new URL(env.DATABASE_URL!).port,
+  redis: new URL(env.REDIS_URL!).port,
+};
+const stripeKey = `sk_test_bench${run}`;
+
+/** Database transactions committed or rolled back so far (the stack's database is the bench's alone). */
+async function databaseTransactions(): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT (xact_commit + xact_rollback)::TEXT AS n FROM pg_stat_database WHERE datname = current_database()');
+  return Number(rows[0]!.n);
+}
+
+/** The sandbox's last request number for the bench's key: requests after it belong to what follows. */
+async function stripeRequestsSoFar(): Promise<number> {
+  return (await sandbox.requests({ secretKey: stripeKey })).length;
+}
+
+interface Costs {
+  cpu: StackCpuMs;
+  transactions: number;
+  stripeRequests: number;
+}
+
+async function costsNow(): Promise<Costs> {
+  // Statistics reach pg_stat_database when a backend reports them; a fresh snapshot is asked for.
+  await db.query('SELECT pg_stat_clear_snapshot()');
+  return { cpu: stackCpuMs(stackPorts), transactions: await databaseTransactions(), stripeRequests: await stripeRequestsSoFar() };
+}
+
+function costsBetween(after: Costs, before: Costs): Costs {
+  return { cpu: cpuDelta(after.cpu, before.cpu), transactions: after.transactions - before.transactions, stripeRequests: after.stripeRequests - before.stripeRequests };
+}
+
+function addCosts(a: Costs, b: Costs): Costs {
+  const cpu = { temporal: a.cpu.temporal + b.cpu.temporal, postgres: a.cpu.postgres + b.cpu.postgres, redis: a.cpu.redis + b.cpu.redis, worker: a.cpu.worker + b.cpu.worker };
+  return { cpu, transactions: a.transactions + b.transactions, stripeRequests: a.stripeRequests + b.stripeRequests };
+}
+
+const noCosts: Costs = { cpu: { temporal: 0, postgres: 0, redis: 0, worker: 0 }, transactions: 0, stripeRequests: 0 };
+const cpuTotal = (cpu: StackCpuMs) => cpu.temporal + cpu.postgres + cpu.redis + cpu.worker;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+interface PoolUnderTest {
+  poolId: string;
+  handle: Awaited<ReturnType<typeof client.workflow.start<typeof poolWorkflow>>>;
+}
+
+/** Members with cards and onboarded payout accounts, and a pool per MEMBERS of them, joined and active. */
+async function setUpPools(phase: number): Promise<PoolUnderTest[]> {
   const memberIds = await inBatches(
-    Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${i}`),
+    Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${phase}-${i}`),
     SETUP_CONCURRENCY_MAX,
     async (memberId) => {
       await members.registerMember({ memberId, displayName: 'Bench Member', email: `${memberId}@example.com` });
@@ -133,8 +186,8 @@ try {
     contributionMinor: 1_000,
     gracePeriodHours: 0,
   });
-  const poolIds = Array.from({ length: POOLS }, (_, i) => `bench-${run}-p${i}`);
-  const pools = await Promise.all(
+  const poolIds = Array.from({ length: POOLS }, (_, i) => `bench-${run}-${phase}-p${i}`);
+  return Promise.all(
     poolIds.map(async (poolId, p) => {
       const handle = await client.workflow.start(poolWorkflow, {
         taskQueue: poolsQueue,
@@ -150,16 +203,11 @@ try {
       return { poolId, handle };
     }),
   );
-  checkDeadline('set-up');
+}
 
-  // The first baseline warms the baseline worker (bundle loaded into its sandbox, connections made), as
-  // set-up warmed the pools worker; it is not counted.
-  await baselinePhase();
-  const baselineBefore = await baselinePhase();
-  checkDeadline('the first baseline');
-
-  // Pools: every round of every pool, fired as the schedule would, the next as soon as one finishes.
-  const poolsStarted = performance.now();
+/** Every round of every pool, fired as the schedule would, the next as soon as one finishes. */
+async function poolsPhase(pools: PoolUnderTest[]): Promise<Phase> {
+  const started = performance.now();
   await Promise.all(
     pools.map(async ({ poolId, handle }) => {
       for (let round = 1; round <= MEMBERS; round++) {
@@ -170,16 +218,45 @@ try {
       if (final.status !== 'completed' || final.roundsCompleted !== MEMBERS) throw new Error(`pool ${poolId} ended ${final.status} after ${final.roundsCompleted} rounds`);
     }),
   );
-  const poolsPhase: Phase = { activities: POOLS * MEMBERS * MEMBERS, elapsedMs: performance.now() - poolsStarted };
-  checkDeadline('the pools');
+  return { activities: POOLS * MEMBERS * MEMBERS, elapsedMs: performance.now() - started };
+}
 
-  const baselineAfter = await baselinePhase();
+try {
+  // Set-up, not measured: every phase's members and pools, joined and active, before any phase runs.
+  const poolsByPhase: PoolUnderTest[][] = [];
+  for (let phase = 0; phase < PHASES; phase++) poolsByPhase.push(await setUpPools(phase));
+  checkDeadline('set-up');
 
-  // History events: the pool workflow's whole life and its rounds, per member per round.
+  // The first baseline warms the baseline worker (bundle loaded into its sandbox, connections made), as
+  // set-up warmed the pools worker; it is not counted.
+  await baselinePhase();
+
+  const perSecond = (phase: Phase) => (phase.activities * 1_000) / phase.elapsedMs;
+  const rows: { baseline: Phase; pools: Phase; ratio: number }[] = [];
+  let baselineCosts = noCosts;
+  let poolsCosts = noCosts;
+  for (let phase = 0; phase < PHASES; phase++) {
+    const beforeBaseline = await costsNow();
+    const baseline = await baselinePhase();
+    const beforePools = await costsNow();
+    const pools = await poolsPhase(poolsByPhase[phase]!);
+    const afterPools = await costsNow();
+    baselineCosts = addCosts(baselineCosts, costsBetween(beforePools, beforeBaseline));
+    poolsCosts = addCosts(poolsCosts, costsBetween(afterPools, beforePools));
+    rows.push({ baseline, pools, ratio: perSecond(pools) / perSecond(baseline) });
+    console.log(`  phase ${phase + 1}: baseline ${perSecond(baseline).toFixed(0)} activities/s, pools ${perSecond(pools).toFixed(1)} contributions/s, ${(rows.at(-1)!.ratio * 100).toFixed(1)}%`);
+    // Past the bound, the phases measured so far are reported rather than thrown away.
+    if (Date.now() - startedAtMs > RUN_MS_MAX && phase + 1 < PHASES) {
+      console.log(`  stopping after ${phase + 1} of ${PHASES} phases: the run passed ${RUN_MS_MAX} ms`);
+      break;
+    }
+  }
+
+  // History events: each pool workflow's whole life and its rounds, per contribution (member per round).
   let poolEvents = 0;
   let roundEvents = 0;
   const roundDurationsMs: number[] = [];
-  for (const { poolId, handle } of pools) {
+  for (const { poolId, handle } of poolsByPhase.slice(0, rows.length).flat()) {
     poolEvents += (await handle.fetchHistory()).events?.length ?? 0;
     for (let round = 1; round <= MEMBERS; round++) {
       const events = (await client.workflow.getHandle(workflowIds.round(poolId, round)).fetchHistory()).events ?? [];
@@ -188,23 +265,24 @@ try {
       roundDurationsMs.push(timeMs(-1) - timeMs(0));
     }
   }
-  const memberRounds = POOLS * MEMBERS * MEMBERS;
-
-  const perSecond = (phase: Phase) => (phase.activities * 1_000) / phase.elapsedMs;
-  const baselineRate = (perSecond(baselineBefore) + perSecond(baselineAfter)) / 2;
-  const poolsRate = perSecond(poolsPhase);
+  const contributions = POOLS * MEMBERS * MEMBERS * rows.length;
+  const baselineActivitiesRun = POOLS * MEMBERS * MEMBERS * rows.length;
   roundDurationsMs.sort((a, b) => a - b);
   const percentile = (q: number) => roundDurationsMs[Math.min(roundDurationsMs.length - 1, Math.floor(q * roundDurationsMs.length))]!;
+  const perUnit = (cpu: StackCpuMs, n: number) =>
+    `${(cpuTotal(cpu) / n).toFixed(1)} ms (dev server ${(cpu.temporal / n).toFixed(1)}, PostgreSQL ${(cpu.postgres / n).toFixed(1)}, Redis ${(cpu.redis / n).toFixed(1)}, worker ${(cpu.worker / n).toFixed(1)})`;
 
-  console.log(`pools benchmark: ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds = ${memberRounds} contributions (dev server ${env.TEMPORAL_ADDRESS})`);
-  console.log(`  baseline (no-op activities)  ${perSecond(baselineBefore).toFixed(0)} and ${perSecond(baselineAfter).toFixed(0)} activities/s  (${baselineBefore.elapsedMs.toFixed(0)} + ${baselineAfter.elapsedMs.toFixed(0)} ms)`);
-  console.log(`  pools                        ${poolsRate.toFixed(1)} contributions settled/s  (${poolsPhase.elapsedMs.toFixed(0)} ms)`);
-  console.log(`  pools / baseline             ${((100 * poolsRate) / baselineRate).toFixed(1)}%`);
+  console.log(`pools benchmark: ${rows.length} phases of ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds = ${POOLS * MEMBERS * MEMBERS} contributions (dev server ${env.TEMPORAL_ADDRESS})`);
+  console.log('  phase  baseline activities/s  pools contributions/s  pools/baseline');
+  rows.forEach((row, i) => console.log(`  ${String(i + 1).padStart(5)}  ${perSecond(row.baseline).toFixed(0).padStart(21)}  ${perSecond(row.pools).toFixed(1).padStart(21)}  ${`${(row.ratio * 100).toFixed(1)}%`.padStart(14)}`));
+  console.log(`  median pools/baseline: ${(median(rows.map((r) => r.ratio)) * 100).toFixed(1)}%; contributions settled/s median ${median(rows.map((r) => perSecond(r.pools))).toFixed(1)}`);
   console.log(`  round duration p50 / p99     ${percentile(0.5).toFixed(0)} / ${percentile(0.99).toFixed(0)} ms`);
   console.log(
-    `  history events per member per round: ${((poolEvents + roundEvents) / memberRounds).toFixed(1)} (pool ${(poolEvents / memberRounds).toFixed(1)}, rounds ${(roundEvents / memberRounds).toFixed(1)})`,
+    `  history events per contribution: ${((poolEvents + roundEvents) / contributions).toFixed(1)} (pool ${(poolEvents / contributions).toFixed(1)}, rounds ${(roundEvents / contributions).toFixed(1)}); baseline per activity: ${rows[0]!.baseline.eventsPerActivity?.toFixed(1)}`,
   );
-  console.log(`  baseline history events per activity: ${baselineBefore.eventsPerActivity?.toFixed(1)}`);
+  console.log(`  CPU per contribution: ${perUnit(poolsCosts.cpu, contributions)}`);
+  console.log(`  CPU per baseline activity: ${perUnit(baselineCosts.cpu, baselineActivitiesRun)}`);
+  console.log(`  database transactions per contribution: ${(poolsCosts.transactions / contributions).toFixed(1)}; Stripe requests per contribution: ${(poolsCosts.stripeRequests / contributions).toFixed(2)}`);
   console.log(`  whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`);
 } finally {
   poolsWorker.shutdown();

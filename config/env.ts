@@ -41,6 +41,20 @@ export const stripeEnv = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').default('whsec_local_development_only'),
 });
 
+/**
+ * The shared limiter in front of every Stripe call (payments/stripe-rate-limit.ts). Unset limits are
+ * Stripe's documented ones for the key's mode (100 requests/s live, 25 test; 25 per endpoint; 20 search).
+ */
+export const stripeRateLimitEnv = z.object({
+  STRIPE_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+  STRIPE_ENDPOINT_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+  STRIPE_SEARCH_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+  /** Requests that may leave back to back before the spacing applies. */
+  STRIPE_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** A call that would wait longer for its slot fails at once, and Temporal retries its activity later. */
+  STRIPE_RATE_LIMIT_WAIT_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(10_000),
+});
+
 export const authEnvFields = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_JWKS_URL: url(['https:', 'http:']).optional(),
@@ -62,6 +76,7 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(redisEnv.shape)
   .extend(temporalEnv.shape)
   .extend(stripeEnv.shape)
+  .extend(stripeRateLimitEnv.shape)
   .extend(authEnvFields.shape)
   .extend(httpEnv.shape)
   .extend(modeEnv.shape);

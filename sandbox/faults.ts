@@ -40,6 +40,8 @@ export const faultSpecSchema = z
     holdMs: z.number().int().min(1).max(faultHoldMsMax).default(30_000),
     status: z.number().int().min(400).max(599).optional(),
     error: injectedErrorSchema.optional(),
+    /** rate_limit only: the Retry-After header (seconds) sent with the 429. */
+    retryAfterSeconds: z.number().int().min(0).max(3_600).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.kind === 'error' && (spec.status === undefined || spec.error === undefined)) {

@@ -229,13 +229,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     entry: RecordedRequest,
     req: IncomingMessage,
     res: ServerResponse,
-    answer: (status: number, payload: unknown) => void,
+    answer: (status: number, payload: unknown, headers?: Record<string, string>) => void,
   ): void {
     entry.fault = { id: fault.id, kind: fault.kind, when: fault.when };
     switch (fault.kind) {
       case 'rate_limit': {
         const error = rateLimited();
-        return answer(error.status, { error: error.error });
+        const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+        return answer(error.status, { error: error.error }, retryAfter);
       }
       case 'api_error': {
         const error = apiError(`injected by the sandbox ${fault.when === 'after' ? 'after performing' : 'before running'} the request`);

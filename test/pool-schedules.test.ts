@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
 import { ROUND_TRIGGER_WORKFLOW } from '../activities/schedules';
+import { scheduleJitterMs } from '../temporal-config/schedule-spec';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { cancelPoolUpdate, pausePoolUpdate, poolStateQuery, resumePoolUpdate } from '../workflows/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
@@ -68,12 +69,15 @@ describe('pool schedules and visibility on the dev server', () => {
     await joinAll(handle, members);
     await activate(handle);
 
-    // Activation created the schedule: the cadence's calendar, firing the round trigger on our queue.
+    // Activation created the schedule: the cadence's calendar, at the pool's own offset into the hour
+    // (schedule jitter), firing the round trigger on our queue.
     const created: ScheduleDescription = await describeSchedule(poolId);
     const calendar = created.spec.calendars?.[0];
+    const jitterS = scheduleJitterMs(poolId) / 1_000;
+    const only = (value: number) => [{ start: value, end: value, step: 1 }];
     assert.deepEqual(
-      { dayOfMonth: calendar?.dayOfMonth, hour: calendar?.hour, minute: calendar?.minute },
-      { dayOfMonth: [{ start: 28, end: 28, step: 1 }], hour: [{ start: 3, end: 3, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] },
+      { dayOfMonth: calendar?.dayOfMonth, hour: calendar?.hour, minute: calendar?.minute, second: calendar?.second },
+      { dayOfMonth: only(28), hour: only(3), minute: only(Math.floor(jitterS / 60)), second: only(jitterS % 60) },
     );
     assert.equal(created.action.type, 'startWorkflow');
     assert.equal(created.action.type === 'startWorkflow' && created.action.workflowType, ROUND_TRIGGER_WORKFLOW);

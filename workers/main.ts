@@ -3,13 +3,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../config/env';
+import { databaseEnv, loadEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv } from '../config/env';
 import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
-import { createStripe } from '../payments/stripe-client';
+import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger, errorMessage } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
+import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
 import { createPoolsWorker } from './pools-worker';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
@@ -17,20 +18,22 @@ const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 const WEBHOOK_PURGE_INTERVAL_MS = 60 * 60_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape));
+const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape));
 refuseUnsafeSecrets(loadEnv(modeEnv).POOLFLOW_MODE, env, { jwt: false });
 const log = createLogger('worker');
 installTemporalRuntime('INFO');
 
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
-const stripe = createStripe(env);
+// Every worker and API process shares one Stripe rate limit through Redis.
+const stripe = createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE });
 try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe });
+  await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
   log.info('worker started', { taskQueue: worker.options.taskQueue, namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
+import { createPlatformFeeActivities } from '../activities/core/platform-fees';
 import { createPaymentActivities } from '../activities/payments';
 import { createPoolActivities } from '../activities/pools';
 import { createProbeActivities } from '../activities/probe';
@@ -33,6 +34,7 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
     ...createProbeActivities(deps),
     ...createPoolActivities(deps),
     ...createPaymentActivities(deps),
+    ...createPlatformFeeActivities(deps),
   };
 }
 

@@ -3,3 +3,4 @@ export { poolWorkflow } from './pool';
 export { contributionRound } from './round';
 export { poolRoundTrigger } from './round-trigger';
 export { plumbingProbe } from './probe';
+export { platformFeeSweep } from './core/platform-fee-sweep';

@@ -65,7 +65,16 @@ export const chart = {
     currency,
     floor: 'debits_must_not_exceed_credits',
   }),
-  /** Fees the platform has earned, swept from pool fee accounts. */
+  /**
+   * The platform's fee income from one pool, not yet swept into platformFeeRevenue (credit-normal). Each
+   * round credits its own pool's account, so rounds of different pools never wait on one shared row.
+   */
+  poolPlatformFees: (poolId: string, currency: Currency): AccountSpec => ({
+    key: `pool:${segment(poolId)}:platform_fees`,
+    currency,
+    floor: 'debits_must_not_exceed_credits',
+  }),
+  /** Fees the platform has earned, swept from the pools' platform-fee accounts. */
   platformFeeRevenue: (currency: Currency): AccountSpec => ({
     key: `platform:fee_revenue:${currency}`,
     currency,
