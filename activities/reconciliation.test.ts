@@ -116,7 +116,7 @@ describe('reconciliation', () => {
     await payments.transferPayout({ ...voidedKey, currency: 'usd', amountMinor: '1000' });
     await ledger.voidPayout(voidedKey);
     // A webhook whose workflow never got its signal.
-    const router = createWebhookRouter({ db, temporal: client, log: createLogger('reconciliation-test') });
+    const router = createWebhookRouter({ db, temporal: client, stripe: kit.stripe, log: createLogger('reconciliation-test') });
     const eventId = `evt_${uniqueId('r').replace(/-/g, '')}`;
     await router.ingest({
       id: eventId,

@@ -7,6 +7,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import type { Stripe } from '../payments/stripe-client';
 import type { Authenticator } from './auth';
+import type { RateLimit } from './rate-limit';
 
 export interface ApiDeps {
   temporal: Client;
@@ -31,6 +32,8 @@ export interface ApiDeps {
   webhookPolicy?: EndpointPolicy;
   /** Whether the Stripe key is a live one; webhook events of the other mode are refused. Test mode when unset. */
   stripeLivemode?: boolean;
+  /** The Stripe webhook's per-address limit (api/rate-limit.ts WEBHOOK_LIMIT when unset); tests set a small one. */
+  webhookRateLimit?: RateLimit;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */
   searchAttributes?: boolean;
 }

@@ -1,7 +1,8 @@
 // Fixed-window rate limits per subject, counted in Redis so every API instance shares them. Each route
 // group says what happens when Redis is down: reads fail open (serving is worth more than counting),
 // writes fail closed (a flood of writes without a limit could overwhelm the workflows).
-import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
 import type { AppEnv } from './context';
 import { ProblemError, problemResponse } from './problem';
@@ -15,6 +16,26 @@ export interface RateLimit {
 
 export const READ_LIMIT: RateLimit = { name: 'read', requestsMax: 600, windowSeconds: 60, whenRedisDown: 'open' };
 export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowSeconds: 60, whenRedisDown: 'closed' };
+/**
+ * Stripe webhook deliveries per sending address. Stripe sends from a few addresses, so this is high; it
+ * stops one address flooding the endpoint with bodies to verify. Open when Redis is down: the signature
+ * still guards the endpoint, and refusing would only make Stripe send again.
+ */
+export const WEBHOOK_LIMIT: RateLimit = { name: 'webhook', requestsMax: 1_200, windowSeconds: 60, whenRedisDown: 'open' };
+
+/** The peer's address as the socket saw it ('unknown' when there is no socket, as in in-process requests). */
+export function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Whom a request is counted against: the authenticated subject, by default. */
+export type RateSubject = (c: Context<AppEnv>) => string;
+const bySubject: RateSubject = (c) => c.get('principal').sub;
+export const byAddress: RateSubject = (c) => `ip:${clientAddress(c)}`;
 
 /** Counts a request and starts the window's expiry with its first one: atomic, and one command where a MULTI takes four. */
 const COUNT_IN_WINDOW = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
@@ -24,11 +45,12 @@ const COUNT_IN_WINDOW = "local n = redis.call('INCR', KEYS[1]) if n == 1 then re
  * the count and the read go out together (one round trip to Redis instead of two) and an over-limit
  * read's answer is replaced by the 429: the caller sees exactly what a check-first limit would show.
  */
-export function rateLimit(redis: Redis, limit: RateLimit, options: { alongside?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function rateLimit(redis: Redis, limit: RateLimit, options: { alongside?: boolean; subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
+  const subject = options.subject ?? bySubject;
   return async (c, next) => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const window = Math.floor(nowSeconds / limit.windowSeconds);
-    const key = `ratelimit:${limit.name}:${c.get('principal').sub}:${window}`;
+    const key = `ratelimit:${limit.name}:${subject(c)}:${window}`;
     const counting = (redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2) as Promise<number>).then(
       (count) => count,
       () => null,

@@ -45,7 +45,8 @@ describe('Stripe webhooks', () => {
   before(async () => {
     db = testDb();
     redis = testRedis();
-    kit = await startPaymentsTestKit(db, { settlementDelayMs: 300 });
+    // Long enough that a processing charge is still processing when its first events are fetched back.
+    kit = await startPaymentsTestKit(db, { settlementDelayMs: 1_500 });
     ({ client, connection } = await devServerClient());
     workerConnection = await devServerWorkerConnection();
     worker = await Worker.create({
@@ -143,6 +144,20 @@ describe('Stripe webhooks', () => {
     };
   }
 
+  /** A contribution PaymentIntent that exists in the sandbox: confirmed with `card`, or left unconfirmed. */
+  async function sandboxPaymentIntent(memberId: string, round: number, card: string | null): Promise<string> {
+    const payer = await payingMember(kit, card ?? 'pm_card_visa');
+    const key = { poolId, round, memberId, purpose: 'contribution' };
+    const pi = await kit.stripe.paymentIntents.create({
+      amount: 2500,
+      currency: 'usd',
+      customer: payer.customerId,
+      metadata: movementMetadata('contribution', key),
+      ...(card ? { payment_method: payer.paymentMethodId, confirm: true, off_session: true } : {}),
+    });
+    return pi.id;
+  }
+
   async function storedEventCount(eventId: string): Promise<number> {
     const { rows } = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM stripe_webhook_events WHERE event_id = $1', [eventId]);
     return Number(rows[0]!.n);
@@ -169,6 +184,54 @@ describe('Stripe webhooks', () => {
       assert.equal(await storedEventCount(event.id), 0);
       assert.equal(await findPaymentIntentById(db, event.data.object.id), null);
     });
+
+    test('no byte of the body is read unless the signature header is well formed and fresh', async () => {
+      const fresh = Math.floor(Date.now() / 1000);
+      const mac = 'a'.repeat(64);
+      const headers: Array<[string, string | undefined]> = [
+        ['missing', undefined],
+        ['no v1 signature', `t=${fresh}`],
+        ['short v1 signature', `t=${fresh},v1=deadbeef`],
+        ['no timestamp', `v1=${mac}`],
+        ['too old', `t=${fresh - 3_600},v1=${mac}`],
+        ['too long', `t=${fresh},v1=${mac},${'v0=x,'.repeat(300)}`],
+      ];
+      for (const [what, signature] of headers) {
+        let pulls = 0;
+        // highWaterMark 0: the stream is pulled only when someone reads the body.
+        const body = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              pulls++;
+              controller.enqueue(new Uint8Array(16 * 1024));
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        const response = await app.request('/v1/webhooks/stripe', {
+          method: 'POST',
+          body,
+          duplex: 'half',
+          headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'stripe-signature': signature }) },
+        } as RequestInit);
+        assert.equal(response.status, 400, what);
+        assert.equal(pulls, 0, `${what}: the body was not read`);
+      }
+    });
+
+    test('deliveries are limited per sending address before anything else is done', async () => {
+      const limited = createApp({
+        ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+        webhookRateLimit: { name: `webhook-${uniqueId('limit')}`, requestsMax: 2, windowSeconds: 3_600, whenRedisDown: 'open' },
+      });
+      const from = (address: string) =>
+        limited.request('/v1/webhooks/stripe', { method: 'POST', body: '{}' }, { incoming: { socket: { remoteAddress: address } } });
+      assert.deepEqual([(await from('203.0.113.7')).status, (await from('203.0.113.7')).status], [400, 400]);
+      const refused = await from('203.0.113.7');
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      assert.equal((await from('198.51.100.9')).status, 400, 'another address has its own allowance');
+    });
   });
 
   test('an event of the other mode (live at a test-mode endpoint) is refused and stores nothing', async () => {
@@ -183,7 +246,7 @@ describe('Stripe webhooks', () => {
     test('an event is stored once and signalled to the round workflow; a duplicate delivery changes nothing', async () => {
       const memberId = uniqueId('member');
       const listener = await listen(workflowIds.round(poolId, 1));
-      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_100, { id: `pi_${uniqueId('a')}`, status: 'succeeded', memberId });
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_100, { id: await sandboxPaymentIntent(memberId, 1, 'pm_card_visa'), status: 'succeeded', memberId });
 
       const first = await deliver(event);
       assert.equal(first.status, 200);
@@ -225,7 +288,7 @@ describe('Stripe webhooks', () => {
     test('out-of-order deliveries are harmless: an older processing never overwrites succeeded', async () => {
       const memberId = uniqueId('member');
       const listener = await listen(workflowIds.round(poolId, 2));
-      const pi = { id: `pi_${uniqueId('b')}`, memberId, round: 2 };
+      const pi = { id: await sandboxPaymentIntent(memberId, 2, 'pm_card_visa'), memberId, round: 2 };
       const created = paymentIntentEvent('payment_intent.created', 1_700_000_200, { ...pi, status: 'requires_payment_method' });
       const processing = paymentIntentEvent('payment_intent.processing', 1_700_000_201, { ...pi, status: 'processing' });
       const succeeded = paymentIntentEvent('payment_intent.succeeded', 1_700_000_205, { ...pi, status: 'succeeded' });
@@ -246,36 +309,9 @@ describe('Stripe webhooks', () => {
       assert.equal((await findWebhookEvent(db, created.id))?.outcome, 'stale');
     });
 
-    test('in order, each real transition is signalled once, and a later failure is one too', async () => {
-      const memberId = uniqueId('member');
-      const listener = await listen(workflowIds.round(poolId, 3));
-      const pi = { id: `pi_${uniqueId('c')}`, memberId, round: 3 };
-      const events = [
-        paymentIntentEvent('payment_intent.created', 1_700_000_300, { ...pi, status: 'requires_payment_method' }),
-        paymentIntentEvent('payment_intent.processing', 1_700_000_301, { ...pi, status: 'processing' }),
-        paymentIntentEvent('payment_intent.payment_failed', 1_700_000_400, {
-          ...pi,
-          status: 'requires_payment_method',
-          lastPaymentError: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
-        }),
-      ];
-      for (const event of events) await deliver(event);
-      for (const event of events) await deliver(event);
-      const signals = (await receivedAtLeast(listener, 3)).filter((s) => s.memberId === memberId) as PaymentIntentSignal[];
-      assert.deepEqual(
-        signals.map((s) => [s.status, s.declineCode]),
-        [
-          ['requires_payment_method', null],
-          ['processing', null],
-          ['requires_payment_method', 'insufficient_funds'],
-        ],
-      );
-      assert.equal((await findPaymentIntentById(db, pi.id))?.failureCode, 'card_declined');
-    });
-
     test('an event whose workflow is not running is kept and delivered later', async () => {
       const memberId = uniqueId('member');
-      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_500, { id: `pi_${uniqueId('d')}`, status: 'succeeded', memberId, round: 4 });
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_500, { id: await sandboxPaymentIntent(memberId, 4, 'pm_card_visa'), status: 'succeeded', memberId, round: 4 });
       assert.equal((await deliver(event)).status, 200, 'Stripe is answered 200: the event is safely stored');
       const pending = await findWebhookEvent(db, event.id);
       assert.equal(pending?.routedAt, null);
@@ -283,7 +319,7 @@ describe('Stripe webhooks', () => {
       assert.match(pending?.lastRouteError ?? '', /not found/i);
 
       const listener = await listen(workflowIds.round(poolId, 4));
-      const router = createWebhookRouter({ db, temporal: client, log: createLogger('webhooks-test') });
+      const router = createWebhookRouter({ db, temporal: client, stripe: kit.stripe, log: createLogger('webhooks-test') });
       const result = await router.redeliverPending({ poolId });
       assert.ok(result.delivered >= 1);
       const signals = (await receivedAtLeast(listener, 1)).filter((s) => s.memberId === memberId);
@@ -293,15 +329,41 @@ describe('Stripe webhooks', () => {
       assert.equal((await router.redeliverPending({ poolId })).attempted, 0, 'nothing left to deliver');
     });
 
-    test('an object whose metadata was edited away is still routed by the ID we stored', async () => {
+    test('a validly signed event claiming success for a charge Stripe holds as unpaid settles nothing', async () => {
       const memberId = uniqueId('member');
-      const listener = await listen(workflowIds.round(poolId, 5));
-      const pi = { id: `pi_${uniqueId('g')}`, memberId, round: 5 };
-      await deliver(paymentIntentEvent('payment_intent.processing', 1_700_000_700, { ...pi, status: 'processing' }));
-      await deliver(paymentIntentEvent('payment_intent.succeeded', 1_700_000_710, { ...pi, status: 'succeeded', metadata: {} }));
-      const signals = (await receivedAtLeast(listener, 2)).filter((s) => s.memberId === memberId) as PaymentIntentSignal[];
-      assert.deepEqual(signals.map((s) => s.status), ['processing', 'succeeded']);
-      assert.equal((await findPaymentIntentById(db, pi.id))?.status, 'succeeded');
+      const listener = await listen(workflowIds.round(poolId, 6));
+      const unpaid = await sandboxPaymentIntent(memberId, 6, null);
+      assert.equal((await kit.stripe.paymentIntents.retrieve(unpaid)).status, 'requires_payment_method');
+      const forged = paymentIntentEvent('payment_intent.succeeded', 1_700_000_800, { id: unpaid, status: 'succeeded', memberId, round: 6 });
+      assert.equal((await deliver(forged)).status, 200);
+      await receivedAtLeast(listener, 1, 2_000);
+      const statuses = ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.memberId === memberId).map((s) => s.status);
+      assert.ok(!statuses.includes('succeeded'), `no success was signalled (got ${statuses.join(', ')})`);
+      assert.equal((await findPaymentIntentById(db, unpaid))?.status, 'requires_payment_method', 'what Stripe says was recorded');
+
+      // An intent Stripe has never heard of is stored as ignored, and nothing is recorded for it.
+      const invented = paymentIntentEvent('payment_intent.succeeded', 1_700_000_801, { id: `pi_${uniqueId('x')}`, status: 'succeeded', memberId, round: 6 });
+      assert.equal((await deliver(invented)).status, 200);
+      assert.equal((await findWebhookEvent(db, invented.id))?.outcome, 'ignored');
+      assert.equal(await findPaymentIntentById(db, invented.data.object.id), null);
+    });
+
+    test('an event is stored as what we acted on, and deleted once handled and past its retention period', async () => {
+      const memberId = uniqueId('member');
+      await listen(workflowIds.round(poolId, 7));
+      const paid = paymentIntentEvent('payment_intent.succeeded', 1_700_000_900, { id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'), status: 'succeeded', memberId, round: 7 });
+      const unrouted = paymentIntentEvent('payment_intent.succeeded', 1_700_000_901, { id: await sandboxPaymentIntent(memberId, 8, 'pm_card_visa'), status: 'succeeded', memberId, round: 8 });
+      const recent = paymentIntentEvent('payment_intent.succeeded', 1_700_000_902, { id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'), status: 'succeeded', memberId, round: 7 });
+      for (const event of [paid, unrouted, recent]) assert.equal((await deliver(event)).status, 200);
+      const { rows } = await db.query<{ payload: unknown }>('SELECT payload FROM stripe_webhook_events WHERE event_id = $1', [paid.id]);
+      assert.deepEqual(rows[0]?.payload, { object: 'payment_intent', status: 'succeeded', verifiedWithStripe: true }, 'no customer, card or metadata kept');
+
+      const router = createWebhookRouter({ db, temporal: client, stripe: kit.stripe, log: createLogger('webhooks-test') });
+      await db.query("UPDATE stripe_webhook_events SET received_at = now() - INTERVAL '91 days' WHERE event_id IN ($1, $2)", [paid.id, unrouted.id]);
+      assert.ok((await router.purgeExpired({ retentionDays: 90 })) >= 1);
+      assert.equal(await storedEventCount(paid.id), 0, 'handled and past retention: deleted');
+      assert.equal(await storedEventCount(unrouted.id), 1, 'still owing a signal: kept whatever its age');
+      assert.equal(await storedEventCount(recent.id), 1, 'within retention: kept');
     });
 
     test('events that are not about Poolflow’s money movements are stored and ignored', async () => {

@@ -6,7 +6,9 @@ import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { createWebhookRouter } from '../payments/webhook-router';
 import type { ApiDeps } from './deps';
+import type { AppEnv } from './context';
 import { ProblemError } from './problem';
+import { byAddress, rateLimit, WEBHOOK_LIMIT } from './rate-limit';
 
 // A signature proves who sent a body, not that it is an event: `null` and `{"data":{"object":null}}` verify too.
 function isEventShaped(value: Stripe.Event | null): boolean {
@@ -18,27 +20,80 @@ function isEventShaped(value: Stripe.Event | null): boolean {
 /** How far ahead of our clock a signature's timestamp may be (clock skew); Stripe's SDK checks only the past. */
 export const WEBHOOK_FUTURE_SKEW_MAX_SECONDS = 60;
 
+/**
+ * Stripe's events are larger than commands (and a 413 would make Stripe retry for days), but well below
+ * this; read only behind a well-formed, fresh signature header.
+ */
+export const WEBHOOK_BODY_BYTES_MAX = 256 * 1024;
+
+/** The raw body, read up to `bytesMax`: a longer one (by its Content-Length or as it streams in) is refused with 413. */
+async function readBodyAtMost(request: Request, bytesMax: number): Promise<Buffer> {
+  const tooLarge = () => new ProblemError(413, 'Payload Too Large', `webhook bodies are limited to ${bytesMax} bytes`);
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > bytesMax) throw tooLarge();
+  if (!request.body) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, total);
+    total += value.byteLength;
+    if (total > bytesMax) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+}
+
+/** How old a signature's timestamp may be: the SDK's default tolerance, checked here before the body is read. */
+export const WEBHOOK_SIGNATURE_AGE_MAX_SECONDS = 300;
+/** A Stripe-Signature header is short; anything longer is not one. */
+const SIGNATURE_HEADER_CHARS_MAX = 1_024;
+const SIGNATURE_V1 = /(?:^|,)v1=[0-9a-f]{64}(?:,|$)/;
+
 /** The `t=` of a Stripe-Signature header, or null when it has none. */
 function signedAtSeconds(signature: string): number | null {
   const match = /(?:^|,)t=(\d{1,12})(?:,|$)/.exec(signature);
   return match ? Number(match[1]) : null;
 }
 
-export function webhookRoutes(deps: ApiDeps): Hono {
-  const app = new Hono();
-  const router = createWebhookRouter({ db: deps.db, temporal: deps.temporal, log: deps.log, ...(deps.assessmentsTaskQueue ? { assessmentsTaskQueue: deps.assessmentsTaskQueue } : {}) });
+/**
+ * Whether the header can be a fresh Stripe signature at all: a timestamp within the tolerance and a v1
+ * HMAC. Decided from the header alone, so a request without one gets no byte of its body read.
+ */
+function signatureHeaderProblem(signature: string): string | null {
+  if (signature.length > SIGNATURE_HEADER_CHARS_MAX || !SIGNATURE_V1.test(signature)) return 'the Stripe-Signature header is not of the form t=…,v1=…';
+  const signedAt = signedAtSeconds(signature);
+  if (signedAt === null) return 'the Stripe-Signature header is not of the form t=…,v1=…';
+  const nowSeconds = Date.now() / 1000;
+  // A signature from the future would otherwise stay valid for as long as it is ahead.
+  if (signedAt > nowSeconds + WEBHOOK_FUTURE_SKEW_MAX_SECONDS) return 'the Stripe-Signature timestamp is in the future';
+  if (signedAt < nowSeconds - WEBHOOK_SIGNATURE_AGE_MAX_SECONDS) return 'the Stripe-Signature timestamp is too old';
+  return null;
+}
+
+export function webhookRoutes(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const router = createWebhookRouter({
+    db: deps.db,
+    temporal: deps.temporal,
+    stripe: deps.stripe,
+    log: deps.log,
+    ...(deps.assessmentsTaskQueue ? { assessmentsTaskQueue: deps.assessmentsTaskQueue } : {}),
+  });
+  // Counted per sending address before anything else is done with the request.
+  app.use('*', rateLimit(deps.redis, deps.webhookRateLimit ?? WEBHOOK_LIMIT, { subject: byAddress }));
 
   app.post('/stripe', async (c) => {
     const { stripe, stripeWebhookSecret } = deps;
     const signature = c.req.header('stripe-signature');
     if (!signature) throw new ProblemError(400, 'Missing Signature', 'the Stripe-Signature header is required');
-    // Checked before the body is read: a signature from the future would otherwise stay valid for as long as it is ahead.
-    const signedAt = signedAtSeconds(signature);
-    if (signedAt !== null && signedAt > Date.now() / 1000 + WEBHOOK_FUTURE_SKEW_MAX_SECONDS) {
-      throw new ProblemError(400, 'Invalid Signature', 'the Stripe-Signature timestamp is in the future');
-    }
+    const headerProblem = signatureHeaderProblem(signature);
+    if (headerProblem) throw new ProblemError(400, 'Invalid Signature', headerProblem);
     // The signature covers the exact bytes Stripe sent, so the body is read raw, never re-serialised.
-    const body = Buffer.from(await c.req.arrayBuffer());
+    const body = await readBodyAtMost(c.req.raw, WEBHOOK_BODY_BYTES_MAX);
     let event: Stripe.Event;
     try {
       event = await stripe.webhooks.constructEventAsync(body, signature, stripeWebhookSecret);

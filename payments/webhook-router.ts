@@ -3,6 +3,8 @@
 // workflow must hear of it; the signal is delivered after commit, and an event whose signal was not
 // delivered keeps routed_at NULL so that redeliverPending() (or a repeated delivery by Stripe) sends it
 // again. Receivers de-duplicate by business key, so a signal sent twice is harmless.
+// An event only says that something happened: the object it names is fetched from Stripe first, and
+// Stripe's copy is what gets recorded and signalled, so a forged or stale event moves no money.
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import {
@@ -12,6 +14,7 @@ import {
   markSignalDelivered,
   markSignalFailed,
   markSignalMoot,
+  purgeHandledWebhookEvents,
   type PendingSignal,
   recordWebhookOutcome,
   type WebhookDecision,
@@ -43,11 +46,17 @@ export const SIGNAL_TIMEOUT_MS = 5_000;
 export const ROUTE_ATTEMPTS_MAX = 50;
 /** Events one redeliverPending() call handles. */
 export const REDELIVERY_BATCH_MAX = 100;
+/** How long a handled event is kept: long enough to answer a dispute or an audit question about it. */
+export const WEBHOOK_EVENT_RETENTION_DAYS = 90;
+/** Events one purgeExpired() call deletes, so a backlog never turns into one long transaction. */
+export const PURGE_BATCH_MAX = 1_000;
 
 export interface WebhookRouterDeps {
   db: Db;
   temporal: Client;
   log: Logger;
+  /** Where each event's object is fetched from before anything is recorded. */
+  stripe: Stripe;
   signalTimeoutMs?: number;
   /** Where assessment workflows run (their fee's webhook starts them); tests use their own queue. */
   assessmentsTaskQueue?: string;
@@ -175,8 +184,43 @@ function objectIdOf(event: Stripe.Event): string | null {
   return typeof object.id === 'string' ? object.id : null;
 }
 
+/** Stripe's current copy of the object an event about a money movement names; undefined for any other event. */
+async function fetchFromStripe(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event.Data.Object | null | undefined> {
+  const id = objectIdOf(event);
+  const retrieve = event.type.startsWith('payment_intent.')
+    ? (objectId: string) => stripe.paymentIntents.retrieve(objectId)
+    : event.type.startsWith('transfer.')
+      ? (objectId: string) => stripe.transfers.retrieve(objectId)
+      : event.type.startsWith('refund.') || event.type === 'charge.refund.updated'
+        ? (objectId: string) => stripe.refunds.retrieve(objectId)
+        : null;
+  if (!retrieve) return undefined;
+  if (!id) return null;
+  try {
+    return (await retrieve(id)) as Stripe.Event.Data.Object;
+  } catch (error) {
+    // Stripe has no such object: the event was not Stripe's. Any other failure is thrown, nothing is
+    // stored, and Stripe delivers the event again later.
+    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    throw error;
+  }
+}
+
+/** The event as ingested: its object replaced by Stripe's copy, or null when Stripe does not know it. */
+function withStripeCopy(event: Stripe.Event, copy: Stripe.Event.Data.Object | null | undefined): Stripe.Event | null {
+  if (copy === undefined) return event;
+  if (copy === null) return null;
+  return { ...event, data: { ...event.data, object: copy } } as Stripe.Event;
+}
+
+/** What of an event is kept: the object's type and state we acted on, not the customer's card or address. */
+function storedSummary(event: Stripe.Event, verified: boolean): Record<string, unknown> {
+  const object = event.data.object as { object?: unknown; status?: unknown };
+  return { object: object.object ?? null, status: object.status ?? null, verifiedWithStripe: verified };
+}
+
 export function createWebhookRouter(deps: WebhookRouterDeps) {
-  const { db, temporal, log } = deps;
+  const { db, temporal, log, stripe } = deps;
   const signalTimeoutMs = deps.signalTimeoutMs ?? SIGNAL_TIMEOUT_MS;
 
   /** The workflow's status, or null when it does not exist (yet) or Temporal cannot say. */
@@ -217,6 +261,8 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
   return {
     /** Stores, records and routes one verified event; safe to call again with the same event. */
     async ingest(event: Stripe.Event): Promise<IngestResult> {
+      // Fetched before the transaction: a network call never holds a SERIALIZABLE transaction open.
+      const verified = withStripeCopy(event, await fetchFromStripe(stripe, event));
       const stored = await transaction(db, async (client) => {
         const inserted = await insertWebhookEvent(client, {
           eventId: event.id,
@@ -224,10 +270,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
           objectId: objectIdOf(event),
           eventCreated: event.created,
           livemode: event.livemode,
-          payload: event,
+          payload: storedSummary(verified ?? event, verified !== null),
         });
         if (!inserted) return { duplicate: true as const, outcome: null, pending: await findPendingSignal(client, event.id) };
-        const decided = await project(client, event);
+        const decided = verified ? await project(client, verified) : ignored;
         await recordWebhookOutcome(client, event.id, decided);
         const pending: PendingSignal | null = decided.signal ? { eventId: event.id, ...decided.signal, routeAttempts: 0 } : null;
         return { duplicate: false as const, outcome: decided.outcome, pending };
@@ -248,6 +294,11 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
       let delivered = 0;
       for (const signal of pending) if (await deliver(signal)) delivered++;
       return { attempted: pending.length, delivered };
+    },
+
+    /** Deletes handled events past the retention period (a batch at a time); returns how many. */
+    purgeExpired(options: { retentionDays?: number } = {}): Promise<number> {
+      return purgeHandledWebhookEvents(db, { retentionDays: options.retentionDays ?? WEBHOOK_EVENT_RETENTION_DAYS, limit: PURGE_BATCH_MAX });
     },
   };
 }

@@ -41,7 +41,7 @@ try {
     const temporalConfig = loadEnv(temporalEnv);
     const connection = await Connection.connect({ address: temporalConfig.TEMPORAL_ADDRESS, connectTimeout: '10s' });
     try {
-      const router = createWebhookRouter({ db, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }), log: createLogger('reconcile') });
+      const router = createWebhookRouter({ db, stripe, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }), log: createLogger('reconcile') });
       const { attempted, delivered } = await router.redeliverPending({ poolId: args.pool });
       console.error(`signals owed: ${attempted}, delivered: ${delivered}`);
     } finally {

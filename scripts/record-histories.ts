@@ -66,7 +66,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
 {
   const h = await startDevPoolHarness();
   // Stripe's webhooks reach the rounds as in production: through the sandbox and the webhook router.
-  const router = createWebhookRouter({ db: h.db, temporal: h.client, log: createLogger('record-histories') });
+  const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
   const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
   await h.kit.control.addWebhookEndpoint({ url: receiver.url, secretKey: h.kit.secretKey, eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'] });
   try {

@@ -66,7 +66,7 @@ describe('buying an assessment', () => {
     ]);
     assert.equal(rows.length, 1);
     const original = rows[0]!.payload;
-    const router = createWebhookRouter({ db: h.db, temporal: h.client, log: createLogger('test'), assessmentsTaskQueue: h.taskQueue });
+    const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('test'), assessmentsTaskQueue: h.taskQueue });
     const again = await router.ingest(original);
     assert.equal(again.duplicate, true);
     const another = await router.ingest({ ...original, id: `evt_${uniqueId('dup').replace(/-/g, '')}`, created: original.created + 1 });
@@ -138,7 +138,7 @@ describe('buying an assessment', () => {
     const events = await h.kit.control.events({ type: 'payment_intent.succeeded', secretKey: h.kit.secretKey });
     const paidEvent = events.find((event) => (event.data.object as { id: string }).id === bought.payment.paymentIntentId);
     assert.ok(paidEvent, 'the sandbox emitted payment_intent.succeeded');
-    const router = createWebhookRouter({ db: h.db, temporal: h.client, log: createLogger('test'), assessmentsTaskQueue: idleQueue });
+    const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('test'), assessmentsTaskQueue: idleQueue });
     assert.equal((await router.ingest(paidEvent as unknown as Stripe.Event)).delivered, true);
     await h.waitFor(assessmentId, (row) => row.status === 'paid');
     await h.kit.control.updateWebhookEndpoint(h.endpointId, { paused: false });

@@ -63,7 +63,7 @@ describe('pool workflow continues as new in the middle of a round', () => {
     server = await startOwnDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_EVENTS } });
     // A processing charge settles only when the test says so.
     h = await startDevPoolHarness({ address: server.address, sandboxSettings: { settlementDelayMs: 3_600_000 } });
-    const router = createWebhookRouter({ db: h.db, temporal: h.client, log: createLogger('continue-as-new-test') });
+    const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('continue-as-new-test') });
     receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
     await h.kit.control.addWebhookEndpoint({ url: receiver.url, secretKey: h.kit.secretKey, eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'] });
   });

@@ -21,6 +21,8 @@ import { tracingClientInterceptor } from '../observability/temporal-tracing';
 import { installTracing } from '../observability/tracing';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
+/** How often handled webhook events past their retention period are deleted. */
+const WEBHOOK_PURGE_INTERVAL_MS = 60 * 60_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(
@@ -51,10 +53,14 @@ try {
   log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
-  const router = createWebhookRouter({ db, temporal: client, log });
+  const router = createWebhookRouter({ db, temporal: client, stripe, log });
   const redelivery = setInterval(() => {
     router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error: errorMessage(error) }));
   }, WEBHOOK_REDELIVERY_INTERVAL_MS);
+  // Handled webhook events are kept for WEBHOOK_EVENT_RETENTION_DAYS, then deleted.
+  const purge = setInterval(() => {
+    router.purgeExpired().catch((error: unknown) => log.warn('webhook event purge failed', { error: errorMessage(error) }));
+  }, WEBHOOK_PURGE_INTERVAL_MS);
   // One worker failing stops the other too, so the process exits and is restarted whole.
   const stopBoth = (error: unknown) => {
     for (const running of [worker, assessmentsWorker]) if (running.getState() === 'RUNNING') running.shutdown();
@@ -62,6 +68,7 @@ try {
   };
   await Promise.all([worker.run().catch(stopBoth), assessmentsWorker.run().catch(stopBoth)]);
   clearInterval(redelivery);
+  clearInterval(purge);
   log.info('worker drained and stopped');
 } catch (error) {
   log.error('worker failed', { error: errorMessage(error) });

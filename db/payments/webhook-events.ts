@@ -177,3 +177,18 @@ export async function listUndeliveredEventsByPool(db: Queryable, poolId: string)
   );
   return rows.map(toEvent);
 }
+
+/**
+ * Deletes up to `limit` handled events received more than `retentionDays` ago; returns how many. Events
+ * still owing a signal are kept whatever their age: reconciliation lists them.
+ */
+export async function purgeHandledWebhookEvents(db: Queryable, options: { retentionDays: number; limit: number }): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM stripe_webhook_events WHERE event_id IN (
+       SELECT event_id FROM stripe_webhook_events
+       WHERE routed_at IS NOT NULL AND received_at < now() - make_interval(days => $1::INT8::INT4)
+       ORDER BY received_at LIMIT $2)`,
+    [options.retentionDays, options.limit],
+  );
+  return result.rowCount ?? 0;
+}

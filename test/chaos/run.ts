@@ -360,7 +360,7 @@ async function addEndpoint(stack: ChaosStack, fault: FaultName, rng: Rng) {
 async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResult): Promise<void> {
   const intents = await stack.kit.control.objects({ type: 'payment_intent', secretKey: stack.kit.secretKey });
   const transfers = await stack.kit.control.objects({ type: 'transfer', secretKey: stack.kit.secretKey });
-  const router = createWebhookRouter({ db: stack.db, temporal: stack.client, log: createLogger('chaos-reconcile') });
+  const router = createWebhookRouter({ db: stack.db, temporal: stack.client, stripe: stack.kit.stripe, log: createLogger('chaos-reconcile') });
   const reconcile = createReconciliationActivities({ stripe: stack.kit.stripe, db: stack.db });
   for (const run of runs) {
     const view = await poolView(stack, run.poolId);

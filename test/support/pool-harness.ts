@@ -103,7 +103,7 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   });
   const running = worker.run();
 
-  const router = createWebhookRouter({ db, temporal: env.client, log: createLogger('pool-harness-webhooks') });
+  const router = createWebhookRouter({ db, temporal: env.client, stripe: kit.stripe, log: createLogger('pool-harness-webhooks') });
 
   const harness: PoolHarness = {
     env,
