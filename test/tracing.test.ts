@@ -9,13 +9,13 @@ import type { PoolView } from '../domain/pool-view';
 import { createLogger } from '../observability/log';
 import { installTracing, traced } from '../observability/tracing';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { activatePoolUpdate, cancelPoolUpdate, joinPoolUpdate, type poolWorkflow, roundDueSignal } from '../workflows/pool';
+import { activatePoolUpdate, cancelPoolUpdate, type poolWorkflow, roundDueSignal } from '../workflows/pool';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { onboardedMember } from './support/dev-pool-harness';
 import { uniqueId } from './support/env';
 import { eventually } from './support/eventually';
-import { waitForView } from './support/pool-harness';
+import { joinAll, recordAgreementsIn, waitForView } from './support/pool-harness';
 
 // Installed before any client or worker exists, so that both trace into this exporter.
 const exporter = new InMemorySpanExporter();
@@ -64,7 +64,9 @@ describe('tracing', () => {
     assert.equal(response.status, 201);
     const { poolId } = (await response.json()) as PoolView;
     const handle = h.client.workflow.getHandle<typeof poolWorkflow>(workflowIds.pool(poolId));
-    for (const memberId of [await onboardedMember(h.kit), await onboardedMember(h.kit)]) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+    // Members join through the workflow directly, with the agreement accepting an invitation records.
+    recordAgreementsIn(h.db);
+    await joinAll(handle, [await onboardedMember(h.kit), await onboardedMember(h.kit)]);
     await handle.executeUpdate(activatePoolUpdate, { args: [] });
     await handle.signal(roundDueSignal);
     const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
