@@ -21,6 +21,8 @@ import { createLogger } from '../../observability/log';
 import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
 import type { SandboxSettings } from '../../sandbox/state';
 import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+import { assessmentViewQuery } from '../../workflows/assessments/assessment';
 import { ASSESSMENT_WORKFLOWS_PATH, createAssessmentsWorker } from '../../workers/assessments-worker';
 import { publishTick } from '../../workers/assessments/market-data/publisher';
 import { createRiskMonitor } from '../../workers/assessments/risk-monitor/monitor';
@@ -85,6 +87,8 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const endpoint = await kit.control.addWebhookEndpoint({ url: `${baseUrl}/v1/webhooks/stripe`, secretKey: kit.secretKey });
 
+  const began = async (assessmentId: string) =>
+    (await client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentViewQuery).catch(() => null)) !== null;
   const monitor = createRiskMonitor({ db, redis, reader, temporal: client, log: createLogger('risk-monitor-test') });
   const stopMonitor = new AbortController();
   const monitoring = options.monitor === false ? Promise.resolve() : monitor.run(stopMonitor.signal);
@@ -130,7 +134,9 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const row = await findAssessment(db, assessmentId);
-        if (row && ready(row)) return row;
+        // The row turns active as the workflow's begin activity returns, a moment before the workflow
+        // itself takes commands: an active row is ready once the workflow answers with its view.
+        if (row && ready(row) && (row.status !== 'active' || (await began(assessmentId)))) return row;
         if (Date.now() > deadline) throw new Error(`assessment ${assessmentId} never got there: ${JSON.stringify(row)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
