@@ -557,11 +557,25 @@ export function passed(results: FaultResult[]): boolean {
   return results.every((r) => r.duplicates === 0 && r.missing === 0 && r.stuck === 0 && r.problems.length === 0);
 }
 
-/** The results as a Markdown table: per fault, runs, duplicates, missing, stuck and recovery time. */
+/** The results as a Markdown table: per fault, runs, duplicates, missing, stuck, escalated and recovery time. */
 export function resultTable(results: FaultResult[]): string {
   const ms = (values: number[], pick: (sorted: number[]) => number) => (values.length === 0 ? '-' : `${(pick([...values].sort((a, b) => a - b)) / 1_000).toFixed(1)} s`);
   const rows = results.map((r) =>
-    [r.fault, r.runs, r.duplicates, r.missing, r.stuck, r.escalated, ms(r.recoveryMs, (s) => s[Math.floor(s.length / 2)]!), ms(r.recoveryMs, (s) => s.at(-1)!)].join(' | '),
+    [
+      r.fault,
+      r.runs,
+      r.duplicates,
+      r.missing,
+      r.stuck,
+      r.escalated,
+      ms(r.recoveryMs, (s) => s[0]!),
+      ms(r.recoveryMs, (s) => s[Math.floor(s.length / 2)]!),
+      ms(r.recoveryMs, (s) => s.at(-1)!),
+    ].join(' | '),
   );
-  return ['| fault | runs | duplicates | missing | stuck | escalated | recovery (median) | recovery (max) |', '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows.map((row) => `| ${row} |`)].join('\n');
+  return [
+    '| fault | runs | duplicates | missing | stuck | escalated | recovery (min) | recovery (median) | recovery (max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row} |`),
+  ].join('\n');
 }
