@@ -27,6 +27,7 @@ import {
   leavePoolUpdate,
   pausePoolUpdate,
   placeBidUpdate,
+  PoolRejection,
   poolStateQuery,
   poolWorkflow,
   reasonSchema,
@@ -42,6 +43,7 @@ import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { poolEntryFor, poolFor, POOL_ID_PATTERN, readPoolView, rememberPoolView } from './pool-access';
 import { ProblemError } from './problem';
+import { rejectionType } from './temporal-errors';
 import { jsonBody } from './validation';
 
 /** How long creating a pool waits for its workflow to open it before answering anyway. */
@@ -209,6 +211,10 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (view.config.kind === 'investment' && !/^[1-9][0-9]{0,17}$/.test(commitment ?? '')) {
       throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: an investment pool needs your commitment, a positive whole number of minor units');
     }
+    // A member already in the pool joined under an agreement in force: a repeated accept must not restate it.
+    if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
+      throw new ProblemError(409, PoolRejection.alreadyMember, `${principal.sub} is already a member`);
+    }
     await recordAgreement(deps.db, { ...consent, terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)) });
     try {
       const joined = invitation?.replacesMemberId
@@ -218,8 +224,11 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       if (invitation?.replacesMemberId) await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
       return c.json(joined, 201);
     } catch (error) {
-      // Refused by the pool: the agreement given for this attempt is void.
-      if (error instanceof WorkflowUpdateFailedError) await withdrawAgreement(deps.db, { ...consent, reason: 'join refused' });
+      // Refused by the pool: the agreement given for this attempt is void, unless the refusal is that the
+      // member is already in (a concurrent accept won): that membership's agreement stays in force.
+      if (error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
+        await withdrawAgreement(deps.db, { ...consent, reason: 'join refused' });
+      }
       throw error;
     }
   });

@@ -16,6 +16,11 @@ const STATUS_BY_REJECTION: Record<string, ContentfulStatusCode> = {
   [PoolRejection.roundInProgress]: 409,
 };
 
+/** The pool's reason for refusing an update (a PoolRejection type), or undefined when it gave none. */
+export function rejectionType(error: WorkflowUpdateFailedError): string | undefined {
+  return error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
+}
+
 /** The problem for a Temporal client error, or undefined when it is not one this API explains. */
 export function temporalProblem(error: unknown): ProblemError | undefined {
   if (error instanceof WorkflowNotFoundError) return new ProblemError(404, 'Not Found', 'no such pool');

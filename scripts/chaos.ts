@@ -24,6 +24,8 @@ console.log(`chaos: profile ${profile.name}, seed ${seed}`);
 const results = await runChaos({ profile, seed, log: (line) => console.log(line) });
 console.log(`\n${resultTable(results)}\n`);
 for (const result of results) for (const problem of result.problems) console.log(`problem (${result.fault}): ${problem}`);
+// One line with every figure, for adding several runs up.
+console.log(`chaos: results ${JSON.stringify({ seed, profile: profile.name, results })}`);
 const ok = passed(results);
 console.log(`chaos: ${ok ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - startedAt) / 1_000)} s (profile ${profile.name}, seed ${seed})`);
 process.exit(ok ? 0 : 1);

@@ -93,6 +93,22 @@ describe('member consent', () => {
     assert.equal(agreement!.commitment_minor, 120_000n);
   });
 
+  test('accepting again, or several times at once, leaves the member in once with their agreement in force', async () => {
+    const manager = uniqueId('mgr');
+    const member = await cardHolder();
+    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Repeated accept'));
+    // Found by the chaos suite: the accepts the pool refused as "already a member" withdrew the agreement
+    // the winning accept had just recorded, so the member's first charge was refused.
+    const answers = await Promise.all(Array.from({ length: 4 }, () => request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409]);
+    const again = await request<{ title: string }>('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.title, 'AlreadyMember');
+    const inForce = (await agreements(pool.poolId, member)).filter((a) => a.withdrawn_at === null);
+    assert.equal(inForce.length, 1, 'one agreement in force');
+    assert.equal(inForce[0]!.contribution_minor, 5_000n);
+  });
+
   test('a charge without a recorded agreement is refused at the activity, even through a direct workflow update', async () => {
     const manager = uniqueId('mgr');
     const [consenting, victim] = [await cardHolder(), await cardHolder()];

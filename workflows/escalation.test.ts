@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { recordAgreement, agreementTerms } from '../db/consent';
 import { activate, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
+import { eventually } from '../test/support/eventually';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { joinPoolUpdate, poolStateQuery, roundDueSignal } from './pool';
 import { retryCollectionSignal } from './round';
@@ -67,5 +68,29 @@ describe('escalating our own payment faults', () => {
     await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).signal(retryCollectionSignal);
     const result = await waitForRound(handle, 1);
     assert.equal(result.members.find((m) => m.memberId === stranger)!.outcome, 'paid');
+  });
+
+  test('two charges escalated at once are both named, and one retry signal asks again for both', async () => {
+    const [a, first, second] = await Promise.all([h.member(), h.member(), h.member()]);
+    const handle = await h.startPool(rotatingPool(3));
+    const { poolId, config } = await handle.query(poolStateQuery);
+    await joinAll(handle, [a!]);
+    for (const stranger of [first!, second!]) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId: stranger }] });
+    await activate(handle);
+    await handle.signal(roundDueSignal);
+
+    // One escalation per failed charge (hence one log line each), shown together: before, the second
+    // replaced the first in the details, and operations saw only one of the two members.
+    await h.waitForRoundProgress(poolId, 1, (p) => p.phase === 'collection-escalated');
+    await eventually('both members named in the details', async () => {
+      const text = await details(poolId);
+      return text.includes(first!) && text.includes(second!) ? text : undefined;
+    });
+
+    for (const stranger of [first!, second!]) await recordAgreement(h.db, { poolId, memberId: stranger, terms: agreementTerms(config, null), requestId: 'late-acceptance' });
+    await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).signal(retryCollectionSignal);
+    const result = await waitForRound(handle, 1);
+    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid']);
+    assert.equal(await details(poolId), '');
   });
 });

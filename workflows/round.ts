@@ -162,19 +162,33 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   });
   // Gated: histories recorded before escalation existed treated every definite failure as the member's.
   const escalatesOurFaults = patched('escalate-our-payment-faults');
+  // Charges run side by side, so several may wait for operations at once (one log line each): the
+  // details list them all, and the round leaves the escalated phase once the last of them is retried.
+  const waitingForOperations = new Map<number, string>();
+  let escalationsMade = 0;
+  let phaseBeforeEscalation: RoundProgress['phase'] = phase;
   /**
    * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
    * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
    */
   const escalate = async (what: string, retry: () => boolean, resetRetry: () => void, escalatedPhase: RoundProgress['phase']) => {
-    const before = phase;
+    const showWaiting = () =>
+      setCurrentDetails(
+        waitingForOperations.size === 0
+          ? ''
+          : `**Needs operations** — ${[...waitingForOperations.values()].join('; ')}. Fix the cause, then send the \`${escalatedPhase === 'payout-escalated' ? 'retryPayout' : 'retryCollection'}\` signal.`,
+      );
+    const id = ++escalationsMade;
+    if (waitingForOperations.size === 0) phaseBeforeEscalation = phase;
+    waitingForOperations.set(id, what);
     phase = escalatedPhase;
     resetRetry();
-    setCurrentDetails(`**Needs operations** — ${what}. Fix the cause, then send the \`${escalatedPhase === 'payout-escalated' ? 'retryPayout' : 'retryCollection'}\` signal.`);
-    log.warn('round escalated to operations', { poolId: input.poolId, round: input.round, what });
+    showWaiting();
+    log.warn('round escalated to operations', { poolId: input.poolId, round: input.round, what, waiting: waitingForOperations.size });
     await condition(retry);
-    setCurrentDetails('');
-    phase = before;
+    waitingForOperations.delete(id);
+    showWaiting();
+    if (waitingForOperations.size === 0) phase = phaseBeforeEscalation;
   };
   const escalatePayout = (what: string) => escalate(what, () => payoutRetryRequested, () => (payoutRetryRequested = false), 'payout-escalated');
   const escalateCollection = (what: string) => escalate(what, () => collectionRetryRequested, () => (collectionRetryRequested = false), 'collection-escalated');

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from '../support/child-lifetime';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = 'test/chaos/api-process.ts';
@@ -18,7 +19,9 @@ export interface ApiProcess {
 /** Starts the API; its log (one JSON line per request) goes to `logPath`. */
 export async function startApiProcess(env: Record<string, string>, logPath: string): Promise<ApiProcess> {
   const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', log] });
+  // stdin stays open for as long as this process lives: the API ends when it closes (child-lifetime.ts).
+  killOnExit(child);
   closeSync(log);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const lines = createInterface({ input: child.stdout! });

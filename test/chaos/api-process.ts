@@ -11,6 +11,9 @@ import { authEnv, databaseEnv, httpEnv, loadEnv, redisEnv, stripeEnv, temporalEn
 import { createDbPool } from '../../db/pool';
 import { createLogger } from '../../observability/log';
 import { createStripe } from '../../payments/stripe-client';
+import { exitWithParent } from '../support/child-lifetime';
+
+exitWithParent();
 
 const env = loadEnv(
   databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape).extend({ POOLS_TASK_QUEUE: z.string().min(1) }),

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { Role } from '../../api/auth';
@@ -24,8 +25,10 @@ import { parseMovementMetadata } from '../../payments/metadata';
 import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import { createLogger } from '../../observability/log';
+import { tracingWorkerOptions } from '../../observability/temporal-tracing';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { poolStateQuery } from '../../workflows/pool';
+import { roundProgressQuery } from '../../workflows/round';
 import { TEST_AUTH, tokenFor } from '../support/api';
 import { testConfig, testDb, uniqueId, workflowBundle } from '../support/env';
 import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -55,15 +58,15 @@ export interface ChaosProfile {
   members: number;
   /** Faults injected per pool wave, at seeded moments. */
   injectionsPerWave: number;
+  /** A wave whose pools have not all finished by then counts its unfinished pools as stuck. */
+  waveDeadlineMs: number;
 }
 
 export const PROFILES: Record<'ci' | 'full', ChaosProfile> = {
-  ci: { name: 'ci', faults: ['worker-kill', 'api-kill', 'postgres-restart', 'stripe-after', 'webhooks-duplicated', 'conflicting-commands'], poolsPerFault: 1, members: 2, injectionsPerWave: 1 },
-  full: { name: 'full', faults: FAULTS, poolsPerFault: 3, members: 3, injectionsPerWave: 2 },
+  ci: { name: 'ci', faults: ['worker-kill', 'api-kill', 'postgres-restart', 'stripe-after', 'webhooks-duplicated', 'conflicting-commands'], poolsPerFault: 1, members: 2, injectionsPerWave: 1, waveDeadlineMs: 120_000 },
+  full: { name: 'full', faults: FAULTS, poolsPerFault: 3, members: 3, injectionsPerWave: 2, waveDeadlineMs: 240_000 },
 };
 
-/** A wave whose pools have not all finished by then counts its unfinished pools as stuck. */
-export const WAVE_DEADLINE_MS = 240_000;
 /** A command is retried under its Idempotency-Key for this long (it spans any outage the suite makes). */
 const COMMAND_RETRY_MS = 90_000;
 const HTTP_TIMEOUT_MS = 20_000;
@@ -71,6 +74,8 @@ const HTTP_TIMEOUT_MS = 20_000;
 const OUTAGE_MS_MIN = 2_000;
 const OUTAGE_MS_MAX = 6_000;
 const POLL_MS = 250;
+/** While a round runs, every this many polls of its pool also ask the round whether it waits for operations. */
+const ROUND_PROBE_EVERY_POLLS = 8;
 /** The chaos API's request log (its processes come and go; one file keeps them all). */
 export const API_LOG_PATH = join(tmpdir(), 'poolflow-chaos-api.log');
 
@@ -100,7 +105,8 @@ function prng(seed: number) {
 }
 type Rng = ReturnType<typeof prng>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; rejects at once when the run is aborted, so every loop of the run unwinds with it. */
+const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal });
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -117,6 +123,8 @@ class ChaosStack {
   readonly taskQueue = uniqueId('chaos');
   readonly keyPrefix = `${uniqueId('chaos')}:`;
   private constructor(
+    /** Aborted when the run is abandoned (its time is up): every loop stops and the processes die. */
+    readonly signal: AbortSignal,
     readonly db: Db,
     readonly kit: PaymentsTestKit,
     readonly client: Client,
@@ -125,7 +133,7 @@ class ChaosStack {
     readonly apiPort: number,
   ) {}
 
-  static async start(): Promise<ChaosStack> {
+  static async start(signal: AbortSignal): Promise<ChaosStack> {
     const db = testDb();
     const kit = await startPaymentsTestKit(db);
     const pg = new URL(testConfig.databaseUrl);
@@ -137,9 +145,14 @@ class ChaosStack {
       temporal: await startFaultProxy(temporalHost, Number(temporalPort)),
     };
     const connection = await Connection.connect({ address: testConfig.temporalAddress });
-    const stack = new ChaosStack(db, kit, new Client({ connection, dataConverter: poolflowDataConverter() }), connection, proxies, await freePort());
-    await stack.startWorker();
-    await stack.startApi();
+    const stack = new ChaosStack(signal, db, kit, new Client({ connection, dataConverter: poolflowDataConverter() }), connection, proxies, await freePort());
+    try {
+      await stack.startWorker();
+      await stack.startApi();
+    } catch (error) {
+      await stack.close();
+      throw error;
+    }
     return stack;
   }
 
@@ -202,17 +215,18 @@ async function call<T>(stack: ChaosStack, method: string, path: string, sub: str
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        signal: AbortSignal.any([AbortSignal.timeout(HTTP_TIMEOUT_MS), stack.signal]),
       });
       const text = await response.text();
       const parsed = (text ? JSON.parse(text) : null) as T & { title?: string };
       const inProgress = response.status === 409 && parsed?.title === 'Request In Progress';
       if ((response.status < 500 && response.status !== 429 && !inProgress) || Date.now() > deadline) return { status: response.status, body: parsed };
-      await sleep(Math.min(Number(response.headers.get('retry-after') ?? '1'), 5) * 1_000);
+      await sleep(Math.min(Number(response.headers.get('retry-after') ?? '1'), 5) * 1_000, stack.signal);
     } catch {
+      stack.signal.throwIfAborted();
       // No answer (a killed API, a timeout): an unacknowledged command, which the checks do not count on.
       if (Date.now() > deadline) return { status: 0, body: null as T };
-      await sleep(500);
+      await sleep(500, stack.signal);
     }
   }
 }
@@ -225,6 +239,8 @@ interface PoolRun {
   acknowledged: { joined: Set<string>; roundsTriggered: Set<number> };
   roundEndedAt: Map<number, number>;
   done: boolean;
+  /** Why the pool waits for operations (its own escalation or its running round's), once it does. */
+  escalation: string | null;
 }
 
 /** Creates a pool through the API, has its members join (and, for conflicting commands, join at once several times), activates it. */
@@ -250,7 +266,7 @@ async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting:
     contributionMinor: 2_500,
   });
   if (created.status !== 201) throw new Error(`creating a pool answered ${created.status}: ${JSON.stringify(created.body)}`);
-  const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false };
+  const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false, escalation: null };
   for (const memberId of members) {
     const attempts = conflicting ? 4 : 1;
     const answers = await Promise.all(Array.from({ length: attempts }, () => call(stack, 'POST', `/v1/pools/${run.poolId}/members`, memberId, 'member', { agreeToCharges: true })));
@@ -270,21 +286,47 @@ async function poolView(stack: ChaosStack, poolId: string): Promise<PoolView | n
   }
 }
 
-/** Runs every round of the pool through the API, one trigger per round (several at once when conflicting). */
-async function driveRounds(stack: ChaosStack, run: PoolRun, rounds: number, conflicting: boolean, deadlineMs: number): Promise<void> {
+/** The phase of a running round, when it waits for operations (a charge or payout it cannot fix itself). */
+async function roundEscalation(stack: ChaosStack, poolId: string, round: number): Promise<string | null> {
+  try {
+    const progress = await stack.client.workflow.getHandle(workflowIds.round(poolId, round)).query(roundProgressQuery);
+    if (progress.phase !== 'collection-escalated' && progress.phase !== 'payout-escalated') return null;
+    return `round ${round} ${progress.phase} (${progress.members.map((m) => `${m.memberId} ${m.state}`).join(', ')})`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs every round of the pool through the API, one trigger per round (several at once when
+ * conflicting). Stops early when the pool or its round waits for operations: nothing will move then.
+ */
+async function driveRounds(stack: ChaosStack, run: PoolRun, rounds: number, conflicting: boolean, deadlineMs: number, log: (line: string) => void): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     const key = uniqueId(`trigger-${round}`);
     const triggers = conflicting ? [key, uniqueId('rival'), uniqueId('rival')] : [key];
     const answers = await Promise.all(triggers.map((k) => call<{ round?: number }>(stack, 'POST', `/v1/pools/${run.poolId}/rounds`, run.manager, 'manager', { round }, k)));
     for (const answer of answers) if (answer.status === 202) run.acknowledged.roundsTriggered.add(answer.body.round ?? -1);
-    for (;;) {
+    for (let polls = 1; ; polls++) {
       const view = await poolView(stack, run.poolId);
       if (view && (view.roundsCompleted >= round || view.status === 'completed')) break;
-      if (view?.roundEscalation) return;
-      if (Date.now() > deadlineMs) return;
-      await sleep(POLL_MS);
+      run.escalation = view?.roundEscalation
+        ? `pool escalated round ${view.roundEscalation.round}: ${view.roundEscalation.reason}`
+        : view?.roundInProgress === round && polls % ROUND_PROBE_EVERY_POLLS === 0
+          ? await roundEscalation(stack, run.poolId, round)
+          : null;
+      if (run.escalation) {
+        log(`  ${run.poolId}: waits for operations: ${run.escalation}`);
+        return;
+      }
+      if (Date.now() > deadlineMs) {
+        log(`  ${run.poolId}: round ${round} not done by the wave's deadline (${view ? `${view.status}, round ${view.roundInProgress ?? '-'} running` : 'no answer'})`);
+        return;
+      }
+      await sleep(POLL_MS, stack.signal);
     }
     run.roundEndedAt.set(round, Date.now());
+    log(`  ${run.poolId}: round ${round} done`);
   }
   run.done = true;
 }
@@ -295,12 +337,12 @@ async function inject(stack: ChaosStack, fault: FaultName, rng: Rng): Promise<vo
   switch (fault) {
     case 'worker-kill':
       await stack.killWorker();
-      await sleep(outageMs);
+      await sleep(outageMs, stack.signal);
       await stack.startWorker();
       return;
     case 'api-kill':
       await stack.killApi();
-      await sleep(outageMs);
+      await sleep(outageMs, stack.signal);
       await stack.startApi();
       return;
     case 'postgres-restart':
@@ -308,7 +350,7 @@ async function inject(stack: ChaosStack, fault: FaultName, rng: Rng): Promise<vo
     case 'temporal-restart': {
       const proxy = stack.proxies[fault === 'postgres-restart' ? 'postgres' : fault === 'redis-restart' ? 'redis' : 'temporal'];
       proxy.cut(rng.next() < 0.5 ? 'refuse' : 'blackhole');
-      await sleep(outageMs);
+      await sleep(outageMs, stack.signal);
       proxy.restore();
       return;
     }
@@ -364,8 +406,13 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
   const reconcile = createReconciliationActivities({ stripe: stack.kit.stripe, db: stack.db });
   for (const run of runs) {
     const view = await poolView(stack, run.poolId);
-    const escalated = Boolean(view?.roundEscalation);
-    if (escalated) result.escalated++;
+    const escalated = run.escalation !== null;
+    // Every fault the suite injects is one the system must ride out alone: a pool that waits for
+    // operations is counted, with its reason, and fails the run like a stuck one.
+    if (escalated) {
+      result.escalated++;
+      result.problems.push(`${run.poolId}: waits for operations: ${run.escalation}`);
+    }
     if (!view || (!run.done && !escalated) || (view.status !== 'completed' && !escalated)) {
       result.stuck++;
       result.problems.push(`${run.poolId}: ${view ? `${view.status}, ${view.roundsCompleted} rounds done, round ${view.roundInProgress ?? '-'} running` : 'no workflow'}`);
@@ -429,32 +476,37 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
         .catch(() => null);
       if (!history) continue;
       try {
-        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId, dataConverter: poolflowDataConverter() }, history, workflowId);
+        // The worker's span sink is registered (replay never calls it), as the bundle's interceptors expect.
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId, dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks }, history, workflowId);
       } catch (error) {
         result.problems.push(`${workflowId}: does not replay: ${String(error).slice(0, 300)}`);
       }
     }
+    // Strict: after redelivery, Stripe, our records and the workflows agree on everything, signals too
+    // (an event for a round that has finished is recorded as handled, not owed).
     await router.redeliverPending({ poolId: run.poolId });
     const report = await reconcile.reconcilePool({ poolId: run.poolId });
-    // Signals owed to rounds that have already finished cannot be delivered and change no money.
-    const money = report.mismatches.filter((m) => m.problem !== 'undelivered_signal');
-    if (money.length > 0) result.problems.push(`${run.poolId}: reconciliation ${JSON.stringify(money).slice(0, 300)}`);
+    if (report.mismatches.length > 0) result.problems.push(`${run.poolId}: reconciliation ${JSON.stringify(report.mismatches).slice(0, 300)}`);
   }
 }
 
 async function runWave(stack: ChaosStack, profile: ChaosProfile, fault: FaultName, rng: Rng, log: (line: string) => void): Promise<FaultResult> {
+  const waveStartedAt = Date.now();
   const result: FaultResult = { fault, runs: profile.poolsPerFault, duplicates: 0, missing: 0, stuck: 0, escalated: 0, recoveryMs: [], problems: [] };
   const endpoint = await addEndpoint(stack, fault, rng);
   try {
     const conflicting = fault === 'conflicting-commands';
     const processing = fault.startsWith('webhooks-');
     const runs = await Promise.all(Array.from({ length: profile.poolsPerFault }, () => createPool(stack, profile, conflicting, processing)));
-    const deadline = Date.now() + WAVE_DEADLINE_MS;
-    const driving = Promise.all(runs.map((run) => driveRounds(stack, run, profile.members, conflicting, deadline)));
+    const deadline = Date.now() + profile.waveDeadlineMs;
+    log(`  ${fault}: pools ${runs.map((run) => run.poolId).join(', ')} created`);
+    const driving = Promise.all(runs.map((run) => driveRounds(stack, run, profile.members, conflicting, deadline, log)));
+    // Handled here too, so an aborted injection below leaves no rejection unobserved.
+    driving.catch(() => {});
     const startedAt = Date.now();
     const injections: number[] = [];
     for (let i = 0; i < profile.injectionsPerWave && !conflicting && !processing; i++) {
-      await sleep(rng.between(100, 2_500));
+      await sleep(rng.between(100, 2_500), stack.signal);
       if (runs.every((run) => run.done)) break;
       injections.push(Date.now());
       log(`  ${fault}: injecting at +${Date.now() - startedAt} ms`);
@@ -469,15 +521,21 @@ async function runWave(stack: ChaosStack, profile: ChaosProfile, fault: FaultNam
     await stack.kit.control.clearFaults();
     await checkPools(stack, runs, result);
   } finally {
-    await stack.kit.control.removeWebhookEndpoint(endpoint.id);
+    if (!stack.signal.aborted) await stack.kit.control.removeWebhookEndpoint(endpoint.id);
   }
+  log(`  ${fault}: ${result.problems.length === 0 ? 'held' : `${result.problems.length} problems`} in ${Math.round((Date.now() - waveStartedAt) / 1_000)} s`);
   return result;
 }
 
-export async function runChaos(options: { profile: ChaosProfile; seed: number; log?: (line: string) => void }): Promise<FaultResult[]> {
+/**
+ * Runs the profile's waves against a fresh private stack. Past `budgetMs`, or once `signal` aborts, the
+ * run is abandoned: every loop stops, the worker and API processes are killed, and it rejects.
+ */
+export async function runChaos(options: { profile: ChaosProfile; seed: number; log?: (line: string) => void; budgetMs?: number; signal?: AbortSignal }): Promise<FaultResult[]> {
   const log = options.log ?? (() => {});
   const rng = prng(options.seed);
-  const stack = await ChaosStack.start();
+  const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), ...(options.budgetMs ? [AbortSignal.timeout(options.budgetMs)] : [])]);
+  const stack = await ChaosStack.start(signal);
   const results: FaultResult[] = [];
   try {
     for (const fault of options.profile.faults) {
@@ -486,6 +544,9 @@ export async function runChaos(options: { profile: ChaosProfile; seed: number; l
     }
     const global = await checkLedgerInvariants(stack.db);
     if (global.length > 0) results.at(-1)!.problems.push(`global ledger: ${JSON.stringify(global).slice(0, 300)}`);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    throw new Error(`the chaos run was abandoned after ${results.length} of ${options.profile.faults.length} waves: ${String(signal.reason)}`, { cause: error });
   } finally {
     await stack.close();
   }
@@ -496,11 +557,25 @@ export function passed(results: FaultResult[]): boolean {
   return results.every((r) => r.duplicates === 0 && r.missing === 0 && r.stuck === 0 && r.problems.length === 0);
 }
 
-/** The results as a Markdown table: per fault, runs, duplicates, missing, stuck and recovery time. */
+/** The results as a Markdown table: per fault, runs, duplicates, missing, stuck, escalated and recovery time. */
 export function resultTable(results: FaultResult[]): string {
   const ms = (values: number[], pick: (sorted: number[]) => number) => (values.length === 0 ? '-' : `${(pick([...values].sort((a, b) => a - b)) / 1_000).toFixed(1)} s`);
   const rows = results.map((r) =>
-    [r.fault, r.runs, r.duplicates, r.missing, r.stuck, r.escalated, ms(r.recoveryMs, (s) => s[Math.floor(s.length / 2)]!), ms(r.recoveryMs, (s) => s.at(-1)!)].join(' | '),
+    [
+      r.fault,
+      r.runs,
+      r.duplicates,
+      r.missing,
+      r.stuck,
+      r.escalated,
+      ms(r.recoveryMs, (s) => s[0]!),
+      ms(r.recoveryMs, (s) => s[Math.floor(s.length / 2)]!),
+      ms(r.recoveryMs, (s) => s.at(-1)!),
+    ].join(' | '),
   );
-  return ['| fault | runs | duplicates | missing | stuck | escalated | recovery (median) | recovery (max) |', '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows.map((row) => `| ${row} |`)].join('\n');
+  return [
+    '| fault | runs | duplicates | missing | stuck | escalated | recovery (min) | recovery (median) | recovery (max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row} |`),
+  ].join('\n');
 }

@@ -13,6 +13,9 @@ import { createStripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { createPoolsWorker } from '../../workers/pools-worker';
+import { exitWithParent } from './child-lifetime';
+
+exitWithParent();
 
 const env = loadEnv(
   databaseEnv

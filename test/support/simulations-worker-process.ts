@@ -11,6 +11,9 @@ import { createDbPool } from '../../db/pool';
 import { createLogger } from '../../observability/log';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { createSimulationsWorker } from '../../workers/simulations-worker';
+import { exitWithParent } from './child-lifetime';
+
+exitWithParent();
 
 const env = loadEnv(
   databaseEnv

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from './child-lifetime';
 import { workflowBundle } from './env';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,8 +64,10 @@ export async function startTestProcess(script: string, env: Record<string, strin
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: await sharedBundlePath() },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open for as long as this process lives: the child ends when it closes (child-lifetime.ts).
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  killOnExit(child);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const lines = createInterface({ input: child.stdout! });
   const ready = new Promise<void>((resolve, reject) => {
