@@ -22,7 +22,8 @@ import { poolRoutes } from './pools';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
 import { productContracts } from './products';
-import { rateLimit, READ_LIMIT, WRITE_LIMIT } from './rate-limit';
+import { DEFAULT_API_LIMITS } from './limits';
+import { rateLimit, requestCeilings } from './rate-limit';
 import { temporalProblem } from './temporal-errors';
 import { unavailableProblem } from './unavailable';
 import { webhookRoutes } from './webhooks';
@@ -72,15 +73,17 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.route('/', openApiRoutes(contracts));
   app.route('/v1/webhooks', webhookRoutes(deps));
 
+  const limits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const v1 = new Hono<AppEnv>();
+  // Every request is counted before anything else runs, even before its token is checked.
+  v1.use('*', requestCeilings(deps.redis, limits));
   v1.use('*', requireAuth(deps.authenticate));
   // Before the rate limits and idempotency, so that a refused command is on the trail too.
   v1.use('*', auditTrail(deps));
-  const readLimit = rateLimit(deps.redis, READ_LIMIT, { alongside: true });
-  // An event stream answers at once and keeps running: it is counted before it starts.
-  const streamLimit = rateLimit(deps.redis, READ_LIMIT);
-  const writeLimit = rateLimit(deps.redis, WRITE_LIMIT);
-  v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : c.req.path.endsWith('/events') ? streamLimit(c, next) : readLimit(c, next)));
+  // Counted before the request runs: a refused read never reaches its handler or the database.
+  const readLimit = rateLimit(deps.redis, limits.read);
+  const writeLimit = rateLimit(deps.redis, limits.write);
+  v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : readLimit(c, next)));
   v1.use('*', idempotency(deps.db));
   // Traders only ever act on their own assessments: the pool and probe routes, written before the role
   // existed, are closed to them as a whole rather than route by route.

@@ -7,6 +7,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import type { Stripe } from '../payments/stripe-client';
 import type { Authenticator } from './auth';
+import type { ApiLimits } from './limits';
 import type { RateLimit } from './rate-limit';
 
 export interface ApiDeps {
@@ -34,6 +35,10 @@ export interface ApiDeps {
   stripeLivemode?: boolean;
   /** The Stripe webhook's per-address limit (api/rate-limit.ts WEBHOOK_LIMIT when unset); tests set a small one. */
   webhookRateLimit?: RateLimit;
+  /** Fair use (api/limits.ts DEFAULT_API_LIMITS for what is unset); tests set small ones. */
+  limits?: Partial<ApiLimits>;
+  /** How long an event stream stays open (api/event-streams.ts EVENT_STREAM_MS when unset). */
+  eventStreamMs?: number;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */
   searchAttributes?: boolean;
 }

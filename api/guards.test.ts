@@ -1,5 +1,6 @@
-// Rate limits against real Redis, and what they do when Redis is down: reads fail open, writes fail
-// closed. (Idempotency-Key lives in the database: api/idempotency.test.ts.)
+// Rate limits against real Redis: token buckets taken before the work runs, the per-address and global
+// ceilings, atomic draws across buckets, and what they do when Redis is down: reads fail open, writes
+// fail closed. (Idempotency-Key lives in the database: api/idempotency.test.ts.)
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Hono } from 'hono';
@@ -7,20 +8,30 @@ import { createRedis, type Redis } from '../cache/redis';
 import { testRedis, uniqueId } from '../test/support/env';
 import type { AppEnv } from './context';
 import { ProblemError, problemResponse } from './problem';
-import { rateLimit, type RateLimit } from './rate-limit';
+import { drawTokens, rateLimit, requestCeilings, type RateLimit } from './rate-limit';
 
-function guardedApp(redis: Redis, limit: RateLimit, onPost: () => unknown, alongside = false) {
+const limit = (requestsMax: number, windowSeconds = 60, whenRedisDown: RateLimit['whenRedisDown'] = 'open'): RateLimit => ({ name: uniqueId('limit'), requestsMax, windowSeconds, whenRedisDown });
+
+/** An app whose GET counts how often its handler ran, behind the given guards. */
+function guardedApp(guards: Array<ReturnType<typeof rateLimit>>) {
   const app = new Hono<AppEnv>();
+  let handled = 0;
   app.use('*', async (c, next) => {
     c.set('principal', { sub: c.req.header('x-sub') ?? 'someone', role: 'manager' });
     await next();
   });
-  app.use('*', rateLimit(redis, limit, { alongside }));
-  app.get('/thing', (c) => c.json({ ok: true }));
-  app.post('/thing', async (c) => c.json({ body: await c.req.json<unknown>(), n: onPost() }, 201));
+  for (const guard of guards) app.use('*', guard);
+  app.get('/thing', (c) => c.json({ n: ++handled }));
+  app.post('/thing', (c) => c.json({ n: ++handled }, 201));
   app.onError((error, c) => problemResponse(c, error instanceof ProblemError ? error : new ProblemError(500, 'Internal Server Error')));
-  return app;
+  return { app, handled: () => handled };
 }
+
+const statuses = async (app: Hono<AppEnv>, count: number, sub: string, method = 'GET') => {
+  const result: number[] = [];
+  for (let i = 0; i < count; i++) result.push((await app.request('/thing', { method, headers: { 'x-sub': sub } })).status);
+  return result;
+};
 
 describe('rate limits', () => {
   const redis = testRedis();
@@ -30,32 +41,55 @@ describe('rate limits', () => {
     dead.disconnect();
   });
 
-  test('a subject over its limit gets 429 with Retry-After; other subjects are unaffected', async () => {
-    const app = guardedApp(redis, { name: uniqueId('read'), requestsMax: 3, windowSeconds: 60, whenRedisDown: 'open' }, () => 0);
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await app.request('/thing', { headers: { 'x-sub': 'greedy' } })).status);
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
-    const limited = await app.request('/thing', { headers: { 'x-sub': 'greedy' } });
-    assert.ok(Number(limited.headers.get('retry-after')) > 0);
-    assert.equal((await app.request('/thing', { headers: { 'x-sub': 'modest' } })).status, 200);
+  test('a subject over its limit gets 429 with Retry-After, and its handler never runs; other subjects are unaffected', async () => {
+    const { app, handled } = guardedApp([rateLimit(redis, limit(3))]);
+    assert.deepEqual(await statuses(app, 5, 'greedy'), [200, 200, 200, 429, 429]);
+    assert.equal(handled(), 3, 'the refused requests did no work');
+    const refused = await app.request('/thing', { headers: { 'x-sub': 'greedy' } });
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal(handled(), 3);
+    const allowed = await app.request('/thing', { headers: { 'x-sub': 'modest' } });
+    assert.equal(allowed.status, 200);
+    assert.equal(allowed.headers.get('ratelimit-remaining'), '2');
   });
 
-  test('reads counted alongside their work are refused just the same once over the limit', async () => {
-    const app = guardedApp(redis, { name: uniqueId('read'), requestsMax: 2, windowSeconds: 60, whenRedisDown: 'open' }, () => 0, true);
-    const responses = [];
-    for (let i = 0; i < 4; i++) responses.push(await app.request('/thing', { headers: { 'x-sub': 'reader' } }));
-    assert.deepEqual(responses.map((r) => r.status), [200, 200, 429, 429]);
-    assert.equal(responses[1]!.headers.get('ratelimit-remaining'), '0');
-    assert.equal(responses[2]!.headers.get('content-type'), 'application/problem+json');
-    assert.ok(Number(responses[2]!.headers.get('retry-after')) > 0);
-    const deadApp = guardedApp(dead, { name: 'r', requestsMax: 1, windowSeconds: 60, whenRedisDown: 'open' }, () => 0, true);
-    assert.equal((await deadApp.request('/thing')).status, 200, 'fails open without Redis');
+  test('the bucket refills evenly: a token comes back after its share of the window, not at a window boundary', async () => {
+    // 4 per 4 s: one token every second.
+    const { app } = guardedApp([rateLimit(redis, limit(4, 4))]);
+    assert.deepEqual(await statuses(app, 5, 'steady'), [200, 200, 200, 200, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    assert.deepEqual(await statuses(app, 2, 'steady'), [200, 429], 'one token back after 1.3 s');
   });
 
-  test('with Redis down, a fail-open limit serves and a fail-closed limit answers 503', async () => {
-    const open = guardedApp(dead, { name: 'r', requestsMax: 1, windowSeconds: 60, whenRedisDown: 'open' }, () => 0);
-    assert.equal((await open.request('/thing')).status, 200);
-    const closed = guardedApp(dead, { name: 'w', requestsMax: 1, windowSeconds: 60, whenRedisDown: 'closed' }, () => 0);
-    assert.equal((await closed.request('/thing')).status, 503);
+  test('the address ceiling holds for every subject behind one address, and the global one for everyone', async () => {
+    const address = guardedApp([requestCeilings(redis, { address: limit(3), global: limit(1_000) }), rateLimit(redis, limit(100))]);
+    assert.deepEqual([...(await statuses(address.app, 2, 'a')), ...(await statuses(address.app, 2, 'b'))], [200, 200, 200, 429]);
+    const global = guardedApp([requestCeilings(redis, { address: limit(1_000), global: limit(2) })]);
+    assert.deepEqual([...(await statuses(global.app, 1, 'a')), ...(await statuses(global.app, 1, 'b')), ...(await statuses(global.app, 1, 'c'))], [200, 200, 429]);
+    assert.equal(global.handled(), 2);
+  });
+
+  test('a draw refused by one bucket takes no token from the others', async () => {
+    const roomy = limit(10);
+    const tight = limit(1);
+    assert.equal((await drawTokens(redis, [{ key: 'k', limit: roomy }, { key: 'k', limit: tight }])).allowed, true);
+    for (let i = 0; i < 3; i++) {
+      const refused = await drawTokens(redis, [{ key: 'k', limit: roomy }, { key: 'k', limit: tight }]);
+      assert.equal(refused.allowed, false);
+      assert.equal(refused.allowed === false && refused.refusedBy.name, tight.name);
+    }
+    const alone = await drawTokens(redis, [{ key: 'k', limit: roomy }]);
+    assert.deepEqual(alone, { allowed: true, remaining: 8 }, 'only the one successful draw was taken from the roomy bucket');
+  });
+
+  test('with Redis down, a fail-open limit serves and a fail-closed limit answers 503; ceilings pass reads and refuse writes', async () => {
+    assert.equal((await guardedApp([rateLimit(dead, limit(1))]).app.request('/thing')).status, 200);
+    const closed = guardedApp([rateLimit(dead, limit(1, 60, 'closed'))]);
+    assert.equal((await closed.app.request('/thing')).status, 503);
+    assert.equal(closed.handled(), 0);
+    const ceilings = guardedApp([requestCeilings(dead, { address: limit(1), global: limit(1) })]);
+    assert.equal((await ceilings.app.request('/thing')).status, 200);
+    assert.equal((await ceilings.app.request('/thing', { method: 'POST' })).status, 503);
   });
 });

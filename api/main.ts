@@ -1,9 +1,8 @@
 // The API process: parses its environment, connects to Temporal, the database and Redis, serves the
 // Hono app, and on SIGTERM/SIGINT stops accepting connections, finishes in-flight requests, then exits.
-import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, httpEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
+import { authEnv, databaseEnv, fairUseEnv, httpEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
@@ -14,6 +13,8 @@ import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
+import { serveApi } from './http-server';
+import { apiLimitsFromEnv } from './limits';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
 import { installTracing } from '../observability/tracing';
 
@@ -27,6 +28,7 @@ const auth = loadEnv(authEnv);
 const mode = loadEnv(modeEnv);
 refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
 const notifications = loadEnv(notificationsEnv);
+const limits = apiLimitsFromEnv(loadEnv(fairUseEnv));
 const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
@@ -46,11 +48,12 @@ const app = createApp({
   stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET,
   stripeLivemode: /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY),
   webhookPolicy: webhookPolicyFrom(notifications, mode.POOLFLOW_MODE),
+  limits,
 });
 // Metrics on a port of their own, so the public API never exposes them.
 const metricsServer = await serveMetrics(env.API_METRICS_PORT, env.METRICS_HOST);
 const hostname = apiHost(mode);
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname }, (info) => log.info('api listening', { host: hostname, port: info.port, mode: mode.POOLFLOW_MODE }));
+const server = serveApi(app, { port: env.PORT, hostname, requestTimeoutMs: limits.requestTimeoutMs }, (port) => log.info('api listening', { host: hostname, port, mode: mode.POOLFLOW_MODE }));
 
 let stopping = false;
 function shutdown(signal: string): void {

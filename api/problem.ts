@@ -36,5 +36,7 @@ export function problemResponse(c: Context, problem: ProblemError): Response {
   };
   // Every 503 says when to come back, whichever part of the API refused.
   const retryAfter: Record<string, string> = problem.status === 503 ? { 'retry-after': String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) } : {};
-  return c.body(JSON.stringify(body), problem.status, { ...retryAfter, ...problem.headers, 'content-type': 'application/problem+json' });
+  // A 413 closes the connection: the rest of the oversized body is never read, nor the socket reused.
+  const closing: Record<string, string> = problem.status === 413 ? { connection: 'close' } : {};
+  return c.body(JSON.stringify(body), problem.status, { ...retryAfter, ...closing, ...problem.headers, 'content-type': 'application/problem+json' });
 }

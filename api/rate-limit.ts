@@ -1,12 +1,15 @@
-// Fixed-window rate limits per subject, counted in Redis so every API instance shares them. Each route
-// group says what happens when Redis is down: reads fail open (serving is worth more than counting),
-// writes fail closed (a flood of writes without a limit could overwhelm the workflows).
+// Token-bucket rate limits in Redis, shared by every API instance and taken BEFORE a request's work runs:
+// a refused request reaches no handler and runs no query. Each request draws from several buckets at
+// once — its subject's, its address's and the global one — atomically: refused by any, it costs none.
+// Each route group says what happens when Redis is down: reads fail open (serving is worth more than
+// counting), writes fail closed (a flood of writes without a limit could overwhelm the workflows).
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
 import type { AppEnv } from './context';
-import { ProblemError, problemResponse } from './problem';
+import { ProblemError } from './problem';
 
+/** A bucket of `requestsMax` tokens (the burst allowed) refilled evenly over `windowSeconds`. */
 export interface RateLimit {
   name: string;
   requestsMax: number;
@@ -16,6 +19,10 @@ export interface RateLimit {
 
 export const READ_LIMIT: RateLimit = { name: 'read', requestsMax: 600, windowSeconds: 60, whenRedisDown: 'open' };
 export const WRITE_LIMIT: RateLimit = { name: 'write', requestsMax: 120, windowSeconds: 60, whenRedisDown: 'closed' };
+/** Every /v1 request from one network address, whoever it is for: caps a crowd of subjects behind one host. */
+export const ADDRESS_CEILING: RateLimit = { name: 'address', requestsMax: 3_000, windowSeconds: 60, whenRedisDown: 'open' };
+/** Every /v1 request to the whole API: what the workflows and the database are sized to take. */
+export const GLOBAL_CEILING: RateLimit = { name: 'global', requestsMax: 60_000, windowSeconds: 60, whenRedisDown: 'open' };
 /**
  * Stripe webhook deliveries per sending address. Stripe sends from a few addresses, so this is high; it
  * stops one address flooding the endpoint with bodies to verify. Open when Redis is down: the signature
@@ -37,47 +44,97 @@ export type RateSubject = (c: Context<AppEnv>) => string;
 const bySubject: RateSubject = (c) => c.get('principal').sub;
 export const byAddress: RateSubject = (c) => `ip:${clientAddress(c)}`;
 
-/** Counts a request and starts the window's expiry with its first one: atomic, and one command where a MULTI takes four. */
-const COUNT_IN_WINDOW = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
+/**
+ * Refills each bucket for the time since its last draw (Redis's clock, so instances agree), then takes
+ * one token from every bucket only if each has one. Returns {0, tokens left in the first} or, refused,
+ * {index of the first empty bucket, milliseconds until it holds a token}.
+ * KEYS: the buckets; ARGV: per bucket its capacity, then its refill in tokens per millisecond.
+ */
+const TAKE_TOKENS = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local levels = {}
+for i = 1, #KEYS do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  if tokens < 1 then return {i, math.ceil((1 - tokens) / rate)} end
+  levels[i] = tokens
+end
+for i = 1, #KEYS do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i] - 1), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(capacity / rate) + 1000)
+end
+return {0, math.floor(levels[1] - 1)}`;
+
+export interface Draw {
+  key: string;
+  limit: RateLimit;
+}
+
+/** What the buckets said: allowed with the first bucket's tokens left, refused by one, or Redis is unreachable. */
+export type DrawOutcome = { allowed: true; remaining: number } | { allowed: false; refusedBy: RateLimit; retryAfterMs: number } | { allowed: null };
+
+/** Takes one token from each bucket, or none; `allowed: null` when Redis could not be asked. */
+export async function drawTokens(redis: Redis, draws: readonly Draw[]): Promise<DrawOutcome> {
+  const args = draws.flatMap(({ limit }) => [String(limit.requestsMax), String(limit.requestsMax / (limit.windowSeconds * 1000))]);
+  let reply: [number, number];
+  try {
+    reply = (await redis.eval(TAKE_TOKENS, draws.length, ...draws.map((d) => `ratelimit:${d.limit.name}:${d.key}`), ...args)) as [number, number];
+  } catch {
+    return { allowed: null };
+  }
+  const [refused, value] = reply;
+  return refused === 0 ? { allowed: true, remaining: value } : { allowed: false, refusedBy: draws[refused - 1]!.limit, retryAfterMs: value };
+}
+
+function tooMany(limit: RateLimit, retryAfterMs: number): ProblemError {
+  return new ProblemError(429, 'Too Many Requests', `at most ${limit.requestsMax} ${limit.name} requests per ${limit.windowSeconds} s`, undefined, {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    'ratelimit-limit': String(limit.requestsMax),
+    'ratelimit-remaining': '0',
+  });
+}
+
+/** Draws from the buckets before the request runs: over a limit it is answered 429 and never reaches `next`. */
+function guard(redis: Redis, buckets: (c: Context<AppEnv>) => Draw[], whenRedisDown: (c: Context<AppEnv>) => RateLimit['whenRedisDown']): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const draws = buckets(c);
+    const outcome = await drawTokens(redis, draws);
+    if (outcome.allowed === null) {
+      if (whenRedisDown(c) === 'closed') throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
+      return next();
+    }
+    if (!outcome.allowed) throw tooMany(outcome.refusedBy, outcome.retryAfterMs);
+    const first = draws[0]!.limit;
+    await next();
+    c.res.headers.set('ratelimit-limit', String(first.requestsMax));
+    c.res.headers.set('ratelimit-remaining', String(outcome.remaining));
+  };
+}
+
+/** Counts each request against its subject's `limit` before it runs. */
+export function rateLimit(redis: Redis, limit: RateLimit, options: { subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
+  const subject = options.subject ?? bySubject;
+  return guard(redis, (c) => [{ key: subject(c), limit }], () => limit.whenRedisDown);
+}
 
 /**
- * Counts each request against `limit` before it runs. With `alongside`, for reads that change nothing,
- * the count and the read go out together (one round trip to Redis instead of two) and an over-limit
- * read's answer is replaced by the 429: the caller sees exactly what a check-first limit would show.
+ * The ceilings every request passes before authentication: its network address's and the whole API's.
+ * Redis down, reads pass and writes are refused, as for the per-subject limits.
  */
-export function rateLimit(redis: Redis, limit: RateLimit, options: { alongside?: boolean; subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
-  const subject = options.subject ?? bySubject;
-  return async (c, next) => {
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    const window = Math.floor(nowSeconds / limit.windowSeconds);
-    const key = `ratelimit:${limit.name}:${subject(c)}:${window}`;
-    const counting = (redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2) as Promise<number>).then(
-      (count) => count,
-      () => null,
-    );
-    if (options.alongside) await next();
-    const count = await counting;
-    if (count === null) {
-      if (limit.whenRedisDown === 'closed') throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
-      if (!options.alongside) await next();
-      return;
-    }
-    const resetSeconds = (window + 1) * limit.windowSeconds - nowSeconds;
-    const headers: Record<string, string> = {
-      'ratelimit-limit': String(limit.requestsMax),
-      'ratelimit-remaining': String(Math.max(0, limit.requestsMax - count)),
-      'ratelimit-reset': String(resetSeconds),
-    };
-    if (count > limit.requestsMax) {
-      const refused = problemResponse(c, new ProblemError(429, 'Too Many Requests', `at most ${limit.requestsMax} ${limit.name} requests per ${limit.windowSeconds} s`));
-      for (const [name, value] of Object.entries({ ...headers, 'retry-after': String(resetSeconds) })) refused.headers.set(name, value);
-      if (options.alongside) {
-        c.res = refused;
-        return;
-      }
-      return refused;
-    }
-    if (!options.alongside) await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
-  };
+export function requestCeilings(redis: Redis, ceilings: { address: RateLimit; global: RateLimit }): MiddlewareHandler<AppEnv> {
+  return guard(
+    redis,
+    (c) => [
+      { key: clientAddress(c), limit: ceilings.address },
+      { key: 'all', limit: ceilings.global },
+    ],
+    (c) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? 'open' : 'closed'),
+  );
 }

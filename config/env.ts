@@ -77,6 +77,22 @@ export const httpEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 
+/** Fair-use overrides for the API (api/limits.ts has the defaults). */
+export const fairUseEnv = z.object({
+  /** Per subject: the bucket's size, refilled evenly over a minute. */
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /** Every /v1 request from one network address (the socket's peer), whoever it is for. */
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).optional(),
+  /** Every /v1 request to the API, all instances together. */
+  RATE_LIMIT_GLOBAL_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).optional(),
+  SSE_STREAMS_PER_SUBJECT_MAX: z.coerce.number().int().min(1).max(10_000).optional(),
+  SSE_STREAMS_PER_ADDRESS_MAX: z.coerce.number().int().min(1).max(100_000).optional(),
+  SSE_STREAMS_PER_PROCESS_MAX: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** Time a client has to send its request's headers and body; later, 408 and the connection closes. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
+});
+
 /** How many payload keys may be configured at once: the current one and those still being retired. */
 export const PAYLOAD_KEYS_MAX = 16;
 const PAYLOAD_KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -170,6 +186,7 @@ export const ALL_ENV_FIELDS = databaseEnv
   .extend(authEnvFields.shape)
   .extend(simulationEnv.shape)
   .extend(httpEnv.shape)
+  .extend(fairUseEnv.shape)
   .extend(modeEnv.shape)
   .extend(payloadEncryptionEnvFields.shape)
   .extend(codecServerEnv.partial().shape)

@@ -5,12 +5,10 @@
 // not exist for the caller (404).
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { feedEventsKey } from '../../activities/notifications';
 import { checkEndpointUrl, EndpointRefusedError } from '../../activities/notifications/endpoint-policy';
 import { newWebhookSecret } from '../../activities/notifications/signature';
-import { createRedis } from '../../cache/redis';
 import { listDeliveries } from '../../db/notifications/deliveries';
 import { listFeed, markRead } from '../../db/notifications/feed';
 import { getPreferences, getReminderLeadHours, putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
@@ -21,6 +19,7 @@ import type { Principal } from '../auth';
 import type { AppEnv } from '../context';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
+import { eventStreamsOf } from '../event-streams';
 import { poolFor } from '../pool-access';
 import { ProblemError } from '../problem';
 import * as s from './schemas';
@@ -29,10 +28,6 @@ import * as s from './schemas';
 export const ENDPOINTS_PER_MANAGER_MAX = 20;
 /** After a rotation the previous secret keeps signing this long, so receivers can switch over. */
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
-/** Open feed streams per API process, each with a Redis connection of its own. */
-export const FEED_STREAMS_MAX = 200;
-export const FEED_STREAM_MS = 10 * 60_000;
-const BLOCK_MS = 1_500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const noSuchEndpoint = () => new ProblemError(404, 'Not Found', 'no such webhook endpoint');
@@ -69,7 +64,6 @@ const presentPreferences = (prefs: Awaited<ReturnType<typeof getPreferences>> ex
 export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = contractApp();
   const policy = deps.webhookPolicy ?? { httpsOnly: false, blockPrivateAddresses: false };
-  let streams = 0;
 
   const ownEndpoint = async (endpointId: string, managerId: string) => {
     const endpoint = UUID.test(endpointId) ? await findEndpoint(deps.db, endpointId, managerId) : null;
@@ -144,31 +138,11 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       const subject = recipientOf(c.get('principal')).id;
       // Validated by the route's header schema before the handler runs.
       const resumeFrom = c.req.header('last-event-id');
-      if (streams >= FEED_STREAMS_MAX) throw new ProblemError(503, 'Service Unavailable', 'too many open event streams; retry shortly');
-      streams++;
-      const reader = createRedis(deps.redisUrl, deps.redisKeyPrefix);
-      return streamSSE(c, async (stream) => {
-        let closed = false;
-        stream.onAbort(() => {
-          closed = true;
-        });
-        try {
-          // A fresh subscriber gets what arrives from now on; the JSON feed has the past.
-          let lastId = resumeFrom ?? '$';
-          const endsAt = Date.now() + FEED_STREAM_MS;
-          while (!closed && Date.now() < endsAt) {
-            const result = (await reader.xread('COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', feedEventsKey(subject), lastId)) as Array<[string, Array<[string, string[]]>]> | null;
-            for (const [, entries] of result ?? []) {
-              for (const [entryId, fields] of entries) {
-                await stream.writeSSE({ id: entryId, event: 'notification', data: fields[1]! });
-                lastId = entryId;
-              }
-            }
-          }
-        } finally {
-          streams--;
-          reader.disconnect();
-        }
+      // A fresh subscriber gets what arrives from now on; the JSON feed has the past.
+      return eventStreamsOf(deps).respond(c, {
+        key: feedEventsKey(subject),
+        after: resumeFrom ?? '$',
+        toMessage: ({ id, fields }) => ({ id, event: 'notification', data: fields[1]! }),
       });
     }) as never,
   );

@@ -2,8 +2,6 @@
 // progress (a query, or server-sent events), read its result and its charts, cancel it. Defined with the
 // contract glue, so the same definitions validate requests and document the routes.
 import { createRoute, z } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
-import { createRedis } from '../../cache/redis';
 import { simulationEventsKey } from '../../activities/simulations/progress';
 import type { BatchRow } from '../../db/simulations/batches';
 import { contributionRecord, poolViewFromDb, reserveBalanceMinor } from '../../db/simulations/pool-inputs';
@@ -16,16 +14,11 @@ import { minorAmount } from '../../domain/pool-config';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
+import { eventStreamsOf } from '../event-streams';
 import { allowed, POOL_ID_PATTERN, standingOf } from '../pool-access';
 import { ProblemError } from '../problem';
 import { fanChartSvg, histogramSvg } from './charts';
 import { batchFor, progressOf, startBatch, BATCH_ID_PATTERN } from './batches';
-
-/** Event streams of batches open at once per API process (each holds a Redis connection). */
-export const SIMULATION_STREAMS_MAX = 100;
-/** A stream ends after this long; EventSource clients reconnect with Last-Event-ID. */
-export const SIMULATION_STREAM_MS = 10 * 60_000;
-const BLOCK_MS = 1_500;
 
 const statusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
 const progressSchema = z
@@ -94,7 +87,6 @@ function completedResult(batch: BatchRow): SimulationResult {
 
 export function simulationRoutes(deps: ApiDeps) {
   const app = contractApp();
-  let streamsOpen = 0;
 
   app.openapi(
     createRoute({
@@ -197,40 +189,23 @@ export function simulationRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const batch = await batchFor(deps, c.get('principal'), c.req.valid('param').batchId);
-      if (streamsOpen >= SIMULATION_STREAMS_MAX) throw new ProblemError(503, 'Service Unavailable', 'too many open event streams; retry shortly');
       const resumeFrom = c.req.header('last-event-id');
       if (resumeFrom !== undefined && !/^\d{1,15}-\d{1,10}$/.test(resumeFrom)) throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is an event ID this stream sent');
-      streamsOpen++;
-      const reader = createRedis(deps.redisUrl, deps.redisKeyPrefix);
-      return streamSSE(c, async (stream) => {
-        let closed = false;
-        stream.onAbort(() => {
-          closed = true;
-        });
-        try {
-          if (batch.status !== 'running') {
-            const progress = await progressOf(deps, batch);
-            await stream.writeSSE({ event: batch.status, data: JSON.stringify({ type: batch.status, pathsDone: progress.pathsDone, pathCount: progress.pathCount }) });
-            return;
-          }
-          let last = resumeFrom ?? '0-0';
-          const endsAt = Date.now() + SIMULATION_STREAM_MS;
-          while (!closed && Date.now() < endsAt) {
-            const result = (await reader.xread('COUNT', 100, 'BLOCK', BLOCK_MS, 'STREAMS', simulationEventsKey(batch.batchId), last)) as Array<[string, Array<[string, string[]]>]> | null;
-            for (const [, entries] of result ?? []) {
-              for (const [id, fields] of entries) {
-                const event = JSON.parse(fields[1]!) as { type: string };
-                await stream.writeSSE({ id, event: event.type, data: fields[1]! });
-                last = id;
-                if (event.type !== 'progress') return;
-              }
-            }
-          }
-        } finally {
-          streamsOpen--;
-          reader.disconnect();
-        }
-      }) as never;
+      return (await eventStreamsOf(deps).respond(c, {
+        key: simulationEventsKey(batch.batchId),
+        after: resumeFrom ?? '0-0',
+        // A batch that has ended answers with its outcome alone.
+        opening: async (send) => {
+          if (batch.status === 'running') return;
+          const progress = await progressOf(deps, batch);
+          await send({ event: batch.status, data: JSON.stringify({ type: batch.status, pathsDone: progress.pathsDone, pathCount: progress.pathCount }) });
+          return 'end';
+        },
+        toMessage: ({ id, fields }) => {
+          const event = JSON.parse(fields[1]!) as { type: string };
+          return { id, event: event.type, data: fields[1]!, last: event.type !== 'progress' };
+        },
+      })) as never;
     },
   );
 

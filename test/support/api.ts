@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { createAuthenticator, mintToken, type Role } from '../../api/auth';
 import type { ApiDeps } from '../../api/deps';
+import { DEFAULT_API_LIMITS, type ApiLimits } from '../../api/limits';
 import type { Redis } from '../../cache/redis';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
@@ -13,6 +14,19 @@ import { testConfig, uniqueId } from './env';
 export const TEST_AUTH = { JWT_SECRET: 'poolflow-test-secret-long-enough-for-hs256', JWT_ISSUER: 'poolflow-test', JWT_AUDIENCE: 'poolflow-api' };
 export const TEST_WEBHOOK_SECRET = 'whsec_poolflow_api_tests';
 
+/**
+ * Tests drive far more requests and streams per subject (and all from one address) than any person
+ * would; the fair-use tests (test/fair-use.test.ts, api/guards.test.ts) set limits of their own.
+ */
+export const TEST_LIMITS: ApiLimits = {
+  ...DEFAULT_API_LIMITS,
+  read: { ...DEFAULT_API_LIMITS.read, requestsMax: 100_000 },
+  write: { ...DEFAULT_API_LIMITS.write, requestsMax: 100_000 },
+  address: { ...DEFAULT_API_LIMITS.address, requestsMax: 1_000_000 },
+  global: { ...DEFAULT_API_LIMITS.global, requestsMax: 1_000_000 },
+  streams: { perSubjectMax: 1_000, perAddressMax: 10_000, processMax: 10_000 },
+};
+
 export function testApiDeps(parts: { temporal: Client; db: Db; redis: Redis; stripe: Stripe; poolsTaskQueue: string; redisKeyPrefix: string; stripeWebhookSecret?: string; searchAttributes?: boolean }): ApiDeps {
   return {
     ...parts,
@@ -20,6 +34,7 @@ export function testApiDeps(parts: { temporal: Client; db: Db; redis: Redis; str
     log: createLogger('api-test'),
     authenticate: createAuthenticator(TEST_AUTH),
     stripeWebhookSecret: parts.stripeWebhookSecret ?? TEST_WEBHOOK_SECRET,
+    limits: TEST_LIMITS,
   };
 }
 
