@@ -41,7 +41,7 @@ describe('log lines', () => {
     const error = lines[0]?.error as { type: string; message: string; stack: string };
     assert.equal(error.type, 'ChargeRefused');
     assert.match(error.message, /^declined/);
-    assert.match(error.stack, /log\.test\.ts/, 'the stack points at where the error was made');
+    assert.match(error.stack, /log\.unit\.test\.ts/, 'the stack points at where the error was made');
     assert.match(error.stack, /caused by: Error: card_declined/);
     assert.equal((lines[1]?.err as { type: string }).type, 'TypeError');
   });
