@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { errorMessage } from '../observability/log';
 import { httpMetrics } from '../observability/metrics';
 import { requestContext } from '../observability/request-context';
 import { httpTracing } from '../observability/tracing';
@@ -102,7 +101,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     const explained = temporalProblem(error) ?? memberProblem(error) ?? unavailableProblem(error);
     if (explained) return problemResponse(c, explained);
     if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
-    deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error: errorMessage(error) });
+    deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error });
     return problemResponse(c, new ProblemError(500, 'Internal Server Error'));
   });
   return app;

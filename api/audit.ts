@@ -5,7 +5,6 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { appendAuditEvent, listAuditEvents } from '../db/audit';
-import { errorMessage } from '../observability/log';
 import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
@@ -45,7 +44,7 @@ export function auditTrail(deps: Pick<ApiDeps, 'db' | 'log'>): MiddlewareHandler
       const path = new URL(c.req.url).pathname.slice(0, AUDIT_PATH_CHARS_MAX);
       const subject = principal.sub.replace(/\p{Cc}/gu, '\uFFFD');
       await appendAuditEvent(deps.db, { subject, role: principal.role, method: c.req.method, path, poolId, requestId: c.get('requestId'), outcome }).catch(
-        (error: unknown) => deps.log.error('audit event not recorded', { requestId: c.get('requestId'), error: errorMessage(error) }),
+        (error: unknown) => deps.log.error('audit event not recorded', { requestId: c.get('requestId'), error }),
       );
     }
   };

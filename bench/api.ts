@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { poolCacheKey } from '../activities/pool-projections';
 import { mintToken } from '../api/auth';
 import type { PoolView } from '../domain/pool-view';
-import type { Logger } from '../observability/log';
+import { createLogger } from '../observability/log';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { TEST_AUTH, testApiDeps, testApp } from '../test/support/api';
 import { startDevPoolHarness, type DevPoolHarness } from '../test/support/dev-pool-harness';
@@ -133,8 +133,7 @@ async function main(): Promise<void> {
   const readPoolIds: string[] = [];
   try {
     // The request log line is built as in production but not written: a terminal would be what is measured.
-    const discard = () => {};
-    const log: Logger = { debug: discard, info: (msg, fields) => void JSON.stringify({ time: new Date().toISOString(), msg, ...fields }), warn: console.warn, error: console.error };
+    const log = createLogger('api', {}, { destination: { write: () => {} } });
     const redisKeyPrefix = harness.redis.options.keyPrefix ?? '';
     const app = testApp({ ...testApiDeps({ temporal: harness.client, db: harness.db, redis: harness.redis, stripe: harness.kit.stripe, poolsTaskQueue: harness.taskQueue, redisKeyPrefix }), log });
     const api = await listen(app.fetch);

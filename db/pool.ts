@@ -2,6 +2,7 @@
 // minor units), and an error handler so that a dropped idle connection never crashes the process.
 import pg from 'pg';
 import { instrumentPgPool } from '../observability/instrumentation';
+import { createLogger } from '../observability/log';
 
 export type Db = pg.Pool;
 /** Anything that can run a query: the pool itself or a client inside a transaction. */
@@ -12,6 +13,8 @@ export interface DbPoolOptions {
   applicationName?: string;
   statementTimeoutMs?: number;
 }
+
+const log = createLogger('db-pool');
 
 const INT8_OID = 20;
 const types = {
@@ -33,7 +36,7 @@ export function createDbPool(connectionString: string, options: DbPoolOptions = 
   instrumentPgPool(pool);
   pool.on('error', (error) => {
     // Raised for idle clients whose connection broke; the pool discards them and opens new ones.
-    console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection failed', error: error.message }));
+    log.warn('idle database connection failed', { error });
   });
   // A checked-out client whose connection breaks between two queries (inside a transaction, say) emits
   // 'error' with nobody listening, which would end the process (the chaos suite's PostgreSQL restart

@@ -252,7 +252,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
       }
       // Typically the workflow does not exist yet or Temporal is unreachable: the event stays stored
       // and unrouted for redeliverPending().
-      log.warn('stripe webhook signal not delivered', { eventId: pending.eventId, workflowId: pending.workflowId, error: errorMessage(error) });
+      log.warn('stripe webhook signal not delivered', { eventId: pending.eventId, workflowId: pending.workflowId, error });
       await markSignalFailed(db, pending.eventId, errorMessage(error)).catch(() => {});
       return false;
     }

@@ -266,7 +266,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log.error('sandbox request failed', { method: req.method, url: req.url, error: errorMessage(error) });
+      log.error('sandbox request failed', { method: req.method, url: req.url, error });
       if (!res.headersSent) sendJson(res, 500, { error: { type: 'api_error', message: `sandbox failure: ${errorMessage(error)}` } });
       else res.destroy();
     });
@@ -327,7 +327,5 @@ function sendJson(res: ServerResponse, status: number, payload: unknown, headers
 }
 
 function quietLogger(): Logger {
-  const full = createLogger('stripe-sandbox');
-  const ignore = () => {};
-  return { debug: ignore, info: ignore, warn: full.warn, error: full.error };
+  return createLogger('stripe-sandbox', {}, { level: 'warn' });
 }

@@ -17,7 +17,7 @@ import { MINOR_MAX } from '../domain/money';
 import { poolConfigSchema } from '../domain/pool-config';
 import type { PoolStatus } from '../domain/pool-lifecycle';
 import type { PoolView } from '../domain/pool-view';
-import type { Logger } from '../observability/log';
+import { createLogger } from '../observability/log';
 import { createStripe } from '../payments/stripe-client';
 import { createSandboxClient } from '../sandbox/client';
 import { TEST_AUTH, TEST_WEBHOOK_SECRET, testApiDeps, testApp, tokenFor } from './support/api';
@@ -436,12 +436,7 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   let counter = 0;
 
   /** Fails the test on anything the app logs as an unhandled error. */
-  const collectingLogger: Logger = {
-    debug: () => {},
-    info: () => {},
-    warn: () => {},
-    error: (msg, fields) => void loggedErrors.push(`${msg} ${JSON.stringify(fields)}`),
-  };
+  const collectingLogger = createLogger('api', {}, { level: 'error', destination: { write: (line: string) => void loggedErrors.push(line) } });
 
   before(async () => {
     ({ client, connection } = await devServerClient());

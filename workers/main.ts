@@ -9,7 +9,7 @@ import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
-import { createLogger, errorMessage } from '../observability/log';
+import { createLogger } from '../observability/log';
 import { serveMetrics } from '../observability/metrics';
 import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
@@ -55,11 +55,11 @@ try {
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
   const router = createWebhookRouter({ db, temporal: client, stripe, log });
   const redelivery = setInterval(() => {
-    router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error: errorMessage(error) }));
+    router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error }));
   }, WEBHOOK_REDELIVERY_INTERVAL_MS);
   // Handled webhook events are kept for WEBHOOK_EVENT_RETENTION_DAYS, then deleted.
   const purge = setInterval(() => {
-    router.purgeExpired().catch((error: unknown) => log.warn('webhook event purge failed', { error: errorMessage(error) }));
+    router.purgeExpired().catch((error: unknown) => log.warn('webhook event purge failed', { error }));
   }, WEBHOOK_PURGE_INTERVAL_MS);
   // One worker failing stops the other too, so the process exits and is restarted whole.
   const stopBoth = (error: unknown) => {
@@ -71,7 +71,7 @@ try {
   clearInterval(purge);
   log.info('worker drained and stopped');
 } catch (error) {
-  log.error('worker failed', { error: errorMessage(error) });
+  log.error('worker failed', { error });
   process.exitCode = 1;
 } finally {
   metricsServer.close();

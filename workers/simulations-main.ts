@@ -7,7 +7,7 @@ import { createThreadPool, defaultThreadCount } from '../activities/simulations/
 import { createRedis } from '../cache/redis';
 import { databaseEnv, loadEnv, redisEnv, simulationEnv, temporalEnv } from '../config/env';
 import { createDbPool } from '../db/pool';
-import { createLogger, errorMessage } from '../observability/log';
+import { createLogger } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createSimulationsWorker } from './simulations-worker';
 
@@ -34,7 +34,7 @@ try {
   await worker.run();
   log.info('simulations worker drained and stopped');
 } catch (error) {
-  log.error('simulations worker failed', { error: errorMessage(error) });
+  log.error('simulations worker failed', { error });
   process.exitCode = 1;
 } finally {
   await threads.close();

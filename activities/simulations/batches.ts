@@ -11,7 +11,7 @@ import { MODELS, type ModelName } from '../../domain/simulations/models';
 import { blockCount } from '../../domain/simulations/run-blocks';
 import { buildResult } from '../../domain/simulations/result';
 import { emptySummary, mergeAdjacent, mergeAll, type Summary } from '../../domain/simulations/statistics';
-import { errorMessage, type Logger } from '../../observability/log';
+import type { Logger } from '../../observability/log';
 import { pathsDone, publishChunkProgress, publishEvent } from './progress';
 import type { ThreadPool } from './thread-pool';
 
@@ -58,7 +58,7 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
   }
 
   const progress = (batchId: string, chunkIndex: number, paths: number, pathCount: number) =>
-    publishChunkProgress(redis, batchId, chunkIndex, paths, pathCount).catch((error: unknown) => log.warn('simulation progress not published', { batchId, error: errorMessage(error) }));
+    publishChunkProgress(redis, batchId, chunkIndex, paths, pathCount).catch((error: unknown) => log.warn('simulation progress not published', { batchId, error }));
 
   return {
     async runSimulationChunk(input: ChunkInput): Promise<{ paths: number; reused: boolean; worker: string }> {

@@ -2,7 +2,7 @@
 // source gets wrong are logged and dropped, never published; a Redis outage pauses publishing with a
 // capped back-off instead of ending the process.
 import type { Redis } from '../../../cache/redis';
-import { errorMessage, type Logger } from '../../../observability/log';
+import type { Logger } from '../../../observability/log';
 import { publishTick } from './publisher';
 import { InvalidTickError, pause, type PriceSource } from './source';
 
@@ -23,7 +23,7 @@ export async function ingest(source: PriceSource, redis: Redis, log: Logger, sig
           log.warn('tick dropped', { source: source.name, error: error.message });
           break;
         }
-        log.warn('publishing a tick failed; retrying', { source: source.name, attempt, error: errorMessage(error) });
+        log.warn('publishing a tick failed; retrying', { source: source.name, attempt, error });
         await pause(Math.min(attempt * 200, PUBLISH_RETRY_MS_MAX), signal);
       }
     }

@@ -7,7 +7,7 @@ import { ACCOUNT_CHANGES_STREAM, MONITORED_ACCOUNTS_KEY, type MonitoredAccount }
 import { findPack } from '../../../db/assessments/rule-packs';
 import type { Db } from '../../../db/pool';
 import type { RulePack } from '../../../domain/assessments/index';
-import { errorMessage, type Logger } from '../../../observability/log';
+import type { Logger } from '../../../observability/log';
 import { workflowIds } from '../../../temporal-config/workflow-ids';
 import { riskSignal } from '../../../workflows/assessments/assessment';
 import { ticksFromStream, TICK_STREAM_KEY } from '../market-data/publisher';
@@ -57,7 +57,7 @@ export function createRiskMonitor(deps: RiskMonitorDeps) {
       sent++;
     } catch (error) {
       // The workflow ended meanwhile, or Temporal is away: the evaluator repeats after RESIGNAL_AFTER_MS.
-      deps.log.warn('risk signal not delivered', { assessmentId: out.assessmentId, kind: out.signal.kind, error: errorMessage(error) });
+      deps.log.warn('risk signal not delivered', { assessmentId: out.assessmentId, kind: out.signal.kind, error });
     } finally {
       inFlight--;
     }
@@ -86,7 +86,7 @@ export function createRiskMonitor(deps: RiskMonitorDeps) {
         try {
           result = (await deps.reader.xread('COUNT', READ_BATCH_MAX, 'BLOCK', BLOCK_MS, 'STREAMS', ACCOUNT_CHANGES_STREAM, TICK_STREAM_KEY, changeId, tickId)) as typeof result;
         } catch (error) {
-          deps.log.warn('risk monitor read failed; retrying', { error: errorMessage(error) });
+          deps.log.warn('risk monitor read failed; retrying', { error });
           await pause(1_000, signal);
           continue;
         }
