@@ -243,6 +243,20 @@ interface PoolRun {
   escalation: string | null;
 }
 
+/**
+ * Waits until the API lets the manager read the new pool. Under heavy load the create answers 201 once
+ * its wait for the pool's projection runs out, and a join sent at once would find no pool (404).
+ */
+async function waitUntilVisible(stack: ChaosStack, poolId: string, manager: string): Promise<void> {
+  const deadline = Date.now() + COMMAND_RETRY_MS;
+  for (;;) {
+    const read = await call(stack, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
+    if (read.status === 200) return;
+    if (read.status !== 404 || Date.now() > deadline) throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
+    await sleep(POLL_MS, stack.signal);
+  }
+}
+
 /** Creates a pool through the API, has its members join (and, for conflicting commands, join at once several times), activates it. */
 async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting: boolean, processingCards: boolean): Promise<PoolRun> {
   const manager = uniqueId('mgr');
@@ -266,6 +280,7 @@ async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting:
     contributionMinor: 2_500,
   });
   if (created.status !== 201) throw new Error(`creating a pool answered ${created.status}: ${JSON.stringify(created.body)}`);
+  await waitUntilVisible(stack, created.body.poolId, manager);
   const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false, escalation: null };
   for (const memberId of members) {
     const attempts = conflicting ? 4 : 1;
