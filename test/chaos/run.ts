@@ -244,15 +244,16 @@ interface PoolRun {
 }
 
 /**
- * Waits until the API lets the manager read the new pool. Under heavy load the create answers 201 once
+ * Waits until the API shows the manager the new pool, open. Under heavy load the create answers 201 once
  * its wait for the pool's projection runs out, and a join sent at once would find no pool (404).
  */
 async function waitUntilVisible(stack: ChaosStack, poolId: string, manager: string): Promise<void> {
   const deadline = Date.now() + COMMAND_RETRY_MS;
   for (;;) {
-    const read = await call(stack, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
-    if (read.status === 200) return;
-    if (read.status !== 404 || Date.now() > deadline) throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
+    const read = await call<PoolView>(stack, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
+    // Members may join once the pool is open (a draft pool is no one's to join yet).
+    if (read.status === 200 && read.body.status !== 'draft') return;
+    if ((read.status !== 404 && read.status !== 200) || Date.now() > deadline) throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
     await sleep(POLL_MS, stack.signal);
   }
 }
