@@ -243,6 +243,21 @@ interface PoolRun {
   escalation: string | null;
 }
 
+/**
+ * Waits until the API shows the manager the new pool, open. Under heavy load the create answers 201 once
+ * its wait for the pool's projection runs out, and a join sent at once would find no pool (404).
+ */
+async function waitUntilVisible(stack: ChaosStack, poolId: string, manager: string): Promise<void> {
+  const deadline = Date.now() + COMMAND_RETRY_MS;
+  for (;;) {
+    const read = await call<PoolView>(stack, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
+    // Members may join once the pool is open (a draft pool is no one's to join yet).
+    if (read.status === 200 && read.body.status !== 'draft') return;
+    if ((read.status !== 404 && read.status !== 200) || Date.now() > deadline) throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
+    await sleep(POLL_MS, stack.signal);
+  }
+}
+
 /** Creates a pool through the API, has its members join (and, for conflicting commands, join at once several times), activates it. */
 async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting: boolean, processingCards: boolean): Promise<PoolRun> {
   const manager = uniqueId('mgr');
@@ -266,6 +281,7 @@ async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting:
     contributionMinor: 2_500,
   });
   if (created.status !== 201) throw new Error(`creating a pool answered ${created.status}: ${JSON.stringify(created.body)}`);
+  await waitUntilVisible(stack, created.body.poolId, manager);
   const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false, escalation: null };
   for (const memberId of members) {
     const attempts = conflicting ? 4 : 1;
