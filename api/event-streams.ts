@@ -105,7 +105,7 @@ export class SharedStreamReader {
     const set = this.subscribers.get(key) ?? new Set();
     set.add(subscriber);
     this.subscribers.set(key, set);
-    this.running ??= this.run().finally(() => (this.running = null));
+    this.running ??= this.run();
     // The block under way does not include this subscriber; cut it short. At worst it ends by itself.
     if (this.readerId !== null) void this.deps.redis.call('CLIENT', 'UNBLOCK', String(this.readerId)).catch(() => {});
     return () => {
@@ -132,8 +132,10 @@ export class SharedStreamReader {
         }
       }
     } finally {
+      // In the same synchronous step as the last look at the subscribers: a later one starts a new run.
       this.reader = null;
       this.readerId = null;
+      this.running = null;
       reader.disconnect();
     }
   }

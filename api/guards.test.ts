@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Hono } from 'hono';
-import { createRedis, type Redis } from '../cache/redis';
+import { createRedis } from '../cache/redis';
 import { testRedis, uniqueId } from '../test/support/env';
 import type { AppEnv } from './context';
 import { ProblemError, problemResponse } from './problem';

@@ -8,9 +8,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { decodeArrayFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { drawCommitment, drawnPayoutOrder, verifyPayoutDraw } from '../domain/payout-draw';
 import { resolveAuction } from '../domain/payout-order';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { workflowBundle } from '../test/support/env';
 import { activate, finalView, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
 import { cancelPoolUpdate, placeBidUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
 
@@ -66,6 +68,8 @@ describe('commit-reveal payout draw', () => {
     assert.equal((await waitForRound(handle, 1)).payout?.winnerMemberId, view.payoutOrder![0], 'the first drawn member receives the first pot');
     await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'test done' }] });
     await finalView(handle);
+    // The reveal and the draw replay deterministically from the recorded history.
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: poolflowDataConverter() }, await handle.fetchHistory(), poolId);
   });
 
   test('a secret that does not match the commitment refuses the activation and changes nothing', async () => {
