@@ -1,34 +1,32 @@
-// The ledger activities against the real database: JSON-safe arguments and results, and domain errors
-// turned into non-retryable ApplicationFailures with stable types.
+// Ledger errors inside activities, against the real database: the domain's refusals become
+// non-retryable ApplicationFailures with stable types; a database that is gone stays retryable.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
+import { ensureAccounts, getBalances } from '../db/ledger/accounts';
+import { postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
+import type { TransferRequest } from '../db/ledger/transfer-request';
+import { parseCurrency, parseMinor } from '../domain/money';
 import { testDb, uniqueId } from '../test/support/env';
-import { type AccountSpecWire, createLedgerActivities, type TransferRequestWire } from './ledger';
+import { asLedgerActivity } from './ledger';
 
 const db = testDb();
 after(() => db.end());
-const ledger = createLedgerActivities({ db });
 
 const run = uniqueId('ledger-act');
-const accounts: AccountSpecWire[] = [
-  { key: `${run}:source`, currency: 'usd', floor: 'none' },
-  { key: `${run}:pot`, currency: 'usd', floor: 'debits_must_not_exceed_credits' },
-  { key: `${run}:payee`, currency: 'usd', floor: 'debits_must_not_exceed_credits' },
-];
-const move = (key: string, from: string, to: string, amountMinor: string): TransferRequestWire => ({
+const usd = parseCurrency('usd');
+const move = (key: string, from: string, to: string, amountMinor: bigint): TransferRequest => ({
   idempotencyKey: `${run}:${key}`,
-  currency: 'usd',
+  currency: usd,
   postings: [
     { accountKey: `${run}:${from}`, direction: 'debit', amountMinor },
     { accountKey: `${run}:${to}`, direction: 'credit', amountMinor },
   ],
-  metadata: { purpose: key },
 });
 
-/** Checks that `promise` fails with a non-retryable ApplicationFailure of the given type. */
-async function failsWith(promise: Promise<unknown>, type: string, details?: unknown): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
+/** Checks that `call` fails with a non-retryable ApplicationFailure of the given type. */
+async function failsWith(call: () => Promise<unknown>, type: string, details?: unknown): Promise<void> {
+  await assert.rejects(asLedgerActivity(call), (error: unknown) => {
     assert.ok(error instanceof ApplicationFailure, `not an ApplicationFailure: ${String(error)}`);
     assert.equal(error.type, type);
     assert.equal(error.nonRetryable, true);
@@ -37,70 +35,34 @@ async function failsWith(promise: Promise<unknown>, type: string, details?: unkn
   });
 }
 
-/** What crosses the Temporal wall must survive JSON unchanged (no bigint, no Date). */
-const jsonSafe = <T>(value: T): T => {
-  assert.deepEqual(JSON.parse(JSON.stringify(value)), value);
-  return value;
-};
+before(() =>
+  ensureAccounts(db, [
+    { key: `${run}:source`, currency: usd, floor: 'none' },
+    { key: `${run}:payee`, currency: usd, floor: 'debits_must_not_exceed_credits' },
+  ]),
+);
 
-before(() => ledger.ensureAccounts({ accounts }));
-
-test('moves money with decimal-string amounts and returns JSON-safe transfers and balances', async () => {
-  const posted = jsonSafe(await ledger.postTransfer(move('fund', 'source', 'pot', '9007199254740993')));
-  assert.equal(posted.state, 'posted');
-  assert.equal(posted.replayed, false);
-  assert.equal(posted.postings.find((p) => p.direction === 'credit')?.amountMinor, '9007199254740993');
-  assert.equal(jsonSafe(await ledger.postTransfer(move('fund', 'source', 'pot', '9007199254740993'))).replayed, true);
-
-  const pending = jsonSafe(await ledger.createPendingTransfer(move('hold', 'pot', 'payee', '250')));
-  assert.equal(pending.state, 'pending');
-  const posting = jsonSafe(await ledger.postPendingTransfer({ idempotencyKey: pending.idempotencyKey }));
-  assert.equal(posting.state, 'posted_from_pending');
-  assert.equal(typeof posting.resolvedAt, 'string');
-  await ledger.createPendingTransfer(move('hold-2', 'pot', 'payee', '1'));
-  assert.equal((await ledger.voidPendingTransfer({ idempotencyKey: `${run}:hold-2` })).state, 'voided');
-
-  const balances = jsonSafe(await ledger.getBalances({ accountKeys: [`${run}:pot`, `${run}:payee`] }));
-  assert.deepEqual(
-    balances.map((b) => [b.key, b.debitsPostedMinor, b.creditsPostedMinor, b.debitsPendingMinor, b.creditsPendingMinor]),
-    [
-      [`${run}:pot`, '250', '9007199254740993', '0', '0'],
-      [`${run}:payee`, '0', '250', '0', '0'],
-    ],
-  );
-  assert.deepEqual(jsonSafe(await ledger.checkInvariants({ accountPrefix: `${run}:` })), []);
+test('passes results through and turns ledger refusals into non-retryable failures with stable types', async () => {
+  const posted = await asLedgerActivity(() => postTransfer(db, move('small', 'source', 'payee', 5n)));
+  assert.equal(posted.transfer.state, 'posted');
+  await failsWith(() => postTransfer(db, move('small', 'source', 'payee', 6n)), 'LedgerIdempotencyConflict');
+  await failsWith(() => postTransfer(db, move('overdraw', 'payee', 'source', 1_000_000n)), 'LedgerFloorViolation', { accountKeys: [`${run}:payee`] });
+  await failsWith(() => postTransfer(db, move('unknown', 'source', 'nowhere', 5n)), 'LedgerValidation', { reason: 'unknown_account' });
+  await failsWith(() => postPendingTransfer(db, `${run}:never`), 'LedgerTransferNotFound');
+  await failsWith(() => voidPendingTransfer(db, `${run}:small`), 'LedgerTransferNotPending');
+  await failsWith(() => ensureAccounts(db, [{ key: `${run}:source`, currency: parseCurrency('eur'), floor: 'none' }]), 'LedgerAccountConflict');
+  await failsWith(() => getBalances(db, [`${run}:nowhere`]), 'LedgerValidation');
 });
 
-test('turns ledger errors into non-retryable failures with stable types', async () => {
-  await ledger.postTransfer(move('small', 'source', 'payee', '5'));
-  await failsWith(ledger.postTransfer(move('small', 'source', 'payee', '6')), 'LedgerIdempotencyConflict');
-  await failsWith(ledger.postTransfer(move('overdraw', 'payee', 'source', '1000000')), 'LedgerFloorViolation', { accountKeys: [`${run}:payee`] });
-  await failsWith(ledger.postTransfer(move('unknown', 'source', 'nowhere', '5')), 'LedgerValidation', { reason: 'unknown_account' });
-  await failsWith(ledger.postPendingTransfer({ idempotencyKey: `${run}:never` }), 'LedgerTransferNotFound');
-  await failsWith(ledger.voidPendingTransfer({ idempotencyKey: `${run}:small` }), 'LedgerTransferNotPending');
-  await failsWith(ledger.ensureAccounts({ accounts: [{ ...accounts[0]!, currency: 'eur' }] }), 'LedgerAccountConflict');
-  await failsWith(ledger.getBalances({ accountKeys: [`${run}:nowhere`] }), 'LedgerValidation');
-  await failsWith(ledger.checkInvariants({ currency: 'USD' }), 'LedgerValidation');
-});
-
-test('refuses malformed amounts, currencies and shapes as validation failures, writing nothing', async () => {
+test('a malformed amount from a workflow is a validation failure, and nothing is recorded under its key', async () => {
   for (const amount of ['1.5', '1e3', '+5', ' 5', '9223372036854775808', '']) {
-    await failsWith(ledger.postTransfer(move('bad-amount', 'source', 'pot', amount)), 'LedgerValidation', { reason: 'invalid_request' });
+    await failsWith(() => postTransfer(db, move('bad-amount', 'source', 'payee', parseMinor(amount))), 'LedgerValidation', { reason: 'invalid_request' });
   }
-  await failsWith(ledger.postTransfer({ ...move('bad-currency', 'source', 'pot', '5'), currency: 'US' }), 'LedgerValidation');
-  await failsWith(ledger.ensureAccounts({ accounts: [{ key: `${run}:x`, currency: 'USD', floor: 'none' }] }), 'LedgerValidation');
-  await failsWith(ledger.postTransfer({ idempotencyKey: `${run}:no-postings`, currency: 'usd' } as TransferRequestWire), 'LedgerValidation');
-  await failsWith(ledger.ensureAccounts({} as { accounts: AccountSpecWire[] }), 'LedgerValidation');
-  await failsWith(ledger.getBalances({ accountKeys: [`${run}:x`] }), 'LedgerValidation');
-  // Nothing was recorded under the keys those requests used.
-  for (const key of ['bad-amount', 'bad-currency', 'no-postings']) {
-    await failsWith(ledger.postPendingTransfer({ idempotencyKey: `${run}:${key}` }), 'LedgerTransferNotFound');
-  }
+  await failsWith(() => postPendingTransfer(db, `${run}:bad-amount`), 'LedgerTransferNotFound');
 });
 
 test('leaves faults retryable: a database that is gone is not a domain error', async () => {
   const closed = testDb();
   await closed.end();
-  const offline = createLedgerActivities({ db: closed });
-  await assert.rejects(offline.postTransfer(move('offline', 'source', 'pot', '5')), (error: unknown) => !(error instanceof ApplicationFailure));
+  await assert.rejects(asLedgerActivity(() => postTransfer(closed, move('offline', 'source', 'payee', 5n))), (error: unknown) => !(error instanceof ApplicationFailure));
 });

@@ -70,4 +70,3 @@ export function createScheduleActivities(deps: ScheduleActivityDeps) {
   };
 }
 
-export type ScheduleActivities = ReturnType<typeof createScheduleActivities>;

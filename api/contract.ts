@@ -118,4 +118,3 @@ function documented(method: string, path: string, operation: Operation): Operati
   return { ...operation, operationId: operation.operationId ?? operationIdOf(method, path), ...(parameters ? { parameters } : {}) };
 }
 
-export type { RouteConfig };

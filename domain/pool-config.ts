@@ -45,7 +45,6 @@ export type Cadence = z.infer<typeof cadenceSchema>;
 export const DEFAULT_POLICIES = ['cover-from-reserve', 'suspend', 'expel'] as const;
 export type DefaultPolicy = (typeof DEFAULT_POLICIES)[number];
 export const PAYOUT_ORDERS = ['fixed', 'random', 'bid'] as const;
-export type PayoutOrder = (typeof PAYOUT_ORDERS)[number];
 
 const commonFields = {
   name: z.string().trim().min(1).max(120),
@@ -87,5 +86,3 @@ export const poolConfigSchema = z
 
 export type PoolConfig = z.output<typeof poolConfigSchema>;
 export type PoolConfigInput = z.input<typeof poolConfigSchema>;
-export type RotatingPoolConfig = z.output<typeof rotatingPoolConfig>;
-export type InvestmentPoolConfig = z.output<typeof investmentPoolConfig>;

@@ -24,7 +24,12 @@ export function temporalLoggerAdapter(log: Logger): SdkLogger {
   };
 }
 
-export function installTemporalRuntime(level: SdkLogLevel, options: { metricsBindAddress?: string } = {}): void {
+/**
+ * `forwardCoreLogs: false` leaves the core's lines on its own stderr output: forwarding holds the event
+ * loop open until a worker or connection has come and gone, which a process that only sometimes
+ * creates one (a test file) never sees, so it would never exit.
+ */
+export function installTemporalRuntime(level: SdkLogLevel, options: { metricsBindAddress?: string; forwardCoreLogs?: boolean } = {}): void {
   const logger = temporalLoggerAdapter(createLogger('temporal-sdk', {}, { level: levelOf[level] }));
   const prometheus = options.metricsBindAddress
     ? { bindAddress: options.metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true }
@@ -33,7 +38,7 @@ export function installTemporalRuntime(level: SdkLogLevel, options: { metricsBin
     logger,
     telemetryOptions: {
       // The core's own lines (connections, polling, task failures) come through the same logger.
-      logging: { filter: { core: level, other: level }, forward: {} },
+      logging: { filter: { core: level, other: level }, ...(options.forwardCoreLogs === false ? {} : { forward: {} }) },
       ...(prometheus ? { metrics: { prometheus } } : {}),
     },
   });

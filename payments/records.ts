@@ -21,6 +21,7 @@ import {
   paymentIntentOrder,
   paymentIntentState,
   refundOrder,
+  type StateOrder,
   type StatusSource,
   transferOrder,
   type UpdateVerdict,
@@ -49,7 +50,7 @@ export function stripeId(value: string | { id: string } | null | undefined): str
 
 const PAYMENT_ERROR_STATUSES = new Set(['requires_payment_method', 'requires_action', 'canceled']);
 
-export function paymentIntentFields(pi: Stripe.PaymentIntent, source: ObservationSource): PaymentIntentStatusFields {
+function paymentIntentFields(pi: Stripe.PaymentIntent, source: ObservationSource): PaymentIntentStatusFields {
   // A later successful attempt leaves the old error on the object; it only describes the state while
   // the PaymentIntent is still waiting for a payment method or action.
   const error = PAYMENT_ERROR_STATUSES.has(pi.status) ? pi.last_payment_error : null;
@@ -75,40 +76,7 @@ function keepLaterTime<F extends { statusAt: number }>(verdict: UpdateVerdict, c
   return verdict === 'confirmation' ? { ...next, statusAt: Math.max(current.statusAt, next.statusAt) } : next;
 }
 
-export async function recordPaymentIntent(
-  client: Queryable,
-  movement: MovementMetadata,
-  pi: Stripe.PaymentIntent,
-  source: ObservationSource,
-): Promise<Recorded<PaymentIntentRow>> {
-  const fields = paymentIntentFields(pi, source);
-  const existing = (await findPaymentIntentById(client, pi.id)) ?? (await findPaymentIntentByKey(client, movement.idempotencyKey));
-  if (!existing) {
-    const row: PaymentIntentRow = {
-      idempotencyKey: movement.idempotencyKey,
-      poolId: movement.poolId,
-      round: movement.round,
-      memberId: movement.memberId,
-      purpose: movement.purpose,
-      paymentIntentId: pi.id,
-      customerId: stripeId(pi.customer),
-      paymentMethodId: stripeId(pi.payment_method),
-      amountMinor: BigInt(pi.amount),
-      currency: pi.currency,
-      ...fields,
-    };
-    const stored = await insertPaymentIntent(client, row);
-    return stored?.paymentIntentId === pi.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
-  }
-  if (existing.paymentIntentId !== pi.id || existing.idempotencyKey !== movement.idempotencyKey) return { row: existing, verdict: 'conflict' };
-  const verdict = decideUpdate(paymentIntentOrder, paymentIntentObservation(existing), paymentIntentObservation(fields));
-  if (verdict === 'stale') return { row: existing, verdict };
-  const next = keepLaterTime(verdict, existing, fields);
-  await updatePaymentIntentStatus(client, pi.id, next);
-  return { row: { ...existing, ...next }, verdict };
-}
-
-export function transferFields(transfer: Stripe.Transfer, source: ObservationSource): TransferStatusFields {
+function transferFields(transfer: Stripe.Transfer, source: ObservationSource): TransferStatusFields {
   return { amountReversedMinor: BigInt(transfer.amount_reversed), statusAt: source.at, statusSource: source.source, statusEventId: source.eventId };
 }
 
@@ -118,39 +86,7 @@ const transferObservation = (fields: TransferStatusFields): Observation => ({
   source: fields.statusSource,
 });
 
-export async function recordTransfer(
-  client: Queryable,
-  movement: MovementMetadata,
-  transfer: Stripe.Transfer,
-  source: ObservationSource,
-): Promise<Recorded<TransferRow>> {
-  const fields = transferFields(transfer, source);
-  const existing = (await findTransferById(client, transfer.id)) ?? (await findTransferByKey(client, movement.idempotencyKey));
-  if (!existing) {
-    const row: TransferRow = {
-      idempotencyKey: movement.idempotencyKey,
-      poolId: movement.poolId,
-      round: movement.round,
-      memberId: movement.memberId,
-      purpose: movement.purpose,
-      transferId: transfer.id,
-      destinationAccountId: stripeId(transfer.destination) ?? '',
-      amountMinor: BigInt(transfer.amount),
-      currency: transfer.currency,
-      ...fields,
-    };
-    const stored = await insertTransfer(client, row);
-    return stored?.transferId === transfer.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
-  }
-  if (existing.transferId !== transfer.id || existing.idempotencyKey !== movement.idempotencyKey) return { row: existing, verdict: 'conflict' };
-  const verdict = decideUpdate(transferOrder(existing.amountMinor), transferObservation(existing), transferObservation(fields));
-  if (verdict === 'stale') return { row: existing, verdict };
-  const next = keepLaterTime(verdict, existing, fields);
-  await updateTransferStatus(client, transfer.id, next);
-  return { row: { ...existing, ...next }, verdict };
-}
-
-export function refundFields(refund: Stripe.Refund, source: ObservationSource): RefundStatusFields {
+function refundFields(refund: Stripe.Refund, source: ObservationSource): RefundStatusFields {
   return {
     status: refund.status ?? 'pending',
     failureReason: refund.failure_reason ?? null,
@@ -162,34 +98,122 @@ export function refundFields(refund: Stripe.Refund, source: ObservationSource): 
 
 const refundObservation = (fields: RefundStatusFields): Observation => ({ state: fields.status, at: fields.statusAt, source: fields.statusSource });
 
-export async function recordRefund(
+/**
+ * One table of recorded Stripe money movements, as the shared record step needs it: the status fields
+ * an observation of the object gives, the row a first observation makes, and the table's queries.
+ */
+interface MovementTable<Obj extends { id: string }, Fields extends { statusAt: number }, Row extends Fields & { idempotencyKey: string }> {
+  fields(object: Obj, source: ObservationSource): Fields;
+  newRow(movement: MovementMetadata, object: Obj, fields: Fields): Row;
+  /** Stripe's ID of the object a row records. */
+  stripeIdOf(row: Row): string;
+  findById(client: Queryable, stripeId: string): Promise<Row | null>;
+  findByKey(client: Queryable, idempotencyKey: string): Promise<Row | null>;
+  insert(client: Queryable, row: Row): Promise<Row | null>;
+  updateStatus(client: Queryable, stripeId: string, fields: Fields): Promise<void>;
+  order(row: Row): StateOrder;
+  observation(fields: Fields): Observation;
+}
+
+/**
+ * Records an observation of a Stripe object under its movement's business key: a first one inserts the
+ * row; a later one moves the stored state only forward (a stale one changes nothing); an object bound to
+ * another key, or a key bound to another object, is a conflict and changes nothing.
+ */
+async function recordMovement<Obj extends { id: string }, Fields extends { statusAt: number }, Row extends Fields & { idempotencyKey: string }>(
+  table: MovementTable<Obj, Fields, Row>,
   client: Queryable,
   movement: MovementMetadata,
-  refund: Stripe.Refund,
+  object: Obj,
   source: ObservationSource,
-): Promise<Recorded<RefundRow>> {
-  const fields = refundFields(refund, source);
-  const existing = (await findRefundById(client, refund.id)) ?? (await findRefundByKey(client, movement.idempotencyKey));
+): Promise<Recorded<Row>> {
+  const fields = table.fields(object, source);
+  const existing = (await table.findById(client, object.id)) ?? (await table.findByKey(client, movement.idempotencyKey));
   if (!existing) {
-    const row: RefundRow = {
-      idempotencyKey: movement.idempotencyKey,
-      poolId: movement.poolId,
-      round: movement.round,
-      memberId: movement.memberId,
-      purpose: movement.purpose,
-      refundId: refund.id,
-      paymentIntentId: stripeId(refund.payment_intent) ?? '',
-      amountMinor: BigInt(refund.amount),
-      currency: refund.currency,
-      ...fields,
-    };
-    const stored = await insertRefund(client, row);
-    return stored?.refundId === refund.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
+    const row = table.newRow(movement, object, fields);
+    const stored = await table.insert(client, row);
+    return stored && table.stripeIdOf(stored) === object.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
   }
-  if (existing.refundId !== refund.id || existing.idempotencyKey !== movement.idempotencyKey) return { row: existing, verdict: 'conflict' };
-  const verdict = decideUpdate(refundOrder, refundObservation(existing), refundObservation(fields));
+  if (table.stripeIdOf(existing) !== object.id || existing.idempotencyKey !== movement.idempotencyKey) return { row: existing, verdict: 'conflict' };
+  const verdict = decideUpdate(table.order(existing), table.observation(existing), table.observation(fields));
   if (verdict === 'stale') return { row: existing, verdict };
-  const next = keepLaterTime(verdict, existing, fields);
-  await updateRefundStatus(client, refund.id, next);
+  const next = keepLaterTime<Fields>(verdict, existing, fields);
+  await table.updateStatus(client, object.id, next);
   return { row: { ...existing, ...next }, verdict };
 }
+
+/** The business identifiers every recorded movement row starts with. */
+const movementColumns = (movement: MovementMetadata) => ({
+  idempotencyKey: movement.idempotencyKey,
+  poolId: movement.poolId,
+  round: movement.round,
+  memberId: movement.memberId,
+  purpose: movement.purpose,
+});
+
+const paymentIntents: MovementTable<Stripe.PaymentIntent, PaymentIntentStatusFields, PaymentIntentRow> = {
+  fields: paymentIntentFields,
+  newRow: (movement, pi, fields) => ({
+    ...movementColumns(movement),
+    paymentIntentId: pi.id,
+    customerId: stripeId(pi.customer),
+    paymentMethodId: stripeId(pi.payment_method),
+    amountMinor: BigInt(pi.amount),
+    currency: pi.currency,
+    ...fields,
+  }),
+  stripeIdOf: (row) => row.paymentIntentId,
+  findById: findPaymentIntentById,
+  findByKey: findPaymentIntentByKey,
+  insert: insertPaymentIntent,
+  updateStatus: updatePaymentIntentStatus,
+  order: () => paymentIntentOrder,
+  observation: paymentIntentObservation,
+};
+
+const transfers: MovementTable<Stripe.Transfer, TransferStatusFields, TransferRow> = {
+  fields: transferFields,
+  newRow: (movement, transfer, fields) => ({
+    ...movementColumns(movement),
+    transferId: transfer.id,
+    destinationAccountId: stripeId(transfer.destination) ?? '',
+    amountMinor: BigInt(transfer.amount),
+    currency: transfer.currency,
+    ...fields,
+  }),
+  stripeIdOf: (row) => row.transferId,
+  findById: findTransferById,
+  findByKey: findTransferByKey,
+  insert: insertTransfer,
+  updateStatus: updateTransferStatus,
+  order: (row) => transferOrder(row.amountMinor),
+  observation: transferObservation,
+};
+
+const refunds: MovementTable<Stripe.Refund, RefundStatusFields, RefundRow> = {
+  fields: refundFields,
+  newRow: (movement, refund, fields) => ({
+    ...movementColumns(movement),
+    refundId: refund.id,
+    paymentIntentId: stripeId(refund.payment_intent) ?? '',
+    amountMinor: BigInt(refund.amount),
+    currency: refund.currency,
+    ...fields,
+  }),
+  stripeIdOf: (row) => row.refundId,
+  findById: findRefundById,
+  findByKey: findRefundByKey,
+  insert: insertRefund,
+  updateStatus: updateRefundStatus,
+  order: () => refundOrder,
+  observation: refundObservation,
+};
+
+export const recordPaymentIntent = (client: Queryable, movement: MovementMetadata, pi: Stripe.PaymentIntent, source: ObservationSource) =>
+  recordMovement(paymentIntents, client, movement, pi, source);
+
+export const recordTransfer = (client: Queryable, movement: MovementMetadata, transfer: Stripe.Transfer, source: ObservationSource) =>
+  recordMovement(transfers, client, movement, transfer, source);
+
+export const recordRefund = (client: Queryable, movement: MovementMetadata, refund: Stripe.Refund, source: ObservationSource) =>
+  recordMovement(refunds, client, movement, refund, source);

@@ -24,4 +24,3 @@ export const sandboxEnv = z.object({
     .pipe(z.array(httpUrl)),
   SANDBOX_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
 });
-export type SandboxEnv = z.output<typeof sandboxEnv>;

@@ -67,9 +67,6 @@ export function integerParam(params: Params, name: string): number | undefined {
   return value === undefined ? undefined : Number.parseInt(value, 10);
 }
 
-export function booleanParam(params: Params, name: string): boolean {
-  return params[name] === 'true';
-}
 
 /** A `metadata`-style map; Stripe drops keys set to the empty string. */
 export function mapParam(params: Params, name: string): Record<string, string> {

@@ -6,4 +6,3 @@ export const TASK_QUEUES = {
   assessments: 'poolflow-assessments',
 } as const;
 
-export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

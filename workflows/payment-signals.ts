@@ -57,7 +57,6 @@ export const PAYMENT_SIGNAL_NAMES = {
   refund: 'stripeRefundUpdated',
 } as const;
 
-export type PaymentSignalName = (typeof PAYMENT_SIGNAL_NAMES)[keyof typeof PAYMENT_SIGNAL_NAMES];
 
 export const paymentIntentUpdatedSignal = defineSignal<[PaymentIntentSignal]>(PAYMENT_SIGNAL_NAMES.paymentIntent);
 export const transferUpdatedSignal = defineSignal<[TransferSignal]>(PAYMENT_SIGNAL_NAMES.transfer);

@@ -105,10 +105,3 @@ export async function insertOpsAction(db: Queryable, action: { assessmentId: str
   );
 }
 
-export async function listOpsActions(db: Queryable, assessmentId: string): Promise<Array<{ action: string; actor: string; reason: string; actedAt: Date }>> {
-  const { rows } = await db.query<{ action: string; actor: string; reason: string; acted_at: Date }>(
-    `SELECT action, actor, reason, acted_at FROM assessment_ops_actions WHERE assessment_id = $1 ORDER BY acted_at LIMIT 200`,
-    [assessmentId],
-  );
-  return rows.map((row) => ({ action: row.action, actor: row.actor, reason: row.reason, actedAt: row.acted_at }));
-}

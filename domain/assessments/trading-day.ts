@@ -94,10 +94,6 @@ export function addDays(key: DayKey, days: number): DayKey {
   return utcMidnightToDayKey(dayKeyToUtcMidnight(key) + days * DAY_MS);
 }
 
-/** Whole days from `from` to `to` (negative when `to` is earlier). */
-export function daysBetween(from: DayKey, to: DayKey): number {
-  return Math.round((dayKeyToUtcMidnight(to) - dayKeyToUtcMidnight(from)) / DAY_MS);
-}
 
 /**
  * The instant trading day `key` begins: the first instant whose local wall-clock time is at or past

@@ -65,8 +65,5 @@ export interface Notice {
   data: Record<string, string | number | boolean | null | string[]>;
 }
 
-export const CHANNELS = ['email', 'feed'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
 export const LANGUAGES = ['en', 'es'] as const;
 export type Language = (typeof LANGUAGES)[number];

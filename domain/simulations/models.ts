@@ -13,7 +13,3 @@ export const MODELS: Record<ModelName, SimulationModel<never>> = {
   assessment: assessmentModel as SimulationModel<never>,
 };
 
-/** Validates a model's parameters; throws the zod error naming each bad field. */
-export function parseParams(model: ModelName, params: unknown): unknown {
-  return MODELS[model].schema.parse(params);
-}

@@ -5,8 +5,6 @@
 
 /** Paths per block: the unit of work for threads and of moment merges. Chunks hold whole blocks. */
 export const BLOCK_PATHS = 1_024;
-/** Bins of one histogram; the quantile error bound is one bin width. */
-export const HISTOGRAM_BINS_MAX = 4_096;
 /** Two-sided normal quantile for the 95 % intervals. */
 const Z_95 = 1.959963984540054;
 

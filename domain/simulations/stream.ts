@@ -6,8 +6,6 @@ import { philox4x32 } from './philox';
 const TWO_32 = 4_294_967_296;
 /** Seeds are integers below 2^53, so they survive JSON and fill the two key words. */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
-/** Path indices fill two counter words; 2^53 keeps them exact as JavaScript numbers. */
-export const PATH_INDEX_MAX = Number.MAX_SAFE_INTEGER;
 
 export class PathStream {
   private readonly key0: number;

@@ -13,7 +13,7 @@ import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pool
 import { tracingClientInterceptor } from '../../observability/temporal-tracing';
 
 // Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
-installTemporalRuntime('WARN');
+installTemporalRuntime('WARN', { forwardCoreLogs: false });
 
 function required(name: string): string {
   const value = process.env[name];

@@ -60,7 +60,6 @@ export const fillBatchSchema = z
   .refine((batch) => new Set(batch.fills.map((fill) => fill.externalId)).size === batch.fills.length, 'externalId must be unique within a batch')
   .meta({ id: 'AssessmentFillBatch' });
 export type FillBatch = z.infer<typeof fillBatchSchema>;
-export type ImportedFill = z.infer<typeof importedFillSchema>;
 
 export const opsActionSchema = z
   .strictObject({

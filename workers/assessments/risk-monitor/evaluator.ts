@@ -142,4 +142,3 @@ export function createRiskEvaluator() {
   };
 }
 
-export type RiskEvaluator = ReturnType<typeof createRiskEvaluator>;
