@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createPoolLedgerActivities } from '../activities/pool-ledger';
+import { chunks } from '../domain/contribution-batches';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
@@ -22,6 +23,8 @@ const ROUND_MS_MAX = 300_000;
 const CONTRIBUTION_MINOR = 1_000;
 /** A thousand members are set up this many at a time (the sandbox keeps up; ten at a time takes minutes). */
 const MEMBER_SETUP_CONCURRENCY_MAX = 50;
+/** Members whose ledger accounts one call opens (two each, within ensureAccounts' 500). */
+const OPENED_MEMBERS_PER_CALL_MAX = 200;
 
 const startedAtMs = Date.now();
 const loadBefore = loadavg();
@@ -75,7 +78,8 @@ interface RoundRun {
 async function roundPhase(memberIds: string[], label: string): Promise<RoundRun> {
   const poolId = `round-${run}-${label}`;
   const config = rotatingBenchConfig('Round bench pool', MEMBERS);
-  await ledger.openPoolAccounts({ poolId, currency: 'usd', memberIds });
+  // Two accounts a member; ensureAccounts takes 500 accounts a call.
+  for (const batch of chunks(memberIds, OPENED_MEMBERS_PER_CALL_MAX)) await ledger.openPoolAccounts({ poolId, currency: 'usd', memberIds: batch });
   await recordBenchAgreements(stack, poolId, config, memberIds);
   const receiver = await client.workflow.start<typeof roundReceiver>('roundReceiver', { taskQueue: baselineQueue, workflowId: workflowIds.pool(poolId) });
   const input: RoundInput = {
