@@ -48,6 +48,8 @@ const baselineWorker = await Worker.create({
   taskQueue: baselineQueue,
   workflowBundle: baselineBundle,
   activities: baselineActivities,
+  // The client encrypts what it sends, so the baseline's worker must decode it as the pools worker does.
+  dataConverter: poolflowDataConverter(),
 });
 const running = Promise.all([poolsWorker.run(), baselineWorker.run()]);
 
