@@ -29,6 +29,7 @@ import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, par
 import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded } from '../payments/records';
 import { paymentIntentState } from '../payments/status-order';
 import { businessMetrics } from '../observability/metrics';
+import { chargeContributionBatch, type ContributionBatchInput, type MemberChargeOutcome } from './contribution-batch';
 
 /** A money movement as the workflow asks for it; money crosses the Temporal wall as a decimal string. */
 export interface MoneyMovementInput {
@@ -261,6 +262,63 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     return refund ? { refund, source: apiSource(undefined) } : null;
   }
 
+  /**
+   * Charges a member's contribution off-session with their default payment method (see chargeContribution).
+   * `lookUpInStripe` asks Stripe's search for a PaymentIntent made by an earlier attempt before creating.
+   */
+async function charge(input: MoneyMovementInput, options: { lookUpInStripe: boolean }): Promise<PaymentIntentSummary> {
+    const parsed = parseMovement('contribution', input);
+    const key = parsed.movement.idempotencyKey;
+    try {
+      const stored = await findPaymentIntentByKey(db, key);
+      if (stored) {
+        const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
+        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+      }
+      // Only an attempt after one that may have created the PaymentIntent needs Stripe's search: a first
+      // attempt is protected by the idempotency key, which Stripe keeps for 24 hours.
+      const found = options.lookUpInStripe ? await findPaymentIntentInStripe(key) : null;
+      if (found) return await settleCharge(parsed, found.pi, found.source);
+
+      await requireAgreement(parsed);
+      const customer = await findCustomer(db, parsed.movement.memberId);
+      if (!customer?.defaultPaymentMethodId) {
+        throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
+      }
+      // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
+      if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
+      try {
+        const pi = await stripe.paymentIntents.create(
+          {
+            amount: Number(parsed.amountMinor),
+            currency: parsed.currency,
+            customer: customer.customerId,
+            payment_method: customer.defaultPaymentMethodId,
+            confirm: true,
+            off_session: true,
+            // A saved card confirmed off-session never redirects, so no return_url is needed.
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            description: `Poolflow contribution, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
+            metadata: movementMetadata('contribution', parsed.movement),
+          },
+          { idempotencyKey: key },
+        );
+        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+      } catch (error) {
+        // A declined off-session charge still creates the PaymentIntent: record it before failing, so
+        // the next attempt finds it in step 1 and the round sees the same outcome.
+        if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
+        if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
+          const pi = error.payment_intent as Stripe.PaymentIntent;
+          if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return await settleCharge(parsed, pi, apiSource(error.headers));
+        }
+        throw error;
+      }
+    } catch (error) {
+      throw mapStripeError(error, { idempotencyKey: key });
+    }
+  }
+
   return {
     /**
      * Charges a member's contribution off-session with their default payment method. Idempotency key
@@ -269,54 +327,16 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
      * the PaymentIntent ID); a dunning retry is a new purpose, hence a new PaymentIntent.
      */
     async chargeContribution(input: MoneyMovementInput): Promise<PaymentIntentSummary> {
-      const parsed = parseMovement('contribution', input);
-      const key = parsed.movement.idempotencyKey;
-      try {
-        const stored = await findPaymentIntentByKey(db, key);
-        if (stored) {
-          const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
-          return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
-        }
-        const found = await findPaymentIntentInStripe(key);
-        if (found) return await settleCharge(parsed, found.pi, found.source);
+      return charge(input, { lookUpInStripe: true });
+    },
 
-        await requireAgreement(parsed);
-        const customer = await findCustomer(db, parsed.movement.memberId);
-        if (!customer?.defaultPaymentMethodId) {
-          throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
-        }
-        // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
-        if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
-        try {
-          const pi = await stripe.paymentIntents.create(
-            {
-              amount: Number(parsed.amountMinor),
-              currency: parsed.currency,
-              customer: customer.customerId,
-              payment_method: customer.defaultPaymentMethodId,
-              confirm: true,
-              off_session: true,
-              // A saved card confirmed off-session never redirects, so no return_url is needed.
-              automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-              description: `Poolflow contribution, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
-              metadata: movementMetadata('contribution', parsed.movement),
-            },
-            { idempotencyKey: key },
-          );
-          return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
-        } catch (error) {
-          // A declined off-session charge still creates the PaymentIntent: record it before failing, so
-          // the next attempt finds it in step 1 and the round sees the same outcome.
-          if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
-          if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
-            const pi = error.payment_intent as Stripe.PaymentIntent;
-            if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return await settleCharge(parsed, pi, apiSource(error.headers));
-          }
-          throw error;
-        }
-      } catch (error) {
-        throw mapStripeError(error, { idempotencyKey: key });
-      }
+    /**
+     * Charges up to CHARGES_PER_BATCH_MAX members of a round in one activity, each under their own key
+     * and consent check, with an outcome per member (activities/contribution-batch.ts). Stripe is
+     * searched before creating only on a retry, or when the round asks again.
+     */
+    async chargeContributions(input: ContributionBatchInput): Promise<MemberChargeOutcome[]> {
+      return chargeContributionBatch(charge, input);
     },
 
     /**

@@ -7,7 +7,8 @@ import { ensureAccounts } from '../db/ledger/accounts';
 import { chart } from '../db/ledger/chart';
 import { LedgerConflictError, LedgerFloorError, LedgerValidationError } from '../db/ledger/errors';
 import { createPendingTransfer, getTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../db/ledger/transfers';
-import type { PostingInput } from '../db/ledger/transfer-request';
+import type { PostingInput, TransferRequest } from '../db/ledger/transfer-request';
+import { postTransfers } from '../db/ledger/batch-transfers';
 import { parseCurrency, parseMinor, type Currency } from '../domain/money';
 import { asLedgerActivity } from './ledger';
 
@@ -39,6 +40,29 @@ export const poolLedgerKeys = {
 const debit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'debit', amountMinor });
 const credit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'credit', amountMinor });
 
+/** A paid contribution as the round reports it; money as decimal strings. */
+export type ContributionRecord = MemberMovement & { amountMinor: string; lateFeeMinor: string; arrearsMinor?: string; paymentIntentId: string | null };
+
+/**
+ * A paid contribution's transfer: the amount into the pot; a late fee, and any arrears paid with it,
+ * into the reserve (which covers defaults, and which covered some of those arrears).
+ */
+function contributionTransfer(input: ContributionRecord): TransferRequest {
+  const currency = parseCurrency(input.currency);
+  const amountMinor = parseMinor(input.amountMinor);
+  const toReserveMinor = parseMinor(input.lateFeeMinor) + parseMinor(input.arrearsMinor ?? '0');
+  return {
+    idempotencyKey: poolLedgerKeys.contribution(input),
+    currency,
+    postings: [
+      debit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor + toReserveMinor),
+      credit(chart.poolPot(input.poolId, currency).key, amountMinor),
+      ...(toReserveMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, toReserveMinor)] : []),
+    ],
+    metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, paymentIntentId: input.paymentIntentId },
+  };
+}
+
 export function createPoolLedgerActivities(deps: { db: Db }) {
   const { db } = deps;
 
@@ -67,23 +91,17 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
      * A paid contribution: the amount into the pot; a late fee, and any arrears paid with it, into the
      * reserve (which covers defaults, and which covered some of those arrears).
      */
-    async recordContribution(input: MemberMovement & { amountMinor: string; lateFeeMinor: string; arrearsMinor?: string; paymentIntentId: string | null }): Promise<void> {
-      await asLedgerActivity(async () => {
-        const currency = parseCurrency(input.currency);
-        const amountMinor = parseMinor(input.amountMinor);
-        const toReserveMinor = parseMinor(input.lateFeeMinor) + parseMinor(input.arrearsMinor ?? '0');
-        const postings = [
-          debit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor + toReserveMinor),
-          credit(chart.poolPot(input.poolId, currency).key, amountMinor),
-          ...(toReserveMinor > 0n ? [credit(chart.poolReserve(input.poolId, currency).key, toReserveMinor)] : []),
-        ];
-        await postTransfer(db, {
-          idempotencyKey: poolLedgerKeys.contribution(input),
-          currency,
-          postings,
-          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, paymentIntentId: input.paymentIntentId },
-        });
-      });
+    async recordContribution(input: ContributionRecord): Promise<void> {
+      await asLedgerActivity(() => postTransfer(db, contributionTransfer(input)));
+    },
+
+    /**
+     * Paid contributions of one round in one ledger transaction (postTransfers), each under the same key
+     * and with the same postings as recordContribution would give it, so either records each just once.
+     */
+    async recordContributions(input: { contributions: ContributionRecord[] }): Promise<void> {
+      if (input.contributions.length === 0) return;
+      await asLedgerActivity(() => postTransfers(db, input.contributions.map(contributionTransfer)));
     },
 
     /** Covers a member's missed contribution from the reserve; false when the reserve cannot. */

@@ -5,24 +5,15 @@
 // the pairs' ratios scatter widely, so it also times the codec itself in the same phases: the share of
 // the process's (single) event loop spent encrypting and decrypting, which the load does not distort.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/codec.ts   (see bench/README.md)
-import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
-import { createRedis } from '../cache/redis';
-import { createDbPool } from '../db/pool';
-import { poolConfigSchema } from '../domain/pool-config';
-import { installTemporalRuntime } from '../observability/temporal-logger';
-import { createMemberPayments } from '../payments/members';
-import { createStripe } from '../payments/stripe-client';
-import { createSandboxClient } from '../sandbox/client';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH, keyringFromEnv, poolflowDataConverter } from '../temporal-config/data-converter';
 import { AesGcmPayloadCodec } from '../temporal-config/payload-codec';
-import { workflowIds } from '../temporal-config/workflow-ids';
-import { loadTestStackEnv } from '../test/support/stack-env';
 import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
-import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
+import { roundDueSignal } from '../workflows/pool';
+import { benchClient, connectBenchStack, quietLogger, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from './support';
 
 const POOLS = Number(process.env.BENCH_POOLS ?? 8);
 /** Members per pool, and so rounds per pool. */
@@ -31,25 +22,11 @@ const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 4);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** The whole run must finish within this. */
 const RUN_MS_MAX = 480_000;
-const SETUP_CONCURRENCY_MAX = 10;
-const POLL_MS = 25;
 
-loadTestStackEnv();
-installTemporalRuntime('WARN');
 const startedAtMs = Date.now();
-const run = randomUUID().slice(0, 8);
-const env = process.env as Record<string, string>;
-const quiet = { trace: () => {}, debug: () => {}, info: () => {}, log: () => {}, warn: () => {}, error: console.error };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-bench', connectionsMax: 20 });
-const redis = createRedis(env.REDIS_URL!, `bench-${run}:`);
-const stripe = createStripe({ STRIPE_SECRET_KEY: `sk_test_codec${run}`, STRIPE_API_URL: env.STRIPE_API_URL!, STRIPE_WEBHOOK_SECRET: 'whsec_bench' });
-const sandbox = createSandboxClient(env.STRIPE_API_URL!);
-const members = createMemberPayments({ stripe, db });
-const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
+const stack = await connectBenchStack('codec');
+const { run, env } = stack;
+const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
 
 interface Variant {
   name: 'plain' | 'encrypted';
@@ -59,9 +36,10 @@ interface Variant {
 }
 
 async function variant(name: Variant['name'], dataConverter: DataConverter): Promise<Variant> {
-  const client = new Client({ connection, namespace: 'default', dataConverter });
+  const client = benchClient(stack, dataConverter);
   const taskQueue = `bench-codec-${name}-${run}`;
-  const worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe, taskQueue, workflowBundle: bundle, dataConverter });
+  const { workerConnection: connection, db, redis, stripe } = stack;
+  const worker = await createPoolsWorker({ connection, namespace: 'default', client, db, redis, stripe, taskQueue, workflowBundle: bundle, dataConverter });
   return { name, client, taskQueue, worker };
 }
 
@@ -82,39 +60,14 @@ const encrypted: DataConverter = { ...poolflowDataConverter(), payloadCodecs: [t
 const variants = [await variant('plain', poolflowDataConverter({ encryption: false })), await variant('encrypted', encrypted)];
 const running = Promise.all(variants.map((v) => v.worker.run()));
 
-/** Resolves once round `round` of the pool has finished (its workflow may not exist yet). */
-async function roundFinished(client: Client, poolId: string, round: number): Promise<void> {
-  const handle = client.workflow.getHandle(workflowIds.round(poolId, round));
-  for (;;) {
-    try {
-      await handle.result();
-      return;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await sleep(POLL_MS);
-    }
-  }
-}
-
-const config = poolConfigSchema.parse({
-  kind: 'rotating',
-  name: 'Codec bench pool',
-  currency: 'usd',
-  cadence: { type: 'monthly', dayOfMonth: 28, hourUtc: 3 },
-  membersMin: MEMBERS,
-  membersMax: MEMBERS,
-  contributionMinor: 1_000,
-  gracePeriodHours: 0,
-});
+const config = rotatingBenchConfig('Codec bench pool', MEMBERS);
 
 /** POOLS pools set up (not measured), then every round of every pool; returns contributions settled per second. */
 async function phase(v: Variant, memberIds: string[], label: string): Promise<{ rate: number; elapsedMs: number }> {
   const pools = await Promise.all(
     Array.from({ length: POOLS }, async (_, p) => {
       const poolId = `codec-${run}-${label}-${p}`;
-      const handle = await v.client.workflow.start(poolWorkflow, { taskQueue: v.taskQueue, workflowId: workflowIds.pool(poolId), args: [{ poolId, managerId: 'bench', config, seed: run }] });
-      for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
-      await handle.executeUpdate(activatePoolUpdate, { args: [] });
+      const handle = await startActivePool(v.client, stack, v.taskQueue, poolId, config, memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS));
       return { poolId, handle };
     }),
   );
@@ -136,18 +89,7 @@ async function phase(v: Variant, memberIds: string[], label: string): Promise<{ 
 
 try {
   // Members are set up once and join a fresh pool in every phase (a member may belong to many pools).
-  const memberIds: string[] = [];
-  for (let start = 0; start < POOLS * MEMBERS; start += SETUP_CONCURRENCY_MAX) {
-    const batch = Array.from({ length: Math.min(SETUP_CONCURRENCY_MAX, POOLS * MEMBERS - start) }, (_, i) => `codec-${run}-m${start + i}`);
-    await Promise.all(
-      batch.map(async (memberId) => {
-        await members.registerMember({ memberId, displayName: 'Bench Member', email: `${memberId}@example.com` });
-        await members.attachPaymentMethod(memberId, 'pm_card_visa');
-        await sandbox.onboardAccount((await members.ensureConnectAccount(memberId)).accountId);
-      }),
-    );
-    memberIds.push(...batch);
-  }
+  const memberIds = await setUpMembers(stack, Array.from({ length: POOLS * MEMBERS }, (_, i) => `codec-${run}-m${i}`));
   // A warm-up phase per variant (bundles loaded into both workers' sandboxes), not counted.
   for (const v of variants) await phase(v, memberIds, `warm-${v.name}`);
 
@@ -184,8 +126,5 @@ try {
 } finally {
   for (const v of variants) v.worker.shutdown();
   await running;
-  await workerConnection.close();
-  await connection.close();
-  await db.end();
-  redis.disconnect();
+  await stack.close();
 }

@@ -5,24 +5,14 @@
 // baseline activities per second and their median, and what a contribution costs: history events, CPU
 // of the dev server, PostgreSQL, Redis and the worker, database transactions and Stripe requests.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools.ts   (see bench/README.md)
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import { createRedis } from '../cache/redis';
-import { agreementTerms, recordAgreement } from '../db/consent';
-import { createDbPool } from '../db/pool';
-import { poolConfigSchema } from '../domain/pool-config';
-import { installTemporalRuntime } from '../observability/temporal-logger';
-import { createMemberPayments } from '../payments/members';
-import { createStripe } from '../payments/stripe-client';
-import { createSandboxClient } from '../sandbox/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { loadTestStackEnv } from '../test/support/stack-env';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
 import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
-import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
+import { roundDueSignal, type poolWorkflow } from '../workflows/pool';
 import { cpuDelta, stackCpuMs, type StackCpuMs } from './process-cpu';
+import { benchClient, connectBenchStack, median, quietLogger, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from './support';
 import type { BaselineActivities, baselinePool } from './workflows';
 
 const POOLS = Number(process.env.BENCH_POOLS ?? 20);
@@ -32,46 +22,25 @@ const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5);
 const PHASES = Number(process.env.BENCH_PHASES ?? 3);
 /** The whole run (set-up, a warm-up, PHASES baseline and pools phases) must finish within this. */
 const RUN_MS_MAX = 600_000;
-/** Members are set up (customer, card, payout account) this many at a time. */
-const SETUP_CONCURRENCY_MAX = 10;
-const POLL_MS = 25;
 
-loadTestStackEnv();
-installTemporalRuntime('WARN');
 const startedAtMs = Date.now();
-const run = randomUUID().slice(0, 8);
-const env = process.env as Record<string, string>;
-const quiet = { trace: () => {}, debug: () => {}, info: () => {}, log: () => {}, warn: () => {}, error: console.error };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stack = await connectBenchStack('bench');
+const { run, env, db, sandbox, stripeKey } = stack;
 
 function checkDeadline(phase: string): void {
   if (Date.now() - startedAtMs > RUN_MS_MAX) throw new Error(`the benchmark ran past ${RUN_MS_MAX} ms (during ${phase}): lower BENCH_POOLS or BENCH_MEMBERS`);
 }
 
-/** Runs `task` over `items`, at most `limit` at a time. */
-async function inBatches<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let start = 0; start < items.length; start += limit) results.push(...(await Promise.all(items.slice(start, start + limit).map(task))));
-  return results;
-}
-
-const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-bench', connectionsMax: 20 });
-const redis = createRedis(env.REDIS_URL!, `bench-${run}:`);
-// A secret key of the benchmark's own: its objects and records in the stack's sandbox stay apart.
-const stripe = createStripe({ STRIPE_SECRET_KEY: `sk_test_bench${run}`, STRIPE_API_URL: env.STRIPE_API_URL!, STRIPE_WEBHOOK_SECRET: env.STRIPE_WEBHOOK_SECRET ?? 'whsec_bench' });
-const sandbox = createSandboxClient(env.STRIPE_API_URL!);
-const members = createMemberPayments({ stripe, db });
-const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
-const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+const client = benchClient(stack, poolflowDataConverter());
+const workerConnection = stack.workerConnection;
 
 const poolsQueue = `bench-pools-${run}`;
 const baselineQueue = `bench-baseline-${run}`;
 const [poolsBundle, baselineBundle] = await Promise.all([
-  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet }),
-  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quiet }),
+  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger }),
+  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quietLogger }),
 ]);
-const poolsWorker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe, taskQueue: poolsQueue, workflowBundle: poolsBundle });
+const poolsWorker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis: stack.redis, stripe: stack.stripe, taskQueue: poolsQueue, workflowBundle: poolsBundle });
 const baselineActivities: BaselineActivities = { noop: async () => {} };
 const baselineWorker = await Worker.create({
   connection: workerConnection,
@@ -79,6 +48,8 @@ const baselineWorker = await Worker.create({
   taskQueue: baselineQueue,
   workflowBundle: baselineBundle,
   activities: baselineActivities,
+  // The client encrypts what it sends, so the baseline's worker must decode it as the pools worker does.
+  dataConverter: poolflowDataConverter(),
 });
 const running = Promise.all([poolsWorker.run(), baselineWorker.run()]);
 
@@ -103,26 +74,11 @@ async function baselinePhase(): Promise<Phase> {
   return { activities: done.reduce((sum, n) => sum + n, 0), elapsedMs, eventsPerActivity: events / (MEMBERS * MEMBERS) };
 }
 
-/** Resolves once round `round` of the pool has finished (its workflow may not exist yet). */
-async function roundFinished(poolId: string, round: number): Promise<void> {
-  const handle = client.workflow.getHandle(workflowIds.round(poolId, round));
-  for (;;) {
-    try {
-      await handle.result();
-      return;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await sleep(POLL_MS);
-    }
-  }
-}
-
 const stackPorts = {
   temporal: env.TEMPORAL_ADDRESS!.split(':').at(-1)!,
   postgres: new URL(env.DATABASE_URL!).port,
   redis: new URL(env.REDIS_URL!).port,
 };
-const stripeKey = `sk_test_bench${run}`;
 
 /** Database transactions committed or rolled back so far (the stack's database is the bench's alone). */
 async function databaseTransactions(): Promise<number> {
@@ -158,7 +114,6 @@ function addCosts(a: Costs, b: Costs): Costs {
 
 const noCosts: Costs = { cpu: { temporal: 0, postgres: 0, redis: 0, worker: 0 }, transactions: 0, stripeRequests: 0 };
 const cpuTotal = (cpu: StackCpuMs) => cpu.temporal + cpu.postgres + cpu.redis + cpu.worker;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 interface PoolUnderTest {
   poolId: string;
@@ -167,40 +122,12 @@ interface PoolUnderTest {
 
 /** Members with cards and onboarded payout accounts, and a pool per MEMBERS of them, joined and active. */
 async function setUpPools(phase: number): Promise<PoolUnderTest[]> {
-  const memberIds = await inBatches(
-    Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${phase}-${i}`),
-    SETUP_CONCURRENCY_MAX,
-    async (memberId) => {
-      await members.registerMember({ memberId, displayName: 'Bench Member', email: `${memberId}@example.com` });
-      await members.attachPaymentMethod(memberId, 'pm_card_visa');
-      await sandbox.onboardAccount((await members.ensureConnectAccount(memberId)).accountId);
-      return memberId;
-    },
-  );
-  const config = poolConfigSchema.parse({
-    kind: 'rotating',
-    name: 'Bench pool',
-    currency: 'usd',
-    cadence: { type: 'monthly', dayOfMonth: 28, hourUtc: 3 },
-    membersMin: MEMBERS,
-    membersMax: MEMBERS,
-    contributionMinor: 1_000,
-    gracePeriodHours: 0,
-  });
-  const poolIds = Array.from({ length: POOLS }, (_, i) => `bench-${run}-${phase}-p${i}`);
+  const memberIds = await setUpMembers(stack, Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${phase}-${i}`));
+  const config = rotatingBenchConfig('Bench pool', MEMBERS);
   return Promise.all(
-    poolIds.map(async (poolId, p) => {
-      const handle = await client.workflow.start(poolWorkflow, {
-        taskQueue: poolsQueue,
-        workflowId: workflowIds.pool(poolId),
-        args: [{ poolId, managerId: 'bench', config, seed: run }],
-      });
-      for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) {
-        // What accepting the invitation through the API records; the charge activity requires it.
-        await recordAgreement(db, { poolId, memberId, terms: agreementTerms(config, null), requestId: `bench-${run}` });
-        await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
-      }
-      await handle.executeUpdate(activatePoolUpdate, { args: [] });
+    Array.from({ length: POOLS }, async (_, p) => {
+      const poolId = `bench-${run}-${phase}-p${p}`;
+      const handle = await startActivePool(client, stack, poolsQueue, poolId, config, memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS));
       return { poolId, handle };
     }),
   );
@@ -213,7 +140,7 @@ async function poolsPhase(pools: PoolUnderTest[]): Promise<Phase> {
     pools.map(async ({ poolId, handle }) => {
       for (let round = 1; round <= MEMBERS; round++) {
         await handle.signal(roundDueSignal);
-        await roundFinished(poolId, round);
+        await roundFinished(client, poolId, round);
       }
       const final = await handle.result();
       if (final.status !== 'completed' || final.roundsCompleted !== MEMBERS) throw new Error(`pool ${poolId} ended ${final.status} after ${final.roundsCompleted} rounds`);
@@ -289,8 +216,5 @@ try {
   poolsWorker.shutdown();
   baselineWorker.shutdown();
   await running;
-  await workerConnection.close();
-  await connection.close();
-  await db.end();
-  redis.disconnect();
+  await stack.close();
 }

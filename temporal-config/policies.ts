@@ -31,3 +31,12 @@ export const STRIPE_ACTIVITY: ActivityOptions = {
   scheduleToCloseTimeout: '30m',
   retry: { ...TRANSIENT_RETRY, maximumInterval: '2m' },
 };
+
+/**
+ * A batch of a round's charges (activities/contribution-batch.ts): as STRIPE_ACTIVITY, heartbeating
+ * while it runs, but an attempt may take minutes when the shared Stripe rate limit spaces its requests.
+ */
+export const STRIPE_BATCH_ACTIVITY: ActivityOptions = {
+  ...STRIPE_ACTIVITY,
+  startToCloseTimeout: '5m',
+};

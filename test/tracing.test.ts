@@ -93,8 +93,8 @@ describe('tracing', () => {
       'RunWorkflow:poolWorkflow',
       'StartChildWorkflow:contributionRound',
       'RunWorkflow:contributionRound',
-      'StartActivity:chargeContribution',
-      'RunActivity:chargeContribution',
+      'StartActivity:chargeContributions',
+      'RunActivity:chargeContributions',
       'stripe POST /v1/payment_intents',
     ]);
     const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);

@@ -17,16 +17,19 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { MemberChargeOutcome } from '../activities/contribution-batch';
 import type { PaymentActivities } from '../activities/payments';
 import type { PoolActivities } from '../activities/pools';
+import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../domain/contribution-batches';
 import type { DefaultPolicy } from '../domain/pool-config';
-import { DB_ACTIVITY, STRIPE_ACTIVITY } from '../temporal-config/policies';
+import { DB_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY } from '../temporal-config/policies';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from './payment-signals';
 import { choosePayout, type PayoutChoice, type PayoutPlan, type PayoutRecipient } from './round-payout';
 
 const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
 const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
+const paymentBatches = proxyActivities<Pick<PaymentActivities, 'chargeContributions'>>(STRIPE_BATCH_ACTIVITY);
 
 /** How many charges a round starts at once; bounds pending activities (Temporal allows 2,000). */
 export const CHARGES_IN_FLIGHT_MAX = 50;
@@ -46,6 +49,14 @@ export const PROCESSING_POLL_FIRST_MS = 60_000;
 export const PROCESSING_POLL_MAX_MS = 6 * HOUR_MS;
 /** Marks rounds that poll processing payments (histories recorded before this replay without it). */
 const POLL_PROCESSING_PATCH = 'poll-processing-payments';
+/**
+ * Marks rounds that charge their members in batches (one activity per CHARGES_PER_BATCH_MAX members)
+ * and record their contributions in batched ledger transactions; earlier rounds charged and recorded
+ * each member with activities of their own, and replay so.
+ */
+const BATCHED_CONTRIBUTIONS_PATCH = 'batched-contributions';
+/** How many member IDs an escalation of a batch names in the Web UI. */
+const ESCALATED_MEMBERS_NAMED_MAX = 5;
 
 export interface RoundInput {
   poolId: string;
@@ -167,6 +178,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   const waitingForOperations = new Map<number, string>();
   let escalationsMade = 0;
   let phaseBeforeEscalation: RoundProgress['phase'] = phase;
+  const batched = patched(BATCHED_CONTRIBUTIONS_PATCH);
   /**
    * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
    * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
@@ -210,6 +222,15 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     else if (charge.state === 'charging' && signal.status !== 'processing') early.set(charge.memberId, signal);
   });
 
+  /** A PaymentIntent that succeeded or is processing; a webhook that came before this answer is applied now. */
+  const charged = (member: MemberCharge, paymentIntentId: string, status: string) => {
+    member.paymentIntentId = paymentIntentId;
+    member.state = status === 'succeeded' ? 'paid' : 'processing';
+    const signal = early.get(member.memberId);
+    early.delete(member.memberId);
+    if (member.state === 'processing' && signal?.purpose === member.purpose) settle(member, signal);
+  };
+
   // A charge ends paid, processing (a webhook will settle it) or failed. An outcome Stripe did not give
   // (an outage outlasting the activity's retries) is asked again under the same idempotency key.
   const charge = async (member: MemberCharge): Promise<void> => {
@@ -226,11 +247,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
           currency: input.currency,
           purpose: member.purpose,
         });
-        member.paymentIntentId = summary.paymentIntentId;
-        member.state = summary.status === 'succeeded' ? 'paid' : 'processing';
-        const signal = early.get(member.memberId);
-        early.delete(member.memberId);
-        if (member.state === 'processing' && signal?.purpose === member.purpose) settle(member, signal);
+        charged(member, summary.paymentIntentId, summary.status);
         return;
       } catch (error) {
         const failure = definiteFailure(error);
@@ -256,7 +273,73 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     }
   };
 
+  // Batched: one activity charges up to CHARGES_PER_BATCH_MAX members, each with an outcome of their
+  // own. A batch whose outcome is unknown is asked again whole, under the same keys, and members whose
+  // charge failed through no fault of theirs are escalated together and asked again once fixed.
+  const chargeBatch = async (batch: MemberCharge[]): Promise<void> => {
+    for (const member of batch) {
+      member.attempts++;
+      member.state = 'charging';
+    }
+    let pending = batch;
+    let askedBefore = false;
+    for (let asks = 1; pending.length > 0; asks++) {
+      let outcomes: MemberChargeOutcome[];
+      try {
+        outcomes = await paymentBatches.chargeContributions({
+          poolId: input.poolId,
+          round: input.round,
+          currency: input.currency,
+          charges: pending.map((m) => ({ memberId: m.memberId, amountMinor: (m.amountMinor + m.arrearsMinor + m.lateFeeMinor).toString(), purpose: m.purpose })),
+          askedBefore,
+        });
+      } catch (error) {
+        askedBefore = true;
+        const failure = definiteFailure(error);
+        if (failure) {
+          await escalateCollection(`a batch of ${pending.length} charges was refused with ${failure.type}: ${failure.message}`);
+          asks = 0;
+        } else if (asks >= UNKNOWN_OUTCOME_ASKS_MAX) {
+          await escalateCollection(`a batch of ${pending.length} charges has had no outcome from Stripe after ${asks} asks`);
+          asks = 0;
+        } else {
+          log.warn('contribution batch outcome unknown; asking again', { members: pending.length, asks });
+          await sleep('1 minute');
+        }
+        continue;
+      }
+      askedBefore = true;
+      const ours: Array<{ member: MemberCharge; failure: string }> = [];
+      outcomes.forEach((outcome, i) => {
+        const member = pending[i]!;
+        if (outcome.outcome === 'charged') charged(member, outcome.paymentIntentId, outcome.status);
+        else if (!MEMBER_FAILURE_TYPES.includes(outcome.failureType)) ours.push({ member, failure: `${outcome.failureType}: ${outcome.message}` });
+        else {
+          member.paymentIntentId = outcome.paymentIntentId ?? member.paymentIntentId;
+          member.failureCode = outcome.failureCode ?? outcome.failureType;
+          member.state = 'failed';
+          log.info('contribution not paid', { memberId: member.memberId, attempt: member.attempts, type: outcome.failureType });
+        }
+      });
+      pending = ours.map((o) => o.member);
+      if (ours.length > 0) {
+        const named = ours.slice(0, ESCALATED_MEMBERS_NAMED_MAX).map((o) => `${o.member.memberId} (${o.member.purpose}) failed with ${o.failure}`);
+        await escalateCollection(`the charge of ${named.join('; ')}${ours.length > named.length ? `; and ${ours.length - named.length} more` : ''}`);
+        asks = 0;
+      }
+    }
+  };
+
   const chargeAll = async (members: MemberCharge[]) => {
+    if (batched) {
+      // A few lanes, each taking the next batch as soon as its last one is done.
+      const batches = chunks(members, CHARGES_PER_BATCH_MAX);
+      const lane = async () => {
+        for (let batch = batches.shift(); batch; batch = batches.shift()) await chargeBatch(batch);
+      };
+      await Promise.all(Array.from({ length: Math.min(CHARGE_BATCHES_IN_FLIGHT_MAX, batches.length) }, lane));
+      return;
+    }
     for (let start = 0; start < members.length; start += CHARGES_IN_FLIGHT_MAX) {
       await Promise.all(members.slice(start, start + CHARGES_IN_FLIGHT_MAX).map(charge));
     }
@@ -335,19 +418,23 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   await polling;
   for (const member of charges) if (member.state !== 'paid') member.state = 'defaulted';
 
-  // 4. Every paid contribution into the ledger; the default policy for the rest.
-  for (const member of charges) {
-    if (member.state !== 'paid') continue;
-    await pool.recordContribution({
-      poolId: input.poolId,
-      round: input.round,
-      memberId: member.memberId,
-      currency: input.currency,
-      amountMinor: member.amountMinor.toString(),
-      lateFeeMinor: member.lateFeeMinor.toString(),
-      arrearsMinor: member.arrearsMinor.toString(),
-      paymentIntentId: member.paymentIntentId,
-    });
+  // 4. Every paid contribution into the ledger (batched: a few hundred in one transaction); the
+  //    default policy for the rest.
+  const contribution = (member: MemberCharge) => ({
+    poolId: input.poolId,
+    round: input.round,
+    memberId: member.memberId,
+    currency: input.currency,
+    amountMinor: member.amountMinor.toString(),
+    lateFeeMinor: member.lateFeeMinor.toString(),
+    arrearsMinor: member.arrearsMinor.toString(),
+    paymentIntentId: member.paymentIntentId,
+  });
+  const paidMembers = charges.filter((c) => c.state === 'paid');
+  if (batched) {
+    for (const batch of chunks(paidMembers, CONTRIBUTIONS_PER_RECORD_MAX)) await pool.recordContributions({ contributions: batch.map(contribution) });
+  } else {
+    for (const member of paidMembers) await pool.recordContribution(contribution(member));
   }
   if (cancelRequested) {
     await refundAll(input, charges);

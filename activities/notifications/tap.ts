@@ -1,5 +1,5 @@
 // Where notices come from: an activity interceptor on the pools worker that, after each projection of a
-// pool or a round and after each contribution charge with a definite outcome, signals the pool's
+// pool or a round and after each contribution charge with a definite outcome (alone or in a batch), signals the pool's
 // notices workflow (starting it if need be). The pool and round workflows stay as they are: every event
 // worth a notice already passes through these activities. A signal that fails fails the activity, which
 // Temporal retries; the notices workflow drops what it has already seen.
@@ -8,6 +8,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/common';
 import type { PoolView } from '../../domain/pool-view';
+import type { ContributionBatchInput, MemberChargeOutcome } from '../contribution-batch';
 import { notificationWorkflowIds } from '../../temporal-config/notifications';
 import { chargeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
 import type { RoundResult } from '../../workflows/round';
@@ -73,6 +74,23 @@ export function notificationTap(): ActivityInterceptorsFactory {
             }
             if (summary.status === 'succeeded') await report(ctx, movement.poolId, chargeReportedSignal, charge('succeeded', null));
             return summary;
+          }
+          case 'chargeContributions': {
+            // A batch of a round's charges: each member's definite outcome is news, as a lone charge's is.
+            const batch = input.args[0] as ContributionBatchInput;
+            const outcomes = (await next(input)) as MemberChargeOutcome[];
+            for (const [i, outcome] of outcomes.entries()) {
+              if (outcome.outcome === 'charged' && outcome.status !== 'succeeded') continue;
+              await report(ctx, batch.poolId, chargeReportedSignal, {
+                round: batch.round,
+                memberId: outcome.memberId,
+                purpose: outcome.purpose,
+                amountMinor: batch.charges[i]!.amountMinor,
+                outcome: outcome.outcome === 'charged' ? 'succeeded' : 'failed',
+                failureCode: outcome.outcome === 'failed' ? (outcome.failureCode ?? outcome.failureType) : null,
+              });
+            }
+            return outcomes;
           }
           default:
             return next(input);
