@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities/payments';
 import type { PoolActivities } from '../activities/pools';
-import type { MemberRoundResult, PayoutChoice, PayoutPlan, PayoutRecipient, RoundInput, RoundResult } from '../domain/pools/round-types';
+import type { MemberRoundResult, PayoutChoice, PayoutRecipient, RoundInput, RoundResult } from '../domain/pools/round-types';
 import { DB_ACTIVITY, STRIPE_ACTIVITY } from '../temporal-config/policies';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from './payment-signals';

@@ -134,11 +134,13 @@ export function restoreState(carried: CarriedPoolState): PoolState {
  */
 export interface PoolChange {
   summary: PoolSummary;
+  /** Members who have not left, after the change. */
+  memberCount: number;
   members: CompactMember[];
 }
 
 export function poolChange(identity: PoolIdentity, s: PoolState, changedMembers: readonly PoolMemberView[]): PoolChange {
-  return { summary: poolSummary(identity, s), members: changedMembers.map(compactMember) };
+  return { summary: poolSummary(identity, s), memberCount: s.members.filter((m) => m.status !== 'left').length, members: changedMembers.map(compactMember) };
 }
 
 /**
