@@ -1,6 +1,9 @@
-// GET /v1/pools/{poolId}/events: server-sent events of the pool's changes, one `pool` event per version
-// with the whole view, in version order. Resumable: a client reconnecting with Last-Event-ID (the last
-// version it saw) receives every version after it that Redis still holds, then live ones.
+// GET /v1/pools/{poolId}/events: server-sent events of the pool's changes in version order. A fresh
+// subscriber first gets a `pool` event with the whole view; then each version is a `pool-change` event:
+// the pool without its member list, plus `members` holding only the member rows that changed (replace
+// each by memberId). Versions projected before changes were deltas are `pool` events with the whole
+// view. Resumable: a client reconnecting with Last-Event-ID (the last version it saw) receives every
+// version after it that Redis still holds, then live ones.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { poolEventsKey } from '../activities/pool-projections';
@@ -64,7 +67,7 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
             for (const [entryId, fields] of entries) {
               const version = Number(entryId.split('-')[0]);
               if (version <= lastVersion) continue;
-              await stream.writeSSE({ id: String(version), event: 'pool', data: fields[1]! });
+              await stream.writeSSE({ id: String(version), event: fields[0] === 'change' ? 'pool-change' : 'pool', data: fields[1]! });
               lastVersion = version;
               lastWriteAt = Date.now();
             }
