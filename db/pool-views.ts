@@ -6,15 +6,18 @@ import type { MemberStatus, PoolMemberView, PoolView } from '../domain/pool-view
 /** Pools assembled per query: a list page's worth (the API pages lists at most this many). */
 export const POOL_VIEWS_PER_QUERY_MAX = 200;
 
+/** INT8 columns arrive as bigint or string, depending on the pool's type parsers. */
+type Int8 = bigint | string;
+
 interface MemberRow {
   pool_id: string;
   member_id: string;
   status: MemberStatus;
-  join_seq: string;
+  join_seq: Int8;
   received: boolean;
-  paid_in_minor: string;
-  arrears_minor: string;
-  commitment_minor: string | null;
+  paid_in_minor: Int8;
+  arrears_minor: Int8;
+  commitment_minor: Int8 | null;
   replaced_member_id: string | null;
 }
 
@@ -22,9 +25,9 @@ const memberView = (row: MemberRow): PoolMemberView => ({
   memberId: row.member_id,
   status: row.status,
   joinSeq: Number(row.join_seq),
-  commitmentMinor: row.commitment_minor,
-  paidInMinor: row.paid_in_minor,
-  arrearsMinor: row.arrears_minor,
+  commitmentMinor: row.commitment_minor === null ? null : String(row.commitment_minor),
+  paidInMinor: String(row.paid_in_minor),
+  arrearsMinor: String(row.arrears_minor),
   received: row.received,
   replacedMemberId: row.replaced_member_id,
 });

@@ -21,7 +21,7 @@ import { rotatingPool } from './support/pool-harness';
 /** Joins in flight at once, as the API would send them for members accepting together. */
 const JOINS_IN_FLIGHT = 8;
 /** Members registered with the Stripe sandbox at once while the test sets up. */
-const REGISTRATIONS_IN_FLIGHT = 16;
+const REGISTRATIONS_IN_FLIGHT = 32;
 /** The bounds every run of the pool workflow must stay within (Temporal's own: 50 MB, 51,200 events, 2 MB). */
 const RUN_HISTORY_BYTES_MAX = 10 * 1024 * 1024;
 const RUN_EVENTS_MAX = 10_000;
