@@ -1,6 +1,6 @@
 // Pool views assembled from the read models: each pool's summary (pools.view) and its member rows
 // (pool_members), which the projection writes separately so that a change touches only its own rows.
-import type { Db } from './pool';
+import type { Queryable } from './pool';
 import type { MemberStatus, PoolMemberView, PoolView } from '../domain/pool-view';
 
 /** Pools assembled per query: a list page's worth (the API pages lists at most this many). */
@@ -33,7 +33,7 @@ const memberView = (row: MemberRow): PoolMemberView => ({
 });
 
 /** Adds the members to summaries read from pools.view (a view stored whole, before deltas, keeps its own). */
-export async function withMembers(db: Db, stored: Array<Omit<PoolView, 'members'> & { members?: PoolMemberView[] }>): Promise<PoolView[]> {
+export async function withMembers(db: Queryable, stored: Array<Omit<PoolView, 'members'> & { members?: PoolMemberView[] }>): Promise<PoolView[]> {
   if (stored.length > POOL_VIEWS_PER_QUERY_MAX) throw new Error(`at most ${POOL_VIEWS_PER_QUERY_MAX} pools are assembled at once, not ${stored.length}`);
   const summaries = stored.filter((view) => !Array.isArray(view.members)).map((view) => view.poolId);
   const byPool = new Map<string, PoolMemberView[]>();
@@ -58,7 +58,7 @@ export async function withMembers(db: Db, stored: Array<Omit<PoolView, 'members'
 }
 
 /** The views of the pools asked for that exist, by pool ID. */
-export async function poolViews(db: Db, poolIds: string[]): Promise<Map<string, PoolView>> {
+export async function poolViews(db: Queryable, poolIds: string[]): Promise<Map<string, PoolView>> {
   const { rows } = await db.query<{ view: Omit<PoolView, 'members'> }>('SELECT view FROM pools WHERE pool_id = ANY($1::TEXT[])', [poolIds]);
   const views = await withMembers(db, rows.map((row) => row.view));
   return new Map(views.map((view) => [view.poolId, view]));

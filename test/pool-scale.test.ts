@@ -28,13 +28,14 @@ const RUN_EVENTS_MAX = 10_000;
 const PAYLOAD_BYTES_MAX = 256 * 1024;
 const ROUND_WAIT_MS = 600_000;
 
-type Payload = proto.temporal.api.common.v1.Payload;
+type Payload = proto.temporal.api.common.v1.IPayload;
 
 /** Every payload in a history event, wherever it sits (inputs, results, signals, update requests, markers). */
 function* payloadsIn(value: unknown): Generator<Payload> {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
-  if (value instanceof proto.temporal.api.common.v1.Payload) {
-    yield value;
+  const candidate = value as Payload;
+  if (candidate.data instanceof Uint8Array && candidate.metadata && typeof candidate.metadata === 'object') {
+    yield candidate;
     return;
   }
   for (const child of Object.values(value as Record<string, unknown>)) yield* payloadsIn(child);
