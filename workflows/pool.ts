@@ -23,6 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { PoolActivities } from '../activities/pools';
+import { PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../domain/payout-draw';
 import * as commands from '../domain/pools/commands';
 import {
   bidRequestSchema,
@@ -79,6 +80,8 @@ const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
  * `projectPoolChange`; older ones projected the whole view through `projectPool` on every change.
  */
 const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
+/** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
+const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -151,8 +154,10 @@ export interface PoolWorkflowInput {
   poolId: string;
   managerId: string;
   config: PoolConfig;
-  /** Seeds every draw of this pool (random payout order, auction ties): chosen once, at creation. */
-  seed: string;
+  /** Seeds the draws of pools started before commit-reveal; anyone who reads the input could predict them. */
+  seed?: string;
+  /** SHA-256 of the server-held draw secret, revealed at activation to seed the draws (domain/payout-draw.ts). */
+  seedCommitment?: string;
   /**
    * Keep the pool's search attributes current (the default). Off only where the namespace cannot hold
    * them — the time-skipping test server has no custom search attributes — since an upsert of an
@@ -171,7 +176,7 @@ export interface PoolWorkflowInput {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
-  const identity: PoolIdentity = { poolId, managerId: input.managerId, config };
+  const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
   const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
   const view = () => poolView(identity, s);
   /** True once this run waits to hand over to the next: new commands are refused, to be sent again. */
@@ -202,6 +207,16 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
 
   setHandler(poolStateQuery, view);
+
+  /** The pool's draw from its revealed secret; a secret that does not match the commitment refuses activation. */
+  const drawFrom = (secret: string, memberIds: string[]): PayoutDraw => {
+    try {
+      return revealPayoutDraw({ commitment: input.seedCommitment!, secret, poolId, memberIds });
+    } catch (error) {
+      if (error instanceof PayoutDrawMismatch) throw ApplicationFailure.nonRetryable(error.message, 'PayoutDrawMismatch');
+      throw error;
+    }
+  };
 
   setHandler(
     joinPoolUpdate,
@@ -253,7 +268,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   setHandler(
     activatePoolUpdate,
     async () => {
-      const rows = commands.activate(s, config, input.seed);
+      // The draw's secret is revealed only now and checked against the commitment before anything changes.
+      const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
+      const draw = secret === null ? null : drawFrom(secret, commands.payingMembers(s).map((m) => m.memberId));
+      const rows = commands.activate(s, config, { draw, ...(input.seed ? { seed: input.seed } : {}) });
       await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
       return changed(rows);
     },
@@ -347,7 +365,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (!workflowInfo().continueAsNewSuggested) return;
     handingOver = true;
     await condition(allHandlersFinished);
-    await continueAsNew<typeof poolWorkflow>({ poolId, managerId: input.managerId, config, seed: input.seed, searchAttributes: input.searchAttributes, carriedCompact: carryState(s) });
+    const { carried: _whole, carriedCompact: _compact, ...started } = input;
+    await continueAsNew<typeof poolWorkflow>({ ...started, carriedCompact: carryState(s) });
   };
 
   /**

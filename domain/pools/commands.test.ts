@@ -2,6 +2,7 @@
 // reducer changes and reports as changed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { drawCommitment, drawnPayoutOrder, revealPayoutDraw, verifyPayoutDraw } from '../payout-draw';
 import { poolConfigSchema, type PoolConfig } from '../pool-config';
 import * as commands from './commands';
 import { parseCommand, PoolRejection, joinRequestSchema, type Refusal } from './requests';
@@ -17,7 +18,7 @@ function pool(config: PoolConfig, members: string[], status: 'open' | 'active' =
   const s = initialPoolState(config);
   s.status = 'open';
   for (const memberId of members) commands.join(s, { memberId, ...(config.kind === 'investment' ? { commitmentMinor: '100000' } : {}) });
-  if (status === 'active') commands.activate(s, config, 'seed');
+  if (status === 'active') commands.activate(s, config, { draw: null, seed: 'seed' });
   return s;
 }
 
@@ -109,7 +110,7 @@ describe('the lifecycle', () => {
     assert.match(commands.checkActivate(s, config)!.message, /at least 3 members/);
     commands.join(s, { memberId: 'cy' });
     assert.equal(commands.checkActivate(s, config), null);
-    assert.deepEqual(commands.activate(s, config, 'seed'), []);
+    assert.deepEqual(commands.activate(s, config, { draw: null, seed: 'seed' }), []);
     assert.deepEqual([s.status, s.roundsPlanned, s.payoutOrder], ['active', 3, ['ada', 'bo', 'cy']]);
     assert.equal(typeOf(commands.checkActivate(s, config)), PoolRejection.invalidState);
   });
@@ -124,12 +125,23 @@ describe('the lifecycle', () => {
     assert.equal(pool(rotating({ payoutOrder: 'bid' }), ['ada', 'bo'], 'active').payoutOrder, null);
   });
 
+  test('a revealed draw seeds the random order and is kept for anyone to verify', () => {
+    const config = rotating({ payoutOrder: 'random', membersMax: 12 });
+    const ids = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    const s = pool(config, ids);
+    const draw = revealPayoutDraw({ commitment: drawCommitment('secret'), secret: 'secret', poolId: 'p1', memberIds: ids });
+    commands.activate(s, config, { draw });
+    assert.deepEqual(s.payoutOrder, drawnPayoutOrder(draw));
+    assert.equal(s.payoutDraw, draw);
+    assert.equal(verifyPayoutDraw(draw, s.payoutOrder!), true);
+  });
+
   test('pause, resume and cancel follow the state machine and refuse elsewhere', () => {
     const config = rotating();
     const s = pool(config, ['ada', 'bo']);
     assert.equal(typeOf(commands.checkPause(s)), PoolRejection.invalidState);
     assert.equal(typeOf(commands.checkResume(s)), PoolRejection.invalidState);
-    commands.activate(s, config, 'seed');
+    commands.activate(s, config, { draw: null, seed: 'seed' });
     assert.equal(commands.checkPause(s), null);
     commands.pause(s);
     assert.equal(s.status, 'paused');
@@ -222,7 +234,7 @@ describe('round requests', () => {
     const s = pool(rotating(), ['ada', 'bo']);
     commands.roundDue(s);
     assert.equal(s.roundsRequested, 0);
-    commands.activate(s, rotating(), 'seed');
+    commands.activate(s, rotating(), { draw: null, seed: 'seed' });
     commands.roundDue(s);
     commands.roundDue(s);
     assert.equal(s.roundsRequested, 1);

@@ -2,6 +2,7 @@
 // safe-message-handlers sample). Each command has a check, which says why it is refused (null when it
 // is accepted) and changes nothing, and a reducer, which applies an accepted command to the state and
 // returns the member rows it changed: the workflow projects just those, never the whole pool.
+import { drawnPayoutOrder, type PayoutDraw } from '../payout-draw';
 import { fixedPayoutOrder, randomPayoutOrder } from '../payout-order';
 import type { PoolConfig } from '../pool-config';
 import { acceptsMembers, nextStatus, type PoolCommand } from '../pool-lifecycle';
@@ -120,13 +121,18 @@ export function checkActivate(s: PoolState, config: PoolConfig): Refusal | null 
   return null;
 }
 
-/** Activation fixes a rotating pool's rounds and payout order (random: drawn from `seed`). */
-export function activate(s: PoolState, config: PoolConfig, seed: string): PoolMemberView[] {
+/**
+ * Activation fixes a rotating pool's rounds and payout order. A random order comes from the draw revealed
+ * at activation (commit-reveal) or, in pools started before it, from the seed in the pool's input.
+ */
+export function activate(s: PoolState, config: PoolConfig, seeding: { draw: PayoutDraw | null; seed?: string }): PoolMemberView[] {
   transition(s, 'activate');
   const ids = payingMembers(s).map((m) => m.memberId);
   if (config.kind === 'rotating') {
     s.roundsPlanned = ids.length;
-    s.payoutOrder = config.payoutOrder === 'random' ? randomPayoutOrder(ids, seed) : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
+    s.payoutDraw = seeding.draw;
+    const random = () => (seeding.draw ? drawnPayoutOrder(seeding.draw) : randomPayoutOrder(ids, seeding.seed!));
+    s.payoutOrder = config.payoutOrder === 'random' ? random() : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
   }
   return [];
 }

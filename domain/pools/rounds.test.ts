@@ -17,7 +17,7 @@ function activePool(config: PoolConfig, members: string[]): PoolState {
   const s = initialPoolState(config);
   s.status = 'open';
   for (const memberId of members) commands.join(s, { memberId, ...(config.kind === 'investment' ? { commitmentMinor: '10000' } : {}) });
-  commands.activate(s, config, 'seed');
+  commands.activate(s, config, { draw: null, seed: 'seed' });
   return s;
 }
 

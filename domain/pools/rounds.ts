@@ -60,8 +60,9 @@ export function openBidding(s: PoolState, config: PoolConfig, nowMs: number): vo
 /** Bidding closes at its time, or early once every eligible member has bid. */
 export const everyoneBid = (s: PoolState): boolean => auctionEligible(s).every((id) => id in s.bidding!.bids);
 
-/** Closes bidding and plans the auction round from the bids received. */
-export function closeBidding(s: PoolState, config: PoolConfig, seed: string): { payout: PayoutPlan; dues: Dues } {
+/** Closes bidding and plans the auction round; ties are drawn from the input's seed (older pools) or the revealed draw's. */
+export function closeBidding(s: PoolState, config: PoolConfig, inputSeed: string | undefined): { payout: PayoutPlan; dues: Dues } {
+  const seed = inputSeed ?? s.payoutDraw!.seed;
   const bids = Object.entries(s.bidding!.bids).map(([memberId, discountMinor]) => ({ memberId, discountMinor }));
   s.bidding = null;
   const platformFeeBps = config.platformFeeBps;

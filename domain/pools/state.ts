@@ -1,6 +1,7 @@
 // The pool workflow's state object and the ways it is read: the full view (the `poolState` query), the
 // delta each change projects, and the compact form it is carried in across continue-as-new. Pure: the
 // workflow owns the one instance, the rules in commands.ts and rounds.ts change it.
+import type { PayoutDraw } from '../payout-draw';
 import type { PoolConfig } from '../pool-config';
 import type { PoolStatus } from '../pool-lifecycle';
 import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from '../pool-view';
@@ -38,6 +39,8 @@ export interface PoolState {
   version: number;
   /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
   roundTriggers?: RoundTriggerVerdict[];
+  /** The revealed draw that seeds this rotating pool's payout order and auction ties (absent in older runs). */
+  payoutDraw?: PayoutDraw | null;
 }
 
 /** Who a pool is: fixed at creation, carried in the workflow's input rather than its state. */
@@ -45,6 +48,8 @@ export interface PoolIdentity {
   poolId: string;
   managerId: string;
   config: PoolConfig;
+  /** SHA-256 of the server-held draw secret (pools since commit-reveal). */
+  seedCommitment?: string;
 }
 
 export function initialPoolState(config: PoolConfig): PoolState {
@@ -83,6 +88,8 @@ export function poolSummary(identity: PoolIdentity, s: PoolState): PoolSummary {
     potMinor: s.potMinor,
     recentRounds: s.recentRounds,
     ...(s.roundEscalation ? { roundEscalation: { round: s.roundEscalation.round, reason: s.roundEscalation.reason } } : {}),
+    ...(identity.seedCommitment ? { drawCommitment: identity.seedCommitment } : {}),
+    ...(s.payoutDraw ? { payoutDraw: s.payoutDraw } : {}),
     version: s.version,
   };
 }
