@@ -21,6 +21,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
 import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
+import { executePoolUpdate } from '../api/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow, roundDueSignal } from '../workflows/pool';
 import { cpuDelta, stackCpuMs, type StackCpuMs } from './process-cpu';
 import type { BaselineActivities, baselinePool } from './workflows';
@@ -198,9 +199,9 @@ async function setUpPools(phase: number): Promise<PoolUnderTest[]> {
       for (const memberId of memberIds.slice(p * MEMBERS, (p + 1) * MEMBERS)) {
         // What accepting the invitation through the API records; the charge activity requires it.
         await recordAgreement(db, { poolId, memberId, terms: agreementTerms(config, null), requestId: `bench-${run}` });
-        await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
+        await executePoolUpdate(handle, joinPoolUpdate, { args: [{ memberId }] });
       }
-      await handle.executeUpdate(activatePoolUpdate, { args: [] });
+      await executePoolUpdate(handle, activatePoolUpdate, { args: [] });
       return { poolId, handle };
     }),
   );
