@@ -2,6 +2,7 @@
 // the caller may do with it. A caller who may not see a pool is told it does not exist, so nobody can
 // probe for other tenants' pools.
 import { poolCacheKey, POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
+import { poolViews } from '../db/pool-views';
 import type { PoolView } from '../domain/pool-view';
 import type { Principal } from './auth';
 import type { ApiDeps } from './deps';
@@ -20,7 +21,7 @@ export interface PoolEntry {
 /**
  * The views this process read last, parsed once per version. A view read less than LOCAL_VIEW_TTL_MS
  * ago is answered from here without asking Redis: another API instance's write shows up that much
- * later at most, while this instance's own writes replace the entry at once (rememberPoolView).
+ * later at most, while this instance's own writes replace the entry at once (poolViewAfterCommand).
  */
 const local = new Map<string, PoolEntry & { readAtMs: number }>();
 export const LOCAL_VIEWS_MAX = 1_000;
@@ -34,14 +35,6 @@ function entryFor(poolId: string, json: string): PoolEntry {
   return entry;
 }
 
-/** Keeps the view a command just returned, so this instance reads its own writes at once. */
-export function rememberPoolView(view: PoolView): void {
-  forgetStandings(view.poolId);
-  const known = local.get(view.poolId);
-  if (known && known.view.version > view.version) return;
-  entryFor(view.poolId, JSON.stringify(view));
-}
-
 export async function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
   if (!POOL_ID_PATTERN.test(poolId)) return null;
   const recent = local.get(poolId);
@@ -52,12 +45,27 @@ export async function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId:
   } catch {
     // Redis is a cache: without it the database answers.
   }
-  const { rows } = await deps.db.query<{ view: PoolView }>('SELECT view FROM pools WHERE pool_id = $1', [poolId]);
-  const view = rows[0]?.view;
+  return readStoredPoolEntry(deps, poolId);
+}
+
+/** The pool's view as the database holds it, which then refills the cache. */
+async function readStoredPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
+  const view = (await poolViews(deps.db, [poolId])).get(poolId);
   if (!view) return null;
   const json = JSON.stringify(view);
   await deps.redis.set(poolCacheKey(poolId), json, 'EX', POOL_CACHE_TTL_SECONDS).catch(() => {});
   return entryFor(poolId, json);
+}
+
+/**
+ * The view after a command the pool has answered with `version`: its projection was written before the
+ * answer, so the database holds that version or a newer one (the caches may not yet).
+ */
+export async function poolViewAfterCommand(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string, version: number): Promise<PoolView> {
+  forgetStandings(poolId);
+  const entry = await readStoredPoolEntry(deps, poolId);
+  if (!entry || entry.view.version < version) throw new Error(`pool ${poolId}'s projection is behind its command (version ${version})`);
+  return entry.view;
 }
 
 export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolView | null> {

@@ -1,6 +1,9 @@
-// GET /v1/pools/{poolId}/events: server-sent events of the pool's changes, one `pool` event per version
-// with the whole view, in version order. Resumable: a client reconnecting with Last-Event-ID (the last
-// version it saw) receives every version after it that Redis still holds, then live ones.
+// GET /v1/pools/{poolId}/events: server-sent events of the pool's changes in version order. A fresh
+// subscriber first gets a `pool` event with the whole view; then each version is a `pool-change` event:
+// the pool without its member list, plus `members` holding only the member rows that changed (replace
+// each by memberId). Versions projected before changes were deltas are `pool` events with the whole
+// view. Resumable: a client reconnecting with Last-Event-ID (the last version it saw) receives every
+// version after it that Redis still holds, then live ones.
 import { Hono } from 'hono';
 import { poolEventsKey } from '../activities/pool-projections';
 import type { AppEnv } from './context';
@@ -30,7 +33,7 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
       opening: async (send) => {
         if (resumeFrom === undefined) await send({ id: String(view.version), event: 'pool', data: JSON.stringify(view) });
       },
-      toMessage: ({ id, fields }) => ({ id: id.split('-')[0]!, event: 'pool', data: fields[1]! }),
+      toMessage: ({ id, fields }) => ({ id: id.split('-')[0]!, event: fields[0] === 'change' ? 'pool-change' : 'pool', data: fields[1]! }),
       // A member who leaves, is replaced or expelled loses the stream too, within SSE_ACCESS_RECHECK_MS.
       stillAllowed: async () => {
         const standing = await standingOf(deps.db, poolId, principal.sub);

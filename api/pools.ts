@@ -15,6 +15,7 @@ import { listAccountPostings } from '../db/ledger/postings';
 import { findConnectAccount, findCustomer } from '../db/payments/members';
 import { parseCurrency } from '../domain/money';
 import { poolConfigSchema } from '../domain/pool-config';
+import { withMembers } from '../db/pool-views';
 import type { PoolView } from '../domain/pool-view';
 import { PoolIdAttribute, PoolKindAttribute, PoolManagerAttribute, PoolStatusAttribute } from '../temporal-config/search-attributes';
 import { workflowIds } from '../temporal-config/workflow-ids';
@@ -37,11 +38,13 @@ import {
   distributeUpdate,
   roundTriggerQuery,
   runRoundNowSignal,
+  type PoolCommandResult,
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
-import { poolEntryFor, poolFor, POOL_ID_PATTERN, readPoolView, rememberPoolView } from './pool-access';
+import { executePoolUpdate } from './pool-commands';
+import { poolEntryFor, poolFor, poolViewAfterCommand, POOL_ID_PATTERN, readPoolView } from './pool-access';
 import { ProblemError } from './problem';
 import { rejectionType } from './temporal-errors';
 import { jsonBody } from './validation';
@@ -96,13 +99,15 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     if (!POOL_ID_PATTERN.test(value)) throw new ProblemError(404, 'Not Found', 'no such pool');
     return value;
   };
-  /** Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat too. */
-  const update = async <Args extends unknown[]>(c: { get(key: 'commandId'): string | undefined }, id: string, definition: UpdateDefinition<PoolView, Args>, args: Args) => {
+  /**
+   * Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat
+   * too, and answers with the pool's view after it. The pool answers a command with what changed only;
+   * the view comes from the projection, which the pool wrote before answering.
+   */
+  const update = async <Args extends unknown[]>(c: { get(key: 'commandId'): string | undefined }, id: string, definition: UpdateDefinition<PoolCommandResult, Args>, args: Args) => {
     try {
-      // The SDK's overloads split updates with and without arguments; one cast covers both here.
-      const view = await handle(id).executeUpdate(definition as unknown as UpdateDefinition<PoolView, [unknown]>, { args: args as unknown as [unknown], updateId: c.get('commandId') });
-      rememberPoolView(view);
-      return view;
+      const result = await executePoolUpdate(handle(id), definition, { args, updateId: c.get('commandId') });
+      return await poolViewAfterCommand(deps, id, result.version);
     } catch (error) {
       // A completed or cancelled pool's workflow has ended: it exists, it just takes no more commands.
       const view = error instanceof WorkflowNotFoundError ? await readPoolView(deps, id) : null;
@@ -178,7 +183,7 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
       params,
     );
     const next = rows.length === q.limit ? rows.at(-1)!.created_at.toISOString() : null;
-    return c.json({ pools: rows.map((r) => r.view), next });
+    return c.json({ pools: await withMembers(deps.db, rows.map((r) => r.view)), next });
   });
 
   // Answered with the cached JSON text as it is: the hottest read does no serialising of its own.
@@ -286,7 +291,7 @@ export function poolRoutes(deps: ApiDeps): Hono<AppEnv> {
     return c.json(invitationJson(invitation), 202);
   });
 
-  const command = (path: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, [] | [{ reason?: string }]>, withReason: boolean) =>
+  const command = (path: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolCommandResult, [] | [{ reason?: string }]>, withReason: boolean) =>
     app.post(`/:poolId/${path}`, async (c) => {
       const id = poolId(c.req.param('poolId'));
       await poolFor(deps, c.get('principal'), id, action);

@@ -14,6 +14,8 @@ const STATUS_BY_REJECTION: Record<string, ContentfulStatusCode> = {
   [PoolRejection.notMember]: 404,
   [PoolRejection.notEligible]: 422,
   [PoolRejection.roundInProgress]: 409,
+  // Only when the pool kept handing over through every retry (api/pool-commands.ts): try again shortly.
+  [PoolRejection.handingOver]: 503,
 };
 
 /** The pool's reason for refusing an update (a PoolRejection type), or undefined when it gave none. */

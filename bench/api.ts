@@ -16,6 +16,7 @@ import { createLogger } from '../observability/log';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { TEST_AUTH, testApiDeps, testApp } from '../test/support/api';
 import { startDevPoolHarness, type DevPoolHarness } from '../test/support/dev-pool-harness';
+import { executePoolUpdate } from '../api/pool-commands';
 import { pausePoolUpdate, resumePoolUpdate } from '../workflows/pool';
 
 /** Each measured phase runs this long; phases alternate baseline and API so that drift hits both alike. */
@@ -230,8 +231,9 @@ async function main(): Promise<void> {
     };
     const direct = async (poolId: string) => {
       const handle = harness.client.workflow.getHandle(workflowIds.pool(poolId));
-      await handle.executeUpdate(pausePoolUpdate, { args: [{ reason: 'bench' }], updateId: `bench-${randomUUID()}` });
-      await handle.executeUpdate(resumePoolUpdate, { updateId: `bench-${randomUUID()}` });
+      // Sent as every client sends pool commands: again while the pool hands over to its next run.
+      await executePoolUpdate(handle, pausePoolUpdate, { args: [{ reason: 'bench' }], updateId: `bench-${randomUUID()}` });
+      await executePoolUpdate(handle, resumePoolUpdate, { args: [], updateId: `bench-${randomUUID()}` });
     };
     await commandLoops(poolIds, WARMUP_MS, viaApi);
     const directRuns: Measured[] = [];

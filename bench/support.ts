@@ -15,6 +15,7 @@ import { createStripe } from '../payments/stripe-client';
 import { createSandboxClient } from '../sandbox/client';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
+import { executePoolUpdate } from '../api/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow } from '../workflows/pool';
 
 /** Members are set up (customer, card, payout account) this many at a time. */
@@ -121,8 +122,9 @@ export async function recordBenchAgreements(stack: BenchStack, poolId: string, c
 export async function startActivePool(client: Client, stack: BenchStack, taskQueue: string, poolId: string, config: PoolConfig, memberIds: string[]) {
   const handle = await client.workflow.start(poolWorkflow, { taskQueue, workflowId: workflowIds.pool(poolId), args: [{ poolId, managerId: 'bench', config, seed: stack.run }] });
   await recordBenchAgreements(stack, poolId, config, memberIds);
-  for (const memberId of memberIds) await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId }] });
-  await handle.executeUpdate(activatePoolUpdate, { args: [] });
+  // Sent as every client sends pool commands: again while the pool hands over to its next run.
+  for (const memberId of memberIds) await executePoolUpdate(handle, joinPoolUpdate, { args: [{ memberId }] });
+  await executePoolUpdate(handle, activatePoolUpdate, { args: [] });
   return handle;
 }
 

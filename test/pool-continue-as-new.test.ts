@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { executePoolUpdate } from '../api/pool-commands';
+import { restoreState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
 import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -22,7 +24,6 @@ import {
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
 import type { PoolConfigInput } from '../domain/pool-config';
-import type { PoolView } from '../domain/pool-view';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
 import { startOwnDevServer, type OwnDevServer } from './support/own-dev-server';
@@ -81,7 +82,8 @@ describe('pool workflow continues as new in the middle of a round', () => {
       const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       // Stored payloads are encrypted: read them through the shared data converter.
       const input = last?.input?.payloads?.[0] ? await decodeFromPayloadsAtIndex<PoolWorkflowInput>(loadDataConverter(poolflowDataConverter()), 0, last.input.payloads) : null;
-      runs.push({ runId, carried: input?.carried ?? null, nextRunId: last?.newExecutionRunId ?? null });
+      const carried = input?.carriedCompact ? restoreState(input.carriedCompact) : (input?.carried ?? null);
+      runs.push({ runId, carried, nextRunId: last?.newExecutionRunId ?? null });
       runId = last?.newExecutionRunId ?? null;
     }
     return runs;
@@ -92,7 +94,7 @@ describe('pool workflow continues as new in the middle of a round', () => {
     const handle = await h.startPool(pool);
     const poolId = (await handle.query(poolStateQuery)).poolId;
     const versions: number[] = [];
-    const seen = (view: PoolView) => (versions.push(view.version), view);
+    const seen = <V extends { version: number }>(view: V) => (versions.push(view.version), view);
     seen(await joinAll(handle, members));
     seen(await activate(handle));
 
@@ -110,7 +112,7 @@ describe('pool workflow continues as new in the middle of a round', () => {
 
     // While the round waits, the pool's history grows — a pause, firings the paused pool ignores — until
     // Temporal suggests continuing as new and the pool does so, round still under way.
-    seen(await handle.executeUpdate(pausePoolUpdate, { args: [{ reason: 'operations look at a late payment' }] }));
+    seen(await executePoolUpdate(handle, pausePoolUpdate, { args: [{ reason: 'operations look at a late payment' }] }));
     let midRound: PoolRun[] = [];
     let runsSoFar: PoolRun[] = [];
     for (let sent = 0; sent < FILLER_SIGNALS_MAX && midRound.length === 0; sent++) {
@@ -127,7 +129,7 @@ describe('pool workflow continues as new in the middle of a round', () => {
     const carried = seen(await handle.query(poolStateQuery));
     assert.equal(carried.roundInProgress, 1, 'the new run still waits for round 1');
     assert.equal(carried.status, 'paused');
-    seen(await handle.executeUpdate(resumePoolUpdate, { args: [] }));
+    seen(await executePoolUpdate(handle, resumePoolUpdate, { args: [] }));
 
     // Stripe settles the charge; its webhook goes through the router to the round, which finishes and
     // reports to the pool's newest run.

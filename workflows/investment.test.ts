@@ -3,8 +3,8 @@
 // after the management fee — every part exact to the cent, at Stripe and in the ledger.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { finalView, joinAll, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
-import { activatePoolUpdate, cancelPoolUpdate, distributeUpdate, poolStateQuery } from './pool';
+import { activate, finalView, joinAll, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
+import { cancelPoolUpdate, distributeUpdate, poolStateQuery } from './pool';
 
 describe('investment pool', () => {
   let h: PoolHarness;
@@ -26,7 +26,7 @@ describe('investment pool', () => {
     const poolId = (await handle.query(poolStateQuery)).poolId;
     // 3,333.33 + 10,000.01 + 2,500.07 = 15,833.41 committed.
     await joinAll(handle, members, ['333333', '1000001', '250007']);
-    const active = await handle.executeUpdate(activatePoolUpdate, { args: [] });
+    const active = await activate(handle);
     assert.deepEqual([active.status, active.roundsPlanned, active.payoutOrder], ['active', 4, null]);
 
     // Capital call: 25% of 15,833.41 is 3,958.3525, so 3,958.35 is called. Exact shares 833.3325,

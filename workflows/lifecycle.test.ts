@@ -161,7 +161,8 @@ describe('pool lifecycle', () => {
     const { config } = await handle.query(poolStateQuery);
     for (const n of [n1, n3]) await recordAgreement(h.db, { poolId, memberId: n, terms: agreementTerms(config, null), requestId: 'test-replacement' });
     await handle.executeUpdate(replaceMemberUpdate, { args: [{ outgoingMemberId: m1, incomingMemberId: n1 }] });
-    const view = await handle.executeUpdate(replaceMemberUpdate, { args: [{ outgoingMemberId: m3, incomingMemberId: n3 }] });
+    await handle.executeUpdate(replaceMemberUpdate, { args: [{ outgoingMemberId: m3, incomingMemberId: n3 }] });
+    const view = await handle.query(poolStateQuery);
     assert.deepEqual(view.payoutOrder, [n1, m2, n3, m4]);
     const byId = (id: string) => view.members.find((m) => m.memberId === id)!;
     assert.deepEqual([byId(n1).received, byId(n1).replacedMemberId, byId(n1).status], [true, m1, 'active']);

@@ -68,8 +68,10 @@ describe('pool update validation', () => {
     await refused(handle, PoolRejection.invalidRequest, join(handle, { memberId: 'cy', role: 'admin' }));
     await refused(handle, PoolRejection.alreadyMember, join(handle, { memberId: 'ada' }));
 
-    const full = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId: 'cy' }] });
-    assert.deepEqual(full.members.map((m) => m.memberId), ['ada', 'bo', 'cy']);
+    // A join answers with the new member's row only; the whole pool is the query.
+    const joined = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId: 'cy' }] });
+    assert.deepEqual(joined.members.map((m) => [m.memberId, m.joinSeq, m.status]), [['cy', 3, 'active']]);
+    assert.deepEqual((await handle.query(poolStateQuery)).members.map((m) => m.memberId), ['ada', 'bo', 'cy']);
     await refused(handle, PoolRejection.full, join(handle, { memberId: 'dee' }));
     // Leaving while the pool recruits frees a place again.
     await handle.executeUpdate(leavePoolUpdate, { args: [{ memberId: 'cy' }] });

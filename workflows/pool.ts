@@ -1,7 +1,7 @@
 // The pool entity workflow (`pool/{poolId}`): the single source of truth for one pool over its whole
-// life. Members join and leave through validated updates, the schedule's firings become rounds (child
-// workflows that report back by signal), and the workflow continues as new whenever Temporal suggests,
-// even in the middle of a round, carrying its whole state.
+// life. It wires the pool's messages to its state object, whose rules live in domain/pools/, and
+// orchestrates: activities, round child workflows (which report back by signal), timers, and
+// continue-as-new whenever Temporal suggests it — even mid-round or while commands keep arriving.
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -21,14 +21,39 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { PoolActivities } from '../activities/pools';
-import { drawnPayoutOrder, PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../domain/payout-draw';
-import { fixedPayoutOrder, randomPayoutOrder } from '../domain/payout-order';
-import { minorAmount, positiveMinorAmount, type PoolConfig } from '../domain/pool-config';
-import { acceptsMembers, assertNever, isFinal, nextStatus, type PoolCommand, type PoolStatus } from '../domain/pool-lifecycle';
-import type { PoolMemberView, PoolView, RoundSummary } from '../domain/pool-view';
-import { capitalCall } from '../domain/round-split';
+import { PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../domain/payout-draw';
+import * as commands from '../domain/pools/commands';
+import {
+  bidRequestSchema,
+  distributeRequestSchema,
+  joinRequestSchema,
+  leaveRequestSchema,
+  parseCommand,
+  PoolRejection,
+  reasonSchema,
+  replaceRequestSchema,
+  runRoundRequestSchema,
+  type Refusal,
+} from '../domain/pools/requests';
+import * as rounds from '../domain/pools/rounds';
+import type { PayoutPlan, RoundInput, RoundKind } from '../domain/pools/round-types';
+import {
+  carryState,
+  describePool,
+  initialPoolState,
+  poolChange,
+  poolView,
+  restoreState,
+  type CarriedPoolState,
+  type PoolIdentity,
+  type PoolState,
+  type RoundTriggerVerdict,
+} from '../domain/pools/state';
+import type { PoolConfig } from '../domain/pool-config';
+import { isFinal, type PoolStatus } from '../domain/pool-lifecycle';
+import type { PoolMemberView, PoolView } from '../domain/pool-view';
 import { DB_ACTIVITY } from '../temporal-config/policies';
 import {
   PoolEscalationAttribute,
@@ -39,24 +64,22 @@ import {
   PoolStatusAttribute,
 } from '../temporal-config/search-attributes';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import type { PayoutPlan } from './round-payout';
-import { cancelRoundSignal, contributionRound, roundFinishedSignal, type RoundInput, type RoundResult } from './round';
+import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 
-/** The rounds a pool keeps in its view; older ones live in the read models. */
-export const RECENT_ROUNDS_MAX = 12;
-/** A rotating pool whose members keep defaulting stops adding rounds here and waits for operations. */
-export const ROUNDS_PER_MEMBER_MAX = 2;
-/** How much of a failed round's error the pool keeps for operations. */
-export const ESCALATION_REASON_CHARS_MAX = 300;
-/** Round triggers remembered for retries: enough for any client's retries, small enough to carry. */
-export const ROUND_TRIGGERS_KEPT_MAX = 20;
-const HOUR_MS = 3_600_000;
+export { ESCALATION_REASON_CHARS_MAX, RECENT_ROUNDS_MAX, ROUNDS_PER_MEMBER_MAX } from '../domain/pools/rounds';
+export { ROUND_TRIGGERS_KEPT_MAX } from '../domain/pools/commands';
+export type { PoolState, RoundTriggerVerdict } from '../domain/pools/state';
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
 const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
 /** Marks histories in which a round that ended without reporting is escalated (older ones waited). */
 const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
+/**
+ * Marks histories whose changes project a delta (the summary and the member rows that changed) through
+ * `projectPoolChange`; older ones projected the whole view through `projectPool` on every change.
+ */
+const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
 /** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
 const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 
@@ -64,45 +87,47 @@ const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 // Messages: the API imports these very objects.
 // ---------------------------------------------------------------------------------------------------
 
-const memberId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
-
-export const joinRequestSchema = z.strictObject({ memberId, commitmentMinor: positiveMinorAmount.optional() });
-export const leaveRequestSchema = z.strictObject({ memberId });
-export const replaceRequestSchema = z.strictObject({ outgoingMemberId: memberId, incomingMemberId: memberId });
-export const reasonSchema = z.strictObject({ reason: z.string().max(500).optional() });
-export const bidRequestSchema = z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount });
-export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMinorAmount });
-/**
- * "Run the next round now": `round` names the round the caller expects to start (omitted: the next one,
- * when none is under way); `requestId` identifies the command across retries and continue-as-new.
- */
-export const runRoundRequestSchema = z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) });
+export {
+  bidRequestSchema,
+  distributeRequestSchema,
+  joinRequestSchema,
+  leaveRequestSchema,
+  PoolRejection,
+  reasonSchema,
+  replaceRequestSchema,
+  runRoundRequestSchema,
+} from '../domain/pools/requests';
 
 export type JoinRequest = z.input<typeof joinRequestSchema>;
 export type BidRequest = z.input<typeof bidRequestSchema>;
 
-export const joinPoolUpdate = defineUpdate<PoolView, [JoinRequest]>('joinPool');
-export const leavePoolUpdate = defineUpdate<PoolView, [z.input<typeof leaveRequestSchema>]>('leavePool');
-export const replaceMemberUpdate = defineUpdate<PoolView, [z.input<typeof replaceRequestSchema>]>('replaceMember');
-export const activatePoolUpdate = defineUpdate<PoolView, []>('activatePool');
-export const pausePoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('pausePool');
-export const resumePoolUpdate = defineUpdate<PoolView, []>('resumePool');
-export const cancelPoolUpdate = defineUpdate<PoolView, [z.input<typeof reasonSchema>]>('cancelPool');
-export const placeBidUpdate = defineUpdate<PoolView, [BidRequest]>('placeBid');
-export const distributeUpdate = defineUpdate<PoolView, [z.input<typeof distributeRequestSchema>]>('distribute');
+/**
+ * What a command answers: the pool's version after it and the member rows it changed — never the whole
+ * pool, whose size grows with its members (the full view is the `poolState` query and the read models).
+ * Older runs answered with the whole view; callers rely only on these fields.
+ */
+export interface PoolCommandResult {
+  poolId: string;
+  status: PoolStatus;
+  version: number;
+  members: PoolMemberView[];
+}
+
+export const joinPoolUpdate = defineUpdate<PoolCommandResult, [JoinRequest]>('joinPool');
+export const leavePoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof leaveRequestSchema>]>('leavePool');
+export const replaceMemberUpdate = defineUpdate<PoolCommandResult, [z.input<typeof replaceRequestSchema>]>('replaceMember');
+export const activatePoolUpdate = defineUpdate<PoolCommandResult, []>('activatePool');
+export const pausePoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof reasonSchema>]>('pausePool');
+export const resumePoolUpdate = defineUpdate<PoolCommandResult, []>('resumePool');
+export const cancelPoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof reasonSchema>]>('cancelPool');
+export const placeBidUpdate = defineUpdate<PoolCommandResult, [BidRequest]>('placeBid');
+export const distributeUpdate = defineUpdate<PoolCommandResult, [z.input<typeof distributeRequestSchema>]>('distribute');
 /**
  * "Run the next round now" is a signal, not an update: the pool records its verdict under the request's
  * ID (roundTriggerQuery), which the API reads back. (An update accepted in the same workflow task as the
  * pool's own commands was replayed in another order by the SDK — a nondeterminism the chaos suite found.)
  */
 export const runRoundNowSignal = defineSignal<[z.input<typeof runRoundRequestSchema>]>('runRoundNow');
-export interface RoundTriggerVerdict {
-  requestId: string;
-  round: number;
-  accepted: boolean;
-  /** Why a refused trigger was refused. */
-  reason: string | null;
-}
 export const roundTriggerQuery = defineQuery<RoundTriggerVerdict | null, [string]>('roundTrigger');
 /** Sent by each firing of the pool's schedule. */
 export const roundDueSignal = defineSignal('roundDue');
@@ -110,35 +135,20 @@ export const roundDueSignal = defineSignal('roundDue');
 export const retryRoundSignal = defineSignal('retryRound');
 export const poolStateQuery = defineQuery<PoolView>('poolState');
 
-/**
- * Why an update was refused; the API maps each type to an HTTP status. Thrown from validators, so a
- * refused update leaves no trace in the history.
- */
-export const PoolRejection = {
-  invalidRequest: 'InvalidRequest',
-  invalidState: 'InvalidPoolState',
-  full: 'PoolFull',
-  alreadyMember: 'AlreadyMember',
-  notMember: 'NotAMember',
-  notEligible: 'NotEligible',
-  roundInProgress: 'RoundInProgress',
-} as const;
+/** Thrown from validators, so a refused update leaves no trace in the history. */
+function reject(refusal: Refusal): never {
+  throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+}
 
-type Rejection = (typeof PoolRejection)[keyof typeof PoolRejection];
-
-function reject(type: Rejection, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+function refuseIf(refusal: Refusal | null): void {
+  if (refusal) reject(refusal);
 }
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  reject(PoolRejection.invalidRequest, result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
+  const parsed = parseCommand(schema, value);
+  if (!parsed.ok) reject(parsed.refusal);
+  return parsed.value;
 }
-
-// ---------------------------------------------------------------------------------------------------
-// State
-// ---------------------------------------------------------------------------------------------------
 
 export interface PoolWorkflowInput {
   poolId: string;
@@ -154,54 +164,10 @@ export interface PoolWorkflowInput {
    * unknown attribute fails every workflow task.
    */
   searchAttributes?: boolean;
-  /** Set when the workflow continues as new. */
+  /** Set when the workflow continues as new (members compact). */
+  carriedCompact?: CarriedPoolState;
+  /** Set when an older run continued as new: the whole state, members in full. */
   carried?: PoolState;
-}
-
-export interface PoolState {
-  status: PoolStatus;
-  members: PoolMemberView[];
-  payoutOrder: string[] | null;
-  roundsCompleted: number;
-  roundsPlanned: number;
-  /** The round number the next round (or distribution) will take. */
-  nextRound: number;
-  /** `input` (absent in older runs) lets operations run a failed round again under the same keys. */
-  roundInProgress: { round: number; kind: 'contribution' | 'distribution'; input?: RoundInput } | null;
-  /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
-  roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
-  /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
-  finishedRound: RoundResult | null;
-  /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
-  roundsRequested: number;
-  bidding: { round: number; closesAtMs: number; bids: Record<string, string> } | null;
-  distributionsRequested: string[];
-  potMinor: string;
-  recentRounds: RoundSummary[];
-  version: number;
-  /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
-  roundTriggers?: RoundTriggerVerdict[];
-  /** The revealed draw that seeds this rotating pool's payout order and auction ties (absent in older runs). */
-  payoutDraw?: PayoutDraw | null;
-}
-
-function initialState(config: PoolConfig): PoolState {
-  return {
-    status: 'draft',
-    members: [],
-    payoutOrder: null,
-    roundsCompleted: 0,
-    roundsPlanned: config.kind === 'investment' ? Math.ceil(10_000 / config.capitalCallBps) : 0,
-    nextRound: 1,
-    roundInProgress: null,
-    finishedRound: null,
-    roundsRequested: 0,
-    bidding: null,
-    distributionsRequested: [],
-    potMinor: '0',
-    recentRounds: [],
-    version: 0,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -210,30 +176,15 @@ function initialState(config: PoolConfig): PoolState {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
-  const s: PoolState = input.carried ?? initialState(config);
-
-  const view = (): PoolView => ({
-    poolId,
-    managerId: input.managerId,
-    config,
-    status: s.status,
-    members: s.members,
-    payoutOrder: s.payoutOrder,
-    roundsCompleted: s.roundsCompleted,
-    roundsPlanned: s.roundsPlanned,
-    roundInProgress: s.roundInProgress?.round ?? null,
-    bidding: s.bidding ? { round: s.bidding.round, closesAt: new Date(s.bidding.closesAtMs).toISOString(), bids: Object.keys(s.bidding.bids).length } : null,
-    potMinor: s.potMinor,
-    recentRounds: s.recentRounds,
-    ...(s.roundEscalation ? { roundEscalation: { round: s.roundEscalation.round, reason: s.roundEscalation.reason } } : {}),
-    ...(input.seedCommitment ? { drawCommitment: input.seedCommitment } : {}),
-    ...(s.payoutDraw ? { payoutDraw: s.payoutDraw } : {}),
-    version: s.version,
-  });
+  const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
+  const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
+  const view = () => poolView(identity, s);
+  /** True once this run waits to hand over to the next: new commands are refused, to be sent again. */
+  let handingOver = false;
 
   /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
   const indexed = input.searchAttributes !== false;
-  const changed = async () => {
+  const changed = async (members: readonly PoolMemberView[] = []): Promise<PoolCommandResult> => {
     s.version++;
     if (indexed) {
       upsertSearchAttributes([
@@ -242,16 +193,17 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
         ...(s.roundEscalation !== undefined ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }] : []),
       ]);
     }
-    setCurrentDetails(describe(s, config));
-    await activities.projectPool(view());
+    setCurrentDetails(describePool(s, config));
+    const rows = members.map((m) => ({ ...m }));
+    const version = s.version;
+    if (patched(DELTA_PROJECTION_PATCH)) await activities.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
+    else await activities.projectPool(view());
+    return { poolId, status: s.status, version, members: rows };
   };
 
-  const member = (id: string) => s.members.find((m) => m.memberId === id && m.status !== 'left');
-  const payingMembers = () => s.members.filter((m) => m.status === 'active' || m.status === 'suspended');
-  const transition = (command: PoolCommand) => {
-    const next = nextStatus(s.status, command);
-    if (!next) reject(PoolRejection.invalidState, `a ${s.status} pool cannot ${command}`);
-    return next;
+  /** Every update's validator starts here: during a handover, commands wait for the next run. */
+  const notHandingOver = () => {
+    if (handingOver) reject({ type: PoolRejection.handingOver, message: 'the pool is moving to its next run; send the command again' });
   };
 
   setHandler(poolStateQuery, view);
@@ -266,89 +218,49 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     }
   };
 
-  /** Why `id` cannot join now (already in, or no place left), checked before and after a join waits. */
-  const joinRefusal = (id: string): { type: Rejection; message: string } | null => {
-    if (member(id)) return { type: PoolRejection.alreadyMember, message: `${id} is already a member` };
-    if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) return { type: PoolRejection.full, message: `the pool is full (${config.membersMax} members)` };
-    return null;
-  };
-
   setHandler(
     joinPoolUpdate,
     async (request) => {
-      const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
+      const join = parse(joinRequestSchema, request);
       // A join may arrive while the pool is still being set up; it waits for the pool to open.
       await condition(() => s.status !== 'draft');
-      if (!acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
+      refuseIf(commands.checkJoinOpen(s));
       // Joins that arrive together are all validated before any handler runs: whatever the validator
       // checked may have changed during the wait, so it is checked again before the member is added
       // (patched: histories recorded before this check replay as they ran).
-      const refusal = joinRefusal(id);
-      if (refusal && patched(JOIN_RECHECKED_PATCH)) reject(refusal.type, refusal.message);
-      s.members.push({
-        memberId: id,
-        status: 'active',
-        joinSeq: s.members.length + 1,
-        commitmentMinor: commitmentMinor ?? null,
-        paidInMinor: '0',
-        arrearsMinor: '0',
-        received: false,
-        replacedMemberId: null,
-      });
-      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [id] });
-      await changed();
-      return view();
+      const place = commands.checkJoinPlace(s, config, join.memberId);
+      if (place && patched(JOIN_RECHECKED_PATCH)) reject(place);
+      const added = commands.join(s, join);
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [join.memberId] });
+      return changed(added);
     },
     {
       validator: (request) => {
-        const { memberId: id, commitmentMinor } = parse(joinRequestSchema, request);
-        if (s.status !== 'draft' && !acceptsMembers(s.status)) reject(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
-        const refusal = joinRefusal(id);
-        if (refusal) reject(refusal.type, refusal.message);
-        if (config.kind === 'investment' && commitmentMinor === undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
-        if (config.kind === 'rotating' && commitmentMinor !== undefined) reject(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
+        notHandingOver();
+        refuseIf(commands.checkJoin(s, config, parse(joinRequestSchema, request)));
       },
     },
   );
 
-  setHandler(
-    leavePoolUpdate,
-    async (request) => {
-      const leaving = member(parse(leaveRequestSchema, request).memberId)!;
-      leaving.status = 'left';
-      await changed();
-      return view();
+  setHandler(leavePoolUpdate, async (request) => changed(commands.leave(s, parse(leaveRequestSchema, request).memberId)), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkLeave(s, parse(leaveRequestSchema, request).memberId));
     },
-    {
-      validator: (request) => {
-        const { memberId: id } = parse(leaveRequestSchema, request);
-        if (!member(id)) reject(PoolRejection.notMember, `${id} is not a member`);
-        if (s.status !== 'open') reject(PoolRejection.invalidState, `members leave a ${s.status} pool by being replaced`);
-      },
-    },
-  );
+  });
 
   setHandler(
     replaceMemberUpdate,
     async (request) => {
-      const { outgoingMemberId, incomingMemberId } = parse(replaceRequestSchema, request);
-      const outgoing = member(outgoingMemberId)!;
-      // The newcomer takes the outgoing member's place: their turn in the payout order, whether the pot
-      // was already received, and what is owed; the outgoing member's past contributions stay theirs.
-      s.members.push({ ...outgoing, memberId: incomingMemberId, paidInMinor: '0', replacedMemberId: outgoingMemberId });
-      outgoing.status = 'left';
-      s.payoutOrder = s.payoutOrder?.map((id) => (id === outgoingMemberId ? incomingMemberId : id)) ?? null;
-      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [incomingMemberId] });
-      await changed();
-      return view();
+      const replacement = parse(replaceRequestSchema, request);
+      const rows = commands.replace(s, replacement);
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [replacement.incomingMemberId] });
+      return changed(rows);
     },
     {
       validator: (request) => {
-        const { outgoingMemberId, incomingMemberId } = parse(replaceRequestSchema, request);
-        if (s.status !== 'active' && s.status !== 'paused') reject(PoolRejection.invalidState, `replacement happens in an active or paused pool, this one is ${s.status}`);
-        if (!member(outgoingMemberId)) reject(PoolRejection.notMember, `${outgoingMemberId} is not a member`);
-        if (s.members.some((m) => m.memberId === incomingMemberId)) reject(PoolRejection.alreadyMember, `${incomingMemberId} is or was a member`);
-        if (s.roundInProgress || s.bidding) reject(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? s.bidding?.round} is under way; replace after it`);
+        notHandingOver();
+        refuseIf(commands.checkReplace(s, parse(replaceRequestSchema, request)));
       },
     },
   );
@@ -358,23 +270,15 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async () => {
       // The draw's secret is revealed only now and checked against the commitment before anything changes.
       const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
-      const ids = payingMembers().map((m) => m.memberId);
-      const draw = secret === null ? null : drawFrom(secret, ids);
-      s.status = transition('activate');
-      if (config.kind === 'rotating') {
-        s.roundsPlanned = ids.length;
-        s.payoutDraw = draw;
-        s.payoutOrder = config.payoutOrder === 'random' ? (draw ? drawnPayoutOrder(draw) : randomPayoutOrder(ids, input.seed!)) : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
-      }
+      const draw = secret === null ? null : drawFrom(secret, commands.payingMembers(s).map((m) => m.memberId));
+      const rows = commands.activate(s, config, { draw, ...(input.seed ? { seed: input.seed } : {}) });
       await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
-      await changed();
-      return view();
+      return changed(rows);
     },
     {
       validator: () => {
-        transition('activate');
-        const count = payingMembers().length;
-        if (count < config.membersMin) reject(PoolRejection.invalidState, `the pool needs at least ${config.membersMin} members to start, it has ${count}`);
+        notHandingOver();
+        refuseIf(commands.checkActivate(s, config));
       },
     },
   );
@@ -383,129 +287,86 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     pausePoolUpdate,
     async (request) => {
       const { reason } = parse(reasonSchema, request);
-      s.status = transition('pause');
+      const rows = commands.pause(s);
       await activities.pausePoolSchedule({ poolId, note: reason ?? 'paused through the API' });
-      await changed();
-      return view();
+      return changed(rows);
     },
-    { validator: (request) => void (parse(reasonSchema, request), transition('pause')) },
+    {
+      validator: (request) => {
+        notHandingOver();
+        parse(reasonSchema, request);
+        refuseIf(commands.checkPause(s));
+      },
+    },
   );
 
   setHandler(
     resumePoolUpdate,
     async () => {
-      s.status = transition('resume');
+      const rows = commands.resume(s);
       await activities.unpausePoolSchedule({ poolId, note: 'resumed through the API' });
-      await changed();
-      return view();
+      return changed(rows);
     },
-    { validator: () => void transition('resume') },
+    {
+      validator: () => {
+        notHandingOver();
+        refuseIf(commands.checkResume(s));
+      },
+    },
   );
 
   setHandler(
     cancelPoolUpdate,
     async (request) => {
       parse(reasonSchema, request);
-      s.status = transition('cancel');
-      s.roundsRequested = 0;
-      s.distributionsRequested = [];
+      const rows = commands.cancel(s);
       // A round under way refunds what it collected, unless its payout has already begun.
       if (s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
-      await changed();
-      return view();
-    },
-    { validator: (request) => void (parse(reasonSchema, request), transition('cancel')) },
-  );
-
-  setHandler(
-    placeBidUpdate,
-    async (request) => {
-      const bid = parse(bidRequestSchema, request);
-      s.bidding!.bids[bid.memberId] = bid.discountMinor;
-      await changed();
-      return view();
+      return changed(rows);
     },
     {
       validator: (request) => {
-        const bid = parse(bidRequestSchema, request);
-        if (!s.bidding || s.bidding.round !== bid.round) reject(PoolRejection.invalidState, `bidding is not open for round ${bid.round}`);
-        if (!auctionEligible().includes(bid.memberId)) reject(PoolRejection.notEligible, `${bid.memberId} may not bid: not an active member in good standing who has yet to receive the pot`);
-        const potMinor = BigInt(contributionOf(config)) * BigInt(payingMembers().length);
-        if (BigInt(bid.discountMinor) >= potMinor) reject(PoolRejection.invalidRequest, `discountMinor: must be below the pot (${potMinor})`);
+        notHandingOver();
+        parse(reasonSchema, request);
+        refuseIf(commands.checkCancel(s));
       },
     },
   );
 
-  setHandler(
-    distributeUpdate,
-    async (request) => {
-      s.distributionsRequested.push(parse(distributeRequestSchema, request).amountMinor);
-      await changed();
-      return view();
+  setHandler(placeBidUpdate, async (request) => changed(commands.placeBid(s, parse(bidRequestSchema, request))), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkBid(s, config, parse(bidRequestSchema, request)));
     },
-    {
-      validator: (request) => {
-        const { amountMinor } = parse(distributeRequestSchema, request);
-        if (config.kind !== 'investment') reject(PoolRejection.invalidState, 'only investment pools make distributions');
-        if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool makes no distributions`);
-        const queued = s.distributionsRequested.reduce((sum, a) => sum + BigInt(a), 0n);
-        if (BigInt(amountMinor) + queued > BigInt(s.potMinor)) reject(PoolRejection.invalidRequest, `amountMinor: exceeds what the pot holds (${s.potMinor})`);
-      },
+  });
+
+  setHandler(distributeUpdate, async (request) => changed(commands.distribute(s, parse(distributeRequestSchema, request))), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkDistribute(s, config, parse(distributeRequestSchema, request)));
     },
-  );
+  });
 
-  /** The round a trigger asks for, or why it is refused: that round is already requested, running or done. */
-  const roundToTrigger = (requested: number | undefined): number => {
-    if (s.status !== 'active') reject(PoolRejection.invalidState, `a ${s.status} pool runs no rounds`);
-    // The round a new request would start: bidding holds its round number until the round begins.
-    const upcoming = s.bidding?.round ?? s.nextRound;
-    const pending = s.roundsRequested > 0 || s.bidding !== null;
-    const round = requested ?? upcoming;
-    if (requested === undefined && (pending || s.roundInProgress)) {
-      reject(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? upcoming} is already under way`);
-    }
-    if (round < upcoming || (round === upcoming && pending)) reject(PoolRejection.roundInProgress, `round ${round} is already running or done`);
-    if (round > upcoming) reject(PoolRejection.invalidState, `the next round is ${upcoming}, not ${round}`);
-    return round;
-  };
-  const recordedTrigger = (requestId: string) => s.roundTriggers?.find((t) => t.requestId === requestId);
-
-
-  setHandler(roundTriggerQuery, (requestId) => recordedTrigger(requestId) ?? null);
+  setHandler(roundTriggerQuery, (requestId) => commands.recordedTrigger(s, requestId) ?? null);
   setHandler(runRoundNowSignal, (request) => {
     const parsed = runRoundRequestSchema.safeParse(request);
-    if (!parsed.success || recordedTrigger(parsed.data.requestId)) return;
-    const { round: requested, requestId } = parsed.data;
-    let verdict: RoundTriggerVerdict;
-    try {
-      verdict = { requestId, round: roundToTrigger(requested), accepted: true, reason: null };
-      s.roundsRequested = 1;
-    } catch (error) {
-      verdict = { requestId, round: requested ?? s.nextRound, accepted: false, reason: error instanceof Error ? error.message : String(error) };
-    }
-    s.roundTriggers = [...(s.roundTriggers ?? []), verdict].slice(-ROUND_TRIGGERS_KEPT_MAX);
+    if (parsed.success) commands.triggerRound(s, parsed.data);
   });
+  setHandler(roundDueSignal, () => commands.roundDue(s));
+  setHandler(retryRoundSignal, () => rounds.retryRound(s));
+  setHandler(roundFinishedSignal, (result) => void rounds.roundReported(s, result));
 
-  setHandler(roundDueSignal, () => {
-    if (s.status === 'active') s.roundsRequested = Math.min(s.roundsRequested + 1, 1);
-  });
-
-  setHandler(retryRoundSignal, () => {
-    if (s.roundEscalation) s.roundEscalation.retryRequested = true;
-  });
-
-  setHandler(roundFinishedSignal, (result) => {
-    // A round reports once, but signals are not de-duplicated: only the awaited round counts.
-    if (s.roundInProgress?.round === result.round && !s.finishedRound) s.finishedRound = result;
-  });
-
-  const auctionEligible = () =>
-    s.members.filter((m) => m.status === 'active' && !m.received && m.arrearsMinor === '0').map((m) => m.memberId);
-
+  /**
+   * Continues as new when Temporal suggests it. Commands that arrive meanwhile are refused as handing
+   * over (the API sends them again, and they land on the next run), so the handlers under way can all
+   * finish even while commands keep coming: without that the run would never be free to hand over.
+   */
   const continueAsNewIfSuggested = async () => {
     if (!workflowInfo().continueAsNewSuggested) return;
+    handingOver = true;
     await condition(allHandlersFinished);
-    await continueAsNew<typeof poolWorkflow>({ ...input, carried: s });
+    const { carried: _whole, carriedCompact: _compact, ...started } = input;
+    await continueAsNew<typeof poolWorkflow>({ ...started, carriedCompact: carryState(s) });
   };
 
   /**
@@ -532,34 +393,22 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       }
       await continueAsNewIfSuggested();
     }
-    applyRoundResult(s, s.finishedRound, s.roundInProgress!.kind);
-    await activities.projectRound({ poolId, kind: s.roundInProgress!.kind, result: s.finishedRound });
-    s.roundInProgress = null;
-    s.finishedRound = null;
-    if (s.status === 'active' && isPoolDone(s, config)) s.status = 'completed';
-    await changed();
+    const { kind } = s.roundInProgress!;
+    const result = s.finishedRound;
+    const rows = rounds.applyRoundResult(s, result, kind);
+    await activities.projectRound({ poolId, kind, result });
+    rounds.closeRound(s, config);
+    await changed(rows);
   };
 
-  const startRound = async (kind: 'contribution' | 'distribution', payout: PayoutPlan, dues: RoundInput['dues']) => {
-    const round = s.nextRound++;
-    const roundInput: RoundInput = {
-      poolId,
-      round,
-      currency: config.currency,
-      dues,
-      gracePeriodHours: config.gracePeriodHours,
-      lateFeeMinor: config.lateFeeMinor,
-      dunningRetryHours: config.dunningRetryHours,
-      defaultPolicy: config.defaultPolicy,
-      payout,
-    };
-    s.roundInProgress = { round, kind, input: roundInput };
+  const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
+    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues);
     await launchRound(kind, roundInput);
     await changed();
   };
 
   /** Starts a round's workflow and watches how it ends: closing without a report escalates. */
-  const launchRound = async (kind: 'contribution' | 'distribution', roundInput: RoundInput) => {
+  const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
     const { round } = roundInput;
     const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
@@ -582,66 +431,42 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     child.result().catch((error: unknown) => {
       if (s.roundInProgress?.round !== round || s.finishedRound || !patched(ROUND_ESCALATION_PATCH)) return;
       const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
-      s.roundEscalation = { round, reason: reason.slice(0, ESCALATION_REASON_CHARS_MAX), announced: false, retryRequested: false };
+      rounds.roundEndedUnreported(s, round, reason);
     });
   };
 
   const runContributionRound = async () => {
     s.roundsRequested--;
-    if (config.kind === 'investment') {
-      if (s.roundsCompleted >= s.roundsPlanned) return;
-      const commitments = new Map(payingMembers().map((m) => [m.memberId, BigInt(m.commitmentMinor ?? '0')]));
-      const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({ memberId: id, amountMinor: amount.toString(), arrearsMinor: member(id)!.arrearsMinor }));
-      await startRound('contribution', { kind: 'none' }, dues);
-      return;
-    }
-    // Rounds that paid nobody (everyone eligible defaulted) are made up, but not without end.
-    if (s.roundsCompleted >= ROUNDS_PER_MEMBER_MAX * s.members.length) return;
-    // Arrears are collected with the next contribution; paid, they return the member to good standing.
-    const dues = payingMembers().map((m) => ({ memberId: m.memberId, amountMinor: config.contributionMinor, arrearsMinor: m.arrearsMinor }));
-    const members = payingMembers().map((m) => m.memberId);
-    if (config.payoutOrder !== 'bid') {
-      // Whoever has not received yet may take the pot if they pay this round — arrears included, which
-      // come with this round's charge; the round passes over anyone who does not (round-payout.ts).
-      const candidates = (s.payoutOrder ?? []).filter((id) => {
-        const m = member(id);
-        return (m?.status === 'active' || m?.status === 'suspended') && !m.received;
-      });
-      await startRound('contribution', { kind: 'order', candidates, members, platformFeeBps: config.platformFeeBps }, dues);
+    const plan = rounds.planContributionRound(s, config);
+    if (plan === null) return;
+    if (plan.kind === 'start') {
+      await startRound('contribution', plan.payout, plan.dues);
       return;
     }
     // A bid round opens a bidding window first; it closes early once every eligible member has bid.
-    s.bidding ??= { round: s.nextRound, closesAtMs: Date.now() + config.bidWindowHours * HOUR_MS, bids: {} };
+    rounds.openBidding(s, config, Date.now());
     await changed();
     for (;;) {
-      const allBid = () => auctionEligible().every((id) => id in s.bidding!.bids);
-      const remainingMs = s.bidding.closesAtMs - Date.now();
-      if (remainingMs <= 0 || allBid() || s.status === 'cancelled') break;
-      await condition(() => allBid() || s.status === 'cancelled' || workflowInfo().continueAsNewSuggested, remainingMs);
+      const remainingMs = s.bidding!.closesAtMs - Date.now();
+      if (remainingMs <= 0 || rounds.everyoneBid(s) || s.status === 'cancelled') break;
+      await condition(() => rounds.everyoneBid(s) || s.status === 'cancelled' || workflowInfo().continueAsNewSuggested, remainingMs);
       await continueAsNewIfSuggested();
     }
-    const bids = Object.entries(s.bidding.bids).map(([id, discountMinor]) => ({ memberId: id, discountMinor }));
-    s.bidding = null;
+    const auction = rounds.closeBidding(s, config, input.seed);
     if (s.status === 'cancelled') return;
-    await startRound('contribution', { kind: 'auction', eligible: auctionEligible(), bids, seed: input.seed ?? s.payoutDraw!.seed, members, platformFeeBps: config.platformFeeBps }, dues);
+    await startRound('contribution', auction.payout, auction.dues);
   };
 
   const runDistribution = async () => {
-    if (config.kind !== 'investment') return;
-    const amountMinor = s.distributionsRequested.shift()!;
-    const paidInMinor = payingMembers().filter((m) => m.paidInMinor !== '0').map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
-    await startRound('distribution', { kind: 'distribution', amountMinor, paidInMinor, managementFeeBps: config.managementFeeBps }, []);
+    const payout = rounds.planDistribution(s, config);
+    if (payout) await startRound('distribution', payout, []);
   };
 
-  /**
-   * A cancelled pool returns what its pot still holds — an investment pool's undistributed capital, or
-   * a rotating pot nobody could win — to its members pro-rata to what each paid in, as one last
-   * distribution round (no fee). A round that was under way has already refunded its own collection.
-   */
+  /** A cancelled pool returns what its pot still holds as one last distribution round (no fee). */
   const windUp = async () => {
-    const paidInMinor = s.members.filter((m) => m.paidInMinor !== '0').map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
-    if (BigInt(s.potMinor) <= 0n || paidInMinor.length === 0) return;
-    await startRound('distribution', { kind: 'distribution', amountMinor: s.potMinor, paidInMinor, managementFeeBps: 0 }, []);
+    const payout = rounds.planWindUp(s);
+    if (!payout) return;
+    await startRound('distribution', payout, []);
     await finishRound();
   };
 
@@ -649,7 +474,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   // Life
   // ------------------------------------------------------------------------------------------------
 
-  if (!input.carried) {
+  if (!input.carried && !input.carriedCompact) {
     if (indexed) {
       upsertSearchAttributes([
         { key: PoolIdAttribute, value: poolId },
@@ -685,74 +510,4 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   // The update that ended the pool (a cancel) may still be finishing: let it answer its caller.
   await condition(allHandlersFinished);
   return view();
-}
-
-/** Applies a finished round to the pool's members and totals. */
-function applyRoundResult(s: PoolState, result: RoundResult, kind: 'contribution' | 'distribution'): void {
-  let potMinor = BigInt(s.potMinor) + BigInt(result.potMinor);
-  for (const outcome of result.members) {
-    const m = s.members.find((candidate) => candidate.memberId === outcome.memberId)!;
-    switch (outcome.outcome) {
-      case 'paid':
-      case 'paid-late':
-        m.paidInMinor = (BigInt(m.paidInMinor) + BigInt(outcome.owedMinor)).toString();
-        // Results from rounds that began before arrears were collected carry no arrearsPaidMinor.
-        m.arrearsMinor = (BigInt(m.arrearsMinor) - BigInt(outcome.arrearsPaidMinor ?? '0')).toString();
-        if (m.arrearsMinor === '0' && m.status === 'suspended') m.status = 'active';
-        break;
-      case 'refunded':
-        break;
-      case 'covered':
-      case 'defaulted': {
-        // The default policy: cover-from-reserve paid the pot for them; they owe the reserve. A member
-        // the reserve could not cover is suspended, as are members under the suspend policy.
-        m.arrearsMinor = (BigInt(m.arrearsMinor) + BigInt(outcome.owedMinor)).toString();
-        if (outcome.policyApplied === 'expel') m.status = 'expelled';
-        else if (outcome.policyApplied === 'suspend') m.status = 'suspended';
-        break;
-      }
-      default:
-        assertNever(outcome.outcome);
-    }
-  }
-  if (result.payout) {
-    potMinor -= BigInt(result.payout.feeMinor);
-    for (const recipient of result.payout.recipients) potMinor -= BigInt(recipient.amountMinor);
-    if (result.payout.winnerMemberId) s.members.find((m) => m.memberId === result.payout!.winnerMemberId)!.received = true;
-  }
-  for (const refund of result.members) if (refund.outcome === 'refunded') potMinor -= BigInt(refund.owedMinor);
-  s.potMinor = potMinor.toString();
-  if (kind === 'contribution') s.roundsCompleted++;
-  s.recentRounds = [
-    ...s.recentRounds,
-    {
-      round: result.round,
-      kind,
-      potMinor: result.potMinor,
-      feeMinor: result.payout?.feeMinor ?? '0',
-      discountMinor: result.payout?.discountMinor ?? '0',
-      winnerMemberId: result.payout?.winnerMemberId ?? null,
-      paidCount: result.members.filter((m) => m.outcome === 'paid' || m.outcome === 'paid-late').length,
-      defaultedCount: result.members.filter((m) => m.outcome === 'defaulted').length,
-    },
-  ].slice(-RECENT_ROUNDS_MAX);
-}
-
-/** A rotating pool is done when every member still in it has received the pot once. */
-function isPoolDone(s: PoolState, config: PoolConfig): boolean {
-  if (config.kind === 'investment') return false;
-  return s.members.every((m) => (m.status !== 'active' && m.status !== 'suspended') || m.received);
-}
-
-function contributionOf(config: PoolConfig): string {
-  return config.kind === 'rotating' ? config.contributionMinor : '0';
-}
-
-/** One line for the Web UI's "current details" of the pool workflow. */
-function describe(s: PoolState, config: PoolConfig): string {
-  const members = s.members.filter((m) => m.status !== 'left').length;
-  const round = s.roundInProgress ? `round ${s.roundInProgress.round} under way` : `${s.roundsCompleted} of ${s.roundsPlanned || '?'} rounds done`;
-  const line = `**${config.name}** (${config.kind}, ${config.currency.toUpperCase()}) — ${s.status}, ${members} members, ${round}`;
-  if (!s.roundEscalation) return line;
-  return `${line}\n\n**Needs operations:** round ${s.roundEscalation.round} ended without a result (${s.roundEscalation.reason}). Fix the cause, then send the \`retryRound\` signal to run it again under the same keys.`;
 }

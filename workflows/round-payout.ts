@@ -2,31 +2,10 @@
 // dividends for the others, or an investment distribution pro-rata to paid-in capital. Pure: the round
 // workflow decides its payout from its own state and the pool's plan.
 import { resolveAuction } from '../domain/payout-order';
+import type { PayoutChoice, PayoutPlan } from '../domain/pools/round-types';
 import { distribution, splitRotatingPot } from '../domain/round-split';
 
-export type PayoutPlan =
-  /** A capital call: the money stays in the pot. */
-  | { kind: 'none' }
-  /** The next member in the payout order who is eligible this round wins the pot. */
-  | { kind: 'order'; candidates: string[]; members: string[]; platformFeeBps: number }
-  /** The highest bid among eligible members wins; the discount is shared among the other members. */
-  | { kind: 'auction'; eligible: string[]; bids: Array<{ memberId: string; discountMinor: string }>; seed: string; members: string[]; platformFeeBps: number }
-  /** An investment distribution of `amountMinor`, pro-rata to paid-in capital, less the management fee. */
-  | { kind: 'distribution'; amountMinor: string; paidInMinor: Array<{ memberId: string; amountMinor: string }>; managementFeeBps: number };
-
-export interface PayoutRecipient {
-  memberId: string;
-  amountMinor: string;
-  purpose: 'pot' | 'dividend' | 'distribution';
-}
-
-export interface PayoutChoice {
-  winnerMemberId: string | null;
-  discountMinor: string;
-  /** Platform fee (rotating) or management fee (investment), taken from the pot. */
-  feeMinor: string;
-  recipients: PayoutRecipient[];
-}
+export type { PayoutChoice, PayoutPlan, PayoutRecipient } from '../domain/pools/round-types';
 
 /**
  * Decides the payout; null when the plan pays nobody this round (a capital call, or nobody eligible).

@@ -21,11 +21,11 @@ import type { MemberChargeOutcome } from '../activities/contribution-batch';
 import type { PaymentActivities } from '../activities/payments';
 import type { PoolActivities } from '../activities/pools';
 import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../domain/contribution-batches';
-import type { DefaultPolicy } from '../domain/pool-config';
+import type { MemberRoundResult, PayoutChoice, PayoutRecipient, RoundInput, RoundResult } from '../domain/pools/round-types';
 import { DB_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY } from '../temporal-config/policies';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from './payment-signals';
-import { choosePayout, type PayoutChoice, type PayoutPlan, type PayoutRecipient } from './round-payout';
+import { choosePayout } from './round-payout';
 
 const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
 const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
@@ -58,47 +58,9 @@ const BATCHED_CONTRIBUTIONS_PATCH = 'batched-contributions';
 /** How many member IDs an escalation of a batch names in the Web UI. */
 const ESCALATED_MEMBERS_NAMED_MAX = 5;
 
-export interface RoundInput {
-  poolId: string;
-  round: number;
-  currency: string;
-  /** What each member owes this round, in minor units (decimal strings). */
-  /** What each member owes this round; `arrearsMinor`, owed from earlier rounds, is collected with it. */
-  dues: Array<{ memberId: string; amountMinor: string; arrearsMinor?: string }>;
-  gracePeriodHours: number;
-  lateFeeMinor: string;
-  dunningRetryHours: number[];
-  defaultPolicy: DefaultPolicy;
-  payout: PayoutPlan;
-}
-
-/** refunded: the pool was cancelled during the round, and what the member paid went back to them. */
-export type ContributionOutcome = 'paid' | 'paid-late' | 'covered' | 'defaulted' | 'refunded';
-
-export interface MemberRoundResult {
-  memberId: string;
-  outcome: ContributionOutcome;
-  /** What the member owed this round (without any late fee). */
-  owedMinor: string;
-  /** What the member paid, late fee included. */
-  paidMinor: string;
-  lateFeeMinor: string;
-  /** Arrears from earlier rounds paid with this charge (they repay the reserve). */
-  arrearsPaidMinor: string;
-  /** The default policy applied to a member who did not pay: the reserve covered them, or not. */
-  policyApplied: 'none' | 'covered' | 'suspend' | 'expel';
-  paymentIntentId: string | null;
-  failureCode: string | null;
-}
-
-export interface RoundResult {
-  round: number;
-  members: MemberRoundResult[];
-  potMinor: string;
-  payout: PayoutChoice | null;
-  /** Transfer attempts made, over all recipients. */
-  payoutAttempts: number;
-}
+// The round's input and result types live in domain/, where the pool, the projections and the notices
+// read them too.
+export type { ContributionOutcome, MemberRoundResult, RoundInput, RoundResult } from '../domain/pools/round-types';
 
 export interface RoundProgress {
   round: number;

@@ -7,11 +7,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/common';
+import type { RoundResult } from '../../domain/pools/round-types';
+import type { PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pool-view';
 import type { ContributionBatchInput, MemberChargeOutcome } from '../contribution-batch';
 import { notificationWorkflowIds } from '../../temporal-config/notifications';
-import { chargeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
-import type { RoundResult } from '../../workflows/round';
+import { chargeReportedSignal, poolChangeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
 
 interface Movement {
   poolId: string;
@@ -46,6 +47,12 @@ export function notificationTap(): ActivityInterceptorsFactory {
             const result = await next(input);
             const view = input.args[0] as PoolView;
             await report(ctx, view.poolId, poolViewReportedSignal, view);
+            return result;
+          }
+          case 'projectPoolChange': {
+            const result = await next(input);
+            const { poolId, change } = input.args[0] as { poolId: string; change: PoolChange };
+            await report(ctx, poolId, poolChangeReportedSignal, change);
             return result;
           }
           case 'projectRound': {

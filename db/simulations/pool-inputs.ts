@@ -4,10 +4,10 @@ import { parseCurrency } from '../../domain/money';
 import type { PoolView } from '../../domain/pool-view';
 import { chart } from '../ledger/chart';
 import type { Queryable } from '../pool';
+import { poolViews } from '../pool-views';
 
 export async function poolViewFromDb(db: Queryable, poolId: string): Promise<PoolView | null> {
-  const { rows } = await db.query<{ view: PoolView }>('SELECT view FROM pools WHERE pool_id = $1', [poolId]);
-  return rows[0]?.view ?? null;
+  return (await poolViews(db, [poolId])).get(poolId) ?? null;
 }
 
 /** Per member: rounds with a contribution outcome, and those the member did not pay in time (covered or defaulted). */

@@ -3,7 +3,7 @@
 // replay derives exactly the same notices under exactly the same keys.
 import type { PoolConfig } from '../pool-config';
 import type { PoolMemberView, PoolView } from '../pool-view';
-import type { RoundResult } from '../../workflows/round';
+import type { RoundResult } from '../pools/round-types';
 import { capitalCall } from '../round-split';
 import type { Notice, Recipient } from './catalogue';
 

@@ -23,6 +23,7 @@ import type { SandboxEvent, SandboxSettings } from '../../sandbox/state';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools-worker';
+import { executePoolUpdate } from '../../api/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pool';
 import { roundProgressQuery, type RoundProgress, type RoundResult } from '../../workflows/round';
 import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
@@ -269,16 +270,20 @@ export function recordAgreementsIn(db: Db): void {
 export async function joinAll(handle: WorkflowHandle<typeof poolWorkflow>, memberIds: string[], commitments?: string[]): Promise<PoolView> {
   if (!agreementsDb) throw new Error('joinAll needs a harness started first (startPoolHarness or startDevPoolHarness)');
   const { poolId, config } = await handle.query(poolStateQuery);
-  let view: PoolView | undefined;
   for (const [index, memberId] of memberIds.entries()) {
     const commitment = commitments?.[index];
     await recordAgreement(agreementsDb, { poolId, memberId, terms: agreementTerms(config, commitment ? BigInt(commitment) : null), requestId: 'test-join' });
-    view = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId, ...(commitments ? { commitmentMinor: commitments[index]! } : {}) }] });
+    await executePoolUpdate(handle, joinPoolUpdate, { args: [{ memberId, ...(commitments ? { commitmentMinor: commitments[index]! } : {}) }] });
   }
-  return view!;
+  // A command answers with what it changed; the whole view is the pool's query.
+  return handle.query(poolStateQuery);
 }
 
-export const activate = (handle: WorkflowHandle<typeof poolWorkflow>) => handle.executeUpdate(activatePoolUpdate, { args: [] });
+/** Activates the pool; returns its view after. */
+export async function activate(handle: WorkflowHandle<typeof poolWorkflow>): Promise<PoolView> {
+  await executePoolUpdate(handle, activatePoolUpdate, { args: [] });
+  return handle.query(poolStateQuery);
+}
 
 /** How many of `movements` each member has, for the members given (zero included). */
 export function countByMember(movements: StripeMovement[], memberIds: string[]): Record<string, number> {

@@ -8,9 +8,10 @@ import type { Notice } from '../../domain/notifications/catalogue';
 import { contributionDueSoon, noticesFromRound, noticesFromViewChange, paymentFailed, paymentSucceeded, type ChargeFailure } from '../../domain/notifications/derive';
 import { nextDueAtMs, remindersAhead } from '../../domain/notifications/reminders';
 import { isFinal } from '../../domain/pool-lifecycle';
+import type { RoundResult } from '../../domain/pools/round-types';
+import { applyPoolChange, type PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pool-view';
 import { NOTIFICATION_DB_ACTIVITY } from '../../temporal-config/notifications';
-import type { RoundResult } from '../round';
 import { deliverNotice } from './deliver';
 
 const db = proxyActivities<NotificationActivities>(NOTIFICATION_DB_ACTIVITY);
@@ -43,8 +44,10 @@ export interface ChargeReport {
   failureCode: string | null;
 }
 
-/** Every new version of the pool's view, as its projection activity wrote it. */
+/** Every new version of the pool's view, as its projection activity wrote it (pools projecting whole views). */
 export const poolViewReportedSignal = defineSignal<[PoolView]>('poolViewReported');
+/** Every change of the pool, as its projection activity wrote it: the summary and the member rows changed. */
+export const poolChangeReportedSignal = defineSignal<[PoolChange]>('poolChangeReported');
 /** A finished round, as its projection activity wrote it. */
 export const roundReportedSignal = defineSignal<[{ kind: 'contribution' | 'distribution'; result: RoundResult }]>('roundReported');
 /** A contribution charge's definite outcome (a decline, or an immediate success). */
@@ -79,7 +82,7 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
 
   setHandler(poolNoticesQuery, () => ({ queued: s.queue.length, delivered: s.delivered, version: s.view?.version ?? null }));
 
-  setHandler(poolViewReportedSignal, (view) => {
+  const viewReported = (view: PoolView) => {
     // Projections are retried and signals are not de-duplicated: only a newer version counts.
     if (s.view && view.version <= s.view.version) return;
     if (view.roundInProgress !== null) roundStarted(view.roundInProgress);
@@ -90,6 +93,12 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
       if (view.status === 'active') digestWanted = true;
     }
     s.view = view;
+  };
+  setHandler(poolViewReportedSignal, viewReported);
+  setHandler(poolChangeReportedSignal, (change) => {
+    // A change older than the view still adds member rows the view lacks (joins projected out of order).
+    if (s.view && change.summary.version <= s.view.version) s.view = applyPoolChange(s.view, change);
+    else viewReported(applyPoolChange(s.view, change));
   });
 
   setHandler(roundReportedSignal, ({ kind, result }) => {
