@@ -97,6 +97,8 @@ describe('member consent', () => {
     const manager = uniqueId('mgr');
     const member = await cardHolder();
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Repeated accept'));
+    // Under heavy load the create answers before the pool's projection is written (POOL_OPEN_WAIT_MS).
+    await eventually('the pool open to members', async () => ((await request<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).body.status === 'open' ? true : undefined));
     // Found by the chaos suite: the accepts the pool refused as "already a member" withdrew the agreement
     // the winning accept had just recorded, so the member's first charge was refused.
     const answers = await Promise.all(Array.from({ length: 4 }, () => request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })));

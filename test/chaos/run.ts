@@ -540,6 +540,7 @@ async function runWave(stack: ChaosStack, profile: ChaosProfile, fault: FaultNam
     if (!stack.signal.aborted) await stack.kit.control.removeWebhookEndpoint(endpoint.id);
   }
   log(`  ${fault}: ${result.problems.length === 0 ? 'held' : `${result.problems.length} problems`} in ${Math.round((Date.now() - waveStartedAt) / 1_000)} s`);
+  for (const problem of result.problems) log(`    ${problem}`);
   return result;
 }
 

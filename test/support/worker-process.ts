@@ -71,7 +71,11 @@ export async function startTestProcess(script: string, env: Record<string, strin
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   const lines = createInterface({ input: child.stdout! });
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the worker process did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      // Not left starting behind the caller's back: the caller never gets a handle to stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`the worker process did not start within ${READY_TIMEOUT_MS} ms`));
+    }, READY_TIMEOUT_MS);
     lines.on('line', (line) => {
       if (line !== 'ready') return;
       clearTimeout(timer);
