@@ -205,13 +205,11 @@ export class EventStreams {
     this.caps = { ...DEFAULT_STREAM_CAPS, ...deps.caps };
   }
 
-  get streamsOpen(): number {
-    return this.open;
-  }
-
   /** Checks the caps, then answers with the stream; over a cap, a 429 (caller's) or 503 (process's). */
   async respond(c: Context<AppEnv>, spec: EventStreamSpec): Promise<Response> {
     if (this.open >= this.caps.processMax) throw new ProblemError(503, 'Service Unavailable', 'too many open event streams; retry shortly');
+    // Counted before the first await, so streams opening together cannot overshoot the process's cap.
+    this.open++;
     const streamId = randomUUID();
     const slotKeys = [`sse:subject:${c.get('principal').sub}`, `sse:address:${clientAddress(c)}`];
     const slotArgs = [streamId, String(SLOT_LEASE_MS)];
@@ -219,13 +217,14 @@ export class EventStreams {
     try {
       refused = Number(await this.deps.redis.eval(TAKE_SLOT, 2, ...slotKeys, ...slotArgs, String(this.caps.perSubjectMax), String(this.caps.perAddressMax)));
     } catch {
+      this.open--;
       throw new ProblemError(503, 'Service Unavailable', 'event streams are unavailable; retry shortly');
     }
     if (refused !== 0) {
+      this.open--;
       const [who, max] = refused === 1 ? ['you', this.caps.perSubjectMax] : ['your address', this.caps.perAddressMax];
       throw new ProblemError(429, 'Too Many Requests', `at most ${max} open event streams for ${who}; close one first`, undefined, { 'retry-after': '5' });
     }
-    this.open++;
     const renew = setInterval(() => void this.deps.redis.eval(RENEW_SLOT, 2, ...slotKeys, ...slotArgs).catch(() => {}), SLOT_RENEW_MS);
     const release = () => {
       clearInterval(renew);

@@ -138,6 +138,25 @@ describe('fair use', () => {
     await eventually('the reader to close with the last stream', async () => ((await readerClients()) === 0 ? true : undefined));
   });
 
+  test('a process serving its cap of streams answers 503 until one closes', async () => {
+    const app = appWith({ limits: { streams: { perSubjectMax: 10, perAddressMax: 10, processMax: 1 } } });
+    const manager = uniqueId('mgr');
+    const pool = await createPool(manager);
+    const open = async () => app.request(`/v1/pools/${pool.poolId}/events`, { headers: { authorization: `Bearer ${await tokenFor(manager, 'manager')}` } });
+    const first = await open();
+    assert.equal(first.status, 200);
+    const refused = await open();
+    assert.equal(refused.status, 503);
+    assert.match(await refused.text(), /too many open event streams/);
+    await first.body!.cancel();
+    await eventually('the stream to close', async () => {
+      const again = await open();
+      if (again.status !== 200) return undefined;
+      await again.body!.cancel();
+      return true;
+    });
+  });
+
   test('a body that arrives too slowly is answered 408, an oversized one 413 with the connection closed', async () => {
     const server = serveApi(h.app, { port: 0, hostname: '127.0.0.1', requestTimeoutMs: 1_000 });
     try {
