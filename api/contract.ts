@@ -1,7 +1,7 @@
 // Routes defined once: each product's sub-app declares its routes with createRoute (method, path,
 // request and response schemas, every error status), and the same definition validates the request,
 // types the handler and generates that route's part of GET /openapi.json.
-import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { AppEnv } from './context';
 import { z } from 'zod';
