@@ -17,6 +17,7 @@ import {
   waitForView,
   type PoolHarness,
 } from '../test/support/pool-harness';
+import { settled } from '../test/support/eventually';
 import { cancelPoolUpdate, pausePoolUpdate, poolStateQuery, replaceMemberUpdate, resumePoolUpdate, roundDueSignal, type poolWorkflow } from './pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
@@ -59,7 +60,7 @@ describe('pool lifecycle', () => {
     const resumed = await handle.executeUpdate(resumePoolUpdate, { args: [] });
     assert.equal(resumed.status, 'active');
     assert.deepEqual(await h.scheduleState(poolId), { paused: false });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await settled(handle);
     const idle = await handle.query(poolStateQuery);
     assert.deepEqual([idle.roundInProgress, idle.roundsCompleted, idle.version], [null, 0, resumed.version]);
     assert.equal(await roundExists(poolId, 1), false, 'no round was started');

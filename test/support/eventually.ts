@@ -27,3 +27,25 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await sleep(POLL_INTERVAL_MS);
   }
 }
+
+/** What `settled` needs of a workflow handle (typed loosely so any workflow's handle fits). */
+interface SettlingHandle {
+  describe(): Promise<{ raw: { pendingWorkflowTask?: unknown; pendingActivities?: unknown[] | null; pendingChildren?: unknown[] | null } }>;
+}
+
+/**
+ * Waits until the workflow has handled everything sent to it so far and has no activity or child
+ * running: whatever it was going to do in reply (start a child, schedule an activity) has then been
+ * done, so a test can assert that something did NOT happen without sleeping for a while first.
+ */
+export async function settled(handle: SettlingHandle, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    'the workflow to handle everything sent to it',
+    async () => {
+      const { raw } = await handle.describe();
+      const busy = raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0 || (raw.pendingChildren?.length ?? 0) > 0;
+      return busy ? undefined : true;
+    },
+    timeoutMs,
+  );
+}
