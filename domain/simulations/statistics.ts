@@ -121,7 +121,7 @@ export class BlockAccumulator {
       offset += scalar.grid.bins + 2;
     });
     this.histograms = new Float64Array(offset);
-    this.fanGrid = new Float64Array(layout.fan ? packGrid(layout.fan.grid, 0) : GRID_WORDS);
+    this.fanGrid = new Float64Array(layout.fan ? packGrid(layout.fan.grid, 0) : []);
     this.fanHistograms = new Float64Array(layout.fan ? layout.fan.steps.length * (layout.fan.grid.bins + 2) : 0);
     this.blockMoments = layout.scalars.map(() => []);
   }
