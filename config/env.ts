@@ -70,7 +70,7 @@ export const authEnv = authEnvFields.transform((env) =>
 /** The simulations worker: threads per chunk (default: one per core) and chunks run at once. */
 export const simulationEnv = z.object({
   SIMULATION_THREADS: z.coerce.number().int().min(1).max(64).optional(),
-  SIMULATION_CHUNKS_PER_WORKER: z.coerce.number().int().min(1).max(16).default(1),
+  SIMULATION_CHUNKS_PER_WORKER: z.coerce.number().int().min(1).max(16).default(2),
 });
 
 export const httpEnv = z.object({

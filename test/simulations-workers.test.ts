@@ -8,7 +8,6 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { findBatch, listChunks, recordBatch } from '../db/simulations/batches';
-import { simulationProgressKey } from '../activities/simulations/progress';
 import { planChunks } from '../domain/simulations/chunking';
 import { investmentModel, investmentParams } from '../domain/simulations/investment';
 import { buildResult } from '../domain/simulations/result';
@@ -23,7 +22,8 @@ import { removeSharedBundle, startTestProcess, type WorkerProcess } from './supp
 const SEED = 77;
 const params = investmentParams.parse({ initialMinor: 250_000, contributionMinor: 5_000, periods: 250, periodsPerYear: 250, returns: { type: 'gbm', drift: 0.05, volatility: 0.3 } });
 const CHUNKS = 6;
-const PATHS = CHUNKS * 8 * BLOCK_PATHS;
+// Chunks of several worker-thread jobs each, so a chunk is part-way through for long enough to be caught there.
+const PATHS = CHUNKS * 24 * BLOCK_PATHS;
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 
 describe('simulation workers as processes', () => {
@@ -88,16 +88,15 @@ describe('simulation workers as processes', () => {
   test('a worker killed in the middle of a batch: another finishes it identically, resuming the interrupted chunk', async () => {
     const taskQueue = uniqueId('sim-kill');
     const first = await startWorker(taskQueue, 'killed');
-    const { batchId, handle, plan } = await startBatch(taskQueue);
-    const chunkPaths = plan.blocksPerChunk * BLOCK_PATHS;
+    const { batchId, handle } = await startBatch(taskQueue);
 
-    // Wait until at least one chunk is stored and another is part-way through, then kill the worker.
+    // Wait until at least one chunk is stored and another has a checkpoint on the server, then kill the worker.
     await eventually(
-      'a finished chunk and one in progress',
+      'a finished chunk and a checkpoint of one in progress',
       async () => {
         const stored = (await listChunks(db, batchId)).length;
-        const progress = Object.values(await redis.hgetall(simulationProgressKey(batchId))).map(Number);
-        return stored >= 1 && progress.some((paths) => paths > 0 && paths < chunkPaths) ? true : undefined;
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        return stored >= 1 && pending.some((a) => (a.heartbeatDetails?.payloads?.length ?? 0) > 0) ? true : undefined;
       },
       60_000,
     );

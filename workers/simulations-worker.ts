@@ -11,8 +11,11 @@ import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools-worker';
 
-/** Chunks one process runs at once: each already uses every thread, so more would only queue. */
-export const CHUNKS_PER_WORKER_DEFAULT = 1;
+/**
+ * Chunks one process runs at once. Each uses every thread; a second one keeps the threads busy while the
+ * first waits for its last job and is stored, and the next chunk is fetched from the server.
+ */
+export const CHUNKS_PER_WORKER_DEFAULT = 2;
 
 export interface SimulationsWorkerDeps {
   connection: NativeConnection;

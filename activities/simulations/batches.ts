@@ -1,23 +1,25 @@
 // The simulation batch's activities: run one chunk of paths on the worker's threads (heartbeating the
-// finished prefix of its blocks, so a retry resumes there), merge the stored chunks into the result, and
+// finished prefix of its blocks every 2 s, so a retry resumes there), merge the stored chunks into the result, and
 // record how a batch ended. A chunk already stored is never computed again.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
 import { findBatch, findChunk, finishBatch, listChunks, storeChunk, type BatchStatus } from '../../db/simulations/batches';
 import type { Db } from '../../db/pool';
-import { chunkBlocks, pathsIn, type ChunkPlan } from '../../domain/simulations/chunking';
+import { blocksPerJob, chunkBlocks, pathsIn, type ChunkPlan } from '../../domain/simulations/chunking';
 import { MODELS, type ModelName } from '../../domain/simulations/models';
 import { blockCount } from '../../domain/simulations/run-blocks';
 import { buildResult } from '../../domain/simulations/result';
-import { emptySummary, mergeAdjacent, mergeAll, type Summary } from '../../domain/simulations/statistics';
+import { emptySummary, mergeAll, type Summary } from '../../domain/simulations/statistics';
 import type { Logger } from '../../observability/log';
 import { pathsDone, publishChunkProgress, publishEvent } from './progress';
+import { runOnThreads } from './run-on-threads';
 import type { ThreadPool } from './thread-pool';
 
 /** Least time between two progress events of one chunk. */
 const PROGRESS_EVENT_INTERVAL_MS = 250;
 const HEARTBEAT_INTERVAL_MS = 2_000;
+const CHECKPOINT_INTERVAL_MS = 1_000;
 
 export interface SimulationActivityDeps {
   db: Db;
@@ -74,53 +76,40 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       const checkpoint = context.info.heartbeatDetails as ChunkCheckpoint | undefined;
       const resumed = checkpoint && checkpoint.summary?.firstBlock === firstBlock && checkpoint.blocksDone <= blocks ? checkpoint.blocksDone : 0;
       let prefix: Summary = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
-      let prefixEnd = firstBlock + resumed;
-      const end = firstBlock + blocks;
-      const finished = new Map<number, Summary>();
-      let nextBlock = prefixEnd;
       let lastEventAt = 0;
-      // Heartbeats also go out while a long block runs, so a live chunk is never taken for a dead one.
-      const keepAlive = setInterval(() => context.heartbeat({ blocksDone: prefixEnd - firstBlock, summary: prefix } satisfies ChunkCheckpoint), HEARTBEAT_INTERVAL_MS);
-
-      // At most two blocks per thread in flight, so the finished prefix advances steadily.
-      await new Promise<void>((resolve, reject) => {
-        let inFlight = 0;
-        let failed = false;
-        const pump = () => {
-          if (failed) return;
-          if (context.cancellationSignal.aborted) {
-            failed = true;
-            return reject(new CancelledFailure('simulation chunk cancelled'));
-          }
-          if (prefixEnd === end) return resolve();
-          while (inFlight < threads.size * 2 && nextBlock < end) {
-            const block = nextBlock++;
-            inFlight++;
-            threads
-              .run({ model: batch.model as ModelName, params, seed: batch.seed, pathCount: batch.pathCount, firstBlock: block, blocks: 1 })
-              .then((summary) => {
-                inFlight--;
-                finished.set(block, summary);
-                while (finished.has(prefixEnd)) {
-                  prefix = mergeAdjacent(prefix, finished.get(prefixEnd)!);
-                  finished.delete(prefixEnd);
-                  prefixEnd++;
-                }
-                context.heartbeat({ blocksDone: prefixEnd - firstBlock, summary: prefix } satisfies ChunkCheckpoint);
-                if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
-                  lastEventAt = Date.now();
-                  void progress(input.batchId, input.chunkIndex, prefix.paths, batch.pathCount);
-                }
-                pump();
-              })
-              .catch((error: unknown) => {
-                failed = true;
-                reject(error instanceof Error ? error : new Error(String(error)));
-              });
-          }
-        };
-        pump();
-      }).finally(() => clearInterval(keepAlive));
+      // A checkpoint goes out when the prefix first grows, then at most once a CHECKPOINT_INTERVAL_MS, not
+      // with every job: each heartbeat is encoded (JSON, encryption) on this thread, a summary is large,
+      // and the server hears at most one every 2 s anyway. The timer keeps a long job's chunk alive.
+      let heartbeatAt = -Infinity;
+      const heartbeat = () => {
+        heartbeatAt = Date.now();
+        context.heartbeat({ blocksDone: prefix.blockCount, summary: prefix } satisfies ChunkCheckpoint);
+      };
+      const keepAlive = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
+      try {
+        prefix = await runOnThreads(
+          threads,
+          { model: batch.model as ModelName, params, seed: batch.seed, pathCount: batch.pathCount, firstBlock, blocks, blocksPerJob: blocksPerJob(model.stepsPerPath(params)) },
+          layout,
+          {
+            prefix,
+            signal: context.cancellationSignal,
+            onPrefix(next) {
+              prefix = next;
+              if (Date.now() - heartbeatAt >= CHECKPOINT_INTERVAL_MS) heartbeat();
+              if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
+                lastEventAt = Date.now();
+                void progress(input.batchId, input.chunkIndex, prefix.paths, batch.pathCount);
+              }
+            },
+          },
+        );
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw new CancelledFailure('simulation chunk cancelled');
+        throw error;
+      } finally {
+        clearInterval(keepAlive);
+      }
 
       const paths = pathsIn(plan, firstBlock, blocks);
       if (prefix.paths !== paths) throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);

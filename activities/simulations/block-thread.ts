@@ -14,10 +14,16 @@ export interface BlockJob {
   blocks: number;
 }
 
+// The parameters of the last job, parsed once for all the jobs of its batch (runBlocks then reuses its
+// path function too).
+let parsed: { key: string; params: unknown } | null = null;
+
 parentPort!.on('message', (job: BlockJob) => {
   try {
     const model = MODELS[job.model];
-    const summary = runBlocks(model, model.schema.parse(job.params), job.seed, job.pathCount, job.firstBlock, job.blocks);
+    const key = `${job.model}:${JSON.stringify(job.params)}`;
+    if (parsed?.key !== key) parsed = { key, params: model.schema.parse(job.params) };
+    const summary = runBlocks(model, parsed.params as never, job.seed, job.pathCount, job.firstBlock, job.blocks);
     parentPort!.postMessage({ jobId: job.jobId, summary });
   } catch (error) {
     parentPort!.postMessage({ jobId: job.jobId, error: error instanceof Error ? error.message : String(error) });

@@ -5,6 +5,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { simulationEventsKey } from '../../activities/simulations/progress';
 import type { BatchRow } from '../../db/simulations/batches';
 import { contributionRecord, poolViewFromDb, reserveBalanceMinor } from '../../db/simulations/pool-inputs';
+import { TRADES_PER_DAY_MAX } from '../../domain/simulations/assessment';
 import { CHUNKS_MAX, PATH_COUNT_MAX } from '../../domain/simulations/chunking';
 import { MODEL_NAMES } from '../../domain/simulations/models';
 import { PoolNotSimulableError, shortfallParamsFromPool } from '../../domain/simulations/pool-inputs';
@@ -17,6 +18,8 @@ import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
 import { allowed, POOL_ID_PATTERN, standingOf } from '../pool-access';
 import { ProblemError } from '../problem';
+import { ASSESSMENT_ID_PATTERN } from '../assessments/access';
+import { assessmentParamsFor } from './assessment-inputs';
 import { fanChartSvg, histogramSvg } from './charts';
 import { batchFor, progressOf, startBatch, BATCH_ID_PATTERN } from './batches';
 
@@ -58,6 +61,12 @@ const poolBody = z.strictObject({
   targetCoverage: z.number().min(0.5).max(0.9999).default(0.99),
   /** The reserve to assume instead of the ledger's current balance. */
   reserveMinor: minorAmount.optional(),
+});
+const assessmentBody = z.strictObject({
+  paths,
+  seed,
+  chunks,
+  tradesPerDay: z.int().min(1).max(TRADES_PER_DAY_MAX).optional().describe('Trades a simulated day; by default the trader’s own pace so far in the phase.'),
 });
 
 const svg = (description: string) => ({ description, content: { 'image/svg+xml': { schema: z.string() } } });
@@ -118,6 +127,27 @@ export function simulationRoutes(deps: ApiDeps) {
         throw error;
       }
       const { batch } = await startBatch(deps, principal, { model: 'pool-shortfall', params, seed: body.seed, paths: body.paths, chunks: body.chunks, poolId });
+      return c.json(await describeBatch(deps, batch), batch.status === 'completed' ? 200 : 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/assessments/{assessmentId}',
+      summary: 'Simulate this assessment from here: the chance to pass, fail or time out, drawing from the trader’s own trades (its trader or ops)',
+      request: { params: z.object({ assessmentId: z.string().regex(ASSESSMENT_ID_PATTERN, 'must be an assessment ID') }), body: jsonRequest(assessmentBody) },
+      responses: {
+        200: jsonResponse('The same simulation, already completed', batchSchema),
+        202: jsonResponse('The simulation, started or still running', batchSchema),
+        ...problemResponses(400, 401, 404, 409, 422, 429, 503),
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      const body = c.req.valid('json');
+      const params = await assessmentParamsFor(deps, principal, c.req.valid('param').assessmentId, { tradesPerDay: body.tradesPerDay });
+      const { batch } = await startBatch(deps, principal, { model: 'assessment', params, seed: body.seed, paths: body.paths, chunks: body.chunks });
       return c.json(await describeBatch(deps, batch), batch.status === 'completed' ? 200 : 202);
     },
   );

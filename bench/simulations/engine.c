@@ -1,5 +1,5 @@
 /* The simulation engine's investment-projection kernel in C, for bench/simulations: the same algorithm
- * as domain/simulations (Philox4x32-10 keyed by seed, counter (block, path); Ziggurat with the layer in
+ * as domain/simulations (Threefry4x32-20 keyed by seed, counter (block, path); Ziggurat with the layer in
  * the low 7 bits; GBM steps with the Brownian-bridge floor correction; Welford moments and fixed-grid
  * histograms per path). Built with gcc -O2 by the benchmark in the same run.
  * Usage: engine SEED PATHS PERIODS PERIODS_PER_YEAR DRIFT VOLATILITY INITIAL FLOOR_FRACTION
@@ -31,20 +31,28 @@ static void build_tables(void) {
   }
 }
 
-typedef struct { uint32_t k0, k1, p0, p1, block, pos; uint32_t w[4]; } stream_t;
+typedef struct { uint32_t ks[5], p0, p1, block, pos; uint32_t w[4]; } stream_t;
 
-static void philox(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, uint32_t *out) {
-  for (int r = 0; r < 10; r++) {
-    uint64_t p0 = (uint64_t)0xd2511f53u * c0, p1 = (uint64_t)0xcd9e8d57u * c2;
-    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-    c1 = (uint32_t)p1; c3 = (uint32_t)p0; c0 = n0; c2 = n2;
-    k0 += 0x9e3779b9u; k1 += 0xbb67ae85u;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+static inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+/* Threefry4x32-20, written out round by round as in domain/simulations/threefry.ts (and Random123), so
+ * every rotation is a constant: ROUND_A mixes words (0,1)(2,3), ROUND_B (0,3)(2,1); INJECT adds the key
+ * schedule shifted by s words, plus s on the last word. */
+#define ROUND_A(r0, r1) x0 += x1; x1 = rotl(x1, r0) ^ x0; x2 += x3; x3 = rotl(x3, r1) ^ x2;
+#define ROUND_B(r0, r1) x0 += x3; x3 = rotl(x3, r0) ^ x0; x2 += x1; x1 = rotl(x1, r1) ^ x2;
+#define INJECT(s) x0 += ks[(s) % 5]; x1 += ks[((s) + 1) % 5]; x2 += ks[((s) + 2) % 5]; x3 += ks[((s) + 3) % 5] + (s);
+static inline void threefry(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, const uint32_t *ks, uint32_t *out) {
+  uint32_t x0 = c0 + ks[0], x1 = c1 + ks[1], x2 = c2 + ks[2], x3 = c3 + ks[3];
+  ROUND_A(10, 26) ROUND_B(11, 21) ROUND_A(13, 27) ROUND_B(23, 5) INJECT(1)
+  ROUND_A(6, 20) ROUND_B(17, 11) ROUND_A(25, 10) ROUND_B(18, 20) INJECT(2)
+  ROUND_A(10, 26) ROUND_B(11, 21) ROUND_A(13, 27) ROUND_B(23, 5) INJECT(3)
+  ROUND_A(6, 20) ROUND_B(17, 11) ROUND_A(25, 10) ROUND_B(18, 20) INJECT(4)
+  ROUND_A(10, 26) ROUND_B(11, 21) ROUND_A(13, 27) ROUND_B(23, 5) INJECT(5)
+  out[0] = x0; out[1] = x1; out[2] = x2; out[3] = x3;
 }
 
 static inline uint32_t next32(stream_t *s) {
-  if (s->pos == 4) { philox(s->block++, s->p0, s->p1, 0, s->k0, s->k1, s->w); s->pos = 0; }
+  if (s->pos == 4) { threefry(s->block++, s->p0, s->p1, 0, s->ks, s->w); s->pos = 0; }
   return s->w[s->pos++];
 }
 static inline double uniform(stream_t *s) { return ((double)next32(s) + 0.5) / 4294967296.0; }
@@ -64,12 +72,17 @@ static double normal(stream_t *s) {
   }
 }
 
-static inline int bin_of(double lo, double hi, int bins, int log_scale, double v) {
-  if (!(v >= lo)) return 0;
-  if (v >= hi) return bins + 1;
-  double share = log_scale ? log(v / lo) / log(hi / lo) : (v - lo) / (hi - lo);
-  int b = (int)floor(share * bins);
-  return 1 + (b < bins - 1 ? b : bins - 1);
+/* A grid's bins, as domain/simulations/statistics.ts precomputes them: origin lo (or log lo), bins per unit. */
+typedef struct { double lo, hi; int bins, log_scale; double origin, scale; } grid_t;
+static grid_t grid(double lo, double hi, int bins, int log_scale) {
+  grid_t g = { lo, hi, bins, log_scale, log_scale ? log(lo) : lo, bins / (log_scale ? log(hi / lo) : hi - lo) };
+  return g;
+}
+static inline int bin_of(const grid_t *g, double v) {
+  if (!(v >= g->lo)) return 0;
+  if (v >= g->hi) return g->bins + 1;
+  int b = (int)floor(((g->log_scale ? log(v) : v) - g->origin) * g->scale);
+  return 1 + (b < g->bins - 1 ? b : g->bins - 1);
 }
 
 int main(int argc, char **argv) {
@@ -88,10 +101,12 @@ int main(int argc, char **argv) {
   static double hist[3][BINS + 2], fan[FAN_POINTS_MAX][FAN_BINS + 2];
   double n[3] = {0}, mean[3] = {0}, m2[3] = {0}, minimum[3], maximum[3], events = 0;
   for (int i = 0; i < 3; i++) { minimum[i] = INFINITY; maximum[i] = -INFINITY; }
-  double grid_lo[3] = {1, -initial, 0}, grid_hi[3] = {ceiling, ceiling - initial, 1 + 1e-9}; int grid_bins[3] = {BINS, BINS, 100}, grid_log[3] = {1, 0, 0};
-  stream_t s = { (uint32_t)(seed & 0xffffffffu), (uint32_t)(seed >> 32), 0, 0, 0, 4, {0} };
+  grid_t grids[3] = { grid(1, ceiling, BINS, 1), grid(-initial, ceiling - initial, BINS, 0), grid(0, 1 + 1e-9, 100, 0) };
+  grid_t fan_grid = grid(1, ceiling, FAN_BINS, 1);
+  stream_t s = { {(uint32_t)seed, (uint32_t)(seed >> 32), 0, 0, 0}, 0, 0, 0, 4, {0} };
+  s.ks[4] = 0x1bd11bdau ^ s.ks[0] ^ s.ks[1];
   struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
   for (long path = 0; path < paths; path++) {
     s.p0 = (uint32_t)path; s.p1 = (uint32_t)((uint64_t)path >> 32); s.block = 0; s.pos = 4;
     double value = initial, log_value = log(initial), survival = 1, log_floor = log(floor_fraction * initial);
@@ -105,7 +120,7 @@ int main(int argc, char **argv) {
       }
       value = grown; log_value = log_grown;
       int point = fan_at[period];
-      if (point >= 0) fan[point][bin_of(1, ceiling, FAN_BINS, 1, value)]++;
+      if (point >= 0) fan[point][bin_of(&fan_grid, value)]++;
     }
     double out[3] = { value, value - initial, 1 - survival };
     for (int i = 0; i < 3; i++) {
@@ -113,11 +128,11 @@ int main(int argc, char **argv) {
       mean[i] += delta / count; m2[i] += delta * (x - mean[i]); n[i] = count;
       if (x < minimum[i]) minimum[i] = x;
       if (x > maximum[i]) maximum[i] = x;
-      hist[i][bin_of(grid_lo[i], grid_hi[i], grid_bins[i], grid_log[i], x)]++;
+      hist[i][bin_of(&grids[i], x)]++;
     }
     events += value < initial;
   }
-  clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
   double seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
   printf("%.6f %ld %.17g %.0f\n", seconds, paths * (long)periods, mean[0], events);
   free(fan_at);

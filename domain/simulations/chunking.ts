@@ -43,3 +43,16 @@ export function chunkBlocks(plan: ChunkPlan, index: number): { firstBlock: numbe
 export function pathsIn(plan: Pick<ChunkPlan, 'pathCount'>, firstBlock: number, blocks: number): number {
   return Math.max(0, Math.min(plan.pathCount, (firstBlock + blocks) * BLOCK_PATHS) - firstBlock * BLOCK_PATHS);
 }
+
+/**
+ * Path-steps one worker-thread job aims at (about 25 ms): a job's summary is copied back to the chunk's
+ * thread and merged there, which costs about half a millisecond whatever the job's size, so a job of one
+ * block (a few milliseconds for long paths) would spend a tenth of its time on the copy.
+ */
+export const JOB_PATH_STEPS_TARGET = 1_000_000;
+export const BLOCKS_PER_JOB_MAX = 16;
+
+/** Blocks per worker-thread job for paths of `stepsPerPath` steps. */
+export function blocksPerJob(stepsPerPath: number): number {
+  return Math.max(1, Math.min(BLOCKS_PER_JOB_MAX, Math.floor(JOB_PATH_STEPS_TARGET / (BLOCK_PATHS * Math.max(1, stepsPerPath)))));
+}

@@ -82,58 +82,83 @@ export const investmentModel: SimulationModel<InvestmentParams> = {
   stepsPerPath: (p) => p.periods,
   pathFunction(p) {
     const dt = 1 / p.periodsPerYear;
-    const feeFactor = 1 - p.managementFeeBps / 10_000 / p.periodsPerYear;
     const fanAt = new Int32Array(p.periods + 1).fill(-1);
     fanPeriods(p.periods).forEach((period, i) => (fanAt[period] = i));
     const gbm = p.returns.type === 'gbm' ? p.returns : null;
     const series = p.returns.type === 'bootstrap' ? Float64Array.from(p.returns.periodReturns, (r) => 1 + r) : new Float64Array(0);
-    const logSeries = series.map(Math.log);
-    const logDrift = gbm ? (gbm.drift - 0.5 * gbm.volatility ** 2) * dt : 0;
-    const logVol = gbm ? gbm.volatility * Math.sqrt(dt) : 0;
-    const bridgeScale = gbm && gbm.volatility > 0 ? -2 / (logVol * logVol) : 0;
+    const paidIn = invested(p, p.periods);
+    // Every number the step loop reads, in one typed array. The path function copies them into locals:
+    // V8 keeps locals unboxed in registers, but re-checks and unboxes a captured variable at every use,
+    // and a loop variable that starts from an integer (the initial value) is boxed on every step.
+    const constants = Float64Array.of(
+      p.initialMinor,
+      Math.log(p.initialMinor),
+      1 - p.managementFeeBps / 10_000 / p.periodsPerYear,
+      p.contributionMinor,
+      gbm ? (gbm.drift - 0.5 * gbm.volatility ** 2) * dt : 0,
+      gbm ? gbm.volatility * Math.sqrt(dt) : 0,
+      paidIn,
+      1, // the chance of not having touched the floor, at the start
+    );
+    const logVolatility = constants[5]!;
+    const bridgeScale = gbm && gbm.volatility > 0 ? -2 / (logVolatility * logVolatility) : 0;
     const logFloors = Float64Array.from({ length: p.periods }, (_, period) => Math.log(p.floorFraction * invested(p, period)));
+    const logSeries = series.map(Math.log);
     // Without fees or contributions the log value is carried from step to step instead of recomputed.
-    const logCarried = feeFactor === 1 && p.contributionMinor === 0;
-    return (stream, out) => {
-      let value = p.initialMinor;
-      let logValue = Math.log(value);
-      let survival = 1;
-      for (let period = 1; period <= p.periods; period++) {
-        const before = value;
+    const logCarried = constants[2] === 1 && p.contributionMinor === 0;
+    const periods = p.periods;
+    return function investmentPath(stream, out) {
+      const fanValues = out.fanValues;
+      const floors = logFloors;
+      const fan = fanAt;
+      const n = periods;
+      const carried = logCarried;
+      const bootstrap = gbm === null;
+      const draws = series;
+      const logDraws = logSeries;
+      const feeFactor = constants[2]!;
+      const contribution = constants[3]!;
+      const logDrift = constants[4]!;
+      const logVol = constants[5]!;
+      const bridge = bridgeScale;
+      let value = constants[0]!;
+      let logValue = constants[1]!;
+      let survival = constants[7]!;
+      for (let period = 1; period <= n; period++) {
         const logBefore = logValue;
         let grown: number;
         let logGrown: number;
-        if (gbm) {
-          const increment = logDrift + logVol * nextNormal(stream);
-          grown = before * Math.exp(increment);
-          logGrown = logBefore + increment;
+        if (bootstrap) {
+          const index = stream.nextIndex(draws.length);
+          grown = value * draws[index]!;
+          logGrown = logBefore + logDraws[index]!;
         } else {
-          const index = stream.nextIndex(series.length);
-          grown = before * series[index]!;
-          logGrown = logBefore + logSeries[index]!;
+          const increment = logDrift + logVol * nextNormal(stream);
+          grown = value * Math.exp(increment);
+          logGrown = logBefore + increment;
         }
         // The chance of touching the floor between two observations, given both ends above it
         // (Brownian bridge of the log value); a path already below it has surely breached. Below
         // e^-40 the chance does not change `1 - chance` in double precision, so it is skipped.
         // Nothing paid in yet (a pool starting from zero) has no floor to breach.
-        const logFloor = logFloors[period - 1]!;
+        const logFloor = floors[period - 1]!;
         if (logFloor > -Infinity) {
           if (logGrown <= logFloor || logBefore <= logFloor) survival = 0;
-          else if (bridgeScale !== 0 && survival > 0) {
-            const exponent = bridgeScale * (logBefore - logFloor) * (logGrown - logFloor);
+          else if (bridge !== 0 && survival > 0) {
+            const exponent = bridge * (logBefore - logFloor) * (logGrown - logFloor);
             if (exponent > -40) survival *= 1 - Math.exp(exponent);
           }
         }
-        value = grown * feeFactor + p.contributionMinor;
-        logValue = logCarried ? logGrown : Math.log(value);
-        const point = fanAt[period]!;
-        if (point >= 0) out.fanValues[point] = value;
+        value = grown * feeFactor + contribution;
+        logValue = carried ? logGrown : Math.log(value);
+        const point = fan[period]!;
+        if (point >= 0) fanValues[point] = value;
       }
-      const paidIn = invested(p, p.periods);
+      const paid = constants[6]!;
       out.scalars[0] = value;
-      out.scalars[1] = value - paidIn;
+      out.scalars[1] = value - paid;
       out.scalars[2] = 1 - survival;
-      out.eventFlags[0] = value < paidIn ? 1 : 0;
+      out.eventFlags[0] = value < paid ? 1 : 0;
     };
   },
   report(p, merged: Summary) {

@@ -58,11 +58,21 @@ export function emptySummary(layout: Layout, firstBlock: number): Summary {
   };
 }
 
+/** Where a grid's bins start on its scale: lo, or log(lo) on a log grid. */
+const gridOrigin = (grid: Grid) => (grid.log ? Math.log(grid.lo) : grid.lo);
+/** Bins per unit of the grid's scale. */
+const gridScale = (grid: Grid) => grid.bins / (grid.log ? Math.log(grid.hi / grid.lo) : grid.hi - grid.lo);
+
+// The one binning rule, on a grid's precomputed origin and scale: below lo (or NaN) is bin 0, at or above
+// hi is bins + 1, and in between one logarithm at most.
+function binIndex(lo: number, hi: number, bins: number, log: boolean, origin: number, scale: number, value: number): number {
+  if (!(value >= lo)) return 0;
+  if (value >= hi) return bins + 1;
+  return 1 + Math.min(bins - 1, Math.floor(((log ? Math.log(value) : value) - origin) * scale));
+}
+
 export function binOf(grid: Grid, value: number): number {
-  if (!(value >= grid.lo)) return 0;
-  if (value >= grid.hi) return grid.bins + 1;
-  const share = grid.log ? Math.log(value / grid.lo) / Math.log(grid.hi / grid.lo) : (value - grid.lo) / (grid.hi - grid.lo);
-  return 1 + Math.min(grid.bins - 1, Math.floor(share * grid.bins));
+  return binIndex(grid.lo, grid.hi, grid.bins, grid.log === true, gridOrigin(grid), gridScale(grid), value);
 }
 
 /** The lower edge of in-grid bin k + 1 (k = 0 … bins: edge(bins) is hi). */
@@ -73,6 +83,8 @@ export function gridEdge(grid: Grid, k: number): number {
 /**
  * Accumulates a run of blocks in typed arrays, reused path after path, so paths allocate nothing:
  * counts, extremes and histograms over the whole run, Welford moments per block (endBlock keeps them).
+ * Each grid's constants sit in flat typed arrays, and every histogram in one array at its own offset,
+ * so recording a path is one monomorphic loop with no property lookups and one logarithm per value.
  */
 export class BlockAccumulator {
   readonly scalars: Float64Array;
@@ -82,8 +94,12 @@ export class BlockAccumulator {
   private readonly minimum: Float64Array;
   private readonly maximum: Float64Array;
   private readonly events: Float64Array;
-  private readonly histograms: Float64Array[];
-  private readonly fanHistograms: Float64Array[];
+  /** Per scalar: lo, hi, bins, log (1 or 0), origin, scale, then the histogram's offset in `histograms`. */
+  private readonly grids: Float64Array;
+  private readonly histograms: Float64Array;
+  /** The fan's one grid, as in `grids`; fan step i's histogram starts at i · (bins + 2). */
+  private readonly fanGrid: Float64Array;
+  private readonly fanHistograms: Float64Array;
   private readonly blockMoments: number[][][];
   private paths = 0;
 
@@ -96,14 +112,21 @@ export class BlockAccumulator {
     this.minimum = new Float64Array(s).fill(Infinity);
     this.maximum = new Float64Array(s).fill(-Infinity);
     this.events = new Float64Array(layout.events.length);
-    this.histograms = layout.scalars.map((scalar) => new Float64Array(scalar.grid.bins + 2));
-    this.fanHistograms = (layout.fan?.steps ?? []).map(() => new Float64Array(layout.fan!.grid.bins + 2));
+    this.grids = new Float64Array(GRID_WORDS * s);
+    let offset = 0;
+    layout.scalars.forEach((scalar, i) => {
+      this.grids.set(packGrid(scalar.grid, offset), GRID_WORDS * i);
+      offset += scalar.grid.bins + 2;
+    });
+    this.histograms = new Float64Array(offset);
+    this.fanGrid = new Float64Array(layout.fan ? packGrid(layout.fan.grid, 0) : []);
+    this.fanHistograms = new Float64Array(layout.fan ? layout.fan.steps.length * (layout.fan.grid.bins + 2) : 0);
     this.blockMoments = layout.scalars.map(() => []);
   }
 
   /** Records the path the model just wrote into scalars, eventFlags and fanValues (Welford's update). */
   record(): void {
-    const { scalars, moments } = this;
+    const { scalars, moments, minimum, maximum, grids, histograms, events, eventFlags, fanValues, fanGrid, fanHistograms } = this;
     for (let i = 0; i < scalars.length; i++) {
       const x = scalars[i]!;
       const n = moments[3 * i]! + 1;
@@ -112,13 +135,18 @@ export class BlockAccumulator {
       moments[3 * i] = n;
       moments[3 * i + 1] = mean;
       moments[3 * i + 2] = moments[3 * i + 2]! + delta * (x - mean);
-      if (x < this.minimum[i]!) this.minimum[i] = x;
-      if (x > this.maximum[i]!) this.maximum[i] = x;
-      this.histograms[i]![binOf(this.layout.scalars[i]!.grid, x)]!++;
+      if (x < minimum[i]!) minimum[i] = x;
+      if (x > maximum[i]!) maximum[i] = x;
+      const g = GRID_WORDS * i;
+      histograms[grids[g + 6]! + binIndex(grids[g]!, grids[g + 1]!, grids[g + 2]!, grids[g + 3] === 1, grids[g + 4]!, grids[g + 5]!, x)]!++;
     }
-    for (let i = 0; i < this.eventFlags.length; i++) this.events[i]! += this.eventFlags[i]!;
-    const fanGrid = this.layout.fan?.grid;
-    for (let i = 0; i < this.fanValues.length; i++) this.fanHistograms[i]![binOf(fanGrid!, this.fanValues[i]!)]!++;
+    for (let i = 0; i < eventFlags.length; i++) events[i]! += eventFlags[i]!;
+    if (fanValues.length > 0) {
+      const stride = fanGrid[2]! + 2;
+      for (let i = 0; i < fanValues.length; i++) {
+        fanHistograms[i * stride + binIndex(fanGrid[0]!, fanGrid[1]!, fanGrid[2]!, fanGrid[3] === 1, fanGrid[4]!, fanGrid[5]!, fanValues[i]!)]!++;
+      }
+    }
     this.paths++;
   }
 
@@ -130,6 +158,7 @@ export class BlockAccumulator {
 
   /** The summary of the blocks recorded, the first of them `firstBlock` (JSON-safe). */
   summary(firstBlock: number): Summary {
+    const fanStride = (this.layout.fan?.grid.bins ?? 0) + 2;
     return {
       firstBlock,
       blockCount: this.blockMoments[0]?.length ?? 0,
@@ -138,11 +167,14 @@ export class BlockAccumulator {
       blockMoments: this.blockMoments.map((blocks) => blocks.slice()),
       minimum: Array.from(this.minimum),
       maximum: Array.from(this.maximum),
-      histograms: this.histograms.map(sparse),
-      fan: this.fanHistograms.map(sparse),
+      histograms: this.layout.scalars.map((scalar, i) => sparse(this.histograms.subarray(this.grids[GRID_WORDS * i + 6]!, this.grids[GRID_WORDS * i + 6]! + scalar.grid.bins + 2))),
+      fan: (this.layout.fan?.steps ?? []).map((_, i) => sparse(this.fanHistograms.subarray(i * fanStride, (i + 1) * fanStride))),
     };
   }
 }
+
+const GRID_WORDS = 7;
+const packGrid = (grid: Grid, offset: number) => [grid.lo, grid.hi, grid.bins, grid.log ? 1 : 0, gridOrigin(grid), gridScale(grid), offset];
 
 function sparse(dense: Float64Array): number[] {
   const out: number[] = [];
