@@ -3,7 +3,10 @@
 // written only when its version is newer, and losing Redis loses nothing (the next read refills it).
 import { log } from '@temporalio/activity';
 import type { Redis } from '../cache/redis';
+import { upsertPoolMembers } from '../db/members';
 import type { Db } from '../db/pool';
+import { upsertPoolView } from '../db/pools';
+import { insertRoundResult } from '../db/rounds';
 import { transaction } from '../db/transaction';
 import type { PoolView } from '../domain/pool-view';
 import { businessMetrics } from '../observability/metrics';
@@ -30,37 +33,8 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
     /** Writes the pool and its members if `view` is newer than what is stored; refreshes the cache. */
     async projectPool(view: PoolView): Promise<void> {
       const landed = await transaction(db, async (client) => {
-        const { rowCount } = await client.query(
-          `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, rounds_completed, rounds_planned, members_count, view, version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (pool_id) DO UPDATE SET
-             status = excluded.status, rounds_completed = excluded.rounds_completed, rounds_planned = excluded.rounds_planned,
-             members_count = excluded.members_count, view = excluded.view, version = excluded.version, updated_at = now()
-           WHERE pools.version < excluded.version`,
-          [
-            view.poolId,
-            view.managerId,
-            view.config.name,
-            view.config.kind,
-            view.config.currency,
-            view.status,
-            view.roundsCompleted,
-            view.roundsPlanned,
-            view.members.filter((m) => m.status !== 'left').length,
-            JSON.stringify(view),
-            view.version,
-          ],
-        );
-        if (rowCount === 0) return false;
-        for (const member of view.members) {
-          await client.query(
-            `INSERT INTO pool_members (pool_id, member_id, status, join_seq, received, paid_in_minor, arrears_minor)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (pool_id, member_id) DO UPDATE SET status = excluded.status, received = excluded.received,
-               paid_in_minor = excluded.paid_in_minor, arrears_minor = excluded.arrears_minor`,
-            [view.poolId, member.memberId, member.status, member.joinSeq, member.received, member.paidInMinor, member.arrearsMinor],
-          );
-        }
+        if (!(await upsertPoolView(client, view))) return false;
+        await upsertPoolMembers(client, view.poolId, view.members);
         return true;
       });
       if (!landed) return;
@@ -79,28 +53,7 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
     /** Writes a finished round with each member's contribution and every payout. Idempotent. */
     async projectRound(input: { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult }): Promise<void> {
       const { poolId, result } = input;
-      const firstWrite = await transaction(db, async (client) => {
-        const round = await client.query(
-          `INSERT INTO pool_rounds (pool_id, round, kind, pot_minor, fee_minor, discount_minor, winner_member_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pool_id, round) DO NOTHING`,
-          [poolId, result.round, input.kind, result.potMinor, result.payout?.feeMinor ?? '0', result.payout?.discountMinor ?? '0', result.payout?.winnerMemberId ?? null],
-        );
-        for (const member of result.members) {
-          await client.query(
-            `INSERT INTO pool_contributions (pool_id, round, member_id, outcome, paid_minor, late_fee_minor, payment_intent_id, failure_code)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (pool_id, round, member_id) DO NOTHING`,
-            [poolId, result.round, member.memberId, member.outcome, member.paidMinor, member.lateFeeMinor, member.paymentIntentId, member.failureCode],
-          );
-        }
-        for (const recipient of result.payout?.recipients ?? []) {
-          await client.query(
-            `INSERT INTO pool_payouts (pool_id, round, member_id, purpose, amount_minor) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (pool_id, round, member_id, purpose) DO NOTHING`,
-            [poolId, result.round, recipient.memberId, recipient.purpose, recipient.amountMinor],
-          );
-        }
-        return round.rowCount === 1;
-      });
+      const firstWrite = await transaction(db, (client) => insertRoundResult(client, poolId, input.kind, result));
       // Counted once per round: a retried activity finds the round already written.
       if (firstWrite) countRound(result);
     },
