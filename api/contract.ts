@@ -63,10 +63,11 @@ export function optionalJsonRequest<S extends z.ZodType>(schema: S) {
 
 /**
  * Route middleware for an optional body: the route's JSON validator would refuse an empty body as
- * malformed JSON, so an empty one is answered from Hono's body cache as `{}` before it reads it.
+ * malformed JSON, so an empty one reads as `{}` (through Hono's body cache), which the schema validates.
  */
 export const emptyBodyAsObject: MiddlewareHandler = async (c, next) => {
-  if ((await c.req.text()) === '') c.req.bodyCache.json = Promise.resolve({});
+  // The cache holds the body's promise, whatever its type declaration says.
+  if ((await c.req.text()) === '') (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}');
   await next();
 };
 
