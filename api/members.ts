@@ -1,7 +1,6 @@
 // /v1/members/me: a member's own profile, saved card, payout account and pending invitations, each
 // route defined once. The member is the token's subject; nobody acts on another member's payment details.
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
-import type { Context, Next } from 'hono';
 import { z } from 'zod';
 import { listPendingInvitations } from '../db/consent';
 import { isStripeError } from '../payments/errors';
@@ -36,11 +35,12 @@ export function memberProblem(error: unknown): ProblemError | undefined {
 export function memberRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = contractApp();
   const members = createMemberPayments({ stripe: deps.stripe, db: deps.db });
-  const membersOnly = async (c: Context<AppEnv>, next: Next) => {
+  // Everything under /v1/members is the member's own: anyone else is refused, whichever path they try.
+  app.use('*', async (c, next) => {
     if (c.get('principal').role !== 'member') throw new ProblemError(403, 'Forbidden', 'only members have a member profile');
     await next();
-  };
-  const route = <R extends Omit<RouteConfig, 'middleware'>>(config: R) => createRoute({ ...config, middleware: [membersOnly] as const, tags: ['Members'] });
+  });
+  const route = <R extends RouteConfig>(config: R) => createRoute({ ...config, tags: ['Members'] });
 
   app.openapi(
     route({
