@@ -1,6 +1,7 @@
 // Projections of each pool into the read models the API lists and reports from — database tables, and a
 // Redis copy of the latest view for fast reads. Temporal stays the source of truth: a projection is
 // written only when its version is newer, and losing Redis loses nothing (the next read refills it).
+import { poolCacheKey, poolEventsKey } from '../cache/keys';
 import { log } from '@temporalio/activity';
 import type { Redis } from '../cache/redis';
 import { upsertPoolMembers } from '../db/members';
@@ -13,9 +14,6 @@ import { businessMetrics } from '../observability/metrics';
 import type { RoundResult } from '../workflows/round';
 
 export const POOL_CACHE_TTL_SECONDS = 600;
-export const poolCacheKey = (poolId: string) => `pool:${poolId}:view`;
-/** The live stream of a pool's views, one entry per version (entry ID `{version}-1`), for SSE. */
-export const poolEventsKey = (poolId: string) => `pool:${poolId}:events`;
 export const POOL_EVENTS_KEPT_MAX = 1_000;
 
 function countRound(result: RoundResult): void {

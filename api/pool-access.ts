@@ -1,7 +1,7 @@
 // Reads a pool's latest view — from the Redis cache, else the database projection — and decides what
 // the caller may do with it. A caller who may not see a pool is told it does not exist, so nobody can
 // probe for other tenants' pools.
-import { poolCacheKey, POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
+import { POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
 import type { InvitationRow } from '../db/consent';
 import { findPoolStanding, findPoolView, type PoolStanding } from '../db/pools';
 import type { PoolView } from '../domain/pool-view';
@@ -10,6 +10,7 @@ import type { Principal } from './auth';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { ProblemError } from './problem';
+import { poolCacheKey } from '../cache/keys';
 
 export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
 

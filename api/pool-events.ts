@@ -3,12 +3,12 @@
 // version it saw) receives every version after it that Redis still holds, then live ones.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { poolEventsKey } from '../activities/pool-projections';
 import { createRedis } from '../cache/redis';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { allowed, poolFor, standingOf } from './pool-access';
 import { ProblemError } from './problem';
+import { poolEventsKey } from '../cache/keys';
 
 /** Open streams per API process; each holds a Redis connection of its own for blocking reads. */
 export const SSE_CONNECTIONS_MAX = 200;

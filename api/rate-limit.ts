@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
 import type { AppEnv } from './context';
 import { ProblemError, problemResponse } from './problem';
+import { rateLimitKey } from '../cache/keys';
 
 export interface RateLimit {
   name: string;
@@ -50,7 +51,7 @@ export function rateLimit(redis: Redis, limit: RateLimit, options: { alongside?:
   return async (c, next) => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const window = Math.floor(nowSeconds / limit.windowSeconds);
-    const key = `ratelimit:${limit.name}:${subject(c)}:${window}`;
+    const key = rateLimitKey(limit.name, subject(c), window);
     const counting = (redis.eval(COUNT_IN_WINDOW, 1, key, limit.windowSeconds * 2) as Promise<number>).then(
       (count) => count,
       () => null,

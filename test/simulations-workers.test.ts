@@ -8,7 +8,6 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { findBatch, listChunks, recordBatch } from '../db/simulations/batches';
-import { simulationProgressKey } from '../activities/simulations/progress';
 import { planChunks } from '../domain/simulations/chunking';
 import { investmentModel, investmentParams } from '../domain/simulations/investment';
 import { buildResult } from '../domain/simulations/result';
@@ -19,6 +18,7 @@ import { simulationBatch } from '../workflows/simulations/batch';
 import { eventually } from './support/eventually';
 import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './support/env';
 import { removeSharedBundle, startTestProcess, type WorkerProcess } from './support/worker-process';
+import { simulationProgressKey } from '../cache/keys';
 
 const SEED = 77;
 const params = investmentParams.parse({ initialMinor: 250_000, contributionMinor: 5_000, periods: 250, periodsPerYear: 250, returns: { type: 'gbm', drift: 0.05, volatility: 0.3 } });

@@ -1,6 +1,7 @@
 // The side effects of notifications: the feed (database, and a Redis stream per recipient for live
 // events), email over SMTP keyed by (notice, channel, recipient), and the managers' webhook queues.
 // Built from the worker's dependencies; the workflows in workflows/notifications/ call these.
+import { feedEventsKey } from '../../cache/keys';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
@@ -38,7 +39,6 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const DIGEST_POOLS_MAX = 200;
 /** Live feed events kept per recipient in Redis; the database holds the whole feed. */
 export const FEED_EVENTS_KEPT_MAX = 500;
-export const feedEventsKey = (recipientId: string) => `notifications:${recipientId}:events`;
 
 export interface NotificationDeps {
   db: Db;

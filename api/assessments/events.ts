@@ -3,13 +3,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { liveEventsKey } from '../../activities/assessments/live';
 import { createRedis } from '../../cache/redis';
 import { contractApp, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
 import { SSE_STREAM_MS } from '../pool-events';
 import { ProblemError } from '../problem';
 import { assessmentFor } from './access';
+import { liveEventsKey } from '../../cache/keys';
 
 /** Open assessment streams per API process; each holds a Redis connection of its own. */
 export const ASSESSMENT_SSE_CONNECTIONS_MAX = 200;

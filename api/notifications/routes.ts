@@ -7,7 +7,6 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { feedEventsKey } from '../../activities/notifications';
 import { checkEndpointUrl, EndpointRefusedError } from '../../activities/notifications/endpoint-policy';
 import { newWebhookSecret } from '../../activities/notifications/signature';
 import { createRedis } from '../../cache/redis';
@@ -24,6 +23,7 @@ import type { ApiDeps } from '../deps';
 import { poolFor } from '../pool-access';
 import { ProblemError } from '../problem';
 import * as s from './schemas';
+import { feedEventsKey } from '../../cache/keys';
 
 /** A manager registers at most this many endpoints. */
 export const ENDPOINTS_PER_MANAGER_MAX = 20;

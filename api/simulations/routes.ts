@@ -4,7 +4,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { createRedis } from '../../cache/redis';
-import { simulationEventsKey } from '../../activities/simulations/progress';
 import type { BatchRow } from '../../db/simulations/batches';
 import { contributionRecord, poolViewFromDb, reserveBalanceMinor } from '../../db/simulations/pool-inputs';
 import { CHUNKS_MAX, PATH_COUNT_MAX } from '../../domain/simulations/chunking';
@@ -20,6 +19,7 @@ import { allowed, POOL_ID_PATTERN, standingOf } from '../pool-access';
 import { ProblemError } from '../problem';
 import { fanChartSvg, histogramSvg } from './charts';
 import { batchFor, progressOf, startBatch, BATCH_ID_PATTERN } from './batches';
+import { simulationEventsKey } from '../../cache/keys';
 
 /** Event streams of batches open at once per API process (each holds a Redis connection). */
 export const SIMULATION_STREAMS_MAX = 100;
