@@ -7,7 +7,7 @@ import { appendAuditEvent, listAuditEvents } from '../db/audit';
 import { errorMessage } from '../observability/log';
 import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
-import { contractApp, jsonResponse, problemResponses } from './contract';
+import { contractApp, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
 import { memberProblem } from './members';
 import { auditPage, auditQuery } from './pool-schemas';
@@ -66,11 +66,11 @@ export function auditRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       path: '/',
       summary: 'The audit trail of commands, newest first: who (subject, role), what (method, path), pool, request ID, outcome (ops; filters poolId, subject; paging limit, before)',
       tags: ['Operations'],
+      middleware: [requireRole(['ops'], 'the audit trail is for operations')],
       request: { query: auditQuery },
       responses: { 200: jsonResponse('A page of the trail', auditPage), ...problemResponses(403, 422) },
     }),
     async (c) => {
-      if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'the audit trail is for operations');
       const filter = c.req.valid('query');
       const events = await listAuditEvents(deps.db, filter);
       const next = events.length === filter.limit ? events.at(-1)!.at.toISOString() : null;

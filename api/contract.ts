@@ -5,6 +5,7 @@ import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { Context, Env, MiddlewareHandler, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
+import type { Role } from './auth';
 import type { AppEnv } from './context';
 import { z } from 'zod';
 import { ProblemError, type FieldError } from './problem';
@@ -70,6 +71,17 @@ export const emptyBodyAsObject: MiddlewareHandler = async (c, next) => {
   if ((await c.req.text()) === '') (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}');
   await next();
 };
+
+/**
+ * Route middleware admitting only callers of the given roles: who may call a route is decided before
+ * what they sent is looked at, so a caller without the role learns nothing about the route's schema.
+ */
+export function requireRole(roles: Role[], detail: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!roles.includes(c.get('principal').role)) throw new ProblemError(403, 'Forbidden', detail);
+    await next();
+  };
+}
 
 /**
  * A JSON body that is already serialised (a cached read model), answered as it is, with the type the

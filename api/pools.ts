@@ -41,7 +41,7 @@ import {
   runRoundNowSignal,
 } from '../workflows/pool';
 import { roundProgressQuery } from '../workflows/round';
-import { contractApp, emptyBodyAsObject, jsonRequest, jsonResponse, jsonText, optionalJsonRequest, problemResponses } from './contract';
+import { contractApp, emptyBodyAsObject, requireRole, jsonRequest, jsonResponse, jsonText, optionalJsonRequest, problemResponses } from './contract';
 import type { ApiDeps } from './deps';
 import { poolAccess, poolEntryFor, type PoolEnv, poolFor, POOL_ID_PATTERN, readPoolEntry, readPoolView, rememberPoolView } from './pool-access';
 import * as s from './pool-schemas';
@@ -92,12 +92,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       path: '/',
       summary: 'Create a pool (manager)',
       ...tags('Pools'),
+      middleware: [requireRole(['manager'], 'only managers create pools')],
       request: { body: jsonRequest(poolConfigSchema) },
       responses: { 201: jsonResponse('The new pool (the same pool again for a repeated Idempotency-Key)', s.poolView), ...problemResponses(403, 415) },
     }),
     async (c) => {
       const principal = c.get('principal');
-      if (principal.role !== 'manager') throw new ProblemError(403, 'Forbidden', 'only managers create pools');
       const config = c.req.valid('json');
       // The pool's ID derives from the caller and the Idempotency-Key: a repeated request finds the same pool.
       const id = `pool_${createHash('sha256').update(`${principal.sub}\n${c.get('idempotencyKey')}`).digest('hex').slice(0, 20)}`;
@@ -310,26 +310,31 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
     },
   );
 
-  const lifecycle = (path: string, summary: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, [] | [{ reason?: string }]>, withReason: boolean) =>
+  const lifecycle = (path: string, summary: string) => ({ method: 'post' as const, path: `/{poolId}/${path}`, summary, ...tags('Lifecycle') });
+  const command = (path: string, summary: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, []>) =>
     app.openapi(
       createRoute({
-        method: 'post',
-        path: `/{poolId}/${path}`,
-        summary,
-        ...tags('Lifecycle'),
-        middleware: withReason ? [access(action), emptyBodyAsObject] : [access(action)],
-        request: { params: s.poolParams, ...(withReason ? { body: optionalJsonRequest(reasonSchema) } : {}) },
-        responses: { 200: jsonResponse('The pool after the command', s.poolView), ...problemResponses(403, 404, 409, ...(withReason ? ([415, 422] as const) : [])) },
+        ...lifecycle(path, summary),
+        middleware: [access(action)],
+        request: { params: s.poolParams },
+        responses: { 200: jsonResponse('The pool after the command', s.poolView), ...problemResponses(403, 404, 409) },
       }),
-      async (c) => {
-        const args: [] | [{ reason?: string }] = withReason ? [c.req.valid('json' as never) as { reason?: string }] : [];
-        return c.json(await update(c, c.get('pool').view.poolId, definition, args), 200);
-      },
+      async (c) => c.json(await update(c, c.get('pool').view.poolId, definition, []), 200),
     );
-  lifecycle('activate', 'Start the pool’s rounds and schedule (manager)', 'manage', activatePoolUpdate, false);
-  lifecycle('pause', 'Pause the pool and its schedule (manager, ops); optional `reason`', 'steer', pausePoolUpdate, true);
-  lifecycle('resume', 'Resume the pool and its schedule (manager, ops)', 'steer', resumePoolUpdate, false);
-  lifecycle('cancel', 'Cancel the pool; a round under way refunds what it collected (manager); optional `reason`', 'manage', cancelPoolUpdate, true);
+  const commandWithReason = (path: string, summary: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolView, [{ reason?: string }]>) =>
+    app.openapi(
+      createRoute({
+        ...lifecycle(path, summary),
+        middleware: [access(action), emptyBodyAsObject],
+        request: { params: s.poolParams, body: optionalJsonRequest(reasonSchema) },
+        responses: { 200: jsonResponse('The pool after the command', s.poolView), ...problemResponses(403, 404, 409, 415, 422) },
+      }),
+      async (c) => c.json(await update(c, c.get('pool').view.poolId, definition, [c.req.valid('json')]), 200),
+    );
+  command('activate', 'Start the pool’s rounds and schedule (manager)', 'manage', activatePoolUpdate);
+  commandWithReason('pause', 'Pause the pool and its schedule (manager, ops); optional `reason`', 'steer', pausePoolUpdate);
+  command('resume', 'Resume the pool and its schedule (manager, ops)', 'steer', resumePoolUpdate);
+  commandWithReason('cancel', 'Cancel the pool; a round under way refunds what it collected (manager); optional `reason`', 'manage', cancelPoolUpdate);
 
   app.openapi(
     createRoute({

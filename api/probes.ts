@@ -6,10 +6,9 @@ import { z } from 'zod';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { plumbingProbe } from '../workflows/probe';
 import type { AppEnv } from './context';
-import { contractApp, jsonRequest, jsonResponse, problemResponses } from './contract';
+import { contractApp, jsonRequest, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
 import { probeRecord } from './pool-schemas';
-import { ProblemError } from './problem';
 
 export const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
 
@@ -21,12 +20,12 @@ export function probeRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       path: '/',
       summary: 'Run the plumbing probe workflow end to end and return what it recorded (ops)',
       tags: ['Health'],
+      // A probe starts workflows and writes records: an operator's tool, not a tenant's.
+      middleware: [requireRole(['ops'], 'probes are for operations')],
       request: { body: jsonRequest(ProbeRequest) },
       responses: { 201: jsonResponse('What the probe recorded', probeRecord), ...problemResponses(403, 415, 422) },
     }),
     async (c) => {
-      // A probe starts workflows and writes records: an operator's tool, not a tenant's.
-      if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'probes are for operations');
       const { message } = c.req.valid('json');
       const probeId = randomUUID();
       const record = await deps.temporal.workflow.execute(plumbingProbe, {
