@@ -5,6 +5,7 @@ import { POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
 import type { InvitationRow } from '../db/consent';
 import { findPoolStanding, findPoolView, type PoolStanding } from '../db/pools';
 import type { PoolView } from '../domain/pool-view';
+import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
 import type { MiddlewareHandler } from 'hono';
 import type { Principal } from './auth';
 import type { AppEnv } from './context';
@@ -14,7 +15,7 @@ import { poolCacheKey } from '../cache/keys';
 
 export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
 
-export const POOL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const POOL_ID_PATTERN = ID_PART_PATTERN;
 
 /** A pool's view and its JSON text, as the cache holds it (reads answer with the text as it is). */
 export interface PoolEntry {

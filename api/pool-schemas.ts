@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { poolConfigSchema } from '../domain/pool-config';
 import { POOL_STATUSES } from '../domain/pool-lifecycle';
+import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
 import { POOL_ID_PATTERN } from './pool-access';
 
 /** The pages the list routes return at most. */
@@ -42,7 +43,7 @@ export const acceptInvitationBody = z.strictObject({
   /** The member's agreement to be charged off-session for this pool, on its terms: must be given. */
   agreeToCharges: z.literal(true, "must be true: joining means agreeing to be charged off-session on the pool's terms"),
 });
-export const invitationBody = z.strictObject({ memberId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"') });
+export const invitationBody = z.strictObject({ memberId: z.string().regex(ID_PART_PATTERN, 'must be 1-64 letters, digits, "_" or "-"') });
 export const roundTriggerBody = z.strictObject({ round: z.int().min(1).max(ROUND_NUMBER_MAX).optional() });
 
 export const auditQuery = z.strictObject({

@@ -25,7 +25,6 @@ import { renderNotice } from '../../domain/notifications/templates';
 import { runningPoolViews } from '../../db/notifications/digest';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { roundProgressQuery } from '../../workflows/round';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
 import { errorMessage } from '../../observability/log';
 import { checkEndpointUrl, EndpointRefusedError, type EndpointPolicy } from './endpoint-policy';
 import type { Mailer } from './mailer';
@@ -77,7 +76,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     for (const endpointId of endpointIds) {
       await enqueueDelivery(db, { endpointId, eventId: notice.key, type: notice.type, poolId: notice.poolId, payload, ...(refusal ? { refusal } : {}) });
       await client.workflow.signalWithStart('webhookEndpoint', {
-        workflowId: notificationWorkflowIds.webhookEndpoint(endpointId),
+        workflowId: workflowIds.webhookEndpoint(endpointId),
         taskQueue: info.taskQueue,
         args: [{ endpointId }],
         signal: 'deliveriesQueued',
@@ -143,7 +142,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async ensureManagerDigest(managerId: string): Promise<void> {
       const { client, info } = Context.current();
       await client.workflow.signalWithStart('managerDigest', {
-        workflowId: notificationWorkflowIds.managerDigest(managerId),
+        workflowId: workflowIds.managerDigest(managerId),
         taskQueue: info.taskQueue,
         args: [{ managerId }],
         signal: 'managerPoolActive',

@@ -8,7 +8,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/common';
 import type { PoolView } from '../../domain/pool-view';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import { chargeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
 import type { RoundResult } from '../../workflows/round';
 
@@ -22,7 +22,7 @@ interface Movement {
 
 async function report<T>(ctx: Context, poolId: string, signal: SignalDefinition<[T]>, arg: T): Promise<void> {
   await ctx.client.workflow.signalWithStart(poolNotices, {
-    workflowId: notificationWorkflowIds.poolNotices(poolId),
+    workflowId: workflowIds.poolNotices(poolId),
     taskQueue: ctx.info.taskQueue,
     args: [{ poolId }],
     signal,

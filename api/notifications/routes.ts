@@ -15,7 +15,7 @@ import { listFeed, markRead } from '../../db/notifications/feed';
 import { getPreferences, getReminderLeadHours, putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
 import { countEndpoints, findEndpoint, insertEndpoint, listEndpointDeliveries, listEndpoints, rotateSecret, updateEndpoint, type WebhookEndpoint } from '../../db/notifications/webhooks';
 import type { Recipient } from '../../domain/notifications/catalogue';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import type { Principal } from '../auth';
 import type { AppEnv } from '../context';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
@@ -87,7 +87,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   /** Wakes the endpoint's delivery workflow (starting it if need be), e.g. after it was enabled again. */
   const wake = (endpointId: string) =>
     deps.temporal.workflow.signalWithStart('webhookEndpoint', {
-      workflowId: notificationWorkflowIds.webhookEndpoint(endpointId),
+      workflowId: workflowIds.webhookEndpoint(endpointId),
       taskQueue: deps.poolsTaskQueue,
       args: [{ endpointId }],
       signal: 'deliveriesQueued',
