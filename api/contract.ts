@@ -64,11 +64,12 @@ export function optionalJsonRequest<S extends z.ZodType>(schema: S) {
 
 /**
  * Route middleware for an optional body: the route's JSON validator would refuse an empty body as
- * malformed JSON, so an empty one reads as `{}` (through Hono's body cache), which the schema validates.
+ * malformed JSON, so an empty one reads as `{}` (which the schema validates), and as the empty body it
+ * is to the media-type check, which then lets a request without a Content-Type through. Both through
+ * Hono's body cache, which holds each form of the body as a promise, whatever its declaration says.
  */
 export const emptyBodyAsObject: MiddlewareHandler = async (c, next) => {
-  // The cache holds the body's promise, whatever its type declaration says.
-  if ((await c.req.text()) === '') (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve('{}');
+  if ((await c.req.text()) === '') Object.assign(c.req.bodyCache, { text: Promise.resolve('{}'), arrayBuffer: Promise.resolve(new ArrayBuffer(0)) });
   await next();
 };
 
