@@ -3,6 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
+import { createPoolDrawActivities } from './pool-draw';
 import { createPoolLedgerActivities } from './pool-ledger';
 import { createPoolProjectionActivities } from './pool-projections';
 import { createScheduleActivities } from './schedules';
@@ -17,6 +18,7 @@ export interface PoolActivityDeps {
 export function createPoolActivities(deps: PoolActivityDeps) {
   return {
     ...createPoolLedgerActivities(deps),
+    ...createPoolDrawActivities(deps),
     ...createPoolProjectionActivities(deps),
     ...createScheduleActivities(deps),
   };

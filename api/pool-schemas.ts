@@ -2,6 +2,7 @@
 // api/members.ts, api/audit.ts and api/probes.ts validate and document. Amounts cross the API as
 // decimal strings of minor units; times as ISO-8601 strings.
 import { z } from 'zod';
+import { PAYOUT_DRAW_SCHEME } from '../domain/payout-draw';
 import { poolConfigSchema } from '../domain/pool-config';
 import { POOL_STATUSES } from '../domain/pool-lifecycle';
 import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
@@ -15,6 +16,7 @@ export const ROUND_NUMBER_MAX = 1_000_000;
 
 const minorString = z.string().regex(/^-?\d+$/, 'a whole number of minor units');
 const isoTime = z.iso.datetime({ offset: true });
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 // --- Path parameters --------------------------------------------------------------------------------
 // A pool ID is checked by the access middleware (404 for anything else) before these run.
@@ -92,6 +94,11 @@ export const poolView = z
     potMinor: minorString,
     recentRounds: z.array(roundSummary),
     roundEscalation: z.object({ round: z.int(), reason: z.string() }).nullable().optional(),
+    drawCommitment: sha256Hex.optional().describe("SHA-256 of the server-held secret that seeds the pool's draws, fixed at creation"),
+    payoutDraw: z
+      .object({ scheme: z.literal(PAYOUT_DRAW_SCHEME), commitment: sha256Hex, secret: sha256Hex, poolId: z.string(), memberIds: z.array(z.string()), seed: sha256Hex })
+      .optional()
+      .describe('Published at activation, so that anyone can check the payout order'),
     version: z.int(),
   })
   .meta({ id: 'PoolView', description: "A pool as its workflow last reported it: the source of every pool's read model" });

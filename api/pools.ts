@@ -2,12 +2,13 @@
 // schemas, every problem it answers) for validation and GET /openapi.json alike. Writes become workflow
 // starts, updates and signals (whose validators have the final word); reads come from the read models.
 // Access to the pool in the path is decided (poolAccess) before anything else about the request.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { commitDrawSecret } from '../db/draw-secrets';
 import { agreementTerms, findPendingInvitation, type InvitationRow, markInvitationAccepted, recordAgreement, recordInvitation, withdrawAgreement } from '../db/consent';
 import { chart } from '../db/ledger/chart';
 import { getBalances } from '../db/ledger/accounts';
@@ -102,11 +103,13 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       // The pool's ID derives from the caller and the Idempotency-Key: a repeated request finds the same pool.
       const id = `pool_${createHash('sha256').update(`${principal.sub}\n${c.get('idempotencyKey')}`).digest('hex').slice(0, 20)}`;
       const indexed = deps.searchAttributes !== false;
+      // The workflow gets only the commitment to the pool's draw secret: its draws stay unpredictable until activation.
+      const seedCommitment = await commitDrawSecret(deps.db, id);
       try {
         await deps.temporal.workflow.start(poolWorkflow, {
           workflowId: workflowIds.pool(id),
           taskQueue: deps.poolsTaskQueue,
-          args: [{ poolId: id, managerId: principal.sub, config, seed: randomUUID(), searchAttributes: indexed }],
+          args: [{ poolId: id, managerId: principal.sub, config, seedCommitment, searchAttributes: indexed }],
           staticSummary: `Pool "${config.name}" (${config.kind}, ${config.currency.toUpperCase()})`,
           staticDetails: `Manager \`${principal.sub}\`; ${config.membersMin}-${config.membersMax} members; cadence \`${JSON.stringify(config.cadence)}\`.`,
           ...(indexed

@@ -1,5 +1,6 @@
 // The shape of a pool as its workflow reports it: returned by the `poolState` query and updates, and
 // written to the read models. Amounts are decimal strings (minor units): the view crosses JSON.
+import type { PayoutDraw } from './payout-draw';
 import type { PoolConfig } from './pool-config';
 import type { PoolStatus } from './pool-lifecycle';
 
@@ -48,6 +49,10 @@ export interface PoolView {
   recentRounds: RoundSummary[];
   /** A round that ended without a result and waits for operations (the `retryRound` signal); absent in older views. */
   roundEscalation?: { round: number; reason: string } | null;
+  /** SHA-256 of the server-held secret that seeds the pool's draws, fixed at creation (pools since commit-reveal). */
+  drawCommitment?: string;
+  /** Published at activation: the secret, the members and the seed, so anyone can check the order (verifyPayoutDraw). */
+  payoutDraw?: PayoutDraw;
   /** Grows with every change; projections only ever move forward. */
   version: number;
 }

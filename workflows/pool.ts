@@ -23,6 +23,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { PoolActivities } from '../activities/pools';
+import { drawnPayoutOrder, PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../domain/payout-draw';
 import { fixedPayoutOrder, randomPayoutOrder } from '../domain/payout-order';
 import { minorAmount, positiveMinorAmount, type PoolConfig } from '../domain/pool-config';
 import { acceptsMembers, assertNever, isFinal, nextStatus, type PoolCommand, type PoolStatus } from '../domain/pool-lifecycle';
@@ -56,6 +57,8 @@ const HOUR_MS = 3_600_000;
 const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
 /** Marks histories in which a round that ended without reporting is escalated (older ones waited). */
 const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
+/** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
+const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -141,8 +144,10 @@ export interface PoolWorkflowInput {
   poolId: string;
   managerId: string;
   config: PoolConfig;
-  /** Seeds every draw of this pool (random payout order, auction ties): chosen once, at creation. */
-  seed: string;
+  /** Seeds the draws of pools started before commit-reveal; anyone who reads the input could predict them. */
+  seed?: string;
+  /** SHA-256 of the server-held draw secret, revealed at activation to seed the draws (domain/payout-draw.ts). */
+  seedCommitment?: string;
   /**
    * Keep the pool's search attributes current (the default). Off only where the namespace cannot hold
    * them — the time-skipping test server has no custom search attributes — since an upsert of an
@@ -176,6 +181,8 @@ export interface PoolState {
   version: number;
   /** The last "run the next round now" commands and the round each asked for (absent in older runs). */
   roundTriggers?: RoundTriggerVerdict[];
+  /** The revealed draw that seeds this rotating pool's payout order and auction ties (absent in older runs). */
+  payoutDraw?: PayoutDraw | null;
 }
 
 function initialState(config: PoolConfig): PoolState {
@@ -219,6 +226,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     potMinor: s.potMinor,
     recentRounds: s.recentRounds,
     ...(s.roundEscalation ? { roundEscalation: { round: s.roundEscalation.round, reason: s.roundEscalation.reason } } : {}),
+    ...(input.seedCommitment ? { drawCommitment: input.seedCommitment } : {}),
+    ...(s.payoutDraw ? { payoutDraw: s.payoutDraw } : {}),
     version: s.version,
   });
 
@@ -246,6 +255,16 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
 
   setHandler(poolStateQuery, view);
+
+  /** The pool's draw from its revealed secret; a secret that does not match the commitment refuses activation. */
+  const drawFrom = (secret: string, memberIds: string[]): PayoutDraw => {
+    try {
+      return revealPayoutDraw({ commitment: input.seedCommitment!, secret, poolId, memberIds });
+    } catch (error) {
+      if (error instanceof PayoutDrawMismatch) throw ApplicationFailure.nonRetryable(error.message, 'PayoutDrawMismatch');
+      throw error;
+    }
+  };
 
   /** Why `id` cannot join now (already in, or no place left), checked before and after a join waits. */
   const joinRefusal = (id: string): { type: Rejection; message: string } | null => {
@@ -337,11 +356,15 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   setHandler(
     activatePoolUpdate,
     async () => {
-      s.status = transition('activate');
+      // The draw's secret is revealed only now and checked against the commitment before anything changes.
+      const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
       const ids = payingMembers().map((m) => m.memberId);
+      const draw = secret === null ? null : drawFrom(secret, ids);
+      s.status = transition('activate');
       if (config.kind === 'rotating') {
         s.roundsPlanned = ids.length;
-        s.payoutOrder = config.payoutOrder === 'random' ? randomPayoutOrder(ids, input.seed) : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
+        s.payoutDraw = draw;
+        s.payoutOrder = config.payoutOrder === 'random' ? (draw ? drawnPayoutOrder(draw) : randomPayoutOrder(ids, input.seed!)) : config.payoutOrder === 'fixed' ? fixedPayoutOrder(ids) : null;
       }
       await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
       await changed();
@@ -600,7 +623,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const bids = Object.entries(s.bidding.bids).map(([id, discountMinor]) => ({ memberId: id, discountMinor }));
     s.bidding = null;
     if (s.status === 'cancelled') return;
-    await startRound('contribution', { kind: 'auction', eligible: auctionEligible(), bids, seed: input.seed, members, platformFeeBps: config.platformFeeBps }, dues);
+    await startRound('contribution', { kind: 'auction', eligible: auctionEligible(), bids, seed: input.seed ?? s.payoutDraw!.seed, members, platformFeeBps: config.platformFeeBps }, dues);
   };
 
   const runDistribution = async () => {

@@ -11,6 +11,7 @@ import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { getBalances } from '../../db/ledger/accounts';
 import type { TransferState } from '../../db/ledger/transfers';
 import { agreementTerms, recordAgreement } from '../../db/consent';
+import { commitDrawSecret } from '../../db/draw-secrets';
 import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pool-config';
 import type { PoolView } from '../../domain/pool-view';
@@ -51,7 +52,8 @@ export interface PoolHarness {
   taskQueue: string;
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  /** `drawSecret` starts the pool as the API does: with a commitment to a secret held in the database, no seed. */
+  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string; drawSecret?: boolean }): Promise<WorkflowHandle<typeof poolWorkflow>>;
   /** Signals that a round is due and waits (in skipped time) until the round has finished. */
   runRound(handle: WorkflowHandle<typeof poolWorkflow>): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;
@@ -124,11 +126,12 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
     async startPool(input, options = {}) {
       const poolId = options.poolId ?? uniqueId('pool');
       const config = poolConfigSchema.parse(input);
+      const seeding = options.drawSecret ? { seedCommitment: await commitDrawSecret(db, poolId) } : { seed: options.seed ?? randomUUID() };
       return env.client.workflow.start(poolWorkflow, {
         workflowId: workflowIds.pool(poolId),
         taskQueue,
         // The time-skipping server has no custom search attributes; the dev-server tests cover them.
-        args: [{ poolId, managerId: options.managerId ?? 'manager-1', config, seed: options.seed ?? randomUUID(), searchAttributes: false }],
+        args: [{ poolId, managerId: options.managerId ?? 'manager-1', config, ...seeding, searchAttributes: false }],
       });
     },
     async runRound(handle) {
