@@ -2,6 +2,7 @@
 // worker is wired to both; operators use it as a smoke check of a deployment (POST /v1/probes).
 import type { Redis } from '../cache/redis';
 import type { Queryable } from '../db/pool';
+import { probeKey } from '../cache/keys';
 
 export interface ProbeInput {
   probeId: string;
@@ -30,7 +31,7 @@ export function createProbeActivities(deps: { db: Queryable; redis: Redis }) {
       );
       const row = rows[0]!;
       const record = { probeId: input.probeId, message: row.message, createdAt: row.created_at.toISOString() };
-      await deps.redis.set(`probe:${input.probeId}`, JSON.stringify(record), 'EX', PROBE_CACHE_TTL_SECONDS);
+      await deps.redis.set(probeKey(input.probeId), JSON.stringify(record), 'EX', PROBE_CACHE_TTL_SECONDS);
       return record;
     },
   };

@@ -12,6 +12,7 @@ import { listUndeliveredEventsByPool } from '../db/payments/webhook-events';
 import type { Db } from '../db/pool';
 import { isStripeError, PaymentFailureType } from '../payments/errors';
 import { idempotencyKeys, poolTransferGroup } from '../payments/idempotency-keys';
+import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
 import { parseMovementMetadata } from '../payments/metadata';
 import { poolLedgerKeys } from './pool-ledger';
 import { stripeId } from '../payments/records';
@@ -19,7 +20,6 @@ import { businessMetrics } from '../observability/metrics';
 
 /** The most Stripe objects (or ledger entries) of one kind a reconciliation reads for one pool. */
 export const RECONCILE_OBJECTS_MAX = 10_000;
-const POOL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The ledger keys the pool workflows write: activities/pool-ledger.ts builds them, this reads them back. */
 const ledgerPrefix = (kind: 'contribution' | 'payout' | 'refund', poolId: string) => poolLedgerKeys.prefix(kind, poolId);
@@ -267,7 +267,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     async reconcilePool(input: { poolId: string }): Promise<ReconciliationReport> {
       const { poolId } = input;
       // A pool id that could not key our objects would also break the search query.
-      if (!POOL_ID.test(poolId)) throw ApplicationFailure.nonRetryable(`pool id ${JSON.stringify(poolId)} is malformed`, PaymentFailureType.invalidInput);
+      if (!ID_PART_PATTERN.test(poolId)) throw ApplicationFailure.nonRetryable(`pool id ${JSON.stringify(poolId)} is malformed`, PaymentFailureType.invalidInput);
       const f = new Findings();
       const [piRows, transferRows, refundRows] = [await listPaymentIntentsByPool(db, poolId), await listTransfersByPool(db, poolId), await listRefundsByPool(db, poolId)];
 

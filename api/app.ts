@@ -11,6 +11,7 @@ import { httpTracing } from '../observability/tracing';
 import { auditRoutes, auditTrail } from './audit';
 import { requireAuth } from './auth';
 import type { AppEnv } from './context';
+import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
@@ -67,10 +68,21 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // passed (api/webhooks.ts): this limit would read a body without a Content-Length in full first.
   app.use('/v1/*', (c, next) => (BODILESS_METHODS.has(c.req.method) || c.req.path.startsWith('/v1/webhooks/') ? next() : apiLimit(c, next)));
 
-  const contracts = productContracts(deps);
-  app.route('/', healthRoutes(deps));
-  app.route('/', openApiRoutes(contracts));
-  app.route('/v1/webhooks', webhookRoutes(deps));
+  // Every route but the pool event stream is defined once, as a contract, and GET /openapi.json is
+  // generated from this list (the event stream's route documents itself in api/pools.ts).
+  const open: MountedContract[] = [
+    { prefix: '', app: healthRoutes(deps) },
+    { prefix: '', app: openApiRoutes(() => [...open, ...authenticated]) },
+    { prefix: '/v1/webhooks', app: webhookRoutes(deps) },
+  ];
+  const authenticated: MountedContract[] = [
+    { prefix: '/v1/pools', app: poolRoutes(deps) },
+    { prefix: '/v1/members', app: memberRoutes(deps) },
+    { prefix: '/v1/probes', app: probeRoutes(deps) },
+    { prefix: '/v1/audit', app: auditRoutes(deps) },
+    ...productContracts(deps),
+  ];
+  for (const { prefix, app: routes } of open) app.route(prefix || '/', routes);
 
   const limits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const v1 = new Hono<AppEnv>();
@@ -87,12 +99,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // Traders only ever act on their own assessments: the pool and probe routes, written before the role
   // existed, are closed to them as a whole rather than route by route.
   for (const path of ['/pools', '/pools/*', '/probes', '/probes/*']) v1.use(path, traderExcluded);
-  v1.route('/pools', poolRoutes(deps));
   v1.route('/pools', poolEventRoutes(deps));
-  v1.route('/members', memberRoutes(deps));
-  v1.route('/probes', probeRoutes(deps));
-  v1.route('/audit', auditRoutes(deps));
-  for (const { prefix, app: product } of contracts) v1.route(prefix.slice('/v1'.length), product);
+  for (const { prefix, app: routes } of authenticated) v1.route(prefix.slice('/v1'.length), routes);
   app.route('/v1', v1);
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));

@@ -1,18 +1,18 @@
 // The audit trail: every command (any /v1 request that is not a read) is recorded after it was answered
 // — who, what, on which pool, the request ID, the status — and ops read the trail at GET /v1/audit.
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
 import { appendAuditEvent, listAuditEvents } from '../db/audit';
 import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
+import { contractApp, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
 import { memberProblem } from './members';
+import { auditPage, auditQuery } from './pool-schemas';
 import { ProblemError } from './problem';
 import { temporalProblem } from './temporal-errors';
 
-export const AUDIT_PAGE_MAX = 200;
 /** Longer paths are kept to this many characters. */
 export const AUDIT_PATH_CHARS_MAX = 500;
 const POOL_IN_PATH = /^\/v1\/pools\/([A-Za-z0-9_-]{1,64})(?:\/|$)/;
@@ -57,25 +57,24 @@ function statusOf(error: unknown): number {
   return error instanceof HTTPException ? error.status : 500;
 }
 
-const auditQuery = z.strictObject({
-  poolId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  subject: z.string().min(1).max(200).optional(),
-  before: z.iso.datetime().optional(),
-  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
-});
-
-export function auditRoutes(deps: ApiDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get('/', async (c) => {
-    if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'the audit trail is for operations');
-    const parsed = auditQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(query)', message: i.message }));
-      throw new ProblemError(422, 'Validation Failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-    }
-    const events = await listAuditEvents(deps.db, parsed.data);
-    const next = events.length === parsed.data.limit ? events.at(-1)!.at.toISOString() : null;
-    return c.json({ events: events.map((e) => ({ ...e, at: e.at.toISOString() })), next });
-  });
+export function auditRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  const app = contractApp();
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      summary: 'The audit trail of commands, newest first: who (subject, role), what (method, path), pool, request ID, outcome (ops; filters poolId, subject; paging limit, before)',
+      tags: ['Operations'],
+      middleware: [requireRole(['ops'], 'the audit trail is for operations')],
+      request: { query: auditQuery },
+      responses: { 200: jsonResponse('A page of the trail', auditPage), ...problemResponses(403, 422) },
+    }),
+    async (c) => {
+      const filter = c.req.valid('query');
+      const events = await listAuditEvents(deps.db, filter);
+      const next = events.length === filter.limit ? events.at(-1)!.at.toISOString() : null;
+      return c.json({ events: events.map((e) => ({ ...e, at: e.at.toISOString() })), next }, 200);
+    },
+  );
   return app;
 }

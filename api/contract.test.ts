@@ -79,7 +79,7 @@ describe('route contracts', () => {
     await assert.rejects(check('post', '/v1/widgets/{widgetId}', wrongShape), /does not match/);
   });
 
-  test('the generated operation sits under its prefix with an ID, the Idempotency-Key and the problems', async () => {
+  test('the generated operation sits under its prefix with an ID, the Idempotency-Key and the problems, its middleware’s included', async () => {
     const operation = document.paths['/v1/widgets/{widgetId}']?.post as unknown as {
       operationId: string;
       parameters: Array<{ name: string; in: string; required: boolean }>;
@@ -87,7 +87,8 @@ describe('route contracts', () => {
     };
     assert.equal(operation.operationId, 'postV1WidgetsWidgetId');
     assert.deepEqual(operation.parameters.map((p) => `${p.in}:${p.name}:${p.required}`).sort(), ['header:Idempotency-Key:true', 'path:widgetId:true']);
-    assert.deepEqual(Object.keys(operation.responses).sort(), ['201', '401', '409', '422']);
+    // The route's own problems, and those the /v1 middleware answers to every command before it.
+    assert.deepEqual(Object.keys(operation.responses).sort(), ['201', '400', '401', '409', '413', '422', '429', '503']);
     const validator = new Validator();
     const result = await validator.validate(document as unknown as Record<string, unknown>);
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));

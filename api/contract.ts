@@ -3,6 +3,9 @@
 // types the handler and generates that route's part of GET /openapi.json.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
+import type { Context, Env, MiddlewareHandler, TypedResponse } from 'hono';
+import type { JSONParsed } from 'hono/utils/types';
+import type { Role } from './auth';
 import type { AppEnv } from './context';
 import { z } from 'zod';
 import { ProblemError, type FieldError } from './problem';
@@ -51,6 +54,44 @@ export function jsonRequest<S extends z.ZodType>(schema: S) {
   return { required: true, content: { 'application/json': { schema } } };
 }
 
+/**
+ * A JSON request body that may be left out: an empty body (with or without a JSON content type) is
+ * the empty object, which the schema then validates like any other. Pair with `emptyBodyAsObject`.
+ */
+export function optionalJsonRequest<S extends z.ZodType>(schema: S) {
+  return { required: false, content: { 'application/json': { schema } } };
+}
+
+/**
+ * Route middleware for an optional body: the route's JSON validator would refuse an empty body as
+ * malformed JSON, so an empty one reads as `{}` (which the schema validates), and as the empty body it
+ * is to the media-type check, which then lets a request without a Content-Type through. Both through
+ * Hono's body cache, which holds each form of the body as a promise, whatever its declaration says.
+ */
+export const emptyBodyAsObject: MiddlewareHandler = async (c, next) => {
+  if ((await c.req.text()) === '') Object.assign(c.req.bodyCache, { text: Promise.resolve('{}'), arrayBuffer: Promise.resolve(new ArrayBuffer(0)) });
+  await next();
+};
+
+/**
+ * Route middleware admitting only callers of the given roles: who may call a route is decided before
+ * what they sent is looked at, so a caller without the role learns nothing about the route's schema.
+ */
+export function requireRole(roles: Role[], detail: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!roles.includes(c.get('principal').role)) throw new ProblemError(403, 'Forbidden', detail);
+    await next();
+  };
+}
+
+/**
+ * A JSON body that is already serialised (a cached read model), answered as it is, with the type the
+ * route's response schema gives it; the schema documents it, and the contract tests check it.
+ */
+export function jsonText<T, E extends Env>(c: Context<E>, text: string): TypedResponse<JSONParsed<T>, 200, 'json'> {
+  return c.body(text, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<JSONParsed<T>, 200, 'json'>;
+}
+
 /** The Idempotency-Key header every authenticated POST requires (enforced by api/idempotency.ts). */
 export const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
@@ -75,14 +116,16 @@ const problemHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
 };
 
 /** A product's sub-app: routes added with `.openapi(createRoute(…), handler)` document themselves. */
-export function contractApp(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({ defaultHook: problemHook });
+export function contractApp<E extends AppEnv = AppEnv>(): OpenAPIHono<E> {
+  return new OpenAPIHono<E>({ defaultHook: problemHook as unknown as Hook<unknown, E, string, unknown> });
 }
 
 /** Where a contract app is mounted, so its paths can be listed under the full prefix. */
 export interface MountedContract {
   prefix: string;
-  app: OpenAPIHono<AppEnv>;
+  // Any env: each sub-app may add variables of its own (the pools routes add the pool they act on).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app: OpenAPIHono<any>;
 }
 
 /**
@@ -108,13 +151,32 @@ export function generatedContract(mounts: MountedContract[]): { paths: Record<st
 interface Operation {
   operationId?: string;
   parameters?: unknown[];
+  security?: unknown[];
+  responses?: unknown;
   [key: string]: unknown;
 }
 
-// Every operation gets an ID, and every POST documents the Idempotency-Key the middleware requires,
-// without each route definition having to repeat them.
+/**
+ * What the /v1 middleware answers before any handler runs (api/app.ts), by method: authentication,
+ * rate limits and an unavailable dependency on every route; on commands also the Idempotency-Key
+ * (400 malformed, 409 still running, 422 reused for another body) and the body limit.
+ */
+const MIDDLEWARE_PROBLEMS: Record<string, ProblemStatus[]> = {
+  get: [401, 429, 503],
+  post: [400, 401, 409, 413, 422, 429, 503],
+  put: [401, 413, 429, 503],
+  delete: [401, 429, 503],
+};
+
+// Every operation gets an ID; every authenticated one the problems its middleware answers, and every
+// authenticated POST the Idempotency-Key the middleware requires, without each route repeating them.
 function documented(method: string, path: string, operation: Operation): Operation {
-  const parameters = method === 'post' ? [...(operation.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER] : operation.parameters;
-  return { ...operation, operationId: operation.operationId ?? operationIdOf(method, path), ...(parameters ? { parameters } : {}) };
+  const open = Array.isArray(operation.security) && operation.security.length === 0;
+  const parameters = method === 'post' && !open ? [...(operation.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER] : operation.parameters;
+  const middleware = open ? {} : problemDocuments(MIDDLEWARE_PROBLEMS[method] ?? []);
+  const responses = { ...middleware, ...(operation.responses as Record<string, unknown> | undefined) };
+  return { ...operation, operationId: operation.operationId ?? operationIdOf(method, path), ...(parameters ? { parameters } : {}), responses };
 }
 
+const problemDocuments = (statuses: ProblemStatus[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]));

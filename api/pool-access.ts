@@ -1,16 +1,22 @@
 // Reads a pool's latest view — from the Redis cache, else the database projection — and decides what
 // the caller may do with it. A caller who may not see a pool is told it does not exist, so nobody can
 // probe for other tenants' pools.
-import { poolCacheKey, POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
+import { POOL_CACHE_TTL_SECONDS } from '../activities/pool-projections';
+import type { InvitationRow } from '../db/consent';
 import { poolViews } from '../db/pool-views';
+import { findPoolStanding, type PoolStanding } from '../db/pools';
 import type { PoolView } from '../domain/pool-view';
+import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
+import type { MiddlewareHandler } from 'hono';
 import type { Principal } from './auth';
+import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { ProblemError } from './problem';
+import { poolCacheKey } from '../cache/keys';
 
 export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
 
-export const POOL_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const POOL_ID_PATTERN = ID_PART_PATTERN;
 
 /** A pool's view and its JSON text, as the cache holds it (reads answer with the text as it is). */
 export interface PoolEntry {
@@ -72,14 +78,6 @@ export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: 
   return (await readPoolEntry(deps, poolId))?.view ?? null;
 }
 
-/** Who the caller is to a pool, as the database's projection says (never the cache: see standingOf). */
-export interface PoolStanding {
-  managerId: string;
-  status: string;
-  /** The caller's membership status in the pool, null when they never joined. */
-  memberStatus: string | null;
-}
-
 /** Members who may still see and act in a pool; those who left, were replaced or expelled may not. */
 const CURRENT_MEMBER_STATUSES = new Set(['active', 'suspended']);
 
@@ -93,13 +91,7 @@ const standings = new Map<string, Map<string, { standing: PoolStanding | null; r
 export async function standingOf(db: ApiDeps['db'], poolId: string, sub: string): Promise<PoolStanding | null> {
   const known = standings.get(poolId)?.get(sub);
   if (known && Date.now() - known.readAtMs < LOCAL_VIEW_TTL_MS) return known.standing;
-  const { rows } = await db.query<{ manager_id: string; status: string; member_status: string | null }>(
-    `SELECT p.manager_id, p.status, m.status AS member_status
-     FROM pools p LEFT JOIN pool_members m ON m.pool_id = p.pool_id AND m.member_id = $2 WHERE p.pool_id = $1`,
-    [poolId, sub],
-  );
-  const row = rows[0];
-  const standing = row ? { managerId: row.manager_id, status: row.status, memberStatus: row.member_status } : null;
+  const standing = await findPoolStanding(db, poolId, sub);
   if (!standings.has(poolId) && standings.size >= LOCAL_VIEWS_MAX) standings.delete(standings.keys().next().value!);
   const bySubject = standings.get(poolId) ?? new Map();
   bySubject.set(sub, { standing, readAtMs: Date.now() });
@@ -147,4 +139,24 @@ export async function poolEntryFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principa
 
 export async function poolFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolView> {
   return (await poolEntryFor(deps, principal, poolId, action)).view;
+}
+
+/** The env of a route that acts on one pool: `pool` is the pool the caller was allowed to act on. */
+export interface PoolEnv extends AppEnv {
+  Variables: AppEnv['Variables'] & {
+    pool: PoolEntry;
+    /** The pending invitation the caller is accepting (set by the accept route's access check only). */
+    invitation: InvitationRow | null;
+  };
+}
+
+/**
+ * Route middleware deciding access to the pool in the path before anything else about the request is
+ * looked at: a caller who may not see the pool gets the same 404 whatever they sent.
+ */
+export function poolAccess(deps: Pick<ApiDeps, 'db' | 'redis'>, action: PoolAction): MiddlewareHandler<PoolEnv> {
+  return async (c, next) => {
+    c.set('pool', await poolEntryFor(deps, c.get('principal'), c.req.param('poolId') ?? '', action));
+    await next();
+  };
 }

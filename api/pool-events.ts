@@ -5,12 +5,12 @@
 // view. Resumable: a client reconnecting with Last-Event-ID (the last version it saw) receives every
 // version after it that Redis still holds, then live ones.
 import { Hono } from 'hono';
-import { poolEventsKey } from '../activities/pool-projections';
 import type { AppEnv } from './context';
 import type { ApiDeps } from './deps';
 import { eventStreamsOf } from './event-streams';
 import { allowed, poolFor, standingOf } from './pool-access';
 import { ProblemError } from './problem';
+import { poolEventsKey } from '../cache/keys';
 
 /** How often an open stream asks the database whether its subscriber may still see the pool. */
 export const SSE_ACCESS_RECHECK_MS = 2_000;

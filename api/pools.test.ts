@@ -10,9 +10,9 @@ import { authHeaders, tokenFor } from '../test/support/api';
 import { startApiHarness, type ApiHarness } from '../test/support/api-harness';
 import { uniqueId } from '../test/support/env';
 import type { Role } from './auth';
-import { poolCacheKey } from '../activities/pool-projections';
 import type { AppEnv } from './context';
 import { LOCAL_VIEW_TTL_MS } from './pool-access';
+import { poolCacheKey } from '../cache/keys';
 
 const poolConfig = (overrides: Record<string, unknown> = {}) => ({
   kind: 'rotating',

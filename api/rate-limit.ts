@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from '../cache/redis';
 import type { AppEnv } from './context';
 import { ProblemError } from './problem';
+import { rateLimitKey } from '../cache/keys';
 
 /** A bucket of `requestsMax` tokens (the burst allowed) refilled evenly over `windowSeconds`. */
 export interface RateLimit {
@@ -85,7 +86,7 @@ export async function drawTokens(redis: Redis, draws: readonly Draw[]): Promise<
   const args = draws.flatMap(({ limit }) => [String(limit.requestsMax), String(limit.requestsMax / (limit.windowSeconds * 1000))]);
   let reply: [number, number];
   try {
-    reply = (await redis.eval(TAKE_TOKENS, draws.length, ...draws.map((d) => `ratelimit:${d.limit.name}:${d.key}`), ...args)) as [number, number];
+    reply = (await redis.eval(TAKE_TOKENS, draws.length, ...draws.map((d) => rateLimitKey(d.limit.name, d.key)), ...args)) as [number, number];
   } catch {
     return { allowed: null };
   }

@@ -2,11 +2,13 @@
 // event once by its id and routes it to the workflow waiting for it (payments/webhook-router.ts).
 // A bad or missing signature gets a 400 problem and stores nothing; a stored event is answered 200 even
 // when its signal could not be delivered yet, since re-delivery is ours to do, not Stripe's.
-import { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type Stripe from 'stripe';
+import { z } from 'zod';
 import { createWebhookRouter } from '../payments/webhook-router';
 import type { ApiDeps } from './deps';
 import type { AppEnv } from './context';
+import { contractApp, jsonResponse, problemResponses } from './contract';
 import { ProblemError } from './problem';
 import { byAddress, rateLimit, WEBHOOK_LIMIT } from './rate-limit';
 
@@ -74,8 +76,24 @@ function signatureHeaderProblem(signature: string): string | null {
   return null;
 }
 
-export function webhookRoutes(deps: ApiDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+const stripeWebhookRoute = createRoute({
+  method: 'post',
+  path: '/stripe',
+  summary: 'Stripe webhook endpoint (signed with the endpoint secret)',
+  tags: ['Stripe'],
+  // Signed by Stripe, not authenticated with a bearer token.
+  security: [],
+  parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string' }, description: 't=<unix seconds>,v1=<HMAC-SHA256 of "t.body">' }],
+  // Documented, not validated here: the signature covers the raw bytes, which the handler reads itself.
+  request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A Stripe event, as Stripe sends it' } } } } },
+  responses: {
+    200: jsonResponse('The event is stored (or was already: `duplicate`)', z.object({ received: z.literal(true), eventId: z.string(), duplicate: z.boolean() })),
+    ...problemResponses(400, 413, 429, 503),
+  },
+});
+
+export function webhookRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
+  const app = contractApp();
   const router = createWebhookRouter({
     db: deps.db,
     temporal: deps.temporal,
@@ -86,7 +104,7 @@ export function webhookRoutes(deps: ApiDeps): Hono<AppEnv> {
   // Counted per sending address before anything else is done with the request.
   app.use('*', rateLimit(deps.redis, deps.webhookRateLimit ?? WEBHOOK_LIMIT, { subject: byAddress }));
 
-  app.post('/stripe', async (c) => {
+  app.openapi(stripeWebhookRoute, async (c) => {
     const { stripe, stripeWebhookSecret } = deps;
     const signature = c.req.header('stripe-signature');
     if (!signature) throw new ProblemError(400, 'Missing Signature', 'the Stripe-Signature header is required');
@@ -106,7 +124,7 @@ export function webhookRoutes(deps: ApiDeps): Hono<AppEnv> {
       throw new ProblemError(400, 'Livemode Mismatch', `a ${event.livemode ? 'live' : 'test'}-mode event does not belong at this ${deps.stripeLivemode ? 'live' : 'test'}-mode endpoint`);
     }
     const result = await router.ingest(event);
-    return c.json({ received: true, eventId: result.eventId, duplicate: result.duplicate }, 200);
+    return c.json({ received: true as const, eventId: result.eventId, duplicate: result.duplicate }, 200);
   });
   return app;
 }

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
-import { poolCacheKey } from '../activities/pool-projections';
 import { mintToken } from '../api/auth';
 import type { PoolView } from '../domain/pool-view';
 import { createLogger } from '../observability/log';
@@ -18,6 +17,7 @@ import { TEST_AUTH, testApiDeps, testApp } from '../test/support/api';
 import { startDevPoolHarness, type DevPoolHarness } from '../test/support/dev-pool-harness';
 import { executePoolUpdate } from '../api/pool-commands';
 import { pausePoolUpdate, resumePoolUpdate } from '../workflows/pool';
+import { poolCacheKey } from '../cache/keys';
 
 /** Each measured phase runs this long; phases alternate baseline and API so that drift hits both alike. */
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 4_000);

@@ -11,7 +11,8 @@
 //   connect-account:{memberId}                           the member's Express connected account
 //   attach-payment-method:{memberId}:{paymentMethodId}   attaching a saved card to the Customer
 
-const KEY_PART = /^[A-Za-z0-9_-]{1,64}$/;
+import { ID_PART_PATTERN } from '../temporal-config/workflow-ids';
+
 const STRIPE_PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9_]{1,200}$/;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
 
@@ -30,7 +31,7 @@ export interface MoneyMovementKey {
 }
 
 function part(label: string, value: string): string {
-  if (typeof value !== 'string' || !KEY_PART.test(value)) {
+  if (typeof value !== 'string' || !ID_PART_PATTERN.test(value)) {
     throw new InvalidKeyPartError(`${label} must be 1-64 letters, digits, "_" or "-", got ${JSON.stringify(value)}`);
   }
   return value;

@@ -4,6 +4,7 @@
 // A 429 from Stripe pushes the account's global bucket back for everyone by its Retry-After.
 import { createHash } from 'node:crypto';
 import type { Redis } from '../cache/redis';
+import { stripeRateKey } from '../cache/keys';
 
 export interface StripeRateLimits {
   /** Requests per second to the whole account (Stripe: 100 in live mode, 25 in test mode). */
@@ -111,7 +112,7 @@ export function createStripeRateLimiter(redis: Redis, secretKey: string, limits:
   const account = createHash('sha256').update(secretKey).digest('hex').slice(0, 16);
   const bucket = (name: string, perSecond: number): Bucket => {
     const intervalUs = Math.round(1_000_000 / perSecond);
-    return { key: `stripe-rate:${account}:${name}`, intervalUs, toleranceUs: intervalUs * (Math.max(1, Math.floor(limits.burst)) - 1) };
+    return { key: stripeRateKey(account, name), intervalUs, toleranceUs: intervalUs * (Math.max(1, Math.floor(limits.burst)) - 1) };
   };
   const global = bucket('global', limits.globalPerSecond);
   const waitMaxUs = limits.waitMaxMs * 1_000;

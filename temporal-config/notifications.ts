@@ -1,24 +1,7 @@
-// Workflow IDs and activity policies of the notifications product. Its workflows run on the pools task
-// queue beside the workflows whose events they turn into notices.
+// Activity policies of the notifications product (its workflow IDs are in workflow-ids.ts). Its
+// workflows run on the pools task queue beside the workflows whose events they turn into notices.
 import type { ActivityOptions } from '@temporalio/common';
 import { TRANSIENT_RETRY } from './policies';
-
-const ID_PART = /^[A-Za-z0-9_-]{1,64}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function part(label: string, value: string, pattern = ID_PART): string {
-  if (!pattern.test(value)) throw new TypeError(`${label} is not a valid identifier: ${JSON.stringify(value)}`);
-  return value;
-}
-
-export const notificationWorkflowIds = {
-  /** One per pool: derives the pool's notices, sends its reminders and delivers both in order. */
-  poolNotices: (poolId: string) => `pool/${part('poolId', poolId)}/notices`,
-  /** One per webhook endpoint: delivers its queue one event at a time, in order of creation. */
-  webhookEndpoint: (endpointId: string) => `webhook-endpoint/${part('endpointId', endpointId, UUID)}`,
-  /** One per manager: the daily digest of their pools' arrears and escalations. */
-  managerDigest: (managerId: string) => `manager/${part('managerId', managerId)}/digest`,
-};
 
 /** Database work of the notifications (feed rows, delivery records, queues). */
 export const NOTIFICATION_DB_ACTIVITY: ActivityOptions = {

@@ -7,7 +7,6 @@ import type { Client, Connection } from '@temporalio/client';
 import fc from 'fast-check';
 import type { Hono } from 'hono';
 import { base64url, SignJWT } from 'jose';
-import { poolCacheKey } from '../activities/pool-projections';
 import type { AppEnv } from '../api/context';
 import type { ApiDeps } from '../api/deps';
 import { mintToken, type Role } from '../api/auth';
@@ -23,6 +22,7 @@ import { TEST_AUTH, TEST_WEBHOOK_SECRET, testApiDeps, testApp, tokenFor } from '
 import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './support/env';
 import { eventually, sleep } from './support/eventually';
 import { addKey, badJson, encode, type Entries, headerSafe, injection, invalidAmount, invalidEnum, invalidPoolConfig, mutated, type Mutation, NOT_JSON_TYPES, notAnObject, notAString, Obj, remove, ROTATING, setTo, tooLong, unknownKey, validConfigText, wrongType } from './support/fuzz-generators';
+import { poolCacheKey } from '../cache/keys';
 
 /** fast-check runs per property; together well over 2,000 requests. */
 const RUNS = {

@@ -12,6 +12,7 @@ import { assessmentViewQuery } from '../workflows/assessments/assessment';
 import { IMPORTED_FILLS_MAX } from '../workflows/assessments/requests';
 import { startAssessmentHarness, type AssessmentHarness } from './support/assessment-harness';
 import { uniqueId } from './support/env';
+import { rateLimitKey } from '../cache/keys';
 
 /** fast-check runs per property. */
 const RUNS = { orders: 150, fills: 120 };
@@ -37,8 +38,7 @@ describe('assessment access and bad input', () => {
 
   /** Fuzzing sends more writes than a trader may in a minute: the limiter's count is reset so every request is judged on its input. */
   const resetWriteLimit = async () => {
-    const window = Math.floor(Math.floor(Date.now() / 1000) / 60);
-    await h.redis.del(`ratelimit:write:${owner}:${window}`, `ratelimit:write:${owner}:${window - 1}`);
+    await h.redis.del(rateLimitKey('write', owner));
   };
   const version = async () => (await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentViewQuery))!.version;
   const eventCount = async () => (await listEvents(h.db, assessmentId, 0)).length;

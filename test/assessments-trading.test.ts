@@ -5,12 +5,12 @@
 // apply whole or not at all.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { leaderboardKey, leaderboardNamesKey } from '../activities/assessments/live';
 import { listEvents } from '../db/assessments/events';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { assessmentViewQuery } from '../workflows/assessments/assessment';
 import { tokenFor } from './support/api';
 import { startAssessmentHarness, type AssessmentHarness } from './support/assessment-harness';
+import { leaderboardKey, leaderboardNamesKey } from '../cache/keys';
 
 type View = { status: string; version: number; endedReason: string | null; evaluation: { live: { equityMinor: string; openPositions: number; balanceMinor: string }; violations: Array<{ rule: string; explanation: string }> } };
 

@@ -4,7 +4,6 @@
 // member themselves (and ops) see their Stripe object IDs and failure codes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { poolCacheKey } from '../activities/pool-projections';
 import type { Role } from '../api/auth';
 import { LOCAL_VIEW_TTL_MS } from '../api/pool-access';
 import { PRODUCT_PREFIXES } from '../api/products';
@@ -14,6 +13,7 @@ import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';
 import { eventually } from './support/eventually';
+import { poolCacheKey } from '../cache/keys';
 
 type Outcome = 'allowed' | 'forbidden' | 'hidden';
 type Caller = 'managerOwn' | 'managerOther' | 'memberOwn' | 'memberOther' | 'formerMember' | 'ops';

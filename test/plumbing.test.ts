@@ -16,6 +16,7 @@ import type { Db } from '../db/pool';
 import { createPoolsWorker } from '../workers/pools-worker';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, testStripe, uniqueId, workflowBundle } from './support/env';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { probeKey } from '../cache/keys';
 
 describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () => {
   const taskQueue = uniqueId('plumbing');
@@ -69,7 +70,7 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
 
     const { rows } = await db.query<{ message: string }>('SELECT message FROM plumbing_probes WHERE probe_id = $1', [record.probeId]);
     assert.deepEqual(rows, [{ message: 'hello from the test' }]);
-    const cached = JSON.parse((await redis.get(`probe:${record.probeId}`)) ?? 'null') as typeof record | null;
+    const cached = JSON.parse((await redis.get(probeKey(record.probeId))) ?? 'null') as typeof record | null;
     assert.deepEqual(cached, record);
 
     const description = await client.workflow.getHandle(`probe/${record.probeId}`).describe();

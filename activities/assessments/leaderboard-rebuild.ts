@@ -5,7 +5,8 @@ import type { Redis } from '../../cache/redis';
 import { listTierAssessments } from '../../db/assessments/assessments';
 import type { Db } from '../../db/pool';
 import type { AssessmentView } from './assessments';
-import { leaderboardKey, leaderboardNamesKey, returnBps } from './live';
+import { returnBps } from './live';
+import { leaderboardKey, leaderboardNamesKey } from '../../cache/keys';
 
 /** Assessments one rebuild reads at most. */
 export const LEADERBOARD_REBUILD_MAX = 50_000;

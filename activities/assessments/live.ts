@@ -1,18 +1,14 @@
 // What assessments keep in Redis (all of it rebuildable from the database): each running assessment's
 // account for the risk monitor plus a stream announcing changes, each assessment's live event stream
 // for server-sent events, and the per-tier leaderboards (sorted sets by return, display names beside).
+import { ACCOUNT_CHANGES_STREAM, leaderboardKey, leaderboardNamesKey, liveEventsKey, MONITORED_ACCOUNTS_KEY } from '../../cache/keys';
 import type { Redis } from '../../cache/redis';
 import type { AccountState } from '../../domain/assessments/account';
 
-export const MONITORED_ACCOUNTS_KEY = 'assess:accounts';
-export const ACCOUNT_CHANGES_STREAM = 'assess:account-changes';
 /** The account-change stream keeps about this many entries; the monitor reloads the hash when it lags further. */
 export const ACCOUNT_CHANGES_KEPT_MAX = 100_000;
-export const liveEventsKey = (assessmentId: string) => `assess:${assessmentId}:events`;
 /** Versions of one assessment a reconnecting client can resume from. */
 export const LIVE_EVENTS_KEPT_MAX = 1_000;
-export const leaderboardKey = (tier: string) => `assess:lb:${tier}`;
-export const leaderboardNamesKey = (tier: string) => `assess:lb:${tier}:names`;
 
 /** An account as the risk monitor holds it: which pack it runs under and the workflow's version. */
 export interface MonitoredAccount {

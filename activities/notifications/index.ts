@@ -1,6 +1,7 @@
 // The side effects of notifications: the feed (database, and a Redis stream per recipient for live
 // events), email over SMTP keyed by (notice, channel, recipient), and the managers' webhook queues.
 // Built from the worker's dependencies; the workflows in workflows/notifications/ call these.
+import { feedEventsKey } from '../../cache/keys';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
@@ -24,7 +25,6 @@ import { renderNotice } from '../../domain/notifications/templates';
 import { runningPoolViews } from '../../db/notifications/digest';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { roundProgressQuery } from '../../workflows/round';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
 import { errorMessage } from '../../observability/log';
 import { checkEndpointUrl, EndpointRefusedError, type EndpointPolicy } from './endpoint-policy';
 import type { Mailer } from './mailer';
@@ -38,7 +38,6 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const DIGEST_POOLS_MAX = 200;
 /** Live feed events kept per recipient in Redis; the database holds the whole feed. */
 export const FEED_EVENTS_KEPT_MAX = 500;
-export const feedEventsKey = (recipientId: string) => `notifications:${recipientId}:events`;
 
 export interface NotificationDeps {
   db: Db;
@@ -77,7 +76,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     for (const endpointId of endpointIds) {
       await enqueueDelivery(db, { endpointId, eventId: notice.key, type: notice.type, poolId: notice.poolId, payload, ...(refusal ? { refusal } : {}) });
       await client.workflow.signalWithStart('webhookEndpoint', {
-        workflowId: notificationWorkflowIds.webhookEndpoint(endpointId),
+        workflowId: workflowIds.webhookEndpoint(endpointId),
         taskQueue: info.taskQueue,
         args: [{ endpointId }],
         signal: 'deliveriesQueued',
@@ -143,7 +142,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async ensureManagerDigest(managerId: string): Promise<void> {
       const { client, info } = Context.current();
       await client.workflow.signalWithStart('managerDigest', {
-        workflowId: notificationWorkflowIds.managerDigest(managerId),
+        workflowId: workflowIds.managerDigest(managerId),
         taskQueue: info.taskQueue,
         args: [{ managerId }],
         signal: 'managerPoolActive',

@@ -11,7 +11,7 @@ import type { RoundResult } from '../../domain/pools/round-types';
 import type { PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pool-view';
 import type { ContributionBatchInput, MemberChargeOutcome } from '../contribution-batch';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import { chargeReportedSignal, poolChangeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
 
 interface Movement {
@@ -24,7 +24,7 @@ interface Movement {
 
 async function report<T>(ctx: Context, poolId: string, signal: SignalDefinition<[T]>, arg: T): Promise<void> {
   await ctx.client.workflow.signalWithStart(poolNotices, {
-    workflowId: notificationWorkflowIds.poolNotices(poolId),
+    workflowId: workflowIds.poolNotices(poolId),
     taskQueue: ctx.info.taskQueue,
     args: [{ poolId }],
     signal,

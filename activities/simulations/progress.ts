@@ -1,6 +1,7 @@
 // Live progress of simulation batches in Redis: paths done per chunk in a hash (so a retried chunk
 // overwrites rather than double-counts) and an event stream the API relays as server-sent events.
 // Progress is best effort: the batch's result never depends on Redis.
+import { simulationEventsKey, simulationProgressKey } from '../../cache/keys';
 import type { Redis } from '../../cache/redis';
 
 /** Events kept per batch; a late subscriber still gets the latest progress and the outcome. */
@@ -8,8 +9,6 @@ export const SIMULATION_EVENTS_KEPT_MAX = 1_000;
 /** How long progress stays after the last update. */
 export const SIMULATION_PROGRESS_TTL_SECONDS = 7 * 24 * 3_600;
 
-export const simulationProgressKey = (batchId: string) => `simulation:${batchId}:progress`;
-export const simulationEventsKey = (batchId: string) => `simulation:${batchId}:events`;
 
 export type SimulationEvent =
   | { type: 'progress'; pathsDone: number; pathCount: number }

@@ -2,12 +2,12 @@
 // event per workflow version, resumable with Last-Event-ID, over the same mechanism as the pools' stream.
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { liveEventsKey } from '../../activities/assessments/live';
 import { contractApp, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
 import { ProblemError } from '../problem';
 import { assessmentFor } from './access';
+import { liveEventsKey } from '../../cache/keys';
 
 export function assessmentEventRoutes(deps: ApiDeps) {
   const app = contractApp();

@@ -6,7 +6,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { feedEventsKey } from '../../activities/notifications';
 import { checkEndpointUrl, EndpointRefusedError } from '../../activities/notifications/endpoint-policy';
 import { newWebhookSecret } from '../../activities/notifications/signature';
 import { listDeliveries } from '../../db/notifications/deliveries';
@@ -14,7 +13,7 @@ import { listFeed, markRead } from '../../db/notifications/feed';
 import { getPreferences, getReminderLeadHours, putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
 import { countEndpoints, findEndpoint, insertEndpoint, listEndpointDeliveries, listEndpoints, rotateSecret, updateEndpoint, type WebhookEndpoint } from '../../db/notifications/webhooks';
 import type { Recipient } from '../../domain/notifications/catalogue';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import type { Principal } from '../auth';
 import type { AppEnv } from '../context';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
@@ -23,6 +22,7 @@ import { eventStreamsOf } from '../event-streams';
 import { poolFor } from '../pool-access';
 import { ProblemError } from '../problem';
 import * as s from './schemas';
+import { feedEventsKey } from '../../cache/keys';
 
 /** A manager registers at most this many endpoints. */
 export const ENDPOINTS_PER_MANAGER_MAX = 20;
@@ -81,7 +81,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   /** Wakes the endpoint's delivery workflow (starting it if need be), e.g. after it was enabled again. */
   const wake = (endpointId: string) =>
     deps.temporal.workflow.signalWithStart('webhookEndpoint', {
-      workflowId: notificationWorkflowIds.webhookEndpoint(endpointId),
+      workflowId: workflowIds.webhookEndpoint(endpointId),
       taskQueue: deps.poolsTaskQueue,
       args: [{ endpointId }],
       signal: 'deliveriesQueued',

@@ -2,7 +2,6 @@
 // progress (a query, or server-sent events), read its result and its charts, cancel it. Defined with the
 // contract glue, so the same definitions validate requests and document the routes.
 import { createRoute, z } from '@hono/zod-openapi';
-import { simulationEventsKey } from '../../activities/simulations/progress';
 import type { BatchRow } from '../../db/simulations/batches';
 import { contributionRecord, poolViewFromDb, reserveBalanceMinor } from '../../db/simulations/pool-inputs';
 import { TRADES_PER_DAY_MAX } from '../../domain/simulations/assessment';
@@ -22,6 +21,7 @@ import { ASSESSMENT_ID_PATTERN } from '../assessments/access';
 import { assessmentParamsFor } from './assessment-inputs';
 import { fanChartSvg, histogramSvg } from './charts';
 import { batchFor, progressOf, startBatch, BATCH_ID_PATTERN } from './batches';
+import { simulationEventsKey } from '../../cache/keys';
 
 const statusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
 const progressSchema = z

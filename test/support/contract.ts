@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-interface Document {
+export interface Document {
   paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: object }> }> }>>;
   components?: { schemas?: Record<string, object> };
 }
@@ -30,4 +30,17 @@ export function contractChecker(document: Document) {
     }
     return body;
   };
+}
+
+/** The document's route template a concrete path falls under (`/v1/pools/p_1` → `/v1/pools/{poolId}`). */
+export function templateOf(document: Document, method: string, path: string): string | undefined {
+  const pathname = path.split('?')[0]!;
+  const segments = pathname.split('/');
+  const matches = Object.keys(document.paths).filter((template) => {
+    if (!document.paths[template]?.[method]) return false;
+    const parts = template.split('/');
+    return parts.length === segments.length && parts.every((part, i) => (/^\{\w+\}$/.test(part) ? segments[i] !== '' : part === segments[i]));
+  });
+  // A literal segment wins over a parameter (`/v1/members/me/…` over `/v1/members/{memberId}/…`).
+  return matches.sort((a, b) => (b.match(/\{/g)?.length ?? 0) - (a.match(/\{/g)?.length ?? 0)).at(-1);
 }

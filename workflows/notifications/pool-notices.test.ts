@@ -7,7 +7,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import type { Connection } from '@temporalio/client';
 import { putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
 import { nextDueAtMs } from '../../domain/notifications/reminders';
-import { notificationWorkflowIds } from '../../temporal-config/notifications';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import { uniqueId } from '../../test/support/env';
 import { eventually } from '../../test/support/eventually';
 import { mailsTo } from '../../test/support/mail-catcher';
@@ -37,7 +37,7 @@ describe('pool notices', () => {
   const drained = (poolId: string) =>
     eventually(
       `the notices of ${poolId} delivered`,
-      async () => ((await h.client.workflow.getHandle(notificationWorkflowIds.poolNotices(poolId)).query(poolNoticesQuery)).queued === 0 ? true : undefined),
+      async () => ((await h.client.workflow.getHandle(workflowIds.poolNotices(poolId)).query(poolNoticesQuery)).queued === 0 ? true : undefined),
       60_000,
     );
 

@@ -12,10 +12,11 @@ import { parseDecimal } from '../../../domain/assessments/decimal';
 import { createLogger } from '../../../observability/log';
 import { testRedis } from '../../../test/support/env';
 import { ingest } from './ingest';
-import { latestPrice, TICK_STREAM_KEY, ticksFromStream } from './publisher';
+import { latestPrice, ticksFromStream } from './publisher';
 import { createReplayFeed, readTickFile, ReplayFileError } from './replay-feed';
 import type { PriceSource, Tick } from './source';
 import { createSyntheticFeed, createSyntheticWalk } from './synthetic-feed';
+import { TICK_STREAM_KEY } from '../../../cache/keys';
 
 const SAMPLE = fileURLToPath(new URL('./sample-ticks.jsonl', import.meta.url));
 

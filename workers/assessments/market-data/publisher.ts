@@ -1,11 +1,10 @@
 // Where prices live in Redis: the latest price of each symbol (one hash) and a bounded stream of every
 // tick (trimmed to about TICK_STREAM_LENGTH_MAX entries). Both can be rebuilt from the feed: losing
 // Redis loses no money, only the prices of the last moments.
+import { LATEST_PRICES_KEY, TICK_STREAM_KEY } from '../../../cache/keys';
 import type { Redis } from '../../../cache/redis';
 import { checkTick, type Tick } from './source';
 
-export const LATEST_PRICES_KEY = 'md:latest';
-export const TICK_STREAM_KEY = 'md:ticks';
 /** The tick stream keeps about this many entries (approximate trimming, as XADD MAXLEN ~ does). */
 export const TICK_STREAM_LENGTH_MAX = 100_000;
 

@@ -3,16 +3,17 @@
 // (evaluator.ts) and signals a workflow only for a breach, a warning or a stop crossing.
 import type { Client } from '@temporalio/client';
 import type { Redis } from '../../../cache/redis';
-import { ACCOUNT_CHANGES_STREAM, MONITORED_ACCOUNTS_KEY, type MonitoredAccount } from '../../../activities/assessments/live';
+import { type MonitoredAccount } from '../../../activities/assessments/live';
 import { findPack } from '../../../db/assessments/rule-packs';
 import type { Db } from '../../../db/pool';
 import type { RulePack } from '../../../domain/assessments/index';
 import type { Logger } from '../../../observability/log';
 import { workflowIds } from '../../../temporal-config/workflow-ids';
 import { riskSignal } from '../../../workflows/assessments/assessment';
-import { ticksFromStream, TICK_STREAM_KEY } from '../market-data/publisher';
+import { ticksFromStream } from '../market-data/publisher';
 import { pause } from '../market-data/source';
 import { createRiskEvaluator, type OutgoingSignal } from './evaluator';
+import { ACCOUNT_CHANGES_STREAM, MONITORED_ACCOUNTS_KEY, TICK_STREAM_KEY } from '../../../cache/keys';
 
 /** Stream entries read per XREAD, and how long one read blocks (below Redis' command timeout). */
 export const READ_BATCH_MAX = 1_000;
