@@ -68,8 +68,6 @@ import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './rou
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 
-export { ESCALATION_REASON_CHARS_MAX, RECENT_ROUNDS_MAX, ROUNDS_PER_MEMBER_MAX } from '../domain/pools/rounds';
-export { ROUND_TRIGGERS_KEPT_MAX } from '../domain/pools/commands';
 export type { PoolState, RoundTriggerVerdict } from '../domain/pools/state';
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
 const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';

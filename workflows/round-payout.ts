@@ -5,7 +5,7 @@ import { resolveAuction } from '../domain/payout-order';
 import type { PayoutChoice, PayoutPlan } from '../domain/pools/round-types';
 import { distribution, splitRotatingPot } from '../domain/round-split';
 
-export type { PayoutChoice, PayoutPlan, PayoutRecipient } from '../domain/pools/round-types';
+export type { PayoutChoice, PayoutPlan } from '../domain/pools/round-types';
 
 /**
  * Decides the payout; null when the plan pays nobody this round (a capital call, or nobody eligible).

@@ -60,7 +60,7 @@ const ESCALATED_MEMBERS_NAMED_MAX = 5;
 
 // The round's input and result types live in domain/, where the pool, the projections and the notices
 // read them too.
-export type { ContributionOutcome, MemberRoundResult, RoundInput, RoundResult } from '../domain/pools/round-types';
+export type { RoundInput, RoundResult } from '../domain/pools/round-types';
 
 export interface RoundProgress {
   round: number;

@@ -18,7 +18,6 @@ export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMin
 export const runRoundRequestSchema = z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) });
 
 export type JoinRequest = z.output<typeof joinRequestSchema>;
-export type LeaveRequest = z.output<typeof leaveRequestSchema>;
 export type ReplaceRequest = z.output<typeof replaceRequestSchema>;
 export type BidRequest = z.output<typeof bidRequestSchema>;
 export type DistributeRequest = z.output<typeof distributeRequestSchema>;

@@ -71,10 +71,6 @@ function binIndex(lo: number, hi: number, bins: number, log: boolean, origin: nu
   return 1 + Math.min(bins - 1, Math.floor(((log ? Math.log(value) : value) - origin) * scale));
 }
 
-export function binOf(grid: Grid, value: number): number {
-  return binIndex(grid.lo, grid.hi, grid.bins, grid.log === true, gridOrigin(grid), gridScale(grid), value);
-}
-
 /** The lower edge of in-grid bin k + 1 (k = 0 … bins: edge(bins) is hi). */
 export function gridEdge(grid: Grid, k: number): number {
   return grid.log ? grid.lo * Math.exp((k / grid.bins) * Math.log(grid.hi / grid.lo)) : grid.lo + (k * (grid.hi - grid.lo)) / grid.bins;

@@ -3,7 +3,6 @@
 // so path i can draw its k-th block directly, whatever chunk or thread computes it; and it needs only
 // 32-bit adds, rotations and xors, which JavaScript runs about as fast as C (Philox needs a 32×32→64 multiply).
 
-export const THREEFRY_ROUNDS = 20;
 /** Skein's key-schedule parity constant: the fifth schedule word is this xor the four key words. */
 export const THREEFRY_PARITY = 0x1bd11bda;
 
