@@ -15,10 +15,10 @@ import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
-import { memberProblem, memberRoutes } from './members';
+import { memberProblem, memberRoutes } from './pools/members';
 import { openApiRoutes } from './openapi';
-import { poolEventRoutes } from './pool-events';
-import { poolRoutes } from './pools';
+import { poolEventRoutes } from './pools/pool-events';
+import { poolRoutes } from './pools/pools';
 import { ProblemError, problemResponse } from './problem';
 import { probeRoutes } from './probes';
 import { productContracts } from './products';
@@ -69,7 +69,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('/v1/*', (c, next) => (BODILESS_METHODS.has(c.req.method) || c.req.path.startsWith('/v1/webhooks/') ? next() : apiLimit(c, next)));
 
   // Every route but the pool event stream is defined once, as a contract, and GET /openapi.json is
-  // generated from this list (the event stream's route documents itself in api/pools.ts).
+  // generated from this list (the event stream's route documents itself in api/pools/pools.ts).
   const open: MountedContract[] = [
     { prefix: '', app: healthRoutes(deps) },
     { prefix: '', app: openApiRoutes(() => [...open, ...authenticated]) },

@@ -8,8 +8,8 @@ import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
 import { contractApp, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
-import { memberProblem } from './members';
-import { auditPage, auditQuery } from './pool-schemas';
+import { memberProblem } from './pools/members';
+import { auditPage, auditQuery } from './pools/pool-schemas';
 import { ProblemError } from './problem';
 import { temporalProblem } from './temporal-errors';
 

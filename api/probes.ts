@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { plumbingProbe } from '../workflows/probe';
+import { plumbingProbe } from '../workflows/core/probe';
 import type { AppEnv } from './context';
 import { contractApp, jsonRequest, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
-import { probeRecord } from './pool-schemas';
+import { probeRecord } from './pools/pool-schemas';
 
 export const ProbeRequest = z.strictObject({ message: z.string().min(1).max(200) });
 

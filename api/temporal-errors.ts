@@ -3,7 +3,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { PoolRejection } from '../workflows/pool';
+import { PoolRejection } from '../workflows/pools/pool';
 import { ProblemError } from './problem';
 
 const STATUS_BY_REJECTION: Record<string, ContentfulStatusCode> = {
@@ -14,7 +14,7 @@ const STATUS_BY_REJECTION: Record<string, ContentfulStatusCode> = {
   [PoolRejection.notMember]: 404,
   [PoolRejection.notEligible]: 422,
   [PoolRejection.roundInProgress]: 409,
-  // Only when the pool kept handing over through every retry (api/pool-commands.ts): try again shortly.
+  // Only when the pool kept handing over through every retry (api/pools/pool-commands.ts): try again shortly.
   [PoolRejection.handingOver]: 503,
 };
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createPaymentActivities } from '../activities/payments';
+import { createPaymentActivities } from '../activities/core/payments';
 import type { Redis } from '../cache/redis';
 import { findPaymentIntentById } from '../db/payments/payment-intents';
 import { findWebhookEvent } from '../db/payments/webhook-events';
@@ -22,7 +22,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
 import { testApiDeps } from '../test/support/api';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from '../test/support/env';
-import type { PaymentIntentSignal, PaymentSignal } from '../workflows/payment-signals';
+import type { PaymentIntentSignal, PaymentSignal } from '../workflows/core/payment-signals';
 import { createApp } from './app';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 

@@ -11,8 +11,8 @@ import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH, keyringFromEnv, poolflowDataConverter } from '../temporal-config/data-converter';
 import { AesGcmPayloadCodec } from '../temporal-config/payload-codec';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools-worker';
-import { roundDueSignal } from '../workflows/pool';
+import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools/worker';
+import { roundDueSignal } from '../workflows/pools/pool';
 import { benchClient, connectBenchStack, quietLogger, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from './support';
 
 const POOLS = Number(process.env.BENCH_POOLS ?? 8);

@@ -1,4 +1,4 @@
-// Set-up the pools benchmarks share (bench/pools.ts, bench/pools-round.ts, bench/codec.ts): the test
+// Set-up the pools benchmarks share (bench/pools/throughput.ts, bench/pools/round.ts, bench/codec.ts): the test
 // stack's clients under a Stripe key of the run's own, members with cards and onboarded payout accounts,
 // rotating pools created, joined with recorded agreements and activated, and waiting for a round to end.
 import { randomUUID } from 'node:crypto';
@@ -8,15 +8,15 @@ import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
 import { agreementTerms, recordAgreement } from '../db/consent';
 import { createDbPool } from '../db/pool';
-import { type PoolConfig, poolConfigSchema } from '../domain/pool-config';
+import { type PoolConfig, poolConfigSchema } from '../domain/pools/pool-config';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createMemberPayments } from '../payments/members';
 import { createStripe } from '../payments/stripe-client';
-import { createSandboxClient } from '../sandbox/client';
+import { createSandboxClient } from '../tools/stripe-sandbox/client';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
-import { executePoolUpdate } from '../api/pool-commands';
-import { activatePoolUpdate, joinPoolUpdate, poolWorkflow } from '../workflows/pool';
+import { executePoolUpdate } from '../api/pools/pool-commands';
+import { activatePoolUpdate, joinPoolUpdate, poolWorkflow } from '../workflows/pools/pool';
 
 /** Members are set up (customer, card, payout account) this many at a time. */
 export const SETUP_CONCURRENCY_MAX = 10;

@@ -1,7 +1,7 @@
 // Queries for member consent: the manager's invitations and the members' agreements to be charged
 // (db/migrations/010_member_consent.sql). An agreement is never deleted; withdrawing it stamps it.
 import { randomUUID } from 'node:crypto';
-import type { PoolConfig } from '../domain/pool-config';
+import type { PoolConfig } from '../domain/pools/pool-config';
 import type { Queryable } from './pool';
 
 export interface InvitationRow {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from '../cache/redis';
-import { createSandboxClient, type SandboxClient } from '../sandbox/client';
-import { startSandbox } from '../sandbox/server';
+import { createSandboxClient, type SandboxClient } from '../tools/stripe-sandbox/client';
+import { startSandbox } from '../tools/stripe-sandbox/server';
 import { testConfig, testRedis, uniqueId } from '../test/support/env';
 import { retryAfterMs } from './rate-limited-http-client';
 import { createStripe } from './stripe-client';

@@ -1,15 +1,15 @@
-// Shared set-up for the payments tests: an in-process Stripe sandbox (sandbox/) in front of the test
+// Shared set-up for the payments tests: an in-process Stripe sandbox (tools/stripe-sandbox/) in front of the test
 // stack's stripe-mock, a Stripe client with its own secret key (so the sandbox's records and webhooks
 // are this test file's alone), and members with saved cards. Imported by tests only.
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import type { createPaymentActivities, MoneyMovementInput } from '../activities/payments';
+import type { createPaymentActivities, MoneyMovementInput } from '../activities/core/payments';
 import { recordAgreement } from '../db/consent';
 import type { Db } from '../db/pool';
-import { createSandboxClient, type SandboxClient } from '../sandbox/client';
-import { type RunningSandbox, startSandbox } from '../sandbox/server';
-import type { SandboxSettings } from '../sandbox/state';
+import { createSandboxClient, type SandboxClient } from '../tools/stripe-sandbox/client';
+import { type RunningSandbox, startSandbox } from '../tools/stripe-sandbox/server';
+import type { SandboxSettings } from '../tools/stripe-sandbox/state';
 import { uniqueId } from '../test/support/env';
 import { createMemberPayments, type MemberPayments } from './members';
 import { createStripe } from './stripe-client';

@@ -33,7 +33,7 @@ import {
   type PaymentIntentSignal,
   type RefundSignal,
   type TransferSignal,
-} from '../workflows/payment-signals';
+} from '../workflows/core/payment-signals';
 import { assessmentIdOfOwner } from '../activities/assessments/money';
 import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';

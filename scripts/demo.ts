@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mintToken, type Role } from '../api/auth';
 import { authEnv, parseEnv } from '../config/env';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { loadDevStackEnv } from './dev-stack-env';
 
 loadDevStackEnv();

@@ -297,7 +297,7 @@ start_mailpit() {
   wait_port "$web_port" "mail catcher web" 20 "$DATA_DIR/logs/$name.log"
 }
 
-# start_stripe_sandbox NAME PORT UPSTREAM_URL WEBHOOK_URL: the Stripe test-mode sandbox (sandbox/) in front of
+# start_stripe_sandbox NAME PORT UPSTREAM_URL WEBHOOK_URL: the Stripe test-mode sandbox (tools/stripe-sandbox/) in front of
 # stripe-mock at UPSTREAM_URL; it signs webhooks with STRIPE_WEBHOOK_SECRET and sends them to WEBHOOK_URL
 # (none when empty: tests add their own endpoints through its control API).
 start_stripe_sandbox() {
@@ -306,7 +306,7 @@ start_stripe_sandbox() {
   # Started from the checkout's root, where `--import tsx` resolves.
   pushd "$ROOT" >/dev/null
   spawn "Stripe sandbox :$port" "$DATA_DIR/logs/$name.log" env SANDBOX_PORT="$port" STRIPE_MOCK_URL="$upstream" \
-    SANDBOX_WEBHOOK_URLS="$webhook_url" STRIPE_WEBHOOK_SECRET="$STRIPE_WEBHOOK_SECRET" node --import tsx sandbox/main.ts
+    SANDBOX_WEBHOOK_URLS="$webhook_url" STRIPE_WEBHOOK_SECRET="$STRIPE_WEBHOOK_SECRET" node --import tsx tools/stripe-sandbox/main.ts
   popd >/dev/null
   wait_port "$port" "Stripe sandbox" 20 "$DATA_DIR/logs/$name.log"
 }

@@ -5,7 +5,7 @@
 // workflows), so an "undelivered signal" is repaired rather than only listed.
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { parseArgs } from 'node:util';
-import { createReconciliationActivities, type Mismatch } from '../activities/reconciliation';
+import { createReconciliationActivities, type Mismatch } from '../activities/core/reconciliation';
 import { Client, Connection } from '@temporalio/client';
 import { databaseEnv, loadEnv, stripeEnv, temporalEnv } from '../config/env';
 import { createLogger } from '../observability/log';

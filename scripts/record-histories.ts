@@ -12,7 +12,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { PoolConfigInput } from '../domain/pool-config';
+import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { createLogger } from '../observability/log';
 import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -27,8 +27,8 @@ const { eventually } = await import('../test/support/eventually');
 const { startOwnDevServer } = await import('../test/support/own-dev-server');
 const { startWebhookReceiver } = await import('../test/support/webhook-receiver');
 const { activate, joinAll, startPoolHarness, waitForView } = await import('../test/support/pool-harness');
-const { cancelPoolUpdate, distributeUpdate, placeBidUpdate, poolStateQuery } = await import('../workflows/pool');
-const { roundProgressQuery } = await import('../workflows/round');
+const { cancelPoolUpdate, distributeUpdate, placeBidUpdate, poolStateQuery } = await import('../workflows/pools/pool');
+const { roundProgressQuery } = await import('../workflows/pools/round');
 
 const OUT_DIR = fileURLToPath(new URL('../test/histories/', import.meta.url));
 const base = {

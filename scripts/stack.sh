@@ -1,5 +1,5 @@
 # Brings up the infrastructure Poolflow runs on — Temporal (with its Web UI), PostgreSQL, Redis, and
-# stripe-mock behind the Stripe test-mode sandbox (sandbox/) — for one of two profiles: `dev`
+# stripe-mock behind the Stripe test-mode sandbox (tools/stripe-sandbox/) — for one of two profiles: `dev`
 # (persistent, the usual ports) or `test` (private ports, throwaway data). Each part already reachable
 # is reused; anything else is obtained and started here.
 # shellcheck shell=bash

@@ -33,7 +33,7 @@ export const STRIPE_ACTIVITY: ActivityOptions = {
 };
 
 /**
- * A batch of a round's charges (activities/contribution-batch.ts): as STRIPE_ACTIVITY, heartbeating
+ * A batch of a round's charges (activities/pools/contribution-batch.ts): as STRIPE_ACTIVITY, heartbeating
  * while it runs, but an attempt may take minutes when the shared Stripe rate limit spaces its requests.
  */
 export const STRIPE_BATCH_ACTIVITY: ActivityOptions = {

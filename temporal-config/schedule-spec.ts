@@ -4,8 +4,8 @@
 // SCHEDULE_JITTER_WINDOW_MS instead of all starting their rounds in the same minute.
 import { createHash } from 'node:crypto';
 import type { ScheduleSpec } from '@temporalio/client';
-import type { Cadence } from '../domain/pool-config';
-import { assertNever } from '../domain/pool-lifecycle';
+import type { Cadence } from '../domain/pools/pool-config';
+import { assertNever } from '../domain/pools/pool-lifecycle';
 
 /** A pool's rounds start at most this long after the cadence's nominal time (to the second). */
 export const SCHEDULE_JITTER_WINDOW_MS = 30 * 60_000;

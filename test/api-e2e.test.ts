@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Role } from '../api/auth';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import type { PaymentsTestKit } from '../payments/test-support';
 import { tokenFor } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';

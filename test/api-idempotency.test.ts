@@ -3,7 +3,7 @@
 // runs two commands (the update IDs are scoped to the caller, the route and the body).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';

@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createRedis, type Redis } from '../cache/redis';
 import { createDbPool } from '../db/pool';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { authHeaders, testApiDeps, testApp } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { testConfig, uniqueId } from './support/env';

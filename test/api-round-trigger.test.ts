@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Role } from '../api/auth';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { payableMember } from '../payments/test-support';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { authHeaders } from './support/api';

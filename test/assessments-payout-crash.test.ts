@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { assessmentChart } from '../activities/assessments/money';
 import { getBalances } from '../db/ledger/accounts';
 import { listPayouts } from '../db/assessments/payouts';
-import { parseCurrency } from '../domain/money';
+import { parseCurrency } from '../domain/core/money';
 import { startAssessmentHarness, startAssessmentsWorkerProcess, type AssessmentHarness } from './support/assessment-harness';
 
 /** Long enough to kill the worker while Stripe holds the transfer. */

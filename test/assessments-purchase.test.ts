@@ -13,7 +13,7 @@ import { createPurchases } from '../activities/assessments/purchases';
 import { ASSESSMENT_PAID_SIGNAL_NAME, deliverAssessmentPaid } from '../activities/assessments/purchase-webhooks';
 import { getBalances } from '../db/ledger/accounts';
 import { getTransfer } from '../db/ledger/transfers';
-import { parseCurrency } from '../domain/money';
+import { parseCurrency } from '../domain/core/money';
 import { createLogger } from '../observability/log';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';

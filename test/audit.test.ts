@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Role } from '../api/auth';
 import { createApp } from '../api/app';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { ACTOR_HEADER } from '../temporal-config/headers';
 import { workflowIds } from '../temporal-config/workflow-ids';

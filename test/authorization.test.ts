@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
-import { LOCAL_VIEW_TTL_MS } from '../api/pool-access';
+import { LOCAL_VIEW_TTL_MS } from '../api/pools/pool-access';
 import { PRODUCT_PREFIXES } from '../api/products';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { payableMember } from '../payments/test-support';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { parseMovementMetadata } from '../payments/metadata';
 import { payableMember } from '../payments/test-support';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { joinPoolUpdate } from '../workflows/pool';
-import { roundProgressQuery, type RoundProgress } from '../workflows/round';
+import { joinPoolUpdate } from '../workflows/pools/pool';
+import { roundProgressQuery, type RoundProgress } from '../workflows/pools/round';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';
@@ -127,7 +127,7 @@ describe('member consent', () => {
       'the round to have asked to charge both members',
       async () => {
         const p: RoundProgress = await round.query(roundProgressQuery);
-        // The refused charge escalates to operations (workflows/round.ts); a charge made would settle.
+        // The refused charge escalates to operations (workflows/pools/round.ts); a charge made would settle.
         const charged = p.members.every((m) => m.attempts >= 1 && (m.state !== 'charging' || p.phase === 'collection-escalated'));
         return charged ? p : undefined;
       },

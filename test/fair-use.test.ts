@@ -12,7 +12,7 @@ import { eventStreamsOf, readerName } from '../api/event-streams';
 import { serveApi } from '../api/http-server';
 import type { ApiLimits } from '../api/limits';
 import type { Db } from '../db/pool';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { payableMember } from '../payments/test-support';
 import { authHeaders, testApp, tokenFor } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';

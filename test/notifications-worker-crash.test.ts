@@ -3,7 +3,7 @@
 // they time out, and each member receives exactly one mail per notice (checked in the mail catcher).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { poolStateQuery } from '../workflows/pool';
+import { poolStateQuery } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { testConfig, uniqueId } from './support/env';
 import { eventually } from './support/eventually';

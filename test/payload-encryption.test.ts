@@ -10,7 +10,7 @@ import type { temporal } from '@temporalio/proto';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { developmentKeyring, parseKeyring } from '../temporal-config/payload-codec';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { poolStateQuery, roundDueSignal } from '../workflows/pool';
+import { poolStateQuery, roundDueSignal } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { activate, joinAll } from './support/pool-harness';
 

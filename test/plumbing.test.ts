@@ -13,7 +13,7 @@ import { REQUEST_ID_HEADER } from '../temporal-config/headers';
 import { authHeaders, testApiDeps } from './support/api';
 import { createRedis, type Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
-import { createPoolsWorker } from '../workers/pools-worker';
+import { createPoolsWorker } from '../workers/pools/worker';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, testStripe, uniqueId, workflowBundle } from './support/env';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { probeKey } from '../cache/keys';

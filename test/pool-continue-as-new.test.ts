@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { executePoolUpdate } from '../api/pool-commands';
+import { executePoolUpdate } from '../api/pools/pool-commands';
 import { restoreState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
 import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
@@ -21,9 +21,9 @@ import {
   resumePoolUpdate,
   type PoolState,
   type PoolWorkflowInput,
-} from '../workflows/pool';
-import { roundProgressQuery } from '../workflows/round';
-import type { PoolConfigInput } from '../domain/pool-config';
+} from '../workflows/pools/pool';
+import { roundProgressQuery } from '../workflows/pools/round';
+import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
 import { startOwnDevServer, type OwnDevServer } from './support/own-dev-server';

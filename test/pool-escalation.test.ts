@@ -4,9 +4,9 @@
 // keys, so nobody is charged twice and the pool goes on.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { PoolConfigInput } from '../domain/pool-config';
+import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { poolStateQuery, retryRoundSignal, roundDueSignal } from '../workflows/pool';
+import { poolStateQuery, retryRoundSignal, roundDueSignal } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
 import { activate, joinAll, waitForView } from './support/pool-harness';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import type { PoolConfigInput } from '../domain/pool-config';
+import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { poolStateQuery } from '../workflows/pool';
+import { poolStateQuery } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
 import { activate, joinAll, waitForView } from './support/pool-harness';

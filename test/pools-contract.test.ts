@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
 import { PRODUCT_PREFIXES } from '../api/products';
-import type { PoolView } from '../domain/pool-view';
+import type { PoolView } from '../domain/pools/pool-view';
 import { payableMember, TEST_WEBHOOK_SECRET } from '../payments/test-support';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';

@@ -3,9 +3,9 @@
 // "undelivered signal" for reconciliation to report, so a real one stands out.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createReconciliationActivities } from '../activities/reconciliation';
+import { createReconciliationActivities } from '../activities/core/reconciliation';
 import { listPendingSignals } from '../db/payments/webhook-events';
-import { poolStateQuery } from '../workflows/pool';
+import { poolStateQuery } from '../workflows/pools/pool';
 import { activate, joinAll, rotatingPool, startPoolHarness, type PoolHarness } from './support/pool-harness';
 
 describe('webhooks for finished rounds', () => {

@@ -13,7 +13,7 @@ import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTORS_PATH } from './pools-worker';
+import { WORKFLOW_INTERCEPTORS_PATH } from './pools/worker';
 
 export const ASSESSMENT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/assessments/index.ts', import.meta.url));
 

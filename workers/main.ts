@@ -16,7 +16,7 @@ import { installTemporalRuntime } from '../observability/temporal-logger';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
 import { createAssessmentsWorker } from './assessments-worker';
-import { createPoolsWorker } from './pools-worker';
+import { createPoolsWorker } from './pools/worker';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
 import { installTracing } from '../observability/tracing';
 

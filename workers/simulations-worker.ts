@@ -9,7 +9,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools-worker';
+import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools/worker';
 
 /**
  * Chunks one process runs at once. Each uses every thread; a second one keeps the threads busy while the

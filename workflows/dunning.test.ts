@@ -14,7 +14,7 @@ import {
   waitForView,
   type PoolHarness,
 } from '../test/support/pool-harness';
-import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
+import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 const DECLINING_CARD = 'pm_card_chargeDeclined';

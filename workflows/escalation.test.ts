@@ -11,8 +11,8 @@ import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { activate, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
 import { eventually } from '../test/support/eventually';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { joinPoolUpdate, poolStateQuery, roundDueSignal } from './pool';
-import { retryCollectionSignal, UNKNOWN_OUTCOME_ASKS_MAX } from './round';
+import { joinPoolUpdate, poolStateQuery, roundDueSignal } from './pools/pool';
+import { retryCollectionSignal, UNKNOWN_OUTCOME_ASKS_MAX } from './pools/round';
 
 describe('escalating our own payment faults', () => {
   let h: PoolHarness;

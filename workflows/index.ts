@@ -1,8 +1,8 @@
 // Every workflow the pools worker runs; this file is the worker bundle's entry point.
-export { poolWorkflow } from './pool';
-export { contributionRound } from './round';
-export { poolRoundTrigger } from './round-trigger';
-export { plumbingProbe } from './probe';
+export { poolWorkflow } from './pools/pool';
+export { contributionRound } from './pools/round';
+export { poolRoundTrigger } from './pools/round-trigger';
+export { plumbingProbe } from './core/probe';
 export { platformFeeSweep } from './core/platform-fee-sweep';
 export { simulationBatch, simulationBatchPart } from './simulations/batch';
 export { managerDigest, poolNotices, webhookEndpoint } from './notifications';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activate, finalView, joinAll, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
-import { cancelPoolUpdate, distributeUpdate, poolStateQuery } from './pool';
+import { cancelPoolUpdate, distributeUpdate, poolStateQuery } from './pools/pool';
 
 describe('investment pool', () => {
   let h: PoolHarness;

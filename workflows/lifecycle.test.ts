@@ -18,7 +18,7 @@ import {
   type PoolHarness,
 } from '../test/support/pool-harness';
 import { settled } from '../test/support/eventually';
-import { cancelPoolUpdate, pausePoolUpdate, poolStateQuery, replaceMemberUpdate, resumePoolUpdate, roundDueSignal, type poolWorkflow } from './pool';
+import { cancelPoolUpdate, pausePoolUpdate, poolStateQuery, replaceMemberUpdate, resumePoolUpdate, roundDueSignal, type poolWorkflow } from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 

@@ -9,12 +9,12 @@ import { decodeArrayFromPayloads, loadDataConverter } from '@temporalio/common/l
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { drawCommitment, drawnPayoutOrder, verifyPayoutDraw } from '../domain/payout-draw';
-import { resolveAuction } from '../domain/payout-order';
+import { drawCommitment, drawnPayoutOrder, verifyPayoutDraw } from '../domain/pools/payout-draw';
+import { resolveAuction } from '../domain/pools/payout-order';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowBundle } from '../test/support/env';
 import { activate, finalView, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
-import { cancelPoolUpdate, placeBidUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
+import { cancelPoolUpdate, placeBidUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 

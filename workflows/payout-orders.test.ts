@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { randomPayoutOrder, resolveAuction } from '../domain/payout-order';
+import { randomPayoutOrder, resolveAuction } from '../domain/pools/payout-order';
 import {
   activate,
   countByMember,
@@ -17,8 +17,8 @@ import {
   waitForView,
   type PoolHarness,
 } from '../test/support/pool-harness';
-import { cancelPoolUpdate, placeBidUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
-import type { RoundResult } from './round';
+import { cancelPoolUpdate, placeBidUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
+import type { RoundResult } from './pools/round';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 const HOUR_MS = 3_600_000;

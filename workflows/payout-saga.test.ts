@@ -15,8 +15,8 @@ import {
   waitForView,
   type PoolHarness,
 } from '../test/support/pool-harness';
-import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
-import { PAYOUT_ATTEMPTS_MAX, retryPayoutSignal } from './round';
+import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
+import { PAYOUT_ATTEMPTS_MAX, retryPayoutSignal } from './pools/round';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 const HOUR_MS = 3_600_000;

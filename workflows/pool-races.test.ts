@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { rotatingPool, startPoolHarness, waitForView, type PoolHarness } from '../test/support/pool-harness';
-import { joinPoolUpdate, poolStateQuery, PoolRejection } from './pool';
+import { joinPoolUpdate, poolStateQuery, PoolRejection } from './pools/pool';
 
 /** How many identical joins race (the chaos run that found the duplicates sent five). */
 const RACING_JOINS = 5;

@@ -19,7 +19,7 @@ import {
   replaceMemberUpdate,
   resumePoolUpdate,
   type poolWorkflow,
-} from './pool';
+} from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 // @temporalio/proto is CommonJS: its namespaces come through the default export.

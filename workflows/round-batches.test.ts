@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { activate, finalView, joinAll, rotatingPool, startPoolHarness, type PoolHarness } from '../test/support/pool-harness';
-import { cancelPoolUpdate, poolStateQuery } from './pool';
+import { cancelPoolUpdate, poolStateQuery } from './pools/pool';
 
 describe('batched rounds', () => {
   let h: PoolHarness;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { activate, countByMember, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
-import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pool';
+import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 /** Skipped workflow time within which a round notices a settlement whose webhook was lost. */

@@ -4,7 +4,7 @@
 // 0 for the fee and the payout number for payouts, its member the trader. Ledger keys follow the same
 // business identifiers, so every movement is recorded exactly once whatever retries or replays happen.
 import type { AccountSpec } from '../../db/ledger/chart';
-import type { Currency } from '../../domain/money';
+import type { Currency } from '../../domain/core/money';
 
 /** The money core's owner key for an assessment (its `pool_id` column, `pool_id` metadata). */
 export const assessmentMoneyOwner = (assessmentId: string) => `assessment-${assessmentId}`;

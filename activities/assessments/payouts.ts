@@ -7,10 +7,10 @@ import { ensureAccounts } from '../../db/ledger/accounts';
 import { createPendingTransfer, postPendingTransfer, voidPendingTransfer } from '../../db/ledger/transfers';
 import { insertPayout, settlePayout } from '../../db/assessments/payouts';
 import type { Db } from '../../db/pool';
-import { parseCurrency, parseMinor } from '../../domain/money';
+import { parseCurrency, parseMinor } from '../../domain/core/money';
 import type { Stripe } from '../../payments/stripe-client';
-import { asLedgerActivity } from '../ledger';
-import { createPaymentActivities, type TransferSummary } from '../payments';
+import { asLedgerActivity } from '../core/ledger';
+import { createPaymentActivities, type TransferSummary } from '../core/payments';
 import { ASSESSMENT_PURPOSES, assessmentChart, assessmentLedgerKeys, assessmentMoneyOwner } from './money';
 
 export interface AssessmentPayout {

@@ -12,9 +12,9 @@ import { findActivePack } from '../../db/assessments/rule-packs';
 import { ensureAccounts } from '../../db/ledger/accounts';
 import { postTransfer } from '../../db/ledger/transfers';
 import type { Db } from '../../db/pool';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { PaymentFailureType, type PaymentFailureDetails } from '../../payments/errors';
-import { createPaymentActivities } from '../payments';
+import { createPaymentActivities } from '../core/payments';
 import { ASSESSMENT_PURPOSES, assessmentChart, assessmentLedgerKeys, assessmentMoneyOwner } from './money';
 
 /** Thrown when the tier has no active pack on sale. */

@@ -9,12 +9,12 @@ import { chart } from '../../db/ledger/chart';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { platformFeeTotals, sweepPlatformFees } from '../../db/ledger/platform-fees';
 import { postTransfer } from '../../db/ledger/transfers';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { PLATFORM_FEE_SWEEP_SCHEDULE_ID, ensurePlatformFeeSweepSchedule } from '../../temporal-config/platform-fee-sweep';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
 import { eventually } from '../../test/support/eventually';
 import { testDb, uniqueId } from '../../test/support/env';
-import { createPoolLedgerActivities, poolLedgerKeys } from '../pool-ledger';
+import { createPoolLedgerActivities, poolLedgerKeys } from '../pools/pool-ledger';
 
 // A currency no other test uses, so that the platform's totals in it are this file's alone.
 const currency = parseCurrency('mur');

@@ -1,6 +1,6 @@
 // The activity behind the platform-fee sweep workflow: one batch of pools' platform-fee accounts moved
 // into the platform's revenue account per call.
-import { asLedgerActivity } from '../ledger';
+import { asLedgerActivity } from './ledger';
 import { sweepPlatformFees } from '../../db/ledger/platform-fees';
 import type { Db } from '../../db/pool';
 

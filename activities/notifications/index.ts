@@ -24,7 +24,7 @@ import { managerDigest, type PoolStanding } from '../../domain/notifications/dig
 import { renderNotice } from '../../domain/notifications/templates';
 import { runningPoolViews } from '../../db/notifications/digest';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import { roundProgressQuery } from '../../workflows/round';
+import { roundProgressQuery } from '../../workflows/pools/round';
 import { errorMessage } from '../../observability/log';
 import { checkEndpointUrl, EndpointRefusedError, type EndpointPolicy } from './endpoint-policy';
 import type { Mailer } from './mailer';

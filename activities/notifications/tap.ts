@@ -9,8 +9,8 @@ import type { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/common';
 import type { RoundResult } from '../../domain/pools/round-types';
 import type { PoolChange } from '../../domain/pools/state';
-import type { PoolView } from '../../domain/pool-view';
-import type { ContributionBatchInput, MemberChargeOutcome } from '../contribution-batch';
+import type { PoolView } from '../../domain/pools/pool-view';
+import type { ContributionBatchInput, MemberChargeOutcome } from '../pools/contribution-batch';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { chargeReportedSignal, poolChangeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '../auth';
-import type { PoolView } from '../../domain/pool-view';
+import type { PoolView } from '../../domain/pools/pool-view';
 import { insertFeedItem } from '../../db/notifications/feed';
 import { payableMember } from '../../payments/test-support';
 import { authHeaders } from '../../test/support/api';

@@ -19,7 +19,7 @@ import type { AppEnv } from '../context';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
-import { poolFor } from '../pool-access';
+import { poolFor } from '../pools/pool-access';
 import { ProblemError } from '../problem';
 import * as s from './schemas';
 import { feedEventsKey } from '../../cache/keys';

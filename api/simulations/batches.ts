@@ -14,7 +14,7 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { simulationBatch, simulationProgressQuery, type SimulationProgress } from '../../workflows/simulations/batch';
 import type { Principal } from '../auth';
 import type { ApiDeps } from '../deps';
-import { allowed, standingOf } from '../pool-access';
+import { allowed, standingOf } from '../pools/pool-access';
 import { ProblemError } from '../problem';
 
 /** Seeds drawn for requests that give none stay below 2^48, short enough to read out and type back. */

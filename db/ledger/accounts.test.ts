@@ -2,7 +2,7 @@
 // key builders.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import { ensureAccounts, getBalances } from './accounts';
 import { chart } from './chart';

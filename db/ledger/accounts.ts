@@ -1,5 +1,5 @@
 // Ledger accounts: created idempotently by business key, and read with their stored balances.
-import { type Currency, isCurrency } from '../../domain/money';
+import { type Currency, isCurrency } from '../../domain/core/money';
 import type { Db } from '../pool';
 import { transaction, type TransactionOptions } from '../transaction';
 import { ACCOUNT_FLOORS, type AccountFloor, type AccountSpec } from './chart';

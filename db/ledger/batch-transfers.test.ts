@@ -3,7 +3,7 @@
 // account refuses the whole batch; concurrent batches on shared accounts keep the books exact.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import { ensureAccounts, getBalances } from './accounts';
 import { postTransfers, TRANSFERS_PER_BATCH_MAX } from './batch-transfers';

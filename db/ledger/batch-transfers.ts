@@ -2,7 +2,7 @@
 // idempotency key (an honest retry of a batch, or of part of one, records nothing twice), while the
 // accounts they share are updated once with the batch's net amounts. A round records its members'
 // contributions this way, so the pot's row is written once per batch instead of once per member.
-import type { Currency } from '../../domain/money';
+import type { Currency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { transaction, type TransactionOptions } from '../transaction';
 import { LedgerConflictError, LedgerFloorError, LedgerValidationError } from './errors';

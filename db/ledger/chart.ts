@@ -1,6 +1,6 @@
 // The chart of accounts: the business keys of every ledger account and the floor each kind carries.
 // Pure (no I/O), so that workflows could build the same keys; db/ledger/README.md shows the flows.
-import type { Currency } from '../../domain/money';
+import type { Currency } from '../../domain/core/money';
 
 /**
  * A floor keeps an account from going below zero on its normal side:

@@ -1,4 +1,4 @@
-// The ledger's domain errors. Each carries a stable `type`, which activities/ledger.ts hands to
+// The ledger's domain errors. Each carries a stable `type`, which activities/core/ledger.ts hands to
 // ApplicationFailure.nonRetryable: retrying any of them would fail the same way.
 
 export abstract class LedgerError extends Error {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import { ensureAccounts } from './accounts';
 import { checkLedgerInvariants, findLedgerViolations, type InvariantScope, type LedgerViolation } from './invariants';

@@ -1,7 +1,7 @@
 // Checks the ledger's invariants from its raw rows: every transfer balances in one currency, every
 // stored balance equals the sum of the account's postings, floors hold on those sums, and each
 // currency sums to zero across all accounts. Returns the violations found; none means healthy.
-import { isCurrency } from '../../domain/money';
+import { isCurrency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { transaction, type TransactionOptions } from '../transaction';
 import { LedgerValidationError } from './errors';

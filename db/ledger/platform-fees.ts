@@ -1,7 +1,7 @@
 // The platform's fee income is credited per pool (pool:{id}:platform_fees), so that rounds of different
 // pools never contend on one account; a periodic sweep moves those balances into the platform's revenue
 // account, many pools per transaction, so the revenue row is written once per sweep batch.
-import type { Currency } from '../../domain/money';
+import type { Currency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { ensureAccounts } from './accounts';
 import { postTransfers, TRANSFERS_PER_BATCH_MAX } from './batch-transfers';

@@ -1,7 +1,7 @@
 // Listing an account's postings against the real database: order, pages, and transfer states.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import { ensureAccounts } from './accounts';
 import { LedgerValidationError } from './errors';

@@ -1,7 +1,7 @@
 // Validates a transfer request before it touches the database and computes its fingerprint: a hash of
 // the request's canonical content, which tells an honest retry of an idempotency key from a reuse.
 import { createHash } from 'node:crypto';
-import { type Currency, isCurrency, MINOR_MAX } from '../../domain/money';
+import { type Currency, isCurrency, MINOR_MAX } from '../../domain/core/money';
 import { ACCOUNT_KEY_LENGTH_MAX, ACCOUNT_KEY_PATTERN } from './chart';
 import { LedgerValidationError } from './errors';
 

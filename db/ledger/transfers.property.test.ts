@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseCurrency } from '../../domain/money';
+import { parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import type { TransactionOptions } from '../transaction';
 import { ensureAccounts, getBalances } from './accounts';

@@ -2,7 +2,7 @@
 // conflicts, floors, and the validation that keeps bad requests from writing anything.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { MINOR_MAX, parseCurrency } from '../../domain/money';
+import { MINOR_MAX, parseCurrency } from '../../domain/core/money';
 import { testDb, uniqueId } from '../../test/support/env';
 import { ensureAccounts, getBalances } from './accounts';
 import { type AccountFloor, chart } from './chart';

@@ -3,7 +3,7 @@
 // with `col = col + $n` guarded by the floors, and insert the postings, so that concurrent writers stay
 // correct and a transfer costs one round trip between BEGIN and COMMIT.
 import type pg from 'pg';
-import type { Currency } from '../../domain/money';
+import type { Currency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { transaction, type TransactionOptions } from '../transaction';
 import {

@@ -1,7 +1,7 @@
 // Reads for the manager's daily digest: the views of their pools that are still running.
-import type { PoolView } from '../../domain/pool-view';
+import type { PoolView } from '../../domain/pools/pool-view';
 import type { Queryable } from '../pool';
-import { withMembers } from '../pool-views';
+import { withMembers } from '../pools/pool-views';
 
 /** Views of the manager's active and paused pools, oldest first. */
 export async function runningPoolViews(db: Queryable, managerId: string, limit: number): Promise<PoolView[]> {

@@ -1,10 +1,10 @@
 // What "simulate this pool" reads from the database: the pool's view (for authorization and its live
 // configuration), each member's contribution record and the reserve's balance in the ledger.
-import { parseCurrency } from '../../domain/money';
-import type { PoolView } from '../../domain/pool-view';
+import { parseCurrency } from '../../domain/core/money';
+import type { PoolView } from '../../domain/pools/pool-view';
 import { chart } from '../ledger/chart';
 import type { Queryable } from '../pool';
-import { poolViews } from '../pool-views';
+import { poolViews } from '../pools/pool-views';
 
 export async function poolViewFromDb(db: Queryable, poolId: string): Promise<PoolView | null> {
   return (await poolViews(db, [poolId])).get(poolId) ?? null;

@@ -1,8 +1,8 @@
 // The pure steps that move the virtual account of one assessment phase: a fill, a price tick, a swap
 // charge, a day close; and creating, advancing, resuming and stopping it. Every step checks the pack's
 // limits on the spot, so a breach by price alone is caught on the tick that causes it.
-import { parseMinor } from '../money';
-import { assertNever } from '../pool-lifecycle';
+import { parseMinor } from '../core/money';
+import { assertNever } from '../pools/pool-lifecycle';
 import { floorDiv, formatDecimal, parseDecimal, valueMinor } from './decimal';
 import {
   AccountInputError, isClosed, OPEN_POSITIONS_MAX, DAY_HISTORY_MAX, VIOLATIONS_MAX,

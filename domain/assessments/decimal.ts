@@ -1,6 +1,6 @@
 // Exact decimals for prices and quantities: written as decimal strings ("64250.5", "0.57") wherever they
 // cross a wall, held as bigints scaled by 10^8 while computing. Never floats, so every P/L is exact.
-import { MoneyError } from '../money';
+import { MoneyError } from '../core/money';
 
 /** Prices, quantities and contract sizes carry at most this many fractional digits. */
 export const DECIMAL_PLACES = 8;

@@ -1,6 +1,6 @@
 // Plain-language sentences for violations and warnings, built only from the numbers they carry, so a
 // trader reads exactly which figure crossed which line, measured how and when.
-import { assertNever } from '../pool-lifecycle';
+import { assertNever } from '../pools/pool-lifecycle';
 import { minorPerMajor } from './decimal';
 import { type Violation, type Warning } from './account';
 

@@ -1,7 +1,7 @@
 // The pack's limits read from an account: today's daily-loss floor, the maximum-loss floor (static or
 // trailing, with its lock), what counts as a trading day, the phase deadline, and the pre-trade rules a
 // new position would break. Pure reads; the steps in account.ts act on them.
-import { assertNever } from '../pool-lifecycle';
+import { assertNever } from '../pools/pool-lifecycle';
 import { formatDecimal, parseDecimal } from './decimal';
 import { AccountInputError, type AccountState, type DayRecord, type Position, type Violation } from './account-state';
 import { instrumentOf, riskAtStopMinor } from './market';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { assertNever } from '../pool-lifecycle';
+import { assertNever } from '../pools/pool-lifecycle';
 import { formatDecimal } from './decimal';
 import { applyEvent, applyEvents, createAccount, type AccountEvent, type AccountState, type Outcome } from './account';
 import { floatingPnlMinor } from './market';

@@ -2,8 +2,8 @@
 // and by the workflow when an assessment starts), and the pack's life draft -> active -> superseded.
 // A pack is data: every rule names its parameters, its basis and what a breach does.
 import { z } from 'zod';
-import { assertNever } from '../pool-lifecycle';
-import { currencyCode, minorAmount, positiveMinorAmount } from '../pool-config';
+import { assertNever } from '../pools/pool-lifecycle';
+import { currencyCode, minorAmount, positiveMinorAmount } from '../pools/pool-config';
 import { isDecimal, parseDecimal } from './decimal';
 import { TIME_ZONES } from './trading-day';
 

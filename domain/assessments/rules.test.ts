@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { AccountInputError, advancePhase, applyFill, createAccount, failAccount, OPEN_POSITIONS_MAX, resumeAccount } from './account';
 import { DecimalError } from './decimal';
 import { evaluate } from './evaluate';
-import { MoneyError } from '../money';
+import { MoneyError } from '../core/money';
 import { priceCloseOrder, priceMarketOrder } from './orders';
 import { presetPack } from './presets';
 import { at, customPack, Session } from './test-kit';

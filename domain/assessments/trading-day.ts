@@ -1,7 +1,7 @@
 // Trading days: which day an instant belongs to, for a day that resets at a wall-clock time in a time
 // zone, and when the next day begins. Pure functions of the instant, DST-correct through a small rule
 // table (below) rather than the host's time-zone database, so a verdict never changes with Node's ICU.
-import { assertNever } from '../pool-lifecycle';
+import { assertNever } from '../pools/pool-lifecycle';
 
 /** The zones rule packs may name. Each follows one daylight-saving rule, valid from 2007 on. */
 export const TIME_ZONES = ['UTC', 'America/New_York', 'America/Chicago', 'Europe/London', 'Europe/Prague'] as const;

@@ -3,9 +3,9 @@
 // business keys. Pure: no stack.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { poolConfigSchema } from '../pool-config';
-import type { PoolMemberView, PoolView } from '../pool-view';
-import type { RoundResult } from '../../workflows/round';
+import { poolConfigSchema } from '../pools/pool-config';
+import type { PoolMemberView, PoolView } from '../pools/pool-view';
+import type { RoundResult } from '../../workflows/pools/round';
 import { contributionDueSoon, noticesFromRound, noticesFromViewChange } from './derive';
 
 const member = (memberId: string, overrides: Partial<PoolMemberView> = {}): PoolMemberView => ({

@@ -1,10 +1,10 @@
 // Turns what the pool and round workflows report (each new pool view, each finished round, each charge
 // outcome) into notices. Pure: the notifications workflow calls these with the time passed in, so a
 // replay derives exactly the same notices under exactly the same keys.
-import type { PoolConfig } from '../pool-config';
-import type { PoolMemberView, PoolView } from '../pool-view';
+import type { PoolConfig } from '../pools/pool-config';
+import type { PoolMemberView, PoolView } from '../pools/pool-view';
 import type { RoundResult } from '../pools/round-types';
-import { capitalCall } from '../round-split';
+import { capitalCall } from '../pools/round-split';
 import type { Notice, Recipient } from './catalogue';
 
 const HOUR_MS = 3_600_000;
@@ -162,7 +162,7 @@ export function paymentSucceeded(view: PoolView, charge: { round: number; member
 export interface ChargeFailure {
   round: number;
   memberId: string;
-  /** `contribution` for the first charge, `dunning-N` for the Nth retry (workflows/round.ts). */
+  /** `contribution` for the first charge, `dunning-N` for the Nth retry (workflows/pools/round.ts). */
   purpose: string;
   amountMinor: string;
   failureCode: string;
@@ -177,7 +177,7 @@ export function attemptOf(purpose: string): number {
 /**
  * A declined charge: what failed, and what happens next and by when — the next retry (with the late
  * fee) while the grace period lasts, else the pool's default policy when the grace period ends.
- * Mirrors the round's dunning timetable (workflows/round.ts), measured from the round's start.
+ * Mirrors the round's dunning timetable (workflows/pools/round.ts), measured from the round's start.
  */
 export function paymentFailed(view: PoolView, failure: ChargeFailure, roundStartedAtMs: number, occurredAtMs: number): Notice {
   const occurredAt = new Date(occurredAtMs).toISOString();
@@ -228,7 +228,7 @@ export function contributionDueSoon(view: PoolView, dueAtMs: number, leadHours: 
       dueAt,
       leadHours,
       round: view.roundInProgress === null ? view.roundsCompleted + 1 : view.roundInProgress + 1,
-      // Each member's own charge (`memberId=amountMinor`): arrears come with it (workflows/pool.ts).
+      // Each member's own charge (`memberId=amountMinor`): arrears come with it (workflows/pools/pool.ts).
       amountByMember: [...dueAmounts(view)].map(([id, amount]) => `${id}=${amount}`),
     },
   };

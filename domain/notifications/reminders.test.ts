@@ -2,8 +2,8 @@
 // payment: pure functions, checked without a stack.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { poolConfigSchema } from '../pool-config';
-import type { PoolView } from '../pool-view';
+import { poolConfigSchema } from '../pools/pool-config';
+import type { PoolView } from '../pools/pool-view';
 import { attemptOf, paymentFailed } from './derive';
 import { nextDueAtMs, remindersAhead } from './reminders';
 

@@ -1,8 +1,8 @@
 // When the next round of a pool falls due, from its cadence, and when its reminders go out. The pool's
 // Temporal Schedule fires on the same cadence (temporal-config/schedule-spec.ts): intervals aligned to
 // the Unix epoch, weekly and monthly entries at the hour given, all in UTC.
-import type { Cadence } from '../pool-config';
-import { assertNever } from '../pool-lifecycle';
+import type { Cadence } from '../pools/pool-config';
+import { assertNever } from '../pools/pool-lifecycle';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

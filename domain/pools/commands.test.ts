@@ -2,8 +2,8 @@
 // reducer changes and reports as changed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { drawCommitment, drawnPayoutOrder, revealPayoutDraw, verifyPayoutDraw } from '../payout-draw';
-import { poolConfigSchema, type PoolConfig } from '../pool-config';
+import { drawCommitment, drawnPayoutOrder, revealPayoutDraw, verifyPayoutDraw } from './payout-draw';
+import { poolConfigSchema, type PoolConfig } from './pool-config';
 import * as commands from './commands';
 import { parseCommand, PoolRejection, joinRequestSchema, type Refusal } from './requests';
 import { initialPoolState, type PoolState } from './state';

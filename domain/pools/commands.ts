@@ -2,11 +2,11 @@
 // safe-message-handlers sample). Each command has a check, which says why it is refused (null when it
 // is accepted) and changes nothing, and a reducer, which applies an accepted command to the state and
 // returns the member rows it changed: the workflow projects just those, never the whole pool.
-import { drawnPayoutOrder, type PayoutDraw } from '../payout-draw';
-import { fixedPayoutOrder, randomPayoutOrder } from '../payout-order';
-import type { PoolConfig } from '../pool-config';
-import { acceptsMembers, nextStatus, type PoolCommand } from '../pool-lifecycle';
-import type { PoolMemberView } from '../pool-view';
+import { drawnPayoutOrder, type PayoutDraw } from './payout-draw';
+import { fixedPayoutOrder, randomPayoutOrder } from './payout-order';
+import type { PoolConfig } from './pool-config';
+import { acceptsMembers, nextStatus, type PoolCommand } from './pool-lifecycle';
+import type { PoolMemberView } from './pool-view';
 import { PoolRejection, refusal, type BidRequest, type DistributeRequest, type JoinRequest, type Refusal, type ReplaceRequest } from './requests';
 import type { PoolState, RoundTriggerVerdict } from './state';
 

@@ -1,7 +1,7 @@
 // The commands a pool takes, as zod schemas, and the reasons it refuses one. The workflow's update
 // validators and the API check the very same schemas; a refusal's type maps to an HTTP status.
 import { z } from 'zod';
-import { minorAmount, positiveMinorAmount } from '../pool-config';
+import { minorAmount, positiveMinorAmount } from './pool-config';
 
 const memberId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
 
@@ -33,7 +33,7 @@ export const PoolRejection = {
   roundInProgress: 'RoundInProgress',
   /**
    * The pool's run is handing over to its next run (continue-as-new): the command was not applied and
-   * may be sent again at once, when it lands on the next run. Clients retry it (api/pool-commands.ts).
+   * may be sent again at once, when it lands on the next run. Clients retry it (api/pools/pool-commands.ts).
    */
   handingOver: 'PoolHandingOver',
 } as const;

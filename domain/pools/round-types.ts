@@ -1,7 +1,7 @@
 // What passes between a pool and its rounds: the round's input (who owes what, who may be paid) and the
 // result it reports back. Shared by the pool and round workflows, the projection and notice activities,
 // so none of them imports another's module. Amounts are decimal strings: they cross JSON.
-import type { DefaultPolicy } from '../pool-config';
+import type { DefaultPolicy } from './pool-config';
 
 export type PayoutPlan =
   /** A capital call: the money stays in the pot. */

@@ -2,7 +2,7 @@
 // which member rows it reports as changed), escalation, completion.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { poolConfigSchema, type PoolConfig } from '../pool-config';
+import { poolConfigSchema, type PoolConfig } from './pool-config';
 import * as commands from './commands';
 import type { MemberRoundResult, RoundResult } from './round-types';
 import * as rounds from './rounds';

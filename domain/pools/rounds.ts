@@ -1,10 +1,10 @@
 // The rules of a pool's rounds: what the next round asks of whom and whom it may pay, which reported
 // result counts, how a finished round changes members and pot, when a failed round is escalated, and
 // when a pool is done. Pure: the workflow starts the round workflows and waits; these decide.
-import { capitalCall } from '../round-split';
-import type { PoolConfig } from '../pool-config';
-import { assertNever } from '../pool-lifecycle';
-import type { PoolMemberView } from '../pool-view';
+import { capitalCall } from './round-split';
+import type { PoolConfig } from './pool-config';
+import { assertNever } from './pool-lifecycle';
+import type { PoolMemberView } from './pool-view';
 import { auctionEligible, currentMember, payingMembers } from './commands';
 import type { PayoutPlan, RoundInput, RoundKind, RoundResult } from './round-types';
 import type { PoolState } from './state';

@@ -2,7 +2,7 @@
 // the delta a change projects and how another holder of the view applies it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { poolConfigSchema, POOL_MEMBERS_MAX } from '../pool-config';
+import { poolConfigSchema, POOL_MEMBERS_MAX } from './pool-config';
 import * as commands from './commands';
 import { applyPoolChange, carryState, compactMember, expandMember, initialPoolState, poolChange, poolView, restoreState, type PoolIdentity } from './state';
 

@@ -1,10 +1,10 @@
 // The pool workflow's state object and the ways it is read: the full view (the `poolState` query), the
 // delta each change projects, and the compact form it is carried in across continue-as-new. Pure: the
 // workflow owns the one instance, the rules in commands.ts and rounds.ts change it.
-import type { PayoutDraw } from '../payout-draw';
-import type { PoolConfig } from '../pool-config';
-import type { PoolStatus } from '../pool-lifecycle';
-import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from '../pool-view';
+import type { PayoutDraw } from './payout-draw';
+import type { PoolConfig } from './pool-config';
+import type { PoolStatus } from './pool-lifecycle';
+import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from './pool-view';
 import type { RoundInput, RoundKind, RoundResult } from './round-types';
 
 /** A "run the next round now" command's verdict, kept under its request ID for the API to read back. */

@@ -1,7 +1,7 @@
 // "Simulate this pool": the pool-shortfall parameters from a rotating pool's live state. A member's
 // default probability is their own record shrunk towards a prior: (defaults + prior·w) / (rounds + w)
 // with w = PRIOR_WEIGHT_ROUNDS, so a new member is not taken for a perfect payer or a certain defaulter.
-import type { PoolView } from '../pool-view';
+import type { PoolView } from '../pools/pool-view';
 import type { PoolShortfallParams } from './pool-shortfall';
 
 /** How many rounds of evidence the prior is worth. */

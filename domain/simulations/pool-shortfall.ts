@@ -3,7 +3,7 @@
 // beyond the reserve is a shortfall. Reports the chance any round is short, the expected shortfall and
 // the reserve that would have covered a target share of paths.
 import { z } from 'zod';
-import { POOL_MEMBERS_MAX } from '../pool-config';
+import { POOL_MEMBERS_MAX } from '../pools/pool-config';
 import type { SimulationModel } from './model';
 import { foldMoments, probability, type Grid, type Layout, type Summary } from './statistics';
 

@@ -19,14 +19,14 @@ import { seedPresetPacks } from '../../db/assessments/seed-presets';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
 import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
-import type { SandboxSettings } from '../../sandbox/state';
+import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { assessmentViewQuery } from '../../workflows/assessments/assessment';
 import { ASSESSMENT_WORKFLOWS_PATH, createAssessmentsWorker } from '../../workers/assessments-worker';
 import { publishTick } from '../../workers/assessments/market-data/publisher';
 import { createRiskMonitor } from '../../workers/assessments/risk-monitor/monitor';
-import { WORKFLOW_INTERCEPTORS_PATH } from '../../workers/pools-worker';
+import { WORKFLOW_INTERCEPTORS_PATH } from '../../workers/pools/worker';
 import { testApiDeps, testApp, tokenFor } from './api';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from './env';
 

@@ -9,7 +9,7 @@ import { createDbPool, type Db } from '../../db/pool';
 import { createStripe, type Stripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools-worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools/worker';
 import { tracingClientInterceptor } from '../../observability/temporal-tracing';
 
 // Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
@@ -31,7 +31,7 @@ export const testConfig = {
   get temporalAddress() {
     return required('TEMPORAL_ADDRESS');
   },
-  /** The stack's Stripe sandbox (sandbox/), stateful and with test-mode behaviour. */
+  /** The stack's Stripe sandbox (tools/stripe-sandbox/), stateful and with test-mode behaviour. */
   get stripeApiUrl() {
     return required('STRIPE_API_URL');
   },

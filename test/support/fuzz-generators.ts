@@ -1,7 +1,7 @@
 // Generators for the API fuzz test (test/api-fuzz.test.ts): JSON with raw tokens JSON.stringify cannot
 // write, values that are never valid for a field, and pool bodies made invalid by one to three mutations.
 import fc from 'fast-check';
-import { MINOR_MAX } from '../../domain/money';
+import { MINOR_MAX } from '../../domain/core/money';
 
 // ---------------------------------------------------------------------------------------------------
 // JSON with raw tokens: numbers JSON.stringify cannot write (1e400, 2^60), keys it would drop (__proto__),

@@ -12,7 +12,7 @@ import { createDbPool } from '../../db/pool';
 import { createStripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
-import { createPoolsWorker } from '../../workers/pools-worker';
+import { createPoolsWorker } from '../../workers/pools/worker';
 import { exitWithParent } from './child-lifetime';
 
 exitWithParent();

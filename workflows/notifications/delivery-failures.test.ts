@@ -12,7 +12,7 @@ import { findEndpoint, insertEndpoint, listEndpointDeliveries } from '../../db/n
 import { EMAIL_ATTEMPTS_MAX, WEBHOOK_ATTEMPTS_MAX } from '../../temporal-config/notifications';
 import { uniqueId } from '../../test/support/env';
 import { activate, joinAll, rotatingPool, startPoolHarness, type PoolHarness } from '../../test/support/pool-harness';
-import { poolStateQuery } from '../pool';
+import { poolStateQuery } from '../pools/pool';
 
 const HOUR_MS = 3_600_000;
 /** Both retry schedules end within this much skipped time (about two and five hours). */

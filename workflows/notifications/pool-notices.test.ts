@@ -12,7 +12,7 @@ import { uniqueId } from '../../test/support/env';
 import { eventually } from '../../test/support/eventually';
 import { mailsTo } from '../../test/support/mail-catcher';
 import { activate, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../../test/support/pool-harness';
-import { pausePoolUpdate, poolStateQuery, roundDueSignal } from '../pool';
+import { pausePoolUpdate, poolStateQuery, roundDueSignal } from '../pools/pool';
 import { poolNoticesQuery } from './pool-notices';
 
 const HOUR_MS = 3_600_000;

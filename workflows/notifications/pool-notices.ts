@@ -7,10 +7,10 @@ import type { NotificationActivities } from '../../activities/notifications';
 import type { Notice } from '../../domain/notifications/catalogue';
 import { contributionDueSoon, noticesFromRound, noticesFromViewChange, paymentFailed, paymentSucceeded, type ChargeFailure } from '../../domain/notifications/derive';
 import { nextDueAtMs, remindersAhead } from '../../domain/notifications/reminders';
-import { isFinal } from '../../domain/pool-lifecycle';
+import { isFinal } from '../../domain/pools/pool-lifecycle';
 import type { RoundResult } from '../../domain/pools/round-types';
 import { applyPoolChange, type PoolChange } from '../../domain/pools/state';
-import type { PoolView } from '../../domain/pool-view';
+import type { PoolView } from '../../domain/pools/pool-view';
 import { NOTIFICATION_DB_ACTIVITY } from '../../temporal-config/notifications';
 import { deliverNotice } from './deliver';
 

@@ -2,7 +2,7 @@
 // so the same seed always gives the same sequence of prices. A prediction-market contract walks in
 // probability space and stays inside (0, 1). Used in development, demos, tests and benchmarks.
 import { formatDecimal, parseDecimal } from '../../../domain/assessments/decimal';
-import { createRng, type Rng } from '../../../domain/random';
+import { createRng, type Rng } from '../../../domain/pools/random';
 import { pause, type PriceSource, type Tick } from './source';
 
 export interface SyntheticSymbol {

@@ -1,0 +1,430 @@
+// Payment activities: charge a contribution (PaymentIntent, off-session, saved card), pay a member out
+// (Connect transfer) and refund a contribution. Each money movement is keyed by (pool, round, member,
+// purpose); correctness does not rest on Stripe remembering idempotency keys for 24 hours:
+//   1. our database: a recorded object is re-read from Stripe and returned, never created again;
+//   2. Stripe, by the business key in metadata: finds an object created by an attempt that crashed
+//      after Stripe answered and before we recorded it (search lags up to about a minute — inside the
+//      idempotency key's 24-hour window, which covers that gap);
+//   3. only then create, with the business key as `idempotencyKey` and in `metadata`, and record it.
+import type Stripe from 'stripe';
+import { findAgreementInForce } from '../../db/consent';
+import { findCustomer, findConnectAccount } from '../../db/payments/members';
+import { findPaymentIntentByKey, type PaymentIntentRow } from '../../db/payments/payment-intents';
+import { findRefundByKey, type RefundRow } from '../../db/payments/refunds';
+import { findTransferByKey, type TransferRow } from '../../db/payments/transfers';
+import type { Db } from '../../db/pool';
+import { transaction } from '../../db/transaction';
+import { MoneyError, parseCurrency, parseMinor } from '../../domain/core/money';
+import {
+  declineFailureType,
+  isStripeError,
+  mapStripeError,
+  PaymentFailureType,
+  paymentFailure,
+  stripeClockSeconds,
+  type PaymentFailureDetails,
+} from '../../payments/errors';
+import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTransferGroup } from '../../payments/idempotency-keys';
+import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, parseMovementMetadata } from '../../payments/metadata';
+import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded } from '../../payments/records';
+import { paymentIntentState } from '../../payments/status-order';
+import { businessMetrics } from '../../observability/metrics';
+import { chargeContributionBatch, type ContributionBatchInput, type MemberChargeOutcome } from '../pools/contribution-batch';
+
+/** A money movement as the workflow asks for it; money crosses the Temporal wall as a decimal string. */
+export interface MoneyMovementInput {
+  poolId: string;
+  round: number;
+  memberId: string;
+  /** Integer minor units, canonical decimal form ("2500"). */
+  amountMinor: string;
+  /** Lower-case ISO-4217 code ("usd"). */
+  currency: string;
+  /** What the movement is for within the round ("contribution", "late-fee", "dunning-2", "pot", …). */
+  purpose: string;
+}
+
+export interface RefundInput extends MoneyMovementInput {
+  /** The purpose under which the refunded contribution was charged. */
+  chargePurpose: string;
+}
+
+export interface PaymentIntentSummary {
+  idempotencyKey: string;
+  paymentIntentId: string;
+  /** Stripe's PaymentIntent status: succeeded or processing (declines are thrown as failures). */
+  status: string;
+  amountMinor: string;
+  currency: string;
+}
+
+export interface TransferSummary {
+  idempotencyKey: string;
+  transferId: string;
+  destinationAccountId: string;
+  amountMinor: string;
+  currency: string;
+  amountReversedMinor: string;
+}
+
+export interface RefundSummary {
+  idempotencyKey: string;
+  refundId: string;
+  paymentIntentId: string;
+  /** Stripe's refund status: pending, requires_action, succeeded, failed or canceled. */
+  status: string;
+  amountMinor: string;
+  currency: string;
+}
+
+/** Stripe's largest amount is 8 digits for most currencies; anything beyond a safe integer is refused here. */
+const STRIPE_AMOUNT_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+/** How many transfers or refunds the crash-recovery lookup reads through before giving up. */
+export const STRIPE_LOOKUP_OBJECTS_MAX = 1_000;
+
+export interface PaymentActivityDeps {
+  stripe: Stripe;
+  db: Db;
+}
+
+interface ParsedMovement {
+  movement: MovementMetadata;
+  amountMinor: bigint;
+  currency: string;
+}
+
+function noDetails(idempotencyKey: string): PaymentFailureDetails {
+  return { idempotencyKey, stripeObjectId: null, code: null, declineCode: null, stripeRequestId: null };
+}
+
+function parseMovement(kind: MoneyMovementKind, input: MoneyMovementInput): ParsedMovement {
+  try {
+    const key = { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose };
+    const idempotencyKey = idempotencyKeys[kind](key);
+    const amountMinor = parseMinor(input.amountMinor);
+    if (amountMinor <= 0n || amountMinor > STRIPE_AMOUNT_MAX) throw new MoneyError(`amount ${input.amountMinor} is not a positive amount Stripe accepts`);
+    return { movement: { kind, ...key, idempotencyKey }, amountMinor, currency: parseCurrency(input.currency) };
+  } catch (error) {
+    if (error instanceof MoneyError || error instanceof InvalidKeyPartError) {
+      throw paymentFailure(PaymentFailureType.invalidInput, error.message, noDetails(''));
+    }
+    throw error;
+  }
+}
+
+function apiSource(headers: Record<string, string> | undefined): ObservationSource {
+  return { at: stripeClockSeconds(headers), source: 'api', eventId: null };
+}
+
+function conflict(what: string, idempotencyKey: string, stripeObjectId: string | null): never {
+  throw paymentFailure(PaymentFailureType.conflictingRecord, what, { ...noDetails(idempotencyKey), stripeObjectId });
+}
+
+/** A recorded or found object must be the movement the workflow asked for, to the cent. */
+function checkSameMoney(parsed: ParsedMovement, amountMinor: bigint, currency: string, objectId: string): void {
+  if (amountMinor !== parsed.amountMinor || currency !== parsed.currency) {
+    conflict(
+      `${parsed.movement.idempotencyKey} is bound to ${objectId} for ${amountMinor} ${currency}, not ${parsed.amountMinor} ${parsed.currency}`,
+      parsed.movement.idempotencyKey,
+      objectId,
+    );
+  }
+}
+
+/** Picks the one object carrying this business key in its metadata; two would be a duplicate for a human. */
+function onlyMatch<T extends { id: string; metadata: Stripe.Metadata | null }>(objects: T[], idempotencyKey: string): T | null {
+  const matches = objects.filter((object) => parseMovementMetadata(object.metadata)?.idempotencyKey === idempotencyKey);
+  if (matches.length > 1) conflict(`Stripe holds ${matches.length} objects for ${idempotencyKey}: ${matches.map((m) => m.id).join(', ')}`, idempotencyKey, null);
+  return matches[0] ?? null;
+}
+
+function paymentIntentSummary(row: PaymentIntentRow): PaymentIntentSummary {
+  return {
+    idempotencyKey: row.idempotencyKey,
+    paymentIntentId: row.paymentIntentId,
+    status: row.status,
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+  };
+}
+
+function transferSummary(row: TransferRow): TransferSummary {
+  return {
+    idempotencyKey: row.idempotencyKey,
+    transferId: row.transferId,
+    destinationAccountId: row.destinationAccountId,
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+    amountReversedMinor: row.amountReversedMinor.toString(),
+  };
+}
+
+function refundSummary(row: RefundRow): RefundSummary {
+  return {
+    idempotencyKey: row.idempotencyKey,
+    refundId: row.refundId,
+    paymentIntentId: row.paymentIntentId,
+    status: row.status,
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+  };
+}
+
+function unlessConflict<Row>(recorded: Recorded<Row>, idempotencyKey: string, objectId: string): Row {
+  if (recorded.verdict === 'conflict') conflict(`${idempotencyKey} and ${objectId} are recorded against different objects`, idempotencyKey, objectId);
+  return recorded.row;
+}
+
+export function createPaymentActivities(deps: PaymentActivityDeps) {
+  const { stripe, db } = deps;
+
+  /**
+   * Records the PaymentIntent and turns its (monotone, best-known) state into the activity's result:
+   * a summary when it succeeded or is processing (a webhook will settle it); a non-retryable failure
+   * when the charge was declined, needs the cardholder or was canceled, which the same business key
+   * will always repeat.
+   */
+  async function settleCharge(parsed: ParsedMovement, pi: Stripe.PaymentIntent, source: ObservationSource): Promise<PaymentIntentSummary> {
+    const key = parsed.movement.idempotencyKey;
+    checkSameMoney(parsed, BigInt(pi.amount), pi.currency, pi.id);
+    const row = unlessConflict(await transaction(db, (client) => recordPaymentIntent(client, parsed.movement, pi, source)), key, pi.id);
+    const details: PaymentFailureDetails = {
+      idempotencyKey: key,
+      stripeObjectId: row.paymentIntentId,
+      code: row.failureCode,
+      declineCode: row.declineCode,
+      stripeRequestId: null,
+    };
+    const state = paymentIntentState(row.status, row.failureCode);
+    switch (state) {
+      case 'succeeded':
+      case 'processing':
+      case 'requires_capture':
+        return paymentIntentSummary(row);
+      case 'failed':
+      case 'requires_action': {
+        const type = state === 'requires_action' ? PaymentFailureType.authenticationRequired : declineFailureType(row.failureCode, row.declineCode);
+        throw paymentFailure(type, `contribution ${key} not paid: ${row.failureMessage ?? row.failureCode ?? state}`, details);
+      }
+      case 'canceled':
+        throw paymentFailure(PaymentFailureType.canceled, `contribution ${key}: PaymentIntent ${row.paymentIntentId} was canceled`, details);
+      default:
+        // Never left so by a create with confirm: true; someone else touched it, and a human must look.
+        throw paymentFailure(PaymentFailureType.conflictingRecord, `contribution ${key}: PaymentIntent ${row.paymentIntentId} is ${row.status}`, details);
+    }
+  }
+
+  /**
+   * Nobody is charged without their own recorded agreement, whoever asks (the API, an operator's update
+   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API.
+   */
+  async function requireAgreement(parsed: ParsedMovement): Promise<void> {
+    const { poolId, memberId, idempotencyKey } = parsed.movement;
+    const agreement = await findAgreementInForce(db, poolId, memberId);
+    if (!agreement) throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} has no agreement in force to be charged for pool ${poolId}`, noDetails(idempotencyKey));
+    if (agreement.currency !== parsed.currency) {
+      throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} agreed to be charged in ${agreement.currency}, not ${parsed.currency}`, noDetails(idempotencyKey));
+    }
+    // An investment member agreed to their commitment: no single call (with arrears and a late fee) goes
+    // beyond it. A rotating charge may carry arrears of several rounds, bounded by the pool's own rules.
+    if (agreement.commitmentMinor !== null && parsed.amountMinor > agreement.commitmentMinor + agreement.lateFeeMinor) {
+      throw paymentFailure(
+        PaymentFailureType.noAgreement,
+        `charging ${parsed.amountMinor} exceeds member ${memberId}'s commitment of ${agreement.commitmentMinor} to pool ${poolId}`,
+        noDetails(idempotencyKey),
+      );
+    }
+  }
+
+  async function findPaymentIntentInStripe(key: string): Promise<{ pi: Stripe.PaymentIntent; source: ObservationSource } | null> {
+    const result = await stripe.paymentIntents.search({ query: idempotencyKeySearchQuery(key), limit: 10 });
+    const pi = onlyMatch(result.data, key);
+    return pi ? { pi, source: apiSource(result.lastResponse?.headers) } : null;
+  }
+
+  async function findTransferInStripe(parsed: ParsedMovement): Promise<{ transfer: Stripe.Transfer; source: ObservationSource } | null> {
+    const candidates: Stripe.Transfer[] = [];
+    for await (const transfer of stripe.transfers.list({ transfer_group: poolTransferGroup(parsed.movement.poolId), limit: 100 })) {
+      candidates.push(transfer);
+      if (candidates.length >= STRIPE_LOOKUP_OBJECTS_MAX) break;
+    }
+    const transfer = onlyMatch(candidates, parsed.movement.idempotencyKey);
+    return transfer ? { transfer, source: apiSource(undefined) } : null;
+  }
+
+  async function findRefundInStripe(paymentIntentId: string, key: string): Promise<{ refund: Stripe.Refund; source: ObservationSource } | null> {
+    const candidates: Stripe.Refund[] = [];
+    for await (const refund of stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 })) {
+      candidates.push(refund);
+      if (candidates.length >= STRIPE_LOOKUP_OBJECTS_MAX) break;
+    }
+    const refund = onlyMatch(candidates, key);
+    return refund ? { refund, source: apiSource(undefined) } : null;
+  }
+
+  /**
+   * Charges a member's contribution off-session with their default payment method (see chargeContribution).
+   * `lookUpInStripe` asks Stripe's search for a PaymentIntent made by an earlier attempt before creating.
+   */
+async function charge(input: MoneyMovementInput, options: { lookUpInStripe: boolean }): Promise<PaymentIntentSummary> {
+    const parsed = parseMovement('contribution', input);
+    const key = parsed.movement.idempotencyKey;
+    try {
+      const stored = await findPaymentIntentByKey(db, key);
+      if (stored) {
+        const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
+        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+      }
+      // Only an attempt after one that may have created the PaymentIntent needs Stripe's search: a first
+      // attempt is protected by the idempotency key, which Stripe keeps for 24 hours.
+      const found = options.lookUpInStripe ? await findPaymentIntentInStripe(key) : null;
+      if (found) return await settleCharge(parsed, found.pi, found.source);
+
+      await requireAgreement(parsed);
+      const customer = await findCustomer(db, parsed.movement.memberId);
+      if (!customer?.defaultPaymentMethodId) {
+        throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
+      }
+      // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
+      if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
+      try {
+        const pi = await stripe.paymentIntents.create(
+          {
+            amount: Number(parsed.amountMinor),
+            currency: parsed.currency,
+            customer: customer.customerId,
+            payment_method: customer.defaultPaymentMethodId,
+            confirm: true,
+            off_session: true,
+            // A saved card confirmed off-session never redirects, so no return_url is needed.
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            description: `Poolflow contribution, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
+            metadata: movementMetadata('contribution', parsed.movement),
+          },
+          { idempotencyKey: key },
+        );
+        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+      } catch (error) {
+        // A declined off-session charge still creates the PaymentIntent: record it before failing, so
+        // the next attempt finds it in step 1 and the round sees the same outcome.
+        if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
+        if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
+          const pi = error.payment_intent as Stripe.PaymentIntent;
+          if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return await settleCharge(parsed, pi, apiSource(error.headers));
+        }
+        throw error;
+      }
+    } catch (error) {
+      throw mapStripeError(error, { idempotencyKey: key });
+    }
+  }
+
+  return {
+    /**
+     * Charges a member's contribution off-session with their default payment method. Idempotency key
+     * and metadata: `contribution:{poolId}:{round}:{memberId}:{purpose}` (payments/idempotency-keys.ts).
+     * Throws PaymentDeclined / PaymentAuthenticationRequired (non-retryable, details carry the codes and
+     * the PaymentIntent ID); a dunning retry is a new purpose, hence a new PaymentIntent.
+     */
+    async chargeContribution(input: MoneyMovementInput): Promise<PaymentIntentSummary> {
+      return charge(input, { lookUpInStripe: true });
+    },
+
+    /**
+     * Charges up to CHARGES_PER_BATCH_MAX members of a round in one activity, each under their own key
+     * and consent check, with an outcome per member (activities/pools/contribution-batch.ts). Stripe is
+     * searched before creating only on a retry, or when the round asks again.
+     */
+    async chargeContributions(input: ContributionBatchInput): Promise<MemberChargeOutcome[]> {
+      return chargeContributionBatch(charge, input);
+    },
+
+    /**
+     * Pays a member out to their Express connected account. Idempotency key and metadata:
+     * `payout:{poolId}:{round}:{memberId}:{purpose}`; transfer_group `pool-{poolId}`, which is how a
+     * transfer created before a crash is found again (Stripe cannot search transfers).
+     */
+    async transferPayout(input: MoneyMovementInput): Promise<TransferSummary> {
+      const parsed = parseMovement('payout', input);
+      const key = parsed.movement.idempotencyKey;
+      const record = async (transfer: Stripe.Transfer, source: ObservationSource) => {
+        checkSameMoney(parsed, BigInt(transfer.amount), transfer.currency, transfer.id);
+        const recorded = await transaction(db, (client) => recordTransfer(client, parsed.movement, transfer, source));
+        return transferSummary(unlessConflict(recorded, key, transfer.id));
+      };
+      try {
+        const stored = await findTransferByKey(db, key);
+        if (stored) {
+          const transfer = await stripe.transfers.retrieve(stored.transferId);
+          return await record(transfer, apiSource(transfer.lastResponse?.headers));
+        }
+        const found = await findTransferInStripe(parsed);
+        if (found) return await record(found.transfer, found.source);
+
+        const account = await findConnectAccount(db, parsed.movement.memberId);
+        if (!account) {
+          throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no connected account`, noDetails(key));
+        }
+        const transfer = await stripe.transfers.create(
+          {
+            amount: Number(parsed.amountMinor),
+            currency: parsed.currency,
+            destination: account.accountId,
+            transfer_group: poolTransferGroup(parsed.movement.poolId),
+            description: `Poolflow payout, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
+            metadata: movementMetadata('payout', parsed.movement),
+          },
+          { idempotencyKey: key },
+        );
+        return await record(transfer, apiSource(transfer.lastResponse?.headers));
+      } catch (error) {
+        throw mapStripeError(error, { idempotencyKey: key });
+      }
+    },
+
+    /**
+     * Refunds (part of) a recorded contribution charge. Idempotency key and metadata:
+     * `refund:{poolId}:{round}:{memberId}:{purpose}`; the charge is the one recorded under
+     * `contribution:{poolId}:{round}:{memberId}:{chargePurpose}`. A refund that later fails arrives
+     * as a webhook (refund.failed) and a signal to the pool workflow.
+     */
+    async refundContribution(input: RefundInput): Promise<RefundSummary> {
+      const parsed = parseMovement('refund', input);
+      const key = parsed.movement.idempotencyKey;
+      const chargeKey = parseMovement('contribution', { ...input, purpose: input.chargePurpose }).movement.idempotencyKey;
+      const record = async (refund: Stripe.Refund, source: ObservationSource) => {
+        checkSameMoney(parsed, BigInt(refund.amount), refund.currency, refund.id);
+        const recorded = await transaction(db, (client) => recordRefund(client, parsed.movement, refund, source));
+        return refundSummary(unlessConflict(recorded, key, refund.id));
+      };
+      try {
+        const stored = await findRefundByKey(db, key);
+        if (stored) {
+          const refund = await stripe.refunds.retrieve(stored.refundId);
+          return await record(refund, apiSource(refund.lastResponse?.headers));
+        }
+        const charge = await findPaymentIntentByKey(db, chargeKey);
+        if (!charge) throw paymentFailure(PaymentFailureType.invalidInput, `no contribution is recorded under ${chargeKey}`, noDetails(key));
+        if (charge.currency !== parsed.currency || parsed.amountMinor > charge.amountMinor) {
+          throw paymentFailure(
+            PaymentFailureType.invalidInput,
+            `cannot refund ${parsed.amountMinor} ${parsed.currency} of ${charge.amountMinor} ${charge.currency} charged under ${chargeKey}`,
+            { ...noDetails(key), stripeObjectId: charge.paymentIntentId },
+          );
+        }
+        const found = await findRefundInStripe(charge.paymentIntentId, key);
+        if (found) return await record(found.refund, found.source);
+
+        const refund = await stripe.refunds.create(
+          { payment_intent: charge.paymentIntentId, amount: Number(parsed.amountMinor), metadata: movementMetadata('refund', parsed.movement) },
+          { idempotencyKey: key },
+        );
+        return await record(refund, apiSource(refund.lastResponse?.headers));
+      } catch (error) {
+        throw mapStripeError(error, { idempotencyKey: key });
+      }
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

@@ -1,0 +1,511 @@
+// The pool entity workflow (`pool/{poolId}`): the single source of truth for one pool over its whole
+// life. It wires the pool's messages to its state object, whose rules live in domain/pools/, and
+// orchestrates: activities, round child workflows (which report back by signal), timers, and
+// continue-as-new whenever Temporal suggests it — even mid-round or while commands keep arriving.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { PoolActivities } from '../../activities/pools/pools';
+import { PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../../domain/pools/payout-draw';
+import * as commands from '../../domain/pools/commands';
+import {
+  bidRequestSchema,
+  distributeRequestSchema,
+  joinRequestSchema,
+  leaveRequestSchema,
+  parseCommand,
+  PoolRejection,
+  reasonSchema,
+  replaceRequestSchema,
+  runRoundRequestSchema,
+  type Refusal,
+} from '../../domain/pools/requests';
+import * as rounds from '../../domain/pools/rounds';
+import type { PayoutPlan, RoundInput, RoundKind } from '../../domain/pools/round-types';
+import {
+  carryState,
+  describePool,
+  initialPoolState,
+  poolChange,
+  poolView,
+  restoreState,
+  type CarriedPoolState,
+  type PoolIdentity,
+  type PoolState,
+  type RoundTriggerVerdict,
+} from '../../domain/pools/state';
+import type { PoolConfig } from '../../domain/pools/pool-config';
+import { isFinal, type PoolStatus } from '../../domain/pools/pool-lifecycle';
+import type { PoolMemberView, PoolView } from '../../domain/pools/pool-view';
+import { DB_ACTIVITY } from '../../temporal-config/policies';
+import {
+  PoolEscalationAttribute,
+  PoolIdAttribute,
+  PoolKindAttribute,
+  PoolManagerAttribute,
+  PoolRoundAttribute,
+  PoolStatusAttribute,
+} from '../../temporal-config/search-attributes';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
+
+const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
+
+export type { PoolState, RoundTriggerVerdict } from '../../domain/pools/state';
+/** Marks histories whose joins are checked again after waiting (see the join handler). */
+const JOIN_RECHECKED_PATCH = 'join-rechecked-after-wait';
+/** Marks histories in which a round that ended without reporting is escalated (older ones waited). */
+const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
+/**
+ * Marks histories whose changes project a delta (the summary and the member rows that changed) through
+ * `projectPoolChange`; older ones projected the whole view through `projectPool` on every change.
+ */
+const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
+/** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
+const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
+
+// ---------------------------------------------------------------------------------------------------
+// Messages: the API imports these very objects.
+// ---------------------------------------------------------------------------------------------------
+
+export {
+  bidRequestSchema,
+  distributeRequestSchema,
+  joinRequestSchema,
+  leaveRequestSchema,
+  PoolRejection,
+  reasonSchema,
+  replaceRequestSchema,
+  runRoundRequestSchema,
+} from '../../domain/pools/requests';
+
+export type JoinRequest = z.input<typeof joinRequestSchema>;
+export type BidRequest = z.input<typeof bidRequestSchema>;
+
+/**
+ * What a command answers: the pool's version after it and the member rows it changed — never the whole
+ * pool, whose size grows with its members (the full view is the `poolState` query and the read models).
+ * Older runs answered with the whole view; callers rely only on these fields.
+ */
+export interface PoolCommandResult {
+  poolId: string;
+  status: PoolStatus;
+  version: number;
+  members: PoolMemberView[];
+}
+
+export const joinPoolUpdate = defineUpdate<PoolCommandResult, [JoinRequest]>('joinPool');
+export const leavePoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof leaveRequestSchema>]>('leavePool');
+export const replaceMemberUpdate = defineUpdate<PoolCommandResult, [z.input<typeof replaceRequestSchema>]>('replaceMember');
+export const activatePoolUpdate = defineUpdate<PoolCommandResult, []>('activatePool');
+export const pausePoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof reasonSchema>]>('pausePool');
+export const resumePoolUpdate = defineUpdate<PoolCommandResult, []>('resumePool');
+export const cancelPoolUpdate = defineUpdate<PoolCommandResult, [z.input<typeof reasonSchema>]>('cancelPool');
+export const placeBidUpdate = defineUpdate<PoolCommandResult, [BidRequest]>('placeBid');
+export const distributeUpdate = defineUpdate<PoolCommandResult, [z.input<typeof distributeRequestSchema>]>('distribute');
+/**
+ * "Run the next round now" is a signal, not an update: the pool records its verdict under the request's
+ * ID (roundTriggerQuery), which the API reads back. (An update accepted in the same workflow task as the
+ * pool's own commands was replayed in another order by the SDK — a nondeterminism the chaos suite found.)
+ */
+export const runRoundNowSignal = defineSignal<[z.input<typeof runRoundRequestSchema>]>('runRoundNow');
+export const roundTriggerQuery = defineQuery<RoundTriggerVerdict | null, [string]>('roundTrigger');
+/** Sent by each firing of the pool's schedule. */
+export const roundDueSignal = defineSignal('roundDue');
+/** Operations send this once they have fixed what made a round fail: the round runs again, same keys. */
+export const retryRoundSignal = defineSignal('retryRound');
+export const poolStateQuery = defineQuery<PoolView>('poolState');
+
+/** Thrown from validators, so a refused update leaves no trace in the history. */
+function reject(refusal: Refusal): never {
+  throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+}
+
+function refuseIf(refusal: Refusal | null): void {
+  if (refusal) reject(refusal);
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = parseCommand(schema, value);
+  if (!parsed.ok) reject(parsed.refusal);
+  return parsed.value;
+}
+
+export interface PoolWorkflowInput {
+  poolId: string;
+  managerId: string;
+  config: PoolConfig;
+  /** Seeds the draws of pools started before commit-reveal; anyone who reads the input could predict them. */
+  seed?: string;
+  /** SHA-256 of the server-held draw secret, revealed at activation to seed the draws (domain/pools/payout-draw.ts). */
+  seedCommitment?: string;
+  /**
+   * Keep the pool's search attributes current (the default). Off only where the namespace cannot hold
+   * them — the time-skipping test server has no custom search attributes — since an upsert of an
+   * unknown attribute fails every workflow task.
+   */
+  searchAttributes?: boolean;
+  /** Set when the workflow continues as new (members compact). */
+  carriedCompact?: CarriedPoolState;
+  /** Set when an older run continued as new: the whole state, members in full. */
+  carried?: PoolState;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The workflow
+// ---------------------------------------------------------------------------------------------------
+
+export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
+  const { poolId, config } = input;
+  const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
+  const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
+  const view = () => poolView(identity, s);
+  /** True once this run waits to hand over to the next: new commands are refused, to be sent again. */
+  let handingOver = false;
+
+  /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
+  const indexed = input.searchAttributes !== false;
+  const changed = async (members: readonly PoolMemberView[] = []): Promise<PoolCommandResult> => {
+    s.version++;
+    if (indexed) {
+      upsertSearchAttributes([
+        { key: PoolStatusAttribute, value: s.status },
+        { key: PoolRoundAttribute, value: s.roundsCompleted },
+        ...(s.roundEscalation !== undefined ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }] : []),
+      ]);
+    }
+    setCurrentDetails(describePool(s, config));
+    const rows = members.map((m) => ({ ...m }));
+    const version = s.version;
+    if (patched(DELTA_PROJECTION_PATCH)) await activities.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
+    else await activities.projectPool(view());
+    return { poolId, status: s.status, version, members: rows };
+  };
+
+  /** Every update's validator starts here: during a handover, commands wait for the next run. */
+  const notHandingOver = () => {
+    if (handingOver) reject({ type: PoolRejection.handingOver, message: 'the pool is moving to its next run; send the command again' });
+  };
+
+  setHandler(poolStateQuery, view);
+
+  /** The pool's draw from its revealed secret; a secret that does not match the commitment refuses activation. */
+  const drawFrom = (secret: string, memberIds: string[]): PayoutDraw => {
+    try {
+      return revealPayoutDraw({ commitment: input.seedCommitment!, secret, poolId, memberIds });
+    } catch (error) {
+      if (error instanceof PayoutDrawMismatch) throw ApplicationFailure.nonRetryable(error.message, 'PayoutDrawMismatch');
+      throw error;
+    }
+  };
+
+  setHandler(
+    joinPoolUpdate,
+    async (request) => {
+      const join = parse(joinRequestSchema, request);
+      // A join may arrive while the pool is still being set up; it waits for the pool to open.
+      await condition(() => s.status !== 'draft');
+      refuseIf(commands.checkJoinOpen(s));
+      // Joins that arrive together are all validated before any handler runs: whatever the validator
+      // checked may have changed during the wait, so it is checked again before the member is added
+      // (patched: histories recorded before this check replay as they ran).
+      const place = commands.checkJoinPlace(s, config, join.memberId);
+      if (place && patched(JOIN_RECHECKED_PATCH)) reject(place);
+      const added = commands.join(s, join);
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [join.memberId] });
+      return changed(added);
+    },
+    {
+      validator: (request) => {
+        notHandingOver();
+        refuseIf(commands.checkJoin(s, config, parse(joinRequestSchema, request)));
+      },
+    },
+  );
+
+  setHandler(leavePoolUpdate, async (request) => changed(commands.leave(s, parse(leaveRequestSchema, request).memberId)), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkLeave(s, parse(leaveRequestSchema, request).memberId));
+    },
+  });
+
+  setHandler(
+    replaceMemberUpdate,
+    async (request) => {
+      const replacement = parse(replaceRequestSchema, request);
+      const rows = commands.replace(s, replacement);
+      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [replacement.incomingMemberId] });
+      return changed(rows);
+    },
+    {
+      validator: (request) => {
+        notHandingOver();
+        refuseIf(commands.checkReplace(s, parse(replaceRequestSchema, request)));
+      },
+    },
+  );
+
+  setHandler(
+    activatePoolUpdate,
+    async () => {
+      // The draw's secret is revealed only now and checked against the commitment before anything changes.
+      const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
+      const draw = secret === null ? null : drawFrom(secret, commands.payingMembers(s).map((m) => m.memberId));
+      const rows = commands.activate(s, config, { draw, ...(input.seed ? { seed: input.seed } : {}) });
+      await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
+      return changed(rows);
+    },
+    {
+      validator: () => {
+        notHandingOver();
+        refuseIf(commands.checkActivate(s, config));
+      },
+    },
+  );
+
+  setHandler(
+    pausePoolUpdate,
+    async (request) => {
+      const { reason } = parse(reasonSchema, request);
+      const rows = commands.pause(s);
+      await activities.pausePoolSchedule({ poolId, note: reason ?? 'paused through the API' });
+      return changed(rows);
+    },
+    {
+      validator: (request) => {
+        notHandingOver();
+        parse(reasonSchema, request);
+        refuseIf(commands.checkPause(s));
+      },
+    },
+  );
+
+  setHandler(
+    resumePoolUpdate,
+    async () => {
+      const rows = commands.resume(s);
+      await activities.unpausePoolSchedule({ poolId, note: 'resumed through the API' });
+      return changed(rows);
+    },
+    {
+      validator: () => {
+        notHandingOver();
+        refuseIf(commands.checkResume(s));
+      },
+    },
+  );
+
+  setHandler(
+    cancelPoolUpdate,
+    async (request) => {
+      parse(reasonSchema, request);
+      const rows = commands.cancel(s);
+      // A round under way refunds what it collected, unless its payout has already begun.
+      if (s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      return changed(rows);
+    },
+    {
+      validator: (request) => {
+        notHandingOver();
+        parse(reasonSchema, request);
+        refuseIf(commands.checkCancel(s));
+      },
+    },
+  );
+
+  setHandler(placeBidUpdate, async (request) => changed(commands.placeBid(s, parse(bidRequestSchema, request))), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkBid(s, config, parse(bidRequestSchema, request)));
+    },
+  });
+
+  setHandler(distributeUpdate, async (request) => changed(commands.distribute(s, parse(distributeRequestSchema, request))), {
+    validator: (request) => {
+      notHandingOver();
+      refuseIf(commands.checkDistribute(s, config, parse(distributeRequestSchema, request)));
+    },
+  });
+
+  setHandler(roundTriggerQuery, (requestId) => commands.recordedTrigger(s, requestId) ?? null);
+  setHandler(runRoundNowSignal, (request) => {
+    const parsed = runRoundRequestSchema.safeParse(request);
+    if (parsed.success) commands.triggerRound(s, parsed.data);
+  });
+  setHandler(roundDueSignal, () => commands.roundDue(s));
+  setHandler(retryRoundSignal, () => rounds.retryRound(s));
+  setHandler(roundFinishedSignal, (result) => void rounds.roundReported(s, result));
+
+  /**
+   * Continues as new when Temporal suggests it. Commands that arrive meanwhile are refused as handing
+   * over (the API sends them again, and they land on the next run), so the handlers under way can all
+   * finish even while commands keep coming: without that the run would never be free to hand over.
+   */
+  const continueAsNewIfSuggested = async () => {
+    if (!workflowInfo().continueAsNewSuggested) return;
+    handingOver = true;
+    await condition(allHandlersFinished);
+    const { carried: _whole, carriedCompact: _compact, ...started } = input;
+    await continueAsNew<typeof poolWorkflow>({ ...started, carriedCompact: carryState(s) });
+  };
+
+  /**
+   * Waits for the running round's result, continuing as new meanwhile if Temporal suggests it. A round
+   * that ends without reporting (it failed, was terminated or timed out) is escalated to operations —
+   * the pool's details and PoolEscalation say so — and run again, under the same keys, on retryRound.
+   */
+  const finishRound = async () => {
+    const escalation = () => s.roundEscalation ?? null;
+    for (;;) {
+      await condition(
+        () => s.finishedRound !== null || workflowInfo().continueAsNewSuggested || (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
+      );
+      if (s.finishedRound) break;
+      const escalated = escalation();
+      if (escalated && !escalated.announced) {
+        escalated.announced = true;
+        log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
+        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
+        s.roundEscalation = null;
+        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
+        await changed();
+      }
+      await continueAsNewIfSuggested();
+    }
+    const { kind } = s.roundInProgress!;
+    const result = s.finishedRound;
+    const rows = rounds.applyRoundResult(s, result, kind);
+    await activities.projectRound({ poolId, kind, result });
+    rounds.closeRound(s, config);
+    await changed(rows);
+  };
+
+  const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
+    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues);
+    await launchRound(kind, roundInput);
+    await changed();
+  };
+
+  /** Starts a round's workflow and watches how it ends: closing without a report escalates. */
+  const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
+    const { round } = roundInput;
+    const child = await startChild(contributionRound, {
+      workflowId: workflowIds.round(poolId, round),
+      args: [roundInput],
+      // The round reports back by signal, so it must outlive this run when the pool continues as new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
+      ...(indexed
+        ? {
+            typedSearchAttributes: [
+              { key: PoolIdAttribute, value: poolId },
+              { key: PoolKindAttribute, value: config.kind },
+              { key: PoolRoundAttribute, value: round },
+            ],
+          }
+        : {}),
+    });
+    // A round always reports before it completes; one that fails, is terminated or times out does not.
+    // (A pool that has continued as new since the start no longer hears of the child's end.)
+    child.result().catch((error: unknown) => {
+      if (s.roundInProgress?.round !== round || s.finishedRound || !patched(ROUND_ESCALATION_PATCH)) return;
+      const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+      rounds.roundEndedUnreported(s, round, reason);
+    });
+  };
+
+  const runContributionRound = async () => {
+    s.roundsRequested--;
+    const plan = rounds.planContributionRound(s, config);
+    if (plan === null) return;
+    if (plan.kind === 'start') {
+      await startRound('contribution', plan.payout, plan.dues);
+      return;
+    }
+    // A bid round opens a bidding window first; it closes early once every eligible member has bid.
+    rounds.openBidding(s, config, Date.now());
+    await changed();
+    for (;;) {
+      const remainingMs = s.bidding!.closesAtMs - Date.now();
+      if (remainingMs <= 0 || rounds.everyoneBid(s) || s.status === 'cancelled') break;
+      await condition(() => rounds.everyoneBid(s) || s.status === 'cancelled' || workflowInfo().continueAsNewSuggested, remainingMs);
+      await continueAsNewIfSuggested();
+    }
+    const auction = rounds.closeBidding(s, config, input.seed);
+    if (s.status === 'cancelled') return;
+    await startRound('contribution', auction.payout, auction.dues);
+  };
+
+  const runDistribution = async () => {
+    const payout = rounds.planDistribution(s, config);
+    if (payout) await startRound('distribution', payout, []);
+  };
+
+  /** A cancelled pool returns what its pot still holds as one last distribution round (no fee). */
+  const windUp = async () => {
+    const payout = rounds.planWindUp(s);
+    if (!payout) return;
+    await startRound('distribution', payout, []);
+    await finishRound();
+  };
+
+  // ------------------------------------------------------------------------------------------------
+  // Life
+  // ------------------------------------------------------------------------------------------------
+
+  if (!input.carried && !input.carriedCompact) {
+    if (indexed) {
+      upsertSearchAttributes([
+        { key: PoolIdAttribute, value: poolId },
+        { key: PoolKindAttribute, value: config.kind },
+        { key: PoolManagerAttribute, value: input.managerId },
+      ]);
+    }
+    await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
+    s.status = 'open';
+    await changed();
+  }
+
+  for (;;) {
+    if (s.roundInProgress) {
+      await finishRound();
+      continue;
+    }
+    if (isFinal(s.status)) break;
+    const active = () => s.status === 'active';
+    await condition(
+      () => isFinal(s.status) || (active() && (s.roundsRequested > 0 || s.distributionsRequested.length > 0 || s.bidding !== null)) || workflowInfo().continueAsNewSuggested,
+    );
+    await continueAsNewIfSuggested();
+    if (isFinal(s.status)) break;
+    if (!active()) continue;
+    if (s.distributionsRequested.length > 0) await runDistribution();
+    else if (s.roundsRequested > 0 || s.bidding) await runContributionRound();
+  }
+
+  await activities.deletePoolSchedule({ poolId });
+  if (s.status === 'cancelled') await windUp();
+  await changed();
+  // The update that ended the pool (a cancel) may still be finishing: let it answer its caller.
+  await condition(allHandlersFinished);
+  return view();
+}
