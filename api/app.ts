@@ -59,7 +59,13 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     c.header('x-request-id', requestId);
     const startedAt = performance.now();
     await requestContext.run({ requestId }, next);
-    deps.log.info('request', { requestId, method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - startedAt) });
+    deps.log.info('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Math.round(performance.now() - startedAt),
+    });
   });
 
   const apiLimit = limitBody(BODY_BYTES_MAX);

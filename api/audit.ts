@@ -63,7 +63,8 @@ export function auditRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     createRoute({
       method: 'get',
       path: '/',
-      summary: 'The audit trail of commands, newest first: who (subject, role), what (method, path), pool, request ID, outcome (ops; filters poolId, subject; paging limit, before)',
+      summary:
+        'The audit trail of commands, newest first: who (subject, role), what (method, path), pool, request ID, outcome (ops; filters poolId, subject; paging limit, before)',
       tags: ['Operations'],
       middleware: [requireRole(['ops'], 'the audit trail is for operations')],
       request: { query: auditQuery },

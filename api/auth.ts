@@ -51,7 +51,12 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     const known = verified.get(match[1]!);
     if (known && Date.now() < known.untilMs) return known.principal;
     verified.delete(match[1]!);
-    const options = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, requiredClaims: ['exp', 'sub', 'iat'], maxTokenAge: TOKEN_LIFETIME_SECONDS_MAX };
+    const options = {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      requiredClaims: ['exp', 'sub', 'iat'],
+      maxTokenAge: TOKEN_LIFETIME_SECONDS_MAX,
+    };
     try {
       const { payload } = jwks
         ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: JWKS_ALGORITHMS })
@@ -79,7 +84,14 @@ export function requireAuth(authenticate: Authenticator): MiddlewareHandler<AppE
 }
 
 /** Mints an HS256 token, for `npm run token` and for tests. */
-export async function mintToken(input: { sub: string; role: Role; secret: string; issuer: string; audience: string; lifetimeSeconds?: number }): Promise<string> {
+export async function mintToken(input: {
+  sub: string;
+  role: Role;
+  secret: string;
+  issuer: string;
+  audience: string;
+  lifetimeSeconds?: number;
+}): Promise<string> {
   const lifetime = Math.min(input.lifetimeSeconds ?? 3_600, TOKEN_LIFETIME_SECONDS_MAX);
   return new SignJWT({ role: input.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

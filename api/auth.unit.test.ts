@@ -47,10 +47,21 @@ describe('createAuthenticator', () => {
   });
 
   test('refuses alg "none" and tokens without exp or with unknown roles', async () => {
-    const unsecured = new UnsecuredJWT({ role: 'ops' }).setSubject('mallory').setIssuer(config.JWT_ISSUER).setAudience(config.JWT_AUDIENCE).setIssuedAt().setExpirationTime('1h').encode();
+    const unsecured = new UnsecuredJWT({ role: 'ops' })
+      .setSubject('mallory')
+      .setIssuer(config.JWT_ISSUER)
+      .setAudience(config.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .encode();
     await refused(`Bearer ${unsecured}`);
     const sign = (claims: Record<string, unknown>, withExp: boolean) => {
-      const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer(config.JWT_ISSUER).setAudience(config.JWT_AUDIENCE).setIssuedAt();
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('alice')
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setIssuedAt();
       return (withExp ? jwt.setExpirationTime('1h') : jwt).sign(new TextEncoder().encode(config.JWT_SECRET));
     };
     await refused(`Bearer ${await sign({ role: 'manager' }, false)}`);

@@ -63,7 +63,10 @@ describe('route contracts', () => {
 
     const badParam = await post('{"sizeMinor":"1"}', '/v1/widgets/nope');
     assert.equal(badParam.status, 422);
-    assert.deepEqual(((await badParam.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ['widgetId']);
+    assert.deepEqual(
+      ((await badParam.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field),
+      ['widgetId'],
+    );
   });
 
   test('a handler’s documented problem is checked like a success', async () => {

@@ -179,4 +179,9 @@ function documented(method: string, path: string, operation: Operation): Operati
 }
 
 const problemDocuments = (statuses: ProblemStatus[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]));
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+    ]),
+  );

@@ -229,7 +229,12 @@ export class EventStreams {
     const release = () => {
       clearInterval(renew);
       this.open--;
-      void this.deps.redis.multi().zrem(slotKeys[0]!, streamId).zrem(slotKeys[1]!, streamId).exec().catch(() => {});
+      void this.deps.redis
+        .multi()
+        .zrem(slotKeys[0]!, streamId)
+        .zrem(slotKeys[1]!, streamId)
+        .exec()
+        .catch(() => {});
     };
     try {
       return streamSSE(c, (stream) => this.pump(stream, spec).finally(release));

@@ -10,7 +10,12 @@ import type { AppEnv } from './context';
 import { ProblemError, problemResponse } from './problem';
 import { drawTokens, rateLimit, requestCeilings, type RateLimit } from './rate-limit';
 
-const limit = (requestsMax: number, windowSeconds = 60, whenRedisDown: RateLimit['whenRedisDown'] = 'open'): RateLimit => ({ name: uniqueId('limit'), requestsMax, windowSeconds, whenRedisDown });
+const limit = (requestsMax: number, windowSeconds = 60, whenRedisDown: RateLimit['whenRedisDown'] = 'open'): RateLimit => ({
+  name: uniqueId('limit'),
+  requestsMax,
+  windowSeconds,
+  whenRedisDown,
+});
 
 /** An app whose GET counts how often its handler ran, behind the given guards. */
 function guardedApp(guards: Array<ReturnType<typeof rateLimit>>) {
@@ -66,16 +71,30 @@ describe('rate limits', () => {
     const address = guardedApp([requestCeilings(redis, { address: limit(3), global: limit(1_000) }), rateLimit(redis, limit(100))]);
     assert.deepEqual([...(await statuses(address.app, 2, 'a')), ...(await statuses(address.app, 2, 'b'))], [200, 200, 200, 429]);
     const global = guardedApp([requestCeilings(redis, { address: limit(1_000), global: limit(2) })]);
-    assert.deepEqual([...(await statuses(global.app, 1, 'a')), ...(await statuses(global.app, 1, 'b')), ...(await statuses(global.app, 1, 'c'))], [200, 200, 429]);
+    assert.deepEqual(
+      [...(await statuses(global.app, 1, 'a')), ...(await statuses(global.app, 1, 'b')), ...(await statuses(global.app, 1, 'c'))],
+      [200, 200, 429],
+    );
     assert.equal(global.handled(), 2);
   });
 
   test('a draw refused by one bucket takes no token from the others', async () => {
     const roomy = limit(10);
     const tight = limit(1);
-    assert.equal((await drawTokens(redis, [{ key: 'k', limit: roomy }, { key: 'k', limit: tight }])).allowed, true);
+    assert.equal(
+      (
+        await drawTokens(redis, [
+          { key: 'k', limit: roomy },
+          { key: 'k', limit: tight },
+        ])
+      ).allowed,
+      true,
+    );
     for (let i = 0; i < 3; i++) {
-      const refused = await drawTokens(redis, [{ key: 'k', limit: roomy }, { key: 'k', limit: tight }]);
+      const refused = await drawTokens(redis, [
+        { key: 'k', limit: roomy },
+        { key: 'k', limit: tight },
+      ]);
       assert.equal(refused.allowed, false);
       assert.equal(refused.allowed === false && refused.refusedBy.name, tight.name);
     }

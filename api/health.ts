@@ -20,14 +20,23 @@ async function pingTemporal(deps: ApiDeps): Promise<boolean> {
   }
 }
 
-const readiness = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.object({ temporal: z.boolean(), database: z.boolean(), redis: z.boolean() }) });
+const readiness = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ temporal: z.boolean(), database: z.boolean(), redis: z.boolean() }),
+});
 
 export function healthRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = contractApp();
   // Public: a load balancer asks without a token.
   const open = { tags: ['Health'], security: [] };
   app.openapi(
-    createRoute({ method: 'get', path: '/healthz', summary: 'Liveness', ...open, responses: { 200: jsonResponse('The process answers', z.object({ status: z.literal('ok') })) } }),
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      summary: 'Liveness',
+      ...open,
+      responses: { 200: jsonResponse('The process answers', z.object({ status: z.literal('ok') })) },
+    }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
   app.openapi(
@@ -36,7 +45,10 @@ export function healthRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       path: '/readyz',
       summary: 'Readiness of Temporal, the database and Redis',
       ...open,
-      responses: { 200: jsonResponse('Every dependency answers', readiness), 503: jsonResponse('Some dependency does not answer: `checks` says which', readiness) },
+      responses: {
+        200: jsonResponse('Every dependency answers', readiness),
+        503: jsonResponse('Some dependency does not answer: `checks` says which', readiness),
+      },
     }),
     async (c) => {
       const [temporal, database, redis] = await Promise.all([pingTemporal(deps), pingDb(deps.db, CHECK_TIMEOUT_MS), pingRedis(deps.redis)]);

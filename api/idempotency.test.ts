@@ -24,7 +24,11 @@ function keyedApp(db: ReturnType<typeof testDb>, onPost: (c: { get(key: 'command
 }
 
 const post = (app: Hono<AppEnv>, sub: string, key: string | undefined, body: unknown, path = '/thing') =>
-  app.request(path, { method: 'POST', headers: { 'x-sub': sub, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: JSON.stringify(body) });
+  app.request(path, {
+    method: 'POST',
+    headers: { 'x-sub': sub, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('Idempotency-Key', () => {
   const db = testDb();

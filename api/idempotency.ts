@@ -38,7 +38,10 @@ interface KeyRecord {
  * the body as well as the key, so one caller's key can never answer another caller's command.
  */
 export function commandIdFor(subject: string, method: string, path: string, body: string, key: string): string {
-  return `cmd-${createHash('sha256').update(`${subject}\n${method} ${path}\n${createHash('sha256').update(body).digest('hex')}\n${key}`).digest('hex').slice(0, 40)}`;
+  return `cmd-${createHash('sha256')
+    .update(`${subject}\n${method} ${path}\n${createHash('sha256').update(body).digest('hex')}\n${key}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 }
 
 export function idempotency(db: Db): MiddlewareHandler<AppEnv> {
@@ -75,7 +78,10 @@ export function idempotency(db: Db): MiddlewareHandler<AppEnv> {
         throw new ProblemError(422, 'Idempotency-Key Reused', 'this Idempotency-Key was already used with a different request');
       }
       if (record.response_status !== null) {
-        return c.body(record.response_body ?? '', record.response_status as 200, { 'content-type': record.response_content_type ?? '', 'idempotent-replayed': 'true' });
+        return c.body(record.response_body ?? '', record.response_status as 200, {
+          'content-type': record.response_content_type ?? '',
+          'idempotent-replayed': 'true',
+        });
       }
       // Unanswered: the first request still runs, or died; its lease says which.
       const taken = await db.query(
@@ -85,7 +91,9 @@ export function idempotency(db: Db): MiddlewareHandler<AppEnv> {
       );
       if (taken.rowCount !== 1) {
         const retryAfterSeconds = Math.max(1, Math.ceil(Number(record.lease_left_ms ?? 1_000) / 1_000));
-        throw new ProblemError(409, 'Request In Progress', 'a request with this Idempotency-Key is still being processed', undefined, { 'retry-after': String(retryAfterSeconds) });
+        throw new ProblemError(409, 'Request In Progress', 'a request with this Idempotency-Key is still being processed', undefined, {
+          'retry-after': String(retryAfterSeconds),
+        });
       }
     }
 
@@ -103,7 +111,8 @@ export function idempotency(db: Db): MiddlewareHandler<AppEnv> {
       // Only settled outcomes are kept; a 5xx may succeed when tried again with the same key and body.
       if (c.res.status < 500) {
         const text = await c.res.clone().text();
-        if (Buffer.byteLength(text) <= IDEMPOTENCY_RESPONSE_BYTES_MAX) answered = { status: c.res.status, contentType: c.res.headers.get('content-type') ?? '', body: text };
+        if (Buffer.byteLength(text) <= IDEMPOTENCY_RESPONSE_BYTES_MAX)
+          answered = { status: c.res.status, contentType: c.res.headers.get('content-type') ?? '', body: text };
       }
     } finally {
       clearInterval(renewal);

@@ -29,7 +29,8 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
 
 /** The defaults with whatever the environment sets. */
 export function apiLimitsFromEnv(env: z.output<typeof fairUseEnv>): ApiLimits {
-  const perMinute = (limit: RateLimit, requestsMax: number | undefined): RateLimit => (requestsMax === undefined ? limit : { ...limit, requestsMax, windowSeconds: 60 });
+  const perMinute = (limit: RateLimit, requestsMax: number | undefined): RateLimit =>
+    requestsMax === undefined ? limit : { ...limit, requestsMax, windowSeconds: 60 };
   return {
     read: perMinute(READ_LIMIT, env.RATE_LIMIT_READS_PER_MINUTE),
     write: perMinute(WRITE_LIMIT, env.RATE_LIMIT_WRITES_PER_MINUTE),

@@ -2,7 +2,21 @@
 // Hono app, and on SIGTERM/SIGINT stops accepting connections, finishes in-flight requests, then exits.
 import { Client, Connection } from '@temporalio/client';
 import { createRedis } from '../cache/redis';
-import { authEnv, databaseEnv, fairUseEnv, httpEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
+import {
+  authEnv,
+  databaseEnv,
+  fairUseEnv,
+  httpEnv,
+  loadEnv,
+  metricsEnv,
+  notificationsEnv,
+  redisEnv,
+  stripeEnv,
+  stripeRateLimitEnv,
+  temporalEnv,
+  tracingEnv,
+  webhookPolicyFrom,
+} from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createLogger } from '../observability/log';
@@ -21,7 +35,14 @@ import { installTracing } from '../observability/tracing';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 const env = loadEnv(
-  databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(httpEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape),
+  databaseEnv
+    .extend(redisEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(stripeEnv.shape)
+    .extend(stripeRateLimitEnv.shape)
+    .extend(httpEnv.shape)
+    .extend(metricsEnv.shape)
+    .extend(tracingEnv.shape),
 );
 const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-api', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
 const auth = loadEnv(authEnv);
@@ -33,7 +54,12 @@ const log = createLogger('api');
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
 const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
 const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor(), requestIdClientInterceptor()] } });
+const temporal = new Client({
+  connection,
+  namespace: env.TEMPORAL_NAMESPACE,
+  dataConverter: poolflowDataConverter(),
+  interceptors: { workflow: [tracingClientInterceptor(), requestIdClientInterceptor()] },
+});
 
 const app = createApp({
   temporal,
@@ -53,7 +79,9 @@ const app = createApp({
 // Metrics on a port of their own, so the public API never exposes them.
 const metricsServer = await serveMetrics(env.API_METRICS_PORT, env.METRICS_HOST);
 const hostname = apiHost(mode);
-const server = serveApi(app, { port: env.PORT, hostname, requestTimeoutMs: limits.requestTimeoutMs }, (port) => log.info('api listening', { host: hostname, port, mode: mode.POOLFLOW_MODE }));
+const server = serveApi(app, { port: env.PORT, hostname, requestTimeoutMs: limits.requestTimeoutMs }, (port) =>
+  log.info('api listening', { host: hostname, port, mode: mode.POOLFLOW_MODE }),
+);
 
 let stopping = false;
 function shutdown(signal: string): void {

@@ -13,7 +13,11 @@ export function openApiDocument(mounts: MountedContract[]) {
   const generated = generatedContract(mounts);
   return {
     openapi: '3.1.0',
-    info: { title: 'Poolflow API', version: '0.1.0', description: 'Money pools as durable Temporal workflows. Amounts are integer minor units; errors are RFC 9457 problem details.' },
+    info: {
+      title: 'Poolflow API',
+      version: '0.1.0',
+      description: 'Money pools as durable Temporal workflows. Amounts are integer minor units; errors are RFC 9457 problem details.',
+    },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths: generated.paths,
@@ -30,11 +34,23 @@ export function openApiRoutes(mounts: () => MountedContract[]): OpenAPIHono<AppE
   let document: string | undefined;
   const open = { tags: ['Docs'], security: [] };
   app.openapi(
-    createRoute({ method: 'get', path: '/openapi.json', summary: 'This document', ...open, responses: { 200: jsonResponse('The OpenAPI 3.1 document', z.object({ openapi: z.string() }).loose()) } }),
+    createRoute({
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This document',
+      ...open,
+      responses: { 200: jsonResponse('The OpenAPI 3.1 document', z.object({ openapi: z.string() }).loose()) },
+    }),
     (c) => jsonText(c, (document ??= JSON.stringify(openApiDocument(mounts())))),
   );
   app.openapi(
-    createRoute({ method: 'get', path: '/docs', summary: 'Interactive reference', ...open, responses: { 200: { description: 'The reference page', content: { 'text/html': { schema: z.string() } } } } }),
+    createRoute({
+      method: 'get',
+      path: '/docs',
+      summary: 'Interactive reference',
+      ...open,
+      responses: { 200: { description: 'The reference page', content: { 'text/html': { schema: z.string() } } } },
+    }),
     (c) => c.html(docsPage),
   );
   return app;

@@ -103,7 +103,11 @@ function tooMany(limit: RateLimit, retryAfterMs: number): ProblemError {
 }
 
 /** Draws from the buckets before the request runs: over a limit it is answered 429 and never reaches `next`. */
-function guard(redis: Redis, buckets: (c: Context<AppEnv>) => Draw[], whenRedisDown: (c: Context<AppEnv>) => RateLimit['whenRedisDown']): MiddlewareHandler<AppEnv> {
+function guard(
+  redis: Redis,
+  buckets: (c: Context<AppEnv>) => Draw[],
+  whenRedisDown: (c: Context<AppEnv>) => RateLimit['whenRedisDown'],
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const draws = buckets(c);
     const outcome = await drawTokens(redis, draws);
@@ -122,7 +126,11 @@ function guard(redis: Redis, buckets: (c: Context<AppEnv>) => Draw[], whenRedisD
 /** Counts each request against its subject's `limit` before it runs. */
 export function rateLimit(redis: Redis, limit: RateLimit, options: { subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
   const subject = options.subject ?? bySubject;
-  return guard(redis, (c) => [{ key: subject(c), limit }], () => limit.whenRedisDown);
+  return guard(
+    redis,
+    (c) => [{ key: subject(c), limit }],
+    () => limit.whenRedisDown,
+  );
 }
 
 /**

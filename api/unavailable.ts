@@ -42,5 +42,7 @@ function dependencyDown(error: unknown, depth = 0): string | null {
 export function unavailableProblem(error: unknown): ProblemError | undefined {
   const what = dependencyDown(error);
   if (!what) return undefined;
-  return new ProblemError(503, 'Service Unavailable', `${what} is unavailable; try again shortly`, undefined, { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) });
+  return new ProblemError(503, 'Service Unavailable', `${what} is unavailable; try again shortly`, undefined, {
+    'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS),
+  });
 }

@@ -16,7 +16,14 @@ import { findWebhookEvent } from '../db/payments/webhook-events';
 import type { Db } from '../db/pool';
 import { createLogger } from '../observability/log';
 import { movementMetadata } from '../payments/metadata';
-import { type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../payments/test-support';
+import {
+  type PaymentsTestKit,
+  paymentTestWorkflowBundle,
+  payingMember,
+  startPaymentsTestKit,
+  TEST_WEBHOOK_SECRET,
+  withAgreements,
+} from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
@@ -58,7 +65,17 @@ describe('Stripe webhooks', () => {
       activities: withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db),
     });
     running = worker.run();
-    app = createApp(testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }));
+    app = createApp(
+      testApiDeps({
+        temporal: client,
+        db,
+        redis,
+        stripe: kit.stripe,
+        poolsTaskQueue: taskQueue,
+        redisKeyPrefix: 'webhooks-test:',
+        stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+      }),
+    );
   });
 
   after(async () => {
@@ -173,8 +190,16 @@ describe('Stripe webhooks', () => {
         ['wrong secret', body, sign(body, 'whsec_someone_else')],
         ['garbage', body, 't=1,v1=deadbeef'],
         ['body changed after signing', tampered, sign(body)],
-        ['replayed old signature', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3_600 })],
-        ['signed in the future', body, kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) + 3_600 })],
+        [
+          'replayed old signature',
+          body,
+          kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3_600 }),
+        ],
+        [
+          'signed in the future',
+          body,
+          kit.stripe.webhooks.generateTestHeaderString({ payload: body, secret: TEST_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) + 3_600 }),
+        ],
       ];
       for (const [what, payload, signature] of cases) {
         const response = await post(payload, signature);
@@ -221,7 +246,15 @@ describe('Stripe webhooks', () => {
 
     test('deliveries are limited per sending address before anything else is done', async () => {
       const limited = createApp({
-        ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: 'webhooks-test:', stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+        ...testApiDeps({
+          temporal: client,
+          db,
+          redis,
+          stripe: kit.stripe,
+          poolsTaskQueue: taskQueue,
+          redisKeyPrefix: 'webhooks-test:',
+          stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+        }),
         webhookRateLimit: { name: `webhook-${uniqueId('limit')}`, requestsMax: 2, windowSeconds: 3_600, whenRedisDown: 'open' },
       });
       const from = (address: string) =>
@@ -235,7 +268,10 @@ describe('Stripe webhooks', () => {
   });
 
   test('an event of the other mode (live at a test-mode endpoint) is refused and stores nothing', async () => {
-    const event = { ...paymentIntentEvent('payment_intent.succeeded', 1_700_000_050, { id: `pi_${uniqueId('live')}`, status: 'succeeded', memberId: 'm1' }), livemode: true };
+    const event = {
+      ...paymentIntentEvent('payment_intent.succeeded', 1_700_000_050, { id: `pi_${uniqueId('live')}`, status: 'succeeded', memberId: 'm1' }),
+      livemode: true,
+    };
     const response = await deliver(event);
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { title: string }).title, 'Livemode Mismatch');
@@ -246,7 +282,11 @@ describe('Stripe webhooks', () => {
     test('an event is stored once and signalled to the round workflow; a duplicate delivery changes nothing', async () => {
       const memberId = uniqueId('member');
       const listener = await listen(workflowIds.round(poolId, 1));
-      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_100, { id: await sandboxPaymentIntent(memberId, 1, 'pm_card_visa'), status: 'succeeded', memberId });
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_100, {
+        id: await sandboxPaymentIntent(memberId, 1, 'pm_card_visa'),
+        status: 'succeeded',
+        memberId,
+      });
 
       const first = await deliver(event);
       assert.equal(first.status, 200);
@@ -311,7 +351,12 @@ describe('Stripe webhooks', () => {
 
     test('an event whose workflow is not running is kept and delivered later', async () => {
       const memberId = uniqueId('member');
-      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_500, { id: await sandboxPaymentIntent(memberId, 4, 'pm_card_visa'), status: 'succeeded', memberId, round: 4 });
+      const event = paymentIntentEvent('payment_intent.succeeded', 1_700_000_500, {
+        id: await sandboxPaymentIntent(memberId, 4, 'pm_card_visa'),
+        status: 'succeeded',
+        memberId,
+        round: 4,
+      });
       assert.equal((await deliver(event)).status, 200, 'Stripe is answered 200: the event is safely stored');
       const pending = await findWebhookEvent(db, event.id);
       assert.equal(pending?.routedAt, null);
@@ -351,9 +396,24 @@ describe('Stripe webhooks', () => {
     test('an event is stored as what we acted on, and deleted once handled and past its retention period', async () => {
       const memberId = uniqueId('member');
       await listen(workflowIds.round(poolId, 7));
-      const paid = paymentIntentEvent('payment_intent.succeeded', 1_700_000_900, { id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'), status: 'succeeded', memberId, round: 7 });
-      const unrouted = paymentIntentEvent('payment_intent.succeeded', 1_700_000_901, { id: await sandboxPaymentIntent(memberId, 8, 'pm_card_visa'), status: 'succeeded', memberId, round: 8 });
-      const recent = paymentIntentEvent('payment_intent.succeeded', 1_700_000_902, { id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'), status: 'succeeded', memberId, round: 7 });
+      const paid = paymentIntentEvent('payment_intent.succeeded', 1_700_000_900, {
+        id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'),
+        status: 'succeeded',
+        memberId,
+        round: 7,
+      });
+      const unrouted = paymentIntentEvent('payment_intent.succeeded', 1_700_000_901, {
+        id: await sandboxPaymentIntent(memberId, 8, 'pm_card_visa'),
+        status: 'succeeded',
+        memberId,
+        round: 8,
+      });
+      const recent = paymentIntentEvent('payment_intent.succeeded', 1_700_000_902, {
+        id: await sandboxPaymentIntent(memberId, 7, 'pm_card_visa'),
+        status: 'succeeded',
+        memberId,
+        round: 7,
+      });
       for (const event of [paid, unrouted, recent]) assert.equal((await deliver(event)).status, 200);
       const { rows } = await db.query<{ payload: unknown }>('SELECT payload FROM stripe_webhook_events WHERE event_id = $1', [paid.id]);
       assert.deepEqual(rows[0]?.payload, { object: 'payment_intent', status: 'succeeded', verifiedWithStripe: true }, 'no customer, card or metadata kept');
@@ -367,7 +427,14 @@ describe('Stripe webhooks', () => {
     });
 
     test('events that are not about Poolflow’s money movements are stored and ignored', async () => {
-      const event = { id: `evt_${uniqueId('f').replace(/-/g, '')}`, object: 'event', type: 'customer.created', created: 1_700_000_600, livemode: false, data: { object: { id: 'cus_x', object: 'customer', metadata: {} } } };
+      const event = {
+        id: `evt_${uniqueId('f').replace(/-/g, '')}`,
+        object: 'event',
+        type: 'customer.created',
+        created: 1_700_000_600,
+        livemode: false,
+        data: { object: { id: 'cus_x', object: 'customer', metadata: {} } },
+      };
       const response = await deliver(event);
       assert.equal(response.status, 200);
       const stored = await findWebhookEvent(db, event.id);
@@ -404,7 +471,14 @@ describe('Stripe webhooks', () => {
       const member = await payingMember(kit, card);
       const listener = await listen(workflowIds.round(poolId, round));
       const payments = withAgreements(createPaymentActivities({ stripe: kit.stripe, db }), db);
-      const summary = await payments.chargeContribution({ poolId, round, memberId: member.memberId, amountMinor: '4200', currency: 'usd', purpose: 'contribution' });
+      const summary = await payments.chargeContribution({
+        poolId,
+        round,
+        memberId: member.memberId,
+        amountMinor: '4200',
+        currency: 'usd',
+        purpose: 'contribution',
+      });
       assert.equal(summary.status, 'processing');
       const mine = async () => ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.paymentIntentId === summary.paymentIntentId);
       const deadline = Date.now() + 15_000;
@@ -415,7 +489,11 @@ describe('Stripe webhooks', () => {
 
     test('a charge settling later reaches the round workflow as one signal per state, however delivered', async () => {
       const { summary, signals } = await chargeAndSettle('pm_card_sandbox_processing', 10);
-      assert.deepEqual(signals.map((s) => s.status), ['processing', 'succeeded'], 'the webhook confirming processing, then the settlement');
+      assert.deepEqual(
+        signals.map((s) => s.status),
+        ['processing', 'succeeded'],
+        'the webhook confirming processing, then the settlement',
+      );
 
       const deliveries = await kit.control.deliveries({ endpointId });
       const piEvents = (await kit.control.events({ secretKey: kit.secretKey })).filter(

@@ -16,7 +16,13 @@ import { byAddress, rateLimit, WEBHOOK_LIMIT } from './rate-limit';
 function isEventShaped(value: Stripe.Event | null): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const data = value.data as { object?: unknown } | null | undefined;
-  return typeof value.id === 'string' && typeof value.type === 'string' && typeof value.created === 'number' && typeof data?.object === 'object' && data.object !== null;
+  return (
+    typeof value.id === 'string' &&
+    typeof value.type === 'string' &&
+    typeof value.created === 'number' &&
+    typeof data?.object === 'object' &&
+    data.object !== null
+  );
 }
 
 /** How far ahead of our clock a signature's timestamp may be (clock skew); Stripe's SDK checks only the past. */
@@ -83,11 +89,16 @@ const stripeWebhookRoute = createRoute({
   tags: ['Stripe'],
   // Signed by Stripe, not authenticated with a bearer token.
   security: [],
-  parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string' }, description: 't=<unix seconds>,v1=<HMAC-SHA256 of "t.body">' }],
+  parameters: [
+    { name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string' }, description: 't=<unix seconds>,v1=<HMAC-SHA256 of "t.body">' },
+  ],
   // Documented, not validated here: the signature covers the raw bytes, which the handler reads itself.
   request: { body: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'A Stripe event, as Stripe sends it' } } } } },
   responses: {
-    200: jsonResponse('The event is stored (or was already: `duplicate`)', z.object({ received: z.literal(true), eventId: z.string(), duplicate: z.boolean() })),
+    200: jsonResponse(
+      'The event is stored (or was already: `duplicate`)',
+      z.object({ received: z.literal(true), eventId: z.string(), duplicate: z.boolean() }),
+    ),
     ...problemResponses(400, 413, 429, 503),
   },
 });
@@ -121,7 +132,11 @@ export function webhookRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     if (!isEventShaped(event)) throw new ProblemError(400, 'Malformed Event', 'the body is not a Stripe event');
     // A test-mode event at a live endpoint (or the reverse) is someone's mistake or someone's attempt.
     if (event.livemode !== (deps.stripeLivemode ?? false)) {
-      throw new ProblemError(400, 'Livemode Mismatch', `a ${event.livemode ? 'live' : 'test'}-mode event does not belong at this ${deps.stripeLivemode ? 'live' : 'test'}-mode endpoint`);
+      throw new ProblemError(
+        400,
+        'Livemode Mismatch',
+        `a ${event.livemode ? 'live' : 'test'}-mode event does not belong at this ${deps.stripeLivemode ? 'live' : 'test'}-mode endpoint`,
+      );
     }
     const result = await router.ingest(event);
     return c.json({ received: true as const, eventId: result.eventId, duplicate: result.duplicate }, 200);

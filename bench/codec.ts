@@ -26,7 +26,12 @@ const RUN_MS_MAX = 480_000;
 const startedAtMs = Date.now();
 const stack = await connectBenchStack('codec');
 const { run, env } = stack;
-const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+const bundle = await bundleWorkflowCode({
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  failureConverterPath: FAILURE_CONVERTER_PATH,
+  logger: quietLogger,
+});
 
 interface Variant {
   name: 'plain' | 'encrypted';
@@ -89,7 +94,10 @@ async function phase(v: Variant, memberIds: string[], label: string): Promise<{ 
 
 try {
   // Members are set up once and join a fresh pool in every phase (a member may belong to many pools).
-  const memberIds = await setUpMembers(stack, Array.from({ length: POOLS * MEMBERS }, (_, i) => `codec-${run}-m${i}`));
+  const memberIds = await setUpMembers(
+    stack,
+    Array.from({ length: POOLS * MEMBERS }, (_, i) => `codec-${run}-m${i}`),
+  );
   // A warm-up phase per variant (bundles loaded into both workers' sandboxes), not counted.
   for (const v of variants) await phase(v, memberIds, `warm-${v.name}`);
 
@@ -113,16 +121,26 @@ try {
       }
     }
     ratios.push(rates.encrypted! / rates.plain!);
-    console.log(`  pair ${i + 1}: plain ${rates.plain!.toFixed(1)}/s, encrypted ${rates.encrypted!.toFixed(1)}/s, encrypted/plain ${(100 * ratios.at(-1)!).toFixed(1)}%`);
+    console.log(
+      `  pair ${i + 1}: plain ${rates.plain!.toFixed(1)}/s, encrypted ${rates.encrypted!.toFixed(1)}/s, encrypted/plain ${(100 * ratios.at(-1)!).toFixed(1)}%`,
+    );
   }
   const sorted = [...ratios].sort((a, b) => a - b);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   console.log(`codec benchmark: ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds per phase (dev server ${env.TEMPORAL_ADDRESS})`);
-  console.log(`  encrypted/plain throughput over ${REPEATS} pairs: min ${pct(sorted[0]!)}, median ${pct(sorted[Math.floor(sorted.length / 2)]!)}, max ${pct(sorted.at(-1)!)}`);
+  console.log(
+    `  encrypted/plain throughput over ${REPEATS} pairs: min ${pct(sorted[0]!)}, median ${pct(sorted[Math.floor(sorted.length / 2)]!)}, max ${pct(sorted.at(-1)!)}`,
+  );
   const shares = [...codecShares].sort((a, b) => a - b);
-  console.log(`  codec time as a share of the encrypted phases' wall time: min ${pct(shares[0]!)}, median ${pct(shares[Math.floor(shares.length / 2)]!)}, max ${pct(shares.at(-1)!)}`);
+  console.log(
+    `  codec time as a share of the encrypted phases' wall time: min ${pct(shares[0]!)}, median ${pct(shares[Math.floor(shares.length / 2)]!)}, max ${pct(shares.at(-1)!)}`,
+  );
   console.log(`  codec work per contribution: ${payloadsPerContribution.toFixed(1)} payloads, ${codecMsPerContribution.toFixed(3)} ms`);
-  console.log(`  load average (1/5/15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`);
+  console.log(
+    `  load average (1/5/15 min) at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`,
+  );
 } finally {
   for (const v of variants) v.worker.shutdown();
   await running;

@@ -30,7 +30,12 @@ function processes(): Proc[] {
       // utime and stime, plus cutime and cstime: the CPU of children it reaped (PostgreSQL backends that
       // ended), which would otherwise vanish from the sum between two readings.
       const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      found.push({ pid: Number(entry), ppid: Number(fields[1]), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '), cpuMs: (ticks * 1_000) / CLOCK_TICKS_PER_S });
+      found.push({
+        pid: Number(entry),
+        ppid: Number(fields[1]),
+        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '),
+        cpuMs: (ticks * 1_000) / CLOCK_TICKS_PER_S,
+      });
     } catch {
       // The process ended while being read.
     }
@@ -56,5 +61,10 @@ export function stackCpuMs(ports: { temporal: string; postgres: string; redis: s
 }
 
 export function cpuDelta(after: StackCpuMs, before: StackCpuMs): StackCpuMs {
-  return { temporal: after.temporal - before.temporal, postgres: after.postgres - before.postgres, redis: after.redis - before.redis, worker: after.worker - before.worker };
+  return {
+    temporal: after.temporal - before.temporal,
+    postgres: after.postgres - before.postgres,
+    redis: after.redis - before.redis,
+    worker: after.worker - before.worker,
+  };
 }

@@ -60,7 +60,11 @@ export async function connectBenchStack(name: string): Promise<BenchStack> {
   const db = createDbPool(env.DATABASE_URL!, { applicationName: `poolflow-bench-${name}`, connectionsMax: 20 });
   const redis = createRedis(env.REDIS_URL!, `bench-${run}:`);
   const stripeKey = `sk_test_${name}${run}`;
-  const stripe = createStripe({ STRIPE_SECRET_KEY: stripeKey, STRIPE_API_URL: env.STRIPE_API_URL!, STRIPE_WEBHOOK_SECRET: env.STRIPE_WEBHOOK_SECRET ?? 'whsec_bench' });
+  const stripe = createStripe({
+    STRIPE_SECRET_KEY: stripeKey,
+    STRIPE_API_URL: env.STRIPE_API_URL!,
+    STRIPE_WEBHOOK_SECRET: env.STRIPE_WEBHOOK_SECRET ?? 'whsec_bench',
+  });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   return {
@@ -120,7 +124,11 @@ export async function recordBenchAgreements(stack: BenchStack, poolId: string, c
 
 /** A pool workflow started, joined by `memberIds` (each with a recorded agreement) and activated. */
 export async function startActivePool(client: Client, stack: BenchStack, taskQueue: string, poolId: string, config: PoolConfig, memberIds: string[]) {
-  const handle = await client.workflow.start(poolWorkflow, { taskQueue, workflowId: workflowIds.pool(poolId), args: [{ poolId, managerId: 'bench', config, seed: stack.run }] });
+  const handle = await client.workflow.start(poolWorkflow, {
+    taskQueue,
+    workflowId: workflowIds.pool(poolId),
+    args: [{ poolId, managerId: 'bench', config, seed: stack.run }],
+  });
   await recordBenchAgreements(stack, poolId, config, memberIds);
   // Sent as every client sends pool commands: again while the pool hands over to its next run.
   for (const memberId of memberIds) await executePoolUpdate(handle, joinPoolUpdate, { args: [{ memberId }] });

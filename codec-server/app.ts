@@ -67,7 +67,12 @@ export function createCodecServer(options: CodecServerOptions): Hono {
       if (list.length > CODEC_PAYLOADS_MAX) return problem(c, 413, 'too many payloads', `at most ${CODEC_PAYLOADS_MAX} payloads per request`);
       payloads = Payloads.fromObject({ payloads: list }).payloads as Payload[];
     } catch (error) {
-      return problem(c, 400, 'malformed payloads', `the body must be Temporal Payloads as protobuf JSON: ${error instanceof Error ? error.message : String(error)}`);
+      return problem(
+        c,
+        400,
+        'malformed payloads',
+        `the body must be Temporal Payloads as protobuf JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     try {
       const result = direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);

@@ -24,7 +24,11 @@ const post = (path: string, body: string, headers: Record<string, string> = {}) 
 describe('codec server', () => {
   test('refuses a request without a token, or with a wrong one, and decodes nothing', async () => {
     const body = await encryptedBody({ memberId: 'm-1' });
-    for (const response of [await post('/decode', body), await post('/decode', body, { authorization: 'Bearer wrong' }), await post('/ops/wrong-token/decode', body)]) {
+    for (const response of [
+      await post('/decode', body),
+      await post('/decode', body, { authorization: 'Bearer wrong' }),
+      await post('/ops/wrong-token/decode', body),
+    ]) {
       assert.equal(response.status, 401);
       assert.equal(response.headers.get('content-type'), 'application/problem+json');
       assert.ok(!(await response.text()).includes('m-1'));
@@ -63,7 +67,9 @@ describe('codec server', () => {
     assert.equal((await post('/decode', 'not json', auth)).status, 400);
     assert.equal((await post('/decode', JSON.stringify({ payloads: 'nope' }), auth)).status, 400);
     const other = new AesGcmPayloadCodec(parseKeyring(`k9:${randomBytes(32).toString('base64')}`));
-    const foreign = JSON.stringify(Payloads.toObject(Payloads.create({ payloads: await other.encode([defaultPayloadConverter.toPayload(1)]) }), { bytes: String }));
+    const foreign = JSON.stringify(
+      Payloads.toObject(Payloads.create({ payloads: await other.encode([defaultPayloadConverter.toPayload(1)]) }), { bytes: String }),
+    );
     const response = await post('/decode', foreign, auth);
     assert.equal(response.status, 422);
     assert.match(await response.text(), /key \\"k9\\"/);

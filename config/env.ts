@@ -4,13 +4,16 @@ import { z } from 'zod';
 import { modeEnv } from './mode';
 
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 /** The defaults point at the local stack that `npm start` brings up (scripts/stack.sh). */
 export const databaseEnv = z.object({
@@ -20,7 +23,10 @@ export const databaseEnv = z.object({
 export const redisEnv = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:63790/0'),
   /** Every key this process writes starts with this prefix, so tests and tenants can share a server. */
-  REDIS_KEY_PREFIX: z.string().regex(/^[a-z0-9:_-]*$/i, 'letters, digits, ":", "_" and "-" only').default('poolflow:'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9:_-]*$/i, 'letters, digits, ":", "_" and "-" only')
+    .default('poolflow:'),
 });
 
 export const temporalEnv = z.object({
@@ -123,9 +129,14 @@ export const payloadEncryptionEnvFields = modeEnv.extend({
 export const payloadEncryptionEnv = payloadEncryptionEnvFields.superRefine((env, ctx) => {
   if (!env.PAYLOAD_ENCRYPTION_KEYS) {
     if (env.POOLFLOW_MODE !== 'development') {
-      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEYS'], message: 'is required outside development (POOLFLOW_MODE=development uses a fixed development key)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PAYLOAD_ENCRYPTION_KEYS'],
+        message: 'is required outside development (POOLFLOW_MODE=development uses a fixed development key)',
+      });
     }
-    if (env.PAYLOAD_ENCRYPTION_KEY_ID) ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEY_ID'], message: 'names a key, but PAYLOAD_ENCRYPTION_KEYS lists none' });
+    if (env.PAYLOAD_ENCRYPTION_KEY_ID)
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_ENCRYPTION_KEY_ID'], message: 'names a key, but PAYLOAD_ENCRYPTION_KEYS lists none' });
     return;
   }
   const ids = env.PAYLOAD_ENCRYPTION_KEYS.split(',').map((entry) => entry.split(':')[0]);
@@ -142,7 +153,10 @@ export const codecServerEnv = z.object({
   CODEC_SERVER_ALLOWED_ORIGINS: z
     .string()
     .default('http://localhost:8233')
-    .refine((value) => value.split(',').every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), 'must be comma-separated origins such as http://localhost:8233')
+    .refine(
+      (value) => value.split(',').every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+      'must be comma-separated origins such as http://localhost:8233',
+    )
     .transform((value) => value.split(',')),
 });
 
@@ -172,7 +186,10 @@ export const notificationsEnv = z.object({
 });
 
 /** The webhook endpoint policy for the mode (config/mode.ts): production mode accepts https endpoints only. */
-export function webhookPolicyFrom(env: z.output<typeof notificationsEnv>, mode: 'development' | 'production'): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
+export function webhookPolicyFrom(
+  env: z.output<typeof notificationsEnv>,
+  mode: 'development' | 'production',
+): { httpsOnly: boolean; blockPrivateAddresses: boolean } {
   const production = mode === 'production';
   return { httpsOnly: production, blockPrivateAddresses: env.WEBHOOK_BLOCK_PRIVATE_ADDRESSES ?? production };
 }

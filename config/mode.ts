@@ -11,7 +11,10 @@ export type Mode = (typeof MODES)[number];
 export const modeEnv = z.object({
   POOLFLOW_MODE: z.enum(MODES, 'must be "development" or "production"').default('production'),
   /** The API's listening address; development binds to the loopback interface only. */
-  API_HOST: z.string().regex(/^[\w.:-]{1,253}$/, 'must be a host name or an IP address').optional(),
+  API_HOST: z
+    .string()
+    .regex(/^[\w.:-]{1,253}$/, 'must be a host name or an IP address')
+    .optional(),
 });
 
 /** The Stripe key the local stack uses when none is given. */
@@ -40,11 +43,14 @@ export function secretProblems(mode: Mode, env: SecretSettings, reads: { jwt: bo
   const problems: string[] = [];
   const devMode = 'POOLFLOW_MODE=development is for a local stack only';
   if (isLiveKey(env.STRIPE_SECRET_KEY)) {
-    if (isDevWebhookSecret(env.STRIPE_WEBHOOK_SECRET)) problems.push(`STRIPE_WEBHOOK_SECRET: a live Stripe key needs the live endpoint's own signing secret, not a local-development one`);
-    if (reads.jwt && isDevJwtSecret(env.JWT_SECRET)) problems.push('JWT_SECRET: a live Stripe key needs a real JWT secret (or JWT_JWKS_URL), not the local-development one');
+    if (isDevWebhookSecret(env.STRIPE_WEBHOOK_SECRET))
+      problems.push(`STRIPE_WEBHOOK_SECRET: a live Stripe key needs the live endpoint's own signing secret, not a local-development one`);
+    if (reads.jwt && isDevJwtSecret(env.JWT_SECRET))
+      problems.push('JWT_SECRET: a live Stripe key needs a real JWT secret (or JWT_JWKS_URL), not the local-development one');
   }
   if (mode === 'development') return problems;
-  if (!env.STRIPE_SECRET_KEY || env.STRIPE_SECRET_KEY === DEV_STRIPE_SECRET_KEY) problems.push(`STRIPE_SECRET_KEY: missing or the local-development default; set the account's key (${devMode})`);
+  if (!env.STRIPE_SECRET_KEY || env.STRIPE_SECRET_KEY === DEV_STRIPE_SECRET_KEY)
+    problems.push(`STRIPE_SECRET_KEY: missing or the local-development default; set the account's key (${devMode})`);
   if (isDevWebhookSecret(env.STRIPE_WEBHOOK_SECRET) && !isLiveKey(env.STRIPE_SECRET_KEY)) {
     problems.push(`STRIPE_WEBHOOK_SECRET: missing or a local-development secret; set the endpoint's signing secret (${devMode})`);
   }

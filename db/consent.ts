@@ -58,7 +58,10 @@ export async function recordInvitation(db: Queryable, invitation: Omit<Invitatio
 }
 
 export async function findPendingInvitation(db: Queryable, poolId: string, memberId: string): Promise<InvitationRow | null> {
-  const { rows } = await db.query<InvitationDbRow>('SELECT * FROM pool_invitations WHERE pool_id = $1 AND member_id = $2 AND accepted_at IS NULL', [poolId, memberId]);
+  const { rows } = await db.query<InvitationDbRow>('SELECT * FROM pool_invitations WHERE pool_id = $1 AND member_id = $2 AND accepted_at IS NULL', [
+    poolId,
+    memberId,
+  ]);
   return rows[0] ? invitationRow(rows[0]) : null;
 }
 
@@ -80,7 +83,10 @@ export async function markInvitationAccepted(db: Queryable, poolId: string, memb
  * Records the member's agreement to be charged off-session on these terms. An agreement already in
  * force for the pool takes the new terms (the member is re-stating them, for example a retried accept).
  */
-export async function recordAgreement(db: Queryable, agreement: { poolId: string; memberId: string; terms: AgreementTerms; requestId: string }): Promise<AgreementRow> {
+export async function recordAgreement(
+  db: Queryable,
+  agreement: { poolId: string; memberId: string; terms: AgreementTerms; requestId: string },
+): Promise<AgreementRow> {
   const { terms } = agreement;
   const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
   const updated = await db.query<AgreementDbRow>(
@@ -100,7 +106,10 @@ export async function recordAgreement(db: Queryable, agreement: { poolId: string
 
 /** The agreement in force for the member in this pool, or null: then nobody may charge them for it. */
 export async function findAgreementInForce(db: Queryable, poolId: string, memberId: string): Promise<AgreementRow | null> {
-  const { rows } = await db.query<AgreementDbRow>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL', [poolId, memberId]);
+  const { rows } = await db.query<AgreementDbRow>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL', [
+    poolId,
+    memberId,
+  ]);
   return rows[0] ? agreementRow(rows[0]) : null;
 }
 

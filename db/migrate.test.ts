@@ -30,9 +30,16 @@ describe('migrate()', () => {
     try {
       const results = await Promise.all(pools.map((pool) => migrate(pool, migrations)));
       const appliedAll = results.flat().sort((a, b) => a - b);
-      assert.deepEqual(appliedAll, migrations.map((m) => m.version), 'each version applied by exactly one migrator');
+      assert.deepEqual(
+        appliedAll,
+        migrations.map((m) => m.version),
+        'each version applied by exactly one migrator',
+      );
       const { rows } = await pools[0]!.query<{ version: bigint }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => Number(r.version)), migrations.map((m) => m.version));
+      assert.deepEqual(
+        rows.map((r) => Number(r.version)),
+        migrations.map((m) => m.version),
+      );
       assert.deepEqual(await migrate(pools[0]!, migrations), [], 'a second run applies nothing');
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));

@@ -70,13 +70,9 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<number[
         await client.query(migration.sql);
         return 'applied' as const;
       }
-      const { rows } = await client.query<{ checksum: string }>('SELECT checksum FROM schema_migrations WHERE version = $1', [
-        migration.version,
-      ]);
+      const { rows } = await client.query<{ checksum: string }>('SELECT checksum FROM schema_migrations WHERE version = $1', [migration.version]);
       if (rows[0]?.checksum !== migration.checksum) {
-        throw new MigrationChangedError(
-          `migration ${migration.version}_${migration.name} was edited after it was applied; add a new migration instead`,
-        );
+        throw new MigrationChangedError(`migration ${migration.version}_${migration.name} was edited after it was applied; add a new migration instead`);
       }
       return 'present' as const;
     });

@@ -15,7 +15,11 @@ function tracedQuery(query: QueryFn, self: unknown): QueryFn {
     const config = args[0] as string | { text?: string } | undefined;
     const text = typeof config === 'string' ? config : (config?.text ?? '');
     const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
-    return traced(`pg ${operation}`, { 'db.system': 'postgresql', 'db.operation': operation, 'db.statement': text }, () => query.apply(self, args) as Promise<unknown>);
+    return traced(
+      `pg ${operation}`,
+      { 'db.system': 'postgresql', 'db.operation': operation, 'db.statement': text },
+      () => query.apply(self, args) as Promise<unknown>,
+    );
   };
 }
 

@@ -110,11 +110,7 @@ function wrap(logger: PinoLogger): Logger {
  * LOG_LEVEL for this part only, e.g. to keep a chatty dependency at warnings; `destination` sends its
  * lines elsewhere than stderr (a benchmark that must not measure a terminal, a test reading them).
  */
-export function createLogger(
-  component: string,
-  base: Fields = {},
-  options: { level?: LogLevel; destination?: DestinationStream } = {},
-): Logger {
+export function createLogger(component: string, base: Fields = {}, options: { level?: LogLevel; destination?: DestinationStream } = {}): Logger {
   const parent = options.destination ? pino(rootOptions, options.destination) : root;
   return wrap(parent.child({ component, ...base }, options.level ? { level: options.level } : {}));
 }

@@ -21,7 +21,10 @@ describe('log lines', () => {
     assert.equal(lines.length, 1);
     const [line] = lines;
     assert.match(String(line?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.deepEqual({ ...line, time: undefined }, { level: 'info', time: undefined, component: 'log-test', service: 'unit', poolId: 'p-1', msg: 'pool created' });
+    assert.deepEqual(
+      { ...line, time: undefined },
+      { level: 'info', time: undefined, component: 'log-test', service: 'unit', poolId: 'p-1', msg: 'pool created' },
+    );
   });
 
   test('below the logger’s level are not written', () => {
@@ -30,7 +33,10 @@ describe('log lines', () => {
     log.info('progress');
     log.warn('slow');
     log.error('failed');
-    assert.deepEqual(lines.map((l) => l.level), ['warn', 'error']);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['warn', 'error'],
+    );
   });
 
   test('keep an error’s type, message, stack and cause, under `error` or `err`', () => {
@@ -62,7 +68,12 @@ describe('log lines', () => {
 
   test('written inside an activity carry its workflow ID, type, ID and attempt', async () => {
     const { log, lines } = capturing();
-    const env = new MockActivityEnvironment({ activityType: 'chargeContribution', activityId: '7', attempt: 3, workflowExecution: { workflowId: 'pool/p-1/round/2', runId: 'r' } });
+    const env = new MockActivityEnvironment({
+      activityType: 'chargeContribution',
+      activityId: '7',
+      attempt: 3,
+      workflowExecution: { workflowId: 'pool/p-1/round/2', runId: 'r' },
+    });
     await env.run(async () => log.info('charging'));
     assert.deepEqual(
       { workflowId: lines[0]?.workflowId, activityType: lines[0]?.activityType, activityId: lines[0]?.activityId, attempt: lines[0]?.attempt },

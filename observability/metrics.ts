@@ -17,16 +17,38 @@ const registers = [metricsRegistry];
 
 export const businessMetrics = {
   /** Members' contributions in finished rounds, by outcome (paid, paid-late, covered, defaulted, refunded). */
-  contributions: new Counter({ name: 'poolflow_contributions_total', help: 'Contributions of finished rounds by outcome', labelNames: ['outcome'] as const, registers }),
+  contributions: new Counter({
+    name: 'poolflow_contributions_total',
+    help: 'Contributions of finished rounds by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  }),
   /** Charges that Stripe declined or that needed authentication (each a failed attempt, dunning included). */
-  chargesFailed: new Counter({ name: 'poolflow_contribution_charges_failed_total', help: 'Contribution charges that failed at Stripe', labelNames: ['reason'] as const, registers }),
+  chargesFailed: new Counter({
+    name: 'poolflow_contribution_charges_failed_total',
+    help: 'Contribution charges that failed at Stripe',
+    labelNames: ['reason'] as const,
+    registers,
+  }),
   /** Dunning retries started (a declined contribution charged again within the grace period). */
   dunningCharges: new Counter({ name: 'poolflow_dunning_charges_total', help: 'Dunning retry charges made', registers }),
   defaults: new Counter({ name: 'poolflow_defaults_total', help: 'Members who defaulted on a round', registers }),
   payouts: new Counter({ name: 'poolflow_payouts_total', help: 'Payouts made in finished rounds', labelNames: ['purpose'] as const, registers }),
-  payoutEscalations: new Counter({ name: 'poolflow_payout_escalations_total', help: 'Rounds whose payout failed every attempt and waits for operations', registers }),
-  ledgerSerializationRetries: new Counter({ name: 'poolflow_ledger_serialization_retries_total', help: 'SERIALIZABLE transactions re-run after a serialization failure or deadlock', registers }),
-  reconciliationMismatches: new Counter({ name: 'poolflow_reconciliation_mismatches_total', help: 'Mismatches between our records and Stripe found by reconciliation', registers }),
+  payoutEscalations: new Counter({
+    name: 'poolflow_payout_escalations_total',
+    help: 'Rounds whose payout failed every attempt and waits for operations',
+    registers,
+  }),
+  ledgerSerializationRetries: new Counter({
+    name: 'poolflow_ledger_serialization_retries_total',
+    help: 'SERIALIZABLE transactions re-run after a serialization failure or deadlock',
+    registers,
+  }),
+  reconciliationMismatches: new Counter({
+    name: 'poolflow_reconciliation_mismatches_total',
+    help: 'Mismatches between our records and Stripe found by reconciliation',
+    registers,
+  }),
   reconciliationRuns: new Counter({ name: 'poolflow_reconciliation_runs_total', help: 'Pool reconciliations run', registers }),
   /** Seconds from Stripe creating an event to our receiving it. */
   webhookLag: new Histogram({
@@ -38,7 +60,12 @@ export const businessMetrics = {
 };
 
 /** Requests by method, matched route (never the raw path: bounded cardinality) and status. */
-const httpRequests = new Counter({ name: 'poolflow_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'] as const, registers });
+const httpRequests = new Counter({
+  name: 'poolflow_http_requests_total',
+  help: 'HTTP requests',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers,
+});
 const httpDuration = new Histogram({
   name: 'poolflow_http_request_duration_seconds',
   help: 'HTTP request latency',

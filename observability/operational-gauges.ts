@@ -13,7 +13,9 @@ const SCHEDULE_SCAN_CACHE_MS = 60_000;
 export function registerOperationalGauges(deps: { db: Db; client: Client }): void {
   const { db, client } = deps;
   scrapedGauge('poolflow_webhook_backlog', 'Stripe events whose signal has not reached its workflow yet', async () => {
-    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM stripe_webhook_events WHERE routed_at IS NULL AND signal_workflow_id IS NOT NULL');
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM stripe_webhook_events WHERE routed_at IS NULL AND signal_workflow_id IS NOT NULL',
+    );
     return Number(rows[0]?.n ?? 0);
   });
   scrapedGauge('poolflow_webhook_backlog_oldest_seconds', 'Age of the oldest Stripe event whose signal is still owed (0 when none)', async () => {

@@ -21,10 +21,15 @@ export function tracingClientInterceptor(): WorkflowClientInterceptor {
 }
 
 /** Activity interceptors and the workflow span sink, to merge into a worker's options. */
-export function tracingWorkerOptions(): { activityInterceptors: NonNullable<NonNullable<WorkerOptions['interceptors']>['activity']>; sinks: NonNullable<WorkerOptions['sinks']> } {
+export function tracingWorkerOptions(): {
+  activityInterceptors: NonNullable<NonNullable<WorkerOptions['interceptors']>['activity']>;
+  sinks: NonNullable<WorkerOptions['sinks']>;
+} {
   const { spanProcessor, resource } = currentTracing();
   return {
-    activityInterceptors: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })],
+    activityInterceptors: [
+      (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }),
+    ],
     sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
   };
 }

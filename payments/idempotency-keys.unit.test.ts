@@ -71,6 +71,9 @@ describe('movement metadata', () => {
   });
 
   test('search query matches the key exactly', () => {
-    assert.equal(idempotencyKeySearchQuery('contribution:pool-1:3:member_7:contribution'), "metadata['idempotency_key']:'contribution:pool-1:3:member_7:contribution'");
+    assert.equal(
+      idempotencyKeySearchQuery('contribution:pool-1:3:member_7:contribution'),
+      "metadata['idempotency_key']:'contribution:pool-1:3:member_7:contribution'",
+    );
   });
 });

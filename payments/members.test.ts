@@ -47,14 +47,24 @@ describe('member payments', () => {
 
   test('a registration that crashed after Stripe created the Customer finds it instead of making another', async () => {
     const memberId = uniqueId('member');
-    await kit.control.addFault({ kind: 'drop', when: 'after', times: 2, method: 'POST', pathPrefix: '/v1/customers', idempotencyKey: idempotencyKeys.customer(memberId) });
+    await kit.control.addFault({
+      kind: 'drop',
+      when: 'after',
+      times: 2,
+      method: 'POST',
+      pathPrefix: '/v1/customers',
+      idempotencyKey: idempotencyKeys.customer(memberId),
+    });
     await assert.rejects(kit.members.registerMember(profile(memberId)), /connection/i);
     assert.equal(await findCustomer(db, memberId), null, 'nothing recorded');
     // Stripe forgot the key too (24 h later): only the search by member metadata can find the Customer.
     await kit.control.expireIdempotencyKeys({ secretKey: kit.secretKey, idempotencyKey: idempotencyKeys.customer(memberId) });
     const { customer } = await kit.members.registerMember(profile(memberId));
     const customers = await customersOf(memberId);
-    assert.deepEqual(customers.map((c) => c.id), [customer.customerId]);
+    assert.deepEqual(
+      customers.map((c) => c.id),
+      [customer.customerId],
+    );
   });
 
   test('a saved card is attached to the Customer and becomes the default', async () => {
@@ -85,7 +95,10 @@ describe('member payments', () => {
     const atStripe = await kit.stripe.accounts.retrieve(account.accountId);
     assert.equal(atStripe.type, 'express');
 
-    const link = await kit.members.createOnboardingLink(memberId, { refreshUrl: 'https://poolflow.example/refresh', returnUrl: 'https://poolflow.example/done' });
+    const link = await kit.members.createOnboardingLink(memberId, {
+      refreshUrl: 'https://poolflow.example/refresh',
+      returnUrl: 'https://poolflow.example/done',
+    });
     assert.equal(link.accountId, account.accountId);
     assert.match(link.url, /^https?:\/\//);
     assert.ok(link.expiresAt > Date.now() / 1000);

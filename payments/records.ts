@@ -12,7 +12,14 @@ import {
   updatePaymentIntentStatus,
 } from '../db/payments/payment-intents';
 import { findRefundById, findRefundByKey, insertRefund, type RefundRow, type RefundStatusFields, updateRefundStatus } from '../db/payments/refunds';
-import { findTransferById, findTransferByKey, insertTransfer, type TransferRow, type TransferStatusFields, updateTransferStatus } from '../db/payments/transfers';
+import {
+  findTransferById,
+  findTransferByKey,
+  insertTransfer,
+  type TransferRow,
+  type TransferStatusFields,
+  updateTransferStatus,
+} from '../db/payments/transfers';
 import type { Queryable } from '../db/pool';
 import type { MovementMetadata } from './metadata';
 import {

@@ -53,7 +53,13 @@ describe('Stripe rate limiter', () => {
     const outcomes = await Promise.all(
       Array.from({ length: CHARGES }, (_, i) =>
         clients[i % WORKERS]!.paymentIntents.create(
-          { amount: 2_500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, automatic_payment_methods: { enabled: true, allow_redirects: 'never' } },
+          {
+            amount: 2_500,
+            currency: 'usd',
+            payment_method: 'pm_card_visa',
+            confirm: true,
+            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          },
           { idempotencyKey: `burst-charge-${i}` },
         ).then(
           () => 'sent' as const,
@@ -70,7 +76,9 @@ describe('Stripe rate limiter', () => {
     const elapsedS = (performance.now() - startedMs) / 1_000;
     const sent = outcomes.filter((o) => o === 'sent').length;
 
-    const received = (await control.requests({ secretKey, method: 'POST', pathPrefix: '/v1/payment_intents' })).map((r) => Date.parse(r.at)).sort((a, b) => a - b);
+    const received = (await control.requests({ secretKey, method: 'POST', pathPrefix: '/v1/payment_intents' }))
+      .map((r) => Date.parse(r.at))
+      .sort((a, b) => a - b);
     assert.equal(received.length, sent, 'every admitted charge, and only those, reached the sandbox');
     // Most of the burst is refused at once; what was admitted is bounded by the rate below. (How many
     // get in depends on how long the 10,000 reservations take to be made, which a loaded machine
@@ -104,7 +112,11 @@ describe('Stripe rate limiter', () => {
 
     const requests = await control.requests({ secretKey });
     const creates = requests.filter((r) => r.method === 'POST');
-    assert.deepEqual(creates.map((r) => r.status), [429, 200], 'the 429 was absorbed and the create sent again');
+    assert.deepEqual(
+      creates.map((r) => r.status),
+      [429, 200],
+      'the 429 was absorbed and the create sent again',
+    );
     assert.equal(creates[1]!.objectId, customer.id);
     const limitedAt = Date.parse(creates[0]!.at);
     const list = requests.find((r) => r.method === 'GET')!;
@@ -125,6 +137,10 @@ describe('Stripe rate limiter', () => {
   });
 
   test('refuses limits that are not positive', () => {
-    assert.throws(() => createStripeRateLimiter(redisClients[0]!, 'sk_test_x', { globalPerSecond: 0, endpointPerSecond: 25, searchPerSecond: 20, burst: 1, waitMaxMs: 1_000 }), /globalPerSecond/);
+    assert.throws(
+      () =>
+        createStripeRateLimiter(redisClients[0]!, 'sk_test_x', { globalPerSecond: 0, endpointPerSecond: 25, searchPerSecond: 20, burst: 1, waitMaxMs: 1_000 }),
+      /globalPerSecond/,
+    );
   });
 });

@@ -28,12 +28,7 @@ import { transaction } from '../db/transaction';
 import type { Logger } from '../observability/log';
 import { errorMessage } from '../observability/log';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import {
-  PAYMENT_SIGNAL_NAMES,
-  type PaymentIntentSignal,
-  type RefundSignal,
-  type TransferSignal,
-} from '../workflows/core/payment-signals';
+import { PAYMENT_SIGNAL_NAMES, type PaymentIntentSignal, type RefundSignal, type TransferSignal } from '../workflows/core/payment-signals';
 import { assessmentIdOfOwner } from '../activities/assessments/money';
 import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';

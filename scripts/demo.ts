@@ -88,7 +88,8 @@ async function api<T>(method: string, path: string, token: string | undefined, b
 async function main(): Promise<void> {
   console.log(`Poolflow demo: a rotating savings pool (${MEMBER_NAMES.length} members x ${money(CONTRIBUTION_MINOR)} a round), through ${API_URL}\n`);
   const ready = await api<{ status: string; checks: Record<string, boolean> }>('GET', '/readyz', undefined).catch((error: unknown) => {
-    if (error instanceof DemoError && error.message.includes('503')) throw new DemoError(`the API is up but not ready (${error.message}): is the whole stack running?`);
+    if (error instanceof DemoError && error.message.includes('503'))
+      throw new DemoError(`the API is up but not ready (${error.message}): is the whole stack running?`);
     throw error;
   });
   console.log(`API ready: ${Object.keys(ready.checks).join(', ')} answer`);
@@ -105,7 +106,9 @@ async function main(): Promise<void> {
     const id = `demo-${run}-${name.toLowerCase()}`;
     const memberToken = await token(id, 'member');
     await api('PUT', '/v1/members/me', memberToken, { displayName: name, email: `${id}@example.com` });
-    const card = await api<{ cardBrand: string | null; cardLast4: string | null }>('POST', '/v1/members/me/payment-methods', memberToken, { paymentMethodId: 'pm_card_visa' });
+    const card = await api<{ cardBrand: string | null; cardLast4: string | null }>('POST', '/v1/members/me/payment-methods', memberToken, {
+      paymentMethodId: 'pm_card_visa',
+    });
     const payout = await api<{ accountId: string; onboardingUrl: string }>('POST', '/v1/members/me/payout-account', memberToken, {
       returnUrl: 'https://example.com/onboarded',
       refreshUrl: 'https://example.com/onboarding-expired',
@@ -117,7 +120,9 @@ async function main(): Promise<void> {
     const language = members.length % 2 === 0 ? 'en' : 'es';
     await api('PUT', '/v1/notifications/preferences', memberToken, { language, channels: { email: true }, muteReminders: false });
     members.push({ id, name, token: memberToken });
-    console.log(`   ${name.padEnd(6)} ${id.padEnd(18)} card ${card.cardBrand ?? '?'} ...${card.cardLast4 ?? '????'}   payout account ${payout.accountId} onboarded`);
+    console.log(
+      `   ${name.padEnd(6)} ${id.padEnd(18)} card ${card.cardBrand ?? '?'} ...${card.cardLast4 ?? '????'}   payout account ${payout.accountId} onboarded`,
+    );
   }
 
   console.log('\n2. A manager creates the pool');
@@ -157,7 +162,8 @@ async function main(): Promise<void> {
     let answer: RoundAnswer | undefined;
     const deadline = Date.now() + ROUND_TIMEOUT_MS;
     while (!answer || answer.status !== 'finished') {
-      if (Date.now() > deadline) throw new DemoError(`round ${round} did not finish within ${ROUND_TIMEOUT_MS / 1000} s; see the pool in the Temporal Web UI and .data/logs/worker.log`);
+      if (Date.now() > deadline)
+        throw new DemoError(`round ${round} did not finish within ${ROUND_TIMEOUT_MS / 1000} s; see the pool in the Temporal Web UI and .data/logs/worker.log`);
       await sleep(POLL_INTERVAL_MS);
       answer = await api<RoundAnswer>('GET', `${poolPath}/rounds/${round}`, managerToken).catch((error: unknown) => {
         if (error instanceof DemoError && error.message.includes(' 404 ')) return undefined; // not started yet
@@ -172,7 +178,9 @@ async function main(): Promise<void> {
     }
     const paidIn = (answer.contributions ?? []).map((c) => `${nameOf(c.memberId)} ${c.outcome} ${money(c.paidMinor)}`).join(', ');
     const paidOut = (answer.payouts ?? []).map((p) => `${money(p.amountMinor)} to ${nameOf(p.memberId)} (${p.purpose})`).join(', ');
-    console.log(`   round ${round} finished in ${((performance.now() - roundStarted) / 1000).toFixed(1)} s: pot ${money(answer.potMinor ?? '0')}; ${paidIn}; paid out ${paidOut || 'nothing'}`);
+    console.log(
+      `   round ${round} finished in ${((performance.now() - roundStarted) / 1000).toFixed(1)} s: pot ${money(answer.potMinor ?? '0')}; ${paidIn}; paid out ${paidOut || 'nothing'}`,
+    );
     // The pool hears of the round by a signal; the next round is asked for once it has.
     for (;;) {
       pool = await api<PoolView>('GET', poolPath, managerToken);
@@ -183,19 +191,24 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n6. The pool is ${pool.status} after ${pool.roundsCompleted} rounds; every member received the pot once:`);
-  for (const member of pool.members) console.log(`   ${nameOf(member.memberId).padEnd(6)} paid in ${money(member.paidInMinor)}, received: ${member.received ? 'yes' : 'no'}`);
+  for (const member of pool.members)
+    console.log(`   ${nameOf(member.memberId).padEnd(6)} paid in ${money(member.paidInMinor)}, received: ${member.received ? 'yes' : 'no'}`);
 
   console.log('\n7. Ledger (double entry; balance = credits - debits)');
   const ledger = await api<Ledger>('GET', `${poolPath}/ledger`, managerToken);
   const label = (account: string) => account.replace(`pool:${pool.poolId}:`, '').replace(/member:([^:]+):/, (_, id: string) => `${nameOf(id)} `);
   for (const balance of ledger.balances) {
-    console.log(`   ${label(balance.account).padEnd(22)} debits ${money(balance.debitsPostedMinor).padStart(12)}  credits ${money(balance.creditsPostedMinor).padStart(12)}  balance ${money(balance.balanceMinor).padStart(12)}`);
+    console.log(
+      `   ${label(balance.account).padEnd(22)} debits ${money(balance.debitsPostedMinor).padStart(12)}  credits ${money(balance.creditsPostedMinor).padStart(12)}  balance ${money(balance.balanceMinor).padStart(12)}`,
+    );
   }
-  console.log(`   invariants: ${ledger.invariants.balanced ? 'balanced (debits equal credits, every balance matches its postings)' : `VIOLATED ${JSON.stringify(ledger.invariants.violations)}`}`);
+  console.log(
+    `   invariants: ${ledger.invariants.balanced ? 'balanced (debits equal credits, every balance matches its postings)' : `VIOLATED ${JSON.stringify(ledger.invariants.violations)}`}`,
+  );
   if (!ledger.invariants.balanced) throw new DemoError('the ledger invariants do not hold');
   if (pool.status !== 'completed') throw new DemoError(`the pool ended ${pool.status}, not completed`);
 
-  console.log('\n8. Notices (each member\'s feed; every email is in the mail catcher\'s inbox)');
+  console.log("\n8. Notices (each member's feed; every email is in the mail catcher's inbox)");
   for (const member of members) {
     const feed = await api<{ items: Array<{ type: string }> }>('GET', '/v1/notifications?limit=100', member.token);
     console.log(`   ${member.name.padEnd(6)} ${feed.items.length} notices: ${[...new Set(feed.items.map((i) => i.type))].reverse().join(', ')}`);
@@ -205,6 +218,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`\ndemo failed after ${elapsed()}: ${error instanceof DemoError ? error.message : (error as Error).stack ?? String(error)}`);
+  console.error(`\ndemo failed after ${elapsed()}: ${error instanceof DemoError ? error.message : ((error as Error).stack ?? String(error))}`);
   process.exit(1);
 });

@@ -18,7 +18,10 @@ const USAGE = 'usage: npm run reconcile -- --pool <poolId> [--json] [--deliver]'
 
 let args: { pool?: string; json?: boolean; deliver?: boolean };
 try {
-  args = parseArgs({ options: { pool: { type: 'string' }, json: { type: 'boolean', default: false }, deliver: { type: 'boolean', default: false } }, strict: true }).values;
+  args = parseArgs({
+    options: { pool: { type: 'string' }, json: { type: 'boolean', default: false }, deliver: { type: 'boolean', default: false } },
+    strict: true,
+  }).values;
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`);
   process.exit(64);
@@ -41,7 +44,12 @@ try {
     const temporalConfig = loadEnv(temporalEnv);
     const connection = await Connection.connect({ address: temporalConfig.TEMPORAL_ADDRESS, connectTimeout: '10s' });
     try {
-      const router = createWebhookRouter({ db, stripe, temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }), log: createLogger('reconcile') });
+      const router = createWebhookRouter({
+        db,
+        stripe,
+        temporal: new Client({ connection, namespace: temporalConfig.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter() }),
+        log: createLogger('reconcile'),
+      });
       const { attempted, delivered } = await router.redeliverPending({ poolId: args.pool });
       console.error(`signals owed: ${attempted}, delivered: ${delivered}`);
     } finally {
@@ -53,7 +61,9 @@ try {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     const { paymentIntents, transfers, refunds, stripeObjects } = report.checked;
-    console.log(`pool ${report.poolId}: ${paymentIntents} payment intents, ${transfers} transfers, ${refunds} refunds recorded; ${stripeObjects} Stripe objects read`);
+    console.log(
+      `pool ${report.poolId}: ${paymentIntents} payment intents, ${transfers} transfers, ${refunds} refunds recorded; ${stripeObjects} Stripe objects read`,
+    );
     console.log(report.mismatches.length === 0 ? 'no mismatches' : `${report.mismatches.length} mismatches:\n${report.mismatches.map(describe).join('\n')}`);
   }
   process.exitCode = report.mismatches.length === 0 ? 0 : 1;

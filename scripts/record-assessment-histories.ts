@@ -26,7 +26,10 @@ async function buy(h: AssessmentHarness, tier: string): Promise<{ traderId: stri
   const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', traderId, 'trader', { tier, displayName: 'Recorded R' });
   const { assessmentId } = bought.body.assessment;
   await h.waitFor(assessmentId, (row) => row.status === 'active');
-  await until('the workflow to begin', async () => (await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentViewQuery)) !== null);
+  await until(
+    'the workflow to begin',
+    async () => (await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentViewQuery)) !== null,
+  );
   return { traderId, assessmentId };
 }
 
@@ -42,11 +45,30 @@ try {
   await h.tick('BTC-USD', '64000');
   await h.tick('ETH-USD', '3200');
   const breach = await buy(h, 'two-step-100k');
-  await expectOk(h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', { action: 'open', symbol: 'ETH-USD', side: 'long', quantity: '1', stopLoss: '3150' }));
+  await expectOk(
+    h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', {
+      action: 'open',
+      symbol: 'ETH-USD',
+      side: 'long',
+      quantity: '1',
+      stopLoss: '3150',
+    }),
+  );
   await until('the monitor to watch ETH', async () => h.monitor.evaluator.watching(breach.assessmentId)?.positions === 1);
   await h.tick('ETH-USD', '3100');
-  await until('the stop-loss to close', async () => (await h.client.workflow.getHandle(workflowIds.assessment(breach.assessmentId)).query(assessmentViewQuery))!.evaluation.live.openPositions === 0);
-  await expectOk(h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', { action: 'open', symbol: 'BTC-USD', side: 'long', quantity: '10' }));
+  await until(
+    'the stop-loss to close',
+    async () =>
+      (await h.client.workflow.getHandle(workflowIds.assessment(breach.assessmentId)).query(assessmentViewQuery))!.evaluation.live.openPositions === 0,
+  );
+  await expectOk(
+    h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', {
+      action: 'open',
+      symbol: 'BTC-USD',
+      side: 'long',
+      quantity: '10',
+    }),
+  );
   await until('the monitor to watch BTC', async () => h.monitor.evaluator.watching(breach.assessmentId)?.positions === 1);
   await h.tick('BTC-USD', '63300');
   await h.waitFor(breach.assessmentId, (row) => row.status === 'failed');
@@ -56,16 +78,32 @@ try {
   for (const reason of ['desk review one', 'desk review two']) {
     await expectOk(h.call('POST', `/v1/assessments/${funded.assessmentId}/ops-actions`, 'ops-1', 'ops', { action: 'override-pass', reason }));
   }
-  await expectOk(h.call('POST', `/v1/assessments/${funded.assessmentId}/fills`, funded.traderId, 'trader', {
-    fills: [
-      { externalId: 'r-1', kind: 'open', symbol: 'SOL-USD', side: 'short', quantity: '3', price: '150', commissionMinor: '6', executedAtMs: Date.now() + 1_000 },
-      { externalId: 'r-2', kind: 'close', openedBy: 'r-1', quantity: '3', price: '149', commissionMinor: '6', executedAtMs: Date.now() + 2_000 },
-    ],
-  }));
-  await expectOk(h.call('POST', `/v1/assessments/${funded.assessmentId}/ops-actions`, 'ops-1', 'ops', { action: 'emergency-stop', reason: 'recording ends here' }));
+  await expectOk(
+    h.call('POST', `/v1/assessments/${funded.assessmentId}/fills`, funded.traderId, 'trader', {
+      fills: [
+        {
+          externalId: 'r-1',
+          kind: 'open',
+          symbol: 'SOL-USD',
+          side: 'short',
+          quantity: '3',
+          price: '150',
+          commissionMinor: '6',
+          executedAtMs: Date.now() + 1_000,
+        },
+        { externalId: 'r-2', kind: 'close', openedBy: 'r-1', quantity: '3', price: '149', commissionMinor: '6', executedAtMs: Date.now() + 2_000 },
+      ],
+    }),
+  );
+  await expectOk(
+    h.call('POST', `/v1/assessments/${funded.assessmentId}/ops-actions`, 'ops-1', 'ops', { action: 'emergency-stop', reason: 'recording ends here' }),
+  );
   await h.waitFor(funded.assessmentId, (row) => row.status === 'stopped');
 
-  for (const [name, id] of [['price-breach', breach.assessmentId], ['funded-stopped', funded.assessmentId]] as const) {
+  for (const [name, id] of [
+    ['price-breach', breach.assessmentId],
+    ['funded-stopped', funded.assessmentId],
+  ] as const) {
     const history = await h.client.workflow.getHandle(workflowIds.assessment(id)).fetchHistory();
     recorded.push([`${name}.assessment.json`, `${JSON.stringify(historyToProtoJson(history), null, 1)}\n`]);
   }

@@ -61,14 +61,17 @@ async function save(name: string, client: Client, workflowId: string, options: {
 
 const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolStateQuery)).poolId;
 
-
 // --- On the test stack's dev server -------------------------------------------------------------
 {
   const h = await startDevPoolHarness();
   // Stripe's webhooks reach the rounds as in production: through the sandbox and the webhook router.
   const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
   const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
-  await h.kit.control.addWebhookEndpoint({ url: receiver.url, secretKey: h.kit.secretKey, eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'] });
+  await h.kit.control.addWebhookEndpoint({
+    url: receiver.url,
+    secretKey: h.kit.secretKey,
+    eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+  });
   try {
     const trigger = (poolId: string) => h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
 
@@ -172,7 +175,9 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       await activate(handle);
       await trigger(poolId);
       const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
-      await eventually('a charge to be processing', async () => ((await round.query(roundProgressQuery)).members.some((m) => m.state === 'processing') ? true : undefined));
+      await eventually('a charge to be processing', async () =>
+        (await round.query(roundProgressQuery)).members.some((m) => m.state === 'processing') ? true : undefined,
+      );
       const processing = (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing')!;
       await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'the group disbanded' }] });
       await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);

@@ -21,6 +21,8 @@ if [ ${#files[@]} -eq 0 ]; then
   npx --no-install eslint . || die "lint failed"
   log "unused files, exports and dependencies (knip)"
   npx --no-install knip || die "knip found unused code or dependencies (listed above): delete it, or see knip.json"
+  log "formatting (prettier)"
+  npx --no-install prettier --check . || die "files above are not formatted: run npm run format"
   log "type check"
   npx --no-install tsc --noEmit -p tsconfig.json || die "type check failed"
   mapfile -t files < <(find . -path ./node_modules -prune -o -path ./.tools -prune -o -path ./.data -prune -o \

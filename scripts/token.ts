@@ -15,4 +15,6 @@ if (!env.JWT_SECRET) {
   console.error('JWT_JWKS_URL is set: tokens come from your identity provider, not from this script.');
   process.exit(64);
 }
-console.log(await mintToken({ sub: values.sub, role, secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, lifetimeSeconds: Number(values.ttl) }));
+console.log(
+  await mintToken({ sub: values.sub, role, secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, lifetimeSeconds: Number(values.ttl) }),
+);

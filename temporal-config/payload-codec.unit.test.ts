@@ -45,7 +45,10 @@ describe('AES-256-GCM payload codec', () => {
 
   test('a payload under a retired key fails naming the key', async () => {
     const retired = new AesGcmPayloadCodec(parseKeyring(`k2026:${newKey}`));
-    await assert.rejects(retired.decode(await before.encode(plain())), (error: unknown) => error instanceof UnknownPayloadKeyError && /"k2025"/.test(error.message));
+    await assert.rejects(
+      retired.decode(await before.encode(plain())),
+      (error: unknown) => error instanceof UnknownPayloadKeyError && /"k2025"/.test(error.message),
+    );
   });
 
   test('a tampered payload, or one relabelled to another key, is refused', async () => {
@@ -63,7 +66,10 @@ describe('AES-256-GCM payload codec', () => {
 
   test("a failure's message and stack trace are encrypted with its details", async () => {
     const converter = loadDataConverter(poolflowDataConverter({ keyring: parseKeyring(`k2026:${newKey}`) }));
-    const failure = await encodeErrorToFailure(converter, ApplicationFailure.create({ message: `member ${secret.memberId} declined`, details: [secret.amountMinor] }));
+    const failure = await encodeErrorToFailure(
+      converter,
+      ApplicationFailure.create({ message: `member ${secret.memberId} declined`, details: [secret.amountMinor] }),
+    );
     const stored = JSON.stringify(failure, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
     assert.ok(!stored.includes(secret.memberId), 'the message is not stored in plain text');
     assert.ok(!stored.includes(secret.amountMinor), 'the details are not stored in plain text');

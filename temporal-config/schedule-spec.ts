@@ -44,7 +44,9 @@ export function scheduleSpecFor(cadence: Cadence, poolId: string): ScheduleSpec 
     case 'weekly':
       return { calendars: [{ dayOfWeek: DAYS[cadence.dayOfWeek], hour: cadence.hourUtc, ...minuteAndSecond(poolId), comment: `every ${cadence.dayOfWeek}` }] };
     case 'monthly':
-      return { calendars: [{ dayOfMonth: cadence.dayOfMonth, hour: cadence.hourUtc, ...minuteAndSecond(poolId), comment: `day ${cadence.dayOfMonth} of every month` }] };
+      return {
+        calendars: [{ dayOfMonth: cadence.dayOfMonth, hour: cadence.hourUtc, ...minuteAndSecond(poolId), comment: `day ${cadence.dayOfMonth} of every month` }],
+      };
     default:
       return assertNever(cadence);
   }

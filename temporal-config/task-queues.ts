@@ -5,4 +5,3 @@ export const TASK_QUEUES = {
   simulations: 'poolflow-simulations',
   assessments: 'poolflow-assessments',
 } as const;
-

@@ -10,7 +10,8 @@ export const ID_PART_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function part(label: string, value: string, pattern = ID_PART_PATTERN): string {
-  if (!pattern.test(value)) throw new TypeError(`${label} must be ${pattern === UUID_PATTERN ? 'a UUID' : '1-64 letters, digits, "_" or "-"'}, got ${JSON.stringify(value)}`);
+  if (!pattern.test(value))
+    throw new TypeError(`${label} must be ${pattern === UUID_PATTERN ? 'a UUID' : '1-64 letters, digits, "_" or "-"'}, got ${JSON.stringify(value)}`);
   return value;
 }
 

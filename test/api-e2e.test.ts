@@ -139,13 +139,14 @@ describe('a rotating pool through the API alone', () => {
     // Each round: every member's contribution with its PaymentIntent, and one payout.
     const winners = new Set<string>();
     for (let round = 1; round <= MEMBERS; round++) {
-      const detail = await expectOk<{ contributions: Array<{ outcome: string; paymentIntentId: string | null }>; payouts: Array<{ memberId: string; amountMinor: string }> }>(
-        'GET',
-        `/v1/pools/${poolId}/rounds/${round}`,
-        manager,
-        'manager',
+      const detail = await expectOk<{
+        contributions: Array<{ outcome: string; paymentIntentId: string | null }>;
+        payouts: Array<{ memberId: string; amountMinor: string }>;
+      }>('GET', `/v1/pools/${poolId}/rounds/${round}`, manager, 'manager');
+      assert.deepEqual(
+        detail.contributions.map((c) => c.outcome),
+        Array(MEMBERS).fill('paid'),
       );
-      assert.deepEqual(detail.contributions.map((c) => c.outcome), Array(MEMBERS).fill('paid'));
       // The manager sees each member's outcome; their PaymentIntents are for them and operations.
       assert.ok(detail.contributions.every((c) => c.paymentIntentId === null));
       const asOps = await expectOk<{ contributions: Array<{ paymentIntentId: string }> }>('GET', `/v1/pools/${poolId}/rounds/${round}`, 'ops-e2e', 'ops');
@@ -160,13 +161,21 @@ describe('a rotating pool through the API alone', () => {
     const intents = await kit.control.objects({ type: 'payment_intent', secretKey: kit.secretKey });
     assert.equal(intents.length, MEMBERS * MEMBERS, 'one PaymentIntent per member per round, no more');
 
-    const ledger = await expectOk<{ invariants: { balanced: boolean }; balances: Array<{ account: string; balanceMinor: string }> }>('GET', `/v1/pools/${poolId}/ledger`, manager, 'manager');
+    const ledger = await expectOk<{ invariants: { balanced: boolean }; balances: Array<{ account: string; balanceMinor: string }> }>(
+      'GET',
+      `/v1/pools/${poolId}/ledger`,
+      manager,
+      'manager',
+    );
     assert.equal(ledger.invariants.balanced, true);
     assert.equal(ledger.balances.find((b) => b.account === `pool:${poolId}:pot`)?.balanceMinor, '0');
 
     const seen = await events;
     assert.ok(seen.length >= 3, `events: ${JSON.stringify(seen)}`);
-    assert.ok(seen.every((e, i) => i === 0 || e.id > seen[i - 1]!.id), 'versions arrive in order');
+    assert.ok(
+      seen.every((e, i) => i === 0 || e.id > seen[i - 1]!.id),
+      'versions arrive in order',
+    );
     const statuses = seen.map((e) => e.status).filter((s, i, all) => i === 0 || s !== all[i - 1]);
     assert.deepEqual(statuses, ['open', 'active', 'completed']);
     // The stream stops reading at the first completed view; the pool's last tidy-up may follow it.

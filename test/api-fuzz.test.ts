@@ -21,7 +21,30 @@ import { createSandboxClient } from '../tools/stripe-sandbox/client';
 import { TEST_AUTH, TEST_WEBHOOK_SECRET, testApiDeps, testApp, tokenFor } from './support/api';
 import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './support/env';
 import { eventually, sleep } from './support/eventually';
-import { addKey, badJson, encode, type Entries, headerSafe, injection, invalidAmount, invalidEnum, invalidPoolConfig, mutated, type Mutation, NOT_JSON_TYPES, notAnObject, notAString, Obj, remove, ROTATING, setTo, tooLong, unknownKey, validConfigText, wrongType } from './support/fuzz-generators';
+import {
+  addKey,
+  badJson,
+  encode,
+  type Entries,
+  headerSafe,
+  injection,
+  invalidAmount,
+  invalidEnum,
+  invalidPoolConfig,
+  mutated,
+  type Mutation,
+  NOT_JSON_TYPES,
+  notAnObject,
+  notAString,
+  Obj,
+  remove,
+  ROTATING,
+  setTo,
+  tooLong,
+  unknownKey,
+  validConfigText,
+  wrongType,
+} from './support/fuzz-generators';
 import { poolCacheKey } from '../cache/keys';
 
 /** fast-check runs per property; together well over 2,000 requests. */
@@ -83,8 +106,14 @@ type Forgery = (typeof FORGERIES)[number];
 const secretKey = new TextEncoder().encode(TEST_AUTH.JWT_SECRET);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-function jwt(claims: Record<string, unknown>, options: { alg?: string; secret?: Uint8Array; iat?: number | null; exp?: number | null; iss?: string; aud?: string; nbf?: number } = {}) {
-  const token = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuer(options.iss ?? TEST_AUTH.JWT_ISSUER).setAudience(options.aud ?? TEST_AUTH.JWT_AUDIENCE);
+function jwt(
+  claims: Record<string, unknown>,
+  options: { alg?: string; secret?: Uint8Array; iat?: number | null; exp?: number | null; iss?: string; aud?: string; nbf?: number } = {},
+) {
+  const token = new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setIssuer(options.iss ?? TEST_AUTH.JWT_ISSUER)
+    .setAudience(options.aud ?? TEST_AUTH.JWT_AUDIENCE);
   if (options.iat !== null) token.setIssuedAt(options.iat ?? nowSeconds());
   if (options.exp !== null) token.setExpirationTime(options.exp ?? nowSeconds() + 600);
   if (options.nbf !== undefined) token.setNotBefore(options.nbf);
@@ -224,10 +253,16 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   /** Writes a view as the pool workflow's projection would: the database decides access, the cache serves reads. */
   async function seedPool(view: PoolView): Promise<void> {
     seededPools.push(view.poolId);
-    await db.query(
-      `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, view, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [view.poolId, view.managerId, view.config.name, view.config.kind, view.config.currency, view.status, JSON.stringify(view), view.version],
-    );
+    await db.query(`INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, view, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+      view.poolId,
+      view.managerId,
+      view.config.name,
+      view.config.kind,
+      view.config.currency,
+      view.status,
+      JSON.stringify(view),
+      view.version,
+    ]);
     for (const m of view.members) {
       await db.query('INSERT INTO pool_members (pool_id, member_id, status, join_seq) VALUES ($1, $2, $3, $4)', [view.poolId, m.memberId, m.status, m.joinSeq]);
     }
@@ -242,8 +277,14 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     return {
       workflows: (await client.workflow.count(`TaskQueue = '${taskQueue}'`)).count,
       // The projections the run seeded itself are not its footprint.
-      pools: await count('SELECT count(*) AS n FROM pools WHERE (starts_with(manager_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [run, seededPools]),
-      poolMembers: await count('SELECT count(*) AS n FROM pool_members WHERE (starts_with(member_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [run, seededPools]),
+      pools: await count('SELECT count(*) AS n FROM pools WHERE (starts_with(manager_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [
+        run,
+        seededPools,
+      ]),
+      poolMembers: await count(
+        'SELECT count(*) AS n FROM pool_members WHERE (starts_with(member_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)',
+        [run, seededPools],
+      ),
       members: await count('SELECT count(*) AS n FROM members WHERE starts_with(member_id, $1)'),
       webhookEvents: await count('SELECT count(*) AS n FROM stripe_webhook_events WHERE starts_with(event_id, $1)'),
       stripeObjects: (await sandbox.objects({ secretKey: stripeSecretKey })).length,
@@ -257,7 +298,16 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       managerId,
       config: poolConfigSchema.parse(JSON.parse(encode(new Obj(ROTATING)))),
       status,
-      members: memberIds.map((memberId, i) => ({ memberId, status: 'active', joinSeq: i + 1, commitmentMinor: null, paidInMinor: '0', arrearsMinor: '0', received: false, replacedMemberId: null })),
+      members: memberIds.map((memberId, i) => ({
+        memberId,
+        status: 'active',
+        joinSeq: i + 1,
+        commitmentMinor: null,
+        paidInMinor: '0',
+        arrearsMinor: '0',
+        received: false,
+        replacedMemberId: null,
+      })),
       payoutOrder: null,
       roundsCompleted: 0,
       roundsPlanned: 5,
@@ -287,7 +337,14 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     if (request.pool) {
       poolId = `${run}-pool-${n}`;
       const { status, relation } = request.pool;
-      await seedPool(seededView(poolId, status, relation === 'manager' ? subject : `${run}-other-manager`, relation === 'member' ? [subject, `${run}-other-member`] : [`${run}-other-member`]));
+      await seedPool(
+        seededView(
+          poolId,
+          status,
+          relation === 'manager' ? subject : `${run}-other-manager`,
+          relation === 'member' ? [subject, `${run}-other-member`] : [`${run}-other-member`],
+        ),
+      );
     }
     const path = request.path.replaceAll('{pool}', poolId).replaceAll('{run}', run);
     const body = request.body?.replaceAll('{run}', run);
@@ -295,7 +352,10 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms to ${where}: it probably reached a workflow, and none runs here`)), REQUEST_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms to ${where}: it probably reached a workflow, and none runs here`)),
+        REQUEST_TIMEOUT_MS,
+      );
     });
     const errorsBefore = loggedErrors.length;
     let response: Response;
@@ -338,8 +398,14 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   test('every authenticated route refuses a missing, malformed, expired or forged token with 401', async () => {
     const routes = v1Routes();
     assert.ok(routes.length >= 19, `the app registers ${routes.length} authenticated routes`);
-    const arbitrary = fc.record({ route: fc.constantFrom(...routes), forgery: fc.constantFrom(...FORGERIES), garbage: headerSafe(), idempotencyKey: fc.option(fc.constant('valid-key-12345'), { nil: null }) }).map(
-      ({ route, forgery, garbage, idempotencyKey }): FuzzRequest => ({
+    const arbitrary = fc
+      .record({
+        route: fc.constantFrom(...routes),
+        forgery: fc.constantFrom(...FORGERIES),
+        garbage: headerSafe(),
+        idempotencyKey: fc.option(fc.constant('valid-key-12345'), { nil: null }),
+      })
+      .map(({ route, forgery, garbage, idempotencyKey }): FuzzRequest => ({
         method: route.method,
         path: fill(route.path),
         ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body: '{}' }),
@@ -347,14 +413,20 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
         idempotencyKey,
         expect: [401],
         note: forgery,
-      }),
-    );
+      }));
     await property(arbitrary, RUNS.auth);
   });
 
   test('a token accepted a moment ago is refused once it expires (verified tokens are remembered, never past exp)', async () => {
     const sub = `${run}-expiring`;
-    const token = await mintToken({ sub, role: 'manager', secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE, lifetimeSeconds: 2 });
+    const token = await mintToken({
+      sub,
+      role: 'manager',
+      secret: TEST_AUTH.JWT_SECRET,
+      issuer: TEST_AUTH.JWT_ISSUER,
+      audience: TEST_AUTH.JWT_AUDIENCE,
+      lifetimeSeconds: 2,
+    });
     const expMs = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
     const list = () => app.request('/v1/pools', { headers: { authorization: `Bearer ${token}` } });
     assert.equal((await list()).status, 200);
@@ -377,9 +449,16 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       { arbitrary: notAnObject.map((body): FuzzRequest => ({ method: 'POST', path: '/v1/pools', body, expect: [400, 422], note: 'not a config' })), weight: 1 },
       {
         // A valid config with a media type that is not JSON (or none) must not be taken as JSON.
-        arbitrary: fc.record({ body: validConfigText, contentType: fc.option(fc.constantFrom(...NOT_JSON_TYPES), { nil: null }) }).map(
-          ({ body, contentType }): FuzzRequest => ({ method: 'POST', path: '/v1/pools', body, contentType, expect: [415], note: `content-type ${contentType}` }),
-        ),
+        arbitrary: fc
+          .record({ body: validConfigText, contentType: fc.option(fc.constantFrom(...NOT_JSON_TYPES), { nil: null }) })
+          .map(({ body, contentType }): FuzzRequest => ({
+            method: 'POST',
+            path: '/v1/pools',
+            body,
+            contentType,
+            expect: [415],
+            note: `content-type ${contentType}`,
+          })),
         weight: 1,
       },
     );
@@ -393,7 +472,17 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     ];
     const invalidEmail = fc.oneof(
       fc.string({ maxLength: 40 }).filter((s) => !s.includes('@')),
-      fc.constantFrom('@', 'a@', '@example.com', 'a@@example.com', 'a b@example.com', 'a@exa mple.com', '<script>@x.com', 'a@b', `${'a'.repeat(250)}@example.com`),
+      fc.constantFrom(
+        '@',
+        'a@',
+        '@example.com',
+        'a@@example.com',
+        'a b@example.com',
+        'a@exa mple.com',
+        '<script>@x.com',
+        'a@b',
+        `${'a'.repeat(250)}@example.com`,
+      ),
       injection.filter((s) => !s.includes('@')),
       notAString,
     );
@@ -405,11 +494,31 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     );
     const PM = /^pm_[A-Za-z0-9_]{1,200}$/;
     const paymentMethodMutations = fc.oneof(
-      fc.oneof(fc.string().filter((s) => !PM.test(s)), fc.constantFrom('pm_', `pm_${'a'.repeat(201)}`, 'PM_card_visa', 'pm_card visa', 'pm_card-visa', 'tok_visa', 'pm_card_visa\n', 'card_visa'), injection, notAString).map((v) => setTo('paymentMethodId', v)),
+      fc
+        .oneof(
+          fc.string().filter((s) => !PM.test(s)),
+          fc.constantFrom('pm_', `pm_${'a'.repeat(201)}`, 'PM_card_visa', 'pm_card visa', 'pm_card-visa', 'tok_visa', 'pm_card_visa\n', 'card_visa'),
+          injection,
+          notAString,
+        )
+        .map((v) => setTo('paymentMethodId', v)),
       fc.constant(remove('paymentMethodId')),
       fc.tuple(unknownKey(['paymentMethodId']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
     );
-    const invalidUrl = fc.oneof(fc.constantFrom('not a url', 'javascript:alert(1)', 'ftp://example.com/x', 'file:///etc/passwd', 'data:text/html,<b>x</b>', '//example.com', 'http//x', ''), injection, notAString);
+    const invalidUrl = fc.oneof(
+      fc.constantFrom(
+        'not a url',
+        'javascript:alert(1)',
+        'ftp://example.com/x',
+        'file:///etc/passwd',
+        'data:text/html,<b>x</b>',
+        '//example.com',
+        'http//x',
+        '',
+      ),
+      injection,
+      notAString,
+    );
     const payoutMutations = fc.oneof(
       invalidUrl.map((v) => setTo('returnUrl', v)),
       invalidUrl.map((v) => setTo('refreshUrl', v)),
@@ -417,14 +526,38 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       fc.constantFrom('returnUrl', 'refreshUrl').map(remove),
       fc.tuple(unknownKey(['returnUrl', 'refreshUrl', 'country']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
     );
-    const memberRequest = (method: string, path: string) => (m: { body: string; mutations: string[] }): FuzzRequest => ({ method, path, body: m.body, auth: { role: 'member' }, expect: [422], note: m.mutations.join('; ') });
+    const memberRequest =
+      (method: string, path: string) =>
+      (m: { body: string; mutations: string[] }): FuzzRequest => ({
+        method,
+        path,
+        body: m.body,
+        auth: { role: 'member' },
+        expect: [422],
+        note: m.mutations.join('; '),
+      });
     const anyMemberRoute = fc.constantFrom(['PUT', '/v1/members/me'], ['POST', '/v1/members/me/payment-methods'], ['POST', '/v1/members/me/payout-account']);
     const arbitrary = fc.oneof(
       mutated(profile, profileMutations).map(memberRequest('PUT', '/v1/members/me')),
       mutated([['paymentMethodId', 'pm_card_visa']], paymentMethodMutations).map(memberRequest('POST', '/v1/members/me/payment-methods')),
-      mutated([['returnUrl', 'https://example.com/r'], ['refreshUrl', 'https://example.com/f']], payoutMutations).map(memberRequest('POST', '/v1/members/me/payout-account')),
-      fc.tuple(anyMemberRoute, badJson).map(([[method, path], body]): FuzzRequest => ({ method: method!, path: path!, body, auth: { role: 'member' }, expect: [400], note: 'not JSON' })),
-      fc.tuple(anyMemberRoute, notAnObject).map(([[method, path], body]): FuzzRequest => ({ method: method!, path: path!, body, auth: { role: 'member' }, expect: [400, 422], note: 'not an object' })),
+      mutated(
+        [
+          ['returnUrl', 'https://example.com/r'],
+          ['refreshUrl', 'https://example.com/f'],
+        ],
+        payoutMutations,
+      ).map(memberRequest('POST', '/v1/members/me/payout-account')),
+      fc
+        .tuple(anyMemberRoute, badJson)
+        .map(([[method, path], body]): FuzzRequest => ({ method: method!, path: path!, body, auth: { role: 'member' }, expect: [400], note: 'not JSON' })),
+      fc.tuple(anyMemberRoute, notAnObject).map(([[method, path], body]): FuzzRequest => ({
+        method: method!,
+        path: path!,
+        body,
+        auth: { role: 'member' },
+        expect: [400, 422],
+        note: 'not an object',
+      })),
       fc.tuple(anyMemberRoute, fc.option(fc.constantFrom(...NOT_JSON_TYPES), { nil: null })).map(([[method, path], contentType]): FuzzRequest => ({
         method: method!,
         path: path!,
@@ -446,13 +579,20 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   });
 
   test('pool routes refuse malformed bodies, round numbers and Last-Event-IDs on a pool the caller may act on', async () => {
-    const invalidMemberId = fc.oneof(fc.string().filter((s) => !/^[A-Za-z0-9_-]{1,64}$/.test(s)), injection, notAString);
+    const invalidMemberId = fc.oneof(
+      fc.string().filter((s) => !/^[A-Za-z0-9_-]{1,64}$/.test(s)),
+      injection,
+      notAString,
+    );
     const isRound = (s: string) => {
       const n = Number(s);
       return Number.isInteger(n) && n >= 1 && n <= 1_000_000;
     };
     const invalidRound = fc
-      .oneof(fc.constantFrom('abc', '0', '-1', '1.5', '1000001', '1e7', 'NaN', 'Infinity', ' ', '-0', '1,5', '%', '%2e'), fc.string({ minLength: 1, maxLength: 12 }))
+      .oneof(
+        fc.constantFrom('abc', '0', '-1', '1.5', '1000001', '1e7', 'NaN', 'Infinity', ' ', '-0', '1,5', '%', '%2e'),
+        fc.string({ minLength: 1, maxLength: 12 }),
+      )
       .filter((s) => !isRound(s) && s !== '.' && s !== '..')
       .map(encodeSegment);
     const lastEventId = headerSafe(20).filter((s) => !/^\d{1,15}$/.test(s));
@@ -461,7 +601,12 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
         { arbitrary: mutated(entries, mutations).map((m) => ({ body: m.body, expect: [422], note: m.mutations.join('; ') })), weight: 4 },
         // An empty body is no body, which pause and cancel accept.
         { arbitrary: badJson.filter((body) => body !== '').map((body) => ({ body, expect: [400], note: 'not JSON' })), weight: 1 },
-        { arbitrary: fc.constantFrom(...NOT_JSON_TYPES).map((contentType) => ({ body: encode(new Obj(entries)), contentType, expect: [415], note: contentType })), weight: 1 },
+        {
+          arbitrary: fc
+            .constantFrom(...NOT_JSON_TYPES)
+            .map((contentType) => ({ body: encode(new Obj(entries)), contentType, expect: [415], note: contentType })),
+          weight: 1,
+        },
       );
     const withLength = fc.boolean();
     const reasonMutations = fc.oneof(
@@ -471,63 +616,119 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
 
     const arbitrary = fc.oneof(
       // Joining: a member for themselves on an open pool.
-      fc.tuple(
-        bodyProblem(
-          [['commitmentMinor', '100'], ['agreeToCharges', true]],
-          fc.oneof(
-            wrongType.map((v) => setTo('commitmentMinor', v)),
-            notAString.map((v) => setTo('memberId', v)),
-            // Consent is given explicitly or not at all.
-            fc.constantFrom<unknown>(false, 'true', 1, null, 'yes').map((v) => setTo('agreeToCharges', v)),
-            fc.constant(remove('agreeToCharges')),
-            fc.tuple(unknownKey(['memberId', 'commitmentMinor', 'agreeToCharges']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+      fc
+        .tuple(
+          bodyProblem(
+            [
+              ['commitmentMinor', '100'],
+              ['agreeToCharges', true],
+            ],
+            fc.oneof(
+              wrongType.map((v) => setTo('commitmentMinor', v)),
+              notAString.map((v) => setTo('memberId', v)),
+              // Consent is given explicitly or not at all.
+              fc.constantFrom<unknown>(false, 'true', 1, null, 'yes').map((v) => setTo('agreeToCharges', v)),
+              fc.constant(remove('agreeToCharges')),
+              fc.tuple(unknownKey(['memberId', 'commitmentMinor', 'agreeToCharges']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            ),
           ),
-        ),
-        withLength,
-      ).map(([b, contentLength]): FuzzRequest => ({ method: 'POST', path: '/v1/pools/{pool}/members', ...b, contentLength, auth: { role: 'member' }, pool: { status: 'open', relation: 'none' } })),
+          withLength,
+        )
+        .map(([b, contentLength]): FuzzRequest => ({
+          method: 'POST',
+          path: '/v1/pools/{pool}/members',
+          ...b,
+          contentLength,
+          auth: { role: 'member' },
+          pool: { status: 'open', relation: 'none' },
+        })),
       // Replacing a member: the manager of an active pool.
-      fc.tuple(
-        bodyProblem(
-          [['incomingMemberId', 'newcomer']],
-          fc.oneof(
-            invalidMemberId.map((v) => setTo('incomingMemberId', v)),
-            fc.constant(remove('incomingMemberId')),
-            fc.constant(addKey('outgoingMemberId', 'someone')),
-            fc.tuple(unknownKey(['incomingMemberId']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+      fc
+        .tuple(
+          bodyProblem(
+            [['incomingMemberId', 'newcomer']],
+            fc.oneof(
+              invalidMemberId.map((v) => setTo('incomingMemberId', v)),
+              fc.constant(remove('incomingMemberId')),
+              fc.constant(addKey('outgoingMemberId', 'someone')),
+              fc.tuple(unknownKey(['incomingMemberId']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            ),
           ),
-        ),
-        withLength,
-      ).map(([b, contentLength]): FuzzRequest => ({ method: 'POST', path: '/v1/pools/{pool}/members/someone/replace', ...b, contentLength, pool: { status: 'active', relation: 'manager' } })),
+          withLength,
+        )
+        .map(([b, contentLength]): FuzzRequest => ({
+          method: 'POST',
+          path: '/v1/pools/{pool}/members/someone/replace',
+          ...b,
+          contentLength,
+          pool: { status: 'active', relation: 'manager' },
+        })),
       // Pausing and cancelling, with a reason: the manager.
-      fc.tuple(fc.constantFrom('pause', 'cancel'), bodyProblem([['reason', 'holiday']], reasonMutations), withLength, fc.constantFrom<PoolStatus>('open', 'active', 'paused')).map(
-        ([action, b, contentLength, status]): FuzzRequest => ({ method: 'POST', path: `/v1/pools/{pool}/${action}`, ...b, contentLength, pool: { status, relation: 'manager' } }),
-      ),
+      fc
+        .tuple(
+          fc.constantFrom('pause', 'cancel'),
+          bodyProblem([['reason', 'holiday']], reasonMutations),
+          withLength,
+          fc.constantFrom<PoolStatus>('open', 'active', 'paused'),
+        )
+        .map(([action, b, contentLength, status]): FuzzRequest => ({
+          method: 'POST',
+          path: `/v1/pools/{pool}/${action}`,
+          ...b,
+          contentLength,
+          pool: { status, relation: 'manager' },
+        })),
       // Distributions: the manager.
-      fc.tuple(
-        bodyProblem(
-          [['amountMinor', '1000']],
-          fc.oneof(
-            invalidAmount(true).map((v) => setTo('amountMinor', v)),
-            fc.constant(remove('amountMinor')),
-            fc.tuple(unknownKey(['amountMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+      fc
+        .tuple(
+          bodyProblem(
+            [['amountMinor', '1000']],
+            fc.oneof(
+              invalidAmount(true).map((v) => setTo('amountMinor', v)),
+              fc.constant(remove('amountMinor')),
+              fc.tuple(unknownKey(['amountMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            ),
           ),
-        ),
-        withLength,
-      ).map(([b, contentLength]): FuzzRequest => ({ method: 'POST', path: '/v1/pools/{pool}/distributions', ...b, contentLength, pool: { status: 'active', relation: 'manager' } })),
+          withLength,
+        )
+        .map(([b, contentLength]): FuzzRequest => ({
+          method: 'POST',
+          path: '/v1/pools/{pool}/distributions',
+          ...b,
+          contentLength,
+          pool: { status: 'active', relation: 'manager' },
+        })),
       // Bids: a member of an active pool, with a bad round or a bad body.
-      fc.tuple(
-        bodyProblem(
-          [['discountMinor', '100']],
-          fc.oneof(
-            invalidAmount(false).map((v) => setTo('discountMinor', v)),
-            fc.constant(remove('discountMinor')),
-            fc.constantFrom('memberId', 'round').map((k) => addKey(k, k === 'round' ? 1 : 'someone')),
-            fc.tuple(unknownKey(['discountMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+      fc
+        .tuple(
+          bodyProblem(
+            [['discountMinor', '100']],
+            fc.oneof(
+              invalidAmount(false).map((v) => setTo('discountMinor', v)),
+              fc.constant(remove('discountMinor')),
+              fc.constantFrom('memberId', 'round').map((k) => addKey(k, k === 'round' ? 1 : 'someone')),
+              fc.tuple(unknownKey(['discountMinor']), fc.jsonValue({ maxDepth: 1 })).map(([k, v]) => addKey(k, v)),
+            ),
           ),
-        ),
-        withLength,
-      ).map(([b, contentLength]): FuzzRequest => ({ method: 'POST', path: '/v1/pools/{pool}/rounds/1/bids', ...b, contentLength, auth: { role: 'member' }, pool: { status: 'active', relation: 'member' } })),
-      invalidRound.map((round): FuzzRequest => ({ method: 'POST', path: `/v1/pools/{pool}/rounds/${round}/bids`, body: '{"discountMinor":"100"}', auth: { role: 'member' }, pool: { status: 'active', relation: 'member' }, expect: [422], note: `round ${round}` })),
+          withLength,
+        )
+        .map(([b, contentLength]): FuzzRequest => ({
+          method: 'POST',
+          path: '/v1/pools/{pool}/rounds/1/bids',
+          ...b,
+          contentLength,
+          auth: { role: 'member' },
+          pool: { status: 'active', relation: 'member' },
+        })),
+      invalidRound.map((round): FuzzRequest => ({
+        method: 'POST',
+        path: `/v1/pools/{pool}/rounds/${round}/bids`,
+        body: '{"discountMinor":"100"}',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'member' },
+        expect: [422],
+        note: `round ${round}`,
+      })),
       fc.tuple(invalidRound, ROLE).map(([round, role]): FuzzRequest => ({
         method: 'GET',
         path: `/v1/pools/{pool}/rounds/${round}`,
@@ -552,9 +753,30 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   test('bad pool IDs, member IDs and round numbers in paths are 404s on every pool route', async () => {
     const poolRoutes = v1Routes().filter((r) => r.path.startsWith('/v1/pools/:poolId'));
     const badPoolId = fc.oneof(
-      fc.constantFrom('a%2Fb', '..%2F..%2Fetc%2Fpasswd', '%2e%2e%2fadmin', '%00', 'pool%00', '%E0%A4%A', '%', '%%', '%25', '%C0%AE%C0%AE', 'pool;drop', '%3Cscript%3E', 'p%20p', '%F0%9F%92%B0', '*', 'pool.json', '\u00e9t\u00e9'),
+      fc.constantFrom(
+        'a%2Fb',
+        '..%2F..%2Fetc%2Fpasswd',
+        '%2e%2e%2fadmin',
+        '%00',
+        'pool%00',
+        '%E0%A4%A',
+        '%',
+        '%%',
+        '%25',
+        '%C0%AE%C0%AE',
+        'pool;drop',
+        '%3Cscript%3E',
+        'p%20p',
+        '%F0%9F%92%B0',
+        '*',
+        'pool.json',
+        '\u00e9t\u00e9',
+      ),
       fc.integer({ min: 65, max: 8_000 }).map((n) => 'p'.repeat(n)),
-      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }).filter((s) => !/^[A-Za-z0-9_-]{1,64}$/.test(s)).map(encodeSegment),
+      fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 30 })
+        .filter((s) => !/^[A-Za-z0-9_-]{1,64}$/.test(s))
+        .map(encodeSegment),
       injection.filter((s) => s !== '').map(encodeSegment),
     );
     const arbitrary = fc.tuple(fc.constantFrom(...poolRoutes), badPoolId, ROLE).map(([route, poolId, role]): FuzzRequest => ({
@@ -566,26 +788,42 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       note: `poolId ${poolId.slice(0, 60)}`,
     }));
     // A well-formed ID that no pool has, with strange member IDs and round numbers after it.
-    const noSuchPool = fc.tuple(fc.constantFrom(...poolRoutes), fc.oneof(injection.filter((s) => s !== '').map(encodeSegment), fc.integer({ min: 65, max: 4_000 }).map((n) => 'm'.repeat(n))), ROLE).map(
-      ([route, value, role]): FuzzRequest => ({
+    const noSuchPool = fc
+      .tuple(
+        fc.constantFrom(...poolRoutes),
+        fc.oneof(
+          injection.filter((s) => s !== '').map(encodeSegment),
+          fc.integer({ min: 65, max: 4_000 }).map((n) => 'm'.repeat(n)),
+        ),
+        ROLE,
+      )
+      .map(([route, value, role]): FuzzRequest => ({
         method: route.method,
         path: fill(route.path, { memberId: value, round: value }),
         ...(route.method === 'POST' ? { body: '{}' } : {}),
         auth: { role },
         expect: [404],
         note: `segment ${value.slice(0, 60)}`,
-      }),
-    );
+      }));
     await property(fc.oneof(arbitrary, noSuchPool), RUNS.pathParams);
   });
 
   test('listing pools refuses bad filters, limits, cursors and unknown parameters with 422', async () => {
     const param = fc.oneof(
-      invalidEnum(['draft', 'open', 'active', 'paused', 'completed', 'cancelled']).filter((v) => typeof v === 'string').map((v) => ['status', v as string]),
-      invalidEnum(['rotating', 'investment']).filter((v) => typeof v === 'string').map((v) => ['kind', v as string]),
+      invalidEnum(['draft', 'open', 'active', 'paused', 'completed', 'cancelled'])
+        .filter((v) => typeof v === 'string')
+        .map((v) => ['status', v as string]),
+      invalidEnum(['rotating', 'investment'])
+        .filter((v) => typeof v === 'string')
+        .map((v) => ['kind', v as string]),
       fc.constantFrom('0', '-1', '101', 'abc', '1.5', 'NaN', '1e9', '', '1000000000000', 'Infinity').map((v) => ['limit', v]),
-      fc.oneof(fc.constantFrom('yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '1700000000', "2026-01-01T00:00:00Z' OR 1=1--"), injection).map((v) => ['before', v]),
-      fc.tuple(unknownKey(['status', 'kind', 'limit', 'before']).filter((k) => k !== ''), fc.string({ maxLength: 10 })),
+      fc
+        .oneof(fc.constantFrom('yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '1700000000', "2026-01-01T00:00:00Z' OR 1=1--"), injection)
+        .map((v) => ['before', v]),
+      fc.tuple(
+        unknownKey(['status', 'kind', 'limit', 'before']).filter((k) => k !== ''),
+        fc.string({ maxLength: 10 }),
+      ),
     );
     const arbitrary = fc.tuple(param, ROLE).map(([[name, value], role]): FuzzRequest => ({
       method: 'GET',
@@ -617,18 +855,25 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
   });
 
   test('bodies over the limit are refused with 413, with or without Content-Length', async () => {
-    const writes = [...v1Routes().filter((r) => r.method === 'POST' || r.method === 'PUT').map((r) => ({ ...r, limit: API_BODY_BYTES_MAX })), { method: 'POST', path: '/v1/webhooks/stripe', limit: WEBHOOK_BODY_BYTES_MAX }];
-    const arbitrary = fc.tuple(fc.constantFrom(...writes), fc.integer({ min: 1, max: 4_096 }), fc.boolean(), ROLE).map(([route, extra, contentLength, role]): FuzzRequest => ({
-      method: route.method,
-      path: fill(route.path),
-      body: `{"name":"${'x'.repeat(route.limit + extra)}"}`,
-      contentLength,
-      auth: { role },
-      // A well-formed, fresh header: without one the webhook refuses before it reads any of the body.
-      headers: route.path.includes('webhooks') ? { 'stripe-signature': `t=${nowSeconds()},v1=${'0'.repeat(64)}` } : {},
-      expect: [413],
-      note: `${route.limit + extra} bytes${contentLength ? ' with Content-Length' : ''}`,
-    }));
+    const writes = [
+      ...v1Routes()
+        .filter((r) => r.method === 'POST' || r.method === 'PUT')
+        .map((r) => ({ ...r, limit: API_BODY_BYTES_MAX })),
+      { method: 'POST', path: '/v1/webhooks/stripe', limit: WEBHOOK_BODY_BYTES_MAX },
+    ];
+    const arbitrary = fc
+      .tuple(fc.constantFrom(...writes), fc.integer({ min: 1, max: 4_096 }), fc.boolean(), ROLE)
+      .map(([route, extra, contentLength, role]): FuzzRequest => ({
+        method: route.method,
+        path: fill(route.path),
+        body: `{"name":"${'x'.repeat(route.limit + extra)}"}`,
+        contentLength,
+        auth: { role },
+        // A well-formed, fresh header: without one the webhook refuses before it reads any of the body.
+        headers: route.path.includes('webhooks') ? { 'stripe-signature': `t=${nowSeconds()},v1=${'0'.repeat(64)}` } : {},
+        expect: [413],
+        note: `${route.limit + extra} bytes${contentLength ? ' with Content-Length' : ''}`,
+      }));
     await property(arbitrary, RUNS.oversize);
   });
 
@@ -653,9 +898,17 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
 
   test('unknown paths are 404s (401 under /v1 without a token)', async () => {
     const templates = app.routes.filter((r) => r.method !== 'ALL').map((r) => new RegExp(`^${r.path.replace(/:\w+/g, '[^/]+')}$`));
-    const segment = fc.oneof(fc.constantFrom('pools', 'members', 'me', 'admin', 'v1', 'rounds', 'ledger', 'debug', 'env', '.git', 'openapi.yaml', 'metrics'), fc.stringMatching(/^[a-z0-9_-]{1,12}$/));
+    const segment = fc.oneof(
+      fc.constantFrom('pools', 'members', 'me', 'admin', 'v1', 'rounds', 'ledger', 'debug', 'env', '.git', 'openapi.yaml', 'metrics'),
+      fc.stringMatching(/^[a-z0-9_-]{1,12}$/),
+    );
     const arbitrary = fc
-      .tuple(fc.constantFrom('/', '/v1/', '/v2/', '/v1/pools/p1/', '/api/', '/admin/', '/v1/probes/'), fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.boolean())
+      .tuple(
+        fc.constantFrom('/', '/v1/', '/v2/', '/v1/pools/p1/', '/api/', '/admin/', '/v1/probes/'),
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        fc.boolean(),
+      )
       .map(([prefix, segments, method, authenticated]) => ({ path: prefix + segments.join('/'), method, authenticated }))
       .filter(({ path }) => !templates.some((t) => t.test(path)))
       .map(({ path, method, authenticated }): FuzzRequest => {
@@ -675,16 +928,38 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     const stripe = deps.stripe;
     const eventLike = fc.oneof(
       fc.constant({}),
-      fc.record({ id: fc.constant(`${run}_evt`), type: fc.constant('payment_intent.succeeded'), created: fc.constant('yesterday'), data: fc.constant({ object: {} }) }),
+      fc.record({
+        id: fc.constant(`${run}_evt`),
+        type: fc.constant('payment_intent.succeeded'),
+        created: fc.constant('yesterday'),
+        data: fc.constant({ object: {} }),
+      }),
       fc.record({ id: fc.constant(`${run}_evt`), type: fc.constant(42), created: fc.constant(1), data: fc.constant({ object: {} }) }),
-      fc.record({ id: fc.constant(`${run}_evt`), type: fc.constant('charge.succeeded'), created: fc.constant(1), data: fc.constantFrom(null, {}, { object: 'x' }, { object: null }, 'x') }),
+      fc.record({
+        id: fc.constant(`${run}_evt`),
+        type: fc.constant('charge.succeeded'),
+        created: fc.constant(1),
+        data: fc.constantFrom(null, {}, { object: 'x' }, { object: null }, 'x'),
+      }),
       fc.constantFrom<unknown>(null, 'evt', 42, true, []),
       fc.record({ id: fc.constant(123), type: fc.constant('x'), created: fc.constant(1), data: fc.constant({ object: {} }) }),
       fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),
     );
     const arbitrary = fc.oneof(
-      fc.tuple(eventLike, fc.constantFrom<'missing' | 'garbage' | 'wrong-secret' | 'stale' | 'not-json-signed' | 'signed-malformed'>('missing', 'garbage', 'wrong-secret', 'stale', 'not-json-signed', 'signed-malformed'), headerSafe(60)).map(
-        ([event, kind, garbage]): FuzzRequest => {
+      fc
+        .tuple(
+          eventLike,
+          fc.constantFrom<'missing' | 'garbage' | 'wrong-secret' | 'stale' | 'not-json-signed' | 'signed-malformed'>(
+            'missing',
+            'garbage',
+            'wrong-secret',
+            'stale',
+            'not-json-signed',
+            'signed-malformed',
+          ),
+          headerSafe(60),
+        )
+        .map(([event, kind, garbage]): FuzzRequest => {
           const payload = kind === 'not-json-signed' ? `{not json ${garbage}` : JSON.stringify(event);
           const signature =
             kind === 'missing'
@@ -696,9 +971,17 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
                   : kind === 'stale'
                     ? stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp: nowSeconds() - 3_600 })
                     : stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET });
-          return { method: 'POST', path: '/v1/webhooks/stripe', body: payload, auth: { none: true }, idempotencyKey: null, headers: signature === undefined ? {} : { 'stripe-signature': signature }, expect: [400], note: kind };
-        },
-      ),
+          return {
+            method: 'POST',
+            path: '/v1/webhooks/stripe',
+            body: payload,
+            auth: { none: true },
+            idempotencyKey: null,
+            headers: signature === undefined ? {} : { 'stripe-signature': signature },
+            expect: [400],
+            note: kind,
+          };
+        }),
     );
     await property(arbitrary, RUNS.webhook);
   });
@@ -712,39 +995,260 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
       { method: 'GET', path: '/v1/pools/{pool}/ledger', expect: [404], note: 'the ledger of a pool that does not exist' },
       { method: 'GET', path: '/v1/pools/{pool}', pool: { status: 'active', relation: 'none' }, expect: [404], note: "another manager's pool" },
       { method: 'GET', path: '/v1/pools/{pool}/ledger', pool: { status: 'active', relation: 'none' }, expect: [404], note: "another manager's ledger" },
-      { method: 'GET', path: '/v1/pools/{pool}', auth: { role: 'member' }, pool: { status: 'active', relation: 'none' }, expect: [404], note: 'a member reads a pool they are not in' },
-      { method: 'GET', path: '/v1/pools/{pool}/events', auth: { role: 'member' }, pool: { status: 'active', relation: 'none' }, expect: [404], note: 'a stranger subscribes' },
-      { method: 'POST', path: '/v1/pools/{pool}/pause', auth: { role: 'member' }, pool: { status: 'active', relation: 'member' }, expect: [403], note: 'a member pauses' },
-      { method: 'POST', path: '/v1/pools/{pool}/activate', auth: { role: 'member' }, pool: { status: 'open', relation: 'member' }, expect: [403], note: 'a member activates' },
-      { method: 'POST', path: '/v1/pools/{pool}/activate', auth: { role: 'ops' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'ops activates' },
-      { method: 'POST', path: '/v1/pools/{pool}/cancel', auth: { role: 'ops' }, pool: { status: 'active', relation: 'none' }, expect: [403], note: 'ops cancels' },
+      {
+        method: 'GET',
+        path: '/v1/pools/{pool}',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'none' },
+        expect: [404],
+        note: 'a member reads a pool they are not in',
+      },
+      {
+        method: 'GET',
+        path: '/v1/pools/{pool}/events',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'none' },
+        expect: [404],
+        note: 'a stranger subscribes',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/pause',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'member' },
+        expect: [403],
+        note: 'a member pauses',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/activate',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'member' },
+        expect: [403],
+        note: 'a member activates',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/activate',
+        auth: { role: 'ops' },
+        pool: { status: 'open', relation: 'none' },
+        expect: [403],
+        note: 'ops activates',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/cancel',
+        auth: { role: 'ops' },
+        pool: { status: 'active', relation: 'none' },
+        expect: [403],
+        note: 'ops cancels',
+      },
       { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'open', relation: 'manager' }, expect: [409], note: 'a round of an open pool' },
-      { method: 'POST', path: '/v1/pools/{pool}/rounds', auth: { role: 'ops' }, pool: { status: 'paused', relation: 'none' }, expect: [409], note: 'a round of a paused pool' },
-      { method: 'POST', path: '/v1/pools/{pool}/rounds', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'a round of a pool without a schedule' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without a card' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [422], note: 'joining without agreeing to be charged' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"{run}-newcomer","agreeToCharges":true}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds a member' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', pool: { status: 'open', relation: 'manager' }, expect: [403], note: 'a manager adds nobody' },
-      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"bad id"}', pool: { status: 'open', relation: 'manager' }, expect: [422], note: 'an invitation for a malformed member ID' },
-      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'an invitation to an active pool' },
-      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', auth: { role: 'member' }, pool: { status: 'open', relation: 'member' }, expect: [403], note: 'a member invites' },
-      { method: 'POST', path: '/v1/pools/{pool}/invitations', body: '{"memberId":"{run}-newcomer"}', pool: { status: 'open', relation: 'none' }, expect: [404], note: "an invitation to another manager's pool" },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{"memberId":"someone-else","agreeToCharges":true}', auth: { role: 'member' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'joining for someone else' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'member' }, pool: { status: 'active', relation: 'none' }, expect: [404], note: 'joining an active pool one is not in' },
-      { method: 'POST', path: '/v1/pools/{pool}/members', body: '{}', auth: { role: 'ops' }, pool: { status: 'open', relation: 'none' }, expect: [403], note: 'ops joins' },
-      { method: 'POST', path: '/v1/pools/{pool}/rounds/1/bids', body: '{"discountMinor":"100"}', pool: { status: 'active', relation: 'manager' }, expect: [403], note: 'a manager bids' },
-      { method: 'DELETE', path: '/v1/pools/{pool}/members/someone', auth: { role: 'member' }, pool: { status: 'open', relation: 'member' }, expect: [403], note: 'a member removes another' },
-      { method: 'POST', path: '/v1/pools/{pool}/members/someone/replace', body: '{"incomingMemberId":"{run}-newcomer"}', pool: { status: 'active', relation: 'manager' }, expect: [422], note: 'a replacement without a card' },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/rounds',
+        auth: { role: 'ops' },
+        pool: { status: 'paused', relation: 'none' },
+        expect: [409],
+        note: 'a round of a paused pool',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/rounds',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [409],
+        note: 'a round of a pool without a schedule',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{"agreeToCharges":true}',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'none' },
+        expect: [422],
+        note: 'joining without a card',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{}',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'none' },
+        expect: [422],
+        note: 'joining without agreeing to be charged',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{"memberId":"{run}-newcomer","agreeToCharges":true}',
+        pool: { status: 'open', relation: 'manager' },
+        expect: [403],
+        note: 'a manager adds a member',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{}',
+        pool: { status: 'open', relation: 'manager' },
+        expect: [403],
+        note: 'a manager adds nobody',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/invitations',
+        body: '{"memberId":"bad id"}',
+        pool: { status: 'open', relation: 'manager' },
+        expect: [422],
+        note: 'an invitation for a malformed member ID',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/invitations',
+        body: '{"memberId":"{run}-newcomer"}',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [409],
+        note: 'an invitation to an active pool',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/invitations',
+        body: '{"memberId":"{run}-newcomer"}',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'member' },
+        expect: [403],
+        note: 'a member invites',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/invitations',
+        body: '{"memberId":"{run}-newcomer"}',
+        pool: { status: 'open', relation: 'none' },
+        expect: [404],
+        note: "an invitation to another manager's pool",
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{"memberId":"someone-else","agreeToCharges":true}',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'none' },
+        expect: [403],
+        note: 'joining for someone else',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{}',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'none' },
+        expect: [404],
+        note: 'joining an active pool one is not in',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members',
+        body: '{}',
+        auth: { role: 'ops' },
+        pool: { status: 'open', relation: 'none' },
+        expect: [403],
+        note: 'ops joins',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/rounds/1/bids',
+        body: '{"discountMinor":"100"}',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [403],
+        note: 'a manager bids',
+      },
+      {
+        method: 'DELETE',
+        path: '/v1/pools/{pool}/members/someone',
+        auth: { role: 'member' },
+        pool: { status: 'open', relation: 'member' },
+        expect: [403],
+        note: 'a member removes another',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/members/someone/replace',
+        body: '{"incomingMemberId":"{run}-newcomer"}',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [422],
+        note: 'a replacement without a card',
+      },
       // Well-formed and allowed, but no workflow stands behind the cached view: an ended pool's answer.
-      { method: 'POST', path: '/v1/pools/{pool}/activate', pool: { status: 'open', relation: 'manager' }, expect: [409], note: 'activating a pool whose workflow is gone' },
-      { method: 'POST', path: '/v1/pools/{pool}/pause', body: '{"reason":"holiday"}', contentLength: true, pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'pausing a pool whose workflow is gone' },
-      { method: 'DELETE', path: '/v1/pools/{pool}/members/someone', pool: { status: 'open', relation: 'manager' }, expect: [409], note: 'removing from a pool whose workflow is gone' },
-      { method: 'POST', path: '/v1/pools/{pool}/distributions', body: '{"amountMinor":"1000"}', pool: { status: 'active', relation: 'manager' }, expect: [409], note: 'distributing from a pool whose workflow is gone' },
-      { method: 'POST', path: '/v1/pools/{pool}/rounds/1/bids', body: '{"discountMinor":"100"}', auth: { role: 'member' }, pool: { status: 'active', relation: 'member' }, expect: [409], note: 'bidding in a pool whose workflow is gone' },
-      { method: 'GET', path: '/v1/pools/{pool}/rounds/1', pool: { status: 'active', relation: 'manager' }, expect: [404], note: 'a round that has not started' },
-      { method: 'PUT', path: '/v1/members/me', body: '{"displayName":"Ada","email":"ada@example.com"}', auth: { role: 'manager' }, expect: [403], note: 'a manager registers as a member' },
-      { method: 'POST', path: '/v1/members/me/payment-methods', body: '{"paymentMethodId":"pm_card_visa"}', auth: { role: 'member' }, expect: [409], note: 'a card before a profile' },
-      { method: 'POST', path: '/v1/members/me/payout-account', body: '{"returnUrl":"https://example.com/r","refreshUrl":"https://example.com/f"}', auth: { role: 'member' }, expect: [409], note: 'a payout account before a profile' },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/activate',
+        pool: { status: 'open', relation: 'manager' },
+        expect: [409],
+        note: 'activating a pool whose workflow is gone',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/pause',
+        body: '{"reason":"holiday"}',
+        contentLength: true,
+        pool: { status: 'active', relation: 'manager' },
+        expect: [409],
+        note: 'pausing a pool whose workflow is gone',
+      },
+      {
+        method: 'DELETE',
+        path: '/v1/pools/{pool}/members/someone',
+        pool: { status: 'open', relation: 'manager' },
+        expect: [409],
+        note: 'removing from a pool whose workflow is gone',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/distributions',
+        body: '{"amountMinor":"1000"}',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [409],
+        note: 'distributing from a pool whose workflow is gone',
+      },
+      {
+        method: 'POST',
+        path: '/v1/pools/{pool}/rounds/1/bids',
+        body: '{"discountMinor":"100"}',
+        auth: { role: 'member' },
+        pool: { status: 'active', relation: 'member' },
+        expect: [409],
+        note: 'bidding in a pool whose workflow is gone',
+      },
+      {
+        method: 'GET',
+        path: '/v1/pools/{pool}/rounds/1',
+        pool: { status: 'active', relation: 'manager' },
+        expect: [404],
+        note: 'a round that has not started',
+      },
+      {
+        method: 'PUT',
+        path: '/v1/members/me',
+        body: '{"displayName":"Ada","email":"ada@example.com"}',
+        auth: { role: 'manager' },
+        expect: [403],
+        note: 'a manager registers as a member',
+      },
+      {
+        method: 'POST',
+        path: '/v1/members/me/payment-methods',
+        body: '{"paymentMethodId":"pm_card_visa"}',
+        auth: { role: 'member' },
+        expect: [409],
+        note: 'a card before a profile',
+      },
+      {
+        method: 'POST',
+        path: '/v1/members/me/payout-account',
+        body: '{"returnUrl":"https://example.com/r","refreshUrl":"https://example.com/f"}',
+        auth: { role: 'member' },
+        expect: [409],
+        note: 'a payout account before a profile',
+      },
       { method: 'POST', path: '/v1/probes', body: '{"message":""}', auth: { role: 'ops' }, expect: [422], note: 'an empty probe' },
       { method: 'POST', path: '/v1/probes', body: '{"message":"hi","extra":1}', auth: { role: 'ops' }, expect: [422], note: 'a probe with an unknown field' },
       { method: 'POST', path: '/v1/probes', body: '{"message":"hi"}', expect: [403], note: 'a manager runs a probe' },
@@ -752,16 +1256,36 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     );
     const statuses = fc.constantFrom<PoolStatus>(...POOL_STATUSES);
     // Any request on a pool that is over (or never opened) by a member who is not in it: not visible.
-    const closedPools = fc.tuple(statuses.filter((s) => s !== 'open'), fc.constantFrom('GET /v1/pools/{pool}', 'POST /v1/pools/{pool}/members', 'GET /v1/pools/{pool}/ledger')).map(([status, route]): FuzzRequest => {
-      const [method, path] = route.split(' ') as [string, string];
-      return { method, path, ...(method === 'POST' ? { body: '{}' } : {}), auth: { role: 'member' }, pool: { status, relation: 'none' }, expect: [404], note: `${route} on a ${status} pool` };
-    });
+    const closedPools = fc
+      .tuple(
+        statuses.filter((s) => s !== 'open'),
+        fc.constantFrom('GET /v1/pools/{pool}', 'POST /v1/pools/{pool}/members', 'GET /v1/pools/{pool}/ledger'),
+      )
+      .map(([status, route]): FuzzRequest => {
+        const [method, path] = route.split(' ') as [string, string];
+        return {
+          method,
+          path,
+          ...(method === 'POST' ? { body: '{}' } : {}),
+          auth: { role: 'member' },
+          pool: { status, relation: 'none' },
+          expect: [404],
+          note: `${route} on a ${status} pool`,
+        };
+      });
     await property(fc.oneof({ arbitrary: scenarios, weight: 5 }, { arbitrary: closedPools, weight: 1 }), RUNS.refused);
   });
 
   test('a reused Idempotency-Key replays a refusal, or is refused with 422 for another body', async () => {
     const key = `${run}-reused-key`;
-    const first: FuzzRequest = { method: 'POST', path: '/v1/pools', body: '{"kind":"rotating"}', auth: { role: 'manager' }, idempotencyKey: key, expect: [422] };
+    const first: FuzzRequest = {
+      method: 'POST',
+      path: '/v1/pools',
+      body: '{"kind":"rotating"}',
+      auth: { role: 'manager' },
+      idempotencyKey: key,
+      expect: [422],
+    };
     // The subject changes with every request in this file, so a reuse needs a token of its own.
     const sub = `${run}-reuser`;
     const headers = { authorization: `Bearer ${await tokenFor(sub, 'manager')}`, 'content-type': 'application/json', 'idempotency-key': key };

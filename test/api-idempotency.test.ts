@@ -24,7 +24,11 @@ describe('Idempotency-Key through the API', () => {
   after(async () => h.close());
 
   const create = async (manager: string, key: string, name: string) => {
-    const response = await h.app.request('/v1/pools', { method: 'POST', headers: await authHeaders(manager, 'manager', key), body: JSON.stringify(poolBody(name)) });
+    const response = await h.app.request('/v1/pools', {
+      method: 'POST',
+      headers: await authHeaders(manager, 'manager', key),
+      body: JSON.stringify(poolBody(name)),
+    });
     return { status: response.status, body: (await response.json()) as PoolView & { title?: string } };
   };
 

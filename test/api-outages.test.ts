@@ -58,14 +58,20 @@ describe('the API during outages', () => {
 
   test('with the database down, reads and commands answer 503 with Retry-After', async () => {
     const deadDb = createDbPool('postgres://poolflow@127.0.0.1:1/poolflow');
-    const app = testApp(testApiDeps({ temporal: h.client, db: deadDb, redis: h.redis, stripe: h.kit.stripe, poolsTaskQueue: h.taskQueue, redisKeyPrefix: 'unused:' }));
+    const app = testApp(
+      testApiDeps({ temporal: h.client, db: deadDb, redis: h.redis, stripe: h.kit.stripe, poolsTaskQueue: h.taskQueue, redisKeyPrefix: 'unused:' }),
+    );
     try {
       const manager = uniqueId('mgr');
       const list = await app.request('/v1/pools', { headers: await authHeaders(manager, 'manager') });
       assert.equal(list.status, 503, await list.clone().text());
       assert.ok(Number(list.headers.get('retry-after')) > 0);
       assert.equal(list.headers.get('content-type'), 'application/problem+json');
-      const create = await app.request('/v1/pools', { method: 'POST', headers: await authHeaders(manager, 'manager'), body: JSON.stringify({ kind: 'rotating' }) });
+      const create = await app.request('/v1/pools', {
+        method: 'POST',
+        headers: await authHeaders(manager, 'manager'),
+        body: JSON.stringify({ kind: 'rotating' }),
+      });
       assert.equal(create.status, 503);
       assert.ok(Number(create.headers.get('retry-after')) > 0);
     } finally {
@@ -78,7 +84,15 @@ describe('the API during outages', () => {
     const created = await h.app.request('/v1/pools', {
       method: 'POST',
       headers: await authHeaders(manager, 'manager'),
-      body: JSON.stringify({ kind: 'rotating', name: 'Outage', currency: 'usd', cadence: { type: 'interval', every: 30, unit: 'days' }, membersMin: 2, membersMax: 2, contributionMinor: 5_000 }),
+      body: JSON.stringify({
+        kind: 'rotating',
+        name: 'Outage',
+        currency: 'usd',
+        cadence: { type: 'interval', every: 30, unit: 'days' },
+        membersMin: 2,
+        membersMax: 2,
+        contributionMinor: 5_000,
+      }),
     });
     assert.equal(created.status, 201);
     const { poolId } = (await created.json()) as PoolView;

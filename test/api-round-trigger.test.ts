@@ -23,7 +23,11 @@ describe('round trigger through the API', () => {
   after(async () => h.close());
 
   async function request<T>(method: string, path: string, sub: string, role: Role, body?: unknown, key?: string): Promise<{ status: number; body: T }> {
-    const response = await h.app.request(path, { method, headers: await authHeaders(sub, role, key), body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await h.app.request(path, {
+      method,
+      headers: await authHeaders(sub, role, key),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as T };
   }
 

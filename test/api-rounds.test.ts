@@ -52,13 +52,25 @@ describe('round routes through the API', () => {
   test('members bid for the pot; the highest discount wins and the others share it', async () => {
     const manager = uniqueId('mgr');
     const [m1, m2] = (await payingMembers(2)) as [string, string];
-    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...base, kind: 'rotating', name: 'Chit', membersMin: 2, membersMax: 2, contributionMinor: 10_000, payoutOrder: 'bid' });
+    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', {
+      ...base,
+      kind: 'rotating',
+      name: 'Chit',
+      membersMin: 2,
+      membersMax: 2,
+      contributionMinor: 10_000,
+      payoutOrder: 'bid',
+    });
     for (const m of [m1, m2]) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
     await ok('POST', `/v1/pools/${pool.poolId}/rounds`, manager, 'manager');
     await waitFor(pool.poolId, manager, (v) => v.bidding?.round === 1);
 
-    assert.equal((await request('POST', `/v1/pools/${pool.poolId}/rounds/1/bids`, manager, 'manager', { discountMinor: 1 })).status, 403, 'managers do not bid');
+    assert.equal(
+      (await request('POST', `/v1/pools/${pool.poolId}/rounds/1/bids`, manager, 'manager', { discountMinor: 1 })).status,
+      403,
+      'managers do not bid',
+    );
     assert.equal((await request('POST', `/v1/pools/${pool.poolId}/rounds/2/bids`, m1, 'member', { discountMinor: 1 })).status, 409, 'not that round');
     assert.equal((await request('POST', `/v1/pools/${pool.poolId}/rounds/1/bids`, m1, 'member', { discountMinor: 20_000 })).status, 422, 'not below the pot');
     const bid = await request<PoolView>('POST', `/v1/pools/${pool.poolId}/rounds/1/bids`, m1, 'member', { discountMinor: 1_000 });
@@ -87,11 +99,22 @@ describe('round routes through the API', () => {
   test('a manager replaces a member between rounds; the newcomer takes their place', async () => {
     const manager = uniqueId('mgr');
     const [m1, m2, newcomer] = (await payingMembers(3)) as [string, string, string];
-    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...base, kind: 'rotating', name: 'Swap', membersMin: 2, membersMax: 2, contributionMinor: 5_000 });
+    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', {
+      ...base,
+      kind: 'rotating',
+      name: 'Swap',
+      membersMin: 2,
+      membersMax: 2,
+      contributionMinor: 5_000,
+    });
     for (const m of [m1, m2]) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
     assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, m2, 'member', { incomingMemberId: newcomer })).status, 403);
-    assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, manager, 'manager', { incomingMemberId: m2 })).status, 409, 'already a member');
+    assert.equal(
+      (await request('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, manager, 'manager', { incomingMemberId: m2 })).status,
+      409,
+      'already a member',
+    );
     await ok('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, manager, 'manager', { incomingMemberId: newcomer });
     const before = await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager');
     assert.equal(before.members.find((m) => m.memberId === m1)?.status, 'active', 'nothing changes until the newcomer accepts');
@@ -105,7 +128,15 @@ describe('round routes through the API', () => {
   test('an investment pool: a capital call, then a distribution', async () => {
     const manager = uniqueId('mgr');
     const [m1, m2] = (await payingMembers(2)) as [string, string];
-    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...base, kind: 'investment', name: 'Fund', membersMin: 2, membersMax: 2, capitalCallBps: 5_000, managementFeeBps: 100 });
+    const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', {
+      ...base,
+      kind: 'investment',
+      name: 'Fund',
+      membersMin: 2,
+      membersMax: 2,
+      capitalCallBps: 5_000,
+      managementFeeBps: 100,
+    });
     assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members`, m1, 'member', { agreeToCharges: true })).status, 422, 'a commitment is required');
     await ok('POST', `/v1/pools/${pool.poolId}/members`, m1, 'member', { commitmentMinor: '10000', agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/members`, m2, 'member', { commitmentMinor: 30_000, agreeToCharges: true });
@@ -113,16 +144,28 @@ describe('round routes through the API', () => {
     await ok('POST', `/v1/pools/${pool.poolId}/rounds`, manager, 'manager');
     const called = await waitFor(pool.poolId, manager, (v) => v.roundsCompleted === 1);
     assert.equal(called.potMinor, '20000');
-    assert.equal((await request('POST', `/v1/pools/${pool.poolId}/distributions`, manager, 'manager', { amountMinor: 20_001 })).status, 422, 'more than the pot');
+    assert.equal(
+      (await request('POST', `/v1/pools/${pool.poolId}/distributions`, manager, 'manager', { amountMinor: 20_001 })).status,
+      422,
+      'more than the pot',
+    );
     const accepted = await request('POST', `/v1/pools/${pool.poolId}/distributions`, manager, 'manager', { amountMinor: 10_000 });
     assert.equal(accepted.status, 202);
     const after = await waitFor(pool.poolId, manager, (v) => v.recentRounds.some((r) => r.kind === 'distribution'));
     assert.equal(after.potMinor, '10000');
-    const distribution = await ok<{ feeMinor: string; payouts: Array<{ memberId: string; amountMinor: string }> }>('GET', `/v1/pools/${pool.poolId}/rounds/2`, manager, 'manager');
+    const distribution = await ok<{ feeMinor: string; payouts: Array<{ memberId: string; amountMinor: string }> }>(
+      'GET',
+      `/v1/pools/${pool.poolId}/rounds/2`,
+      manager,
+      'manager',
+    );
     assert.equal(distribution.feeMinor, '100');
-    assert.deepEqual(distribution.payouts.map((p) => [p.memberId, p.amountMinor]).sort(), [
-      [m1, '2475'],
-      [m2, '7425'],
-    ].sort());
+    assert.deepEqual(
+      distribution.payouts.map((p) => [p.memberId, p.amountMinor]).sort(),
+      [
+        [m1, '2475'],
+        [m2, '7425'],
+      ].sort(),
+    );
   });
 });

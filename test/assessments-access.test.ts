@@ -26,10 +26,18 @@ describe('assessment access and bad input', () => {
     h = await startAssessmentHarness({ monitor: false });
     await h.tick('BTC-USD', '64000');
     owner = await h.trader();
-    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', owner, 'trader', { tier: 'two-step-100k', displayName: 'Owner O' });
+    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', owner, 'trader', {
+      tier: 'two-step-100k',
+      displayName: 'Owner O',
+    });
     assessmentId = bought.body.assessment.assessmentId;
     await h.waitFor(assessmentId, (row) => row.status === 'active');
-    const order = await h.call('POST', `/v1/assessments/${assessmentId}/orders`, owner, 'trader', { action: 'open', symbol: 'BTC-USD', side: 'long', quantity: '0.5' });
+    const order = await h.call('POST', `/v1/assessments/${assessmentId}/orders`, owner, 'trader', {
+      action: 'open',
+      symbol: 'BTC-USD',
+      side: 'long',
+      quantity: '0.5',
+    });
     assert.equal(order.status, 201, JSON.stringify(order.body));
   });
   after(async () => {
@@ -52,7 +60,23 @@ describe('assessment access and bad input', () => {
     }
     const writes: Array<[string, unknown]> = [
       ['/orders', { action: 'open', symbol: 'BTC-USD', side: 'short', quantity: '1' }],
-      ['/fills', { fills: [{ externalId: 'e1', kind: 'open', symbol: 'BTC-USD', side: 'long', quantity: '1', price: '64000', commissionMinor: '0', executedAtMs: Date.now() + 5_000 }] }],
+      [
+        '/fills',
+        {
+          fills: [
+            {
+              externalId: 'e1',
+              kind: 'open',
+              symbol: 'BTC-USD',
+              side: 'long',
+              quantity: '1',
+              price: '64000',
+              commissionMinor: '0',
+              executedAtMs: Date.now() + 5_000,
+            },
+          ],
+        },
+      ],
       ['/payouts', undefined],
     ];
     const before = [await version(), await eventCount()];
@@ -85,13 +109,24 @@ describe('assessment access and bad input', () => {
 
   const decimalish = fc.oneof(
     fc.constantFrom('', '-1', '0', '1e3', '1.123456789', ' 1', '1,5', 'NaN', 'Infinity', '0x10', '9999999999999.1', '१२'),
-    fc.integer().map(String).filter((v) => v.startsWith('-') || v === '0'),
+    fc
+      .integer()
+      .map(String)
+      .filter((v) => v.startsWith('-') || v === '0'),
     fc.double().map((v) => v),
     fc.constant(null),
     fc.boolean(),
   );
   const orderArbitrary = fc.oneof(
-    fc.record({ action: fc.constantFrom('open', 'close', 'buy', ''), symbol: fc.oneof(fc.constantFrom('BTC-USD', 'btc-usd', '', 'BTC USD', "BTC';--"), fc.string()), side: fc.oneof(fc.constantFrom('long', 'short', 'buy'), fc.string()), quantity: decimalish }, { requiredKeys: [] }),
+    fc.record(
+      {
+        action: fc.constantFrom('open', 'close', 'buy', ''),
+        symbol: fc.oneof(fc.constantFrom('BTC-USD', 'btc-usd', '', 'BTC USD', "BTC';--"), fc.string()),
+        side: fc.oneof(fc.constantFrom('long', 'short', 'buy'), fc.string()),
+        quantity: decimalish,
+      },
+      { requiredKeys: [] },
+    ),
     fc.record({ action: fc.constant('open'), symbol: fc.constant('BTC-USD'), side: fc.constant('long'), quantity: fc.constant('1'), stopLoss: decimalish }),
     fc.record({ action: fc.constant('close'), positionId: fc.oneof(fc.string(), fc.constant('../../etc')), quantity: decimalish }),
     fc.record({ action: fc.constant('open'), symbol: fc.constant('BTC-USD'), side: fc.constant('long'), quantity: fc.constant('1'), extra: fc.jsonValue() }),
@@ -105,7 +140,10 @@ describe('assessment access and bad input', () => {
         const body = raw ? JSON.stringify(order).slice(0, Math.max(1, JSON.stringify(order).length - 1)) : order;
         await resetWriteLimit();
         const response = await h.call<{ status: number }>('POST', `/v1/assessments/${assessmentId}/orders`, owner, 'trader', body);
-        assert.ok(response.status >= 400 && response.status < 500 && response.status !== 429, `${response.status} for ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`);
+        assert.ok(
+          response.status >= 400 && response.status < 500 && response.status !== 429,
+          `${response.status} for ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`,
+        );
       }),
       { numRuns: RUNS.orders },
     );
@@ -131,15 +169,33 @@ describe('assessment access and bad input', () => {
   test('fuzzed fill batches get a 4xx problem and change nothing', async () => {
     const before = [await version(), await eventCount()];
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(fillArbitrary, { minLength: 0, maxLength: 5 }).map((fills) => ({ fills })), fc.jsonValue()), async (batch) => {
-        await resetWriteLimit();
-        const response = await h.call('POST', `/v1/assessments/${assessmentId}/fills`, owner, 'trader', batch);
-        assert.ok(response.status >= 400 && response.status < 500 && response.status !== 429, `${response.status} for ${JSON.stringify(batch)}: ${JSON.stringify(response.body)}`);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(fillArbitrary, { minLength: 0, maxLength: 5 }).map((fills) => ({ fills })),
+          fc.jsonValue(),
+        ),
+        async (batch) => {
+          await resetWriteLimit();
+          const response = await h.call('POST', `/v1/assessments/${assessmentId}/fills`, owner, 'trader', batch);
+          assert.ok(
+            response.status >= 400 && response.status < 500 && response.status !== 429,
+            `${response.status} for ${JSON.stringify(batch)}: ${JSON.stringify(response.body)}`,
+          );
+        },
+      ),
       { numRuns: RUNS.fills },
     );
     // Larger than a batch may be.
-    const oversize = Array.from({ length: IMPORTED_FILLS_MAX + 1 }, (_, i) => ({ externalId: `big-${i}`, kind: 'open', symbol: 'BTC-USD', side: 'long', quantity: '0.01', price: '64000', commissionMinor: '0', executedAtMs: Date.now() + 10_000 + i }));
+    const oversize = Array.from({ length: IMPORTED_FILLS_MAX + 1 }, (_, i) => ({
+      externalId: `big-${i}`,
+      kind: 'open',
+      symbol: 'BTC-USD',
+      side: 'long',
+      quantity: '0.01',
+      price: '64000',
+      commissionMinor: '0',
+      executedAtMs: Date.now() + 10_000 + i,
+    }));
     await resetWriteLimit();
     const tooMany = await h.call('POST', `/v1/assessments/${assessmentId}/fills`, owner, 'trader', { fills: oversize });
     assert.ok([413, 422].includes(tooMany.status), String(tooMany.status));

@@ -30,30 +30,56 @@ describe('a funded payout with the worker killed mid-saga', () => {
     const first = await startAssessmentsWorkerProcess(h);
     children.push(first);
     const traderId = await h.trader();
-    const account = await h.call<{ accountId: string }>('POST', '/v1/traders/me/payout-account', traderId, 'trader', { returnUrl: 'https://example.com/done', refreshUrl: 'https://example.com/again' });
+    const account = await h.call<{ accountId: string }>('POST', '/v1/traders/me/payout-account', traderId, 'trader', {
+      returnUrl: 'https://example.com/done',
+      refreshUrl: 'https://example.com/again',
+    });
     assert.equal(account.status, 201, JSON.stringify(account.body));
     await h.kit.control.onboardAccount(account.body.accountId);
 
-    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', traderId, 'trader', { tier: 'two-step-100k', displayName: 'Funded F' });
+    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', traderId, 'trader', {
+      tier: 'two-step-100k',
+      displayName: 'Funded F',
+    });
     const { assessmentId } = bought.body.assessment;
     await h.waitFor(assessmentId, (row) => row.status === 'active');
     // Ops pass the challenge and the verification (audited), reaching the funded phase.
     for (const phase of [1, 2]) {
-      const passed = await h.call('POST', `/v1/assessments/${assessmentId}/ops-actions`, 'ops-1', 'ops', { action: 'override-pass', reason: `desk review ${phase}` });
+      const passed = await h.call('POST', `/v1/assessments/${assessmentId}/ops-actions`, 'ops-1', 'ops', {
+        action: 'override-pass',
+        reason: `desk review ${phase}`,
+      });
       assert.equal(passed.status, 200, JSON.stringify(passed.body));
     }
     await h.waitFor(assessmentId, (row) => row.phaseIndex === 2);
 
     // +2,000 USD a coin, less spread (10) and commissions (2 × 3): 1,984 USD profit; 80 % is 1,587.20.
     await h.tick('BTC-USD', '64000');
-    const opened = await h.call<{ fill: { fillId: string } }>('POST', `/v1/assessments/${assessmentId}/orders`, traderId, 'trader', { action: 'open', symbol: 'BTC-USD', side: 'long', quantity: '1' });
+    const opened = await h.call<{ fill: { fillId: string } }>('POST', `/v1/assessments/${assessmentId}/orders`, traderId, 'trader', {
+      action: 'open',
+      symbol: 'BTC-USD',
+      side: 'long',
+      quantity: '1',
+    });
     assert.equal(opened.status, 201, JSON.stringify(opened.body));
     await h.tick('BTC-USD', '66000');
     const closed = await h.call('POST', `/v1/assessments/${assessmentId}/orders`, traderId, 'trader', { action: 'close', positionId: opened.body.fill.fillId });
     assert.equal(closed.status, 201, JSON.stringify(closed.body));
 
-    await h.kit.control.addFault({ kind: 'latency', method: 'POST', pathPrefix: '/v1/transfers', secretKey: h.kit.secretKey, times: 1, holdMs: TRANSFER_HOLD_MS });
-    const payout = h.call<{ status: string; splitMinor: string; feeRefundMinor: string; transferId: string }>('POST', `/v1/assessments/${assessmentId}/payouts`, traderId, 'trader');
+    await h.kit.control.addFault({
+      kind: 'latency',
+      method: 'POST',
+      pathPrefix: '/v1/transfers',
+      secretKey: h.kit.secretKey,
+      times: 1,
+      holdMs: TRANSFER_HOLD_MS,
+    });
+    const payout = h.call<{ status: string; splitMinor: string; feeRefundMinor: string; transferId: string }>(
+      'POST',
+      `/v1/assessments/${assessmentId}/payouts`,
+      traderId,
+      'trader',
+    );
     // The reservation is written, and the transfer is held at Stripe: kill the worker now.
     for (let i = 0; (await listPayouts(h.db, assessmentId)).length === 0; i++) {
       assert.ok(i < 600, 'the payout was never reserved');
@@ -73,7 +99,10 @@ describe('a funded payout with the worker killed mid-saga', () => {
     const transfers = (await h.kit.control.objects({ type: 'transfer', secretKey: h.kit.secretKey })) as Array<{ id: string }>;
     assert.equal(transfers.length, 1, 'one Stripe transfer');
     const payouts = await listPayouts(h.db, assessmentId);
-    assert.deepEqual(payouts.map((p) => [p.payoutNumber, p.status, p.transferId]), [[1, 'paid', paid.body.transferId]]);
+    assert.deepEqual(
+      payouts.map((p) => [p.payoutNumber, p.status, p.transferId]),
+      [[1, 'paid', paid.body.transferId]],
+    );
     const [paidOut] = await getBalances(h.db, [assessmentChart.traderPaidOut(assessmentId, parseCurrency('usd')).key]);
     assert.equal(paidOut!.creditsPostedMinor, 158_720n + 54_000n);
     assert.equal(paidOut!.creditsPendingMinor, 0n);

@@ -22,7 +22,10 @@ import { startAssessmentHarness, assessmentWorkflowBundle, type AssessmentHarnes
 import { devServerWorkerConnection, uniqueId } from './support/env';
 import type Stripe from 'stripe';
 
-type Purchase = { assessment: { assessmentId: string; status: string; tier: string; packId: string }; payment: { status: string; paymentIntentId: string | null; declineCode: string | null } };
+type Purchase = {
+  assessment: { assessmentId: string; status: string; tier: string; packId: string };
+  payment: { status: string; paymentIntentId: string | null; declineCode: string | null };
+};
 
 describe('buying an assessment', () => {
   let h: AssessmentHarness;
@@ -63,9 +66,10 @@ describe('buying an assessment', () => {
     // The same event delivered again, and a second event for the same succeeded payment.
     // One event was stored for the payment (the sandbox's second copy was a duplicate); its original is
     // taken from the sandbox, since we store only what we act on.
-    const { rows } = await h.db.query<{ event_id: string }>(`SELECT event_id FROM stripe_webhook_events WHERE object_id = $1 AND event_type = 'payment_intent.succeeded'`, [
-      active.paymentIntentId,
-    ]);
+    const { rows } = await h.db.query<{ event_id: string }>(
+      `SELECT event_id FROM stripe_webhook_events WHERE object_id = $1 AND event_type = 'payment_intent.succeeded'`,
+      [active.paymentIntentId],
+    );
     assert.equal(rows.length, 1);
     const sent = await h.kit.control.events({ type: 'payment_intent.succeeded', secretKey: h.kit.secretKey });
     const original = sent.find((event) => event.id === rows[0]!.event_id) as unknown as Stripe.Event;
@@ -76,17 +80,37 @@ describe('buying an assessment', () => {
     const another = await router.ingest({ ...original, id: `evt_${uniqueId('dup').replace(/-/g, '')}`, created: original.created + 1 });
     assert.equal(another.duplicate, false);
     // And the paid signal itself sent again with signal-with-start, as a re-delivery would.
-    const pending = { eventId: original.id, workflowId: workflowIds.assessment(assessmentId), signalName: ASSESSMENT_PAID_SIGNAL_NAME, payload: { assessmentId, paymentIntentId: active.paymentIntentId, eventId: original.id }, routeAttempts: 0 };
+    const pending = {
+      eventId: original.id,
+      workflowId: workflowIds.assessment(assessmentId),
+      signalName: ASSESSMENT_PAID_SIGNAL_NAME,
+      payload: { assessmentId, paymentIntentId: active.paymentIntentId, eventId: original.id },
+      routeAttempts: 0,
+    };
     await deliverAssessmentPaid(h.client, pending, h.taskQueue);
     await deliverAssessmentPaid(h.client, pending, h.taskQueue);
     assert.equal(await startedEvents(assessmentId), 1, 'the workflow was started once');
-    const [{ count }] = (await h.db.query<{ count: bigint }>(`SELECT count(*) AS count FROM assessments WHERE trader_id = $1`, [traderId])).rows as [{ count: bigint }];
+    const [{ count }] = (await h.db.query<{ count: bigint }>(`SELECT count(*) AS count FROM assessments WHERE trader_id = $1`, [traderId])).rows as [
+      { count: bigint },
+    ];
     assert.equal(count, 1n, 'one purchase, one assessment');
 
     // The same purchase request repeated (same Idempotency-Key) names the same assessment.
     const key = uniqueId('purchase');
-    const first = await h.call<Purchase>('POST', '/v1/assessments', traderId, 'trader', { tier: 'futures-50k', displayName: 'Ada L' }, { 'idempotency-key': key });
-    const repeated = await createPurchases({ db: h.db, stripe: h.kit.stripe }).purchase({ traderId, tier: 'futures-50k', displayName: 'Ada L', purchaseKey: key });
+    const first = await h.call<Purchase>(
+      'POST',
+      '/v1/assessments',
+      traderId,
+      'trader',
+      { tier: 'futures-50k', displayName: 'Ada L' },
+      { 'idempotency-key': key },
+    );
+    const repeated = await createPurchases({ db: h.db, stripe: h.kit.stripe }).purchase({
+      traderId,
+      tier: 'futures-50k',
+      displayName: 'Ada L',
+      purchaseKey: key,
+    });
     assert.equal(repeated.assessment.assessmentId, first.body.assessment.assessmentId);
     assert.equal(repeated.payment.paymentIntentId, first.body.payment.paymentIntentId);
 
@@ -96,7 +120,12 @@ describe('buying an assessment', () => {
     const [paid] = await getBalances(h.db, [assessmentChart.traderPaid(assessmentId, parseCurrency('usd')).key]);
     assert.equal(paid!.debitsPostedMinor, 34_500n);
 
-    const read = await h.call<{ status: string; standing: { evaluation: { live: { todayPermittedLossMinor: string; maximumPermittedLossMinor: string } } } }>('GET', `/v1/assessments/${assessmentId}`, traderId, 'trader');
+    const read = await h.call<{ status: string; standing: { evaluation: { live: { todayPermittedLossMinor: string; maximumPermittedLossMinor: string } } } }>(
+      'GET',
+      `/v1/assessments/${assessmentId}`,
+      traderId,
+      'trader',
+    );
     assert.equal(read.status, 200);
     assert.equal(read.body.status, 'active');
     // One-step $50,000: 3 % daily (1,500) and 6 % trailing maximum (3,000), exact in cents.
@@ -137,7 +166,12 @@ describe('buying an assessment', () => {
     await h.kit.control.updateWebhookEndpoint(h.endpointId, { paused: true });
     const idleQueue = uniqueId('idle');
     const traderId = await h.trader('pm_card_visa');
-    const bought = await createPurchases({ db: h.db, stripe: h.kit.stripe }).purchase({ traderId, tier: 'two-step-100k', displayName: 'Refund R', purchaseKey: uniqueId('purchase') });
+    const bought = await createPurchases({ db: h.db, stripe: h.kit.stripe }).purchase({
+      traderId,
+      tier: 'two-step-100k',
+      displayName: 'Refund R',
+      purchaseKey: uniqueId('purchase'),
+    });
     const { assessmentId } = bought.assessment;
     const events = await h.kit.control.events({ type: 'payment_intent.succeeded', secretKey: h.kit.secretKey });
     const paidEvent = events.find((event) => (event.data.object as { id: string }).id === bought.payment.paymentIntentId);
@@ -149,7 +183,9 @@ describe('buying an assessment', () => {
 
     const asTrader = await h.call('POST', `/v1/assessments/${assessmentId}/refund`, traderId, 'trader', { reason: 'changed my mind' });
     assert.equal(asTrader.status, 403);
-    const refunded = await h.call<{ status: string }>('POST', `/v1/assessments/${assessmentId}/refund`, 'ops-1', 'ops', { reason: 'pack withdrawn before start' });
+    const refunded = await h.call<{ status: string }>('POST', `/v1/assessments/${assessmentId}/refund`, 'ops-1', 'ops', {
+      reason: 'pack withdrawn before start',
+    });
     assert.equal(refunded.status, 200, JSON.stringify(refunded.body));
     assert.equal(refunded.body.status, 'refunded');
     const again = await h.call('POST', `/v1/assessments/${assessmentId}/refund`, 'ops-1', 'ops', { reason: 'pack withdrawn before start' });
@@ -157,18 +193,38 @@ describe('buying an assessment', () => {
     const [paid] = await getBalances(h.db, [assessmentChart.traderPaid(assessmentId, parseCurrency('usd')).key]);
     assert.equal(paid!.debitsPostedMinor - paid!.creditsPostedMinor, 0n, 'the fee was refunded in full');
     const audit = await h.db.query(`SELECT action, actor, reason FROM assessment_ops_actions WHERE assessment_id = $1`, [assessmentId]);
-    assert.deepEqual(audit.rows.map((r) => r.action), ['refund', 'refund']);
+    assert.deepEqual(
+      audit.rows.map((r) => r.action),
+      ['refund', 'refund'],
+    );
 
     // The worker for the idle queue appears: the workflow sees the refund and ends without beginning.
     const connection = await devServerWorkerConnection();
-    const worker = await Worker.create({ connection, namespace: 'default', taskQueue: idleQueue, workflowBundle: await assessmentWorkflowBundle(), activities: assessmentsActivities({ db: h.db, redis: h.redis, stripe: h.kit.stripe }), dataConverter: poolflowDataConverter() });
+    const worker = await Worker.create({
+      connection,
+      namespace: 'default',
+      taskQueue: idleQueue,
+      workflowBundle: await assessmentWorkflowBundle(),
+      activities: assessmentsActivities({ db: h.db, redis: h.redis, stripe: h.kit.stripe }),
+      dataConverter: poolflowDataConverter(),
+    });
     const result = await worker.runUntil(h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).result());
     await connection.close();
     assert.match((result as { status: string }).status, /^not-started/);
     assert.equal((await h.waitFor(assessmentId, () => true)).status, 'refunded');
     // A late re-delivery of the payment never starts the closed workflow again.
     const before = await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).describe();
-    await deliverAssessmentPaid(h.client, { eventId: paidEvent.id, workflowId: workflowIds.assessment(assessmentId), signalName: ASSESSMENT_PAID_SIGNAL_NAME, payload: { assessmentId, paymentIntentId: bought.payment.paymentIntentId, eventId: paidEvent.id }, routeAttempts: 0 }, idleQueue);
+    await deliverAssessmentPaid(
+      h.client,
+      {
+        eventId: paidEvent.id,
+        workflowId: workflowIds.assessment(assessmentId),
+        signalName: ASSESSMENT_PAID_SIGNAL_NAME,
+        payload: { assessmentId, paymentIntentId: bought.payment.paymentIntentId, eventId: paidEvent.id },
+        routeAttempts: 0,
+      },
+      idleQueue,
+    );
     const afterDelivery = await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).describe();
     assert.equal(afterDelivery.runId, before.runId);
     assert.equal(afterDelivery.status.name, 'COMPLETED');

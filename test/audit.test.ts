@@ -32,13 +32,31 @@ describe('audit trail', () => {
   before(async () => {
     h = await startApiHarness();
     // As api/main.ts wires it: the client carries request ID and actor into the workflows.
-    const traced = new Client({ connection: h.client.connection, namespace: 'default', dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
-    app = createApp(testApiDeps({ temporal: traced, db: h.db, redis: h.redis, stripe: h.kit.stripe, poolsTaskQueue: h.taskQueue, redisKeyPrefix: h.redis.options.keyPrefix ?? '' }));
+    const traced = new Client({
+      connection: h.client.connection,
+      namespace: 'default',
+      dataConverter: poolflowDataConverter(),
+      interceptors: { workflow: [requestIdClientInterceptor()] },
+    });
+    app = createApp(
+      testApiDeps({
+        temporal: traced,
+        db: h.db,
+        redis: h.redis,
+        stripe: h.kit.stripe,
+        poolsTaskQueue: h.taskQueue,
+        redisKeyPrefix: h.redis.options.keyPrefix ?? '',
+      }),
+    );
   });
   after(async () => h.close());
 
   async function send(method: string, path: string, sub: string, role: Role, body?: unknown, requestId = uniqueId('req')) {
-    const response = await app.request(path, { method, headers: { ...(await authHeaders(sub, role)), 'x-request-id': requestId }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await app.request(path, {
+      method,
+      headers: { ...(await authHeaders(sub, role)), 'x-request-id': requestId },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as unknown, requestId };
   }
 

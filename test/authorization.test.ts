@@ -20,7 +20,14 @@ type Caller = 'managerOwn' | 'managerOther' | 'memberOwn' | 'memberOther' | 'for
 type Rule = 'read' | 'manage' | 'steer' | 'accept' | 'bid' | 'anyone' | 'managers' | 'members' | 'ops' | 'recipients';
 
 const CALLERS: Caller[] = ['managerOwn', 'managerOther', 'memberOwn', 'memberOther', 'formerMember', 'ops'];
-const ROLE_OF: Record<Caller, Role> = { managerOwn: 'manager', managerOther: 'manager', memberOwn: 'member', memberOther: 'member', formerMember: 'member', ops: 'ops' };
+const ROLE_OF: Record<Caller, Role> = {
+  managerOwn: 'manager',
+  managerOther: 'manager',
+  memberOwn: 'member',
+  memberOther: 'member',
+  formerMember: 'member',
+  ops: 'ops',
+};
 
 /** What each rule lets each caller do with the pool under test (own = the caller's own pool or membership). */
 function expected(rule: Rule, caller: Caller): Outcome {
@@ -113,13 +120,24 @@ describe('authorization', () => {
     await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
     return memberId;
   }
-  const rotating = (name: string, size = 3) => ({ kind: 'rotating', name, currency: 'usd', cadence: { type: 'interval', every: 30, unit: 'days' }, gracePeriodHours: 1, membersMin: 2, membersMax: size, contributionMinor: 5_000 });
+  const rotating = (name: string, size = 3) => ({
+    kind: 'rotating',
+    name,
+    currency: 'usd',
+    cadence: { type: 'interval', every: 30, unit: 'days' },
+    gracePeriodHours: 1,
+    membersMin: 2,
+    membersMax: size,
+    contributionMinor: 5_000,
+  });
 
-  test('every route × role × own pool / another tenant\'s / former member', async () => {
+  test("every route × role × own pool / another tenant's / former member", async () => {
     // Every pools route, and only routes the app has; the products' routes (assessments, simulations, …)
     // have access tests of their own, and may be in the matrix too.
     const product = (path: string) => PRODUCT_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
-    const routes = new Set(h.app.routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/v1/') && !r.path.startsWith('/v1/webhooks/')).map((r) => `${r.method} ${r.path}`));
+    const routes = new Set(
+      h.app.routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/v1/') && !r.path.startsWith('/v1/webhooks/')).map((r) => `${r.method} ${r.path}`),
+    );
     const listed = new Set(MATRIX.map((r) => `${r.method} ${r.path}`));
     assert.deepEqual(
       { unlisted: [...routes].filter((r) => !listed.has(r) && !product(r.split(' ')[1]!)).sort(), missing: [...listed].filter((r) => !routes.has(r)).sort() },
@@ -137,13 +155,16 @@ describe('authorization', () => {
     };
     const bystander = await cardHolder();
     const pool = await ok<PoolView>('POST', '/v1/pools', subjects.managerOwn, 'manager', rotating('Own'));
-    for (const m of [subjects.memberOwn, bystander, subjects.formerMember]) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
+    for (const m of [subjects.memberOwn, bystander, subjects.formerMember])
+      await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('DELETE', `/v1/pools/${pool.poolId}/members/${subjects.formerMember}`, subjects.formerMember, 'member');
     const other = await ok<PoolView>('POST', '/v1/pools', subjects.managerOther, 'manager', rotating('Other'));
     await ok('POST', `/v1/pools/${other.poolId}/members`, subjects.memberOther, 'member', { agreeToCharges: true });
     // Ended, so that every command the caller may give is refused by the pool after authorization.
     await ok('POST', `/v1/pools/${pool.poolId}/cancel`, subjects.managerOwn, 'manager');
-    await eventually('the cancelled pool to be projected', async () => ((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, subjects.managerOwn, 'manager')).status === 'cancelled' ? true : undefined));
+    await eventually('the cancelled pool to be projected', async () =>
+      (await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, subjects.managerOwn, 'manager')).status === 'cancelled' ? true : undefined,
+    );
 
     const wrong: string[] = [];
     for (const route of MATRIX) {
@@ -159,16 +180,39 @@ describe('authorization', () => {
     // Lists show a pool to those who may read it, and to nobody else.
     for (const caller of CALLERS) {
       const { pools } = await ok<{ pools: PoolView[] }>('GET', '/v1/pools?limit=100', subjects[caller], ROLE_OF[caller]);
-      assert.equal(pools.some((p) => p.poolId === pool.poolId), expected('read', caller) === 'allowed', `GET /v1/pools as ${caller}`);
+      assert.equal(
+        pools.some((p) => p.poolId === pool.poolId),
+        expected('read', caller) === 'allowed',
+        `GET /v1/pools as ${caller}`,
+      );
     }
-    assert.equal((await send('DELETE', `/v1/pools/${pool.poolId}/members/${subjects.formerMember}`, subjects.formerMember, 'member')).status, 404, 'a former member cannot even leave again');
+    assert.equal(
+      (await send('DELETE', `/v1/pools/${pool.poolId}/members/${subjects.formerMember}`, subjects.formerMember, 'member')).status,
+      404,
+      'a former member cannot even leave again',
+    );
   });
 
   test('a view forged in the Redis cache grants nothing: access comes from the database', async () => {
     const manager = uniqueId('mgr');
     const intruder = uniqueId('intruder');
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Forged'));
-    const forged: PoolView = { ...pool, managerId: intruder, members: [{ memberId: intruder, status: 'active', joinSeq: 1, commitmentMinor: null, paidInMinor: '0', arrearsMinor: '0', received: false, replacedMemberId: null }] };
+    const forged: PoolView = {
+      ...pool,
+      managerId: intruder,
+      members: [
+        {
+          memberId: intruder,
+          status: 'active',
+          joinSeq: 1,
+          commitmentMinor: null,
+          paidInMinor: '0',
+          arrearsMinor: '0',
+          received: false,
+          replacedMemberId: null,
+        },
+      ],
+    };
     await h.redis.set(poolCacheKey(pool.poolId), JSON.stringify(forged), 'EX', 60);
     // Past the process's own short-lived copy, so the forged view is what a read finds.
     await new Promise((resolve) => setTimeout(resolve, LOCAL_VIEW_TTL_MS + 50));
@@ -197,22 +241,35 @@ describe('authorization', () => {
     assert.ok(afterMs < 15_000);
   });
 
-  test('only the member and ops see a member\'s PaymentIntent ID and failure code; others see the outcome', async () => {
+  test("only the member and ops see a member's PaymentIntent ID and failure code; others see the outcome", async () => {
     const manager = uniqueId('mgr');
     const [m1, m2] = [await cardHolder(), await cardHolder()];
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Private', 2));
     for (const m of [m1, m2]) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
     await ok('POST', `/v1/pools/${pool.poolId}/rounds`, manager, 'manager');
-    await eventually('the round to finish', async () => ((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).roundsCompleted === 1 ? true : undefined), 60_000);
+    await eventually(
+      'the round to finish',
+      async () => ((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).roundsCompleted === 1 ? true : undefined),
+      60_000,
+    );
     type Round = { contributions: Array<{ memberId: string; outcome: string; paymentIntentId: string | null }> };
     const seenBy = async (sub: string, role: Role) => (await ok<Round>('GET', `/v1/pools/${pool.poolId}/rounds/1`, sub, role)).contributions;
     const asOps = await seenBy(uniqueId('ops'), 'ops');
-    assert.ok(asOps.every((c) => c.paymentIntentId?.startsWith('pi_')), JSON.stringify(asOps));
+    assert.ok(
+      asOps.every((c) => c.paymentIntentId?.startsWith('pi_')),
+      JSON.stringify(asOps),
+    );
     const asM1 = await seenBy(m1, 'member');
     assert.ok(asM1.find((c) => c.memberId === m1)!.paymentIntentId?.startsWith('pi_'));
     assert.equal(asM1.find((c) => c.memberId === m2)!.paymentIntentId, null);
     const asManager = await seenBy(manager, 'manager');
-    assert.deepEqual(asManager.map((c) => [c.outcome, c.paymentIntentId]), [['paid', null], ['paid', null]]);
+    assert.deepEqual(
+      asManager.map((c) => [c.outcome, c.paymentIntentId]),
+      [
+        ['paid', null],
+        ['paid', null],
+      ],
+    );
   });
 });

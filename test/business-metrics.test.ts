@@ -21,7 +21,10 @@ const DECLINING_CARD = 'pm_card_chargeDeclined';
 const HOUR_MS = 3_600_000;
 
 /** A counter's current value for the given labels (0 when never incremented). */
-async function value(counter: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}): Promise<number> {
+async function value(
+  counter: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await counter.get();
   return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
 }
@@ -51,7 +54,14 @@ describe('business metrics of pool rounds', () => {
     assert.deepEqual(result.members.map((m) => m.outcome).sort(), ['defaulted', 'paid', 'paid']);
     const moved = await read();
     assert.deepEqual(
-      { paid: moved.paid - before.paid, defaulted: moved.defaulted - before.defaulted, defaults: moved.defaults - before.defaults, dunning: moved.dunning - before.dunning, failed: moved.failed - before.failed, payouts: moved.payouts - before.payouts },
+      {
+        paid: moved.paid - before.paid,
+        defaulted: moved.defaulted - before.defaulted,
+        defaults: moved.defaults - before.defaults,
+        dunning: moved.dunning - before.dunning,
+        failed: moved.failed - before.failed,
+        payouts: moved.payouts - before.payouts,
+      },
       { paid: 2, defaulted: 1, defaults: 1, dunning: 2, failed: 3, payouts: 1 },
       'first charge and two dunning retries declined; one payout',
     );
@@ -128,7 +138,10 @@ describe('metric endpoints', () => {
       assert.match(text, /poolflow_http_request_duration_seconds_bucket\{.*route="\/v1\/pools\/:id"/);
       assert.match(text, /poolflow_http_requests_total\{method="GET",route="unmatched",status="404"\}/);
       assert.ok(!text.includes('p-1'), 'raw paths never become labels');
-      assert.equal(await value(metricsRegistry.getSingleMetric('poolflow_http_requests_total') as never, { route: '/v1/pools/:id', status: '200' }), before + 2);
+      assert.equal(
+        await value(metricsRegistry.getSingleMetric('poolflow_http_requests_total') as never, { route: '/v1/pools/:id', status: '200' }),
+        before + 2,
+      );
       assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
     } finally {
       server.close();
@@ -150,11 +163,20 @@ describe('metric endpoints', () => {
       const handle = await h.startPool(rotatingPool(2));
       await handle.query(poolStateQuery);
       // The pool's first workflow task runs its first activity (opening the ledger accounts).
-      const wanted = ['temporal_worker_task_slots_available', 'temporal_sticky_cache_size', 'temporal_workflow_task_execution_latency', 'temporal_activity_execution_latency'];
-      const text = await eventually('the SDK metrics to show task slots, sticky cache and task latencies', async () => {
-        const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return wanted.every((metric) => body.includes(metric)) ? body : undefined;
-      }, 60_000);
+      const wanted = [
+        'temporal_worker_task_slots_available',
+        'temporal_sticky_cache_size',
+        'temporal_workflow_task_execution_latency',
+        'temporal_activity_execution_latency',
+      ];
+      const text = await eventually(
+        'the SDK metrics to show task slots, sticky cache and task latencies',
+        async () => {
+          const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          return wanted.every((metric) => body.includes(metric)) ? body : undefined;
+        },
+        60_000,
+      );
       assert.ok(/temporal_activity_execution_latency_bucket\{activity_type="openPoolAccounts"/.test(text), 'activity latencies by activity type');
     } finally {
       worker.child.kill('SIGTERM');

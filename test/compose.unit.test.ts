@@ -73,7 +73,13 @@ describe('docker-compose.yml', () => {
       const env = service.environment ?? {};
       for (const key of Object.keys(env)) assert.ok(known.has(key), `${name} sets ${key}, which no Poolflow process reads`);
       parseEnv(ALL_ENV_FIELDS, env);
-      const urls = [env.DATABASE_URL, env.REDIS_URL, env.STRIPE_API_URL, env.OTEL_EXPORTER_OTLP_ENDPOINT, env.TEMPORAL_ADDRESS && `tcp://${env.TEMPORAL_ADDRESS}`];
+      const urls = [
+        env.DATABASE_URL,
+        env.REDIS_URL,
+        env.STRIPE_API_URL,
+        env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        env.TEMPORAL_ADDRESS && `tcp://${env.TEMPORAL_ADDRESS}`,
+      ];
       const targets = urls.filter((u): u is string => u !== undefined).map((u) => new URL(u));
       for (const target of targets) {
         assert.ok(services[target.hostname], `${name} points at ${target.hostname}, which is not a service`);
@@ -102,14 +108,21 @@ describe('docker-compose.yml', () => {
     const codec = services['codec-server']!;
     const codecPort = published(codec.ports![0]!).hostPort;
     assert.equal(ui.environment?.TEMPORAL_CODEC_ENDPOINT, `http://localhost:${codecPort}/ops/${OPERATOR_ENV.CODEC_SERVER_TOKEN}`);
-    assert.equal(codec.environment?.CODEC_SERVER_ALLOWED_ORIGINS, `http://localhost:${published(ui.ports![0]!).hostPort}`, 'the codec server answers the UI as the browser sees it');
+    assert.equal(
+      codec.environment?.CODEC_SERVER_ALLOWED_ORIGINS,
+      `http://localhost:${published(ui.ports![0]!).hostPort}`,
+      'the codec server answers the UI as the browser sees it',
+    );
     assert.equal(codec.environment?.CODEC_SERVER_TOKEN, OPERATOR_ENV.CODEC_SERVER_TOKEN);
     assert.equal(codec.environment?.POOLFLOW_MODE, 'production', 'no development key in compose');
     assert.ok(!composeText.includes('PAYLOAD_ENCRYPTION_KEYS: k'), 'no payload key is written into the file');
   });
 
   test("Prometheus scrapes the API's and the worker's metric ports and loads the alert rules; Grafana has its dashboard", () => {
-    const config = parse(readFileSync(path.join(ROOT, 'ops/prometheus/prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+    const config = parse(readFileSync(path.join(ROOT, 'ops/prometheus/prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
     const targets = Object.fromEntries(config.scrape_configs.map((c) => [c.job_name, c.static_configs[0]!.targets[0]]));
     const defaults = parseEnv(ALL_ENV_FIELDS, services.worker!.environment ?? {});
     assert.deepEqual(targets, {
@@ -120,9 +133,17 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(config.rule_files, ['/etc/prometheus/alerts.yml']);
     assert.ok(services.prometheus!.volumes?.includes('./ops/prometheus:/etc/prometheus:ro'));
     assert.ok(existsSync(path.join(ROOT, 'ops/prometheus/alerts.yml')));
-    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'ops/grafana/dashboards/poolflow.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'ops/grafana/dashboards/poolflow.json'), 'utf8')) as {
+      panels: Array<{ targets: Array<{ expr: string }> }>;
+    };
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr)).join('\n');
-    for (const metric of ['poolflow_contributions_total', 'poolflow_payout_escalations_total', 'poolflow_http_requests_total', 'temporal_worker_task_slots_available']) assert.ok(exprs.includes(metric), `the dashboard shows ${metric}`);
+    for (const metric of [
+      'poolflow_contributions_total',
+      'poolflow_payout_escalations_total',
+      'poolflow_http_requests_total',
+      'temporal_worker_task_slots_available',
+    ])
+      assert.ok(exprs.includes(metric), `the dashboard shows ${metric}`);
   });
 
   test('the API health check asks /readyz on the port it serves', () => {

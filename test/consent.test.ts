@@ -24,7 +24,11 @@ describe('member consent', () => {
   after(async () => h.close());
 
   async function request<T>(method: string, path: string, sub: string, role: Role, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await h.app.request(path, { method, headers: { ...(await authHeaders(sub, role)), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await h.app.request(path, {
+      method,
+      headers: { ...(await authHeaders(sub, role)), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as T };
   }
   async function ok<T>(method: string, path: string, sub: string, role: Role, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
@@ -39,10 +43,16 @@ describe('member consent', () => {
   }
   const agreements = async (poolId: string, memberId: string) =>
     (
-      await h.db.query<{ kind: string; currency: string; contribution_minor: bigint | null; commitment_minor: bigint | null; request_id: string; agreed_at: Date; withdrawn_at: Date | null; withdrawn_reason: string | null }>(
-        'SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 ORDER BY agreed_at',
-        [poolId, memberId],
-      )
+      await h.db.query<{
+        kind: string;
+        currency: string;
+        contribution_minor: bigint | null;
+        commitment_minor: bigint | null;
+        request_id: string;
+        agreed_at: Date;
+        withdrawn_at: Date | null;
+        withdrawn_reason: string | null;
+      }>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 ORDER BY agreed_at', [poolId, memberId])
     ).rows;
   /** The PaymentIntents the sandbox holds for one member of one pool. */
   const paymentIntentsOf = async (poolId: string, memberId: string) =>
@@ -58,18 +68,31 @@ describe('member consent', () => {
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Invite'));
     const added = await request('POST', `/v1/pools/${pool.poolId}/members`, manager, 'manager', { memberId: victim, agreeToCharges: true });
     assert.equal(added.status, 403);
-    const invited = await request<{ memberId: string; acceptUrl: string }>('POST', `/v1/pools/${pool.poolId}/invitations`, manager, 'manager', { memberId: victim });
+    const invited = await request<{ memberId: string; acceptUrl: string }>('POST', `/v1/pools/${pool.poolId}/invitations`, manager, 'manager', {
+      memberId: victim,
+    });
     assert.equal(invited.status, 201);
     assert.equal((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).members.length, 0, 'an invitation joins nobody');
     assert.equal((await agreements(pool.poolId, victim)).length, 0);
 
-    const listed = await ok<{ invitations: Array<{ poolId: string; terms: { contributionMinor: string } }> }>('GET', '/v1/members/me/invitations', victim, 'member');
-    assert.deepEqual(listed.invitations.map((i) => [i.poolId, i.terms.contributionMinor]), [[pool.poolId, '5000']]);
+    const listed = await ok<{ invitations: Array<{ poolId: string; terms: { contributionMinor: string } }> }>(
+      'GET',
+      '/v1/members/me/invitations',
+      victim,
+      'member',
+    );
+    assert.deepEqual(
+      listed.invitations.map((i) => [i.poolId, i.terms.contributionMinor]),
+      [[pool.poolId, '5000']],
+    );
 
     assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members`, victim, 'member', {})).status, 422, 'accepting needs the agreement');
     const requestId = uniqueId('req');
     const joined = await ok<PoolView>('POST', `/v1/pools/${pool.poolId}/members`, victim, 'member', { agreeToCharges: true }, { 'x-request-id': requestId });
-    assert.deepEqual(joined.members.map((m) => m.memberId), [victim]);
+    assert.deepEqual(
+      joined.members.map((m) => m.memberId),
+      [victim],
+    );
     const [agreement, ...more] = await agreements(pool.poolId, victim);
     assert.equal(more.length, 0);
     assert.equal(agreement!.kind, 'rotating');
@@ -85,7 +108,11 @@ describe('member consent', () => {
     const manager = uniqueId('mgr');
     const member = await cardHolder();
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...base, kind: 'investment', name: 'Fund', membersMin: 2, membersMax: 2 });
-    assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })).status, 422, 'a commitment is the member\'s to choose');
+    assert.equal(
+      (await request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })).status,
+      422,
+      "a commitment is the member's to choose",
+    );
     const joined = await ok<PoolView>('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true, commitmentMinor: '120000' });
     assert.equal(joined.members[0]!.commitmentMinor, '120000');
     const [agreement] = await agreements(pool.poolId, member);
@@ -98,10 +125,14 @@ describe('member consent', () => {
     const member = await cardHolder();
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Repeated accept'));
     // Under heavy load the create answers before the pool's projection is written (POOL_OPEN_WAIT_MS).
-    await eventually('the pool open to members', async () => ((await request<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).body.status === 'open' ? true : undefined));
+    await eventually('the pool open to members', async () =>
+      (await request<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).body.status === 'open' ? true : undefined,
+    );
     // Found by the chaos suite: the accepts the pool refused as "already a member" withdrew the agreement
     // the winning accept had just recorded, so the member's first charge was refused.
-    const answers = await Promise.all(Array.from({ length: 4 }, () => request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => request('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true })),
+    );
     assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409]);
     const again = await request<{ title: string }>('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', { agreeToCharges: true });
     assert.equal(again.status, 409);
@@ -147,11 +178,20 @@ describe('member consent', () => {
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...rotating('Swap'), membersMax: 2 });
     for (const m of [m1, m2]) await ok('POST', `/v1/pools/${pool.poolId}/members`, m, 'member', { agreeToCharges: true });
     await ok('POST', `/v1/pools/${pool.poolId}/activate`, manager, 'manager');
-    const invitation = await request<{ replacesMemberId: string }>('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, manager, 'manager', { incomingMemberId: newcomer });
+    const invitation = await request<{ replacesMemberId: string }>('POST', `/v1/pools/${pool.poolId}/members/${m1}/replace`, manager, 'manager', {
+      incomingMemberId: newcomer,
+    });
     assert.equal(invitation.status, 202);
     assert.equal(invitation.body.replacesMemberId, m1);
-    assert.equal((await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).members.some((m) => m.memberId === newcomer), false);
-    assert.equal((await request('POST', `/v1/pools/${pool.poolId}/members`, uniqueId('stranger'), 'member', { agreeToCharges: true })).status, 404, 'only the invited member');
+    assert.equal(
+      (await ok<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).members.some((m) => m.memberId === newcomer),
+      false,
+    );
+    assert.equal(
+      (await request('POST', `/v1/pools/${pool.poolId}/members`, uniqueId('stranger'), 'member', { agreeToCharges: true })).status,
+      404,
+      'only the invited member',
+    );
 
     const replaced = await ok<PoolView>('POST', `/v1/pools/${pool.poolId}/members`, newcomer, 'member', { agreeToCharges: true });
     assert.equal(replaced.members.find((m) => m.memberId === newcomer)?.replacedMemberId, m1);
@@ -162,7 +202,7 @@ describe('member consent', () => {
     assert.equal(outgoing!.withdrawn_reason, 'replaced');
   });
 
-  test('withdrawing consent is leaving under the pool\'s rules, and ends the agreement', async () => {
+  test("withdrawing consent is leaving under the pool's rules, and ends the agreement", async () => {
     const manager = uniqueId('mgr');
     const [m1, m2] = [await cardHolder(), await cardHolder()];
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Leave'));

@@ -19,7 +19,16 @@ import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';
 import { eventually } from './support/eventually';
 
-const rotating = (name: string) => ({ kind: 'rotating', name, currency: 'usd', cadence: { type: 'interval', every: 30, unit: 'days' }, gracePeriodHours: 1, membersMin: 2, membersMax: 4, contributionMinor: 5_000 });
+const rotating = (name: string) => ({
+  kind: 'rotating',
+  name,
+  currency: 'usd',
+  cadence: { type: 'interval', every: 30, unit: 'days' },
+  gracePeriodHours: 1,
+  membersMin: 2,
+  membersMax: 4,
+  contributionMinor: 5_000,
+});
 const rate = (requestsMax: number) => ({ name: uniqueId('rate'), requestsMax, windowSeconds: 600, whenRedisDown: 'open' as const });
 
 /** A database whose queries (and checked-out clients) are counted. */
@@ -43,7 +52,10 @@ async function nextEvent(reader: ReadableStreamDefaultReader<string>, wanted: (d
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new Error('no such event in time');
-    const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no such event in time')), remaining))]);
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no such event in time')), remaining)),
+    ]);
     if (chunk.done) throw new Error('the stream ended');
     buffer += chunk.value;
     for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
@@ -101,7 +113,8 @@ describe('fair use', () => {
     const manager = uniqueId('mgr');
     const ops = [uniqueId('ops'), uniqueId('ops')];
     const pool = await createPool(manager);
-    const open = async (sub: string, role: Role) => app.request(`/v1/pools/${pool.poolId}/events`, { headers: { authorization: `Bearer ${await tokenFor(sub, role)}` } });
+    const open = async (sub: string, role: Role) =>
+      app.request(`/v1/pools/${pool.poolId}/events`, { headers: { authorization: `Bearer ${await tokenFor(sub, role)}` } });
 
     const first = await open(manager, 'manager');
     const second = await open(manager, 'manager');
@@ -115,7 +128,8 @@ describe('fair use', () => {
 
     const readers = [first, second, opsStream].map((r) => r.body!.pipeThrough(new TextDecoderStream()).getReader());
     for (const reader of readers) await nextEvent(reader, () => true); // the current view
-    const readerClients = async () => ((await h.redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${readerName(deps.redisKeyPrefix)} `)).length;
+    const readerClients = async () =>
+      ((await h.redis.client('LIST')) as string).split('\n').filter((line) => line.includes(` name=${readerName(deps.redisKeyPrefix)} `)).length;
     assert.equal(await readerClients(), 1, 'three streams, one Redis reader');
     assert.equal(eventStreamsOf(deps).reader.connectionsOpen, 1);
 
@@ -164,10 +178,13 @@ describe('fair use', () => {
       const { port } = server.address() as AddressInfo;
 
       const oversized = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-        const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/v1/pools', headers: { 'content-type': 'application/json', 'content-length': 1_000_000 } }, (response) => {
-          response.resume();
-          resolve({ status: response.statusCode!, connection: response.headers.connection });
-        });
+        const request = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: '/v1/pools', headers: { 'content-type': 'application/json', 'content-length': 1_000_000 } },
+          (response) => {
+            response.resume();
+            resolve({ status: response.statusCode!, connection: response.headers.connection });
+          },
+        );
         request.on('error', reject);
         request.write('{"name":"');
       });

@@ -44,7 +44,13 @@ describe('worker processes on one task queue', () => {
   test('share the activities and workflow tasks of several pools with no configuration of their own', { timeout: 240_000 }, async () => {
     // The same environment for both: the task queue, the stack's services, one Redis prefix.
     const prefix = `${uniqueId('horizontal')}:`;
-    const env = { TEMPORAL_ADDRESS: h.address, POOLS_TASK_QUEUE: h.taskQueue, STRIPE_API_URL: h.kit.sandbox.url, STRIPE_SECRET_KEY: h.kit.secretKey, REDIS_KEY_PREFIX: prefix };
+    const env = {
+      TEMPORAL_ADDRESS: h.address,
+      POOLS_TASK_QUEUE: h.taskQueue,
+      STRIPE_API_URL: h.kit.sandbox.url,
+      STRIPE_SECRET_KEY: h.kit.secretKey,
+      REDIS_KEY_PREFIX: prefix,
+    };
     workers.push(...(await Promise.all(Array.from({ length: WORKERS }, () => startWorkerProcess(env)))));
 
     const poolIds = await Promise.all(
@@ -60,7 +66,10 @@ describe('worker processes on one task queue', () => {
     );
     for (const poolId of poolIds) {
       const result = await h.roundResult(poolId, 1, 180_000);
-      assert.deepEqual(result.members.map((m) => m.outcome), Array(MEMBERS).fill('paid'));
+      assert.deepEqual(
+        result.members.map((m) => m.outcome),
+        Array(MEMBERS).fill('paid'),
+      );
     }
 
     // Who ran what: the worker identity (pid@host by default) on every started task.
@@ -82,7 +91,10 @@ describe('worker processes on one task queue', () => {
     const share = (map: Map<string, number>, pidPrefix: string) =>
       [...map].filter(([identity]) => identity.startsWith(pidPrefix)).reduce((sum, [, n]) => sum + n, 0) / [...map.values()].reduce((a, b) => a + b, 0);
     const report = JSON.stringify({ activities: Object.fromEntries(activitiesBy), workflowTasks: Object.fromEntries(workflowTasksBy) });
-    assert.ok([...activitiesBy.keys(), ...workflowTasksBy.keys()].every((identity) => identities.some((p) => identity.startsWith(p))), `only our workers ran tasks: ${report}`);
+    assert.ok(
+      [...activitiesBy.keys(), ...workflowTasksBy.keys()].every((identity) => identities.some((p) => identity.startsWith(p))),
+      `only our workers ran tasks: ${report}`,
+    );
     for (const pidPrefix of identities) {
       assert.ok(share(activitiesBy, pidPrefix) >= SHARE_MIN, `worker ${pidPrefix} ran too few activities: ${report}`);
       assert.ok(share(workflowTasksBy, pidPrefix) > 0, `worker ${pidPrefix} ran no workflow task: ${report}`);

@@ -33,11 +33,6 @@ describe('determinism lint rule', () => {
 
   test('rejects clock, randomness and Node built-ins in domain code', async () => {
     const rules = (await lintFixture('domain/reads-clock.ts')).map((m) => `${m.rule}@${m.line}`).sort();
-    assert.deepEqual(rules, [
-      'no-restricted-imports@2',
-      'no-restricted-properties@6',
-      'no-restricted-syntax@4',
-      'no-restricted-syntax@5',
-    ]);
+    assert.deepEqual(rules, ['no-restricted-imports@2', 'no-restricted-properties@6', 'no-restricted-syntax@4', 'no-restricted-syntax@5']);
   });
 });

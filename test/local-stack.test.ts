@@ -16,7 +16,9 @@ const PORT_NAMES = ['pg_port', 'redis_port', 'temporal_port', 'ui_port', 'stripe
 /** Runs a function of scripts/stack.sh in a clean shell and prints the named variables, one a line. */
 function stackShell(call: string, names: readonly string[], env: Record<string, string>): string[] {
   const script = `source scripts/stack.sh && ${call} && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(' ')}`;
-  return execFileSync('bash', ['-c', script], { cwd: ROOT, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' }).trimEnd().split('\n');
+  return execFileSync('bash', ['-c', script], { cwd: ROOT, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8' })
+    .trimEnd()
+    .split('\n');
 }
 
 const devPorts = (offset: number) => {
@@ -28,7 +30,10 @@ describe('local stack hygiene', () => {
   test('POOLFLOW_PORT_OFFSET moves every port, the API and its webhook URL included', () => {
     const base = devPorts(0);
     const shifted = devPorts(100);
-    assert.deepEqual(shifted.ports, base.ports.map((p) => p + 100));
+    assert.deepEqual(
+      shifted.ports,
+      base.ports.map((p) => p + 100),
+    );
     assert.equal(base.webhookUrl, 'http://127.0.0.1:3000/v1/webhooks/stripe');
     assert.equal(shifted.webhookUrl, 'http://127.0.0.1:3100/v1/webhooks/stripe');
     const test = stackShell('stack_ports test', PORT_NAMES.slice(0, 6), { POOLFLOW_PORT_OFFSET: '100' }).map(Number);
@@ -54,7 +59,10 @@ describe('local stack hygiene', () => {
     const dir = await mkdtemp(join(tmpdir(), 'poolflow-env-'));
     try {
       const file = join(dir, 'dev.env');
-      await writeFile(file, 'export PORT=3100\nexport DATABASE_URL=postgres://poolflow@127.0.0.1:54420/poolflow\nexport STRIPE_WEBHOOK_SECRET=whsec_local_abc\n');
+      await writeFile(
+        file,
+        'export PORT=3100\nexport DATABASE_URL=postgres://poolflow@127.0.0.1:54420/poolflow\nexport STRIPE_WEBHOOK_SECRET=whsec_local_abc\n',
+      );
       const env: NodeJS.ProcessEnv = { DATABASE_URL: 'postgres://elsewhere/db' };
       assert.equal(loadDevStackEnv(file, env), true);
       assert.deepEqual(env, { PORT: '3100', DATABASE_URL: 'postgres://elsewhere/db', STRIPE_WEBHOOK_SECRET: 'whsec_local_abc' });

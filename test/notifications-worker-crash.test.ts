@@ -51,7 +51,15 @@ describe('a worker killed in the middle of sending email', () => {
   test('each member still gets exactly one mail of the pool’s activation', { timeout: 240_000 }, async () => {
     const members = await Promise.all(Array.from({ length: MEMBERS }, () => h.member()));
     const first = await startWorker();
-    const handle = await h.startPool({ kind: 'rotating', name: 'Crash mail pool', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 28, hourUtc: 3 }, membersMin: MEMBERS, membersMax: MEMBERS, contributionMinor: 5_000 });
+    const handle = await h.startPool({
+      kind: 'rotating',
+      name: 'Crash mail pool',
+      currency: 'usd',
+      cadence: { type: 'monthly', dayOfMonth: 28, hourUtc: 3 },
+      membersMin: MEMBERS,
+      membersMax: MEMBERS,
+      contributionMinor: 5_000,
+    });
     const poolId = (await handle.query(poolStateQuery)).poolId;
     await joinAll(handle, members);
     await activate(handle);
@@ -60,7 +68,11 @@ describe('a worker killed in the middle of sending email', () => {
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');
     const claimed = await h.db.query<{ status: string }>(`SELECT status FROM notification_deliveries WHERE pool_id = $1 AND type = 'pool.activated'`, [poolId]);
-    assert.deepEqual(claimed.rows.map((r) => r.status), ['sending', 'sending'], 'the worker died with both deliveries claimed and unsent');
+    assert.deepEqual(
+      claimed.rows.map((r) => r.status),
+      ['sending', 'sending'],
+      'the worker died with both deliveries claimed and unsent',
+    );
 
     await startWorker();
     const sent = await eventually(
@@ -74,7 +86,10 @@ describe('a worker killed in the middle of sending email', () => {
       },
       AFTER_CRASH_TIMEOUT_MS,
     );
-    assert.ok(sent.every((r) => r.attempts === 2n), 'each was sent on its second attempt');
+    assert.ok(
+      sent.every((r) => r.attempts === 2n),
+      'each was sent on its second attempt',
+    );
     for (const memberId of members) {
       const mails = (await mailsTo(`${memberId}@example.com`)).filter((mail) => mail.deliveryKey?.includes(`pool.activated:${poolId}`));
       assert.equal(mails.length, 1, `${memberId} received one activation mail`);

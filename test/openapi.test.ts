@@ -57,8 +57,11 @@ describe('OpenAPI document and docs page', () => {
   /** Every (method, path) the document describes, in OpenAPI's `{param}` form. */
   const documented = () => Object.entries(document.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`));
   /** Every (method, path) the app routes, ignoring middleware (`ALL`, `*`). */
-  const registered = () => [...new Set(app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`))];
-  const operations = () => Object.entries(document.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ method, path, operation: item[method]! })));
+  const registered = () => [
+    ...new Set(app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)),
+  ];
+  const operations = () =>
+    Object.entries(document.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ method, path, operation: item[method]! })));
 
   test('is a valid OpenAPI 3.1 document whose references all resolve', async () => {
     const validator = new Validator();
@@ -89,16 +92,23 @@ describe('OpenAPI document and docs page', () => {
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       const declared = (operation.parameters ?? []).filter((p) => p.in === 'path');
       assert.deepEqual(declared.map((p) => p.name).sort(), inPath, `${where} path parameters`);
-      assert.ok(declared.every((p) => p.required === true), `${where}: path parameters are required`);
+      assert.ok(
+        declared.every((p) => p.required === true),
+        `${where}: path parameters are required`,
+      );
 
       const authenticated = operation.security === undefined ? (document.security ?? []).length > 0 : operation.security.length > 0;
       const idempotencyKey = (operation.parameters ?? []).find((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
       assert.equal(Boolean(idempotencyKey?.required), method === 'post' && authenticated, `${where} Idempotency-Key`);
 
       const codes = Object.keys(operation.responses ?? {});
-      assert.ok(codes.some((code) => /^2\d\d$/.test(code)), `${where} documents no success`);
+      assert.ok(
+        codes.some((code) => /^2\d\d$/.test(code)),
+        `${where} documents no success`,
+      );
       if (authenticated) assert.ok(codes.includes('401'), `${where} documents no 401`);
-      for (const media of Object.values(operation.requestBody?.content ?? {})) assert.equal(typeof media.schema, 'object', `${where} request body has no schema`);
+      for (const media of Object.values(operation.requestBody?.content ?? {}))
+        assert.equal(typeof media.schema, 'object', `${where} request body has no schema`);
     }
   });
 
@@ -107,7 +117,10 @@ describe('OpenAPI document and docs page', () => {
       const authenticated = operation.security === undefined ? (document.security ?? []).length > 0 : operation.security.length > 0;
       // No token (and no Stripe signature): nothing past the first check runs, so nothing is started or written.
       const url = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'round' ? '1' : `no-such-${name}`));
-      const response = await app.request(url, { method: method.toUpperCase(), ...(method === 'post' || method === 'put' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}) });
+      const response = await app.request(url, {
+        method: method.toUpperCase(),
+        ...(method === 'post' || method === 'put' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
       const where = `${method.toUpperCase()} ${path} answered ${response.status}`;
       if (authenticated) assert.equal(response.status, 401, where);
       else assert.notEqual(response.status, 401, where);

@@ -54,7 +54,10 @@ describe('payload encryption on the dev server', () => {
     await activate(handle);
     await handle.signal(roundDueSignal);
     const round = await h.roundResult(poolId, 1);
-    assert.deepEqual(round.members.map((m) => m.outcome), ['paid', 'paid']);
+    assert.deepEqual(
+      round.members.map((m) => m.outcome),
+      ['paid', 'paid'],
+    );
 
     // A client without the codec, as the Web UI or `temporal workflow show` sees it without the codec server.
     const plainClient = new Client({ connection: h.client.connection, namespace: 'default' });
@@ -70,7 +73,10 @@ describe('payload encryption on the dev server', () => {
     // The shared converter reads the pool's input back, and the query answers with the members.
     const started = (await h.client.workflow.getHandle(workflowIds.pool(poolId)).fetchHistory()).events![0]!;
     const input = started.workflowExecutionStartedEventAttributes!.input!.payloads!;
-    const [decoded] = (await decodeArrayFromPayloads(loadDataConverter(poolflowDataConverter()), input)) as Array<{ seed: string; config: { contributionMinor: string | number } }>;
+    const [decoded] = (await decodeArrayFromPayloads(loadDataConverter(poolflowDataConverter()), input)) as Array<{
+      seed: string;
+      config: { contributionMinor: string | number };
+    }>;
     assert.equal(decoded!.seed, seed);
     assert.equal(String(decoded!.config.contributionMinor), String(CONTRIBUTION_MINOR));
     assert.deepEqual((await handle.query(poolStateQuery)).members.map((m) => m.memberId).sort(), [...members].sort());
@@ -82,7 +88,11 @@ describe('payload encryption on the dev server', () => {
     const rotated = loadDataConverter(poolflowDataConverter({ keyring: parseKeyring(rotatedKeys, 'k-rotated') }));
     const [afterRotation] = (await decodeArrayFromPayloads(rotated, input)) as Array<{ seed: string }>;
     assert.equal(afterRotation!.seed, seed);
-    const rotatedClient = new Client({ connection: h.client.connection, namespace: 'default', dataConverter: poolflowDataConverter({ keyring: parseKeyring(rotatedKeys, 'k-rotated') }) });
+    const rotatedClient = new Client({
+      connection: h.client.connection,
+      namespace: 'default',
+      dataConverter: poolflowDataConverter({ keyring: parseKeyring(rotatedKeys, 'k-rotated') }),
+    });
     assert.deepEqual((await rotatedClient.workflow.getHandle(workflowIds.pool(poolId)).query(poolStateQuery)).poolId, poolId);
   });
 });

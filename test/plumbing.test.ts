@@ -118,7 +118,12 @@ describe('plumbing: API → Temporal → worker → PostgreSQL and Redis', () =>
   });
 
   test('the request ID travels into the workflow it starts, as a header on its history', async () => {
-    const traced = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter(), interceptors: { workflow: [requestIdClientInterceptor()] } });
+    const traced = new Client({
+      connection,
+      namespace: 'default',
+      dataConverter: poolflowDataConverter(),
+      interceptors: { workflow: [requestIdClientInterceptor()] },
+    });
     const response = await createApp({ ...deps, temporal: traced }).request('/v1/probes', {
       method: 'POST',
       body: JSON.stringify({ message: 'traced' }),

@@ -14,14 +14,7 @@ import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import {
-  pausePoolUpdate,
-  poolStateQuery,
-  roundDueSignal,
-  resumePoolUpdate,
-  type PoolState,
-  type PoolWorkflowInput,
-} from '../workflows/pools/pool';
+import { pausePoolUpdate, poolStateQuery, roundDueSignal, resumePoolUpdate, type PoolState, type PoolWorkflowInput } from '../workflows/pools/pool';
 import { roundProgressQuery } from '../workflows/pools/round';
 import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
@@ -66,7 +59,11 @@ describe('pool workflow continues as new in the middle of a round', () => {
     h = await startDevPoolHarness({ address: server.address, sandboxSettings: { settlementDelayMs: 3_600_000 } });
     const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('continue-as-new-test') });
     receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
-    await h.kit.control.addWebhookEndpoint({ url: receiver.url, secretKey: h.kit.secretKey, eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'] });
+    await h.kit.control.addWebhookEndpoint({
+      url: receiver.url,
+      secretKey: h.kit.secretKey,
+      eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+    });
   });
   after(async () => {
     await h?.close();
@@ -77,11 +74,13 @@ describe('pool workflow continues as new in the middle of a round', () => {
   /** Every run of the pool workflow from its first, following each continue-as-new to the next. */
   async function poolRuns(poolId: string, firstRunId: string): Promise<PoolRun[]> {
     const runs: PoolRun[] = [];
-    for (let runId: string | null = firstRunId; runId; ) {
+    for (let runId: string | null = firstRunId; runId;) {
       const history: History = await h.client.workflow.getHandle(workflowIds.pool(poolId), runId).fetchHistory();
       const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       // Stored payloads are encrypted: read them through the shared data converter.
-      const input = last?.input?.payloads?.[0] ? await decodeFromPayloadsAtIndex<PoolWorkflowInput>(loadDataConverter(poolflowDataConverter()), 0, last.input.payloads) : null;
+      const input = last?.input?.payloads?.[0]
+        ? await decodeFromPayloadsAtIndex<PoolWorkflowInput>(loadDataConverter(poolflowDataConverter()), 0, last.input.payloads)
+        : null;
       const carried = input?.carriedCompact ? restoreState(input.carriedCompact) : (input?.carried ?? null);
       runs.push({ runId, carried, nextRunId: last?.newExecutionRunId ?? null });
       runId = last?.newExecutionRunId ?? null;
@@ -123,7 +122,10 @@ describe('pool workflow continues as new in the middle of a round', () => {
       midRound = runsSoFar.filter((run) => run.carried?.roundInProgress?.round === 1);
     }
     assert.ok(midRound.length > 0, `the pool did not continue as new while round 1 was under way, after ${FILLER_SIGNALS_MAX} signals`);
-    assert.ok(midRound.every((run) => run.carried?.roundsRequested === 0), 'no firing is buffered while a round runs and the pool is paused');
+    assert.ok(
+      midRound.every((run) => run.carried?.roundsRequested === 0),
+      'no firing is buffered while a round runs and the pool is paused',
+    );
     const newest = runsSoFar.at(-1)!.runId;
     assert.equal((await handle.describe()).runId, newest, 'the newest run is the one that carries on');
     const carried = seen(await handle.query(poolStateQuery));
@@ -136,28 +138,46 @@ describe('pool workflow continues as new in the middle of a round', () => {
     const settled = await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
     assert.equal(settled.paymentIntent.status, 'succeeded');
     const result = await h.roundResult(poolId, 1);
-    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid', 'paid']);
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      ['paid', 'paid', 'paid', 'paid'],
+    );
     const view = seen(await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null));
     assert.ok((receiver.received.get('payment_intent.succeeded') ?? 0) >= 1, 'the settlement came by webhook');
 
     // The state is whole: every member paid once, the first received the pot, which left the pool.
     assert.equal(view.status, 'active');
-    assert.deepEqual(view.members.map((m) => [m.memberId, m.status, m.paidInMinor, m.received]), [
-      [members[0], 'active', '1000', true],
-      [members[1], 'active', '1000', false],
-      [members[2], 'active', '1000', false],
-      [members[3], 'active', '1000', false],
-    ]);
+    assert.deepEqual(
+      view.members.map((m) => [m.memberId, m.status, m.paidInMinor, m.received]),
+      [
+        [members[0], 'active', '1000', true],
+        [members[1], 'active', '1000', false],
+        [members[2], 'active', '1000', false],
+        [members[3], 'active', '1000', false],
+      ],
+    );
     assert.equal(view.potMinor, '0');
-    assert.deepEqual(view.recentRounds.map((r) => [r.round, r.potMinor, r.paidCount, r.winnerMemberId]), [[1, '4000', 4, members[0]]], 'applied once');
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), `versions only grow: ${versions.join(', ')}`);
+    assert.deepEqual(
+      view.recentRounds.map((r) => [r.round, r.potMinor, r.paidCount, r.winnerMemberId]),
+      [[1, '4000', 4, members[0]]],
+      'applied once',
+    );
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      `versions only grow: ${versions.join(', ')}`,
+    );
 
     const runs = await poolRuns(poolId, handle.firstExecutionRunId);
     assert.ok(runs.length >= 2, `${runs.length} runs`);
     assert.equal(runs.at(-1)?.runId, (await handle.describe()).runId);
     assert.ok(runs.some((run) => run.runId === newest));
     const carriedVersions = runs.flatMap((run) => (run.carried ? [run.carried.version] : []));
-    assert.deepEqual(carriedVersions, [...carriedVersions].sort((a, b) => a - b), 'each run carries a version no older than the last');
+    assert.deepEqual(
+      carriedVersions,
+      [...carriedVersions].sort((a, b) => a - b),
+      'each run carries a version no older than the last',
+    );
 
     // Exactly one charge per member at Stripe, one contribution in the ledger, and the books balance.
     const effects = await h.kit.control.effects({ secretKey: h.kit.secretKey, method: 'POST', pathPrefix: '/v1/payment_intents' });

@@ -40,9 +40,21 @@ describe('a round that ends without reporting', () => {
     await activate(handle);
     const poolId = (await handle.query(poolStateQuery)).poolId;
 
-    await h.kit.control.addFault({ kind: 'latency', method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey, times: MEMBERS, holdMs: CHARGE_HOLD_MS });
+    await h.kit.control.addFault({
+      kind: 'latency',
+      method: 'POST',
+      pathPrefix: '/v1/payment_intents',
+      secretKey: h.kit.secretKey,
+      times: MEMBERS,
+      holdMs: CHARGE_HOLD_MS,
+    });
     await handle.signal(roundDueSignal);
-    await eventually('the charges to reach Stripe', async () => ((await h.kit.control.requests({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey })).length >= MEMBERS ? true : undefined), 30_000);
+    await eventually(
+      'the charges to reach Stripe',
+      async () =>
+        (await h.kit.control.requests({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey })).length >= MEMBERS ? true : undefined,
+      30_000,
+    );
     await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).terminate('chaos: the round died');
 
     const escalated = await waitForView(handle, (v) => v.roundEscalation?.round === 1, ESCALATION_SEEN_MS);
@@ -50,20 +62,29 @@ describe('a round that ends without reporting', () => {
     assert.equal(escalated.roundInProgress, 1, 'the round stays open for operations');
     const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
     assert.match(currentDetails, /Needs operations.*retryRound/s);
-    await eventually('the escalation to be searchable', async () => {
-      const { count } = await h.client.workflow.count(`WorkflowId = '${workflowIds.pool(poolId)}' AND PoolEscalation = 'round-1-failed'`);
-      return count === 1 ? true : undefined;
-    }, ESCALATION_SEEN_MS);
+    await eventually(
+      'the escalation to be searchable',
+      async () => {
+        const { count } = await h.client.workflow.count(`WorkflowId = '${workflowIds.pool(poolId)}' AND PoolEscalation = 'round-1-failed'`);
+        return count === 1 ? true : undefined;
+      },
+      ESCALATION_SEEN_MS,
+    );
 
     await handle.signal(retryRoundSignal);
     await waitForView(handle, (v) => !v.roundEscalation, ESCALATION_SEEN_MS);
     const result = await h.roundResult(poolId, 1, 60_000);
-    assert.deepEqual(result.members.map((m) => m.outcome), Array(MEMBERS).fill('paid'));
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      Array(MEMBERS).fill('paid'),
+    );
     const after = await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
     assert.equal(after.roundEscalation, undefined);
 
     // One PaymentIntent per member: the second run found the first run's charges under the same keys.
-    const charges = (await h.kit.control.effects({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey })).filter((e) => e.idempotencyKey.startsWith(`contribution:${poolId}:1:`));
+    const charges = (await h.kit.control.effects({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey })).filter((e) =>
+      e.idempotencyKey.startsWith(`contribution:${poolId}:1:`),
+    );
     assert.equal(charges.length, MEMBERS);
     for (const charge of charges) assert.equal(charge.objectIds.length, 1, `${charge.idempotencyKey} made ${charge.objectIds.join(', ')}`);
     assert.equal((await h.kit.control.objects({ type: 'transfer', secretKey: h.kit.secretKey })).length, 1);

@@ -101,7 +101,11 @@ describe('a pool of the maximum size', () => {
     const join = async (memberId: string) => {
       await recordAgreement(h.db, { poolId, memberId, terms: agreementTerms(parsed, null), requestId: `scale-${memberId}` });
       const result = await executePoolUpdate(handle, joinPoolUpdate, { args: [{ memberId }], updateId: `join-${memberId}` });
-      assert.deepEqual(result.members.map((m) => m.memberId), [memberId], 'a join answers with the new member’s row only');
+      assert.deepEqual(
+        result.members.map((m) => m.memberId),
+        [memberId],
+        'a join answers with the new member’s row only',
+      );
     };
     await join(winner);
     // Each member joins as soon as their card is saved, with at most JOINS_IN_FLIGHT joins at once.
@@ -125,22 +129,33 @@ describe('a pool of the maximum size', () => {
     const result = await h.roundResult(poolId, 1, ROUND_WAIT_MS);
     assert.equal(result.members.filter((m) => m.outcome === 'paid').length, POOL_MEMBERS_MAX, 'every member paid round 1');
     assert.equal(result.payout?.winnerMemberId, winner);
-    const after = await eventually('the pool to apply round 1', async () => {
-      const view = await handle.query(poolStateQuery);
-      return view.roundsCompleted === 1 ? view : undefined;
-    }, 120_000);
-    assert.equal(after.members.filter((m) => m.received).map((m) => m.memberId).join(), winner);
+    const after = await eventually(
+      'the pool to apply round 1',
+      async () => {
+        const view = await handle.query(poolStateQuery);
+        return view.roundsCompleted === 1 ? view : undefined;
+      },
+      120_000,
+    );
+    assert.equal(
+      after.members
+        .filter((m) => m.received)
+        .map((m) => m.memberId)
+        .join(),
+      winner,
+    );
     const roundAtMs = Date.now();
 
     // Every run of the pool, from the first, following each continue-as-new to the next.
     const runs: RunSize[] = [];
-    for (let runId: string | null = handle.firstExecutionRunId; runId; ) {
+    for (let runId: string | null = handle.firstExecutionRunId; runId;) {
       const history: History = await h.client.workflow.getHandle(workflowIds.pool(poolId), runId).fetchHistory();
       const events = history.events ?? [];
 
       let largestPayloadBytes = 0;
       for (const event of events) {
-        for (const payload of payloadsIn(event)) largestPayloadBytes = Math.max(largestPayloadBytes, proto.temporal.api.common.v1.Payload.encode(payload).finish().length);
+        for (const payload of payloadsIn(event))
+          largestPayloadBytes = Math.max(largestPayloadBytes, proto.temporal.api.common.v1.Payload.encode(payload).finish().length);
       }
       const bytes = proto.temporal.api.history.v1.History.encode(history).finish().length;
       runs.push({ runId, events: events.length, bytes, largestPayloadBytes });

@@ -99,7 +99,9 @@ describe('pool schedules and visibility on the dev server', () => {
     const paused = await describeSchedule(poolId);
     assert.equal(paused.state.paused, true);
     assert.equal(paused.state.note, 'members asked for a holiday');
-    await eventually('the SDK to list the paused pool', async () => ((await listed(h, `PoolStatus='paused' AND PoolId='${poolId}'`)).length === 1 ? true : undefined));
+    await eventually('the SDK to list the paused pool', async () =>
+      (await listed(h, `PoolStatus='paused' AND PoolId='${poolId}'`)).length === 1 ? true : undefined,
+    );
     await handle.executeUpdate(resumePoolUpdate, { args: [] });
     const resumed = await describeSchedule(poolId);
     assert.equal(resumed.state.paused, false);
@@ -108,7 +110,10 @@ describe('pool schedules and visibility on the dev server', () => {
     // "Trigger now" runs a round: its trigger workflow signals the pool, which charges each member once.
     await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
     const first = await h.roundResult(poolId, 1);
-    assert.deepEqual(first.members.map((m) => m.outcome), ['paid', 'paid']);
+    assert.deepEqual(
+      first.members.map((m) => m.outcome),
+      ['paid', 'paid'],
+    );
     assert.equal(first.payout?.winnerMemberId, members[0]);
     const intents = await h.kit.control.objects({ type: 'payment_intent', secretKey: h.kit.secretKey });
     assert.deepEqual(
@@ -121,7 +126,9 @@ describe('pool schedules and visibility on the dev server', () => {
     const triggered = await describeSchedule(poolId);
     assert.equal(triggered.info.numActionsTaken, 1, 'the trigger counts as one action of the schedule');
     assert.equal(triggered.info.recentActions[0]?.action.workflow.workflowId.startsWith(workflowIds.roundTrigger(poolId)), true);
-    await eventually('visibility to show round 1 done', async () => ((await listed(h, `PoolId='${poolId}' AND PoolRound=1 AND PoolStatus='active'`)).includes(poolWorkflowId) ? true : undefined));
+    await eventually('visibility to show round 1 done', async () =>
+      (await listed(h, `PoolId='${poolId}' AND PoolRound=1 AND PoolStatus='active'`)).includes(poolWorkflowId) ? true : undefined,
+    );
 
     // The second round pays the last member: the pool completes and deletes its schedule.
     await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();

@@ -71,7 +71,14 @@ describe('a pools worker killed in the middle of a round', () => {
     await activate(handle);
 
     // Stripe holds every charge after claiming its idempotency key and before making it.
-    await h.kit.control.addFault({ kind: 'latency', method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey, times: MEMBERS, holdMs: CHARGE_HOLD_MS });
+    await h.kit.control.addFault({
+      kind: 'latency',
+      method: 'POST',
+      pathPrefix: '/v1/payment_intents',
+      secretKey: h.kit.secretKey,
+      times: MEMBERS,
+      holdMs: CHARGE_HOLD_MS,
+    });
     await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
     const held = () => h.kit.control.requests({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey });
     await eventually(
@@ -84,7 +91,10 @@ describe('a pools worker killed in the middle of a round', () => {
     const killedAt = Date.now();
     assert.equal(await first.exited, 'SIGKILL');
     const heldAtKill = (await held()).filter((r) => r.fault?.kind === 'latency');
-    assert.ok(heldAtKill.some((r) => r.outcome === 'running'), 'the worker died while Stripe still held its charges');
+    assert.ok(
+      heldAtKill.some((r) => r.outcome === 'running'),
+      'the worker died while Stripe still held its charges',
+    );
     // Stripe makes the charges all the same; nobody is left to hear the answers.
     await eventually('the held charges to be made', async () => ((await held()).every((r) => r.outcome !== 'running') ? true : undefined), CHARGE_HOLD_MS * 2);
     assert.equal((await h.kit.control.objects({ type: 'payment_intent', secretKey: h.kit.secretKey })).length, MEMBERS);
@@ -93,9 +103,15 @@ describe('a pools worker killed in the middle of a round', () => {
     const result = await h.roundResult(poolId, 1, ROUND_AFTER_CRASH_TIMEOUT_MS);
     const recoveryMs = Date.now() - killedAt;
     assert.ok(recoveryMs < RECOVERY_AFTER_KILL_MAX_MS, `the round finished ${recoveryMs} ms after the kill`);
-    assert.deepEqual(result.members.map((m) => m.outcome), Array(MEMBERS).fill('paid'));
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      Array(MEMBERS).fill('paid'),
+    );
     const view = await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
-    assert.deepEqual(view.members.map((m) => m.paidInMinor), Array(MEMBERS).fill('5000'));
+    assert.deepEqual(
+      view.members.map((m) => m.paidInMinor),
+      Array(MEMBERS).fill('5000'),
+    );
 
     // The kill landed inside the charge activity (one batch for every member): it completed on a later attempt.
     const history: History = await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).fetchHistory();
@@ -106,7 +122,10 @@ describe('a pools worker killed in the middle of a round', () => {
       chargeActivities.has(Number(e.activityTaskStartedEventAttributes?.scheduledEventId)) ? [e.activityTaskStartedEventAttributes!.attempt!] : [],
     );
     assert.equal(chargeAttempts.length, 1);
-    assert.ok(chargeAttempts.every((attempt) => attempt >= 2), `charge attempts ${chargeAttempts.join(', ')}`);
+    assert.ok(
+      chargeAttempts.every((attempt) => attempt >= 2),
+      `charge attempts ${chargeAttempts.join(', ')}`,
+    );
 
     // Stripe: one PaymentIntent per contribution key, one transfer for the payout key, nothing else.
     const charges = (await h.kit.control.effects({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey })).filter((e) =>

@@ -30,9 +30,19 @@ describe('pools API contract', () => {
   after(async () => h.close());
 
   /** Sends a request, checks its response against the document, and returns its status and body. */
-  async function send<T = unknown>(method: string, path: string, caller: [string, Role] | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  async function send<T = unknown>(
+    method: string,
+    path: string,
+    caller: [string, Role] | null,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T }> {
     const auth = caller ? await authHeaders(...caller) : {};
-    const response = await h.app.request(path, { method, headers: { ...auth, ...headers }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await h.app.request(path, {
+      method,
+      headers: { ...auth, ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const template = templateOf(document, method.toLowerCase(), path);
     assert.ok(template, `${method} ${path} matches no documented route`);
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
@@ -68,7 +78,11 @@ describe('pools API contract', () => {
     await expect(409, 'POST', '/v1/members/me/payment-methods', member, { paymentMethodId: 'pm_card_visa' });
     await expect(200, 'PUT', '/v1/members/me', member, { displayName: 'Contract Member', email: `${member[0]}@example.com` });
     await expect(201, 'POST', '/v1/members/me/payment-methods', member, { paymentMethodId: 'pm_card_visa' });
-    await expect(201, 'POST', '/v1/members/me/payout-account', member, { country: 'US', returnUrl: 'https://example.com/done', refreshUrl: 'https://example.com/again' });
+    await expect(201, 'POST', '/v1/members/me/payout-account', member, {
+      country: 'US',
+      returnUrl: 'https://example.com/done',
+      refreshUrl: 'https://example.com/again',
+    });
     return member;
   }
   async function payingMember(): Promise<[string, Role]> {
@@ -76,7 +90,16 @@ describe('pools API contract', () => {
     await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
     return [memberId, 'member'];
   }
-  const rotating = { kind: 'rotating', name: 'Contract pool', currency: 'usd', cadence: { type: 'interval', every: 30, unit: 'days' }, gracePeriodHours: 1, membersMin: 2, membersMax: 2, contributionMinor: 5_000 };
+  const rotating = {
+    kind: 'rotating',
+    name: 'Contract pool',
+    currency: 'usd',
+    cadence: { type: 'interval', every: 30, unit: 'days' },
+    gracePeriodHours: 1,
+    membersMin: 2,
+    membersMax: 2,
+    contributionMinor: 5_000,
+  };
 
   test('public routes: health, readiness, the document, the docs page and the Stripe webhook', async () => {
     await expect(200, 'GET', '/healthz', null);
@@ -84,7 +107,14 @@ describe('pools API contract', () => {
     await expect(200, 'GET', '/openapi.json', null);
     await expect(200, 'GET', '/docs', null);
     await expect(400, 'POST', '/v1/webhooks/stripe', null, '{}', { 'content-type': 'application/json' });
-    const event = JSON.stringify({ id: `evt_${uniqueId('contract')}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), livemode: false, data: { object: { id: 'cus_contract', object: 'customer' } } });
+    const event = JSON.stringify({
+      id: `evt_${uniqueId('contract')}`,
+      object: 'event',
+      type: 'customer.created',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      data: { object: { id: 'cus_contract', object: 'customer' } },
+    });
     const signature = h.kit.stripe.webhooks.generateTestHeaderString({ payload: event, secret: TEST_WEBHOOK_SECRET });
     await expect(200, 'POST', '/v1/webhooks/stripe', null, event, { 'content-type': 'application/json', 'stripe-signature': signature });
   });
@@ -174,7 +204,13 @@ describe('pools API contract', () => {
     await expect(201, 'POST', `/v1/pools/${bidPool.poolId}/rounds/1/bids`, m1, { discountMinor: '500' });
     await expect(200, 'POST', `/v1/pools/${bidPool.poolId}/cancel`, manager, { reason: 'done' });
 
-    const fund = await expect<PoolView>(201, 'POST', '/v1/pools', manager, { ...rotating, kind: 'investment', name: 'Fund', contributionMinor: undefined, capitalCallBps: 5_000 });
+    const fund = await expect<PoolView>(201, 'POST', '/v1/pools', manager, {
+      ...rotating,
+      kind: 'investment',
+      name: 'Fund',
+      contributionMinor: undefined,
+      capitalCallBps: 5_000,
+    });
     for (const m of [m1, m2]) await expect(201, 'POST', `/v1/pools/${fund.poolId}/members`, m, { agreeToCharges: true, commitmentMinor: '10000' });
     await expect(200, 'POST', `/v1/pools/${fund.poolId}/activate`, manager);
     await expect(202, 'POST', `/v1/pools/${fund.poolId}/rounds`, manager);
@@ -195,11 +231,16 @@ describe('pools API contract', () => {
 
   test('every pools route was answered in success and in refusal, each checked against the document', () => {
     const product = (path: string) => PRODUCT_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
-    const routes = Object.entries(document.paths).flatMap(([path, item]) => (product(path) ? [] : METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`)));
+    const routes = Object.entries(document.paths).flatMap(([path, item]) =>
+      product(path) ? [] : METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     const missing = routes.flatMap((route) => {
       const statuses = [...(checked.get(route) ?? [])];
       const public_ = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs'].includes(route);
-      return [...(statuses.some((s) => s < 300) ? [] : [`${route}: no success`]), ...(public_ || statuses.some((s) => s >= 400) ? [] : [`${route}: no refusal`])];
+      return [
+        ...(statuses.some((s) => s < 300) ? [] : [`${route}: no success`]),
+        ...(public_ || statuses.some((s) => s >= 400) ? [] : [`${route}: no refusal`]),
+      ];
     });
     assert.deepEqual(missing, []);
   });

@@ -17,7 +17,10 @@ const EXIT_TIMEOUT_MS = 60_000;
 /** A clean environment: nothing of the caller's Poolflow settings leaks into the child. */
 const bare = (extra: Record<string, string>) => ({ PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...extra });
 
-function run(script: string, env: Record<string, string>): { exited: Promise<{ code: number | null; stderr: string }>; stdout: () => string; kill: () => void } {
+function run(
+  script: string,
+  env: Record<string, string>,
+): { exited: Promise<{ code: number | null; stderr: string }>; stdout: () => string; kill: () => void } {
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -94,10 +97,14 @@ describe('secrets and modes at process start', () => {
       }),
     );
     try {
-      const addresses = await eventually('the API to listen', async () => {
-        const found = await listeningAddresses(port);
-        return found.length > 0 ? found : undefined;
-      }, EXIT_TIMEOUT_MS);
+      const addresses = await eventually(
+        'the API to listen',
+        async () => {
+          const found = await listeningAddresses(port);
+          return found.length > 0 ? found : undefined;
+        },
+        EXIT_TIMEOUT_MS,
+      );
       assert.deepEqual(addresses, ['0100007F'], `listening on ${addresses.join(', ')}; stdout: ${api.stdout().slice(0, 300)}`);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(health.status, 200);

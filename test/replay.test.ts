@@ -37,13 +37,20 @@ async function historyFiles(): Promise<string[]> {
 test('every recorded history replays against the current workflow code', async () => {
   const files = await historyFiles();
   for (const scenario of SCENARIOS) {
-    assert.ok(files.some((file) => file.split('/').at(-1)!.startsWith(`${scenario}.`)), `no recorded history for ${scenario}`);
+    assert.ok(
+      files.some((file) => file.split('/').at(-1)!.startsWith(`${scenario}.`)),
+      `no recorded history for ${scenario}`,
+    );
   }
-  assert.ok(files.some((file) => file.includes('.round-trigger')), 'no recorded round-trigger history');
+  assert.ok(
+    files.some((file) => file.includes('.round-trigger')),
+    'no recorded round-trigger history',
+  );
 
   // Assessment histories replay against the assessments worker's bundle, the rest against the pools'.
   const isAssessment = (file: string) => file.startsWith('assessments/');
-  for (const scenario of ASSESSMENT_SCENARIOS) assert.ok(files.includes(`assessments/${scenario}.assessment.json`), `no recorded assessment history for ${scenario}`);
+  for (const scenario of ASSESSMENT_SCENARIOS)
+    assert.ok(files.includes(`assessments/${scenario}.assessment.json`), `no recorded assessment history for ${scenario}`);
 
   async function* histories(subset: string[]) {
     for (const file of subset) {
@@ -52,10 +59,16 @@ test('every recorded history replays against the current workflow code', async (
     }
   }
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() }, histories(files.filter((f) => !isAssessment(f))))) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() },
+    histories(files.filter((f) => !isAssessment(f))),
+  )) {
     results.push(result);
   }
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await assessmentWorkflowBundle(), replayName: 'poolflow-assessment-replay', dataConverter: poolflowDataConverter() }, histories(files.filter(isAssessment)))) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await assessmentWorkflowBundle(), replayName: 'poolflow-assessment-replay', dataConverter: poolflowDataConverter() },
+    histories(files.filter(isAssessment)),
+  )) {
     results.push(result);
   }
   assert.deepEqual(results.map((r) => r.workflowId).sort(), files, 'every file was replayed');

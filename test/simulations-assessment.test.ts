@@ -57,7 +57,17 @@ describe('simulate this assessment', () => {
     const simulationsQueue = uniqueId('simassess');
     threads = createThreadPool(1);
     workerConnection = await devServerWorkerConnection();
-    worker = await createSimulationsWorker({ connection: workerConnection, namespace: 'default', db: h.db, redis: h.redis, threads, log: createLogger('simassess-test'), identity: 'simassess', taskQueue: simulationsQueue, workflowBundle: await workflowBundle() });
+    worker = await createSimulationsWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      db: h.db,
+      redis: h.redis,
+      threads,
+      log: createLogger('simassess-test'),
+      identity: 'simassess',
+      taskQueue: simulationsQueue,
+      workflowBundle: await workflowBundle(),
+    });
     running = worker.run();
     app = testApp({
       ...testApiDeps({ temporal: h.client, db: h.db, redis: h.redis, stripe: h.kit.stripe, poolsTaskQueue: uniqueId('unused'), redisKeyPrefix: h.keyPrefix }),
@@ -68,7 +78,10 @@ describe('simulate this assessment', () => {
 
     await h.tick('BTC-USD', '64000');
     owner = await h.trader();
-    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', owner, 'trader', { tier: 'two-step-100k', displayName: 'Owner S' });
+    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', owner, 'trader', {
+      tier: 'two-step-100k',
+      displayName: 'Owner S',
+    });
     assessmentId = bought.body.assessment.assessmentId;
     path = `/v1/simulations/assessments/${assessmentId}`;
     await h.waitFor(assessmentId, (row) => row.status === 'active');
@@ -107,7 +120,11 @@ describe('simulate this assessment', () => {
 
     const before = await batchCount();
     const intruder = await h.trader();
-    for (const [sub, role] of [[intruder, 'trader'], ['some-manager', 'manager'], ['some-member', 'member']] as const) {
+    for (const [sub, role] of [
+      [intruder, 'trader'],
+      ['some-manager', 'manager'],
+      ['some-member', 'member'],
+    ] as const) {
       const response = await call(sub, role, { paths: 1_024 });
       assert.equal(response.status, 404, `${role} ${sub}`);
       await check('post', '/v1/simulations/assessments/{assessmentId}', response);
@@ -123,7 +140,16 @@ describe('simulate this assessment', () => {
     const account = (await h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentAccountQuery))!;
     const trades = await listTrades<ClosedTrade>(h.db, assessmentId, account.phaseIndex);
     assert.equal(trades.length, 2);
-    const stored = (await h.db.query<{ params: { rules: { rulePack: { tierId: string }; phase: number }; tradesPerDay: number; initialBalanceMinor: number; fromHere: Record<string, unknown> } }>('SELECT params FROM simulation_batches WHERE batch_id = $1', [batch.batchId])).rows[0]!.params;
+    const stored = (
+      await h.db.query<{
+        params: {
+          rules: { rulePack: { tierId: string }; phase: number };
+          tradesPerDay: number;
+          initialBalanceMinor: number;
+          fromHere: Record<string, unknown>;
+        };
+      }>('SELECT params FROM simulation_batches WHERE batch_id = $1', [batch.batchId])
+    ).rows[0]!.params;
     assert.equal(stored.rules.rulePack.tierId, 'two-step-100k');
     assert.equal(stored.rules.phase, account.phaseIndex);
     assert.equal(stored.tradesPerDay, 4);

@@ -20,7 +20,13 @@ import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './supp
 import { removeSharedBundle, startTestProcess, type WorkerProcess } from './support/worker-process';
 
 const SEED = 77;
-const params = investmentParams.parse({ initialMinor: 250_000, contributionMinor: 5_000, periods: 250, periodsPerYear: 250, returns: { type: 'gbm', drift: 0.05, volatility: 0.3 } });
+const params = investmentParams.parse({
+  initialMinor: 250_000,
+  contributionMinor: 5_000,
+  periods: 250,
+  periodsPerYear: 250,
+  returns: { type: 'gbm', drift: 0.05, volatility: 0.3 },
+});
 const CHUNKS = 6;
 // Chunks of several worker-thread jobs each, so a chunk is part-way through for long enough to be caught there.
 const PATHS = CHUNKS * 24 * BLOCK_PATHS;
@@ -54,7 +60,17 @@ describe('simulation workers as processes', () => {
     const handle = await client.workflow.start(simulationBatch, {
       taskQueue,
       workflowId: workflowIds.simulation(batchId),
-      args: [{ batchId, model: 'investment', pathCount: PATHS, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, chunkWindow: 4, searchAttributes: false }],
+      args: [
+        {
+          batchId,
+          model: 'investment',
+          pathCount: PATHS,
+          chunkCount: plan.chunkCount,
+          blocksPerChunk: plan.blocksPerChunk,
+          chunkWindow: 4,
+          searchAttributes: false,
+        },
+      ],
     });
     return { batchId, handle, plan };
   };
@@ -114,9 +130,16 @@ describe('simulation workers as processes', () => {
     const afterRestart = await listChunks(db, batchId);
     assert.equal(afterRestart.length, CHUNKS);
     // Chunks finished before the kill were not computed again.
-    for (const chunk of beforeRestart) assert.deepStrictEqual(afterRestart.find((c) => c.chunkIndex === chunk.chunkIndex), chunk);
+    for (const chunk of beforeRestart)
+      assert.deepStrictEqual(
+        afterRestart.find((c) => c.chunkIndex === chunk.chunkIndex),
+        chunk,
+      );
     const redone = afterRestart.filter((c) => c.worker === 'restarted');
     assert.equal(redone.length, CHUNKS - beforeRestart.length);
-    assert.ok(redone.some((c) => c.resumedBlocks > 0), `a chunk resumed from its heartbeat: ${JSON.stringify(redone.map((c) => c.resumedBlocks))}`);
+    assert.ok(
+      redone.some((c) => c.resumedBlocks > 0),
+      `a chunk resumed from its heartbeat: ${JSON.stringify(redone.map((c) => c.resumedBlocks))}`,
+    );
   });
 });

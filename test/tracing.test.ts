@@ -25,12 +25,13 @@ installTracing({ serviceName: 'poolflow-test', spanProcessor: new SimpleSpanProc
 function ancestry(span: ReadableSpan, spans: ReadableSpan[]): string[] {
   const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
   const names: string[] = [];
-  for (let current: ReadableSpan | undefined = span; current; current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined) names.push(current.name);
+  for (let current: ReadableSpan | undefined = span; current; current = current.parentSpanId ? byId.get(current.parentSpanId) : undefined)
+    names.push(current.name);
   return names.reverse();
 }
 
 describe('tracing', () => {
-  test("log lines written inside a span carry its trace and span IDs", async () => {
+  test('log lines written inside a span carry its trace and span IDs', async () => {
     const written: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
@@ -44,7 +45,10 @@ describe('tracing', () => {
     } finally {
       process.stderr.write = write;
     }
-    const line = written.join('').split('\n').find((l) => l.includes('inside a span'));
+    const line = written
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('inside a span'));
     assert.ok(line, 'the line was written');
     const fields = JSON.parse(line) as { traceId?: string; spanId?: string };
     assert.deepEqual({ traceId: fields.traceId, spanId: fields.spanId }, ids);
@@ -59,7 +63,16 @@ describe('tracing', () => {
     const response = await h.app.request('/v1/pools', {
       method: 'POST',
       headers: await authHeaders(manager, 'manager'),
-      body: JSON.stringify({ kind: 'rotating', name: 'Traced', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 2, contributionMinor: 1_000, gracePeriodHours: 0 }),
+      body: JSON.stringify({
+        kind: 'rotating',
+        name: 'Traced',
+        currency: 'usd',
+        cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+        membersMin: 2,
+        membersMax: 2,
+        contributionMinor: 1_000,
+        gracePeriodHours: 0,
+      }),
     });
     assert.equal(response.status, 201);
     const { poolId } = (await response.json()) as PoolView;
@@ -83,7 +96,7 @@ describe('tracing', () => {
     const stripeCharge = await eventually('the charge to Stripe to be traced', async () =>
       exporter.getFinishedSpans().find((s) => s.spanContext().traceId === traceId && s.name === 'stripe POST /v1/payment_intents'),
     );
-    const chain = await eventually('the pool workflow\'s span to be exported', async () => {
+    const chain = await eventually("the pool workflow's span to be exported", async () => {
       const names = ancestry(stripeCharge, exporter.getFinishedSpans());
       return names[0] === 'POST /v1/pools' ? names : undefined;
     });
@@ -97,8 +110,17 @@ describe('tracing', () => {
       'RunActivity:chargeContributions',
       'stripe POST /v1/payment_intents',
     ]);
-    const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);
-    assert.ok(inTrace.some((name) => name.startsWith('pg ')), 'PostgreSQL calls are in the trace');
-    assert.ok(inTrace.some((name) => name.startsWith('redis ')), 'Redis calls are in the trace');
+    const inTrace = exporter
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId === traceId)
+      .map((s) => s.name);
+    assert.ok(
+      inTrace.some((name) => name.startsWith('pg ')),
+      'PostgreSQL calls are in the trace',
+    );
+    assert.ok(
+      inTrace.some((name) => name.startsWith('redis ')),
+      'Redis calls are in the trace',
+    );
   });
 });

@@ -38,7 +38,18 @@ describe('the Web UI decodes payloads through the codec server', () => {
 
   test("a pool's page shows its decoded input, and the screenshot is kept", async () => {
     const seed = `visible-seed-${randomBytes(4).toString('hex')}`;
-    const handle = await h.startPool({ kind: 'rotating', name: 'Browser circle', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 2, contributionMinor: 4_321 }, { seed });
+    const handle = await h.startPool(
+      {
+        kind: 'rotating',
+        name: 'Browser circle',
+        currency: 'usd',
+        cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+        membersMin: 2,
+        membersMax: 2,
+        contributionMinor: 4_321,
+      },
+      { seed },
+    );
     const url = `${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}/${handle.firstExecutionRunId}/history`;
 
     const browser = await openBrowser();

@@ -24,10 +24,15 @@ describe('webhooks for finished rounds', () => {
 
     // Stripe's events for the pool arrive after its rounds finished, as they often do.
     await h.routeStripeEvents((event) => JSON.stringify(event).includes(poolId));
-    const { rows } = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM stripe_webhook_events WHERE pool_id = $1 AND signal_workflow_id IS NOT NULL', [poolId]);
+    const { rows } = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM stripe_webhook_events WHERE pool_id = $1 AND signal_workflow_id IS NOT NULL', [
+      poolId,
+    ]);
     assert.ok(Number(rows[0]!.n) >= 2, 'the run produced events that owed a signal');
     assert.deepEqual(await listPendingSignals(h.db, { poolId, limit: 100, attemptsMax: 1_000 }), []);
     const report = await createReconciliationActivities({ stripe: h.kit.stripe, db: h.db }).reconcilePool({ poolId });
-    assert.deepEqual(report.mismatches.filter((m) => m.problem === 'undelivered_signal'), []);
+    assert.deepEqual(
+      report.mismatches.filter((m) => m.problem === 'undelivered_signal'),
+      [],
+    );
   });
 });

@@ -4,7 +4,18 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
 import { createMailer } from '../activities/notifications/mailer';
-import { databaseEnv, loadEnv, metricsEnv, notificationsEnv, redisEnv, stripeEnv, stripeRateLimitEnv, temporalEnv, tracingEnv, webhookPolicyFrom } from '../config/env';
+import {
+  databaseEnv,
+  loadEnv,
+  metricsEnv,
+  notificationsEnv,
+  redisEnv,
+  stripeEnv,
+  stripeRateLimitEnv,
+  temporalEnv,
+  tracingEnv,
+  webhookPolicyFrom,
+} from '../config/env';
 import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
 import { createDbPool } from '../db/pool';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
@@ -26,7 +37,14 @@ const WEBHOOK_PURGE_INTERVAL_MS = 60 * 60_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(
-  databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape).extend(notificationsEnv.shape),
+  databaseEnv
+    .extend(redisEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(stripeEnv.shape)
+    .extend(stripeRateLimitEnv.shape)
+    .extend(metricsEnv.shape)
+    .extend(tracingEnv.shape)
+    .extend(notificationsEnv.shape),
 );
 const mode = loadEnv(modeEnv).POOLFLOW_MODE;
 refuseUnsafeSecrets(mode, env, { jwt: false });
@@ -41,7 +59,12 @@ const stripe = createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, 
 const mailer = createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM });
 const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
 const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-const client = new Client({ connection: clientConnection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
+const client = new Client({
+  connection: clientConnection,
+  namespace: env.TEMPORAL_NAMESPACE,
+  dataConverter: poolflowDataConverter(),
+  interceptors: { workflow: [tracingClientInterceptor()] },
+});
 registerOperationalGauges({ db, client });
 const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {

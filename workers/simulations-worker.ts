@@ -37,7 +37,9 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     namespace: deps.namespace,
     taskQueue: deps.taskQueue ?? TASK_QUEUES.simulations,
     identity: deps.identity,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
     activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
     dataConverter: poolflowDataConverter(),
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,

@@ -4,16 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import {
-  activate,
-  finalView,
-  joinAll,
-  rotatingPool,
-  startPoolHarness,
-  waitForRound,
-  waitForView,
-  type PoolHarness,
-} from '../test/support/pool-harness';
+import { activate, finalView, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
 import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
@@ -141,22 +132,42 @@ describe('dunning, late fees and default policies', () => {
     const r1 = await h.runRound(handle);
     assert.deepEqual(
       r1.members.map((m) => [m.memberId, m.outcome, m.policyApplied]),
-      [[defaulter, 'defaulted', 'expel'], [a, 'paid', 'none'], [b, 'paid', 'none']],
+      [
+        [defaulter, 'defaulted', 'expel'],
+        [a, 'paid', 'none'],
+        [b, 'paid', 'none'],
+      ],
     );
     assert.equal(r1.payout?.winnerMemberId, a);
     const member = await memberView(handle, defaulter);
     assert.deepEqual([member.status, member.arrearsMinor], ['expelled', '10000']);
 
     const r2 = await h.runRound(handle);
-    assert.deepEqual(r2.members.map((m) => m.memberId), [a, b], 'the expelled member owes nothing in later rounds');
+    assert.deepEqual(
+      r2.members.map((m) => m.memberId),
+      [a, b],
+      'the expelled member owes nothing in later rounds',
+    );
     assert.equal(r2.payout?.winnerMemberId, b);
     const final = await finalView(handle);
     assert.equal(final.status, 'completed', 'everyone still in the pool has received once');
 
     assert.equal((await intentsOf(poolId, defaulter)).length, 3, 'a first charge and two dunning retries, in round 1 only');
-    assert.deepEqual((await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.round === 2).map((pi) => pi.memberId).sort(), [a, b].sort());
+    assert.deepEqual(
+      (await h.poolStripe('payment_intent', poolId))
+        .filter((pi) => pi.round === 2)
+        .map((pi) => pi.memberId)
+        .sort(),
+      [a, b].sort(),
+    );
     const transfers = await h.poolStripe('transfer', poolId);
-    assert.deepEqual(transfers.map((t) => [t.memberId, t.amount]), [[a, 19_800], [b, 19_800]]);
+    assert.deepEqual(
+      transfers.map((t) => [t.memberId, t.amount]),
+      [
+        [a, 19_800],
+        [b, 19_800],
+      ],
+    );
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);
     assert.deepEqual(await h.ledgerViolations(poolId), []);
   });
@@ -176,7 +187,11 @@ describe('dunning, late fees and default policies', () => {
     const r1 = await declineThenReplaceCard(handle, 1, late);
     assert.deepEqual(
       r1.members.map((m) => [m.memberId, m.outcome, m.policyApplied, m.paidMinor]),
-      [[defaulter, 'covered', 'covered', '0'], [late, 'paid-late', 'none', '2500'], [a, 'paid', 'none', '1000']],
+      [
+        [defaulter, 'covered', 'covered', '0'],
+        [late, 'paid-late', 'none', '2500'],
+        [a, 'paid', 'none', '1000'],
+      ],
     );
     assert.equal(r1.potMinor, '3000', 'the covered contribution is in the pot');
     assert.equal(r1.payout?.winnerMemberId, late);
@@ -203,7 +218,13 @@ describe('dunning, late fees and default policies', () => {
       [2, 'contribution', 1_000, 'succeeded'],
     ]);
     const transfers = await h.poolStripe('transfer', poolId);
-    assert.deepEqual(transfers.map((t) => [t.memberId, t.amount]), [[late, 2_970], [a, 1_980]]);
+    assert.deepEqual(
+      transfers.map((t) => [t.memberId, t.amount]),
+      [
+        [late, 2_970],
+        [a, 1_980],
+      ],
+    );
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);
     assert.deepEqual(await h.ledgerViolations(poolId), []);
     await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });

@@ -20,7 +20,7 @@ describe('escalating our own payment faults', () => {
   after(async () => h.close());
 
   const details = async (poolId: string) =>
-    ((await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails);
+    (await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
 
   test('a charge Stripe refuses as a bad request escalates instead of dunning, and is asked again on the signal', async () => {
     const [a, b, c] = await Promise.all([h.member(), h.member(), h.member()]);
@@ -49,7 +49,11 @@ describe('escalating our own payment faults', () => {
     const outcome = result.members.find((m) => m.memberId === c)!;
     assert.deepEqual([outcome.outcome, outcome.lateFeeMinor, outcome.policyApplied], ['paid', '0', 'none']);
     const intents = (await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === c);
-    assert.deepEqual(intents.map((pi) => [pi.purpose, pi.status]), [['contribution', 'succeeded']], 'one charge, no dunning retry');
+    assert.deepEqual(
+      intents.map((pi) => [pi.purpose, pi.status]),
+      [['contribution', 'succeeded']],
+      'one charge, no dunning retry',
+    );
   });
 
   test('a member without a recorded agreement is not charged and not put in default: operations are called', async () => {
@@ -64,7 +68,10 @@ describe('escalating our own payment faults', () => {
 
     await h.waitForRoundProgress(poolId, 1, (p) => p.phase === 'collection-escalated');
     assert.match(await details(poolId), /ChargeAgreementMissing/);
-    assert.deepEqual((await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === stranger), []);
+    assert.deepEqual(
+      (await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === stranger),
+      [],
+    );
 
     // The member accepts after all (as the API records it), and operations ask again.
     await recordAgreement(h.db, { poolId, memberId: stranger!, terms: agreementTerms(config, null), requestId: 'late-acceptance' });
@@ -90,10 +97,14 @@ describe('escalating our own payment faults', () => {
       return text.includes(first!) && text.includes(second!) ? text : undefined;
     });
 
-    for (const stranger of [first!, second!]) await recordAgreement(h.db, { poolId, memberId: stranger, terms: agreementTerms(config, null), requestId: 'late-acceptance' });
+    for (const stranger of [first!, second!])
+      await recordAgreement(h.db, { poolId, memberId: stranger, terms: agreementTerms(config, null), requestId: 'late-acceptance' });
     await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).signal(retryCollectionSignal);
     const result = await waitForRound(handle, 1);
-    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid']);
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      ['paid', 'paid', 'paid'],
+    );
     assert.equal(await details(poolId), '');
   });
 
@@ -146,6 +157,9 @@ describe('escalating our own payment faults', () => {
     await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).signal(retryCollectionSignal);
     const result = await waitForRound(handle, 1);
     assert.equal(result.members.find((m) => m.memberId === b)!.outcome, 'paid');
-    assert.deepEqual((await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === b).map((pi) => pi.status), ['succeeded']);
+    assert.deepEqual(
+      (await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === b).map((pi) => pi.status),
+      ['succeeded'],
+    );
   });
 });

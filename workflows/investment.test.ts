@@ -46,7 +46,10 @@ describe('investment pool', () => {
     );
     assert.equal(await h.balance(`pool:${poolId}:pot`), 395_835n);
     const called = await handle.query(poolStateQuery);
-    assert.deepEqual(called.members.map((m) => m.paidInMinor), ['83333', '250000', '62502']);
+    assert.deepEqual(
+      called.members.map((m) => m.paidInMinor),
+      ['83333', '250000', '62502'],
+    );
     assert.deepEqual([called.potMinor, called.roundsCompleted], ['395835', 1]);
 
     // Distribution of 1,000.01: a 1.5% management fee of 15.00 (15.00015 rounded down), then 985.01
@@ -61,7 +64,10 @@ describe('investment pool', () => {
       members.map((id, i) => [id, ['20737', '62211', '15553'][i], 'distribution']),
     );
     const transfers = await h.poolStripe('transfer', poolId);
-    assert.deepEqual(transfers.map((t) => [t.memberId, t.amount, t.purpose]), members.map((id, i) => [id, [20_737, 62_211, 15_553][i], 'distribution-a1']));
+    assert.deepEqual(
+      transfers.map((t) => [t.memberId, t.amount, t.purpose]),
+      members.map((id, i) => [id, [20_737, 62_211, 15_553][i], 'distribution-a1']),
+    );
     assert.equal(transfers.reduce((sum, t) => sum + t.amount, 0) + 1_500, 100_001, 'shares and fee add up to the distribution');
 
     assert.equal(await h.balance(`pool:${poolId}:fees`), 1_500n, 'the management fee stays in the pool fees account');
@@ -72,7 +78,13 @@ describe('investment pool', () => {
     assert.deepEqual(await h.ledgerViolations(poolId), []);
     const view = await handle.query(poolStateQuery);
     assert.deepEqual([view.potMinor, view.roundsCompleted], ['295834', 1], 'a distribution is not a contribution round');
-    assert.deepEqual(view.recentRounds.map((r) => [r.round, r.kind, r.feeMinor]), [[1, 'contribution', '0'], [2, 'distribution', '1500']]);
+    assert.deepEqual(
+      view.recentRounds.map((r) => [r.round, r.kind, r.feeMinor]),
+      [
+        [1, 'contribution', '0'],
+        [2, 'distribution', '1500'],
+      ],
+    );
 
     // Cancelling returns the undistributed capital, 2,958.34, pro-rata to paid-in capital, with no fee:
     // exact shares 622.8033, 1,868.4174 and 467.1193; the two odd cents go to the largest remainders.

@@ -82,7 +82,10 @@ describe('pool lifecycle', () => {
     await handle.signal(roundDueSignal);
     await waitForView(handle, (v) => v.roundInProgress === 1);
     const collecting = await h.waitForRoundProgress(poolId, 1, (p) => p.members.every((m) => m.state !== 'charging'));
-    assert.deepEqual(collecting.members.map((m) => m.state), ['paid', 'paid', 'processing']);
+    assert.deepEqual(
+      collecting.members.map((m) => m.state),
+      ['paid', 'paid', 'processing'],
+    );
 
     // Four days on, well past the 72-hour grace period, the bank payment is still on its way.
     await h.env.sleep('4 days');
@@ -93,7 +96,10 @@ describe('pool lifecycle', () => {
     await h.kit.control.settlePaymentIntent(slowIntent);
     assert.equal(await h.routeStripeEvents((event) => event.type === 'payment_intent.succeeded' && (event.data.object as { id: string }).id === slowIntent), 1);
     const result = await waitForRound(handle, 1);
-    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid']);
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      ['paid', 'paid', 'paid'],
+    );
     assert.equal(result.potMinor, '30000');
     const member = (await handle.query(poolStateQuery)).members.find((m) => m.memberId === slow)!;
     assert.deepEqual([member.status, member.arrearsMinor, member.paidInMinor], ['active', '0', '10000']);
@@ -109,7 +115,10 @@ describe('pool lifecycle', () => {
     await handle.signal(roundDueSignal);
     await waitForView(handle, (v) => v.roundInProgress === 1);
     const collecting = await h.waitForRoundProgress(poolId, 1, (p) => p.members.every((m) => m.state !== 'charging'));
-    assert.deepEqual(collecting.members.map((m) => m.state), ['paid', 'paid', 'processing']);
+    assert.deepEqual(
+      collecting.members.map((m) => m.state),
+      ['paid', 'paid', 'processing'],
+    );
     assert.equal(collecting.phase, 'collecting');
 
     const cancelled = await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'the group broke up' }] });
@@ -118,11 +127,20 @@ describe('pool lifecycle', () => {
     // The slow payment succeeds after all; Stripe's webhook reaches the round through the real router.
     const slowIntent = collecting.members.find((m) => m.memberId === slow)!.paymentIntentId!;
     assert.equal((await h.kit.control.settlePaymentIntent(slowIntent)).paymentIntent.status, 'succeeded');
-    const delivered = await h.routeStripeEvents((event) => event.type === 'payment_intent.succeeded' && (event.data.object as { id: string }).id === slowIntent);
+    const delivered = await h.routeStripeEvents(
+      (event) => event.type === 'payment_intent.succeeded' && (event.data.object as { id: string }).id === slowIntent,
+    );
     assert.equal(delivered, 1);
 
     const result = await waitForRound(handle, 1);
-    assert.deepEqual(result.members.map((m) => [m.memberId, m.outcome]), [[a, 'refunded'], [b, 'refunded'], [slow, 'refunded']]);
+    assert.deepEqual(
+      result.members.map((m) => [m.memberId, m.outcome]),
+      [
+        [a, 'refunded'],
+        [b, 'refunded'],
+        [slow, 'refunded'],
+      ],
+    );
     assert.equal(result.payout, null, 'a cancelled round pays nobody');
     const final = await finalView(handle);
     assert.equal(final.status, 'cancelled');

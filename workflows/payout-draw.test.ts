@@ -25,7 +25,8 @@ async function decodedHistoryText(handle: PoolHandle): Promise<string> {
   const visit = async (node: unknown): Promise<void> => {
     if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) return;
     const payloads = (node as { payloads?: temporal.api.common.v1.IPayload[] }).payloads;
-    if (Array.isArray(payloads)) texts.push(JSON.stringify(await decodeArrayFromPayloads(converter, payloads), (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+    if (Array.isArray(payloads))
+      texts.push(JSON.stringify(await decodeArrayFromPayloads(converter, payloads), (_, v) => (typeof v === 'bigint' ? String(v) : v)));
     for (const value of Object.values(node)) await visit(value);
   };
   await visit(await handle.fetchHistory());
@@ -103,7 +104,13 @@ describe('commit-reveal payout draw', () => {
     await waitForView(handle, (v) => v.bidding?.round === 1);
     for (const memberId of [m1, m2, m3]) await handle.executeUpdate(placeBidUpdate, { args: [{ memberId, round: 1, discountMinor: 700 }] });
     await waitForView(handle, (v) => v.bidding === null);
-    const expected = resolveAuction({ round: 1, seed, potMinor: 30_000n, eligibleMemberIds: [m1, m2, m3], bids: [m1, m2, m3].map((memberId) => ({ memberId, discountMinor: 700n })) });
+    const expected = resolveAuction({
+      round: 1,
+      seed,
+      potMinor: 30_000n,
+      eligibleMemberIds: [m1, m2, m3],
+      bids: [m1, m2, m3].map((memberId) => ({ memberId, discountMinor: 700n })),
+    });
     assert.equal((await waitForRound(handle, 1)).payout?.winnerMemberId, expected.winnerMemberId);
     await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'test done' }] });
     await finalView(handle);

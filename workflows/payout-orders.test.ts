@@ -69,7 +69,10 @@ describe('rotating pool payout orders', () => {
       const poolId = (await handle.query(poolStateQuery)).poolId;
       const transfers = await h.poolStripe('transfer', poolId);
       assert.deepEqual(countByMember(transfers, members), Object.fromEntries(members.map((id) => [id, 1])), 'every member receives exactly once');
-      assert.ok(transfers.every((t) => t.amount === 39_600 && t.purpose === 'pot-a1'), 'a pot of 400.00 less the 1% fee');
+      assert.ok(
+        transfers.every((t) => t.amount === 39_600 && t.purpose === 'pot-a1'),
+        'a pot of 400.00 less the 1% fee',
+      );
       const intents = await h.poolStripe('payment_intent', poolId);
       assert.deepEqual(countByMember(intents, members), Object.fromEntries(members.map((id) => [id, 4])), 'one charge per member per round');
       assert.deepEqual(await h.ledgerViolations(poolId), []);
@@ -89,13 +92,20 @@ describe('rotating pool payout orders', () => {
   };
 
   /** The payout of a round: winner's pot, each member's dividend and the fee add up to the pot. */
-  const assertSplit = async (poolId: string, result: RoundResult, expected: { pot: number; fee: number; winner: string; payout: number; dividends: Record<string, number> }) => {
+  const assertSplit = async (
+    poolId: string,
+    result: RoundResult,
+    expected: { pot: number; fee: number; winner: string; payout: number; dividends: Record<string, number> },
+  ) => {
     assert.equal(result.potMinor, String(expected.pot));
     assert.equal(result.payout?.winnerMemberId, expected.winner);
     assert.equal(result.payout?.feeMinor, String(expected.fee));
     const transfers = (await h.poolStripe('transfer', poolId)).filter((t) => t.round === result.round);
     const pot = transfers.filter((t) => t.purpose.startsWith('pot'));
-    assert.deepEqual(pot.map((t) => [t.memberId, t.amount]), [[expected.winner, expected.payout]]);
+    assert.deepEqual(
+      pot.map((t) => [t.memberId, t.amount]),
+      [[expected.winner, expected.payout]],
+    );
     const dividends = Object.fromEntries(transfers.filter((t) => t.purpose.startsWith('dividend')).map((t) => [t.memberId, t.amount]));
     assert.deepEqual(dividends, expected.dividends);
     const paidOut = transfers.reduce((sum, t) => sum + t.amount, 0);
@@ -108,11 +118,25 @@ describe('rotating pool payout orders', () => {
     // Round 1: m1 and m3 tie at 10.01. Pick seeds so that the draw goes to m3 under one and m1 under
     // another, which shows the tie is drawn (not settled by join order) and that the seed decides it.
     const tie = (seed: string) =>
-      resolveAuction({ round: 1, seed, potMinor: 40_000n, eligibleMemberIds: members, bids: [{ memberId: m1, discountMinor: 1001n }, { memberId: m3, discountMinor: 1001n }] });
+      resolveAuction({
+        round: 1,
+        seed,
+        potMinor: 40_000n,
+        eligibleMemberIds: members,
+        bids: [
+          { memberId: m1, discountMinor: 1001n },
+          { memberId: m3, discountMinor: 1001n },
+        ],
+      });
     const seeds = Array.from({ length: 50 }, (_, i) => `auction-seed-${i}`);
     const seedForM3 = seeds.find((s) => tie(s).winnerMemberId === m3)!;
     const seedForM1 = seeds.find((s) => tie(s).winnerMemberId === m1)!;
-    const round1Bids: Array<[string, number]> = [[m1, 1001], [m2, 500], [m3, 1001], [m4, 0]];
+    const round1Bids: Array<[string, number]> = [
+      [m1, 1001],
+      [m2, 500],
+      [m3, 1001],
+      [m4, 0],
+    ];
 
     const handle = await h.startPool(rotatingPool(4, { payoutOrder: 'bid' }), { seed: seedForM3 });
     const poolId = (await handle.query(poolStateQuery)).poolId;
@@ -139,7 +163,10 @@ describe('rotating pool payout orders', () => {
       })(),
       (error) => error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'NotEligible',
     );
-    const r3Bids: Array<[string, number]> = [[low, 200], [high, 2_999]];
+    const r3Bids: Array<[string, number]> = [
+      [low, 200],
+      [high, 2_999],
+    ];
     for (const [memberId, discountMinor] of r3Bids) await handle.executeUpdate(placeBidUpdate, { args: [{ memberId, round: 3, discountMinor }] });
     const r3 = await waitForRound(handle, 3);
     const othersOf = (winner: string) => members.filter((id) => id !== winner);
@@ -160,7 +187,10 @@ describe('rotating pool payout orders', () => {
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);
 
     // The same bids under the same seed give the same winner; another seed draws the other tied member.
-    for (const [seed, winner] of [[seedForM3, m3], [seedForM1, m1]] as const) {
+    for (const [seed, winner] of [
+      [seedForM3, m3],
+      [seedForM1, m1],
+    ] as const) {
       const twin = await h.startPool(rotatingPool(4, { payoutOrder: 'bid' }), { seed });
       await joinAll(twin, members);
       await activate(twin);
@@ -180,8 +210,19 @@ describe('rotating pool payout orders', () => {
 
     // Round 1: r bids the most but then defaults on the contribution, so p's bid wins; the discount
     // goes to q alone, who paid, not to r, who paid nothing into this pot. Pot 200.00 (two payers).
-    const r1 = await bidRound(handle, 1, [[p!, 500], [q!, 300], [r, 2_000]]);
-    assert.deepEqual(r1.members.map((m) => [m.memberId, m.outcome, m.policyApplied]), [[p, 'paid', 'none'], [q, 'paid', 'none'], [r, 'defaulted', 'suspend']]);
+    const r1 = await bidRound(handle, 1, [
+      [p!, 500],
+      [q!, 300],
+      [r, 2_000],
+    ]);
+    assert.deepEqual(
+      r1.members.map((m) => [m.memberId, m.outcome, m.policyApplied]),
+      [
+        [p, 'paid', 'none'],
+        [q, 'paid', 'none'],
+        [r, 'defaulted', 'suspend'],
+      ],
+    );
     await assertSplit(poolId, r1, { pot: 20_000, fee: 200, winner: p!, payout: 19_300, dividends: { [q!]: 500 } });
     const suspended = (await handle.query(poolStateQuery)).members.find((m) => m.memberId === r)!;
     assert.deepEqual([suspended.status, suspended.arrearsMinor, suspended.received], ['suspended', '10000', false]);
@@ -202,14 +243,17 @@ describe('rotating pool payout orders', () => {
     assert.equal(countByMember(transfers, [r])[r], 0, 'the member in arrears never received anything');
     // r: a first charge and two dunning retries per round, all declined.
     const rIntents = (await h.poolStripe('payment_intent', poolId)).filter((pi) => pi.memberId === r);
-    assert.deepEqual(rIntents.map((pi) => [pi.round, pi.purpose, pi.status]), [
-      [1, 'contribution', 'requires_payment_method'],
-      [1, 'dunning-1', 'requires_payment_method'],
-      [1, 'dunning-2', 'requires_payment_method'],
-      [2, 'contribution', 'requires_payment_method'],
-      [2, 'dunning-1', 'requires_payment_method'],
-      [2, 'dunning-2', 'requires_payment_method'],
-    ]);
+    assert.deepEqual(
+      rIntents.map((pi) => [pi.round, pi.purpose, pi.status]),
+      [
+        [1, 'contribution', 'requires_payment_method'],
+        [1, 'dunning-1', 'requires_payment_method'],
+        [1, 'dunning-2', 'requires_payment_method'],
+        [2, 'contribution', 'requires_payment_method'],
+        [2, 'dunning-1', 'requires_payment_method'],
+        [2, 'dunning-2', 'requires_payment_method'],
+      ],
+    );
     assert.equal((await handle.query(poolStateQuery)).members.find((m) => m.memberId === r)?.arrearsMinor, '20000');
     assert.deepEqual(await h.ledgerViolations(poolId), []);
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);

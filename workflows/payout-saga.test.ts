@@ -5,16 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import {
-  activate,
-  finalView,
-  joinAll,
-  rotatingPool,
-  startPoolHarness,
-  waitForRound,
-  waitForView,
-  type PoolHarness,
-} from '../test/support/pool-harness';
+import { activate, finalView, joinAll, rotatingPool, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
 import { cancelPoolUpdate, poolStateQuery, roundDueSignal, type poolWorkflow } from './pools/pool';
 import { PAYOUT_ATTEMPTS_MAX, retryPayoutSignal } from './pools/round';
 
@@ -61,7 +52,11 @@ describe('payout saga', () => {
     assert.equal(result.payoutAttempts, 2);
 
     const transfers = await h.poolStripe('transfer', poolId);
-    assert.deepEqual(transfers.map((t) => [t.memberId, t.purpose, t.amount]), [[winner, 'pot-a2', 29_700]], 'exactly one transfer, made by the second attempt');
+    assert.deepEqual(
+      transfers.map((t) => [t.memberId, t.purpose, t.amount]),
+      [[winner, 'pot-a2', 29_700]],
+      'exactly one transfer, made by the second attempt',
+    );
     assert.equal((await transferRequests()) - requestsBefore, 2, 'one refused request, one that went through');
 
     const ledger = await h.ledgerTransfers(poolId);
@@ -101,7 +96,10 @@ describe('payout saga', () => {
     const result = await waitForRound(handle, 1);
     assert.equal(result.payoutAttempts, PAYOUT_ATTEMPTS_MAX + 1);
     const transfers = await h.poolStripe('transfer', poolId);
-    assert.deepEqual(transfers.map((t) => [t.memberId, t.purpose, t.amount]), [[winner, `pot-a${PAYOUT_ATTEMPTS_MAX + 1}`, 29_700]]);
+    assert.deepEqual(
+      transfers.map((t) => [t.memberId, t.purpose, t.amount]),
+      [[winner, `pot-a${PAYOUT_ATTEMPTS_MAX + 1}`, 29_700]],
+    );
     ledger = await h.ledgerTransfers(poolId);
     assert.equal(ledger.get(payoutKey(poolId, winner, PAYOUT_ATTEMPTS_MAX + 1)), 'posted_from_pending');
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n);

@@ -46,7 +46,11 @@ describe('pool update validation', () => {
     // The real server drops the speculative workflow task of a refused update; the time-skipping server
     // keeps the task's events. Either way no update is accepted and the workflow does nothing else.
     const added = (await handle.fetchHistory()).events!.slice(eventsBefore).map((event) => EventType[event.eventType!]);
-    assert.deepEqual(added.filter((type) => !WORKFLOW_TASK_EVENTS.has(type!)), [], 'a refused update leaves no trace in the history');
+    assert.deepEqual(
+      added.filter((type) => !WORKFLOW_TASK_EVENTS.has(type!)),
+      [],
+      'a refused update leaves no trace in the history',
+    );
   };
 
   /** A started pool, once it has opened for members (it is a draft until its accounts exist). */
@@ -56,7 +60,8 @@ describe('pool update validation', () => {
     return handle;
   };
 
-  const join = (handle: PoolHandle, request: Record<string, unknown>) => () => handle.executeUpdate(joinPoolUpdate, { args: [request as { memberId: string }] });
+  const join = (handle: PoolHandle, request: Record<string, unknown>) => () =>
+    handle.executeUpdate(joinPoolUpdate, { args: [request as { memberId: string }] });
 
   test('joins: malformed, duplicate, full, wrong state', async () => {
     // Validation happens before any Stripe call, so members need no saved cards until the pool runs.
@@ -70,8 +75,14 @@ describe('pool update validation', () => {
 
     // A join answers with the new member's row only; the whole pool is the query.
     const joined = await handle.executeUpdate(joinPoolUpdate, { args: [{ memberId: 'cy' }] });
-    assert.deepEqual(joined.members.map((m) => [m.memberId, m.joinSeq, m.status]), [['cy', 3, 'active']]);
-    assert.deepEqual((await handle.query(poolStateQuery)).members.map((m) => m.memberId), ['ada', 'bo', 'cy']);
+    assert.deepEqual(
+      joined.members.map((m) => [m.memberId, m.joinSeq, m.status]),
+      [['cy', 3, 'active']],
+    );
+    assert.deepEqual(
+      (await handle.query(poolStateQuery)).members.map((m) => m.memberId),
+      ['ada', 'bo', 'cy'],
+    );
     await refused(handle, PoolRejection.full, join(handle, { memberId: 'dee' }));
     // Leaving while the pool recruits frees a place again.
     await handle.executeUpdate(leavePoolUpdate, { args: [{ memberId: 'cy' }] });
@@ -91,7 +102,9 @@ describe('pool update validation', () => {
     await refused(handle, PoolRejection.invalidState, join(handle, { memberId: 'late-comer' }));
     await refused(handle, PoolRejection.invalidState, () => handle.executeUpdate(activatePoolUpdate, { args: [] }));
     await refused(handle, PoolRejection.invalidState, () => handle.executeUpdate(resumePoolUpdate, { args: [] }));
-    await refused(handle, PoolRejection.invalidState, () => handle.executeUpdate(placeBidUpdate, { args: [{ memberId: members[0]!, round: 1, discountMinor: 100 }] }));
+    await refused(handle, PoolRejection.invalidState, () =>
+      handle.executeUpdate(placeBidUpdate, { args: [{ memberId: members[0]!, round: 1, discountMinor: 100 }] }),
+    );
     await refused(handle, PoolRejection.invalidState, () => handle.executeUpdate(distributeUpdate, { args: [{ amountMinor: '100' }] }));
     await refused(handle, PoolRejection.invalidState, () => handle.executeUpdate(leavePoolUpdate, { args: [{ memberId: members[0]! }] }));
     await refused(handle, PoolRejection.notMember, () =>

@@ -33,7 +33,10 @@ describe('batched rounds', () => {
     // Stripe: one PaymentIntent each for those who paid; the declined member's first charge and each retry.
     const intents = await h.poolStripe('payment_intent', poolId);
     for (const id of members.filter((m) => m !== declined)) {
-      assert.deepEqual(intents.filter((pi) => pi.memberId === id).map((pi) => [pi.purpose, pi.status]), [['contribution', 'succeeded']]);
+      assert.deepEqual(
+        intents.filter((pi) => pi.memberId === id).map((pi) => [pi.purpose, pi.status]),
+        [['contribution', 'succeeded']],
+      );
     }
     assert.deepEqual(
       intents.filter((pi) => pi.memberId === declined).map((pi) => [pi.purpose, pi.amount]),
@@ -63,7 +66,13 @@ describe('batched rounds', () => {
     );
     const transfers = await h.ledgerTransfers(poolId);
     const contributions = [...transfers.keys()].filter((key) => key.startsWith(`ledger:contribution:${poolId}:1:`));
-    assert.deepEqual(contributions.sort(), members.filter((m) => m !== declined).map((m) => `ledger:contribution:${poolId}:1:${m}`).sort());
+    assert.deepEqual(
+      contributions.sort(),
+      members
+        .filter((m) => m !== declined)
+        .map((m) => `ledger:contribution:${poolId}:1:${m}`)
+        .sort(),
+    );
     assert.equal(await h.balance(`pool:${poolId}:member:${declined}:contributed`), 0n);
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n, 'the pot was paid out whole');
     assert.deepEqual(await h.ledgerViolations(poolId), []);

@@ -31,7 +31,10 @@ describe('rounds whose signals go missing', () => {
     await handle.signal(roundDueSignal);
     await waitForView(handle, (v) => v.roundInProgress === 1);
     const collecting = await h.waitForRoundProgress(poolId, 1, (p) => p.members.every((m) => m.state !== 'charging'));
-    assert.deepEqual(collecting.members.map((m) => m.state), ['paid', 'paid', 'processing']);
+    assert.deepEqual(
+      collecting.members.map((m) => m.state),
+      ['paid', 'paid', 'processing'],
+    );
 
     // Stripe settles the payment and sends its webhook, which never arrives.
     await h.kit.control.settlePaymentIntent(collecting.members[2]!.paymentIntentId!);
@@ -39,12 +42,14 @@ describe('rounds whose signals go missing', () => {
     const { status } = await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).describe();
     assert.equal(status.name, 'COMPLETED', `the round still waits ${LOST_WEBHOOK_NOTICED_WITHIN} after Stripe settled`);
     const result = await waitForRound(handle, 1);
-    assert.deepEqual(result.members.map((m) => m.outcome), ['paid', 'paid', 'paid']);
+    assert.deepEqual(
+      result.members.map((m) => m.outcome),
+      ['paid', 'paid', 'paid'],
+    );
     assert.deepEqual(countByMember(await h.poolStripe('payment_intent', poolId), members), Object.fromEntries(members.map((m) => [m, 1])));
     const slow = (await handle.query(poolStateQuery)).members.find((m) => m.memberId === members[2])!;
     assert.deepEqual([slow.status, slow.arrearsMinor], ['active', '0']);
     assert.deepEqual(await h.ledgerViolations(poolId), []);
     await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
   });
-
 });

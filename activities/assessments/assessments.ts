@@ -123,13 +123,22 @@ export function createAssessmentActivities(deps: { db: Db; redis: Redis; purchas
         await insertTrades(client, assessmentId, changes.trades);
         await insertViolations(client, assessmentId, [
           ...changes.violations.map((v) => ({ key: v.key, phaseIndex: v.phaseIndex, rule: v.rule, severity: v.severity, detail: v, atMs: v.atMs })),
-          ...changes.warnings.map((w) => ({ key: `warning:${w.key}`, phaseIndex: w.phaseIndex, rule: w.rule, severity: 'warning' as const, detail: w, atMs: w.atMs })),
+          ...changes.warnings.map((w) => ({
+            key: `warning:${w.key}`,
+            phaseIndex: w.phaseIndex,
+            rule: w.rule,
+            severity: 'warning' as const,
+            detail: w,
+            atMs: w.atMs,
+          })),
         ]);
         await saveSummary(client, assessmentId, view.evaluation.phase.index, view);
         // In the same transaction: a phase seen as ended always has its report.
         await writePhaseReports(client, assessmentId, view.packId, changes.phasesEnded);
         if (view.status !== 'active') {
-          await moveStatus(client, assessmentId, ['active'], view.status, { verdict: { status: view.status, reason: view.endedReason, phase: view.evaluation.phase } });
+          await moveStatus(client, assessmentId, ['active'], view.status, {
+            verdict: { status: view.status, reason: view.endedReason, phase: view.evaluation.phase },
+          });
         }
       });
       await publishMonitoredAccount(redis, assessmentId, input.monitored);

@@ -15,7 +15,9 @@ export async function rebuildLeaderboard(db: Db, redis: Redis, tier: string): Pr
   const rows = await listTierAssessments(db, tier, ['active', 'passed', 'failed', 'stopped'], LEADERBOARD_REBUILD_MAX);
   const scored = rows.flatMap((row) => {
     const view = row.summary as AssessmentView | null;
-    return view?.initialBalanceMinor ? [{ id: row.assessmentId, name: row.displayName, score: returnBps(view.evaluation.live.balanceMinor, view.initialBalanceMinor) }] : [];
+    return view?.initialBalanceMinor
+      ? [{ id: row.assessmentId, name: row.displayName, score: returnBps(view.evaluation.live.balanceMinor, view.initialBalanceMinor) }]
+      : [];
   });
   const scratch = `${leaderboardKey(tier)}:rebuild`;
   const scratchNames = `${leaderboardNamesKey(tier)}:rebuild`;

@@ -55,7 +55,11 @@ export async function updateLeaderboard(redis: Redis, tier: string, assessmentId
 /** Leaderboard rows a request reads at most. */
 export const LEADERBOARD_ROWS_MAX = 100;
 
-export async function readLeaderboard(redis: Redis, tier: string, limit: number): Promise<Array<{ rank: number; assessmentId: string; displayName: string; returnBps: number }>> {
+export async function readLeaderboard(
+  redis: Redis,
+  tier: string,
+  limit: number,
+): Promise<Array<{ rank: number; assessmentId: string; displayName: string; returnBps: number }>> {
   const flat = await redis.zrevrange(leaderboardKey(tier), 0, Math.min(limit, LEADERBOARD_ROWS_MAX) - 1, 'WITHSCORES');
   const ids = flat.filter((_, i) => i % 2 === 0);
   const names = ids.length > 0 ? await redis.hmget(leaderboardNamesKey(tier), ...ids) : [];

@@ -35,10 +35,17 @@ export async function projectAssessmentFee(
   if (row.status === 'succeeded') {
     await moveStatus(client, assessmentId, ['payment_pending', 'payment_failed'], 'paid', { paymentIntentId: row.paymentIntentId });
     const payload: AssessmentPaidSignal = { assessmentId, paymentIntentId: row.paymentIntentId, eventId: source.eventId ?? '' };
-    return { outcome: 'signal', poolId: movement.poolId, signal: { workflowId: workflowIds.assessment(assessmentId), signalName: ASSESSMENT_PAID_SIGNAL_NAME, payload } };
+    return {
+      outcome: 'signal',
+      poolId: movement.poolId,
+      signal: { workflowId: workflowIds.assessment(assessmentId), signalName: ASSESSMENT_PAID_SIGNAL_NAME, payload },
+    };
   }
   if (row.status === 'requires_payment_method' || row.status === 'canceled') {
-    await moveStatus(client, assessmentId, ['payment_pending'], 'payment_failed', { paymentIntentId: row.paymentIntentId, declineCode: row.declineCode ?? row.failureCode });
+    await moveStatus(client, assessmentId, ['payment_pending'], 'payment_failed', {
+      paymentIntentId: row.paymentIntentId,
+      declineCode: row.declineCode ?? row.failureCode,
+    });
   }
   // Nothing runs yet for an unpaid purchase: no workflow needs to hear of it.
   return { outcome: 'ignored', poolId: movement.poolId, signal: null };

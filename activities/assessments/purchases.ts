@@ -86,10 +86,14 @@ export function createPurchases(deps: { db: Db; stripe: Stripe }) {
         });
         await moveStatus(db, assessment.assessmentId, ['payment_pending'], 'payment_pending', { paymentIntentId: charge.paymentIntentId });
         const status = charge.status === 'succeeded' ? 'succeeded' : 'processing';
-        return { assessment: (await findAssessment(db, assessment.assessmentId))!, payment: { status, paymentIntentId: charge.paymentIntentId, declineCode: null } };
+        return {
+          assessment: (await findAssessment(db, assessment.assessmentId))!,
+          payment: { status, paymentIntentId: charge.paymentIntentId, declineCode: null },
+        };
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
-        if (error.type === PaymentFailureType.memberNotPayable) throw new TraderNotPayableError('save a card first: POST /v1/assessments/traders/me/payment-methods');
+        if (error.type === PaymentFailureType.memberNotPayable)
+          throw new TraderNotPayableError('save a card first: POST /v1/assessments/traders/me/payment-methods');
         if (!error.type || !DECLINE_TYPES.has(error.type)) throw error;
         const details = (error.details?.[0] ?? {}) as Partial<PaymentFailureDetails>;
         await moveStatus(db, assessment.assessmentId, ['payment_pending'], 'payment_failed', {

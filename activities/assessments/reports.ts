@@ -9,7 +9,13 @@ import type { PhaseEnded } from '../../workflows/assessments/state';
 
 export type ReportResult = PhaseEnded['result'] | 'in-progress';
 
-export async function buildPhaseReport(db: Queryable, assessmentId: string, packId: string, account: AccountState, result: ReportResult): Promise<{ report: unknown; svg: string }> {
+export async function buildPhaseReport(
+  db: Queryable,
+  assessmentId: string,
+  packId: string,
+  account: AccountState,
+  result: ReportResult,
+): Promise<{ report: unknown; svg: string }> {
   const pack = await findPack(db, packId);
   if (!pack) throw new Error(`rule pack ${packId} does not exist`);
   const trades = await listTrades<ClosedTrade>(db, assessmentId, account.phaseIndex);

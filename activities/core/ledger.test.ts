@@ -64,5 +64,8 @@ test('a malformed amount from a workflow is a validation failure, and nothing is
 test('leaves faults retryable: a database that is gone is not a domain error', async () => {
   const closed = testDb();
   await closed.end();
-  await assert.rejects(asLedgerActivity(() => postTransfer(closed, move('offline', 'source', 'payee', 5n))), (error: unknown) => !(error instanceof ApplicationFailure));
+  await assert.rejects(
+    asLedgerActivity(() => postTransfer(closed, move('offline', 'source', 'payee', 5n))),
+    (error: unknown) => !(error instanceof ApplicationFailure),
+  );
 });

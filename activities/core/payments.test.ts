@@ -10,7 +10,14 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { findPaymentIntentByKey } from '../../db/payments/payment-intents';
 import type { Db } from '../../db/pool';
 import { idempotencyKeys } from '../../payments/idempotency-keys';
-import { payableMember, type PaymentsTestKit, paymentTestWorkflowBundle, payingMember, startPaymentsTestKit, withAgreements } from '../../payments/test-support';
+import {
+  payableMember,
+  type PaymentsTestKit,
+  paymentTestWorkflowBundle,
+  payingMember,
+  startPaymentsTestKit,
+  withAgreements,
+} from '../../payments/test-support';
 import { devServerClient, devServerWorkerConnection, testDb, uniqueId } from '../../test/support/env';
 import { chargeContributionOnce } from '../../test/fixtures/workflows/payments';
 import { createPaymentActivities, type MoneyMovementInput, type PaymentActivities } from './payments';
@@ -381,10 +388,7 @@ describe('payment activities', () => {
       assert.deepEqual(await payments.refundContribution(refundInput), refund);
       const [effects] = await kit.control.effects({ idempotencyKey: idempotencyKeys.refund(refundInput), secretKey: kit.secretKey });
       assert.equal(effects?.requests, 1);
-      await rejectsNonRetryable(
-        payments.refundContribution({ ...refundInput, purpose: 'too-much', amountMinor: '2501' }),
-        'InvalidPaymentInput',
-      );
+      await rejectsNonRetryable(payments.refundContribution({ ...refundInput, purpose: 'too-much', amountMinor: '2501' }), 'InvalidPaymentInput');
       await rejectsNonRetryable(payments.refundContribution({ ...refundInput, purpose: 'orphan', chargePurpose: 'never-charged' }), 'InvalidPaymentInput');
     });
   });

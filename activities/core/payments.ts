@@ -134,7 +134,8 @@ function checkSameMoney(parsed: ParsedMovement, amountMinor: bigint, currency: s
 /** Picks the one object carrying this business key in its metadata; two would be a duplicate for a human. */
 function onlyMatch<T extends { id: string; metadata: Stripe.Metadata | null }>(objects: T[], idempotencyKey: string): T | null {
   const matches = objects.filter((object) => parseMovementMetadata(object.metadata)?.idempotencyKey === idempotencyKey);
-  if (matches.length > 1) conflict(`Stripe holds ${matches.length} objects for ${idempotencyKey}: ${matches.map((m) => m.id).join(', ')}`, idempotencyKey, null);
+  if (matches.length > 1)
+    conflict(`Stripe holds ${matches.length} objects for ${idempotencyKey}: ${matches.map((m) => m.id).join(', ')}`, idempotencyKey, null);
   return matches[0] ?? null;
 }
 
@@ -221,9 +222,18 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
   async function requireAgreement(parsed: ParsedMovement): Promise<void> {
     const { poolId, memberId, idempotencyKey } = parsed.movement;
     const agreement = await findAgreementInForce(db, poolId, memberId);
-    if (!agreement) throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} has no agreement in force to be charged for pool ${poolId}`, noDetails(idempotencyKey));
+    if (!agreement)
+      throw paymentFailure(
+        PaymentFailureType.noAgreement,
+        `member ${memberId} has no agreement in force to be charged for pool ${poolId}`,
+        noDetails(idempotencyKey),
+      );
     if (agreement.currency !== parsed.currency) {
-      throw paymentFailure(PaymentFailureType.noAgreement, `member ${memberId} agreed to be charged in ${agreement.currency}, not ${parsed.currency}`, noDetails(idempotencyKey));
+      throw paymentFailure(
+        PaymentFailureType.noAgreement,
+        `member ${memberId} agreed to be charged in ${agreement.currency}, not ${parsed.currency}`,
+        noDetails(idempotencyKey),
+      );
     }
     // An investment member agreed to their commitment: no single call (with arrears and a late fee) goes
     // beyond it. A rotating charge may carry arrears of several rounds, bounded by the pool's own rules.
@@ -266,7 +276,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
    * Charges a member's contribution off-session with their default payment method (see chargeContribution).
    * `lookUpInStripe` asks Stripe's search for a PaymentIntent made by an earlier attempt before creating.
    */
-async function charge(input: MoneyMovementInput, options: { lookUpInStripe: boolean }): Promise<PaymentIntentSummary> {
+  async function charge(input: MoneyMovementInput, options: { lookUpInStripe: boolean }): Promise<PaymentIntentSummary> {
     const parsed = parseMovement('contribution', input);
     const key = parsed.movement.idempotencyKey;
     try {

@@ -117,9 +117,12 @@ describe('the platform-fee sweep schedule on the dev server', () => {
     h = await startDevPoolHarness();
   });
   after(async () => {
-    await h.client.schedule.getHandle(PLATFORM_FEE_SWEEP_SCHEDULE_ID).delete().catch((error: unknown) => {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    });
+    await h.client.schedule
+      .getHandle(PLATFORM_FEE_SWEEP_SCHEDULE_ID)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
     await h.close();
   });
 

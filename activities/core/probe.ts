@@ -21,14 +21,10 @@ export function createProbeActivities(deps: { db: Queryable; redis: Redis }) {
   return {
     async recordProbe(input: ProbeInput): Promise<ProbeRecord> {
       // ON CONFLICT keeps a retried activity from failing on its own earlier write.
-      await deps.db.query('INSERT INTO plumbing_probes (probe_id, message) VALUES ($1, $2) ON CONFLICT (probe_id) DO NOTHING', [
+      await deps.db.query('INSERT INTO plumbing_probes (probe_id, message) VALUES ($1, $2) ON CONFLICT (probe_id) DO NOTHING', [input.probeId, input.message]);
+      const { rows } = await deps.db.query<{ message: string; created_at: Date }>('SELECT message, created_at FROM plumbing_probes WHERE probe_id = $1', [
         input.probeId,
-        input.message,
       ]);
-      const { rows } = await deps.db.query<{ message: string; created_at: Date }>(
-        'SELECT message, created_at FROM plumbing_probes WHERE probe_id = $1',
-        [input.probeId],
-      );
       const row = rows[0]!;
       const record = { probeId: input.probeId, message: row.message, createdAt: row.created_at.toISOString() };
       await deps.redis.set(probeKey(input.probeId), JSON.stringify(record), 'EX', PROBE_CACHE_TTL_SECONDS);

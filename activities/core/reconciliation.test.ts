@@ -56,10 +56,19 @@ describe('reconciliation', () => {
     await ledger.openPoolAccounts({ poolId, currency: 'usd', memberIds: [a.memberId, b.memberId, payee.memberId, 'ghost'] });
     const chargeA = await payments.chargeContribution({ ...base, memberId: a.memberId });
     const chargeB = await payments.chargeContribution({ ...base, memberId: b.memberId });
-    for (const [member, charge] of [[a, chargeA], [b, chargeB]] as const) {
+    for (const [member, charge] of [
+      [a, chargeA],
+      [b, chargeB],
+    ] as const) {
       await ledger.recordContribution({ ...base, memberId: member.memberId, lateFeeMinor: '0', paymentIntentId: charge.paymentIntentId });
     }
-    const refund = await payments.refundContribution({ ...base, memberId: b.memberId, purpose: 'cancellation', amountMinor: '500', chargePurpose: 'contribution' });
+    const refund = await payments.refundContribution({
+      ...base,
+      memberId: b.memberId,
+      purpose: 'cancellation',
+      amountMinor: '500',
+      chargePurpose: 'contribution',
+    });
     await ledger.recordRefund({ ...base, memberId: b.memberId, amountMinor: '500', refundId: refund.refundId });
     const payoutKey = { poolId, round: 1, memberId: payee.memberId, purpose: 'pot-a1' };
     await ledger.reservePayout({ ...payoutKey, currency: 'usd', amountMinor: '5500' });
@@ -74,10 +83,7 @@ describe('reconciliation', () => {
     const { poolId } = await busyPool();
     const report = await reconcile.reconcilePool({ poolId });
     assert.deepEqual(report.mismatches, []);
-    assert.deepEqual(
-      { ...report.checked, stripeObjects: 0 },
-      { paymentIntents: 2, transfers: 1, refunds: 1, ledgerEntries: 4, stripeObjects: 0 },
-    );
+    assert.deepEqual({ ...report.checked, stripeObjects: 0 }, { paymentIntents: 2, transfers: 1, refunds: 1, ledgerEntries: 4, stripeObjects: 0 });
   });
 
   test('lists every injected mismatch, and nothing else', async () => {
@@ -128,19 +134,22 @@ describe('reconciliation', () => {
     } as never);
 
     const report = await reconcile.reconcilePool({ poolId });
-    assert.deepEqual(problems(report), [
-      `payment_intent:amount:${pool.chargeA.paymentIntentId}`,
-      `payment_intent:missing_in_stripe:${nowhere}`,
-      `payment_intent:status:${pool.chargeB.paymentIntentId}`,
-      `refund:missing_in_db:${dashboardRefund.id}`,
-      `transfer:amount:${pool.payout.transferId}`,
-      // The lost charge's webhook recorded it in our database, but the ledger never heard of it.
-      `ledger:missing_in_ledger:${lost.id}`,
-      `ledger:missing_in_ledger:${dashboardRefund.id}`,
-      `ledger:missing_in_stripe:ledger:contribution:${poolId}:2:ghost`,
-      `ledger:status:ledger:payout:${poolId}:2:${pool.payee.memberId}:pot-a1`,
-      `webhook_event:undelivered_signal:${eventId}`,
-    ].sort());
+    assert.deepEqual(
+      problems(report),
+      [
+        `payment_intent:amount:${pool.chargeA.paymentIntentId}`,
+        `payment_intent:missing_in_stripe:${nowhere}`,
+        `payment_intent:status:${pool.chargeB.paymentIntentId}`,
+        `refund:missing_in_db:${dashboardRefund.id}`,
+        `transfer:amount:${pool.payout.transferId}`,
+        // The lost charge's webhook recorded it in our database, but the ledger never heard of it.
+        `ledger:missing_in_ledger:${lost.id}`,
+        `ledger:missing_in_ledger:${dashboardRefund.id}`,
+        `ledger:missing_in_stripe:ledger:contribution:${poolId}:2:ghost`,
+        `ledger:status:ledger:payout:${poolId}:2:${pool.payee.memberId}:pot-a1`,
+        `webhook_event:undelivered_signal:${eventId}`,
+      ].sort(),
+    );
     const amount = report.mismatches.find((m) => m.problem === 'amount' && m.kind === 'payment_intent') as Mismatch;
     assert.deepEqual([amount.ours, amount.stripe], ['3100', '3000']);
   });

@@ -143,7 +143,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       f.differ('transfer', 'currency', transfer.id, row.idempotencyKey, row.currency, transfer.currency);
       f.differ('transfer', 'amount_reversed', transfer.id, row.idempotencyKey, row.amountReversedMinor, transfer.amount_reversed);
       f.differ('transfer', 'destination', transfer.id, row.idempotencyKey, row.destinationAccountId, stripeId(transfer.destination));
-      f.differ('transfer', 'business_key', transfer.id, row.idempotencyKey, row.idempotencyKey, parseMovementMetadata(transfer.metadata)?.idempotencyKey ?? null);
+      f.differ(
+        'transfer',
+        'business_key',
+        transfer.id,
+        row.idempotencyKey,
+        row.idempotencyKey,
+        parseMovementMetadata(transfer.metadata)?.idempotencyKey ?? null,
+      );
     }
     const grouped = await collect(stripe.transfers.list({ transfer_group: poolTransferGroup(poolId), limit: 100 }));
     f.stripeObjects += grouped.items.length;
@@ -180,7 +187,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         if (seen.has(refund.id)) continue;
         seen.set(refund.id, refund);
         // A refund made outside Poolflow (the Dashboard) still moved this pool's money: list it too.
-        f.add('refund', 'missing_in_db', refund.id, parseMovementMetadata(refund.metadata)?.idempotencyKey ?? null, null, `${refund.status} ${refund.amount} ${refund.currency}`);
+        f.add(
+          'refund',
+          'missing_in_db',
+          refund.id,
+          parseMovementMetadata(refund.metadata)?.idempotencyKey ?? null,
+          null,
+          `${refund.status} ${refund.amount} ${refund.currency}`,
+        );
       }
     }
     return seen;
@@ -209,7 +223,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         f.add('ledger', 'missing_in_stripe', entry.idempotencyKey, null, amountOf(entry), pi ? `${pi.id} ${pi.status}` : piId);
         continue;
       }
-      f.differ('ledger', 'amount', entry.idempotencyKey, parseMovementMetadata(pi.metadata)?.idempotencyKey ?? '', amountOf(entry), `${pi.amount} ${pi.currency}`);
+      f.differ(
+        'ledger',
+        'amount',
+        entry.idempotencyKey,
+        parseMovementMetadata(pi.metadata)?.idempotencyKey ?? '',
+        amountOf(entry),
+        `${pi.amount} ${pi.currency}`,
+      );
     }
     for (const pi of stripeView.paymentIntents.values()) {
       if (pi.status === 'succeeded' && !chargesInLedger.has(pi.id)) {
@@ -235,7 +256,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       }
       // A transfer exists, so the money left: the ledger must say so, for the amount that stayed sent.
       if (!final) f.add('ledger', 'status', entry.idempotencyKey, transfer.metadata.idempotency_key ?? null, entry.state, `transferred ${transfer.id}`);
-      f.differ('ledger', 'amount', entry.idempotencyKey, transfer.metadata.idempotency_key ?? '', amountOf(entry), `${transfer.amount - transfer.amount_reversed} ${transfer.currency}`);
+      f.differ(
+        'ledger',
+        'amount',
+        entry.idempotencyKey,
+        transfer.metadata.idempotency_key ?? '',
+        amountOf(entry),
+        `${transfer.amount - transfer.amount_reversed} ${transfer.currency}`,
+      );
     }
     for (const transfer of stripeView.transfers.values()) {
       if (!transfersInLedger.has(transfer.id)) {
@@ -267,9 +295,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
     async reconcilePool(input: { poolId: string }): Promise<ReconciliationReport> {
       const { poolId } = input;
       // A pool id that could not key our objects would also break the search query.
-      if (!ID_PART_PATTERN.test(poolId)) throw ApplicationFailure.nonRetryable(`pool id ${JSON.stringify(poolId)} is malformed`, PaymentFailureType.invalidInput);
+      if (!ID_PART_PATTERN.test(poolId))
+        throw ApplicationFailure.nonRetryable(`pool id ${JSON.stringify(poolId)} is malformed`, PaymentFailureType.invalidInput);
       const f = new Findings();
-      const [piRows, transferRows, refundRows] = [await listPaymentIntentsByPool(db, poolId), await listTransfersByPool(db, poolId), await listRefundsByPool(db, poolId)];
+      const [piRows, transferRows, refundRows] = [
+        await listPaymentIntentsByPool(db, poolId),
+        await listTransfersByPool(db, poolId),
+        await listRefundsByPool(db, poolId),
+      ];
 
       const paymentIntents = await reconcilePaymentIntents(poolId, piRows, f);
       const transfers = await reconcileTransfers(poolId, transferRows, f);

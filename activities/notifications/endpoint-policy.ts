@@ -48,9 +48,14 @@ export async function checkEndpointUrl(raw: string, policy: EndpointPolicy): Pro
   if (url.username || url.password) throw new EndpointRefusedError('credentials in the URL are not allowed; authenticate with the signature');
   if (policy.blockPrivateAddresses) {
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((found) => found.map((a) => a.address), () => {
-      throw new EndpointRefusedError(`the host ${host} does not resolve`);
-    });
+    const addresses = isIP(host)
+      ? [host]
+      : await lookup(host, { all: true }).then(
+          (found) => found.map((a) => a.address),
+          () => {
+            throw new EndpointRefusedError(`the host ${host} does not resolve`);
+          },
+        );
     const blocked = addresses.find(isPrivateAddress);
     if (blocked) throw new EndpointRefusedError(`the host resolves to a private address (${blocked}), which is refused here`);
   }

@@ -57,7 +57,13 @@ export function createNotificationActivities(deps: NotificationDeps) {
   /** Names and addresses of the recipients, with their preferences. */
   const contacts = async (recipients: Recipient[]) => {
     const ids = recipients.map((r) => r.id);
-    const [preferences, profiles] = await Promise.all([getPreferences(db, ids), memberEmails(db, recipients.filter((r) => r.role === 'member').map((r) => r.id))]);
+    const [preferences, profiles] = await Promise.all([
+      getPreferences(db, ids),
+      memberEmails(
+        db,
+        recipients.filter((r) => r.role === 'member').map((r) => r.id),
+      ),
+    ]);
     return recipients.map((recipient) => {
       const prefs = preferences.get(recipient.id)!;
       const profile = recipient.role === 'member' ? profiles.get(recipient.id) : undefined;
@@ -110,7 +116,14 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async sendNoticeEmail(input: { notice: Notice; recipient: Recipient }): Promise<'sent' | 'already-sent' | 'skipped'> {
       const { notice, recipient } = input;
       const key = deliveryKey('email', recipient.id, notice.key);
-      const claimed = await claimDelivery(db, { deliveryKey: key, noticeKey: notice.key, recipientId: recipient.id, poolId: notice.poolId, type: notice.type, occurredAt: notice.occurredAt });
+      const claimed = await claimDelivery(db, {
+        deliveryKey: key,
+        noticeKey: notice.key,
+        recipientId: recipient.id,
+        poolId: notice.poolId,
+        type: notice.type,
+        occurredAt: notice.occurredAt,
+      });
       if (!claimed) return 'already-sent';
       const [contact] = await contacts([recipient]);
       const { prefs, address, name } = contact!;
@@ -169,7 +182,9 @@ export function createNotificationActivities(deps: NotificationDeps) {
           poolId: view.poolId,
           poolName: view.config.name,
           currency: view.config.currency,
-          inArrears: view.members.filter((m) => m.arrearsMinor !== '0' && m.status !== 'left').map((m) => ({ memberId: m.memberId, arrearsMinor: m.arrearsMinor })),
+          inArrears: view.members
+            .filter((m) => m.arrearsMinor !== '0' && m.status !== 'left')
+            .map((m) => ({ memberId: m.memberId, arrearsMinor: m.arrearsMinor })),
           suspended: view.members.filter((m) => m.status === 'suspended').map((m) => m.memberId),
           expelled: view.members.filter((m) => m.status === 'expelled').map((m) => m.memberId),
           escalatedRound,
@@ -202,12 +217,19 @@ export function createNotificationActivities(deps: NotificationDeps) {
         throw ApplicationFailure.nonRetryable(error.message, 'EndpointRefused');
       }
       const secrets = [endpoint.secret];
-      if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now()) secrets.push(endpoint.previousSecret);
+      if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now())
+        secrets.push(endpoint.previousSecret);
       const headers = signedHeaders(secrets, delivery.eventId, Math.floor(Date.now() / 1000), delivery.payload);
       let statusCode: number | null = null;
       try {
         // Redirects are not followed: a receiver could otherwise steer a signed request anywhere.
-        const response = await fetch(endpoint.url, { method: 'POST', headers, body: delivery.payload, redirect: 'manual', signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+        const response = await fetch(endpoint.url, {
+          method: 'POST',
+          headers,
+          body: delivery.payload,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
         statusCode = response.status;
         await response.body?.cancel();
       } catch (error) {

@@ -12,7 +12,10 @@ const now = () => Math.floor(Date.now() / 1000);
 describe('webhook signatures', () => {
   test('the README shows the receiver snippet the tests use, verbatim', async () => {
     const snippet = await readFile(new URL('../../test/support/receiver-snippet.ts', import.meta.url), 'utf8');
-    const code = snippet.slice(snippet.indexOf('// --- README snippet start ---\n') + '// --- README snippet start ---\n'.length, snippet.indexOf('// --- README snippet end ---'));
+    const code = snippet.slice(
+      snippet.indexOf('// --- README snippet start ---\n') + '// --- README snippet start ---\n'.length,
+      snippet.indexOf('// --- README snippet end ---'),
+    );
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     assert.ok(code.length > 200);
     assert.ok(readme.includes('```ts\n' + code + '```'), 'README.md shows test/support/receiver-snippet.ts');

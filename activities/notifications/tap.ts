@@ -12,7 +12,14 @@ import type { PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import type { ContributionBatchInput, MemberChargeOutcome } from '../pools/contribution-batch';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import { chargeReportedSignal, poolChangeReportedSignal, poolNotices, poolViewReportedSignal, roundReportedSignal, type ChargeReport } from '../../workflows/notifications/pool-notices';
+import {
+  chargeReportedSignal,
+  poolChangeReportedSignal,
+  poolNotices,
+  poolViewReportedSignal,
+  roundReportedSignal,
+  type ChargeReport,
+} from '../../workflows/notifications/pool-notices';
 
 interface Movement {
   poolId: string;
@@ -76,7 +83,8 @@ export function notificationTap(): ActivityInterceptorsFactory {
               summary = (await next(input)) as { status: string };
             } catch (error) {
               // Only a definite decline is news; an unknown outcome is asked again by the round.
-              if (error instanceof ApplicationFailure && error.nonRetryable) await report(ctx, movement.poolId, chargeReportedSignal, charge('failed', failureCode(error)));
+              if (error instanceof ApplicationFailure && error.nonRetryable)
+                await report(ctx, movement.poolId, chargeReportedSignal, charge('failed', failureCode(error)));
               throw error;
             }
             if (summary.status === 'succeeded') await report(ctx, movement.poolId, chargeReportedSignal, charge('succeeded', null));

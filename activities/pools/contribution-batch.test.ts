@@ -49,10 +49,13 @@ describe('a batch of contribution charges', () => {
 
   const attempt = (n: number, input: ContributionBatchInput): Promise<MemberChargeOutcome[]> =>
     new MockActivityEnvironment({ attempt: n }).run(payments.chargeContributions, input) as Promise<MemberChargeOutcome[]>;
-  const keyOf = (input: ContributionBatchInput, memberId: string) => idempotencyKeys.contribution({ poolId: input.poolId, round: input.round, memberId, purpose: 'contribution' });
+  const keyOf = (input: ContributionBatchInput, memberId: string) =>
+    idempotencyKeys.contribution({ poolId: input.poolId, round: input.round, memberId, purpose: 'contribution' });
   const createsOf = async (key: string) => kit.control.requests({ idempotencyKey: key, secretKey: kit.secretKey, method: 'POST' });
   const createdAtStripe = async (key: string) =>
-    (await kit.control.objects({ type: 'payment_intent', secretKey: kit.secretKey })).filter((o) => (o.object as { metadata?: Record<string, string> }).metadata?.idempotency_key === key);
+    (await kit.control.objects({ type: 'payment_intent', secretKey: kit.secretKey })).filter(
+      (o) => (o.object as { metadata?: Record<string, string> }).metadata?.idempotency_key === key,
+    );
   const searches = async () => (await kit.control.requests({ secretKey: kit.secretKey, method: 'GET', pathPrefix: '/v1/payment_intents/search' })).length;
 
   test('a decline in the middle of a batch is that member’s outcome alone; the others are charged once, without a search', async () => {
@@ -99,7 +102,11 @@ describe('a batch of contribution charges', () => {
       input.charges.map(() => 'succeeded'),
     );
     assert.equal((outcomes[2] as Extract<MemberChargeOutcome, { outcome: 'charged' }>).paymentIntentId, made);
-    assert.deepEqual((await createsOf(lostKey)).map((r) => r.outcome), ['dropped', 'dropped'], 'the retry created nothing for the lost charge');
+    assert.deepEqual(
+      (await createsOf(lostKey)).map((r) => r.outcome),
+      ['dropped', 'dropped'],
+      'the retry created nothing for the lost charge',
+    );
     for (const { memberId } of input.charges) {
       const key = keyOf(input, memberId);
       assert.equal((await createdAtStripe(key)).length, 1, `one PaymentIntent for ${memberId}`);
@@ -122,11 +129,14 @@ describe('a batch of contribution charges', () => {
     await ledger.recordContributions({ contributions });
     // A lone record of a member under the same key (a round recorded before batching) is the same transfer.
     await ledger.recordContribution(contributions[0]!);
-    const { rows } = await db.query<{ n: string }>('SELECT count(*)::TEXT AS n FROM ledger_transfers WHERE idempotency_key LIKE $1', [`ledger:contribution:${input.poolId}:%`]);
-    assert.equal(rows[0]!.n, '5');
-    const pot = await db.query<{ credits: string; debits: string }>('SELECT credits_posted::TEXT AS credits, debits_posted::TEXT AS debits FROM ledger_accounts WHERE account_key = $1', [
-      `pool:${input.poolId}:pot`,
+    const { rows } = await db.query<{ n: string }>('SELECT count(*)::TEXT AS n FROM ledger_transfers WHERE idempotency_key LIKE $1', [
+      `ledger:contribution:${input.poolId}:%`,
     ]);
+    assert.equal(rows[0]!.n, '5');
+    const pot = await db.query<{ credits: string; debits: string }>(
+      'SELECT credits_posted::TEXT AS credits, debits_posted::TEXT AS debits FROM ledger_accounts WHERE account_key = $1',
+      [`pool:${input.poolId}:pot`],
+    );
     assert.deepEqual(pot.rows[0], { credits: String(5 * Number(AMOUNT_MINOR)), debits: '0' });
   });
 

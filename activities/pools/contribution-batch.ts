@@ -7,7 +7,6 @@ import { CHARGES_PER_BATCH_CONCURRENCY_MAX, CHARGES_PER_BATCH_MAX } from '../../
 import { PaymentFailureType, paymentFailure } from '../../payments/errors';
 import type { MoneyMovementInput, PaymentIntentSummary } from '../core/payments';
 
-
 export interface ContributionBatchInput {
   poolId: string;
   round: number;
@@ -60,7 +59,10 @@ export async function chargeContributionBatch(chargeOne: ChargeOne, input: Contr
     for (let i = next++; i < input.charges.length; i = next++) {
       const { memberId, amountMinor, purpose } = input.charges[i]!;
       try {
-        const summary = await chargeOne({ poolId: input.poolId, round: input.round, memberId, amountMinor, currency: input.currency, purpose }, { lookUpInStripe });
+        const summary = await chargeOne(
+          { poolId: input.poolId, round: input.round, memberId, amountMinor, currency: input.currency, purpose },
+          { lookUpInStripe },
+        );
         outcomes[i] = { memberId, purpose, outcome: 'charged', paymentIntentId: summary.paymentIntentId, status: summary.status };
       } catch (error) {
         if (!(error instanceof ApplicationFailure && error.nonRetryable)) {
@@ -83,7 +85,9 @@ export async function chargeContributionBatch(chargeOne: ChargeOne, input: Contr
   await Promise.all(Array.from({ length: Math.min(CHARGES_PER_BATCH_CONCURRENCY_MAX, input.charges.length) }, lane));
   if (unknown.length > 0) {
     const first = unknown[0] instanceof Error ? unknown[0].message : String(unknown[0]);
-    throw new Error(`${unknown.length} of ${input.charges.length} charges of pool ${input.poolId} round ${input.round} have no outcome yet (first: ${first})`, { cause: unknown[0] });
+    throw new Error(`${unknown.length} of ${input.charges.length} charges of pool ${input.poolId} round ${input.round} have no outcome yet (first: ${first})`, {
+      cause: unknown[0],
+    });
   }
   return outcomes;
 }

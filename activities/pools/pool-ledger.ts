@@ -82,7 +82,10 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
           chart.poolReserve(input.poolId, currency),
           chart.poolFees(input.poolId, currency),
           chart.poolPlatformFees(input.poolId, currency),
-          ...input.memberIds.flatMap((memberId) => [chart.memberContributed(input.poolId, memberId, currency), chart.memberPaidOut(input.poolId, memberId, currency)]),
+          ...input.memberIds.flatMap((memberId) => [
+            chart.memberContributed(input.poolId, memberId, currency),
+            chart.memberPaidOut(input.poolId, memberId, currency),
+          ]),
         ]),
       );
     },
@@ -166,7 +169,10 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
         createPendingTransfer(db, {
           idempotencyKey: poolLedgerKeys.payout(input),
           currency,
-          postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberPaidOut(input.poolId, input.memberId, currency).key, amountMinor)],
+          postings: [
+            debit(chart.poolPot(input.poolId, currency).key, amountMinor),
+            credit(chart.memberPaidOut(input.poolId, input.memberId, currency).key, amountMinor),
+          ],
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose },
         }),
       );
@@ -190,7 +196,10 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
         postTransfer(db, {
           idempotencyKey: poolLedgerKeys.refund(input),
           currency,
-          postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor)],
+          postings: [
+            debit(chart.poolPot(input.poolId, currency).key, amountMinor),
+            credit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor),
+          ],
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, refundId: input.refundId },
         }),
       );

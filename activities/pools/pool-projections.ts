@@ -64,9 +64,7 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
       });
       if (!landed) return;
       // Versions are the stream's entry IDs, so Redis itself refuses an entry older than the last one.
-      await redis
-        .xadd(poolEventsKey(view.poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${view.version}-1`, 'view', JSON.stringify(view))
-        .catch(() => {});
+      await redis.xadd(poolEventsKey(view.poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${view.version}-1`, 'view', JSON.stringify(view)).catch(() => {});
       // The cache is a convenience: when Redis is down the database projection still answers.
       try {
         await redis.set(poolCacheKey(view.poolId), JSON.stringify(view), 'EX', POOL_CACHE_TTL_SECONDS);

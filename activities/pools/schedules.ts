@@ -1,12 +1,7 @@
 // Activities that manage each active pool's Temporal Schedule — the calendar that drives its rounds —
 // so that ops see and steer it in the Web UI. All are idempotent: creating an existing schedule,
 // pausing a paused one or deleting a deleted one succeeds quietly.
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-} from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Cadence } from '../../domain/pools/pool-config';
 import { scheduleSpecFor } from '../../temporal-config/schedule-spec';
 import { workflowIds } from '../../temporal-config/workflow-ids';
@@ -69,4 +64,3 @@ export function createScheduleActivities(deps: ScheduleActivityDeps) {
     },
   };
 }
-

@@ -60,14 +60,21 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
   }
 
   const progress = (batchId: string, chunkIndex: number, paths: number, pathCount: number) =>
-    publishChunkProgress(redis, batchId, chunkIndex, paths, pathCount).catch((error: unknown) => log.warn('simulation progress not published', { batchId, error }));
+    publishChunkProgress(redis, batchId, chunkIndex, paths, pathCount).catch((error: unknown) =>
+      log.warn('simulation progress not published', { batchId, error }),
+    );
 
   return {
     async runSimulationChunk(input: ChunkInput): Promise<{ paths: number; reused: boolean; worker: string }> {
       const stored = await findChunk(db, input.batchId, input.chunkIndex);
       if (stored) return { paths: stored.paths, reused: true, worker: stored.worker };
       const { batch, model, params } = await loadBatch(input.batchId);
-      const plan: ChunkPlan = { pathCount: batch.pathCount, blockCount: blockCount(batch.pathCount), blocksPerChunk: input.blocksPerChunk, chunkCount: batch.chunkCount };
+      const plan: ChunkPlan = {
+        pathCount: batch.pathCount,
+        blockCount: blockCount(batch.pathCount),
+        blocksPerChunk: input.blocksPerChunk,
+        chunkCount: batch.chunkCount,
+      };
       const { firstBlock, blocks } = chunkBlocks(plan, input.chunkIndex);
       const layout = model.layout(params);
       const context = Context.current();
@@ -89,7 +96,15 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       try {
         prefix = await runOnThreads(
           threads,
-          { model: batch.model as ModelName, params, seed: batch.seed, pathCount: batch.pathCount, firstBlock, blocks, blocksPerJob: blocksPerJob(model.stepsPerPath(params)) },
+          {
+            model: batch.model as ModelName,
+            params,
+            seed: batch.seed,
+            pathCount: batch.pathCount,
+            firstBlock,
+            blocks,
+            blocksPerJob: blocksPerJob(model.stepsPerPath(params)),
+          },
           layout,
           {
             prefix,
@@ -112,8 +127,17 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       }
 
       const paths = pathsIn(plan, firstBlock, blocks);
-      if (prefix.paths !== paths) throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);
-      await storeChunk(db, input.batchId, { chunkIndex: input.chunkIndex, firstBlock, blockCount: blocks, paths, summary: prefix, worker: deps.workerIdentity, resumedBlocks: resumed });
+      if (prefix.paths !== paths)
+        throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);
+      await storeChunk(db, input.batchId, {
+        chunkIndex: input.chunkIndex,
+        firstBlock,
+        blockCount: blocks,
+        paths,
+        summary: prefix,
+        worker: deps.workerIdentity,
+        resumedBlocks: resumed,
+      });
       await progress(input.batchId, input.chunkIndex, paths, batch.pathCount);
       return { paths, reused: false, worker: deps.workerIdentity };
     },
@@ -122,9 +146,14 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
     async finishSimulation(input: { batchId: string }): Promise<{ paths: number }> {
       const { batch, model, params } = await loadBatch(input.batchId);
       const chunks = await listChunks(db, input.batchId);
-      if (chunks.length !== batch.chunkCount) throw ApplicationFailure.nonRetryable(`batch ${input.batchId} has ${chunks.length} of ${batch.chunkCount} chunks`, BATCH_INVALID);
-      const merged = mergeAll(chunks.map((c) => c.summary as Summary), model.layout(params));
-      if (merged.paths !== batch.pathCount) throw ApplicationFailure.nonRetryable(`batch ${input.batchId} merged ${merged.paths} of ${batch.pathCount} paths`, BATCH_INVALID);
+      if (chunks.length !== batch.chunkCount)
+        throw ApplicationFailure.nonRetryable(`batch ${input.batchId} has ${chunks.length} of ${batch.chunkCount} chunks`, BATCH_INVALID);
+      const merged = mergeAll(
+        chunks.map((c) => c.summary as Summary),
+        model.layout(params),
+      );
+      if (merged.paths !== batch.pathCount)
+        throw ApplicationFailure.nonRetryable(`batch ${input.batchId} merged ${merged.paths} of ${batch.pathCount} paths`, BATCH_INVALID);
       await finishBatch(db, input.batchId, 'completed', { ...buildResult(model, params, merged, batch.seed) });
       await publishEvent(redis, input.batchId, { type: 'completed', pathsDone: merged.paths, pathCount: batch.pathCount }).catch(() => {});
       return { paths: merged.paths };

@@ -9,10 +9,8 @@ export const SIMULATION_EVENTS_KEPT_MAX = 1_000;
 /** How long progress stays after the last update. */
 export const SIMULATION_PROGRESS_TTL_SECONDS = 7 * 24 * 3_600;
 
-
 export type SimulationEvent =
-  | { type: 'progress'; pathsDone: number; pathCount: number }
-  | { type: 'completed' | 'failed' | 'cancelled'; pathsDone: number; pathCount: number };
+  { type: 'progress'; pathsDone: number; pathCount: number } | { type: 'completed' | 'failed' | 'cancelled'; pathsDone: number; pathCount: number };
 
 /** Sum of the paths done over a batch's chunks. */
 export async function pathsDone(redis: Redis, batchId: string): Promise<number> {
@@ -29,5 +27,9 @@ export async function publishChunkProgress(redis: Redis, batchId: string, chunkI
 
 export async function publishEvent(redis: Redis, batchId: string, event: SimulationEvent): Promise<void> {
   const key = simulationEventsKey(batchId);
-  await redis.multi().xadd(key, 'MAXLEN', '~', SIMULATION_EVENTS_KEPT_MAX, '*', 'event', JSON.stringify(event)).expire(key, SIMULATION_PROGRESS_TTL_SECONDS).exec();
+  await redis
+    .multi()
+    .xadd(key, 'MAXLEN', '~', SIMULATION_EVENTS_KEPT_MAX, '*', 'event', JSON.stringify(event))
+    .expire(key, SIMULATION_PROGRESS_TTL_SECONDS)
+    .exec();
 }

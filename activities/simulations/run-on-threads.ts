@@ -47,22 +47,20 @@ export function runOnThreads(threads: ThreadPool, range: BlockRange, layout: Lay
         const blocks = Math.min(range.blocksPerJob, end - first);
         nextBlock += blocks;
         inFlight++;
-        threads
-          .run({ model: range.model, params: range.params, seed: range.seed, pathCount: range.pathCount, firstBlock: first, blocks })
-          .then((summary) => {
-            inFlight--;
-            finished.set(first, summary);
-            let grew = false;
-            while (finished.has(prefixEnd)) {
-              const next = finished.get(prefixEnd)!;
-              finished.delete(prefixEnd);
-              prefix = mergeAdjacent(prefix, next);
-              prefixEnd += next.blockCount;
-              grew = true;
-            }
-            if (grew) options.onPrefix?.(prefix);
-            pump();
-          }, fail);
+        threads.run({ model: range.model, params: range.params, seed: range.seed, pathCount: range.pathCount, firstBlock: first, blocks }).then((summary) => {
+          inFlight--;
+          finished.set(first, summary);
+          let grew = false;
+          while (finished.has(prefixEnd)) {
+            const next = finished.get(prefixEnd)!;
+            finished.delete(prefixEnd);
+            prefix = mergeAdjacent(prefix, next);
+            prefixEnd += next.blockCount;
+            grew = true;
+          }
+          if (grew) options.onPrefix?.(prefix);
+          pump();
+        }, fail);
       }
     };
     pump();

@@ -8,13 +8,7 @@ import { createPurchases, NotRefundableError, TierNotOnSaleError, TraderNotPayab
 import { listTraderAssessments } from '../../db/assessments/assessments';
 import { insertOpsAction, listViolations } from '../../db/assessments/events';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import {
-  assessmentViewQuery,
-  importFillsUpdate,
-  opsActionUpdate,
-  placeOrderUpdate,
-  requestPayoutUpdate,
-} from '../../workflows/assessments/assessment';
+import { assessmentViewQuery, importFillsUpdate, opsActionUpdate, placeOrderUpdate, requestPayoutUpdate } from '../../workflows/assessments/assessment';
 import { fillBatchSchema, opsActionSchema, orderRequestSchema, REASON_LENGTH_MAX } from '../../workflows/assessments/requests';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
@@ -26,7 +20,12 @@ import { assessmentSchema, assessmentView, purchaseSchema, violationSchema, work
 const idParam = z.object({ assessmentId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be an assessment ID') });
 const purchaseBody = z.strictObject({
   tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug'),
-  displayName: z.string().trim().min(1).max(40).regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, spaces and . _ - only'),
+  displayName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, spaces and . _ - only'),
 });
 const refundBody = z.strictObject({ reason: z.string().trim().min(5).max(REASON_LENGTH_MAX) });
 const phaseQuery = z.object({ phase: z.coerce.number().int().min(0).max(3).optional() });
@@ -43,7 +42,10 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/',
       summary: 'Buy an assessment of a tier with the saved card (the assessment starts when Stripe confirms the payment)',
       request: { body: jsonRequest(purchaseBody) },
-      responses: { 201: jsonResponse('The purchase and the payment’s outcome', purchaseSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: {
+        201: jsonResponse('The purchase and the payment’s outcome', purchaseSchema),
+        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+      },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
@@ -60,7 +62,12 @@ export function assessmentRoutes(deps: ApiDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/', summary: 'The trader’s own assessments, newest first', responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(401, 403, 429) } }),
+    createRoute({
+      method: 'get',
+      path: '/',
+      summary: 'The trader’s own assessments, newest first',
+      responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(401, 403, 429) },
+    }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
       return c.json({ assessments: (await listTraderAssessments(deps.db, c.get('principal').sub)).map((row) => assessmentView(row)) }, 200);
@@ -78,7 +85,12 @@ export function assessmentRoutes(deps: ApiDeps) {
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');
       // A running assessment answers from its workflow; otherwise (or if Temporal is away) from the database.
-      const live = row.status === 'active' ? await handle(row.assessmentId).query(assessmentViewQuery).catch(() => null) : null;
+      const live =
+        row.status === 'active'
+          ? await handle(row.assessmentId)
+              .query(assessmentViewQuery)
+              .catch(() => null)
+          : null;
       return c.json(assessmentView(row, live ?? undefined), 200);
     },
   );
@@ -94,7 +106,9 @@ export function assessmentRoutes(deps: ApiDeps) {
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
       requireActive(row);
-      const result = await workflowCall(() => handle(row.assessmentId).executeUpdate(placeOrderUpdate, { args: [{ orderKey: keyOf(c), order: c.req.valid('json') }], updateId: `order:${keyOf(c)}` }));
+      const result = await workflowCall(() =>
+        handle(row.assessmentId).executeUpdate(placeOrderUpdate, { args: [{ orderKey: keyOf(c), order: c.req.valid('json') }], updateId: `order:${keyOf(c)}` }),
+      );
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 201);
     },
   );
@@ -105,12 +119,20 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/fills',
       summary: 'Import a batch of fills executed on an external platform (all applied, or none)',
       request: { params: idParam, body: jsonRequest(fillBatchSchema) },
-      responses: { 200: jsonResponse('How many were applied and the new standing', workflowResultSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: {
+        200: jsonResponse('How many were applied and the new standing', workflowResultSchema),
+        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+      },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
       requireActive(row);
-      const result = await workflowCall(() => handle(row.assessmentId).executeUpdate(importFillsUpdate, { args: [{ batchKey: keyOf(c), batch: c.req.valid('json') }], updateId: `fills:${keyOf(c)}` }));
+      const result = await workflowCall(() =>
+        handle(row.assessmentId).executeUpdate(importFillsUpdate, {
+          args: [{ batchKey: keyOf(c), batch: c.req.valid('json') }],
+          updateId: `fills:${keyOf(c)}`,
+        }),
+      );
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -126,7 +148,9 @@ export function assessmentRoutes(deps: ApiDeps) {
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
       requireActive(row);
-      const result = await workflowCall(() => handle(row.assessmentId).executeUpdate(requestPayoutUpdate, { args: [{ requestKey: keyOf(c) }], updateId: `payout:${keyOf(c)}` }));
+      const result = await workflowCall(() =>
+        handle(row.assessmentId).executeUpdate(requestPayoutUpdate, { args: [{ requestKey: keyOf(c) }], updateId: `payout:${keyOf(c)}` }),
+      );
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -144,7 +168,12 @@ export function assessmentRoutes(deps: ApiDeps) {
       const row = await assessmentFor(deps, principal, c.req.valid('param').assessmentId, 'steer');
       requireActive(row);
       const body = c.req.valid('json');
-      const view = await workflowCall(() => handle(row.assessmentId).executeUpdate(opsActionUpdate, { args: [{ ...body, actionKey: keyOf(c), actor: principal.sub }], updateId: `ops:${keyOf(c)}` }));
+      const view = await workflowCall(() =>
+        handle(row.assessmentId).executeUpdate(opsActionUpdate, {
+          args: [{ ...body, actionKey: keyOf(c), actor: principal.sub }],
+          updateId: `ops:${keyOf(c)}`,
+        }),
+      );
       return c.json(view as unknown as Record<string, unknown>, 200);
     },
   );
@@ -160,7 +189,13 @@ export function assessmentRoutes(deps: ApiDeps) {
     async (c) => {
       const principal = c.get('principal');
       const row = await assessmentFor(deps, principal, c.req.valid('param').assessmentId, 'steer');
-      await insertOpsAction(deps.db, { assessmentId: row.assessmentId, actionKey: keyOf(c), action: 'refund', actor: principal.sub, reason: c.req.valid('json').reason });
+      await insertOpsAction(deps.db, {
+        assessmentId: row.assessmentId,
+        actionKey: keyOf(c),
+        action: 'refund',
+        actor: principal.sub,
+        reason: c.req.valid('json').reason,
+      });
       try {
         return c.json(assessmentView(await purchases.refundUnstarted(row.assessmentId)), 200);
       } catch (error) {
@@ -176,7 +211,10 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/violations',
       summary: 'Every violation and warning, with its numbers and a plain-language explanation',
       request: { params: idParam },
-      responses: { 200: jsonResponse('Violations, oldest first', z.object({ violations: z.array(violationSchema) })), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: {
+        200: jsonResponse('Violations, oldest first', z.object({ violations: z.array(violationSchema) })),
+        ...problemResponses(401, 403, 404, 422, 429),
+      },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');

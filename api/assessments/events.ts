@@ -18,7 +18,10 @@ export function assessmentEventRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/events',
       summary: 'Live standing as server-sent events (resumable with Last-Event-ID)',
       request: { params: z.object({ assessmentId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be an assessment ID') }) },
-      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 403, 404, 422, 429, 503) },
+      responses: {
+        200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+        ...problemResponses(400, 401, 403, 404, 422, 429, 503),
+      },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');

@@ -8,7 +8,16 @@ const minor = z.string().regex(/^-?\d+$/);
 const json = z.record(z.string(), z.unknown());
 
 export const tierSchema = z
-  .object({ packId: z.string(), tier: z.string(), version: z.int(), status: z.enum(['draft', 'active', 'superseded']), name: z.string(), priceMinor: minor, currency: z.string(), pack: json })
+  .object({
+    packId: z.string(),
+    tier: z.string(),
+    version: z.int(),
+    status: z.enum(['draft', 'active', 'superseded']),
+    name: z.string(),
+    priceMinor: minor,
+    currency: z.string(),
+    pack: json,
+  })
   .meta({ id: 'AssessmentTier' });
 
 export const tierView = (row: RulePackRow): z.infer<typeof tierSchema> => ({
@@ -63,7 +72,11 @@ export const assessmentView = (row: AssessmentRow, standing?: unknown): z.infer<
 export const purchaseSchema = z
   .object({
     assessment: assessmentSchema,
-    payment: z.object({ status: z.enum(['succeeded', 'processing', 'declined', 'authentication_required']), paymentIntentId: z.string().nullable(), declineCode: z.string().nullable() }),
+    payment: z.object({
+      status: z.enum(['succeeded', 'processing', 'declined', 'authentication_required']),
+      paymentIntentId: z.string().nullable(),
+      declineCode: z.string().nullable(),
+    }),
   })
   .meta({ id: 'AssessmentPurchase' });
 

@@ -18,7 +18,12 @@ export function tierRoutes(deps: ApiDeps) {
   const app = contractApp();
 
   app.openapi(
-    createRoute({ method: 'get', path: '/', summary: 'Tiers on sale (their active rule packs)', responses: { 200: jsonResponse('Tiers', z.object({ tiers: z.array(tierSchema) })), ...problemResponses(401, 429) } }),
+    createRoute({
+      method: 'get',
+      path: '/',
+      summary: 'Tiers on sale (their active rule packs)',
+      responses: { 200: jsonResponse('Tiers', z.object({ tiers: z.array(tierSchema) })), ...problemResponses(401, 429) },
+    }),
     async (c) => c.json({ tiers: (await listActivePacks(deps.db)).map(tierView) }, 200),
   );
 
@@ -49,7 +54,8 @@ export function tierRoutes(deps: ApiDeps) {
     async (c) => {
       requireRole(c.get('principal'), 'ops');
       const pack = c.req.valid('json');
-      if (!(await insertDraftPack(deps.db, pack, c.get('principal').sub))) throw new ProblemError(409, 'Version Exists', `${pack.tierId} version ${pack.version} exists already`);
+      if (!(await insertDraftPack(deps.db, pack, c.get('principal').sub)))
+        throw new ProblemError(409, 'Version Exists', `${pack.tierId} version ${pack.version} exists already`);
       return c.json(tierView((await findPack(deps.db, packIdOf(pack.tierId, pack.version)))!), 201);
     },
   );

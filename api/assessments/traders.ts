@@ -11,7 +11,10 @@ import { requireRole } from './access';
 const profileBody = z.strictObject({ displayName: z.string().trim().min(1).max(120), email: z.email().max(254) });
 const paymentMethodBody = z.strictObject({ paymentMethodId: z.string().regex(/^pm_[A-Za-z0-9_]{1,200}$/, 'must be a Stripe PaymentMethod ID (pm_…)') });
 const payoutAccountBody = z.strictObject({
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"')
+    .optional(),
   returnUrl: z.url({ protocol: /^https?$/ }),
   refreshUrl: z.url({ protocol: /^https?$/ }),
 });

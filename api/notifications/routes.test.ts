@@ -40,7 +40,11 @@ describe('notification routes', () => {
   });
 
   async function request<T = unknown>(method: string, path: string, sub: string, role: Role, body?: unknown, app = h.app): Promise<Response<T>> {
-    const response = await app.request(path, { method, headers: await authHeaders(sub, role), body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await app.request(path, {
+      method,
+      headers: await authHeaders(sub, role),
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
   }
@@ -52,7 +56,12 @@ describe('notification routes', () => {
 
   test('preferences are the caller’s own; bad ones are refused and change nothing', async () => {
     const member = uniqueId('m');
-    assert.deepEqual(await ok('GET', '/v1/notifications/preferences', member, 'member'), { language: 'en', channels: { email: true }, muteReminders: false, email: null });
+    assert.deepEqual(await ok('GET', '/v1/notifications/preferences', member, 'member'), {
+      language: 'en',
+      channels: { email: true },
+      muteReminders: false,
+      email: null,
+    });
     const set = { language: 'es', channels: { email: true }, muteReminders: true };
     assert.deepEqual(await ok('PUT', '/v1/notifications/preferences', member, 'member', set), { ...set, email: null });
 
@@ -65,22 +74,40 @@ describe('notification routes', () => {
     assert.deepEqual(await ok('GET', '/v1/notifications/preferences', member, 'member'), { ...set, email: null }, 'the refusals changed nothing');
 
     const manager = uniqueId('mgr');
-    assert.deepEqual(await ok('PUT', '/v1/notifications/preferences', manager, 'manager', { ...set, email: 'treasurer@example.com' }), { ...set, email: 'treasurer@example.com' });
+    assert.deepEqual(await ok('PUT', '/v1/notifications/preferences', manager, 'manager', { ...set, email: 'treasurer@example.com' }), {
+      ...set,
+      email: 'treasurer@example.com',
+    });
     assert.equal((await h.app.request('/v1/notifications/preferences')).status, 401);
   });
 
   test('a feed is its recipient’s alone: nobody lists or marks another’s notifications', async () => {
     const [alice, bob] = [uniqueId('alice'), uniqueId('bob')];
-    const notice = { key: uniqueId('test-notice'), type: 'pool.paused' as const, poolId: 'p1', managerId: 'x', occurredAt: new Date().toISOString(), recipients: [], data: { poolName: 'P' } };
+    const notice = {
+      key: uniqueId('test-notice'),
+      type: 'pool.paused' as const,
+      poolId: 'p1',
+      managerId: 'x',
+      occurredAt: new Date().toISOString(),
+      recipients: [],
+      data: { poolName: 'P' },
+    };
     const item = await insertFeedItem(h.db, notice, { role: 'member', id: alice }, 'P is paused', 'P is paused.');
     assert.ok(item);
     assert.equal(await insertFeedItem(h.db, notice, { role: 'member', id: alice }, 'P is paused', 'P is paused.'), null, 'written once');
 
     const own = await ok<{ items: Array<{ notificationId: string }> }>('GET', '/v1/notifications', alice, 'member');
-    assert.deepEqual(own.items.map((i) => i.notificationId), [item.notificationId]);
+    assert.deepEqual(
+      own.items.map((i) => i.notificationId),
+      [item.notificationId],
+    );
     assert.deepEqual((await ok<{ items: unknown[] }>('GET', '/v1/notifications', bob, 'member')).items, []);
     assert.equal((await request('POST', `/v1/notifications/${item.notificationId}/read`, bob, 'member')).status, 404, 'another’s item does not exist for bob');
-    assert.equal((await request('POST', `/v1/notifications/${item.notificationId}/read`, alice, 'manager')).status, 404, 'nor for a manager with the same name');
+    assert.equal(
+      (await request('POST', `/v1/notifications/${item.notificationId}/read`, alice, 'manager')).status,
+      404,
+      'nor for a manager with the same name',
+    );
     const read = await ok<{ readAt: string | null }>('POST', `/v1/notifications/${item.notificationId}/read`, alice, 'member');
     assert.ok(read.readAt);
     assert.deepEqual((await ok<{ items: unknown[] }>('GET', '/v1/notifications?unread=true', alice, 'member')).items, []);
@@ -101,8 +128,21 @@ describe('notification routes', () => {
     const [mine, theirs] = [await open(member), await open(other)];
     // A fresh stream delivers what arrives after it opened: let both start reading first.
     await sleep(1_000);
-    const activities = createNotificationActivities({ db: h.db, redis: h.redis, mailer: createMailer({ smtpUrl: testConfig.smtpUrl, from: 'unused@poolflow.test' }), webhookPolicy: { httpsOnly: false, blockPrivateAddresses: false } });
-    const notice = { key: uniqueId('live'), type: 'pool.resumed' as const, poolId: 'p-live', managerId: uniqueId('mgr'), occurredAt: new Date().toISOString(), recipients: [{ role: 'member' as const, id: member }], data: { poolName: 'Live pool' } };
+    const activities = createNotificationActivities({
+      db: h.db,
+      redis: h.redis,
+      mailer: createMailer({ smtpUrl: testConfig.smtpUrl, from: 'unused@poolflow.test' }),
+      webhookPolicy: { httpsOnly: false, blockPrivateAddresses: false },
+    });
+    const notice = {
+      key: uniqueId('live'),
+      type: 'pool.resumed' as const,
+      poolId: 'p-live',
+      managerId: uniqueId('mgr'),
+      occurredAt: new Date().toISOString(),
+      recipients: [{ role: 'member' as const, id: member }],
+      data: { poolName: 'Live pool' },
+    };
     assert.deepEqual(await activities.recordNotice(notice), { emails: [] }, 'no profile, so no address: feed only');
 
     const decoder = new TextDecoder();
@@ -119,27 +159,81 @@ describe('notification routes', () => {
 
   test('webhook endpoints: refused when unknown types, bad URLs or oversized; invisible to other managers', async () => {
     const [alice, bob] = [uniqueId('alice'), uniqueId('bob')];
-    const unknown = await request<Problem>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://hooks.example.com/x', eventTypes: ['pool.paused', 'pool.exploded'] });
+    const unknown = await request<Problem>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', {
+      url: 'https://hooks.example.com/x',
+      eventTypes: ['pool.paused', 'pool.exploded'],
+    });
     assert.equal(unknown.status, 422);
     assert.equal(unknown.body.errors?.[0]?.field, 'eventTypes.1');
     assert.match(unknown.body.detail ?? '', /unknown event type "pool\.exploded"/);
-    assert.equal((await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://hooks.example.com/x', eventTypes: ['manager.digest'] })).status, 422, 'the digest is not a webhook event');
-    assert.equal((await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'ftp://hooks.example.com/x', eventTypes: ['pool.paused'] })).status, 422);
-    assert.equal((await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://user:pw@hooks.example.com/x', eventTypes: ['pool.paused'] })).status, 422);
-    const oversized = await request<Problem>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: `https://hooks.example.com/${'a'.repeat(BODY_BYTES_MAX)}`, eventTypes: ['pool.paused'] });
+    assert.equal(
+      (await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://hooks.example.com/x', eventTypes: ['manager.digest'] }))
+        .status,
+      422,
+      'the digest is not a webhook event',
+    );
+    assert.equal(
+      (await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'ftp://hooks.example.com/x', eventTypes: ['pool.paused'] }))
+        .status,
+      422,
+    );
+    assert.equal(
+      (
+        await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', {
+          url: 'https://user:pw@hooks.example.com/x',
+          eventTypes: ['pool.paused'],
+        })
+      ).status,
+      422,
+    );
+    const oversized = await request<Problem>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', {
+      url: `https://hooks.example.com/${'a'.repeat(BODY_BYTES_MAX)}`,
+      eventTypes: ['pool.paused'],
+    });
     assert.equal(oversized.status, 413);
-    assert.equal((await request('POST', '/v1/notifications/webhook-endpoints', uniqueId('m'), 'member', { url: 'https://hooks.example.com/x', eventTypes: ['pool.paused'] })).status, 403);
+    assert.equal(
+      (
+        await request('POST', '/v1/notifications/webhook-endpoints', uniqueId('m'), 'member', {
+          url: 'https://hooks.example.com/x',
+          eventTypes: ['pool.paused'],
+        })
+      ).status,
+      403,
+    );
 
     // Production: https only, and no private, loopback or link-local address, by name or number.
     const production = createApp({ ...h.deps, webhookPolicy: { httpsOnly: true, blockPrivateAddresses: true } });
-    for (const url of ['http://hooks.example.com/x', 'https://10.1.2.3/x', 'https://127.0.0.1/x', 'https://localhost/x', 'https://169.254.169.254/latest', 'https://[::1]/x', 'https://[fd00::1]/x']) {
+    for (const url of [
+      'http://hooks.example.com/x',
+      'https://10.1.2.3/x',
+      'https://127.0.0.1/x',
+      'https://localhost/x',
+      'https://169.254.169.254/latest',
+      'https://[::1]/x',
+      'https://[fd00::1]/x',
+    ]) {
       const refused = await request<Problem>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url, eventTypes: ['pool.paused'] }, production);
       assert.equal(refused.status, 422, url);
       assert.equal(refused.body.title, 'Endpoint Refused', url);
     }
-    assert.equal((await request('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://93.184.215.14/hooks', eventTypes: ['pool.paused'] }, production)).status, 201);
+    assert.equal(
+      (
+        await request(
+          'POST',
+          '/v1/notifications/webhook-endpoints',
+          alice,
+          'manager',
+          { url: 'https://93.184.215.14/hooks', eventTypes: ['pool.paused'] },
+          production,
+        )
+      ).status,
+      201,
+    );
 
-    const created = await ok<{ endpointId: string; secret: string }>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', { url: 'https://hooks.example.com/x', eventTypes: ['pool.paused'] });
+    const created = await ok<{ endpointId: string; secret: string }>('POST', '/v1/notifications/webhook-endpoints', alice, 'manager', {
+      url: 'https://hooks.example.com/x',
+      eventTypes: ['pool.paused'],
+    });
     assert.match(created.secret, /^whsec_/);
     const path = `/v1/notifications/webhook-endpoints/${created.endpointId}`;
     for (const [method, suffix, body] of [
@@ -176,19 +270,42 @@ describe('notification routes', () => {
     const manager = uniqueId('mgr');
     await check('get', '/v1/notifications', await call('GET', '/v1/notifications', manager, 'manager'));
     await check('get', '/v1/notifications/preferences', await call('GET', '/v1/notifications/preferences', manager, 'manager'));
-    const created = (await check('post', '/v1/notifications/webhook-endpoints', await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['pool.paused'] }))) as { endpointId: string };
+    const created = (await check(
+      'post',
+      '/v1/notifications/webhook-endpoints',
+      await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['pool.paused'] }),
+    )) as { endpointId: string };
     await check('get', '/v1/notifications/webhook-endpoints', await call('GET', '/v1/notifications/webhook-endpoints', manager, 'manager'));
-    await check('get', '/v1/notifications/webhook-endpoints/{endpointId}/deliveries', await call('GET', `/v1/notifications/webhook-endpoints/${created.endpointId}/deliveries`, manager, 'manager'));
-    await check('post', '/v1/notifications/webhook-endpoints/{endpointId}/rotate-secret', await call('POST', `/v1/notifications/webhook-endpoints/${created.endpointId}/rotate-secret`, manager, 'manager'));
-    await check('put', '/v1/notifications/webhook-endpoints/{endpointId}', await call('PUT', `/v1/notifications/webhook-endpoints/${created.endpointId}`, uniqueId('mgr'), 'manager', { enabled: false }));
-    await check('post', '/v1/notifications/webhook-endpoints', await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['nope'] }));
+    await check(
+      'get',
+      '/v1/notifications/webhook-endpoints/{endpointId}/deliveries',
+      await call('GET', `/v1/notifications/webhook-endpoints/${created.endpointId}/deliveries`, manager, 'manager'),
+    );
+    await check(
+      'post',
+      '/v1/notifications/webhook-endpoints/{endpointId}/rotate-secret',
+      await call('POST', `/v1/notifications/webhook-endpoints/${created.endpointId}/rotate-secret`, manager, 'manager'),
+    );
+    await check(
+      'put',
+      '/v1/notifications/webhook-endpoints/{endpointId}',
+      await call('PUT', `/v1/notifications/webhook-endpoints/${created.endpointId}`, uniqueId('mgr'), 'manager', { enabled: false }),
+    );
+    await check(
+      'post',
+      '/v1/notifications/webhook-endpoints',
+      await call('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: 'https://hooks.example.com/c', eventTypes: ['nope'] }),
+    );
     await check('get', '/v1/notifications/deliveries', await call('GET', '/v1/notifications/deliveries?status=sent&limit=5', 'ops-1', 'ops'));
   });
 
   test('a receiver that is down for a while gets every event afterwards, in order of creation, each once', async () => {
     const manager = uniqueId('mgr');
     const types = ['pool.activated', 'pool.paused', 'pool.resumed', 'pool.cancelled'];
-    const endpoint = await ok<{ endpointId: string; secret: string }>('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', { url: receiver.url, eventTypes: types });
+    const endpoint = await ok<{ endpointId: string; secret: string }>('POST', '/v1/notifications/webhook-endpoints', manager, 'manager', {
+      url: receiver.url,
+      eventTypes: types,
+    });
     receiver.secret = endpoint.secret;
     receiver.down = true;
 
@@ -226,10 +343,22 @@ describe('notification routes', () => {
       manager,
       'manager',
     );
-    assert.deepEqual(log.items.map((d) => d.eventId).reverse(), ofPool().map((event) => event.id), 'delivered in the log’s order of creation');
+    assert.deepEqual(
+      log.items.map((d) => d.eventId).reverse(),
+      ofPool().map((event) => event.id),
+      'delivered in the log’s order of creation',
+    );
     assert.ok(log.items.every((d) => d.status === 'delivered' && d.lastStatusCode === 204));
     assert.ok(log.items.at(-1)!.attempts > 1, 'the first event was retried while the receiver was down');
   });
 
-  const poolInput = () => ({ kind: 'rotating', name: 'Notice pool', currency: 'usd', cadence: { type: 'interval', every: 30, unit: 'days' }, membersMin: 2, membersMax: 2, contributionMinor: 10_000 });
+  const poolInput = () => ({
+    kind: 'rotating',
+    name: 'Notice pool',
+    currency: 'usd',
+    cadence: { type: 'interval', every: 30, unit: 'days' },
+    membersMin: 2,
+    membersMax: 2,
+    contributionMinor: 10_000,
+  });
 });

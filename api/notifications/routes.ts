@@ -11,7 +11,16 @@ import { newWebhookSecret } from '../../activities/notifications/signature';
 import { listDeliveries } from '../../db/notifications/deliveries';
 import { listFeed, markRead } from '../../db/notifications/feed';
 import { getPreferences, getReminderLeadHours, putPreferences, putReminderLeadHours } from '../../db/notifications/preferences';
-import { countEndpoints, findEndpoint, insertEndpoint, listEndpointDeliveries, listEndpoints, rotateSecret, updateEndpoint, type WebhookEndpoint } from '../../db/notifications/webhooks';
+import {
+  countEndpoints,
+  findEndpoint,
+  insertEndpoint,
+  listEndpointDeliveries,
+  listEndpoints,
+  rotateSecret,
+  updateEndpoint,
+  type WebhookEndpoint,
+} from '../../db/notifications/webhooks';
 import type { Recipient } from '../../domain/notifications/catalogue';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import type { Principal } from '../auth';
@@ -74,7 +83,8 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     try {
       return (await checkEndpointUrl(url, policy)).toString();
     } catch (error) {
-      if (error instanceof EndpointRefusedError) throw new ProblemError(422, 'Endpoint Refused', `url: ${error.message}`, [{ field: 'url', message: error.message }]);
+      if (error instanceof EndpointRefusedError)
+        throw new ProblemError(422, 'Endpoint Refused', `url: ${error.message}`, [{ field: 'url', message: error.message }]);
       throw error;
     }
   };
@@ -101,7 +111,11 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     }),
     async (c) => {
       const page = c.req.valid('query');
-      const items = await listFeed(deps.db, recipientOf(c.get('principal')), { limit: page.limit, ...(page.before ? { before: page.before } : {}), unreadOnly: page.unread === 'true' });
+      const items = await listFeed(deps.db, recipientOf(c.get('principal')), {
+        limit: page.limit,
+        ...(page.before ? { before: page.before } : {}),
+        unreadOnly: page.unread === 'true',
+      });
       return c.json({ items, next: items.length === page.limit ? items.at(-1)!.notificationId : null }, 200);
     },
   );
@@ -131,7 +145,10 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Server-sent events of your new notifications (resumable with Last-Event-ID)',
       ...tags('Notifications'),
       request: { headers: s.streamHeaders },
-      responses: { 200: { description: 'An event stream: one `notification` event per new notice', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 403, 422, 429, 503) },
+      responses: {
+        200: { description: 'An event stream: one `notification` event per new notice', content: { 'text/event-stream': { schema: z.string() } } },
+        ...problemResponses(401, 403, 422, 429, 503),
+      },
     }),
     // The handler answers with a stream, which the route's typed responses cannot describe.
     (async (c: Context<AppEnv>) => {
@@ -176,9 +193,17 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       const body = c.req.valid('json');
       const { sub, role } = c.get('principal');
       if (role === 'member' && body.email) {
-        throw new ProblemError(422, 'Validation Failed', 'email: members receive notices at their profile’s address (PUT /v1/members/me)', [{ field: 'email', message: 'not for members' }]);
+        throw new ProblemError(422, 'Validation Failed', 'email: members receive notices at their profile’s address (PUT /v1/members/me)', [
+          { field: 'email', message: 'not for members' },
+        ]);
       }
-      const prefs = await putPreferences(deps.db, { subjectId: sub, language: body.language, emailEnabled: body.channels.email, muteReminders: body.muteReminders, email: body.email ?? null });
+      const prefs = await putPreferences(deps.db, {
+        subjectId: sub,
+        language: body.language,
+        emailEnabled: body.channels.email,
+        muteReminders: body.muteReminders,
+        email: body.email ?? null,
+      });
       return c.json(presentPreferences(prefs), 200);
     },
   );
@@ -232,7 +257,10 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'only operations read the delivery records');
       const filter = c.req.valid('query');
-      return c.json({ items: await listDeliveries(deps.db, { status: filter.status, limit: filter.limit, ...(filter.poolId ? { poolId: filter.poolId } : {}) }) }, 200);
+      return c.json(
+        { items: await listDeliveries(deps.db, { status: filter.status, limit: filter.limit, ...(filter.poolId ? { poolId: filter.poolId } : {}) }) },
+        200,
+      );
     },
   );
 
@@ -251,7 +279,8 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       const managerId = managerOnly(c.get('principal'));
       const body = c.req.valid('json');
       const url = await checkUrl(body.url);
-      if ((await countEndpoints(deps.db, managerId)) >= ENDPOINTS_PER_MANAGER_MAX) throw new ProblemError(409, 'Too Many Endpoints', `a manager has at most ${ENDPOINTS_PER_MANAGER_MAX} webhook endpoints`);
+      if ((await countEndpoints(deps.db, managerId)) >= ENDPOINTS_PER_MANAGER_MAX)
+        throw new ProblemError(409, 'Too Many Endpoints', `a manager has at most ${ENDPOINTS_PER_MANAGER_MAX} webhook endpoints`);
       const secret = newWebhookSecret();
       const endpoint = await insertEndpoint(deps.db, { managerId, url, eventTypes: body.eventTypes, secret });
       return c.json({ ...present(endpoint), secret }, 201);
@@ -296,7 +325,11 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       const body = c.req.valid('json');
       const url = body.url === undefined ? undefined : await checkUrl(body.url);
       const status = body.enabled === undefined ? undefined : body.enabled ? 'enabled' : 'disabled';
-      const updated = await updateEndpoint(deps.db, endpoint.endpointId, managerId, { ...(url ? { url } : {}), ...(body.eventTypes ? { eventTypes: body.eventTypes } : {}), ...(status ? { status } : {}) });
+      const updated = await updateEndpoint(deps.db, endpoint.endpointId, managerId, {
+        ...(url ? { url } : {}),
+        ...(body.eventTypes ? { eventTypes: body.eventTypes } : {}),
+        ...(status ? { status } : {}),
+      });
       if (!updated) throw noSuchEndpoint();
       if (status === 'enabled') await wake(updated.endpointId);
       return c.json(present(updated), 200);

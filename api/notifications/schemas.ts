@@ -53,7 +53,9 @@ export const endpointResponse = z
   })
   .meta({ id: 'WebhookEndpoint' });
 /** The secret is shown when an endpoint is created and at each rotation, never again. */
-export const endpointWithSecret = endpointResponse.extend({ secret: z.string(), previousSecretExpiresAt: z.string().optional() }).meta({ id: 'WebhookEndpointWithSecret' });
+export const endpointWithSecret = endpointResponse
+  .extend({ secret: z.string(), previousSecretExpiresAt: z.string().optional() })
+  .meta({ id: 'WebhookEndpointWithSecret' });
 export const endpointList = z.object({ items: z.array(endpointResponse) });
 
 export const webhookDelivery = z
@@ -126,11 +128,19 @@ export const logQuery = z.strictObject({
 });
 export const opsQuery = z.strictObject({
   status: z.enum(['sending', 'sent', 'failed', 'skipped']).default('failed'),
-  poolId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  poolId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
 });
 /** Path IDs are checked by the handlers: a malformed one is a 404 like any other unknown ID. */
 export const endpointParams = z.object({ endpointId: z.string().max(64) });
 export const notificationParams = z.object({ notificationId: z.string().max(64) });
 export const poolParams = z.object({ poolId: z.string().max(64) });
-export const streamHeaders = z.object({ 'last-event-id': z.string().regex(/^\d{1,15}-\d{1,6}$/, 'is the id of a feed event you received').optional() });
+export const streamHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,15}-\d{1,6}$/, 'is the id of a feed event you received')
+    .optional(),
+});

@@ -28,7 +28,10 @@ export async function executePoolUpdate<Ret, Args extends unknown[]>(
   for (let attempt = 1; ; attempt++) {
     try {
       // The SDK's overloads split updates with and without arguments; one cast covers both here.
-      return await handle.executeUpdate(definition as unknown as UpdateDefinition<Ret, [unknown]>, options as unknown as { args: [unknown]; updateId?: string });
+      return await handle.executeUpdate(
+        definition as unknown as UpdateDefinition<Ret, [unknown]>,
+        options as unknown as { args: [unknown]; updateId?: string },
+      );
     } catch (error) {
       if (!isHandingOver(error) || attempt >= HANDOVER_RETRIES_MAX) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(HANDOVER_RETRY_DELAY_MS * attempt, HANDOVER_RETRY_DELAY_MAX_MS)));

@@ -23,7 +23,8 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
     const principal = c.get('principal');
     const view = await poolFor(deps, principal, poolId, 'read');
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
-    if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom)) throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is a pool version number');
+    if (resumeFrom !== undefined && !/^\d{1,15}$/.test(resumeFrom))
+      throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is a pool version number');
 
     // A fresh subscriber first gets the current view, then everything newer.
     const after = resumeFrom === undefined ? view.version : Number(resumeFrom);

@@ -96,7 +96,14 @@ export const poolView = z
     roundEscalation: z.object({ round: z.int(), reason: z.string() }).nullable().optional(),
     drawCommitment: sha256Hex.optional().describe("SHA-256 of the server-held secret that seeds the pool's draws, fixed at creation"),
     payoutDraw: z
-      .object({ scheme: z.literal(PAYOUT_DRAW_SCHEME), commitment: sha256Hex, secret: sha256Hex, poolId: z.string(), memberIds: z.array(z.string()), seed: sha256Hex })
+      .object({
+        scheme: z.literal(PAYOUT_DRAW_SCHEME),
+        commitment: sha256Hex,
+        secret: sha256Hex,
+        poolId: z.string(),
+        memberIds: z.array(z.string()),
+        seed: sha256Hex,
+      })
       .optional()
       .describe('Published at activation, so that anyone can check the payout order'),
     version: z.int(),
@@ -145,8 +152,8 @@ export const roundFinished = z.object({
       outcome: z.string(),
       paidMinor: minorString,
       lateFeeMinor: minorString,
-      paymentIntentId: z.string().nullable().describe("Only for the member themselves and operations"),
-      failureCode: z.string().nullable().describe("Only for the member themselves and operations"),
+      paymentIntentId: z.string().nullable().describe('Only for the member themselves and operations'),
+      failureCode: z.string().nullable().describe('Only for the member themselves and operations'),
     }),
   ),
   payouts: z.array(z.object({ memberId: z.string(), purpose: z.string(), amountMinor: minorString })),

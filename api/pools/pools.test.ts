@@ -81,13 +81,25 @@ describe('pool routes', () => {
     });
 
     test('refusals: no token 401, a member 403, no Idempotency-Key 400, a bad config 422 naming the field', async () => {
-      assert.equal((await request('POST', '/v1/pools', null, 'manager', poolConfig(), { 'content-type': 'application/json', 'idempotency-key': uniqueId('k') })).status, 401);
+      assert.equal(
+        (await request('POST', '/v1/pools', null, 'manager', poolConfig(), { 'content-type': 'application/json', 'idempotency-key': uniqueId('k') })).status,
+        401,
+      );
       assert.equal((await request('POST', '/v1/pools', members[0]!, 'member', poolConfig())).status, 403);
-      const noKey = await app.request('/v1/pools', { method: 'POST', headers: { authorization: `Bearer ${await tokenFor(alice, 'manager')}`, 'content-type': 'application/json' }, body: JSON.stringify(poolConfig()) });
+      const noKey = await app.request('/v1/pools', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await tokenFor(alice, 'manager')}`, 'content-type': 'application/json' },
+        body: JSON.stringify(poolConfig()),
+      });
       assert.equal(noKey.status, 400);
       const bad = await request('POST', '/v1/pools', alice, 'manager', poolConfig({ contributionMinor: -5, currency: 'EUR' }));
       assert.equal(bad.status, 422);
-      assert.deepEqual(problem(bad.body).errors?.map((e) => e.field).sort(), ['contributionMinor', 'currency']);
+      assert.deepEqual(
+        problem(bad.body)
+          .errors?.map((e) => e.field)
+          .sort(),
+        ['contributionMinor', 'currency'],
+      );
     });
   });
 
@@ -131,7 +143,11 @@ describe('pool routes', () => {
       const [m1, m2, m3] = members as [string, string, string];
       const unpayable = uniqueId('nocard');
       assert.equal((await request('POST', `/v1/pools/${poolId}/members`, unpayable, 'member', { agreeToCharges: true })).status, 422, 'no saved card');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { memberId: m2, agreeToCharges: true })).status, 403, 'not for someone else');
+      assert.equal(
+        (await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', { memberId: m2, agreeToCharges: true })).status,
+        403,
+        'not for someone else',
+      );
       assert.equal((await request('POST', `/v1/pools/${poolId}/invitations`, bob, 'manager', { memberId: m1 })).status, 404, 'cross-tenant');
       assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m1, 'member', {})).status, 422, 'no agreement given');
 
@@ -142,7 +158,11 @@ describe('pool routes', () => {
       assert.equal(problem(twice.body).title, 'AlreadyMember');
 
       assert.equal((await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager')).status, 409, 'too few members');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, alice, 'manager', { memberId: m2, agreeToCharges: true })).status, 403, 'a manager cannot add a member');
+      assert.equal(
+        (await request('POST', `/v1/pools/${poolId}/members`, alice, 'manager', { memberId: m2, agreeToCharges: true })).status,
+        403,
+        'a manager cannot add a member',
+      );
       assert.equal((await request('POST', `/v1/pools/${poolId}/invitations`, alice, 'manager', { memberId: m2 })).status, 201, 'the manager invites a member');
       assert.equal((await request('POST', `/v1/pools/${poolId}/members`, m2, 'member', { agreeToCharges: true })).status, 201, 'who accepts');
       assert.equal((await request('DELETE', `/v1/pools/${poolId}/members/${m2}`, m2, 'member')).status, 200, 'a member leaves an open pool');
@@ -158,7 +178,11 @@ describe('pool routes', () => {
       const active = await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager');
       assert.equal(active.status, 200, JSON.stringify(active.body));
       assert.equal((active.body as PoolView).status, 'active');
-      assert.equal((await request('POST', `/v1/pools/${poolId}/members`, uniqueId('late'), 'member', { agreeToCharges: true })).status, 404, 'an active pool is no invitation');
+      assert.equal(
+        (await request('POST', `/v1/pools/${poolId}/members`, uniqueId('late'), 'member', { agreeToCharges: true })).status,
+        404,
+        'an active pool is no invitation',
+      );
       assert.equal((await request('POST', `/v1/pools/${poolId}/activate`, alice, 'manager')).status, 409, 'already active');
 
       const paused = await request('POST', `/v1/pools/${poolId}/pause`, 'ops-1', 'ops', { reason: 'bank holiday' });
@@ -171,7 +195,11 @@ describe('pool routes', () => {
 
       assert.equal((await request('GET', `/v1/pools/${poolId}/rounds/7`, alice, 'manager')).status, 404, 'round not started');
       assert.equal((await request('GET', `/v1/pools/${poolId}/rounds/x`, alice, 'manager')).status, 422);
-      assert.equal((await request('POST', `/v1/pools/${poolId}/rounds/1/bids`, m1, 'member', { discountMinor: 100 })).status, 409, 'no bidding in a fixed-order pool');
+      assert.equal(
+        (await request('POST', `/v1/pools/${poolId}/rounds/1/bids`, m1, 'member', { discountMinor: 100 })).status,
+        409,
+        'no bidding in a fixed-order pool',
+      );
 
       const ledger = await request('GET', `/v1/pools/${poolId}/ledger`, m1, 'member');
       assert.equal(ledger.status, 200);
@@ -188,7 +216,11 @@ describe('pool routes', () => {
       assert.equal((await request('PUT', '/v1/members/me', alice, 'manager', { displayName: 'A', email: 'a@example.com' })).status, 403);
       assert.equal((await request('PUT', '/v1/members/me', uniqueId('m'), 'member', { displayName: 'A', email: 'not-an-email' })).status, 422);
       assert.equal((await request('POST', '/v1/members/me/payment-methods', uniqueId('m'), 'member', { paymentMethodId: 'card_123' })).status, 422);
-      assert.equal((await request('POST', '/v1/members/me/payment-methods', uniqueId('m'), 'member', { paymentMethodId: 'pm_card_visa' })).status, 409, 'profile first');
+      assert.equal(
+        (await request('POST', '/v1/members/me/payment-methods', uniqueId('m'), 'member', { paymentMethodId: 'pm_card_visa' })).status,
+        409,
+        'profile first',
+      );
       const me = uniqueId('m');
       const profile = await request('PUT', '/v1/members/me', me, 'member', { displayName: 'Meron', email: `${me}@example.com` });
       assert.equal(profile.status, 200);

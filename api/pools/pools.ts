@@ -9,7 +9,15 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { commitDrawSecret } from '../../db/pools/draw-secrets';
-import { agreementTerms, findPendingInvitation, type InvitationRow, markInvitationAccepted, recordAgreement, recordInvitation, withdrawAgreement } from '../../db/consent';
+import {
+  agreementTerms,
+  findPendingInvitation,
+  type InvitationRow,
+  markInvitationAccepted,
+  recordAgreement,
+  recordInvitation,
+  withdrawAgreement,
+} from '../../db/consent';
 import { chart } from '../../db/ledger/chart';
 import { getBalances } from '../../db/ledger/accounts';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
@@ -82,7 +90,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
    * too, and answers with the pool's view after it. The pool answers a command with what changed only;
    * the view comes from the projection, which the pool wrote before answering.
    */
-  const update = async <Args extends unknown[]>(c: { get(key: 'commandId'): string | undefined }, id: string, definition: UpdateDefinition<PoolCommandResult, Args>, args: Args) => {
+  const update = async <Args extends unknown[]>(
+    c: { get(key: 'commandId'): string | undefined },
+    id: string,
+    definition: UpdateDefinition<PoolCommandResult, Args>,
+    args: Args,
+  ) => {
     try {
       const result = await executePoolUpdate(handle(id), definition, { args, updateId: c.get('commandId') });
       return await poolViewAfterCommand(deps, id, result.version);
@@ -108,7 +121,10 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       const principal = c.get('principal');
       const config = c.req.valid('json');
       // The pool's ID derives from the caller and the Idempotency-Key: a repeated request finds the same pool.
-      const id = `pool_${createHash('sha256').update(`${principal.sub}\n${c.get('idempotencyKey')}`).digest('hex').slice(0, 20)}`;
+      const id = `pool_${createHash('sha256')
+        .update(`${principal.sub}\n${c.get('idempotencyKey')}`)
+        .digest('hex')
+        .slice(0, 20)}`;
       const indexed = deps.searchAttributes !== false;
       // The workflow gets only the commitment to the pool's draw secret: its draws stay unpredictable until activation.
       const seedCommitment = await commitDrawSecret(deps.db, id);
@@ -171,7 +187,16 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
         limit: q.limit,
       });
       const next = rows.length === q.limit ? rows.at(-1)!.createdAt.toISOString() : null;
-      return c.json({ pools: await withMembers(deps.db, rows.map((r) => r.view)), next }, 200);
+      return c.json(
+        {
+          pools: await withMembers(
+            deps.db,
+            rows.map((r) => r.view),
+          ),
+          next,
+        },
+        200,
+      );
     },
   );
 
@@ -215,10 +240,15 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       // A newcomer takes over the outgoing member's commitment, so that is what they agree to.
       const commitment = outgoing ? outgoing.commitmentMinor : body.commitmentMinor !== undefined ? String(body.commitmentMinor) : null;
       if (outgoing && body.commitmentMinor !== undefined && String(body.commitmentMinor) !== outgoing.commitmentMinor) {
-        throw new ProblemError(422, 'Validation Failed', `commitmentMinor: a replacement takes over ${outgoing.memberId}'s commitment of ${outgoing.commitmentMinor}`);
+        throw new ProblemError(
+          422,
+          'Validation Failed',
+          `commitmentMinor: a replacement takes over ${outgoing.memberId}'s commitment of ${outgoing.commitmentMinor}`,
+        );
       }
       const consent = { poolId: id, memberId: principal.sub, requestId: c.get('requestId') };
-      if (view.config.kind === 'rotating' && commitment !== null) throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: a rotating pool takes no commitment');
+      if (view.config.kind === 'rotating' && commitment !== null)
+        throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: a rotating pool takes no commitment');
       if (view.config.kind === 'investment' && !/^[1-9][0-9]{0,17}$/.test(commitment ?? '')) {
         throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: an investment pool needs your commitment, a positive whole number of minor units');
       }
@@ -230,9 +260,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       try {
         const joined = invitation?.replacesMemberId
           ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }])
-          : await update(c, id, joinPoolUpdate, [{ memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }]);
+          : await update(c, id, joinPoolUpdate, [
+              { memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) },
+            ]);
         await markInvitationAccepted(deps.db, id, principal.sub);
-        if (invitation?.replacesMemberId) await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
+        if (invitation?.replacesMemberId)
+          await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
         return c.json(joined, 201);
       } catch (error) {
         // Refused by the pool: the agreement given for this attempt is void, unless the refusal is that the
@@ -248,7 +281,8 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
   /** A member must be able to pay (a saved card) and, to receive a rotating pot, be paid (onboarded). */
   const requirePayable = async (memberId: string, needsPayoutAccount: boolean) => {
     const customer = await findCustomer(deps.db, memberId);
-    if (!customer?.defaultPaymentMethodId) throw new ProblemError(422, 'Member Not Payable', `${memberId} has no saved payment method (POST /v1/members/me/payment-methods)`);
+    if (!customer?.defaultPaymentMethodId)
+      throw new ProblemError(422, 'Member Not Payable', `${memberId} has no saved payment method (POST /v1/members/me/payment-methods)`);
     if (needsPayoutAccount && !(await findConnectAccount(deps.db, memberId))) {
       throw new ProblemError(422, 'Member Not Payable', `${memberId} has no payout account (POST /v1/members/me/payout-account)`);
     }
@@ -269,8 +303,15 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       const { view } = c.get('pool');
       const { memberId } = c.req.valid('json');
       if (view.status !== 'open') throw new ProblemError(409, 'InvalidPoolState', `a ${view.status} pool takes no new members; replace one instead`);
-      if (view.members.some((m) => m.memberId === memberId && m.status !== 'left')) throw new ProblemError(409, 'AlreadyMember', `${memberId} is already a member`);
-      const invitation = await recordInvitation(deps.db, { poolId: view.poolId, memberId, invitedBy: c.get('principal').sub, replacesMemberId: null, requestId: c.get('requestId') });
+      if (view.members.some((m) => m.memberId === memberId && m.status !== 'left'))
+        throw new ProblemError(409, 'AlreadyMember', `${memberId} is already a member`);
+      const invitation = await recordInvitation(deps.db, {
+        poolId: view.poolId,
+        memberId,
+        invitedBy: c.get('principal').sub,
+        replacesMemberId: null,
+        requestId: c.get('requestId'),
+      });
       return c.json(invitationJson(invitation), 201);
     },
   );
@@ -312,10 +353,13 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       const { view } = c.get('pool');
       const body = c.req.valid('json');
       const outgoingMemberId = c.req.valid('param').memberId;
-      if (view.status !== 'active' && view.status !== 'paused') throw new ProblemError(409, 'InvalidPoolState', `replacement happens in an active or paused pool, this one is ${view.status}`);
-      if (view.members.some((m) => m.memberId === body.incomingMemberId)) throw new ProblemError(409, 'AlreadyMember', `${body.incomingMemberId} is or was a member`);
+      if (view.status !== 'active' && view.status !== 'paused')
+        throw new ProblemError(409, 'InvalidPoolState', `replacement happens in an active or paused pool, this one is ${view.status}`);
+      if (view.members.some((m) => m.memberId === body.incomingMemberId))
+        throw new ProblemError(409, 'AlreadyMember', `${body.incomingMemberId} is or was a member`);
       await requirePayable(body.incomingMemberId, true);
-      if (!view.members.some((m) => m.memberId === outgoingMemberId && m.status !== 'left')) throw new ProblemError(404, 'NotAMember', `${outgoingMemberId} is not a member`);
+      if (!view.members.some((m) => m.memberId === outgoingMemberId && m.status !== 'left'))
+        throw new ProblemError(404, 'NotAMember', `${outgoingMemberId} is not a member`);
       const invitation = await recordInvitation(deps.db, {
         poolId: view.poolId,
         memberId: body.incomingMemberId,
@@ -338,7 +382,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       }),
       async (c) => c.json(await update(c, c.get('pool').view.poolId, definition, []), 200),
     );
-  const commandWithReason = (path: string, summary: string, action: 'manage' | 'steer', definition: UpdateDefinition<PoolCommandResult, [{ reason?: string }]>) =>
+  const commandWithReason = (
+    path: string,
+    summary: string,
+    action: 'manage' | 'steer',
+    definition: UpdateDefinition<PoolCommandResult, [{ reason?: string }]>,
+  ) =>
     app.openapi(
       createRoute({
         ...lifecycle(path, summary),
@@ -398,7 +447,8 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
         const deadline = Date.now() + ROUND_TRIGGER_WAIT_MS;
         while (!(verdict = await pool.query(roundTriggerQuery, requestId))) {
           // The signal is durable: a retry under the same key finds its verdict.
-          if (Date.now() > deadline) throw new ProblemError(503, 'Service Unavailable', 'the pool has not taken the trigger yet; retry with the same Idempotency-Key');
+          if (Date.now() > deadline)
+            throw new ProblemError(503, 'Service Unavailable', 'the pool has not taken the trigger yet; retry with the same Idempotency-Key');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }
@@ -529,8 +579,20 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       ...tags('Pools'),
       request: {
         params: s.poolParams,
-        headers: z.object({ 'last-event-id': z.string().regex(/^\d{1,15}$/).optional().describe('The last version received') }),
-        query: z.object({ lastEventId: z.string().regex(/^\d{1,15}$/).optional().describe('Last-Event-ID for clients that cannot set headers') }),
+        headers: z.object({
+          'last-event-id': z
+            .string()
+            .regex(/^\d{1,15}$/)
+            .optional()
+            .describe('The last version received'),
+        }),
+        query: z.object({
+          lastEventId: z
+            .string()
+            .regex(/^\d{1,15}$/)
+            .optional()
+            .describe('Last-Event-ID for clients that cannot set headers'),
+        }),
       },
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },

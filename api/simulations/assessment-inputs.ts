@@ -16,7 +16,12 @@ import { ProblemError } from '../problem';
 
 const notSimulable = (reason: string) => new ProblemError(409, 'Conflict', `the assessment cannot be simulated from here: ${reason}`);
 
-export async function assessmentParamsFor(deps: ApiDeps, principal: Principal, assessmentId: string, options: AssessmentSimulationOptions): Promise<AssessmentParams> {
+export async function assessmentParamsFor(
+  deps: ApiDeps,
+  principal: Principal,
+  assessmentId: string,
+  options: AssessmentSimulationOptions,
+): Promise<AssessmentParams> {
   // Any other role is told what another trader is told: there is no such assessment.
   if (principal.role !== 'trader' && principal.role !== 'ops') throw new ProblemError(404, 'Not Found', 'no such assessment');
   const row = await assessmentFor(deps, principal, assessmentId, 'read');
@@ -31,7 +36,12 @@ export async function assessmentParamsFor(deps: ApiDeps, principal: Principal, a
   const trades = await listTrades<ClosedTrade>(deps.db, assessmentId, account.phaseIndex);
   let input: AssessmentParams;
   try {
-    input = assessmentParamsFromHere(account, pack.pack, trades.map((t) => t.netPnlMinor), options);
+    input = assessmentParamsFromHere(
+      account,
+      pack.pack,
+      trades.map((t) => t.netPnlMinor),
+      options,
+    );
   } catch (error) {
     if (error instanceof AssessmentNotSimulableError) throw notSimulable(error.message);
     throw error;

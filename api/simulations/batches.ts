@@ -34,7 +34,9 @@ export interface BatchRequest {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -62,7 +64,16 @@ export async function startBatch(deps: ApiDeps, principal: Principal, request: B
   const seed = request.seed ?? randomInt(DRAWN_SEED_MAX);
   const batchId = batchIdOf(request.model, params, seed, request.paths);
   const plan = planChunks(request.paths, steps, request.chunks);
-  const { start, row } = await recordBatch(deps.db, { batchId, model: request.model, params, seed, pathCount: request.paths, chunkCount: plan.chunkCount, poolId: request.poolId ?? null, subject: principal.sub });
+  const { start, row } = await recordBatch(deps.db, {
+    batchId,
+    model: request.model,
+    params,
+    seed,
+    pathCount: request.paths,
+    chunkCount: plan.chunkCount,
+    poolId: request.poolId ?? null,
+    subject: principal.sub,
+  });
   if (start) {
     const indexed = deps.searchAttributes !== false;
     try {
@@ -71,9 +82,25 @@ export async function startBatch(deps: ApiDeps, principal: Principal, request: B
         taskQueue: deps.simulationsTaskQueue ?? TASK_QUEUES.simulations,
         // A failed or cancelled batch may run again under its ID; a running or completed one never twice.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        args: [{ batchId, model: request.model, pathCount: request.paths, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, searchAttributes: indexed }],
+        args: [
+          {
+            batchId,
+            model: request.model,
+            pathCount: request.paths,
+            chunkCount: plan.chunkCount,
+            blocksPerChunk: plan.blocksPerChunk,
+            searchAttributes: indexed,
+          },
+        ],
         staticSummary: `Simulation ${request.model}: ${request.paths} paths, seed ${seed}`,
-        ...(indexed ? { typedSearchAttributes: [{ key: SimulationModelAttribute, value: request.model }, { key: SimulationStatusAttribute, value: 'running' }] } : {}),
+        ...(indexed
+          ? {
+              typedSearchAttributes: [
+                { key: SimulationModelAttribute, value: request.model },
+                { key: SimulationStatusAttribute, value: 'running' },
+              ],
+            }
+          : {}),
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -99,7 +126,8 @@ async function mayRead(deps: ApiDeps, principal: Principal, batch: BatchRow): Pr
 
 /** Progress: the workflow's count of finished chunks, refined by the live per-chunk counts in Redis. */
 export async function progressOf(deps: ApiDeps, batch: BatchRow): Promise<SimulationProgress> {
-  if (batch.status === 'completed') return { status: 'completed', chunkCount: batch.chunkCount, chunksDone: batch.chunkCount, pathsDone: batch.pathCount, pathCount: batch.pathCount };
+  if (batch.status === 'completed')
+    return { status: 'completed', chunkCount: batch.chunkCount, chunksDone: batch.chunkCount, pathsDone: batch.pathCount, pathCount: batch.pathCount };
   let progress: SimulationProgress = { status: batch.status, chunkCount: batch.chunkCount, chunksDone: 0, pathsDone: 0, pathCount: batch.pathCount };
   if (batch.status === 'running') {
     try {

@@ -11,7 +11,12 @@ export const HISTOGRAM_BARS_MAX = 80;
 const TICKS = 5;
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-const fmt = (value: number) => (Math.abs(value) >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : Math.abs(value) >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(Number.isInteger(value) ? 0 : 2));
+const fmt = (value: number) =>
+  Math.abs(value) >= 1e6
+    ? `${(value / 1e6).toFixed(2)}M`
+    : Math.abs(value) >= 1e3
+      ? `${(value / 1e3).toFixed(1)}k`
+      : value.toFixed(Number.isInteger(value) ? 0 : 2);
 const r = (value: number) => Math.round(value * 100) / 100;
 
 interface Scale {
@@ -35,8 +40,18 @@ function logarithmic(domainLo: number, domainHi: number, rangeLo: number, rangeH
 }
 
 function frame(title: string, x: Scale, y: Scale, xLabel: string, yLabel: string, body: string): string {
-  const xAxis = x.ticks.map((t) => `<g class="tick"><line x1="${x(t)}" x2="${x(t)}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom + 5}" stroke="#555"/><text x="${x(t)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${escapeXml(fmt(t))}</text></g>`).join('');
-  const yAxis = y.ticks.map((t) => `<g class="tick"><line x1="${MARGIN.left - 5}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${MARGIN.left - 8}" y="${y(t) + 4}" text-anchor="end">${escapeXml(fmt(t))}</text></g>`).join('');
+  const xAxis = x.ticks
+    .map(
+      (t) =>
+        `<g class="tick"><line x1="${x(t)}" x2="${x(t)}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom + 5}" stroke="#555"/><text x="${x(t)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${escapeXml(fmt(t))}</text></g>`,
+    )
+    .join('');
+  const yAxis = y.ticks
+    .map(
+      (t) =>
+        `<g class="tick"><line x1="${MARGIN.left - 5}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${MARGIN.left - 8}" y="${y(t) + 4}" text-anchor="end">${escapeXml(fmt(t))}</text></g>`,
+    )
+    .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="11">`,
     `<title>${escapeXml(title)}</title>`,
@@ -87,7 +102,10 @@ export function histogramSvg(result: SimulationResult, scalar: string, title: st
   const x = (grid.log ? logarithmic : linear)(bars[0]!.lo, bars.at(-1)!.hi, MARGIN.left, WIDTH - MARGIN.right);
   const y = linear(0, Math.max(1, ...bars.map((b) => b.count)), HEIGHT - MARGIN.bottom, MARGIN.top);
   const rects = bars
-    .map((b) => `<rect class="bar" x="${x(b.lo)}" y="${y(b.count)}" width="${Math.max(0.5, r(x(b.hi) - x(b.lo) - 1))}" height="${r(y(0) - y(b.count))}" fill="#6baed6"><title>${escapeXml(`${fmt(b.lo)} to ${fmt(b.hi)}: ${b.count} paths`)}</title></rect>`)
+    .map(
+      (b) =>
+        `<rect class="bar" x="${x(b.lo)}" y="${y(b.count)}" width="${Math.max(0.5, r(x(b.hi) - x(b.lo) - 1))}" height="${r(y(0) - y(b.count))}" fill="#6baed6"><title>${escapeXml(`${fmt(b.lo)} to ${fmt(b.hi)}: ${b.count} paths`)}</title></rect>`,
+    )
     .join('');
   const outside = `<text class="outside" x="${WIDTH - MARGIN.right}" y="${MARGIN.top}" text-anchor="end">${histogram.underflow} below, ${histogram.overflow} above the range</text>`;
   return frame(title, x, y, grid.log ? `${scalar} (log scale)` : scalar, 'paths', `<g class="histogram">${rects}</g>${outside}`);

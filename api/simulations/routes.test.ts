@@ -40,7 +40,20 @@ interface Batch {
 
 // Seeds differ per run: the test database keeps batches between runs of one file, and equal requests share a batch.
 const runSeed = randomInt(2 ** 40);
-const TEN_MILLION = { model: 'investment', paths: 40_000, seed: runSeed, chunks: 8, params: { initialMinor: 1_000_000, contributionMinor: 10_000, periods: 250, periodsPerYear: 250, managementFeeBps: 100, returns: { type: 'gbm', drift: 0.07, volatility: 0.25 } } };
+const TEN_MILLION = {
+  model: 'investment',
+  paths: 40_000,
+  seed: runSeed,
+  chunks: 8,
+  params: {
+    initialMinor: 1_000_000,
+    contributionMinor: 10_000,
+    periods: 250,
+    periodsPerYear: 250,
+    managementFeeBps: 100,
+    returns: { type: 'gbm', drift: 0.07, volatility: 0.25 },
+  },
+};
 
 describe('simulations API', () => {
   let db: Db;
@@ -65,9 +78,22 @@ describe('simulations API', () => {
     const taskQueue = uniqueId('simapi');
     threads = createThreadPool(2);
     workerConnection = await devServerWorkerConnection();
-    worker = await createSimulationsWorker({ connection: workerConnection, namespace: 'default', db, redis, threads, log: createLogger('simapi-test'), identity: 'api-test', taskQueue, workflowBundle: await workflowBundle() });
+    worker = await createSimulationsWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      db,
+      redis,
+      threads,
+      log: createLogger('simapi-test'),
+      identity: 'api-test',
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+    });
     running = worker.run();
-    app = testApp({ ...testApiDeps({ temporal: client, db, redis, stripe: testStripe(), poolsTaskQueue: uniqueId('unused'), redisKeyPrefix: keyPrefix }), simulationsTaskQueue: taskQueue });
+    app = testApp({
+      ...testApiDeps({ temporal: client, db, redis, stripe: testStripe(), poolsTaskQueue: uniqueId('unused'), redisKeyPrefix: keyPrefix }),
+      simulationsTaskQueue: taskQueue,
+    });
     check = contractChecker((await (await app.request('/openapi.json')).json()) as Parameters<typeof contractChecker>[0]);
   });
 
@@ -113,8 +139,14 @@ describe('simulations API', () => {
     );
     await streamed;
     assert.equal(done.pathsDone, 40_000);
-    assert.ok(seen.some((paths) => paths > 0 && paths < 40_000), `progress seen part-way: ${seen.join(', ')}`);
-    assert.ok(events.some((e) => e.event === 'progress' && e.data.pathsDone > 0 && e.data.pathsDone < 40_000), 'a progress event part-way');
+    assert.ok(
+      seen.some((paths) => paths > 0 && paths < 40_000),
+      `progress seen part-way: ${seen.join(', ')}`,
+    );
+    assert.ok(
+      events.some((e) => e.event === 'progress' && e.data.pathsDone > 0 && e.data.pathsDone < 40_000),
+      'a progress event part-way',
+    );
     assert.equal(events.at(-1)?.event, 'completed');
 
     const finished = (await check('get', '/v1/simulations/{batchId}', await call('GET', `/v1/simulations/${batch.batchId}`, 'analyst-1', 'manager'))) as Batch;
@@ -147,30 +179,57 @@ describe('simulations API', () => {
 
   test('bad input is a 422 naming the field, and records nothing', async () => {
     const before = (await db.query('SELECT count(*)::int AS n FROM simulation_batches')).rows[0].n as number;
-    const badParams = await call('POST', '/v1/simulations', 'analyst-2', 'manager', { model: 'investment', paths: 100, params: { initialMinor: -5, periods: 0, periodsPerYear: 12, returns: { type: 'gbm', drift: 0.1, volatility: 0.2 } } });
+    const badParams = await call('POST', '/v1/simulations', 'analyst-2', 'manager', {
+      model: 'investment',
+      paths: 100,
+      params: { initialMinor: -5, periods: 0, periodsPerYear: 12, returns: { type: 'gbm', drift: 0.1, volatility: 0.2 } },
+    });
     assert.equal(badParams.status, 422);
     const problem = (await check('post', '/v1/simulations', badParams)) as { errors: Array<{ field: string }> };
     assert.deepEqual([...new Set(problem.errors.map((e) => e.field))].sort(), ['params.initialMinor', 'params.periods']);
-    const tooMany = await call('POST', '/v1/simulations', 'analyst-2', 'manager', { model: 'investment', paths: 100_000_000, params: { initialMinor: 1, periods: 10_000, periodsPerYear: 12, returns: { type: 'gbm', drift: 0.1, volatility: 0.2 } } });
+    const tooMany = await call('POST', '/v1/simulations', 'analyst-2', 'manager', {
+      model: 'investment',
+      paths: 100_000_000,
+      params: { initialMinor: 1, periods: 10_000, periodsPerYear: 12, returns: { type: 'gbm', drift: 0.1, volatility: 0.2 } },
+    });
     assert.equal(tooMany.status, 422);
-    assert.deepEqual(((await tooMany.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ['paths']);
+    assert.deepEqual(
+      ((await tooMany.json()) as { errors: Array<{ field: string }> }).errors.map((e) => e.field),
+      ['paths'],
+    );
     const unknownModel = await call('POST', '/v1/simulations', 'analyst-2', 'manager', { model: 'lottery', paths: 10, params: {} });
     assert.equal(unknownModel.status, 422);
     assert.equal((await db.query('SELECT count(*)::int AS n FROM simulation_batches')).rows[0].n, before);
   });
 
   test('a batch is visible to whoever asked for it and to ops; to anyone else it does not exist', async () => {
-    const body = { model: 'assessment', paths: 2_048, seed: runSeed + 1, params: { initialBalanceMinor: 100_000, tradesPerDay: 3, winRate: 0.5, rewardToRisk: 1.5, riskPerTradeMinor: 1_000, rules: { profitTargetMinor: 8_000, dailyLossMinor: 4_999, maxLossMinor: 9_999, timeLimitDays: 30, minTradingDays: 3 } } };
+    const body = {
+      model: 'assessment',
+      paths: 2_048,
+      seed: runSeed + 1,
+      params: {
+        initialBalanceMinor: 100_000,
+        tradesPerDay: 3,
+        winRate: 0.5,
+        rewardToRisk: 1.5,
+        riskPerTradeMinor: 1_000,
+        rules: { profitTargetMinor: 8_000, dailyLossMinor: 4_999, maxLossMinor: 9_999, timeLimitDays: 30, minTradingDays: 3 },
+      },
+    };
     const batch = (await (await call('POST', '/v1/simulations', 'trader-1', 'member', body)).json()) as Batch;
     const path = `/v1/simulations/${batch.batchId}`;
     assert.equal((await call('GET', path, 'trader-2', 'member')).status, 404);
     assert.equal((await call('GET', path, 'some-manager', 'manager')).status, 404);
     assert.equal((await call('POST', `${path}/cancel`, 'trader-2', 'member')).status, 404);
     assert.equal((await call('GET', path, 'ops-1', 'ops')).status, 200);
-    await eventually('the assessment batch to complete', async () => {
-      const b = (await (await call('GET', path, 'trader-1', 'member')).json()) as Batch;
-      return b.status === 'completed' ? b : undefined;
-    }, 120_000).then((b) => {
+    await eventually(
+      'the assessment batch to complete',
+      async () => {
+        const b = (await (await call('GET', path, 'trader-1', 'member')).json()) as Batch;
+        return b.status === 'completed' ? b : undefined;
+      },
+      120_000,
+    ).then((b) => {
       const report = b.result!.report as Record<string, { estimate: number }>;
       assert.ok(Math.abs(report.pass!.estimate + report.fail!.estimate + report.timeout!.estimate - 1) < 1e-12);
     });
@@ -186,27 +245,76 @@ describe('simulations API', () => {
   test('simulate this pool: parameters from its live state and payment history; only its manager or ops may', async () => {
     const poolId = uniqueId('simpool');
     const members = ['m-a', 'm-b', 'm-c', 'm-d'];
-    const config = poolConfigSchema.parse({ kind: 'rotating', name: 'Sim pool', currency: 'usd', cadence: { type: 'interval', every: 7, unit: 'days' }, membersMin: 2, membersMax: 10, contributionMinor: '5000', defaultPolicy: 'cover-from-reserve' });
+    const config = poolConfigSchema.parse({
+      kind: 'rotating',
+      name: 'Sim pool',
+      currency: 'usd',
+      cadence: { type: 'interval', every: 7, unit: 'days' },
+      membersMin: 2,
+      membersMax: 10,
+      contributionMinor: '5000',
+      defaultPolicy: 'cover-from-reserve',
+    });
     const view: PoolView = {
-      poolId, managerId: 'mgr-sim', config, status: 'active',
-      members: members.map((memberId, i) => ({ memberId, status: 'active', joinSeq: i + 1, commitmentMinor: null, paidInMinor: '5000', arrearsMinor: '0', received: i === 0, replacedMemberId: null })),
-      payoutOrder: members, roundsCompleted: 1, roundsPlanned: 4, roundInProgress: null, bidding: null, potMinor: '0', recentRounds: [], version: 3,
+      poolId,
+      managerId: 'mgr-sim',
+      config,
+      status: 'active',
+      members: members.map((memberId, i) => ({
+        memberId,
+        status: 'active',
+        joinSeq: i + 1,
+        commitmentMinor: null,
+        paidInMinor: '5000',
+        arrearsMinor: '0',
+        received: i === 0,
+        replacedMemberId: null,
+      })),
+      payoutOrder: members,
+      roundsCompleted: 1,
+      roundsPlanned: 4,
+      roundInProgress: null,
+      bidding: null,
+      potMinor: '0',
+      recentRounds: [],
+      version: 3,
     };
     const projections = createPoolProjectionActivities({ db, redis });
     await projections.projectPool(view);
     // Round 1: m-d did not pay and the reserve covered them.
     await projections.projectRound({
-      poolId, kind: 'contribution',
+      poolId,
+      kind: 'contribution',
       result: {
-        round: 1, potMinor: '20000', payout: null, payoutAttempts: 0,
-        members: members.map((memberId) => ({ memberId, outcome: memberId === 'm-d' ? 'covered' : 'paid', owedMinor: '5000', paidMinor: memberId === 'm-d' ? '0' : '5000', lateFeeMinor: '0', arrearsPaidMinor: '0', policyApplied: memberId === 'm-d' ? 'covered' : 'none', paymentIntentId: null, failureCode: null })),
+        round: 1,
+        potMinor: '20000',
+        payout: null,
+        payoutAttempts: 0,
+        members: members.map((memberId) => ({
+          memberId,
+          outcome: memberId === 'm-d' ? 'covered' : 'paid',
+          owedMinor: '5000',
+          paidMinor: memberId === 'm-d' ? '0' : '5000',
+          lateFeeMinor: '0',
+          arrearsPaidMinor: '0',
+          policyApplied: memberId === 'm-d' ? 'covered' : 'none',
+          paymentIntentId: null,
+          failureCode: null,
+        })),
       },
     });
     // The reserve holds 7,500 in the ledger.
     const reserve = chart.poolReserve(poolId, parseCurrency('usd'));
     const source = chart.memberContributed(poolId, 'm-a', parseCurrency('usd'));
     await ensureAccounts(db, [reserve, source]);
-    await postTransfer(db, { idempotencyKey: `test:${poolId}:reserve`, currency: 'usd', postings: [{ accountKey: source.key, direction: 'debit', amountMinor: 7_500n }, { accountKey: reserve.key, direction: 'credit', amountMinor: 7_500n }] });
+    await postTransfer(db, {
+      idempotencyKey: `test:${poolId}:reserve`,
+      currency: 'usd',
+      postings: [
+        { accountKey: source.key, direction: 'debit', amountMinor: 7_500n },
+        { accountKey: reserve.key, direction: 'credit', amountMinor: 7_500n },
+      ],
+    });
 
     const path = `/v1/simulations/pools/${poolId}`;
     assert.equal((await call('POST', path, 'other-manager', 'manager', { paths: 2_048 })).status, 404);
@@ -216,7 +324,12 @@ describe('simulations API', () => {
     const created = await call('POST', path, 'mgr-sim', 'manager', { paths: 2_048, seed: runSeed + 2, defaultProbability: 0.05 });
     assert.equal(created.status, 202);
     const batch = (await check('post', '/v1/simulations/pools/{poolId}', created)) as Batch;
-    const stored = (await db.query<{ params: { defaultProbabilities: number[]; rounds: number; reserveMinor: number; contributionMinor: number; defaultPolicy: string } }>('SELECT params FROM simulation_batches WHERE batch_id = $1', [batch.batchId])).rows[0]!.params;
+    const stored = (
+      await db.query<{ params: { defaultProbabilities: number[]; rounds: number; reserveMinor: number; contributionMinor: number; defaultPolicy: string } }>(
+        'SELECT params FROM simulation_batches WHERE batch_id = $1',
+        [batch.batchId],
+      )
+    ).rows[0]!.params;
     // (defaults + 0.05·10) / (rounds + 10): m-d defaulted once in one round.
     assert.deepEqual(stored.defaultProbabilities, [0.5 / 11, 0.5 / 11, 0.5 / 11, 1.5 / 11]);
     assert.equal(stored.rounds, 3);
@@ -225,10 +338,14 @@ describe('simulations API', () => {
     assert.equal(stored.defaultPolicy, 'cover-from-reserve');
 
     // The pool's manager sees the batch (it is their pool's), ops too; a member does not.
-    const done = await eventually('the pool batch to complete', async () => {
-      const b = (await (await call('GET', `/v1/simulations/${batch.batchId}`, 'ops-2', 'ops')).json()) as Batch;
-      return b.status === 'completed' ? b : undefined;
-    }, 120_000);
+    const done = await eventually(
+      'the pool batch to complete',
+      async () => {
+        const b = (await (await call('GET', `/v1/simulations/${batch.batchId}`, 'ops-2', 'ops')).json()) as Batch;
+        return b.status === 'completed' ? b : undefined;
+      },
+      120_000,
+    );
     assert.ok((done.result!.report.shortProbability as { estimate: number }).estimate > 0);
     assert.equal((await call('GET', `/v1/simulations/${batch.batchId}`, 'm-b', 'member')).status, 404);
     const histogram = await call('GET', `/v1/simulations/${batch.batchId}/charts/histogram.svg?outcome=reserveNeededMinor`, 'mgr-sim', 'manager');

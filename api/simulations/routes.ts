@@ -85,12 +85,19 @@ async function describeBatch(deps: ApiDeps, batch: BatchRow) {
     completedAt: batch.completedAt?.toISOString() ?? null,
     progress: await progressOf(deps, batch),
     result: batch.status === 'completed' ? batch.result : null,
-    links: { self: base, progress: `${base}/progress`, events: `${base}/events`, fanChart: `${base}/charts/fan.svg`, histogram: `${base}/charts/histogram.svg` },
+    links: {
+      self: base,
+      progress: `${base}/progress`,
+      events: `${base}/events`,
+      fanChart: `${base}/charts/fan.svg`,
+      histogram: `${base}/charts/histogram.svg`,
+    },
   };
 }
 
 function completedResult(batch: BatchRow): SimulationResult {
-  if (batch.status !== 'completed' || !batch.result) throw new ProblemError(409, 'Conflict', `the simulation is ${batch.status}; charts exist once it has completed`);
+  if (batch.status !== 'completed' || !batch.result)
+    throw new ProblemError(409, 'Conflict', `the simulation is ${batch.status}; charts exist once it has completed`);
   return batch.result as unknown as SimulationResult;
 }
 
@@ -121,7 +128,12 @@ export function simulationRoutes(deps: ApiDeps) {
       const reserve = body.reserveMinor !== undefined ? BigInt(body.reserveMinor) : await reserveBalanceMinor(deps.db, poolId, view.config.currency);
       let params;
       try {
-        params = shortfallParamsFromPool(view, await contributionRecord(deps.db, poolId), { defaultsFrom: body.defaultsFrom, defaultProbability: body.defaultProbability, reserveMinor: reserve, targetCoverage: body.targetCoverage });
+        params = shortfallParamsFromPool(view, await contributionRecord(deps.db, poolId), {
+          defaultsFrom: body.defaultsFrom,
+          defaultProbability: body.defaultProbability,
+          reserveMinor: reserve,
+          targetCoverage: body.targetCoverage,
+        });
       } catch (error) {
         if (error instanceof PoolNotSimulableError) throw new ProblemError(409, 'Conflict', error.message);
         throw error;
@@ -215,12 +227,16 @@ export function simulationRoutes(deps: ApiDeps) {
       path: '/{batchId}/events',
       summary: 'Server-sent events of a batch: `progress` while it runs, then `completed`, `failed` or `cancelled`',
       request: { params: batchParam },
-      responses: { 200: { description: 'An event stream (Last-Event-ID resumes)', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404, 422, 429, 503) },
+      responses: {
+        200: { description: 'An event stream (Last-Event-ID resumes)', content: { 'text/event-stream': { schema: z.string() } } },
+        ...problemResponses(400, 401, 404, 422, 429, 503),
+      },
     }),
     async (c) => {
       const batch = await batchFor(deps, c.get('principal'), c.req.valid('param').batchId);
       const resumeFrom = c.req.header('last-event-id');
-      if (resumeFrom !== undefined && !/^\d{1,15}-\d{1,10}$/.test(resumeFrom)) throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is an event ID this stream sent');
+      if (resumeFrom !== undefined && !/^\d{1,15}-\d{1,10}$/.test(resumeFrom))
+        throw new ProblemError(400, 'Invalid Last-Event-ID', 'Last-Event-ID is an event ID this stream sent');
       return (await eventStreamsOf(deps).respond(c, {
         key: simulationEventsKey(batch.batchId),
         after: resumeFrom ?? '0-0',
@@ -260,7 +276,15 @@ export function simulationRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/{batchId}/charts/histogram.svg',
       summary: 'Histogram of one outcome over all paths (the model’s first outcome unless `outcome` names another)',
-      request: { params: batchParam, query: z.object({ outcome: z.string().regex(/^[A-Za-z]{1,40}$/).optional() }) },
+      request: {
+        params: batchParam,
+        query: z.object({
+          outcome: z
+            .string()
+            .regex(/^[A-Za-z]{1,40}$/)
+            .optional(),
+        }),
+      },
       responses: { 200: svg('An SVG image'), ...problemResponses(401, 404, 409, 422, 429) },
     }),
     async (c) => {
@@ -268,7 +292,8 @@ export function simulationRoutes(deps: ApiDeps) {
       const result = completedResult(batch);
       const outcome = c.req.valid('query').outcome ?? result.histograms[0]!.name;
       const image = histogramSvg(result, outcome, `${batch.model}: ${outcome}, ${batch.pathCount} paths`);
-      if (!image) throw new ProblemError(404, 'Not Found', `no outcome ${outcome}; the ${batch.model} model has ${result.histograms.map((h) => h.name).join(', ')}`);
+      if (!image)
+        throw new ProblemError(404, 'Not Found', `no outcome ${outcome}; the ${batch.model} model has ${result.histograms.map((h) => h.name).join(', ')}`);
       return c.body(image, 200, { 'content-type': 'image/svg+xml; charset=utf-8' }) as never;
     },
   );

@@ -33,14 +33,18 @@ const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)! };
 };
-const fmt = (s: { min: number; median: number; max: number }, digits = 0) => `min ${s.min.toFixed(digits)} / median ${s.median.toFixed(digits)} / max ${s.max.toFixed(digits)}`;
+const fmt = (s: { min: number; median: number; max: number }, digits = 0) =>
+  `min ${s.min.toFixed(digits)} / median ${s.median.toFixed(digits)} / max ${s.max.toFixed(digits)}`;
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 
 const h = await startAssessmentHarness();
 try {
   async function activeAssessment(): Promise<{ traderId: string; assessmentId: string }> {
     const traderId = await h.trader();
-    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', traderId, 'trader', { tier: 'two-step-100k', displayName: 'Bench B' });
+    const bought = await h.call<{ assessment: { assessmentId: string } }>('POST', '/v1/assessments', traderId, 'trader', {
+      tier: 'two-step-100k',
+      displayName: 'Bench B',
+    });
     const { assessmentId } = bought.body.assessment;
     await h.waitFor(assessmentId, (row) => row.status === 'active');
     for (;;) {
@@ -63,8 +67,14 @@ try {
         const handle = h.client.workflow.getHandle(workflowIds.assessment(assessmentId));
         for (let i = 0; i < ORDERS / 2; i++) {
           const key = `bench-${run}-${trader}-${i}`;
-          const opened = await handle.executeUpdate(placeOrderUpdate, { args: [{ orderKey: key, order: { action: 'open', symbol: 'ETH-USD', side: 'long', quantity: '1' } }], updateId: `order:${key}` });
-          await handle.executeUpdate(placeOrderUpdate, { args: [{ orderKey: `${key}-c`, order: { action: 'close', positionId: opened.fill!.fillId } }], updateId: `order:${key}-c` });
+          const opened = await handle.executeUpdate(placeOrderUpdate, {
+            args: [{ orderKey: key, order: { action: 'open', symbol: 'ETH-USD', side: 'long', quantity: '1' } }],
+            updateId: `order:${key}`,
+          });
+          await handle.executeUpdate(placeOrderUpdate, {
+            args: [{ orderKey: `${key}-c`, order: { action: 'close', positionId: opened.fill!.fillId } }],
+            updateId: `order:${key}-c`,
+          });
         }
       }),
     );
@@ -72,7 +82,11 @@ try {
     workflowRates.push((TRADERS * ORDERS) / workflowSeconds);
 
     // The same logged events (prices and fills) applied by the pure rules alone, repeated for a stable figure.
-    const logs = await Promise.all(assessments.map(async ({ assessmentId }) => (await listEvents(h.db, assessmentId, 0)).map((e) => e.event as AccountEvent | { kind: 'phase-start'; atMs: number })));
+    const logs = await Promise.all(
+      assessments.map(async ({ assessmentId }) =>
+        (await listEvents(h.db, assessmentId, 0)).map((e) => e.event as AccountEvent | { kind: 'phase-start'; atMs: number }),
+      ),
+    );
     let fills = 0;
     let rounds = 0;
     const pureStartedAt = performance.now();
@@ -100,7 +114,16 @@ try {
   const t0 = Date.now();
   for (let i = 0; i < OPEN_ASSESSMENTS; i++) {
     let account: AccountState = startPhase(pack, 0, t0);
-    account = applyFill(account, pack, { kind: 'open', fillId: `p-${i}`, atMs: t0, symbol: 'BTC-USD', side: i % 2 === 0 ? 'long' : 'short', quantity: '0.1', price: '64000', commissionMinor: '30' }).state;
+    account = applyFill(account, pack, {
+      kind: 'open',
+      fillId: `p-${i}`,
+      atMs: t0,
+      symbol: 'BTC-USD',
+      side: i % 2 === 0 ? 'long' : 'short',
+      quantity: '0.1',
+      price: '64000',
+      commissionMinor: '30',
+    }).state;
     evaluator.update(`a-${i}`, { assessmentId: `a-${i}`, packId: 'two-step-100k-v1', version: 1, account }, pack);
   }
   const walk = createSyntheticWalk('bench', [{ symbol: 'BTC-USD', start: '64000', stepBpsMax: 3, jumpPpm: 0, jumpBps: 0 }]);
@@ -121,7 +144,9 @@ try {
   }
   const mon = stats(monitorRates);
   const bare = stats(bareRates);
-  console.log(`risk monitor, ${OPEN_ASSESSMENTS} open assessments × ${TICKS} ticks: account evaluations/s ${fmt(mon)} (ticks/s median ${(mon.median / OPEN_ASSESSMENTS).toFixed(1)}); signals ${signals}`);
+  console.log(
+    `risk monitor, ${OPEN_ASSESSMENTS} open assessments × ${TICKS} ticks: account evaluations/s ${fmt(mon)} (ticks/s median ${(mon.median / OPEN_ASSESSMENTS).toFixed(1)}); signals ${signals}`,
+  );
   console.log(`bare loop over the same positions:                      marks/s ${fmt(bare)} (ticks/s median ${(bare.median / OPEN_ASSESSMENTS).toFixed(1)})`);
   console.log(`monitor / bare loop (median): ${((mon.median / bare.median) * 100).toFixed(1)} %`);
 
@@ -132,10 +157,16 @@ try {
     await h.tick('BTC-USD', '64000');
     const assessments = await Promise.all(Array.from({ length: BREACHES }, activeAssessment));
     for (const { traderId, assessmentId } of assessments) {
-      const order = await h.call('POST', `/v1/assessments/${assessmentId}/orders`, traderId, 'trader', { action: 'open', symbol: 'BTC-USD', side: 'long', quantity: '10' });
+      const order = await h.call('POST', `/v1/assessments/${assessmentId}/orders`, traderId, 'trader', {
+        action: 'open',
+        symbol: 'BTC-USD',
+        side: 'long',
+        quantity: '10',
+      });
       if (order.status !== 201) throw new Error(`order refused: ${JSON.stringify(order.body)}`);
     }
-    while (assessments.some(({ assessmentId }) => h.monitor.evaluator.watching(assessmentId)?.positions !== 1)) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (assessments.some(({ assessmentId }) => h.monitor.evaluator.watching(assessmentId)?.positions !== 1))
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const publishedAt = performance.now();
     await h.tick('BTC-USD', '63000');
     const latencies = await Promise.all(

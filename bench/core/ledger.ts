@@ -260,11 +260,16 @@ async function compareBatches(db: Db): Promise<void> {
     ],
   });
   const single = (tag: string) => (writer: number, n: number, onRetry: OnRetry) =>
-    postTransfer(db, contribution(`${run}:round:s:${tag}:${writer}:${n}`, members[(writer * CONTRIBUTIONS_PER_BATCH + n) % members.length]!), { onRetry, attemptsMax: 50 });
+    postTransfer(db, contribution(`${run}:round:s:${tag}:${writer}:${n}`, members[(writer * CONTRIBUTIONS_PER_BATCH + n) % members.length]!), {
+      onRetry,
+      attemptsMax: 50,
+    });
   const batched = (tag: string) => (writer: number, n: number, onRetry: OnRetry) =>
     postTransfers(
       db,
-      Array.from({ length: CONTRIBUTIONS_PER_BATCH }, (_, i) => contribution(`${run}:round:b:${tag}:${writer}:${n}:${i}`, members[writer * CONTRIBUTIONS_PER_BATCH + i]!)),
+      Array.from({ length: CONTRIBUTIONS_PER_BATCH }, (_, i) =>
+        contribution(`${run}:round:b:${tag}:${writer}:${n}:${i}`, members[writer * CONTRIBUTIONS_PER_BATCH + i]!),
+      ),
       { onRetry, attemptsMax: 50 },
     );
   const [s, b] = await alternate(single, batched);
@@ -316,9 +321,7 @@ async function main(): Promise<void> {
         ].join(' '),
       );
     }
-    console.log(
-      'contention accounts baseline tx/s ledger tx/s ledger/baseline baseline retries         ledger retries baseline p50/p99 ms ledger p50/p99 ms',
-    );
+    console.log('contention accounts baseline tx/s ledger tx/s ledger/baseline baseline retries         ledger retries baseline p50/p99 ms ledger p50/p99 ms');
     for (const line of lines) console.log(line);
     const verdict = lowRatio >= TARGET_LOW_CONTENTION_RATIO ? 'met' : 'MISSED';
     console.log(`target: ledger >= ${TARGET_LOW_CONTENTION_RATIO * 100}% of baseline at low contention: ${verdict}`);

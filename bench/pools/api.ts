@@ -65,7 +65,9 @@ interface Measured {
 function requireStackEnv(): void {
   const missing = ['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'STRIPE_API_URL', 'STRIPE_MOCK_URL'].filter((name) => !process.env[name]);
   if (missing.length > 0) {
-    console.error(`missing ${missing.join(', ')}: start the test stack (\`npm run stack -- test\`), then run\n  set -a; . .data/test.env; set +a; npx tsx bench/pools/api.ts`);
+    console.error(
+      `missing ${missing.join(', ')}: start the test stack (\`npm run stack -- test\`), then run\n  set -a; . .data/test.env; set +a; npx tsx bench/pools/api.ts`,
+    );
     process.exit(78);
   }
 }
@@ -86,10 +88,15 @@ async function load(url: string, paths: string[], tokens: string[], durationMs: 
     connections: GET_CONNECTIONS,
     duration: durationMs / 1000,
     workers: 1,
-    requests: Array.from({ length: count }, (_, i) => ({ method: 'GET', path: paths[i % paths.length]!, headers: { authorization: `Bearer ${tokens[i % tokens.length]!}` } })),
+    requests: Array.from({ length: count }, (_, i) => ({
+      method: 'GET',
+      path: paths[i % paths.length]!,
+      headers: { authorization: `Bearer ${tokens[i % tokens.length]!}` },
+    })),
   });
   const failures = result.non2xx + result.errors + result.timeouts;
-  if (failures > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: the figures would not mean anything`);
+  if (failures > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: the figures would not mean anything`);
   return { requests: result.requests.total, elapsedMs: result.duration * 1000, latenciesMs: [], p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
@@ -109,7 +116,13 @@ async function commandLoops(poolIds: string[], durationMs: number, pauseThenResu
     }),
   );
   const sorted = latenciesMs.sort((a, b) => a - b);
-  return { requests: latenciesMs.length * 2, elapsedMs: performance.now() - started, latenciesMs: sorted, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  return {
+    requests: latenciesMs.length * 2,
+    elapsedMs: performance.now() - started,
+    latenciesMs: sorted,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
 }
 
 function merge(results: Measured[]): Measured {
@@ -117,10 +130,22 @@ function merge(results: Measured[]): Measured {
     // autocannon reports percentiles per phase; the merged figure is the median phase's.
     const byP50 = [...results].sort((a, b) => a.p50Ms - b.p50Ms);
     const middle = byP50[Math.floor(byP50.length / 2)]!;
-    return { requests: sum(results, 'requests'), elapsedMs: sum(results, 'elapsedMs'), latenciesMs: [], p50Ms: middle.p50Ms, p99Ms: Math.max(...results.map((r) => r.p99Ms)) };
+    return {
+      requests: sum(results, 'requests'),
+      elapsedMs: sum(results, 'elapsedMs'),
+      latenciesMs: [],
+      p50Ms: middle.p50Ms,
+      p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    };
   }
   const sorted = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-  return { requests: sum(results, 'requests'), elapsedMs: sum(results, 'elapsedMs'), latenciesMs: sorted, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  return {
+    requests: sum(results, 'requests'),
+    elapsedMs: sum(results, 'elapsedMs'),
+    latenciesMs: sorted,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
 }
 const sum = (results: Measured[], key: 'requests' | 'elapsedMs') => results.reduce((total, r) => total + r[key], 0);
 const perSecond = (m: Measured) => (m.requests / m.elapsedMs) * 1000;
@@ -136,17 +161,32 @@ async function main(): Promise<void> {
     // The request log line is built as in production but not written: a terminal would be what is measured.
     const log = createLogger('api', {}, { destination: { write: () => {} } });
     const redisKeyPrefix = harness.redis.options.keyPrefix ?? '';
-    const app = testApp({ ...testApiDeps({ temporal: harness.client, db: harness.db, redis: harness.redis, stripe: harness.kit.stripe, poolsTaskQueue: harness.taskQueue, redisKeyPrefix }), log });
+    const app = testApp({
+      ...testApiDeps({
+        temporal: harness.client,
+        db: harness.db,
+        redis: harness.redis,
+        stripe: harness.kit.stripe,
+        poolsTaskQueue: harness.taskQueue,
+        redisKeyPrefix,
+      }),
+      log,
+    });
     const api = await listen(app.fetch);
     servers.push(api.server);
 
-    const token = (sub: string, role: 'manager' | 'member' | 'ops') => mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
+    const token = (sub: string, role: 'manager' | 'member' | 'ops') =>
+      mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
     const manager = `bench-manager-${harness.taskQueue}`;
     const managerToken = await token(manager, 'manager');
     const call = async (method: string, path: string, body?: unknown, bearer = managerToken, key?: string) => {
       const response = await fetch(`${api.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'POST' ? { 'idempotency-key': key ?? `bench-${randomUUID()}` } : {}) },
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(method === 'POST' ? { 'idempotency-key': key ?? `bench-${randomUUID()}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
@@ -177,15 +217,20 @@ async function main(): Promise<void> {
     // managers of 100 pools each so that the per-subject write limit (120 a minute) never refuses.
     const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / 100) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
     const createReadPool = async (i: number) => {
-      const created = (await call('POST', '/v1/pools', {
-        kind: 'rotating',
-        name: `Bench read pool ${i + 1}`,
-        currency: 'usd',
-        cadence: { type: 'interval', every: 1, unit: 'weeks' },
-        membersMin: 2,
-        membersMax: 2,
-        contributionMinor: '10000',
-      }, creators[Math.floor(i / 100)])) as PoolView;
+      const created = (await call(
+        'POST',
+        '/v1/pools',
+        {
+          kind: 'rotating',
+          name: `Bench read pool ${i + 1}`,
+          currency: 'usd',
+          cadence: { type: 'interval', every: 1, unit: 'weeks' },
+          membersMin: 2,
+          membersMax: 2,
+          contributionMinor: '10000',
+        },
+        creators[Math.floor(i / 100)],
+      )) as PoolView;
       readPoolIds.push(created.poolId);
     };
     for (let i = 0; i < READ_POOLS; i += CREATE_CONCURRENCY) {
@@ -213,7 +258,8 @@ async function main(): Promise<void> {
     );
 
     // Each token is verified once before measuring, as a client's token is after its first request.
-    for (let i = 0; i < readTokens.length; i += 10) await Promise.all(readTokens.slice(i, i + 10).map((t, j) => call('GET', readPaths[(i + j) % readPaths.length]!, undefined, t)));
+    for (let i = 0; i < readTokens.length; i += 10)
+      await Promise.all(readTokens.slice(i, i + 10).map((t, j) => call('GET', readPaths[(i + j) % readPaths.length]!, undefined, t)));
     await load(bareServer.url, barePaths, readTokens, WARMUP_MS);
     await load(api.url, readPaths, readTokens, WARMUP_MS);
     const bareRuns: Measured[] = [];
@@ -252,10 +298,14 @@ async function main(): Promise<void> {
     console.log(`${'route'.padEnd(42)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'vs baseline'.padStart(13)}`);
     for (const { name, m, base } of rows) {
       const ratio = base ? `${Math.round((perSecond(m) / perSecond(base)) * 100)}%` : '';
-      console.log(`${name.padEnd(42)}${perSecond(m).toFixed(0).padStart(9)}${m.p50Ms.toFixed(2).padStart(9)}${m.p99Ms.toFixed(2).padStart(9)}${ratio.padStart(13)}`);
+      console.log(
+        `${name.padEnd(42)}${perSecond(m).toFixed(0).padStart(9)}${m.p50Ms.toFixed(2).padStart(9)}${m.p99Ms.toFixed(2).padStart(9)}${ratio.padStart(13)}`,
+      );
     }
     const ratio = perSecond(merge(cachedRuns)) / perSecond(merge(bareRuns));
-    console.log(`target: cached GET >= ${TARGET_CACHED_GET_RATIO * 100}% of the bare route's throughput: ${ratio >= TARGET_CACHED_GET_RATIO ? 'met' : 'MISSED'} (${Math.round(ratio * 100)}%)`);
+    console.log(
+      `target: cached GET >= ${TARGET_CACHED_GET_RATIO * 100}% of the bare route's throughput: ${ratio >= TARGET_CACHED_GET_RATIO ? 'met' : 'MISSED'} (${Math.round(ratio * 100)}%)`,
+    );
     console.log(`total ${Math.round((performance.now() - startedAt) / 1000)} s`);
   } finally {
     for (const server of servers) server.close();

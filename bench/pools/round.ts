@@ -36,10 +36,28 @@ const ledger = createPoolLedgerActivities({ db });
 const poolsQueue = `bench-round-${run}`;
 const baselineQueue = `bench-round-baseline-${run}`;
 const [poolsBundle, benchBundle] = await Promise.all([
-  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger }),
-  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger }),
+  bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  }),
+  bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  }),
 ]);
-const poolsWorker = await createPoolsWorker({ connection: stack.workerConnection, namespace: 'default', client, db, redis: stack.redis, stripe: stack.stripe, taskQueue: poolsQueue, workflowBundle: poolsBundle });
+const poolsWorker = await createPoolsWorker({
+  connection: stack.workerConnection,
+  namespace: 'default',
+  client,
+  db,
+  redis: stack.redis,
+  stripe: stack.stripe,
+  taskQueue: poolsQueue,
+  workflowBundle: poolsBundle,
+});
 const baselineActivities: BaselineActivities = { noop: async () => {} };
 const benchWorker = await Worker.create({
   connection: stack.workerConnection,
@@ -64,7 +82,11 @@ async function setUpMembers(): Promise<string[]> {
 
 async function baselinePhase(label: string): Promise<number> {
   const started = performance.now();
-  await client.workflow.execute<typeof baselinePool>('baselinePool', { taskQueue: baselineQueue, workflowId: `bench/${run}/round-baseline/${label}`, args: [{ members: MEMBERS, rounds: 1 }] });
+  await client.workflow.execute<typeof baselinePool>('baselinePool', {
+    taskQueue: baselineQueue,
+    workflowId: `bench/${run}/round-baseline/${label}`,
+    args: [{ members: MEMBERS, rounds: 1 }],
+  });
   return performance.now() - started;
 }
 
@@ -100,7 +122,8 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
   const elapsedMs = performance.now() - started;
   clearTimeout(timeout);
   const paid = result.members.filter((m) => m.outcome === 'paid').length;
-  if (paid !== MEMBERS || result.payout?.winnerMemberId !== memberIds[0]) throw new Error(`round ${poolId}: ${paid} of ${MEMBERS} paid, winner ${result.payout?.winnerMemberId}`);
+  if (paid !== MEMBERS || result.payout?.winnerMemberId !== memberIds[0])
+    throw new Error(`round ${poolId}: ${paid} of ${MEMBERS} paid, winner ${result.payout?.winnerMemberId}`);
   const events = (await round.fetchHistory()).events ?? [];
   return { elapsedMs, events: events.length, activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length };
 }
@@ -130,9 +153,26 @@ try {
   console.log(`pools-round benchmark: ${REPEATS} rounds of ${MEMBERS} members (dev server ${stack.env.TEMPORAL_ADDRESS}); set-up ${setUpS.toFixed(0)} s`);
   console.log(`  round seconds:              ${fmt(rows.map((r) => r.round.elapsedMs / 1_000))}  (goal < 15 s)`);
   console.log(`  baseline seconds (${MEMBERS} no-op activities): ${fmt(rows.map((r) => r.baselineMs / 1_000))}`);
-  console.log(`  round / baseline:           ${fmt(rows.map((r) => r.round.elapsedMs / r.baselineMs), 2)}`);
-  console.log(`  round history events per member: ${fmt(rows.map((r) => r.round.events / MEMBERS), 2)}; activities per round ${fmt(rows.map((r) => r.round.activities), 0)}`);
-  console.log(`  load average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(0)} s`);
+  console.log(
+    `  round / baseline:           ${fmt(
+      rows.map((r) => r.round.elapsedMs / r.baselineMs),
+      2,
+    )}`,
+  );
+  console.log(
+    `  round history events per member: ${fmt(
+      rows.map((r) => r.round.events / MEMBERS),
+      2,
+    )}; activities per round ${fmt(
+      rows.map((r) => r.round.activities),
+      0,
+    )}`,
+  );
+  console.log(
+    `  load average (1/5/15 min) before ${loadBefore.map((l) => l.toFixed(2)).join(' / ')}, after ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(0)} s`,
+  );
 } finally {
   poolsWorker.shutdown();
   benchWorker.shutdown();

@@ -37,10 +37,24 @@ const workerConnection = stack.workerConnection;
 const poolsQueue = `bench-pools-${run}`;
 const baselineQueue = `bench-baseline-${run}`;
 const [poolsBundle, baselineBundle] = await Promise.all([
-  bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger }),
+  bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  }),
   bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quietLogger }),
 ]);
-const poolsWorker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis: stack.redis, stripe: stack.stripe, taskQueue: poolsQueue, workflowBundle: poolsBundle });
+const poolsWorker = await createPoolsWorker({
+  connection: workerConnection,
+  namespace: 'default',
+  client,
+  db,
+  redis: stack.redis,
+  stripe: stack.stripe,
+  taskQueue: poolsQueue,
+  workflowBundle: poolsBundle,
+});
 const baselineActivities: BaselineActivities = { noop: async () => {} };
 const baselineWorker = await Worker.create({
   connection: workerConnection,
@@ -65,7 +79,11 @@ async function baselinePhase(): Promise<Phase> {
   const started = performance.now();
   const handles = await Promise.all(
     Array.from({ length: POOLS }, (_, i) =>
-      client.workflow.start<typeof baselinePool>('baselinePool', { taskQueue: baselineQueue, workflowId: `bench/${run}/baseline/${performance.now()}/${i}`, args: [{ members: MEMBERS, rounds: MEMBERS }] }),
+      client.workflow.start<typeof baselinePool>('baselinePool', {
+        taskQueue: baselineQueue,
+        workflowId: `bench/${run}/baseline/${performance.now()}/${i}`,
+        args: [{ members: MEMBERS, rounds: MEMBERS }],
+      }),
     ),
   );
   const done = await Promise.all(handles.map((handle) => handle.result()));
@@ -104,11 +122,20 @@ async function costsNow(): Promise<Costs> {
 }
 
 function costsBetween(after: Costs, before: Costs): Costs {
-  return { cpu: cpuDelta(after.cpu, before.cpu), transactions: after.transactions - before.transactions, stripeRequests: after.stripeRequests - before.stripeRequests };
+  return {
+    cpu: cpuDelta(after.cpu, before.cpu),
+    transactions: after.transactions - before.transactions,
+    stripeRequests: after.stripeRequests - before.stripeRequests,
+  };
 }
 
 function addCosts(a: Costs, b: Costs): Costs {
-  const cpu = { temporal: a.cpu.temporal + b.cpu.temporal, postgres: a.cpu.postgres + b.cpu.postgres, redis: a.cpu.redis + b.cpu.redis, worker: a.cpu.worker + b.cpu.worker };
+  const cpu = {
+    temporal: a.cpu.temporal + b.cpu.temporal,
+    postgres: a.cpu.postgres + b.cpu.postgres,
+    redis: a.cpu.redis + b.cpu.redis,
+    worker: a.cpu.worker + b.cpu.worker,
+  };
   return { cpu, transactions: a.transactions + b.transactions, stripeRequests: a.stripeRequests + b.stripeRequests };
 }
 
@@ -122,7 +149,10 @@ interface PoolUnderTest {
 
 /** Members with cards and onboarded payout accounts, and a pool per MEMBERS of them, joined and active. */
 async function setUpPools(phase: number): Promise<PoolUnderTest[]> {
-  const memberIds = await setUpMembers(stack, Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${phase}-${i}`));
+  const memberIds = await setUpMembers(
+    stack,
+    Array.from({ length: POOLS * MEMBERS }, (_, i) => `bench-${run}-${phase}-${i}`),
+  );
   const config = rotatingBenchConfig('Bench pool', MEMBERS);
   return Promise.all(
     Array.from({ length: POOLS }, async (_, p) => {
@@ -143,7 +173,8 @@ async function poolsPhase(pools: PoolUnderTest[]): Promise<Phase> {
         await roundFinished(client, poolId, round);
       }
       const final = await handle.result();
-      if (final.status !== 'completed' || final.roundsCompleted !== MEMBERS) throw new Error(`pool ${poolId} ended ${final.status} after ${final.roundsCompleted} rounds`);
+      if (final.status !== 'completed' || final.roundsCompleted !== MEMBERS)
+        throw new Error(`pool ${poolId} ended ${final.status} after ${final.roundsCompleted} rounds`);
     }),
   );
   return { activities: POOLS * MEMBERS * MEMBERS, elapsedMs: performance.now() - started };
@@ -172,7 +203,9 @@ try {
     baselineCosts = addCosts(baselineCosts, costsBetween(beforePools, beforeBaseline));
     poolsCosts = addCosts(poolsCosts, costsBetween(afterPools, beforePools));
     rows.push({ baseline, pools, ratio: perSecond(pools) / perSecond(baseline) });
-    console.log(`  phase ${phase + 1}: baseline ${perSecond(baseline).toFixed(0)} activities/s, pools ${perSecond(pools).toFixed(1)} contributions/s, ${(rows.at(-1)!.ratio * 100).toFixed(1)}%`);
+    console.log(
+      `  phase ${phase + 1}: baseline ${perSecond(baseline).toFixed(0)} activities/s, pools ${perSecond(pools).toFixed(1)} contributions/s, ${(rows.at(-1)!.ratio * 100).toFixed(1)}%`,
+    );
     // Past the bound, the phases measured so far are reported rather than thrown away.
     if (Date.now() - startedAtMs > RUN_MS_MAX && phase + 1 < PHASES) {
       console.log(`  stopping after ${phase + 1} of ${PHASES} phases: the run passed ${RUN_MS_MAX} ms`);
@@ -200,17 +233,27 @@ try {
   const perUnit = (cpu: StackCpuMs, n: number) =>
     `${(cpuTotal(cpu) / n).toFixed(1)} ms (dev server ${(cpu.temporal / n).toFixed(1)}, PostgreSQL ${(cpu.postgres / n).toFixed(1)}, Redis ${(cpu.redis / n).toFixed(1)}, worker ${(cpu.worker / n).toFixed(1)})`;
 
-  console.log(`pools benchmark: ${rows.length} phases of ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds = ${POOLS * MEMBERS * MEMBERS} contributions (dev server ${env.TEMPORAL_ADDRESS})`);
+  console.log(
+    `pools benchmark: ${rows.length} phases of ${POOLS} pools × ${MEMBERS} members × ${MEMBERS} rounds = ${POOLS * MEMBERS * MEMBERS} contributions (dev server ${env.TEMPORAL_ADDRESS})`,
+  );
   console.log('  phase  baseline activities/s  pools contributions/s  pools/baseline');
-  rows.forEach((row, i) => console.log(`  ${String(i + 1).padStart(5)}  ${perSecond(row.baseline).toFixed(0).padStart(21)}  ${perSecond(row.pools).toFixed(1).padStart(21)}  ${`${(row.ratio * 100).toFixed(1)}%`.padStart(14)}`));
-  console.log(`  median pools/baseline: ${(median(rows.map((r) => r.ratio)) * 100).toFixed(1)}%; contributions settled/s median ${median(rows.map((r) => perSecond(r.pools))).toFixed(1)}`);
+  rows.forEach((row, i) =>
+    console.log(
+      `  ${String(i + 1).padStart(5)}  ${perSecond(row.baseline).toFixed(0).padStart(21)}  ${perSecond(row.pools).toFixed(1).padStart(21)}  ${`${(row.ratio * 100).toFixed(1)}%`.padStart(14)}`,
+    ),
+  );
+  console.log(
+    `  median pools/baseline: ${(median(rows.map((r) => r.ratio)) * 100).toFixed(1)}%; contributions settled/s median ${median(rows.map((r) => perSecond(r.pools))).toFixed(1)}`,
+  );
   console.log(`  round duration p50 / p99     ${percentile(0.5).toFixed(0)} / ${percentile(0.99).toFixed(0)} ms`);
   console.log(
     `  history events per contribution: ${((poolEvents + roundEvents) / contributions).toFixed(1)} (pool ${(poolEvents / contributions).toFixed(1)}, rounds ${(roundEvents / contributions).toFixed(1)}); baseline per activity: ${rows[0]!.baseline.eventsPerActivity?.toFixed(1)}`,
   );
   console.log(`  CPU per contribution: ${perUnit(poolsCosts.cpu, contributions)}`);
   console.log(`  CPU per baseline activity: ${perUnit(baselineCosts.cpu, baselineActivitiesRun)}`);
-  console.log(`  database transactions per contribution: ${(poolsCosts.transactions / contributions).toFixed(1)}; Stripe requests per contribution: ${(poolsCosts.stripeRequests / contributions).toFixed(2)}`);
+  console.log(
+    `  database transactions per contribution: ${(poolsCosts.transactions / contributions).toFixed(1)}; Stripe requests per contribution: ${(poolsCosts.stripeRequests / contributions).toFixed(2)}`,
+  );
   console.log(`  whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`);
 } finally {
   poolsWorker.shutdown();

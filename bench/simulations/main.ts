@@ -40,11 +40,20 @@ const THREAD_PATHS = Number(process.env.BENCH_THREAD_PATHS ?? 131_072);
 const BATCH_PATH_STEPS = Number(process.env.BENCH_BATCH_PATH_STEPS ?? 250_000_000);
 const SEED = 20_261_130;
 const PERIODS = 250;
-const params = investmentParams.parse({ initialMinor: 250_000, periods: PERIODS, periodsPerYear: 250, floorFraction: 0.8, returns: { type: 'gbm', drift: 0.05, volatility: 0.3 } });
+const params = investmentParams.parse({
+  initialMinor: 250_000,
+  periods: PERIODS,
+  periodsPerYear: 250,
+  floorFraction: 0.8,
+  returns: { type: 'gbm', drift: 0.05, volatility: 0.3 },
+});
 const layout = investmentModel.layout(params);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
@@ -69,7 +78,11 @@ function compileC(): string {
 
 /** All blocks of `paths` on the pool's threads, as a chunk runs them. */
 const onThreads = (threads: ThreadPool, paths: number) =>
-  runOnThreads(threads, { model: 'investment', params, seed: SEED, pathCount: paths, firstBlock: 0, blocks: blockCount(paths), blocksPerJob: blocksPerJob(PERIODS) }, layout);
+  runOnThreads(
+    threads,
+    { model: 'investment', params, seed: SEED, pathCount: paths, firstBlock: 0, blocks: blockCount(paths), blocksPerJob: blocksPerJob(PERIODS) },
+    layout,
+  );
 
 /** Runs `trials` alternating pairs and returns the median of their ratios. */
 async function alternating(trials: number, pair: () => Promise<number>): Promise<number> {
@@ -86,7 +99,11 @@ console.log(`load average at start: ${load()} (2 cores; other work may share thi
 // how long the process waited for it). The means must agree before anything is timed.
 const binary = compileC();
 const runC = (paths: number) => {
-  const [cpu, steps, mean] = execFileSync(binary, [String(SEED), String(paths), String(PERIODS), '250', '0.05', '0.3', '250000', '0.8']).toString().trim().split(' ').map(Number);
+  const [cpu, steps, mean] = execFileSync(binary, [String(SEED), String(paths), String(PERIODS), '250', '0.05', '0.3', '250000', '0.8'])
+    .toString()
+    .trim()
+    .split(' ')
+    .map(Number);
   return { rate: steps! / cpu!, mean: mean! };
 };
 const runJs = () => {
@@ -95,7 +112,7 @@ const runJs = () => {
   return { rate: (ENGINE_PATHS * PERIODS) / (cpuSeconds() - start), mean: foldMoments(summary.blockMoments[0]!, 0, 0).mean };
 };
 // Warm-up: a second of JavaScript, so V8 has optimised the kernel before it is timed.
-for (const start = cpuSeconds(); cpuSeconds() - start < 1; ) runJs();
+for (const start = cpuSeconds(); cpuSeconds() - start < 1;) runJs();
 const [cMean, jsMean] = [runC(ENGINE_PATHS).mean, runJs().mean];
 if (Math.abs(jsMean - cMean) > 1e-9 * Math.abs(cMean)) throw new Error(`C and JavaScript disagree: mean terminal value ${cMean} vs ${jsMean}`);
 console.log(`C and JavaScript agree: mean terminal value ${cMean} vs ${jsMean} over ${ENGINE_PATHS} paths`);
@@ -111,7 +128,9 @@ for (let r = 0; r < REPEATS; r++) {
     }),
   );
   const [c, js] = [median(rates.map(([c]) => c)), median(rates.map(([, js]) => js))];
-  console.log(`engine   repeat ${r + 1}: C ${(c / 1e6).toFixed(1)}, JS ${(js / 1e6).toFixed(1)} M path-steps per CPU-second; JS/C ${engineRatios.at(-1)!.toFixed(3)}  (load ${load()})`);
+  console.log(
+    `engine   repeat ${r + 1}: C ${(c / 1e6).toFixed(1)}, JS ${(js / 1e6).toFixed(1)} M path-steps per CPU-second; JS/C ${engineRatios.at(-1)!.toFixed(3)}  (load ${load()})`,
+  );
 }
 rmSync(join(binary, '..'), { recursive: true, force: true });
 
@@ -122,8 +141,12 @@ await onThreads(one, 16_384);
 await onThreads(two, 32_768);
 const scaling: number[] = [];
 for (let r = 0; r < REPEATS; r++) {
-  scaling.push(await alternating(TRIALS, async () => (await wallSeconds(() => onThreads(one, THREAD_PATHS))) / (await wallSeconds(() => onThreads(two, THREAD_PATHS)))));
-  console.log(`threads  repeat ${r + 1}: 2 threads / 1 thread speed-up ${scaling.at(-1)!.toFixed(3)} over ${THREAD_PATHS * PERIODS} path-steps  (load ${load()})`);
+  scaling.push(
+    await alternating(TRIALS, async () => (await wallSeconds(() => onThreads(one, THREAD_PATHS))) / (await wallSeconds(() => onThreads(two, THREAD_PATHS)))),
+  );
+  console.log(
+    `threads  repeat ${r + 1}: 2 threads / 1 thread speed-up ${scaling.at(-1)!.toFixed(3)} over ${THREAD_PATHS * PERIODS} path-steps  (load ${load()})`,
+  );
 }
 await one.close();
 
@@ -135,7 +158,16 @@ const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
 const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
 const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
 const taskQueue = `bench-sim-${Date.now()}`;
-const worker = await createSimulationsWorker({ connection: workerConnection, namespace: 'default', db, redis, threads: two, log: createLogger('bench'), identity: 'bench', taskQueue });
+const worker = await createSimulationsWorker({
+  connection: workerConnection,
+  namespace: 'default',
+  db,
+  redis,
+  threads: two,
+  log: createLogger('bench'),
+  identity: 'bench',
+  taskQueue,
+});
 const running = worker.run();
 const batchPaths = Math.ceil(BATCH_PATH_STEPS / PERIODS);
 const plan = planChunks(batchPaths, PERIODS);
@@ -143,11 +175,22 @@ let batches = 0;
 const viaTemporal = () =>
   wallSeconds(async () => {
     const batchId = `bench-${Date.now()}-${batches++}`;
-    await recordBatch(db, { batchId, model: 'investment', params, seed: SEED, pathCount: batchPaths, chunkCount: plan.chunkCount, poolId: null, subject: 'bench' });
+    await recordBatch(db, {
+      batchId,
+      model: 'investment',
+      params,
+      seed: SEED,
+      pathCount: batchPaths,
+      chunkCount: plan.chunkCount,
+      poolId: null,
+      subject: 'bench',
+    });
     await client.workflow.execute(simulationBatch, {
       taskQueue,
       workflowId: workflowIds.simulation(batchId),
-      args: [{ batchId, model: 'investment', pathCount: batchPaths, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, searchAttributes: false }],
+      args: [
+        { batchId, model: 'investment', pathCount: batchPaths, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, searchAttributes: false },
+      ],
     });
   });
 const inProcess = () => wallSeconds(async () => buildResult(investmentModel, params, await onThreads(two, batchPaths), SEED));
@@ -156,7 +199,9 @@ try {
   const temporalTrials = Math.max(1, Math.ceil(TRIALS / 2));
   for (let r = 0; r < REPEATS; r++) {
     overheads.push(await alternating(temporalTrials, async () => (await viaTemporal()) / (await inProcess()) - 1));
-    console.log(`temporal repeat ${r + 1}: ${batchPaths * PERIODS} path-steps in ${plan.chunkCount} chunks, overhead ${(overheads.at(-1)! * 100).toFixed(1)} %  (load ${load()})`);
+    console.log(
+      `temporal repeat ${r + 1}: ${batchPaths * PERIODS} path-steps in ${plan.chunkCount} chunks, overhead ${(overheads.at(-1)! * 100).toFixed(1)} %  (load ${load()})`,
+    );
   }
 } finally {
   worker.shutdown();

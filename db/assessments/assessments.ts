@@ -89,9 +89,21 @@ export async function insertPurchase(db: Queryable, purchase: PurchaseInsert): P
     `INSERT INTO assessments (assessment_id, trader_id, display_name, tier, pack_id, purchase_key, price_minor, currency, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'payment_pending')
      ON CONFLICT (trader_id, purchase_key) DO NOTHING`,
-    [purchase.assessmentId, purchase.traderId, purchase.displayName, purchase.tier, purchase.packId, purchase.purchaseKey, purchase.priceMinor, purchase.currency],
+    [
+      purchase.assessmentId,
+      purchase.traderId,
+      purchase.displayName,
+      purchase.tier,
+      purchase.packId,
+      purchase.purchaseKey,
+      purchase.priceMinor,
+      purchase.currency,
+    ],
   );
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM assessments WHERE trader_id = $1 AND purchase_key = $2`, [purchase.traderId, purchase.purchaseKey]);
+  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM assessments WHERE trader_id = $1 AND purchase_key = $2`, [
+    purchase.traderId,
+    purchase.purchaseKey,
+  ]);
   return toRow(rows[0]!);
 }
 
@@ -153,5 +165,9 @@ export async function moveStatus(
 
 /** The workflow's latest published standing and phase, for reads that do not reach Temporal. */
 export async function saveSummary(db: Queryable, assessmentId: string, phaseIndex: number, summary: unknown): Promise<void> {
-  await db.query(`UPDATE assessments SET summary = $2, phase_index = $3, updated_at = now() WHERE assessment_id = $1`, [assessmentId, JSON.stringify(summary), phaseIndex]);
+  await db.query(`UPDATE assessments SET summary = $2, phase_index = $3, updated_at = now() WHERE assessment_id = $1`, [
+    assessmentId,
+    JSON.stringify(summary),
+    phaseIndex,
+  ]);
 }

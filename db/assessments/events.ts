@@ -28,7 +28,11 @@ export async function insertEvents(db: Queryable, assessmentId: string, events: 
   }
 }
 
-export async function listEvents(db: Queryable, assessmentId: string, phaseIndex: number): Promise<Array<{ seq: number; kind: string; source: string; event: unknown }>> {
+export async function listEvents(
+  db: Queryable,
+  assessmentId: string,
+  phaseIndex: number,
+): Promise<Array<{ seq: number; kind: string; source: string; event: unknown }>> {
   const { rows } = await db.query<{ seq: bigint; kind: string; source: string; event: unknown }>(
     `SELECT seq, kind, source, event FROM assessment_events WHERE assessment_id = $1 AND phase_index = $2 ORDER BY seq LIMIT $3`,
     [assessmentId, phaseIndex, EVENTS_READ_MAX],
@@ -36,7 +40,11 @@ export async function listEvents(db: Queryable, assessmentId: string, phaseIndex
   return rows.map((row) => ({ seq: Number(row.seq), kind: row.kind, source: row.source, event: row.event }));
 }
 
-export async function insertTrades(db: Queryable, assessmentId: string, trades: ReadonlyArray<{ closeId: string; phaseIndex: number; reason: string; closedAtMs: number }>): Promise<void> {
+export async function insertTrades(
+  db: Queryable,
+  assessmentId: string,
+  trades: ReadonlyArray<{ closeId: string; phaseIndex: number; reason: string; closedAtMs: number }>,
+): Promise<void> {
   for (const trade of trades) {
     await db.query(
       `INSERT INTO assessment_trades (assessment_id, close_id, phase_index, reason, trade, closed_at)
@@ -73,7 +81,10 @@ export async function insertViolations(db: Queryable, assessmentId: string, viol
   }
 }
 
-export async function listViolations(db: Queryable, assessmentId: string): Promise<Array<{ phaseIndex: number; rule: string; severity: string; detail: unknown; occurredAt: Date }>> {
+export async function listViolations(
+  db: Queryable,
+  assessmentId: string,
+): Promise<Array<{ phaseIndex: number; rule: string; severity: string; detail: unknown; occurredAt: Date }>> {
   const { rows } = await db.query<{ phase_index: bigint; rule: string; severity: string; detail: unknown; occurred_at: Date }>(
     `SELECT phase_index, rule, severity, detail, occurred_at FROM assessment_violations WHERE assessment_id = $1 ORDER BY occurred_at, violation_key LIMIT $2`,
     [assessmentId, VIOLATIONS_READ_MAX],
@@ -91,17 +102,22 @@ export async function insertReport(db: Queryable, assessmentId: string, phaseInd
 }
 
 export async function findReport(db: Queryable, assessmentId: string, phaseIndex: number): Promise<{ report: unknown; svg: string } | null> {
-  const { rows } = await db.query<{ report: unknown; svg: string }>(`SELECT report, svg FROM assessment_reports WHERE assessment_id = $1 AND phase_index = $2`, [
-    assessmentId,
-    phaseIndex,
-  ]);
+  const { rows } = await db.query<{ report: unknown; svg: string }>(
+    `SELECT report, svg FROM assessment_reports WHERE assessment_id = $1 AND phase_index = $2`,
+    [assessmentId, phaseIndex],
+  );
   return rows[0] ?? null;
 }
 
-export async function insertOpsAction(db: Queryable, action: { assessmentId: string; actionKey: string; action: string; actor: string; reason: string }): Promise<void> {
-  await db.query(
-    `INSERT INTO assessment_ops_actions (assessment_id, action_key, action, actor, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [action.assessmentId, action.actionKey, action.action, action.actor, action.reason],
-  );
+export async function insertOpsAction(
+  db: Queryable,
+  action: { assessmentId: string; actionKey: string; action: string; actor: string; reason: string },
+): Promise<void> {
+  await db.query(`INSERT INTO assessment_ops_actions (assessment_id, action_key, action, actor, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
+    action.assessmentId,
+    action.actionKey,
+    action.action,
+    action.actor,
+    action.reason,
+  ]);
 }
-

@@ -12,7 +12,10 @@ export interface PayoutRow {
   transferId: string | null;
 }
 
-export async function insertPayout(db: Queryable, payout: { assessmentId: string; payoutNumber: number; splitMinor: bigint; feeRefundMinor: bigint; currency: string }): Promise<void> {
+export async function insertPayout(
+  db: Queryable,
+  payout: { assessmentId: string; payoutNumber: number; splitMinor: bigint; feeRefundMinor: bigint; currency: string },
+): Promise<void> {
   await db.query(
     `INSERT INTO assessment_payouts (assessment_id, payout_number, split_minor, fee_refund_minor, currency, status)
      VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT DO NOTHING`,
@@ -20,7 +23,13 @@ export async function insertPayout(db: Queryable, payout: { assessmentId: string
   );
 }
 
-export async function settlePayout(db: Queryable, assessmentId: string, payoutNumber: number, status: 'paid' | 'failed', transferId: string | null): Promise<void> {
+export async function settlePayout(
+  db: Queryable,
+  assessmentId: string,
+  payoutNumber: number,
+  status: 'paid' | 'failed',
+  transferId: string | null,
+): Promise<void> {
   await db.query(
     `UPDATE assessment_payouts SET status = $3, transfer_id = COALESCE($4, transfer_id), updated_at = now()
      WHERE assessment_id = $1 AND payout_number = $2 AND status = 'pending'`,
@@ -29,7 +38,15 @@ export async function settlePayout(db: Queryable, assessmentId: string, payoutNu
 }
 
 export async function listPayouts(db: Queryable, assessmentId: string): Promise<PayoutRow[]> {
-  const { rows } = await db.query<{ assessment_id: string; payout_number: bigint; split_minor: bigint; fee_refund_minor: bigint; currency: string; status: PayoutRow['status']; transfer_id: string | null }>(
+  const { rows } = await db.query<{
+    assessment_id: string;
+    payout_number: bigint;
+    split_minor: bigint;
+    fee_refund_minor: bigint;
+    currency: string;
+    status: PayoutRow['status'];
+    transfer_id: string | null;
+  }>(
     `SELECT assessment_id, payout_number, split_minor, fee_refund_minor, currency, status, transfer_id FROM assessment_payouts WHERE assessment_id = $1 ORDER BY payout_number LIMIT 1000`,
     [assessmentId],
   );

@@ -81,7 +81,10 @@ export async function listActivePacks(db: Queryable): Promise<RulePackRow[]> {
 }
 
 export async function listTierVersions(db: Queryable, tier: string): Promise<RulePackRow[]> {
-  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM assessment_rule_packs WHERE tier = $1 ORDER BY version DESC LIMIT $2`, [tier, VERSIONS_LIST_MAX]);
+  const { rows } = await db.query<DbRow>(`SELECT ${COLUMNS} FROM assessment_rule_packs WHERE tier = $1 ORDER BY version DESC LIMIT $2`, [
+    tier,
+    VERSIONS_LIST_MAX,
+  ]);
   return rows.map(toRow);
 }
 

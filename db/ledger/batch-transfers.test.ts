@@ -48,7 +48,10 @@ describe('postTransfers', () => {
     const p = await freshPool(200);
     const batch = p.memberIds.map((m, i) => contribution(p, m, 2_500n, i % 10 === 0 ? 100n : 0n));
     const outcomes = await postTransfers(db, batch);
-    assert.deepEqual(outcomes.map((o) => [o.idempotencyKey, o.replayed]), batch.map((r) => [r.idempotencyKey, false]));
+    assert.deepEqual(
+      outcomes.map((o) => [o.idempotencyKey, o.replayed]),
+      batch.map((r) => [r.idempotencyKey, false]),
+    );
     assert.equal(await credits(p.pot), 200n * 2_500n);
     assert.equal(await credits(p.reserve), 20n * 100n);
     const one = await getTransfer(db, batch[10]!.idempotencyKey);
@@ -63,10 +66,16 @@ describe('postTransfers', () => {
     const first = p.memberIds.slice(0, 6).map((m) => contribution(p, m, 1_000n));
     const recorded = await postTransfers(db, first);
     const again = await postTransfers(db, first);
-    assert.deepEqual(again, recorded.map((o) => ({ ...o, replayed: true })));
+    assert.deepEqual(
+      again,
+      recorded.map((o) => ({ ...o, replayed: true })),
+    );
     const overlapping = p.memberIds.slice(4).map((m) => contribution(p, m, 1_000n));
     const outcomes = await postTransfers(db, overlapping);
-    assert.deepEqual(outcomes.map((o) => o.replayed), [true, true, false, false, false, false]);
+    assert.deepEqual(
+      outcomes.map((o) => o.replayed),
+      [true, true, false, false, false, false],
+    );
     assert.equal(await credits(p.pot), 10n * 1_000n);
     assert.deepEqual(await checkLedgerInvariants(db, { accountPrefix: `pool:${p.pool}:` }), []);
   });
@@ -111,7 +120,10 @@ describe('postTransfers', () => {
     const p = await freshPool(1);
     const stranger = { ...contribution(p, 'm0', 500n), idempotencyKey: `${p.pool}:stranger` };
     stranger.postings = [stranger.postings[0]!, { accountKey: `pool:${p.pool}:nowhere`, direction: 'credit', amountMinor: 500n }];
-    await assert.rejects(postTransfers(db, [stranger]), (error) => error instanceof LedgerValidationError && /unknown account: pool:.*:nowhere/.test(error.message));
+    await assert.rejects(
+      postTransfers(db, [stranger]),
+      (error) => error instanceof LedgerValidationError && /unknown account: pool:.*:nowhere/.test(error.message),
+    );
     const euros = { ...contribution(p, 'm0', 500n), currency: 'eur' };
     await assert.rejects(postTransfers(db, [euros]), (error) => error instanceof LedgerValidationError && error.message.includes('another currency'));
     assert.equal(await credits(p.pot), 0n);

@@ -82,7 +82,8 @@ export async function postTransfers(db: Db, requests: TransferRequest[], options
   const valid = requests.map((request) => validateTransferRequest(request, 'posted'));
   const keys = new Set<string>();
   for (const request of valid) {
-    if (keys.has(request.idempotencyKey)) throw new LedgerValidationError('invalid_request', `idempotency key "${request.idempotencyKey}" appears twice in one batch`);
+    if (keys.has(request.idempotencyKey))
+      throw new LedgerValidationError('invalid_request', `idempotency key "${request.idempotencyKey}" appears twice in one batch`);
     keys.add(request.idempotencyKey);
   }
   const params = batchParams(valid);
@@ -153,11 +154,7 @@ function batchParams(valid: ValidTransferRequest[]): unknown[] {
 }
 
 /** Some account refused the batch: say which and why. Always throws, so the transaction rolls back. */
-async function explainBatchRefusal(
-  client: Queryable,
-  inserted: ValidTransferRequest[],
-  movedKeys: Set<string>,
-): Promise<never> {
+async function explainBatchRefusal(client: Queryable, inserted: ValidTransferRequest[], movedKeys: Set<string>): Promise<never> {
   const currencyByAccount = new Map<string, Currency>();
   for (const request of inserted) for (const posting of request.postings) currencyByAccount.set(posting.accountKey, request.currency);
   const keys = [...currencyByAccount.keys()];
@@ -169,7 +166,9 @@ async function explainBatchRefusal(
   const unknown = keys.filter((key) => !stored.has(key));
   if (unknown.length > 0) throw new LedgerValidationError('unknown_account', `unknown account${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
   const foreign = inserted.flatMap((request) =>
-    request.postings.filter((p) => stored.get(p.accountKey) !== request.currency).map((p) => `${p.accountKey} (${stored.get(p.accountKey)}) in ${request.idempotencyKey}`),
+    request.postings
+      .filter((p) => stored.get(p.accountKey) !== request.currency)
+      .map((p) => `${p.accountKey} (${stored.get(p.accountKey)}) in ${request.idempotencyKey}`),
   );
   if (foreign.length > 0) throw new LedgerValidationError('mixed_currency', `transfers touch accounts of another currency: ${foreign.join(', ')}`);
   const held = keys.filter((key) => !movedKeys.has(`${key} ${currencyByAccount.get(key)}`));

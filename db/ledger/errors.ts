@@ -5,13 +5,7 @@ export abstract class LedgerError extends Error {
   abstract readonly type: string;
 }
 
-export type LedgerValidationReason =
-  | 'invalid_request'
-  | 'unbalanced'
-  | 'mixed_currency'
-  | 'unknown_account'
-  | 'duplicate_account'
-  | 'overflow';
+export type LedgerValidationReason = 'invalid_request' | 'unbalanced' | 'mixed_currency' | 'unknown_account' | 'duplicate_account' | 'overflow';
 
 /** Thrown when a request is malformed, unbalanced, mixes currencies, names unknown accounts or would overflow. */
 export class LedgerValidationError extends LedgerError {

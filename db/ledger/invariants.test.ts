@@ -38,7 +38,10 @@ before(async () => {
 });
 
 /** Runs `corrupt` and then the checks inside one transaction that is always rolled back. */
-async function violationsAfter(corrupt: (client: pg.PoolClient) => Promise<unknown>, scope: InvariantScope = { accountPrefix: `${run}:` }): Promise<LedgerViolation[]> {
+async function violationsAfter(
+  corrupt: (client: pg.PoolClient) => Promise<unknown>,
+  scope: InvariantScope = { accountPrefix: `${run}:` },
+): Promise<LedgerViolation[]> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
@@ -63,7 +66,9 @@ describe('checkLedgerInvariants', () => {
   });
 
   test('reports a stored balance that differs from the postings, and the broken zero sum', async () => {
-    const violations = await violationsAfter((c) => c.query('UPDATE ledger_accounts SET credits_pending = credits_pending + 5 WHERE account_key = $1', [key('member')]));
+    const violations = await violationsAfter((c) =>
+      c.query('UPDATE ledger_accounts SET credits_pending = credits_pending + 5 WHERE account_key = $1', [key('member')]),
+    );
     assert.deepEqual(kinds(violations), [`balance_mismatch ${key('member')}`, 'currency_not_zero_sum usd']);
     assert.match(violations[0]!.detail, /credits_pending stored 15, postings say 10/);
   });

@@ -115,8 +115,7 @@ type BalanceColumn = (typeof BALANCE_COLUMNS)[number];
 async function accountViolations(db: Queryable, accounts: AccountFilter): Promise<LedgerViolation[]> {
   // Sums of INT8 are NUMERIC (DECIMAL on CockroachDB): they come back as text and are compared as bigint.
   // The LEFT JOINs give an account without postings one row whose CASEs all yield 0.
-  const sumOf = (direction: string, states: string) =>
-    `sum(CASE WHEN p.direction = '${direction}' AND t.state IN (${states}) THEN p.amount_minor ELSE 0 END)`;
+  const sumOf = (direction: string, states: string) => `sum(CASE WHEN p.direction = '${direction}' AND t.state IN (${states}) THEN p.amount_minor ELSE 0 END)`;
   const posted = `'posted', 'posted_from_pending'`;
   const { rows } = await db.query<{ account_key: string; floor: string } & Record<BalanceColumn | `sum_${BalanceColumn}`, string>>(
     `WITH sums AS (

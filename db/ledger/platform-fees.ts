@@ -44,7 +44,10 @@ export async function sweepPlatformFees(db: Db, options: { batchMax?: number; af
   );
   if (rows.length === 0) return { sweptAccounts: 0, nextAfterAccountKey: null };
   const currencies = [...new Set(rows.map((row) => row.currency))];
-  await ensureAccounts(db, currencies.map((currency) => chart.platformFeeRevenue(currency)));
+  await ensureAccounts(
+    db,
+    currencies.map((currency) => chart.platformFeeRevenue(currency)),
+  );
   await postTransfers(
     db,
     rows.map((row) => {

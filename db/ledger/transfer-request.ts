@@ -92,12 +92,7 @@ export function validateTransferRequest(request: TransferRequest, kind: Transfer
     .map(({ accountKey, direction, amountMinor }) => ({ accountKey, direction, amountMinor }))
     .sort((a, b) => (a.accountKey < b.accountKey ? -1 : 1));
   // Everything that defines the transfer goes into the fingerprint, in one order and one spelling.
-  const canonical = JSON.stringify([
-    'ledger-transfer/1',
-    kind,
-    request.currency,
-    sorted.map((p) => [p.accountKey, p.direction, p.amountMinor.toString()]),
-  ]);
+  const canonical = JSON.stringify(['ledger-transfer/1', kind, request.currency, sorted.map((p) => [p.accountKey, p.direction, p.amountMinor.toString()])]);
   const fingerprint = createHash('sha256').update(canonical).update('\n').update(metadataJson).digest('hex');
   return { idempotencyKey, currency: request.currency, kind, postings: sorted, metadata, fingerprint };
 }

@@ -179,7 +179,12 @@ function runWorker(worker: number, ops: Op[], prefix: string, seen: Observations
       switch (op.kind) {
         case 'post':
         case 'pending': {
-          const entry: Mine = { key, kind: op.kind === 'post' ? 'posted' : 'pending', request: { idempotencyKey: key, currency: 'usd', postings: move(op.a, op.b, amount) }, created: false };
+          const entry: Mine = {
+            key,
+            kind: op.kind === 'post' ? 'posted' : 'pending',
+            request: { idempotencyKey: key, currency: 'usd', postings: move(op.a, op.b, amount) },
+            created: false,
+          };
           mine.push(entry);
           await fresh(entry);
           break;

@@ -227,15 +227,9 @@ describe('two-phase transfers', () => {
     ]);
     // Only 300 remains available, whether the next transfer is posted or pending.
     await assert.rejects(postTransfer(db, { idempotencyKey: `${p.pool}:x`, currency: 'usd', postings: move(p.pot, p.fees, 301n) }), LedgerFloorError);
-    await assert.rejects(
-      createPendingTransfer(db, { idempotencyKey: `${p.pool}:y`, currency: 'usd', postings: move(p.pot, p.fees, 301n) }),
-      LedgerFloorError,
-    );
+    await assert.rejects(createPendingTransfer(db, { idempotencyKey: `${p.pool}:y`, currency: 'usd', postings: move(p.pot, p.fees, 301n) }), LedgerFloorError);
     // The payee's pending credit cannot be spent before it is posted.
-    await assert.rejects(
-      postTransfer(db, { idempotencyKey: `${p.pool}:z`, currency: 'usd', postings: move(p.payee, p.fees, 1n) }),
-      LedgerFloorError,
-    );
+    await assert.rejects(postTransfer(db, { idempotencyKey: `${p.pool}:z`, currency: 'usd', postings: move(p.payee, p.fees, 1n) }), LedgerFloorError);
     await postTransfer(db, { idempotencyKey: `${p.pool}:x`, currency: 'usd', postings: move(p.pot, p.fees, 300n) });
   });
 

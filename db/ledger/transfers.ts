@@ -6,13 +6,7 @@ import type pg from 'pg';
 import type { Currency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { transaction, type TransactionOptions } from '../transaction';
-import {
-  LedgerConflictError,
-  LedgerFloorError,
-  LedgerTransferNotFoundError,
-  LedgerTransferStateError,
-  LedgerValidationError,
-} from './errors';
+import { LedgerConflictError, LedgerFloorError, LedgerTransferNotFoundError, LedgerTransferStateError, LedgerValidationError } from './errors';
 import {
   type Direction,
   type PostingInput,

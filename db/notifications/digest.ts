@@ -9,5 +9,8 @@ export async function runningPoolViews(db: Queryable, managerId: string, limit: 
     `SELECT view FROM pools WHERE manager_id = $1 AND status IN ('active', 'paused') ORDER BY created_at, pool_id LIMIT $2`,
     [managerId, limit],
   );
-  return withMembers(db, rows.map((row) => row.view));
+  return withMembers(
+    db,
+    rows.map((row) => row.view),
+  );
 }

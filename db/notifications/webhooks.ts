@@ -46,7 +46,8 @@ const fromRow = (row: EndpointRow): WebhookEndpoint => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-const COLUMNS = 'endpoint_id, manager_id, url, event_types, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, created_at, updated_at';
+const COLUMNS =
+  'endpoint_id, manager_id, url, event_types, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, created_at, updated_at';
 
 export async function insertEndpoint(db: Queryable, input: { managerId: string; url: string; eventTypes: string[]; secret: string }): Promise<WebhookEndpoint> {
   const { rows } = await db.query<EndpointRow>(
@@ -67,7 +68,10 @@ export async function findEndpoint(db: Queryable, endpointId: string, managerId?
 }
 
 export async function listEndpoints(db: Queryable, managerId: string, limit: number): Promise<WebhookEndpoint[]> {
-  const { rows } = await db.query<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE manager_id = $1 ORDER BY created_at, endpoint_id LIMIT $2`, [managerId, limit]);
+  const { rows } = await db.query<EndpointRow>(`SELECT ${COLUMNS} FROM webhook_endpoints WHERE manager_id = $1 ORDER BY created_at, endpoint_id LIMIT $2`, [
+    managerId,
+    limit,
+  ]);
   return rows.map(fromRow);
 }
 
@@ -76,7 +80,12 @@ export async function countEndpoints(db: Queryable, managerId: string): Promise<
   return Number(rows[0]!.count);
 }
 
-export async function updateEndpoint(db: Queryable, endpointId: string, managerId: string, changes: { url?: string; eventTypes?: string[]; status?: 'enabled' | 'disabled' }): Promise<WebhookEndpoint | null> {
+export async function updateEndpoint(
+  db: Queryable,
+  endpointId: string,
+  managerId: string,
+  changes: { url?: string; eventTypes?: string[]; status?: 'enabled' | 'disabled' },
+): Promise<WebhookEndpoint | null> {
   const { rows } = await db.query<EndpointRow>(
     `UPDATE webhook_endpoints SET url = coalesce($3, url), event_types = coalesce($4::jsonb, event_types), status = coalesce($5, status),
        disabled_reason = CASE WHEN $5 = 'enabled' THEN NULL ELSE disabled_reason END, updated_at = now()
@@ -87,7 +96,13 @@ export async function updateEndpoint(db: Queryable, endpointId: string, managerI
 }
 
 /** Replaces the secret; the old one keeps signing beside it until `previousExpiresAt`. */
-export async function rotateSecret(db: Queryable, endpointId: string, managerId: string, secret: string, previousExpiresAt: Date): Promise<WebhookEndpoint | null> {
+export async function rotateSecret(
+  db: Queryable,
+  endpointId: string,
+  managerId: string,
+  secret: string,
+  previousExpiresAt: Date,
+): Promise<WebhookEndpoint | null> {
   const { rows } = await db.query<EndpointRow>(
     `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = $4, secret = $3, updated_at = now()
      WHERE endpoint_id = $1 AND manager_id = $2 RETURNING ${COLUMNS}`,
@@ -97,7 +112,10 @@ export async function rotateSecret(db: Queryable, endpointId: string, managerId:
 }
 
 export async function disableEndpoint(db: Queryable, endpointId: string, reason: string): Promise<void> {
-  await db.query(`UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now() WHERE endpoint_id = $1`, [endpointId, reason.slice(0, 1_000)]);
+  await db.query(`UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now() WHERE endpoint_id = $1`, [
+    endpointId,
+    reason.slice(0, 1_000),
+  ]);
 }
 
 /** The manager's enabled endpoints subscribed to `type`. */
@@ -157,7 +175,8 @@ const deliveryFromRow = (row: DeliveryRow): WebhookDelivery => ({
   deliveredAt: row.delivered_at?.toISOString() ?? null,
 });
 
-const DELIVERY_COLUMNS = 'delivery_id, endpoint_id, seq, event_id, type, pool_id, payload, status, attempts, last_status_code, last_error, created_at, delivered_at';
+const DELIVERY_COLUMNS =
+  'delivery_id, endpoint_id, seq, event_id, type, pool_id, payload, status, attempts, last_status_code, last_error, created_at, delivered_at';
 
 /**
  * Appends an event to the endpoint's queue under the next sequence number; a second append of the same
@@ -168,7 +187,9 @@ export async function enqueueDelivery(
   input: { endpointId: string; eventId: string; type: string; poolId: string; payload: string; refusal?: string },
 ): Promise<boolean> {
   return transaction(db, async (client) => {
-    const { rows } = await client.query<{ next: bigint }>('SELECT coalesce(max(seq), 0) + 1 AS next FROM webhook_deliveries WHERE endpoint_id = $1', [input.endpointId]);
+    const { rows } = await client.query<{ next: bigint }>('SELECT coalesce(max(seq), 0) + 1 AS next FROM webhook_deliveries WHERE endpoint_id = $1', [
+      input.endpointId,
+    ]);
     const { rowCount } = await client.query(
       `INSERT INTO webhook_deliveries (endpoint_id, seq, event_id, type, pool_id, payload, status, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
@@ -180,7 +201,10 @@ export async function enqueueDelivery(
 
 /** The oldest undelivered event of the endpoint, with its exact body. */
 export async function nextPendingDelivery(db: Queryable, endpointId: string): Promise<(WebhookDelivery & { payload: string }) | null> {
-  const { rows } = await db.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending' ORDER BY seq LIMIT 1`, [endpointId]);
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending' ORDER BY seq LIMIT 1`,
+    [endpointId],
+  );
   return rows[0] ? { ...deliveryFromRow(rows[0]), payload: rows[0].payload } : null;
 }
 
@@ -189,7 +213,11 @@ export async function findDelivery(db: Queryable, deliveryId: string): Promise<(
   return rows[0] ? { ...deliveryFromRow(rows[0]), payload: rows[0].payload } : null;
 }
 
-export async function recordAttempt(db: Queryable, deliveryId: string, outcome: { delivered: boolean; statusCode: number | null; error: string | null }): Promise<void> {
+export async function recordAttempt(
+  db: Queryable,
+  deliveryId: string,
+  outcome: { delivered: boolean; statusCode: number | null; error: string | null },
+): Promise<void> {
   await db.query(
     `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $2, last_error = $3,
        status = CASE WHEN $4 THEN 'delivered' ELSE status END, delivered_at = CASE WHEN $4 THEN now() ELSE delivered_at END
@@ -199,7 +227,10 @@ export async function recordAttempt(db: Queryable, deliveryId: string, outcome: 
 }
 
 export async function failDelivery(db: Queryable, deliveryId: string, reason: string): Promise<void> {
-  await db.query(`UPDATE webhook_deliveries SET status = 'failed', last_error = $2 WHERE delivery_id = $1 AND status = 'pending'`, [deliveryId, reason.slice(0, 1_000)]);
+  await db.query(`UPDATE webhook_deliveries SET status = 'failed', last_error = $2 WHERE delivery_id = $1 AND status = 'pending'`, [
+    deliveryId,
+    reason.slice(0, 1_000),
+  ]);
 }
 
 /** The endpoint's delivery log, newest first, paged by `beforeSeq`. */

@@ -65,10 +65,7 @@ export async function findCustomer(db: Queryable, memberId: string): Promise<Cus
 
 /** Records the member's Customer unless one is recorded already; returns whichever is stored. */
 export async function insertCustomer(db: Queryable, memberId: string, customerId: string): Promise<CustomerRow> {
-  await db.query(
-    `INSERT INTO stripe_customers (member_id, customer_id) VALUES ($1, $2) ON CONFLICT (member_id) DO NOTHING`,
-    [memberId, customerId],
-  );
+  await db.query(`INSERT INTO stripe_customers (member_id, customer_id) VALUES ($1, $2) ON CONFLICT (member_id) DO NOTHING`, [memberId, customerId]);
   return (await findCustomer(db, memberId))!;
 }
 
@@ -92,10 +89,7 @@ export async function insertPaymentMethod(db: Queryable, method: PaymentMethodRo
 }
 
 export async function setDefaultPaymentMethod(db: Queryable, memberId: string, paymentMethodId: string): Promise<void> {
-  await db.query('UPDATE stripe_customers SET default_payment_method_id = $2, updated_at = now() WHERE member_id = $1', [
-    memberId,
-    paymentMethodId,
-  ]);
+  await db.query('UPDATE stripe_customers SET default_payment_method_id = $2, updated_at = now() WHERE member_id = $1', [memberId, paymentMethodId]);
 }
 
 export async function listPaymentMethods(db: Queryable, memberId: string): Promise<PaymentMethodRow[]> {

@@ -116,15 +116,6 @@ export async function updatePaymentIntentStatus(db: Queryable, paymentIntentId: 
      SET status = $2, failure_code = $3, decline_code = $4, failure_message = $5, status_at = $6, status_source = $7,
          status_event_id = $8, updated_at = now()
      WHERE payment_intent_id = $1`,
-    [
-      paymentIntentId,
-      fields.status,
-      fields.failureCode,
-      fields.declineCode,
-      fields.failureMessage,
-      fields.statusAt,
-      fields.statusSource,
-      fields.statusEventId,
-    ],
+    [paymentIntentId, fields.status, fields.failureCode, fields.declineCode, fields.failureMessage, fields.statusAt, fields.statusSource, fields.statusEventId],
   );
 }

@@ -70,25 +70,22 @@ export const listRefundsByPool = lookups.byPool;
 
 /** Records a refund unless its business key or Stripe ID is recorded already; returns the row under the key. */
 export async function insertRefund(db: Queryable, row: RefundRow): Promise<RefundRow | null> {
-  await db.query(
-    `INSERT INTO stripe_refunds (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
-    [
-      row.idempotencyKey,
-      row.poolId,
-      row.round,
-      row.memberId,
-      row.purpose,
-      row.refundId,
-      row.paymentIntentId,
-      row.amountMinor,
-      row.currency,
-      row.status,
-      row.failureReason,
-      row.statusAt,
-      row.statusSource,
-      row.statusEventId,
-    ],
-  );
+  await db.query(`INSERT INTO stripe_refunds (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`, [
+    row.idempotencyKey,
+    row.poolId,
+    row.round,
+    row.memberId,
+    row.purpose,
+    row.refundId,
+    row.paymentIntentId,
+    row.amountMinor,
+    row.currency,
+    row.status,
+    row.failureReason,
+    row.statusAt,
+    row.statusSource,
+    row.statusEventId,
+  ]);
   return findRefundByKey(db, row.idempotencyKey);
 }
 

@@ -67,24 +67,21 @@ export const listTransfersByPool = lookups.byPool;
 
 /** Records a transfer unless its business key or Stripe ID is recorded already; returns the row under the key. */
 export async function insertTransfer(db: Queryable, row: TransferRow): Promise<TransferRow | null> {
-  await db.query(
-    `INSERT INTO stripe_transfers (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
-    [
-      row.idempotencyKey,
-      row.poolId,
-      row.round,
-      row.memberId,
-      row.purpose,
-      row.transferId,
-      row.destinationAccountId,
-      row.amountMinor,
-      row.currency,
-      row.amountReversedMinor,
-      row.statusAt,
-      row.statusSource,
-      row.statusEventId,
-    ],
-  );
+  await db.query(`INSERT INTO stripe_transfers (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`, [
+    row.idempotencyKey,
+    row.poolId,
+    row.round,
+    row.memberId,
+    row.purpose,
+    row.transferId,
+    row.destinationAccountId,
+    row.amountMinor,
+    row.currency,
+    row.amountReversedMinor,
+    row.statusAt,
+    row.statusSource,
+    row.statusEventId,
+  ]);
   return findTransferByKey(db, row.idempotencyKey);
 }
 

@@ -92,10 +92,7 @@ export async function findPendingSignal(db: Queryable, eventId: string): Promise
 }
 
 /** Undelivered signals (of one pool, or all), oldest first, skipping events that have used up their attempts. */
-export async function listPendingSignals(
-  db: Queryable,
-  options: { limit: number; attemptsMax: number; poolId?: string },
-): Promise<PendingSignal[]> {
+export async function listPendingSignals(db: Queryable, options: { limit: number; attemptsMax: number; poolId?: string }): Promise<PendingSignal[]> {
   const { rows } = await db.query<PendingDbRow>(
     `SELECT event_id, signal_workflow_id, signal_name, signal_payload, route_attempts FROM stripe_webhook_events
      WHERE routed_at IS NULL AND signal_workflow_id IS NOT NULL AND route_attempts < $2 AND ($3::TEXT IS NULL OR pool_id = $3)
@@ -126,10 +123,7 @@ export async function markSignalMoot(db: Queryable, eventId: string, reason: str
 }
 
 export async function markSignalFailed(db: Queryable, eventId: string, error: string): Promise<void> {
-  await db.query('UPDATE stripe_webhook_events SET route_attempts = route_attempts + 1, last_route_error = $2 WHERE event_id = $1', [
-    eventId,
-    error,
-  ]);
+  await db.query('UPDATE stripe_webhook_events SET route_attempts = route_attempts + 1, last_route_error = $2 WHERE event_id = $1', [eventId, error]);
 }
 
 type EventDbRow = {

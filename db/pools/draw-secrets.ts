@@ -13,7 +13,11 @@ export const DRAW_SECRET_BYTES = 32;
  */
 export async function commitDrawSecret(db: Queryable, poolId: string): Promise<string> {
   const secret = randomBytes(DRAW_SECRET_BYTES).toString('hex');
-  await db.query('INSERT INTO pool_draw_secrets (pool_id, secret, commitment) VALUES ($1, $2, $3) ON CONFLICT (pool_id) DO NOTHING', [poolId, secret, drawCommitment(secret)]);
+  await db.query('INSERT INTO pool_draw_secrets (pool_id, secret, commitment) VALUES ($1, $2, $3) ON CONFLICT (pool_id) DO NOTHING', [
+    poolId,
+    secret,
+    drawCommitment(secret),
+  ]);
   const { rows } = await db.query<{ commitment: string }>('SELECT commitment FROM pool_draw_secrets WHERE pool_id = $1', [poolId]);
   return rows[0]!.commitment;
 }

@@ -60,6 +60,9 @@ export async function withMembers(db: Queryable, stored: Array<Omit<PoolView, 'm
 /** The views of the pools asked for that exist, by pool ID. */
 export async function poolViews(db: Queryable, poolIds: string[]): Promise<Map<string, PoolView>> {
   const { rows } = await db.query<{ view: Omit<PoolView, 'members'> }>('SELECT view FROM pools WHERE pool_id = ANY($1::TEXT[])', [poolIds]);
-  const views = await withMembers(db, rows.map((row) => row.view));
+  const views = await withMembers(
+    db,
+    rows.map((row) => row.view),
+  );
   return new Map(views.map((view) => [view.poolId, view]));
 }

@@ -45,7 +45,10 @@ export async function listPoolViews(db: Queryable, filter: PoolListFilter): Prom
   };
   if (filter.managerId !== undefined) add('p.manager_id = ?', filter.managerId);
   if (filter.currentMemberId !== undefined) {
-    add("EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ? AND m.status IN ('active', 'suspended'))", filter.currentMemberId);
+    add(
+      "EXISTS (SELECT 1 FROM pool_members m WHERE m.pool_id = p.pool_id AND m.member_id = ? AND m.status IN ('active', 'suspended'))",
+      filter.currentMemberId,
+    );
   }
   if (filter.status !== undefined) add('p.status = ?', filter.status);
   if (filter.kind !== undefined) add('p.kind = ?', filter.kind);

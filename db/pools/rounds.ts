@@ -11,7 +11,14 @@ export interface FinishedRound {
   discountMinor: bigint;
   winnerMemberId: string | null;
   finishedAt: Date;
-  contributions: Array<{ memberId: string; outcome: string; paidMinor: bigint; lateFeeMinor: bigint; paymentIntentId: string | null; failureCode: string | null }>;
+  contributions: Array<{
+    memberId: string;
+    outcome: string;
+    paidMinor: bigint;
+    lateFeeMinor: bigint;
+    paymentIntentId: string | null;
+    failureCode: string | null;
+  }>;
   payouts: Array<{ memberId: string; purpose: string; amountMinor: bigint }>;
 }
 

@@ -94,7 +94,12 @@ export async function hasRequested(db: Queryable, batchId: string, subject: stri
   return rows.length > 0;
 }
 
-export async function finishBatch(db: Queryable, batchId: string, status: Exclude<BatchStatus, 'running'>, result: Record<string, unknown> | null): Promise<void> {
+export async function finishBatch(
+  db: Queryable,
+  batchId: string,
+  status: Exclude<BatchStatus, 'running'>,
+  result: Record<string, unknown> | null,
+): Promise<void> {
   await db.query(`UPDATE simulation_batches SET status = $2, result = COALESCE($3, result), completed_at = now() WHERE batch_id = $1`, [
     batchId,
     status,
@@ -113,7 +118,10 @@ export interface ChunkRow {
 }
 
 export async function findChunk(db: Queryable, batchId: string, chunkIndex: number): Promise<{ worker: string; paths: number } | null> {
-  const { rows } = await db.query<{ worker: string; paths: bigint }>('SELECT worker, paths FROM simulation_chunks WHERE batch_id = $1 AND chunk_index = $2', [batchId, chunkIndex]);
+  const { rows } = await db.query<{ worker: string; paths: bigint }>('SELECT worker, paths FROM simulation_chunks WHERE batch_id = $1 AND chunk_index = $2', [
+    batchId,
+    chunkIndex,
+  ]);
   return rows[0] ? { worker: rows[0].worker, paths: Number(rows[0].paths) } : null;
 }
 
@@ -127,10 +135,17 @@ export async function storeChunk(db: Queryable, batchId: string, chunk: ChunkRow
 }
 
 export async function listChunks(db: Queryable, batchId: string): Promise<ChunkRow[]> {
-  const { rows } = await db.query<{ chunk_index: bigint; first_block: bigint; block_count: bigint; paths: bigint; summary: unknown; worker: string; resumed_blocks: bigint }>(
-    'SELECT chunk_index, first_block, block_count, paths, summary, worker, resumed_blocks FROM simulation_chunks WHERE batch_id = $1 ORDER BY chunk_index',
-    [batchId],
-  );
+  const { rows } = await db.query<{
+    chunk_index: bigint;
+    first_block: bigint;
+    block_count: bigint;
+    paths: bigint;
+    summary: unknown;
+    worker: string;
+    resumed_blocks: bigint;
+  }>('SELECT chunk_index, first_block, block_count, paths, summary, worker, resumed_blocks FROM simulation_chunks WHERE batch_id = $1 ORDER BY chunk_index', [
+    batchId,
+  ]);
   return rows.map((r) => ({
     chunkIndex: Number(r.chunk_index),
     firstBlock: Number(r.first_block),

@@ -23,6 +23,9 @@ export async function contributionRecord(db: Queryable, poolId: string): Promise
 /** The reserve's balance in minor units (credits less debits, posted); 0 before the account exists. */
 export async function reserveBalanceMinor(db: Queryable, poolId: string, currency: string): Promise<bigint> {
   const key = chart.poolReserve(poolId, parseCurrency(currency)).key;
-  const { rows } = await db.query<{ credits_posted: bigint; debits_posted: bigint }>('SELECT credits_posted, debits_posted FROM ledger_accounts WHERE account_key = $1', [key]);
+  const { rows } = await db.query<{ credits_posted: bigint; debits_posted: bigint }>(
+    'SELECT credits_posted, debits_posted FROM ledger_accounts WHERE account_key = $1',
+    [key],
+  );
   return rows[0] ? rows[0].credits_posted - rows[0].debits_posted : 0n;
 }

@@ -143,7 +143,8 @@ export interface Charge {
 }
 
 /** One event of an assessment's history, for replaying it in one batch. */
-export type AccountEvent = ({ kind: 'fill' } & { fill: Fill }) | { kind: 'tick'; tick: Tick } | { kind: 'charge'; charge: Charge } | { kind: 'day-close'; atMs: number };
+export type AccountEvent =
+  ({ kind: 'fill' } & { fill: Fill }) | { kind: 'tick'; tick: Tick } | { kind: 'charge'; charge: Charge } | { kind: 'day-close'; atMs: number };
 
 export type CloseReason = 'fill' | 'stop-loss' | 'take-profit' | 'liquidation';
 

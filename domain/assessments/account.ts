@@ -5,9 +5,25 @@ import { parseMinor } from '../core/money';
 import { assertNever } from '../pools/pool-lifecycle';
 import { floorDiv, formatDecimal, parseDecimal, valueMinor } from './decimal';
 import {
-  AccountInputError, isClosed, OPEN_POSITIONS_MAX, DAY_HISTORY_MAX, VIOLATIONS_MAX,
-  type AccountEvent, type AccountState, type AccountStatus, type AccountStep, type Charge, type CloseReason, type ClosedTrade,
-  type DayRecord, type Fill, type Outcome, type PhaseSummary, type Position, type Tick, type Violation,
+  AccountInputError,
+  isClosed,
+  OPEN_POSITIONS_MAX,
+  DAY_HISTORY_MAX,
+  VIOLATIONS_MAX,
+  type AccountEvent,
+  type AccountState,
+  type AccountStatus,
+  type AccountStep,
+  type Charge,
+  type CloseReason,
+  type ClosedTrade,
+  type DayRecord,
+  type Fill,
+  type Outcome,
+  type PhaseSummary,
+  type Position,
+  type Tick,
+  type Violation,
 } from './account-state';
 import { basisValueMinor, countsAsTradingDay, currentPhase, dailyLossFigures, deadlineMs, maxLossFigures, positionRuleBreaches } from './limits';
 import { commissionFor, checkStops, floatingPnlMinor, instrumentOf, quote, triggeredExit } from './market';
@@ -89,7 +105,8 @@ export function failAccount(state: AccountState, pack: RulePack, atMs: number): 
 
 /** Books a fill: opens a position, or closes (part of) one; then checks every limit. */
 export function applyFill(state: AccountState, pack: RulePack, fill: Fill): AccountStep {
-  if (fill.atMs < state.lastEventAtMs) throw new AccountInputError(`fill ${fill.fillId} at ${fill.atMs} is older than the account's last event (${state.lastEventAtMs})`);
+  if (fill.atMs < state.lastEventAtMs)
+    throw new AccountInputError(`fill ${fill.fillId} at ${fill.atMs} is older than the account's last event (${state.lastEventAtMs})`);
   const work = begin(state, pack, fill.atMs);
   if (isClosed(work.state)) throw new AccountInputError(`the phase is ${work.state.status}; it takes no more fills`);
   switch (fill.kind) {
@@ -124,7 +141,17 @@ export function applyTick(state: AccountState, pack: RulePack, tick: Tick): Acco
     const trigger = triggeredExit(position, instrument, tick.price);
     if (trigger === undefined) continue;
     const commission = commissionFor(instrument, parseDecimal(position.quantity));
-    closePosition(work, pack, position.id, parseDecimal(position.quantity), trigger.price, commission, tick.atMs, `${position.id}:${trigger.reason}`, trigger.reason);
+    closePosition(
+      work,
+      pack,
+      position.id,
+      parseDecimal(position.quantity),
+      trigger.price,
+      commission,
+      tick.atMs,
+      `${position.id}:${trigger.reason}`,
+      trigger.reason,
+    );
   }
   finish(work, pack, tick.atMs);
   return work;
@@ -194,7 +221,17 @@ function begin(state: AccountState, pack: RulePack, atMs: number): AccountStep {
 function newDay(day: DayKey, balance: bigint, equity: bigint): DayRecord {
   const b = balance.toString();
   const e = equity.toString();
-  return { day, startBalanceMinor: b, startEquityMinor: e, balanceMinor: b, equityMinor: e, lowEquityMinor: e, highEquityMinor: e, fills: 0, positionsOpened: 0 };
+  return {
+    day,
+    startBalanceMinor: b,
+    startEquityMinor: e,
+    balanceMinor: b,
+    equityMinor: e,
+    lowEquityMinor: e,
+    highEquityMinor: e,
+    fills: 0,
+    positionsOpened: 0,
+  };
 }
 
 /** Closes today, and any empty days after it, until the trading day containing `atMs`. */
@@ -267,12 +304,23 @@ function checkPositionRules(work: AccountStep, pack: RulePack, position: Positio
   }
 }
 
-function closePosition(work: AccountStep, pack: RulePack, positionId: string, quantity: bigint, price: string, commission: bigint, atMs: number, closeId: string, reason: CloseReason): void {
+function closePosition(
+  work: AccountStep,
+  pack: RulePack,
+  positionId: string,
+  quantity: bigint,
+  price: string,
+  commission: bigint,
+  atMs: number,
+  closeId: string,
+  reason: CloseReason,
+): void {
   const state = work.state;
   const position = state.positions.find((candidate) => candidate.id === positionId);
   if (position === undefined) throw new AccountInputError(`no open position ${positionId}`);
   const held = parseDecimal(position.quantity);
-  if (quantity <= 0n || quantity > held) throw new AccountInputError(`cannot close ${formatDecimal(quantity)} of position ${positionId}, which holds ${position.quantity}`);
+  if (quantity <= 0n || quantity > held)
+    throw new AccountInputError(`cannot close ${formatDecimal(quantity)} of position ${positionId}, which holds ${position.quantity}`);
   const exit = parseDecimal(price);
   const instrument = instrumentOf(pack, position.symbol);
   const entry = parseDecimal(position.entryPrice);
@@ -281,13 +329,28 @@ function closePosition(work: AccountStep, pack: RulePack, positionId: string, qu
   const openCommission = BigInt(position.openCommissionMinor);
   const openShare = quantity === held ? openCommission : floorDiv(openCommission * quantity, held);
   state.balanceMinor = (BigInt(state.balanceMinor) + gross - commission).toString();
-  state.positions = quantity === held
-    ? state.positions.filter((candidate) => candidate.id !== positionId)
-    : state.positions.map((candidate) => candidate.id === positionId ? { ...candidate, quantity: formatDecimal(held - quantity), openCommissionMinor: (openCommission - openShare).toString() } : candidate);
+  state.positions =
+    quantity === held
+      ? state.positions.filter((candidate) => candidate.id !== positionId)
+      : state.positions.map((candidate) =>
+          candidate.id === positionId
+            ? { ...candidate, quantity: formatDecimal(held - quantity), openCommissionMinor: (openCommission - openShare).toString() }
+            : candidate,
+        );
   const trade: ClosedTrade = {
-    positionId, closeId, symbol: position.symbol, side: position.side, quantity: formatDecimal(quantity), entryPrice: position.entryPrice,
-    exitPrice: formatDecimal(exit), openedAtMs: position.openedAtMs, closedAtMs: atMs, grossPnlMinor: gross.toString(),
-    commissionMinor: (openShare + commission).toString(), netPnlMinor: (gross - openShare - commission).toString(), reason,
+    positionId,
+    closeId,
+    symbol: position.symbol,
+    side: position.side,
+    quantity: formatDecimal(quantity),
+    entryPrice: position.entryPrice,
+    exitPrice: formatDecimal(exit),
+    openedAtMs: position.openedAtMs,
+    closedAtMs: atMs,
+    grossPnlMinor: gross.toString(),
+    commissionMinor: (openShare + commission).toString(),
+    netPnlMinor: (gross - openShare - commission).toString(),
+    reason,
   };
   work.outcomes.push({ kind: 'trade-closed', trade });
 }
@@ -300,7 +363,17 @@ function liquidate(work: AccountStep, pack: RulePack, atMs: number): void {
     const instrument = instrumentOf(pack, position.symbol);
     const { bid, ask } = quote(instrument, mark.price);
     const quantity = parseDecimal(position.quantity);
-    closePosition(work, pack, position.id, quantity, formatDecimal(position.side === 'long' ? bid : ask), commissionFor(instrument, quantity), atMs, `${position.id}:liquidation`, 'liquidation');
+    closePosition(
+      work,
+      pack,
+      position.id,
+      quantity,
+      formatDecimal(position.side === 'long' ? bid : ask),
+      commissionFor(instrument, quantity),
+      atMs,
+      `${position.id}:liquidation`,
+      'liquidation',
+    );
   }
   markEquity(work.state, pack);
 }
@@ -343,9 +416,18 @@ function checkLossLimits(work: AccountStep, pack: RulePack, atMs: number): void 
     const value = basisValueMinor(state, rule.basis);
     if (value < figures.floorMinor - BigInt(rule.toleranceMinor)) {
       record(work, pack, {
-        rule: rule.type, severity: rule.severity, consequence: rule.severity === 'hard' ? 'phase-failed' : 'account-paused', atMs, day, unit: 'minor',
-        measured: value.toString(), threshold: figures.floorMinor.toString(), basis: rule.basis, referenceMinor: figures.referenceMinor.toString(),
-        limitMinor: figures.limitMinor.toString(), toleranceMinor: rule.toleranceMinor,
+        rule: rule.type,
+        severity: rule.severity,
+        consequence: rule.severity === 'hard' ? 'phase-failed' : 'account-paused',
+        atMs,
+        day,
+        unit: 'minor',
+        measured: value.toString(),
+        threshold: figures.floorMinor.toString(),
+        basis: rule.basis,
+        referenceMinor: figures.referenceMinor.toString(),
+        limitMinor: figures.limitMinor.toString(),
+        toleranceMinor: rule.toleranceMinor,
       });
       if (isClosed(state)) return;
       continue;
@@ -363,7 +445,16 @@ function checkTimeLimit(work: AccountStep, pack: RulePack, atMs: number): void {
   const deadline = deadlineMs(work.state, pack);
   if (deadline === undefined || isClosed(work.state) || atMs < deadline || objectivesMet(work.state, pack)) return;
   const rule = ruleOf(currentPhase(work.state, pack), 'time-limit')!;
-  record(work, pack, { rule: 'time-limit', severity: 'hard', consequence: 'phase-failed', atMs, day: work.state.today.day, unit: 'days', measured: String(rule.days), threshold: String(rule.days) });
+  record(work, pack, {
+    rule: 'time-limit',
+    severity: 'hard',
+    consequence: 'phase-failed',
+    atMs,
+    day: work.state.today.day,
+    unit: 'days',
+    measured: String(rule.days),
+    threshold: String(rule.days),
+  });
 }
 
 /** Records a breach and applies its consequence: a hard one fails the phase, a soft one pauses trading. */

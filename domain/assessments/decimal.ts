@@ -52,7 +52,7 @@ export function formatDecimal(scaled: bigint): string {
 /** Division rounding toward negative infinity (bigint division truncates toward zero). */
 export function floorDiv(numerator: bigint, denominator: bigint): bigint {
   const quotient = numerator / denominator;
-  return (numerator % denominator !== 0n) && ((numerator < 0n) !== (denominator < 0n)) ? quotient - 1n : quotient;
+  return numerator % denominator !== 0n && numerator < 0n !== denominator < 0n ? quotient - 1n : quotient;
 }
 
 /** Division rounding toward positive infinity. */

@@ -111,7 +111,10 @@ export function equityCurveSvg(input: readonly CurvePoint[], options: CurveOptio
     line('max-loss-floor', '#b00020', (point) => point.maxLossFloorMinor, true),
     line('daily-loss-floor', '#e07000', (point) => point.dailyFloorMinor, true),
     line('equity', '#1565c0', (point) => point.equityMinor, false),
-    ...markers.map((marker) => `<circle class="violation" cx="${x(marker.atMs)}" cy="${y(marker.valueMinor)}" r="4" fill="#b00020"><title>${escapeXml(`${marker.label}: ${formatAmount(marker.valueMinor, options.currency)}`)}</title></circle>`),
+    ...markers.map(
+      (marker) =>
+        `<circle class="violation" cx="${x(marker.atMs)}" cy="${y(marker.valueMinor)}" r="4" fill="#b00020"><title>${escapeXml(`${marker.label}: ${formatAmount(marker.valueMinor, options.currency)}`)}</title></circle>`,
+    ),
     '</svg>',
   ].join('');
 }

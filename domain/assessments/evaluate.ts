@@ -54,7 +54,8 @@ export function evaluate(state: AccountState, pack: RulePack): Evaluation {
     live.dailyFloorMinor = floorMinor.toString();
     live.todayPermittedLossMinor = nonNegative(value - floorMinor).toString();
     const used = referenceMinor - value;
-    if (used * 10n >= limitMinor * 8n && value >= floorMinor) warnings.push({ rule: 'daily-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+    if (used * 10n >= limitMinor * 8n && value >= floorMinor)
+      warnings.push({ rule: 'daily-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
   }
   const max = ruleOf(phase, 'max-loss');
   if (max !== undefined) {
@@ -63,7 +64,8 @@ export function evaluate(state: AccountState, pack: RulePack): Evaluation {
     live.maxLossFloorMinor = floorMinor.toString();
     live.maximumPermittedLossMinor = nonNegative(value - floorMinor).toString();
     const used = referenceMinor - value;
-    if (used * 10n >= limitMinor * 8n && value >= floorMinor) warnings.push({ rule: 'max-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+    if (used * 10n >= limitMinor * 8n && value >= floorMinor)
+      warnings.push({ rule: 'max-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
   }
   const deadline = deadlineMs(state, pack);
   if (deadline !== undefined) live.deadlineMs = deadline;

@@ -31,7 +31,9 @@ function consequenceText(violation: Violation): string {
 }
 
 function toleranceText(violation: Violation, currency: string): string {
-  return violation.toleranceMinor !== undefined && violation.toleranceMinor !== '0' ? ` (beyond the tolerance of ${formatAmount(violation.toleranceMinor, currency)})` : '';
+  return violation.toleranceMinor !== undefined && violation.toleranceMinor !== '0'
+    ? ` (beyond the tolerance of ${formatAmount(violation.toleranceMinor, currency)})`
+    : '';
 }
 
 /** One or two sentences naming the rule, the measured figure, the line it crossed and what follows. */
@@ -41,18 +43,21 @@ export function explainViolation(violation: Violation, currency: string): string
   let what: string;
   switch (violation.rule) {
     case 'daily-loss':
-      what = `Maximum daily loss: ${violation.basis} fell to ${money(violation.measured)} ${at}, below today's floor of ${money(violation.threshold)}${toleranceText(violation, currency)}. ` +
+      what =
+        `Maximum daily loss: ${violation.basis} fell to ${money(violation.measured)} ${at}, below today's floor of ${money(violation.threshold)}${toleranceText(violation, currency)}. ` +
         `The floor is today's reference of ${money(violation.referenceMinor)} less the daily limit of ${money(violation.limitMinor)}.`;
       break;
     case 'max-loss':
-      what = `Maximum loss: ${violation.basis} fell to ${money(violation.measured)} ${at}, below the floor of ${money(violation.threshold)}${toleranceText(violation, currency)}. ` +
+      what =
+        `Maximum loss: ${violation.basis} fell to ${money(violation.measured)} ${at}, below the floor of ${money(violation.threshold)}${toleranceText(violation, currency)}. ` +
         `The floor is ${money(violation.referenceMinor)} (the balance it is measured from) less the limit of ${money(violation.limitMinor)}.`;
       break;
     case 'risk-per-trade':
-      what = violation.measured === 'no-stop-loss'
-        ? `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} was opened ${at} without the required stop-loss.`
-        : `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} risked ${money(violation.measured)} at its stop-loss ${at} (with the symbol's open positions where the pack counts them together), ` +
-          `more than the ${money(violation.threshold)} allowed on a balance of ${money(violation.referenceMinor)}${toleranceText(violation, currency)}.`;
+      what =
+        violation.measured === 'no-stop-loss'
+          ? `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} was opened ${at} without the required stop-loss.`
+          : `Risk per trade: position ${violation.positionId ?? ''} in ${violation.symbol ?? ''} risked ${money(violation.measured)} at its stop-loss ${at} (with the symbol's open positions where the pack counts them together), ` +
+            `more than the ${money(violation.threshold)} allowed on a balance of ${money(violation.referenceMinor)}${toleranceText(violation, currency)}.`;
       break;
     case 'max-open-positions':
       what = `Maximum open positions: ${violation.measured} positions would be open ${at}; at most ${violation.threshold} are allowed.`;

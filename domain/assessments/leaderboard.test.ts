@@ -5,7 +5,13 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { assessmentIdOfMember, leaderboardMember, rankLeaderboard, returnPpb, type LeaderboardEntry } from './leaderboard';
 
-const entry = (assessmentId: string, balanceMinor: string, reachedAtMs: number, initialBalanceMinor = '1000000'): LeaderboardEntry => ({ assessmentId, displayName: `trader ${assessmentId}`, initialBalanceMinor, balanceMinor, reachedAtMs });
+const entry = (assessmentId: string, balanceMinor: string, reachedAtMs: number, initialBalanceMinor = '1000000'): LeaderboardEntry => ({
+  assessmentId,
+  displayName: `trader ${assessmentId}`,
+  initialBalanceMinor,
+  balanceMinor,
+  reachedAtMs,
+});
 
 describe('leaderboard', () => {
   test('orders by return across account sizes, ties by time, then id', () => {
@@ -16,8 +22,20 @@ describe('leaderboard', () => {
       entry('d', '900000', 10),
       entry('e', '1100000', 50),
     ]);
-    assert.deepEqual(ranked.map((row) => [row.rank, row.assessmentId]), [[1, 'c'], [2, 'b'], [3, 'e'], [4, 'a'], [5, 'd']]);
-    assert.deepEqual(ranked.map((row) => row.returnPpb), [200_000_000, 100_000_000, 100_000_000, 100_000_000, -100_000_000]);
+    assert.deepEqual(
+      ranked.map((row) => [row.rank, row.assessmentId]),
+      [
+        [1, 'c'],
+        [2, 'b'],
+        [3, 'e'],
+        [4, 'a'],
+        [5, 'd'],
+      ],
+    );
+    assert.deepEqual(
+      ranked.map((row) => row.returnPpb),
+      [200_000_000, 100_000_000, 100_000_000, 100_000_000, -100_000_000],
+    );
   });
 
   test('returns round toward negative infinity', () => {
@@ -42,7 +60,10 @@ describe('leaderboard', () => {
           .map((row) => ({ score: returnPpb(row), member: leaderboardMember(row) }))
           .sort((a, b) => (a.score !== b.score ? b.score - a.score : a.member === b.member ? 0 : a.member > b.member ? -1 : 1))
           .map((row) => assessmentIdOfMember(row.member));
-        assert.deepEqual(redis, rankLeaderboard(rows).map((row) => row.assessmentId));
+        assert.deepEqual(
+          redis,
+          rankLeaderboard(rows).map((row) => row.assessmentId),
+        );
         assert.deepEqual(rankLeaderboard([...rows].reverse()), rankLeaderboard(rows), 'input order does not matter');
       }),
     );

@@ -95,21 +95,54 @@ export function positionRuleBreaches(state: AccountState, pack: RulePack, positi
     }, 0n);
     if (atStop === undefined || atStop > allowed + BigInt(risk.toleranceMinor)) {
       breaches.push({
-        rule: 'risk-per-trade', severity: risk.severity, consequence: 'order-refused', atMs, day, unit: 'minor',
-        measured: atStop === undefined ? 'no-stop-loss' : atStop.toString(), threshold: allowed.toString(),
-        referenceMinor: balanceMinor.toString(), toleranceMinor: risk.toleranceMinor, symbol: position.symbol, positionId: position.id,
+        rule: 'risk-per-trade',
+        severity: risk.severity,
+        consequence: 'order-refused',
+        atMs,
+        day,
+        unit: 'minor',
+        measured: atStop === undefined ? 'no-stop-loss' : atStop.toString(),
+        threshold: allowed.toString(),
+        referenceMinor: balanceMinor.toString(),
+        toleranceMinor: risk.toleranceMinor,
+        symbol: position.symbol,
+        positionId: position.id,
       });
     }
   }
   const maxOpen = ruleOf(phase, 'max-open-positions');
   if (maxOpen !== undefined && others.length + 1 > maxOpen.count) {
-    breaches.push({ rule: 'max-open-positions', severity: maxOpen.severity, consequence: 'order-refused', atMs, day, unit: 'count', measured: String(others.length + 1), threshold: String(maxOpen.count), symbol: position.symbol, positionId: position.id });
+    breaches.push({
+      rule: 'max-open-positions',
+      severity: maxOpen.severity,
+      consequence: 'order-refused',
+      atMs,
+      day,
+      unit: 'count',
+      measured: String(others.length + 1),
+      threshold: String(maxOpen.count),
+      symbol: position.symbol,
+      positionId: position.id,
+    });
   }
   const maxSize = ruleOf(phase, 'max-position-size');
   if (maxSize !== undefined) {
-    const total = others.filter((open) => open.symbol === position.symbol).reduce((sum, open) => sum + parseDecimal(open.quantity), parseDecimal(position.quantity));
+    const total = others
+      .filter((open) => open.symbol === position.symbol)
+      .reduce((sum, open) => sum + parseDecimal(open.quantity), parseDecimal(position.quantity));
     if (total > parseDecimal(maxSize.quantity)) {
-      breaches.push({ rule: 'max-position-size', severity: maxSize.severity, consequence: 'order-refused', atMs, day, unit: 'quantity', measured: formatDecimal(total), threshold: maxSize.quantity, symbol: position.symbol, positionId: position.id });
+      breaches.push({
+        rule: 'max-position-size',
+        severity: maxSize.severity,
+        consequence: 'order-refused',
+        atMs,
+        day,
+        unit: 'quantity',
+        measured: formatDecimal(total),
+        threshold: maxSize.quantity,
+        symbol: position.symbol,
+        positionId: position.id,
+      });
     }
   }
   return breaches;

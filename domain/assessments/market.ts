@@ -45,7 +45,11 @@ export function checkStops(side: Side, entry: bigint, stopLoss: string | undefin
 }
 
 /** The loss in minor units if the position is closed at its stop-loss (rounded up), or undefined without one. */
-export function riskAtStopMinor(position: Pick<Position, 'side' | 'quantity' | 'entryPrice' | 'stopLoss'>, instrument: Instrument, currency: string): bigint | undefined {
+export function riskAtStopMinor(
+  position: Pick<Position, 'side' | 'quantity' | 'entryPrice' | 'stopLoss'>,
+  instrument: Instrument,
+  currency: string,
+): bigint | undefined {
   if (position.stopLoss === undefined) return undefined;
   const distance = parseDecimal(position.entryPrice) - parseDecimal(position.stopLoss);
   const adverse = position.side === 'long' ? distance : -distance;
@@ -59,6 +63,7 @@ export function triggeredExit(position: Position, instrument: Instrument, price:
   const sign = position.side === 'long' ? 1n : -1n;
   // A gap through the level closes at the price that can be had, not at the level.
   if (position.stopLoss !== undefined && (exit - parseDecimal(position.stopLoss)) * sign <= 0n) return { reason: 'stop-loss', price: formatDecimal(exit) };
-  if (position.takeProfit !== undefined && (exit - parseDecimal(position.takeProfit)) * sign >= 0n) return { reason: 'take-profit', price: formatDecimal(exit) };
+  if (position.takeProfit !== undefined && (exit - parseDecimal(position.takeProfit)) * sign >= 0n)
+    return { reason: 'take-profit', price: formatDecimal(exit) };
   return undefined;
 }

@@ -38,7 +38,13 @@ export function objectiveProgress(state: AccountState, pack: RulePack): Objectiv
     const required = limitMinor(target.target, initial);
     const measured = target.requireFlat ? profit : BigInt(state.equityMinor) - initial;
     const flatEnough = !target.requireFlat || state.positions.length === 0;
-    progress.push({ rule: 'profit-target', met: measured >= required && flatEnough, current: measured.toString(), required: required.toString(), unit: 'minor' });
+    progress.push({
+      rule: 'profit-target',
+      met: measured >= required && flatEnough,
+      current: measured.toString(),
+      required: required.toString(),
+      unit: 'minor',
+    });
   }
   const minDays = ruleOf(phase, 'min-trading-days');
   if (minDays !== undefined) {
@@ -50,7 +56,13 @@ export function objectiveProgress(state: AccountState, pack: RulePack): Objectiv
     // The best day's share of total profit, in basis points; no profit yet means not met.
     const best = bestDayPnlMinor(state);
     const shareBps = profit > 0n ? ceilDiv(best * BPS, profit) : BPS;
-    progress.push({ rule: 'consistency', met: profit > 0n && best * BPS < profit * BigInt(consistency.bestDayShareBelowBps), current: shareBps.toString(), required: String(consistency.bestDayShareBelowBps), unit: 'bps' });
+    progress.push({
+      rule: 'consistency',
+      met: profit > 0n && best * BPS < profit * BigInt(consistency.bestDayShareBelowBps),
+      current: shareBps.toString(),
+      required: String(consistency.bestDayShareBelowBps),
+      unit: 'bps',
+    });
   }
   return progress;
 }

@@ -49,8 +49,14 @@ export function priceMarketOrder(state: AccountState, pack: RulePack, order: Mar
     const price = order.side === 'long' ? ask : bid;
     checkStops(order.side, price, order.stopLoss, order.takeProfit, order.orderId);
     fill = {
-      kind: 'open', fillId: order.orderId, atMs: Math.max(order.atMs, state.lastEventAtMs), symbol: order.symbol, side: order.side, quantity: order.quantity,
-      price: formatDecimal(price), commissionMinor: commissionFor(instrument, quantity).toString(),
+      kind: 'open',
+      fillId: order.orderId,
+      atMs: Math.max(order.atMs, state.lastEventAtMs),
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      price: formatDecimal(price),
+      commissionMinor: commissionFor(instrument, quantity).toString(),
       ...(order.stopLoss === undefined ? {} : { stopLoss: order.stopLoss }),
       ...(order.takeProfit === undefined ? {} : { takeProfit: order.takeProfit }),
     };
@@ -58,7 +64,13 @@ export function priceMarketOrder(state: AccountState, pack: RulePack, order: Mar
     return { accepted: false, refusals: [{ reason: 'invalid-order', message: error instanceof Error ? error.message : String(error) }] };
   }
   const position: Position = {
-    id: fill.fillId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, entryPrice: fill.price, openedAtMs: fill.atMs, openCommissionMinor: fill.commissionMinor,
+    id: fill.fillId,
+    symbol: fill.symbol,
+    side: fill.side,
+    quantity: fill.quantity,
+    entryPrice: fill.price,
+    openedAtMs: fill.atMs,
+    openCommissionMinor: fill.commissionMinor,
     ...(fill.stopLoss === undefined ? {} : { stopLoss: fill.stopLoss }),
   };
   const breaches = positionRuleBreaches(state, pack, position, BigInt(state.balanceMinor), fill.atMs);
@@ -87,8 +99,13 @@ export function priceCloseOrder(state: AccountState, pack: RulePack, order: Clos
   return {
     accepted: true,
     fill: {
-      kind: 'close', fillId: order.orderId, atMs: Math.max(order.atMs, state.lastEventAtMs), positionId: position.id, quantity: formatDecimal(quantity),
-      price: formatDecimal(position.side === 'long' ? bid : ask), commissionMinor: commissionFor(instrument, quantity).toString(),
+      kind: 'close',
+      fillId: order.orderId,
+      atMs: Math.max(order.atMs, state.lastEventAtMs),
+      positionId: position.id,
+      quantity: formatDecimal(quantity),
+      price: formatDecimal(position.side === 'long' ? bid : ask),
+      commissionMinor: commissionFor(instrument, quantity).toString(),
     },
   };
 }

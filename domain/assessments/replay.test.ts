@@ -31,8 +31,21 @@ const pack: RulePack = parseRulePack({
       kind: 'challenge',
       rules: [
         { type: 'profit-target', target: { kind: 'percent-of-initial', bps: 100 } },
-        { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 250 }, basis: 'equity', reference: 'start-of-day-higher-of-balance-equity', severity: 'soft' },
-        { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 300 }, mode: 'trailing-intraday-equity', basis: 'equity', lockAtInitialBalance: true, severity: 'hard' },
+        {
+          type: 'daily-loss',
+          limit: { kind: 'percent-of-initial', bps: 250 },
+          basis: 'equity',
+          reference: 'start-of-day-higher-of-balance-equity',
+          severity: 'soft',
+        },
+        {
+          type: 'max-loss',
+          limit: { kind: 'percent-of-initial', bps: 300 },
+          mode: 'trailing-intraday-equity',
+          basis: 'equity',
+          lockAtInitialBalance: true,
+          severity: 'hard',
+        },
         { type: 'min-trading-days', days: 3, countsWhen: { kind: 'any-fill' } },
         { type: 'consistency', bestDayShareBelowBps: 5_000 },
         { type: 'risk-per-trade', maxBps: 300, severity: 'soft' },
@@ -85,7 +98,10 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
   let state = createAccount(pack, START_MS);
   let atMs = START_MS;
   // Both symbols have a price from the start, so orders can be priced.
-  const opening: [Command, number][] = [[{ kind: 'tick', symbol: 'X', deltaCents: 0 }, 1], [{ kind: 'tick', symbol: 'Y', deltaCents: 0 }, 1]];
+  const opening: [Command, number][] = [
+    [{ kind: 'tick', symbol: 'X', deltaCents: 0 }, 1],
+    [{ kind: 'tick', symbol: 'Y', deltaCents: 0 }, 1],
+  ];
   for (const [index, [cmd, gapMinutes]] of [...opening, ...commands].entries()) {
     atMs += gapMinutes * 60_000;
     let event: AccountEvent | undefined;
@@ -100,9 +116,31 @@ function concreteHistory(commands: [Command, number][]): AccountEvent[] {
         const direction = cmd.side === 'long' ? 1 : -1;
         const stopLoss = cmd.stopCents === null ? undefined : cents(Math.max(1, mid - direction * cmd.stopCents - direction * 100));
         const takeProfit = cmd.takeCents === null ? undefined : cents(mid + direction * cmd.takeCents + direction * 100);
-        const order = { orderId: `f${index}`, atMs, symbol: cmd.symbol, side: cmd.side, quantity: formatDecimal(BigInt(cmd.hundredths) * 1_000_000n), ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) };
+        const order = {
+          orderId: `f${index}`,
+          atMs,
+          symbol: cmd.symbol,
+          side: cmd.side,
+          quantity: formatDecimal(BigInt(cmd.hundredths) * 1_000_000n),
+          ...(stopLoss === undefined ? {} : { stopLoss }),
+          ...(takeProfit === undefined ? {} : { takeProfit }),
+        };
         if (cmd.imported) {
-          event = { kind: 'fill', fill: { kind: 'open', fillId: order.orderId, atMs, symbol: cmd.symbol, side: cmd.side, quantity: order.quantity, price: cents(mid), commissionMinor: '25', ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) } };
+          event = {
+            kind: 'fill',
+            fill: {
+              kind: 'open',
+              fillId: order.orderId,
+              atMs,
+              symbol: cmd.symbol,
+              side: cmd.side,
+              quantity: order.quantity,
+              price: cents(mid),
+              commissionMinor: '25',
+              ...(stopLoss === undefined ? {} : { stopLoss }),
+              ...(takeProfit === undefined ? {} : { takeProfit }),
+            },
+          };
         } else {
           const decision = priceMarketOrder(state, pack, order);
           if (decision.accepted) event = { kind: 'fill', fill: decision.fill };
@@ -184,7 +222,16 @@ describe('replaying random trading histories', () => {
         assert.deepEqual(evaluate(deepFreeze(stepwise.state), pack), evaluate(batch.state, pack));
         // A day close repeated at the same instant changes nothing.
         const last = events.at(-1);
-        const atMs = last === undefined ? START_MS : last.kind === 'fill' ? last.fill.atMs : last.kind === 'tick' ? last.tick.atMs : last.kind === 'charge' ? last.charge.atMs : last.atMs;
+        const atMs =
+          last === undefined
+            ? START_MS
+            : last.kind === 'fill'
+              ? last.fill.atMs
+              : last.kind === 'tick'
+                ? last.tick.atMs
+                : last.kind === 'charge'
+                  ? last.charge.atMs
+                  : last.atMs;
         const closedOnce = applyEvent(batch.state, pack, { kind: 'day-close', atMs }).state;
         assert.deepEqual(applyEvent(closedOnce, pack, { kind: 'day-close', atMs }), { state: closedOnce, outcomes: [] });
       }),

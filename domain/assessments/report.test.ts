@@ -12,8 +12,19 @@ const utc = { timeZone: 'UTC', resetTime: '00:00' } as const;
 
 function trade(net: number, opened: string, closed: string): ClosedTrade {
   return {
-    positionId: `${opened}-${net}`, closeId: `${closed}-${net}`, symbol: 'X', side: 'long', quantity: '1', entryPrice: '1', exitPrice: '1',
-    openedAtMs: Date.parse(opened), closedAtMs: Date.parse(closed), grossPnlMinor: String(net), commissionMinor: '0', netPnlMinor: String(net), reason: 'fill',
+    positionId: `${opened}-${net}`,
+    closeId: `${closed}-${net}`,
+    symbol: 'X',
+    side: 'long',
+    quantity: '1',
+    entryPrice: '1',
+    exitPrice: '1',
+    openedAtMs: Date.parse(opened),
+    closedAtMs: Date.parse(closed),
+    grossPnlMinor: String(net),
+    commissionMinor: '0',
+    netPnlMinor: String(net),
+    reason: 'fill',
   };
 }
 
@@ -29,17 +40,43 @@ describe('statistics', () => {
     const stats = tradeStatistics(trades, [], utc);
     assert.deepEqual(
       {
-        trades: stats.trades, wins: stats.wins, losses: stats.losses, winRateBps: stats.winRateBps, net: stats.netProfitMinor, profitFactor: stats.profitFactor,
-        expectancy: stats.expectancyMinor, averageWin: stats.averageWinMinor, averageLoss: stats.averageLossMinor, bestDay: stats.bestDayMinor, bestDayShare: stats.bestDayShareBps, days: stats.tradingDays,
+        trades: stats.trades,
+        wins: stats.wins,
+        losses: stats.losses,
+        winRateBps: stats.winRateBps,
+        net: stats.netProfitMinor,
+        profitFactor: stats.profitFactor,
+        expectancy: stats.expectancyMinor,
+        averageWin: stats.averageWinMinor,
+        averageLoss: stats.averageLossMinor,
+        bestDay: stats.bestDayMinor,
+        bestDayShare: stats.bestDayShareBps,
+        days: stats.tradingDays,
       },
       // Days: 1 June +300, 2 June -100 + 200 = +100, 3 June -200. Best day +300 of +200 net is 150 %.
-      { trades: 5, wins: 2, losses: 2, winRateBps: 4000, net: '200', profitFactor: '1.6666', expectancy: '40', averageWin: '250', averageLoss: '150', bestDay: '300', bestDayShare: 15000, days: 3 },
+      {
+        trades: 5,
+        wins: 2,
+        losses: 2,
+        winRateBps: 4000,
+        net: '200',
+        profitFactor: '1.6666',
+        expectancy: '40',
+        averageWin: '250',
+        averageLoss: '150',
+        bestDay: '300',
+        bestDayShare: 15000,
+        days: 3,
+      },
     );
   });
 
   test('undefined ratios are null rather than invented', () => {
     const none = tradeStatistics([], [], utc);
-    assert.deepEqual([none.winRateBps, none.profitFactor, none.expectancyMinor, none.averageWinMinor, none.bestDayShareBps, none.tradingDays], [null, null, null, null, null, 0]);
+    assert.deepEqual(
+      [none.winRateBps, none.profitFactor, none.expectancyMinor, none.averageWinMinor, none.bestDayShareBps, none.tradingDays],
+      [null, null, null, null, null, 0],
+    );
     const onlyWins = tradeStatistics([trade(50, '2026-06-01T09:00:00Z', '2026-06-01T10:00:00Z')], [], utc);
     assert.equal(onlyWins.profitFactor, null);
     assert.equal(onlyWins.averageLossMinor, null);

@@ -46,7 +46,10 @@ export const dayBoundarySchema = z.strictObject({
 });
 
 /** Limits measured against the whole phase: a share of the initial balance or an amount. */
-const phaseLimitSchema = limitAmountSchema.refine((limit) => limit.kind !== 'percent-of-day-start-balance', 'a share of the day\'s starting balance applies to the daily loss only');
+const phaseLimitSchema = limitAmountSchema.refine(
+  (limit) => limit.kind !== 'percent-of-day-start-balance',
+  "a share of the day's starting balance applies to the daily loss only",
+);
 
 const profitTarget = z.strictObject({
   type: z.literal('profit-target'),
@@ -151,7 +154,10 @@ export const phaseSchema = z
     rules: z.array(ruleSchema).max(RULES_PER_PHASE_MAX),
   })
   .refine((phase) => new Set(phase.rules.map((rule) => rule.type)).size === phase.rules.length, 'a phase has at most one rule of each type')
-  .refine((phase) => phase.kind === 'funded' || phase.rules.some((rule) => rule.type === 'profit-target'), 'a challenge or verification phase needs a profit target')
+  .refine(
+    (phase) => phase.kind === 'funded' || phase.rules.some((rule) => rule.type === 'profit-target'),
+    'a challenge or verification phase needs a profit target',
+  )
   .refine((phase) => phase.kind !== 'funded' || !phase.rules.some((rule) => rule.type === 'profit-target'), 'a funded phase has no profit target');
 export type Phase = z.infer<typeof phaseSchema>;
 

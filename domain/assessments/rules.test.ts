@@ -14,7 +14,8 @@ const day1 = '2026-06-01';
 const T = (time: string, date = day1) => `${date}T${time}Z`;
 
 describe('profit target', () => {
-  const pack = (requireFlat: boolean) => customPack({ accountSizeMinor: '1000000', rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '50000' }, requireFlat }] });
+  const pack = (requireFlat: boolean) =>
+    customPack({ accountSizeMinor: '1000000', rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '50000' }, requireFlat }] });
 
   test('passes when the closed profit reaches the target, not a cent before', () => {
     const session = new Session(pack(true), T('06:00')).open(T('07:00'), 'a', 'long', '1', '100').close(T('08:00'), 'a-x', 'a', '1', '599.99');
@@ -33,7 +34,10 @@ describe('profit target', () => {
 
 describe('daily loss', () => {
   const pack = (basis: 'balance' | 'equity', severity: 'hard' | 'soft' = 'hard', toleranceMinor = '0') =>
-    customPack({ accountSizeMinor: '1000000', rules: [{ type: 'daily-loss', limit: { kind: 'amount', amountMinor: '50000' }, basis, reference: 'previous-close-balance', severity, toleranceMinor }] });
+    customPack({
+      accountSizeMinor: '1000000',
+      rules: [{ type: 'daily-loss', limit: { kind: 'amount', amountMinor: '50000' }, basis, reference: 'previous-close-balance', severity, toleranceMinor }],
+    });
 
   test('on equity a floating loss breaches; on balance only a realised one does', () => {
     const equity = new Session(pack('equity'), T('06:00')).open(T('07:00'), 'a', 'long', '1', '1000').tick(T('08:00'), '499.99');
@@ -54,7 +58,9 @@ describe('daily loss', () => {
   });
 
   test('commissions and swaps count towards the loss', () => {
-    const session = new Session(pack('balance'), T('06:00')).open(T('07:00'), 'a', 'long', '1', '1000', { commissionMinor: '30000' }).charge(T('08:00'), 'swap-1', '19999');
+    const session = new Session(pack('balance'), T('06:00'))
+      .open(T('07:00'), 'a', 'long', '1', '1000', { commissionMinor: '30000' })
+      .charge(T('08:00'), 'swap-1', '19999');
     assert.equal(session.state.status, 'active');
     session.charge(T('08:01'), 'swap-2', '2');
     assert.equal(session.state.status, 'failed');
@@ -86,7 +92,11 @@ describe('daily loss', () => {
 });
 
 describe('maximum loss', () => {
-  const pack = (severity: 'hard' | 'soft') => customPack({ accountSizeMinor: '1000000', rules: [{ type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity }] });
+  const pack = (severity: 'hard' | 'soft') =>
+    customPack({
+      accountSizeMinor: '1000000',
+      rules: [{ type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity }],
+    });
 
   test('a hard breach fails the phase, closes the positions and takes no more fills', () => {
     const session = new Session(pack('hard'), T('06:00')).open(T('07:00'), 'a', 'short', '1', '1000').tick(T('08:00'), '2000');
@@ -116,10 +126,14 @@ describe('minimum trading days counted by profit', () => {
   test('only days with at least the given profit count', () => {
     const pack = customPack({
       accountSizeMinor: '1000000',
-      rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '100' } }, { type: 'min-trading-days', days: 2, countsWhen: { kind: 'min-profit', amountMinor: '15000' } }],
+      rules: [
+        { type: 'profit-target', target: { kind: 'amount', amountMinor: '100' } },
+        { type: 'min-trading-days', days: 2, countsWhen: { kind: 'min-profit', amountMinor: '15000' } },
+      ],
     });
     const session = new Session(pack, T('06:00'));
-    const tradeDay = (date: string, exit: string) => session.open(T('07:00', date), `${date}-o`, 'long', '1', '1000').close(T('08:00', date), `${date}-c`, `${date}-o`, '1', exit);
+    const tradeDay = (date: string, exit: string) =>
+      session.open(T('07:00', date), `${date}-o`, 'long', '1', '1000').close(T('08:00', date), `${date}-c`, `${date}-o`, '1', exit);
     tradeDay('2026-06-01', '1149.99');
     tradeDay('2026-06-02', '1150');
     assert.equal(session.evaluation().objectives.find((o) => o.rule === 'min-trading-days')?.current, '1');
@@ -130,7 +144,13 @@ describe('minimum trading days counted by profit', () => {
 });
 
 describe('time limit', () => {
-  const pack = customPack({ accountSizeMinor: '1000000', rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '10000' } }, { type: 'time-limit', days: 2 }] });
+  const pack = customPack({
+    accountSizeMinor: '1000000',
+    rules: [
+      { type: 'profit-target', target: { kind: 'amount', amountMinor: '10000' } },
+      { type: 'time-limit', days: 2 },
+    ],
+  });
 
   test('the phase fails when the days run out with an objective unmet', () => {
     const session = new Session(pack, T('06:00')).closeDay(T('05:59', '2026-06-03'));
@@ -173,7 +193,11 @@ describe('pre-trade rules', () => {
     for (const severity of ['hard', 'soft'] as const) {
       const session = new Session(pack(severity), T('06:00')).tick(T('06:30'), '100');
       const risky = order(session, 'r', '1', '89.99');
-      assert.deepEqual(!risky.accepted && risky.refusals.map((refusal) => refusal.reason === 'rule' && [refusal.violation.rule, refusal.violation.measured, refusal.violation.threshold]), [['risk-per-trade', '1001', '1000']]);
+      assert.deepEqual(
+        !risky.accepted &&
+          risky.refusals.map((refusal) => refusal.reason === 'rule' && [refusal.violation.rule, refusal.violation.measured, refusal.violation.threshold]),
+        [['risk-per-trade', '1001', '1000']],
+      );
       const large = order(session, 'l', '3.00000001', '99.9');
       assert.deepEqual(!large.accepted && large.refusals.map((refusal) => refusal.reason === 'rule' && refusal.violation.rule), ['max-position-size']);
       session.open(T('06:40'), 'p1', 'long', '1', '100', { stopLoss: '99' }).open(T('06:41'), 'p2', 'long', '1', '100', { stopLoss: '99' });
@@ -196,7 +220,13 @@ describe('pre-trade rules', () => {
     assert.equal(!order(session, 'z', '0').accepted, true);
     const unknown = priceMarketOrder(session.state, session.pack, { orderId: 'u', atMs: at(T('07:00')), symbol: 'NOPE', side: 'long', quantity: '1' });
     assert.equal(!unknown.accepted && unknown.refusals[0]?.reason, 'invalid-order');
-    const noPrice = priceMarketOrder(new Session(pack('soft'), T('06:00')).state, session.pack, { orderId: 'n', atMs: at(T('07:00')), symbol: 'X', side: 'long', quantity: '1' });
+    const noPrice = priceMarketOrder(new Session(pack('soft'), T('06:00')).state, session.pack, {
+      orderId: 'n',
+      atMs: at(T('07:00')),
+      symbol: 'X',
+      side: 'long',
+      quantity: '1',
+    });
     assert.deepEqual(noPrice, { accepted: false, refusals: [{ reason: 'no-price', symbol: 'X' }] });
   });
 });
@@ -209,12 +239,17 @@ describe('positions on ticks', () => {
   });
 
   test('a long stop-loss closes at the bid when it is crossed, gaps included', () => {
-    const session = new Session(pack, T('06:00')).open(T('07:00'), 'a', 'long', '1', '100.5', { stopLoss: '95', commissionMinor: '150' }).tick(T('08:00'), '95.6');
+    const session = new Session(pack, T('06:00'))
+      .open(T('07:00'), 'a', 'long', '1', '100.5', { stopLoss: '95', commissionMinor: '150' })
+      .tick(T('08:00'), '95.6');
     assert.equal(session.state.positions.length, 1, 'the bid 95.1 is above the stop');
     session.tick(T('08:01'), '90');
     const trade = session.outcomes.find((outcome) => outcome.kind === 'trade-closed');
     assert.ok(trade?.kind === 'trade-closed');
-    assert.deepEqual([trade.trade.reason, trade.trade.exitPrice, trade.trade.grossPnlMinor, trade.trade.commissionMinor, trade.trade.netPnlMinor], ['stop-loss', '89.5', '-2200', '300', '-2500']);
+    assert.deepEqual(
+      [trade.trade.reason, trade.trade.exitPrice, trade.trade.grossPnlMinor, trade.trade.commissionMinor, trade.trade.netPnlMinor],
+      ['stop-loss', '89.5', '-2200', '300', '-2500'],
+    );
     assert.equal(session.state.balanceMinor, '997500');
   });
 
@@ -234,7 +269,9 @@ describe('positions on ticks', () => {
   });
 
   test('a partial close keeps the rest open and shares the opening commission', () => {
-    const session = new Session(pack, T('06:00')).open(T('07:00'), 'a', 'long', '3', '100', { commissionMinor: '450' }).close(T('08:00'), 'a-1', 'a', '1', '101', '150');
+    const session = new Session(pack, T('06:00'))
+      .open(T('07:00'), 'a', 'long', '3', '100', { commissionMinor: '450' })
+      .close(T('08:00'), 'a-1', 'a', '1', '101', '150');
     assert.equal(session.state.positions[0]?.quantity, '2');
     assert.equal(session.state.positions[0]?.openCommissionMinor, '300');
     const trade = session.outcomes.find((outcome) => outcome.kind === 'trade-closed');
@@ -291,6 +328,14 @@ describe('phases', () => {
   test('a state from another pack version is refused', () => {
     const pack = presetPack('two-step-100k');
     const state = createAccount(pack, at(T('06:00')));
-    assert.throws(() => applyFill(state, { ...pack, version: 2 }, { kind: 'open', fillId: 'a', atMs: at(T('07:00')), symbol: 'BTC-USD', side: 'long', quantity: '1', price: '1', commissionMinor: '0' }), AccountInputError);
+    assert.throws(
+      () =>
+        applyFill(
+          state,
+          { ...pack, version: 2 },
+          { kind: 'open', fillId: 'a', atMs: at(T('07:00')), symbol: 'BTC-USD', side: 'long', quantity: '1', price: '1', commissionMinor: '0' },
+        ),
+      AccountInputError,
+    );
   });
 });

@@ -31,7 +31,9 @@ const scenarios: Scenario[] = [
       const pack = customPack({
         accountSizeMinor: '20000000',
         tradingDay: prague,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' }],
+        rules: [
+          { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
+        ],
       });
       const session = new Session(pack, '2026-06-01T06:00:00Z')
         .open('2026-06-01T07:00:00Z', 'a', 'long', '1', '10000')
@@ -45,12 +47,15 @@ const scenarios: Scenario[] = [
   {
     program: 'FTMO 2-Step',
     source: FTMO_DAILY,
-    example: '+$4,000 closed on Monday leaves $14,000 of permitted loss; a $13,000 floating loss is within it until midnight CE(S)T, then breaks the reset limit',
+    example:
+      '+$4,000 closed on Monday leaves $14,000 of permitted loss; a $13,000 floating loss is within it until midnight CE(S)T, then breaks the reset limit',
     run() {
       const pack = customPack({
         accountSizeMinor: '20000000',
         tradingDay: prague,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' }],
+        rules: [
+          { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
+        ],
       });
       // Monday 1 June 2026 in Prague is CEST (UTC+2): midnight is 22:00 UTC.
       const session = new Session(pack, '2026-06-01T06:00:00Z')
@@ -101,7 +106,9 @@ const scenarios: Scenario[] = [
     source: FTMO_ONE_STEP,
     example: 'trailing end-of-day limit: $90,000 on day 1, $94,000 after a $104,000 close, still $94,000 after a $103,000 close',
     run() {
-      const rules = (mode: 'static' | 'trailing-end-of-day') => [{ type: 'max-loss' as const, limit: { kind: 'percent-of-initial' as const, bps: 1_000 }, mode, basis: 'equity' as const, severity: 'hard' as const }];
+      const rules = (mode: 'static' | 'trailing-end-of-day') => [
+        { type: 'max-loss' as const, limit: { kind: 'percent-of-initial' as const, bps: 1_000 }, mode, basis: 'equity' as const, severity: 'hard' as const },
+      ];
       const floors = (mode: 'static' | 'trailing-end-of-day') => {
         const session = new Session(customPack({ accountSizeMinor: '10000000', tradingDay: prague, rules: rules(mode) }), '2026-06-01T06:00:00Z');
         const seen = [session.evaluation().live.maxLossFloorMinor];
@@ -118,13 +125,23 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Topstep Trading Combine',
-    source: 'Topstep Help Center, "What is the Maximum Loss Limit?" (mirrored at https://jljejxiy.com/article/what-is-the-maximum-loss-limit-topstep-help-center/1870)',
+    source:
+      'Topstep Help Center, "What is the Maximum Loss Limit?" (mirrored at https://jljejxiy.com/article/what-is-the-maximum-loss-limit-topstep-help-center/1870)',
     example: '$50K, $2,000 trailing from the end-of-day balance high, stopping at the starting balance: $48,500, $48,500, then $50,000 for good',
     run() {
       const pack = customPack({
         accountSizeMinor: '5000000',
         tradingDay: { timeZone: 'America/Chicago', resetTime: '17:00' },
-        rules: [{ type: 'max-loss', limit: { kind: 'amount', amountMinor: '200000' }, mode: 'trailing-end-of-day', basis: 'equity', lockAtInitialBalance: true, severity: 'hard' }],
+        rules: [
+          {
+            type: 'max-loss',
+            limit: { kind: 'amount', amountMinor: '200000' },
+            mode: 'trailing-end-of-day',
+            basis: 'equity',
+            lockAtInitialBalance: true,
+            severity: 'hard',
+          },
+        ],
       });
       const session = new Session(pack, '2026-06-01T14:00:00Z');
       const day = (date: string, pnl: number) =>
@@ -145,11 +162,20 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Apex Trader Funding 50K',
-    source: 'Apex Trader Funding, Funded Account Agreement, plan table "50K: initial balance $50,000, minimum balance before trail $47,500" (https://pastebin.com/Wqbz2pkG); trailing from the peak including unrealised profit, locking at the starting balance + $100 (Puravida Edge prop-firm-rules dataset, https://huggingface.co/datasets/puravidaedge/prop-firm-rules)',
+    source:
+      'Apex Trader Funding, Funded Account Agreement, plan table "50K: initial balance $50,000, minimum balance before trail $47,500" (https://pastebin.com/Wqbz2pkG); trailing from the peak including unrealised profit, locking at the starting balance + $100 (Puravida Edge prop-firm-rules dataset, https://huggingface.co/datasets/puravidaedge/prop-firm-rules)',
     example: 'an unrealised peak of $51,000 raises the threshold to $48,500 for good; equity of $48,499 fails; a $52,600 peak locks it at $50,100',
     run() {
       const rules = (mode: 'trailing-intraday-equity' | 'trailing-end-of-day') => [
-        { type: 'max-loss' as const, limit: { kind: 'amount' as const, amountMinor: '250000' }, mode, basis: 'equity' as const, lockAtInitialBalance: true, lockOffsetMinor: '10000', severity: 'hard' as const },
+        {
+          type: 'max-loss' as const,
+          limit: { kind: 'amount' as const, amountMinor: '250000' },
+          mode,
+          basis: 'equity' as const,
+          lockAtInitialBalance: true,
+          lockOffsetMinor: '10000',
+          severity: 'hard' as const,
+        },
       ];
       const pack = customPack({ accountSizeMinor: '5000000', tradingDay: newYork5pm, rules: rules('trailing-intraday-equity') });
       const session = new Session(pack, '2026-06-01T13:00:00Z').open('2026-06-01T13:30:00Z', 'a', 'long', '10', '1000').tick('2026-06-01T14:00:00Z', '1100');
@@ -177,13 +203,23 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Summit Strike standard challenge',
-    source: 'Summit Strike help, "How does the daily DD work (standard challenge)" — https://summitstrike.crunch.help/en/account-rules/how-does-the-daily-dd-work-standard-challenge',
-    example: 'at 5 pm New York the floor resets to the higher of balance and equity less 5% of the balance: $97,000 after +$2,000 floating, $95,000 after -$2,000, $98,325 for balance $103,500 / equity $101,000',
+    source:
+      'Summit Strike help, "How does the daily DD work (standard challenge)" — https://summitstrike.crunch.help/en/account-rules/how-does-the-daily-dd-work-standard-challenge',
+    example:
+      'at 5 pm New York the floor resets to the higher of balance and equity less 5% of the balance: $97,000 after +$2,000 floating, $95,000 after -$2,000, $98,325 for balance $103,500 / equity $101,000',
     run() {
       const pack = customPack({
         accountSizeMinor: '10000000',
         tradingDay: newYork5pm,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-day-start-balance', bps: 500 }, basis: 'equity', reference: 'start-of-day-higher-of-balance-equity', severity: 'hard' }],
+        rules: [
+          {
+            type: 'daily-loss',
+            limit: { kind: 'percent-of-day-start-balance', bps: 500 },
+            basis: 'equity',
+            reference: 'start-of-day-higher-of-balance-equity',
+            severity: 'hard',
+          },
+        ],
       });
       const floorAfterReset = (build: (session: Session) => Session) => {
         // 5 pm in New York on Friday 5 June 2026 is 21:00 UTC (EDT).
@@ -191,12 +227,22 @@ const scenarios: Scenario[] = [
         assert.equal(session.state.today.day, '2026-06-05');
         return session.evaluation().live.dailyFloorMinor;
       };
-      assert.equal(floorAfterReset((s) => s.open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '12000')), '9700000');
-      assert.equal(floorAfterReset((s) => s.open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '8000')), '9500000');
+      assert.equal(
+        floorAfterReset((s) => s.open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '12000')),
+        '9700000',
+      );
+      assert.equal(
+        floorAfterReset((s) => s.open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '8000')),
+        '9500000',
+      );
       assert.equal(
         floorAfterReset((s) =>
-          s.open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').close('2026-06-05T15:00:00Z', 'a-x', 'a', '1', '13500')
-            .open('2026-06-05T16:00:00Z', 'b', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '7500')),
+          s
+            .open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000')
+            .close('2026-06-05T15:00:00Z', 'a-x', 'a', '1', '13500')
+            .open('2026-06-05T16:00:00Z', 'b', 'long', '1', '10000')
+            .tick('2026-06-05T20:00:00Z', '7500'),
+        ),
         '9832500',
       );
     },
@@ -204,12 +250,21 @@ const scenarios: Scenario[] = [
   {
     program: 'Summit Strike standard challenge, across a DST change',
     source: 'Summit Strike help (above): the day resets at 5 pm EST, i.e. New York time, which is 22:00 UTC in winter and 21:00 UTC from Sunday 8 March 2026',
-    example: 'a +$2,000 day ending Monday 9 March: at 21:30 UTC (17:30 EDT) the new day floor is $97,000, so equity of $96,999 fails; a fixed UTC-5 clock would still say 16:30 and keep the $95,000 floor',
+    example:
+      'a +$2,000 day ending Monday 9 March: at 21:30 UTC (17:30 EDT) the new day floor is $97,000, so equity of $96,999 fails; a fixed UTC-5 clock would still say 16:30 and keep the $95,000 floor',
     run() {
       const pack = customPack({
         accountSizeMinor: '10000000',
         tradingDay: newYork5pm,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-day-start-balance', bps: 500 }, basis: 'equity', reference: 'start-of-day-higher-of-balance-equity', severity: 'hard' }],
+        rules: [
+          {
+            type: 'daily-loss',
+            limit: { kind: 'percent-of-day-start-balance', bps: 500 },
+            basis: 'equity',
+            reference: 'start-of-day-higher-of-balance-equity',
+            severity: 'hard',
+          },
+        ],
       });
       const session = new Session(pack, '2026-03-09T14:00:00Z').open('2026-03-09T14:30:00Z', 'a', 'long', '1', '10000').tick('2026-03-09T20:59:00Z', '12000');
       assert.equal(session.state.today.day, '2026-03-08', 'the day that began at 17:00 EDT on Sunday');
@@ -221,31 +276,51 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Sieg Fund 2-step prudent challenge',
-    source: 'Sieg Fund FAQ, "How do you calculate the 5% Daily Loss Limit in 2 step prudent challenge?" — https://siegfund.com/tools/faq/question/how-do-you-calculate-the-5-daily-loss-limit-in-2-step-prudent-challenge',
+    source:
+      'Sieg Fund FAQ, "How do you calculate the 5% Daily Loss Limit in 2 step prudent challenge?" — https://siegfund.com/tools/faq/question/how-do-you-calculate-the-5-daily-loss-limit-in-2-step-prudent-challenge',
     example: "the previous day's 5 pm balance is the reference: +$6,000 floating leaves the floor at $95,000; a $105,000 balance gives $99,750",
     run() {
       const pack = customPack({
         accountSizeMinor: '10000000',
         tradingDay: newYork5pm,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-day-start-balance', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' }],
+        rules: [
+          {
+            type: 'daily-loss',
+            limit: { kind: 'percent-of-day-start-balance', bps: 500 },
+            basis: 'equity',
+            reference: 'previous-close-balance',
+            severity: 'hard',
+          },
+        ],
       });
-      const floating = new Session(pack, '2026-06-05T13:00:00Z').open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-05T20:00:00Z', '16000').closeDay('2026-06-05T21:00:00Z');
+      const floating = new Session(pack, '2026-06-05T13:00:00Z')
+        .open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000')
+        .tick('2026-06-05T20:00:00Z', '16000')
+        .closeDay('2026-06-05T21:00:00Z');
       assert.equal(floating.evaluation().live.dailyFloorMinor, '9500000');
-      const banked = new Session(pack, '2026-06-05T13:00:00Z').open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000').close('2026-06-05T15:00:00Z', 'a-x', 'a', '1', '15000').closeDay('2026-06-05T21:00:00Z');
+      const banked = new Session(pack, '2026-06-05T13:00:00Z')
+        .open('2026-06-05T14:00:00Z', 'a', 'long', '1', '10000')
+        .close('2026-06-05T15:00:00Z', 'a-x', 'a', '1', '15000')
+        .closeDay('2026-06-05T21:00:00Z');
       assert.equal(banked.evaluation().live.dailyFloorMinor, '9975000');
     },
   },
   {
     program: 'FTMO, across a DST change',
     source: `${FTMO_DAILY} ("recalculated every midnight CE(S)T")`,
-    example: 'on Sunday 29 March 2026 Prague moves to CEST: Monday begins at 22:00 UTC, so a $1,000 Sunday profit raises the floor from 22:00 UTC, not from 23:00',
+    example:
+      'on Sunday 29 March 2026 Prague moves to CEST: Monday begins at 22:00 UTC, so a $1,000 Sunday profit raises the floor from 22:00 UTC, not from 23:00',
     run() {
       const pack = customPack({
         accountSizeMinor: '10000000',
         tradingDay: prague,
-        rules: [{ type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' }],
+        rules: [
+          { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
+        ],
       });
-      const session = new Session(pack, '2026-03-29T08:00:00Z').open('2026-03-29T09:00:00Z', 'a', 'long', '1', '1000').close('2026-03-29T10:00:00Z', 'a-x', 'a', '1', '2000');
+      const session = new Session(pack, '2026-03-29T08:00:00Z')
+        .open('2026-03-29T09:00:00Z', 'a', 'long', '1', '1000')
+        .close('2026-03-29T10:00:00Z', 'a-x', 'a', '1', '2000');
       assert.equal(session.evaluation().live.dailyFloorMinor, '9500000');
       session.closeDay('2026-03-29T22:30:00Z');
       assert.equal(session.state.today.day, '2026-03-30');
@@ -285,16 +360,28 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Take Capital',
-    source: 'Take Capital help, "What are the risk management rules? Stop loss rules?" — https://intercom.help/take-capital-for-traders/en/articles/10416166-what-are-the-risk-management-rules-stop-loss-rules',
+    source:
+      'Take Capital help, "What are the risk management rules? Stop loss rules?" — https://intercom.help/take-capital-for-traders/en/articles/10416166-what-are-the-risk-management-rules-stop-loss-rules',
     example: 'on $10,000, a stop that risks $200 (2%) is allowed, one that risks $300 is a violation, and a trade without a stop-loss is a violation',
     run() {
       const pack = customPack({ accountSizeMinor: '1000000', rules: [{ type: 'risk-per-trade', maxBps: 200, severity: 'soft' }] });
       const session = new Session(pack, '2026-06-01T06:00:00Z').tick('2026-06-01T07:00:00Z', '1000');
-      const order = (stopLoss?: string) => priceMarketOrder(session.state, pack, { orderId: 'o', atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'X', side: 'long', quantity: '1', ...(stopLoss === undefined ? {} : { stopLoss }) });
+      const order = (stopLoss?: string) =>
+        priceMarketOrder(session.state, pack, {
+          orderId: 'o',
+          atMs: Date.parse('2026-06-01T07:01:00Z'),
+          symbol: 'X',
+          side: 'long',
+          quantity: '1',
+          ...(stopLoss === undefined ? {} : { stopLoss }),
+        });
       assert.equal(order('800').accepted, true);
       const tooWide = order('700');
       assert.equal(tooWide.accepted, false);
-      assert.deepEqual(!tooWide.accepted && tooWide.refusals[0]?.reason === 'rule' ? [tooWide.refusals[0].violation.measured, tooWide.refusals[0].violation.threshold] : [], ['30000', '20000']);
+      assert.deepEqual(
+        !tooWide.accepted && tooWide.refusals[0]?.reason === 'rule' ? [tooWide.refusals[0].violation.measured, tooWide.refusals[0].violation.threshold] : [],
+        ['30000', '20000'],
+      );
       const naked = order();
       assert.equal(!naked.accepted && naked.refusals[0]?.reason === 'rule' && naked.refusals[0].violation.measured, 'no-stop-loss');
       // An imported fill that already happened cannot be refused: the soft breach pauses the account.
@@ -314,15 +401,40 @@ const scenarios: Scenario[] = [
         rules: [{ type: 'risk-per-trade', maxBps: 200, scope: 'symbol', severity: 'soft' }],
       });
       const session = new Session(pack, '2026-06-01T06:00:00Z').tick('2026-06-01T07:00:00Z', '60000', 'BTC-USD');
-      const order = (id: string, stopLoss: string) => priceMarketOrder(session.state, pack, { orderId: id, atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'BTC-USD', side: 'long', quantity: '0.01', stopLoss });
+      const order = (id: string, stopLoss: string) =>
+        priceMarketOrder(session.state, pack, {
+          orderId: id,
+          atMs: Date.parse('2026-06-01T07:01:00Z'),
+          symbol: 'BTC-USD',
+          side: 'long',
+          quantity: '0.01',
+          stopLoss,
+        });
       const first = order('first', '48000');
       assert.ok(first.accepted);
       session.state = applyFill(session.state, pack, first.fill).state;
       const second = order('second', '50000');
-      assert.deepEqual(!second.accepted && second.refusals[0]?.reason === 'rule' ? [second.refusals[0].violation.measured, second.refusals[0].violation.threshold] : [], ['22000', '20000']);
+      assert.deepEqual(
+        !second.accepted && second.refusals[0]?.reason === 'rule' ? [second.refusals[0].violation.measured, second.refusals[0].violation.threshold] : [],
+        ['22000', '20000'],
+      );
       // Alone, the second position's $100 would be within the limit.
-      const alone = customPack({ accountSizeMinor: '1000000', instruments: [{ symbol: 'BTC-USD', contractSize: '1', halfSpread: '0', commissionPerUnitMinor: '0' }], rules: [{ type: 'risk-per-trade', maxBps: 200, severity: 'soft' }] });
-      assert.equal(priceMarketOrder(session.state, alone, { orderId: 'second', atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'BTC-USD', side: 'long', quantity: '0.01', stopLoss: '50000' }).accepted, true);
+      const alone = customPack({
+        accountSizeMinor: '1000000',
+        instruments: [{ symbol: 'BTC-USD', contractSize: '1', halfSpread: '0', commissionPerUnitMinor: '0' }],
+        rules: [{ type: 'risk-per-trade', maxBps: 200, severity: 'soft' }],
+      });
+      assert.equal(
+        priceMarketOrder(session.state, alone, {
+          orderId: 'second',
+          atMs: Date.parse('2026-06-01T07:01:00Z'),
+          symbol: 'BTC-USD',
+          side: 'long',
+          quantity: '0.01',
+          stopLoss: '50000',
+        }).accepted,
+        true,
+      );
     },
   },
   {
@@ -336,7 +448,15 @@ const scenarios: Scenario[] = [
         rules: [{ type: 'risk-per-trade', maxBps: 100, severity: 'hard' }],
       });
       const session = new Session(pack, '2026-06-01T06:00:00Z').tick('2026-06-01T07:00:00Z', '1.1', 'EUR-USD');
-      const order = (lots: string) => priceMarketOrder(session.state, pack, { orderId: 'o', atMs: Date.parse('2026-06-01T07:01:00Z'), symbol: 'EUR-USD', side: 'long', quantity: lots, stopLoss: '1.098' });
+      const order = (lots: string) =>
+        priceMarketOrder(session.state, pack, {
+          orderId: 'o',
+          atMs: Date.parse('2026-06-01T07:01:00Z'),
+          symbol: 'EUR-USD',
+          side: 'long',
+          quantity: lots,
+          stopLoss: '1.098',
+        });
       assert.equal(order('5').accepted, true);
       const six = order('6');
       assert.equal(!six.accepted && six.refusals[0]?.reason === 'rule' && six.refusals[0].violation.measured, '120000');
@@ -344,18 +464,24 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Topstep Trading Combine',
-    source: 'Topstep Help Center, "What is the Consistency Target?" — https://help.futures.topstep.com/hc/en-us/articles/4405772379155-What-is-the-Consistency-Target-',
+    source:
+      'Topstep Help Center, "What is the Consistency Target?" — https://help.futures.topstep.com/hc/en-us/articles/4405772379155-What-is-the-Consistency-Target-',
     example: 'a $900 best day of $2,800 total is 32%, below the 40% target',
     run() {
       const pack = customPack({
         accountSizeMinor: '5000000',
         tradingDay: { timeZone: 'America/Chicago', resetTime: '17:00' },
-        rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '280000' } }, { type: 'consistency', bestDayShareBelowBps: 4_000 }],
+        rules: [
+          { type: 'profit-target', target: { kind: 'amount', amountMinor: '280000' } },
+          { type: 'consistency', bestDayShareBelowBps: 4_000 },
+        ],
       });
       const session = new Session(pack, '2026-06-01T13:00:00Z');
       ['900', '800', '600', '500'].forEach((pnl, index) => {
         const date = `2026-06-0${index + 1}`;
-        session.open(`${date}T14:00:00Z`, `${date}-o`, 'long', '1', '10000').close(`${date}T15:00:00Z`, `${date}-c`, `${date}-o`, '1', String(10000 + Number(pnl)));
+        session
+          .open(`${date}T14:00:00Z`, `${date}-o`, 'long', '1', '10000')
+          .close(`${date}T15:00:00Z`, `${date}-c`, `${date}-o`, '1', String(10000 + Number(pnl)));
       });
       const consistency = session.evaluation().objectives.find((objective) => objective.rule === 'consistency');
       assert.deepEqual([consistency?.current, consistency?.met], ['3215', true]);
@@ -364,14 +490,23 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'For Traders three-step account',
-    source: 'For Traders help, "How does the Consistency Score on our Three-Step Account work?" — https://help.fortraders.com/en/articles/11402218-how-does-the-consistency-score-on-our-three-step-account-work',
+    source:
+      'For Traders help, "How does the Consistency Score on our Three-Step Account work?" — https://help.fortraders.com/en/articles/11402218-how-does-the-consistency-score-on-our-three-step-account-work',
     example: 'a $500 best day needs more than $1,250 in total: at exactly $1,250 the share is 40% and not below it',
     run() {
-      const pack = customPack({ accountSizeMinor: '5000000', rules: [{ type: 'profit-target', target: { kind: 'amount', amountMinor: '100000' } }, { type: 'consistency', bestDayShareBelowBps: 4_000 }] });
+      const pack = customPack({
+        accountSizeMinor: '5000000',
+        rules: [
+          { type: 'profit-target', target: { kind: 'amount', amountMinor: '100000' } },
+          { type: 'consistency', bestDayShareBelowBps: 4_000 },
+        ],
+      });
       const session = new Session(pack, '2026-06-01T06:00:00Z');
       ['500', '500', '250'].forEach((pnl, index) => {
         const date = `2026-06-0${index + 1}`;
-        session.open(`${date}T07:00:00Z`, `${date}-o`, 'long', '1', '10000').close(`${date}T08:00:00Z`, `${date}-c`, `${date}-o`, '1', String(10000 + Number(pnl)));
+        session
+          .open(`${date}T07:00:00Z`, `${date}-o`, 'long', '1', '10000')
+          .close(`${date}T08:00:00Z`, `${date}-c`, `${date}-o`, '1', String(10000 + Number(pnl)));
       });
       assert.equal(session.state.balanceMinor, '5125000');
       assert.equal(session.state.status, 'active');
@@ -381,13 +516,17 @@ const scenarios: Scenario[] = [
   },
   {
     program: 'Topstep (daily loss limit, soft breach)',
-    source: 'PropFirmApp, "Topstep" — https://propfirmapp.com/prop-firms/topstep (DLL from the morning balance; a soft breach stops trading for the rest of the session)',
-    example: 'with a $53,500 morning balance and a $1,000 daily loss limit, the account must stay above $52,500; breaking it closes positions and pauses until the next day, without failing',
+    source:
+      'PropFirmApp, "Topstep" — https://propfirmapp.com/prop-firms/topstep (DLL from the morning balance; a soft breach stops trading for the rest of the session)',
+    example:
+      'with a $53,500 morning balance and a $1,000 daily loss limit, the account must stay above $52,500; breaking it closes positions and pauses until the next day, without failing',
     run() {
       const pack = customPack({
         accountSizeMinor: '5350000',
         tradingDay: { timeZone: 'America/Chicago', resetTime: '17:00' },
-        rules: [{ type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' }],
+        rules: [
+          { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' },
+        ],
       });
       const session = new Session(pack, '2026-06-01T13:00:00Z').open('2026-06-01T14:00:00Z', 'a', 'long', '1', '10000').tick('2026-06-01T15:00:00Z', '8999');
       assert.equal(session.state.status, 'paused');

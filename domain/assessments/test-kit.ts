@@ -1,6 +1,17 @@
 // Helpers for the assessment tests only: a one-phase pack built from a few rules, and a session that
 // drives an account through ticks, fills and day closes while keeping every outcome for assertions.
-import { applyCharge, applyFill, applyTick, closeDay, createAccount, type AccountState, type AccountStep, type Outcome, type Side, type Violation } from './account';
+import {
+  applyCharge,
+  applyFill,
+  applyTick,
+  closeDay,
+  createAccount,
+  type AccountState,
+  type AccountStep,
+  type Outcome,
+  type Side,
+  type Violation,
+} from './account';
 import { evaluate, type Evaluation } from './evaluate';
 import { parseRulePack, type PhaseKind, type RulePack, type RulePackInput } from './rule-pack';
 
@@ -38,7 +49,10 @@ export class Session {
   state: AccountState;
   readonly outcomes: Outcome[] = [];
 
-  constructor(readonly pack: RulePack, startIso: string) {
+  constructor(
+    readonly pack: RulePack,
+    startIso: string,
+  ) {
     this.state = createAccount(pack, at(startIso));
   }
 
@@ -52,7 +66,14 @@ export class Session {
     return this.take(applyTick(this.state, this.pack, { symbol, price, atMs: at(iso) }));
   }
 
-  open(iso: string, id: string, side: Side, quantity: string, price: string, extra: { stopLoss?: string; takeProfit?: string; commissionMinor?: string; symbol?: string } = {}): this {
+  open(
+    iso: string,
+    id: string,
+    side: Side,
+    quantity: string,
+    price: string,
+    extra: { stopLoss?: string; takeProfit?: string; commissionMinor?: string; symbol?: string } = {},
+  ): this {
     const { commissionMinor = '0', symbol = 'X', ...stops } = extra;
     return this.take(applyFill(this.state, this.pack, { kind: 'open', fillId: id, atMs: at(iso), symbol, side, quantity, price, commissionMinor, ...stops }));
   }

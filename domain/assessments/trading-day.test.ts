@@ -7,7 +7,16 @@ import { addDays, dayStartMs, nextDayStartMs, TIME_ZONES, tradingDayOf, TradingD
 
 /** The offset according to Intl (tests only: the domain code must not depend on the host's ICU data). */
 function intlOffsetMinutes(zone: TimeZone, atMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(atMs);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(atMs);
   const get = (type: string) => Number(parts.find((part) => part.type === type)!.value);
   const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((local - Math.floor(atMs / 1000) * 1000) / 60_000);

@@ -94,7 +94,6 @@ export function addDays(key: DayKey, days: number): DayKey {
   return utcMidnightToDayKey(dayKeyToUtcMidnight(key) + days * DAY_MS);
 }
 
-
 /**
  * The instant trading day `key` begins: the first instant whose local wall-clock time is at or past
  * `key` + reset time. A reset time skipped by a spring-forward change begins the day at the change; one

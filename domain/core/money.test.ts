@@ -20,7 +20,25 @@ describe('parseMinor / formatMinor', () => {
   });
 
   test('refuses every other spelling', () => {
-    const rejected = ['', ' 1', '1 ', '+1', '1.0', '1.5', '1e3', '1E3', '0x10', '01', '-0', '-', '1_000', '１', '9223372036854775808', '-9223372036854775809', '99999999999999999999'];
+    const rejected = [
+      '',
+      ' 1',
+      '1 ',
+      '+1',
+      '1.0',
+      '1.5',
+      '1e3',
+      '1E3',
+      '0x10',
+      '01',
+      '-0',
+      '-',
+      '1_000',
+      '１',
+      '9223372036854775808',
+      '-9223372036854775809',
+      '99999999999999999999',
+    ];
     for (const text of rejected) assert.throws(() => parseMinor(text), MoneyError, `accepted ${JSON.stringify(text)}`);
   });
 
@@ -86,7 +104,10 @@ describe('splitEvenly', () => {
       fc.property(nonNegativeMinor, fc.integer({ min: 1, max: 500 }), (total, count) => {
         const parts = splitEvenly(total, count);
         assert.equal(parts.length, count);
-        assert.equal(parts.reduce((a, b) => a + b, 0n), total);
+        assert.equal(
+          parts.reduce((a, b) => a + b, 0n),
+          total,
+        );
         const floor = total / BigInt(count);
         for (const [index, part] of parts.entries()) {
           assert.equal(part, BigInt(index) < total % BigInt(count) ? floor + 1n : floor);
@@ -119,7 +140,10 @@ describe('splitProRata', () => {
       fc.property(nonNegativeMinor, weightsArb, (total, weights) => {
         const parts = splitProRata(total, weights);
         const weightSum = weights.reduce((a, b) => a + b, 0n);
-        assert.equal(parts.reduce((a, b) => a + b, 0n), total);
+        assert.equal(
+          parts.reduce((a, b) => a + b, 0n),
+          total,
+        );
         for (const [index, part] of parts.entries()) {
           const weight = weights[index]!;
           // |part - total*weight/weightSum| < 1, kept in integers by multiplying through by weightSum.

@@ -83,7 +83,10 @@ export function money(amountMinor: bigint, currency: string): Money {
  */
 export function splitEvenly(totalMinor: bigint, count: number): bigint[] {
   if (!Number.isSafeInteger(count) || count < 1) throw new MoneyError(`cannot split into ${count} parts`);
-  return splitProRata(totalMinor, Array.from({ length: count }, () => 1n));
+  return splitProRata(
+    totalMinor,
+    Array.from({ length: count }, () => 1n),
+  );
 }
 
 /**

@@ -27,8 +27,14 @@ describe('sha256', () => {
   });
 
   test('agrees with node:crypto on random bytes and random text', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 1_000 }), (bytes) => sha256Hex(bytes) === nodeSha256(bytes)), { numRuns: 300 });
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => sha256Hex(text) === nodeSha256(text)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1_000 }), (bytes) => sha256Hex(bytes) === nodeSha256(bytes)),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => sha256Hex(text) === nodeSha256(text)),
+      { numRuns: 300 },
+    );
   });
 
   test('returns the 32 raw bytes of the digest', () => {

@@ -20,7 +20,16 @@ const member = (memberId: string, overrides: Partial<PoolMemberView> = {}): Pool
   ...overrides,
 });
 
-const config = poolConfigSchema.parse({ kind: 'rotating', name: 'Tanda', currency: 'mxn', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 3, contributionMinor: 50_000, payoutOrder: 'bid' });
+const config = poolConfigSchema.parse({
+  kind: 'rotating',
+  name: 'Tanda',
+  currency: 'mxn',
+  cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+  membersMin: 2,
+  membersMax: 3,
+  contributionMinor: 50_000,
+  payoutOrder: 'bid',
+});
 const view = (overrides: Partial<PoolView> = {}): PoolView => ({
   poolId: 'p1',
   managerId: 'mgr',
@@ -38,26 +47,38 @@ const view = (overrides: Partial<PoolView> = {}): PoolView => ({
   ...overrides,
 });
 const at = '2026-03-01T09:00:00.000Z';
-const summary = (notices: ReturnType<typeof noticesFromViewChange>) => notices.map((n) => [n.type, n.key, n.recipients.map((r) => `${r.role}:${r.id}`).join(',')]);
+const summary = (notices: ReturnType<typeof noticesFromViewChange>) =>
+  notices.map((n) => [n.type, n.key, n.recipients.map((r) => `${r.role}:${r.id}`).join(',')]);
 
 describe('notices derived from pool events', () => {
   test('lifecycle changes go to members still in the pool and the manager', () => {
     const paused = view({ status: 'paused', version: 6, members: [member('a'), member('b', { status: 'left' }), member('c')] });
     assert.deepEqual(summary(noticesFromViewChange(view(), paused, at)), [['pool.paused', 'pool.paused:p1:v6', 'member:a,member:c,manager:mgr']]);
-    assert.deepEqual(summary(noticesFromViewChange(paused, { ...paused, status: 'active', version: 7 }, at)).map((n) => n[0]), ['pool.resumed']);
-    assert.deepEqual(summary(noticesFromViewChange(view({ status: 'open' }), view(), at)).map((n) => n[0]), ['pool.activated']);
+    assert.deepEqual(
+      summary(noticesFromViewChange(paused, { ...paused, status: 'active', version: 7 }, at)).map((n) => n[0]),
+      ['pool.resumed'],
+    );
+    assert.deepEqual(
+      summary(noticesFromViewChange(view({ status: 'open' }), view(), at)).map((n) => n[0]),
+      ['pool.activated'],
+    );
     assert.deepEqual(noticesFromViewChange(null, view(), at), [], 'the first view seen is no change');
     assert.deepEqual(noticesFromViewChange(view(), view({ version: 6 }), at), [], 'nothing changed, nothing told');
   });
 
   test('a cancelled pool tells everyone who paid in, even those who left', () => {
-    const before = view({ members: [member('a', { paidInMinor: '50000' }), member('b', { status: 'left', paidInMinor: '50000' }), member('c', { status: 'left' })] });
+    const before = view({
+      members: [member('a', { paidInMinor: '50000' }), member('b', { status: 'left', paidInMinor: '50000' }), member('c', { status: 'left' })],
+    });
     const notices = noticesFromViewChange(before, { ...before, status: 'cancelled', version: 9 }, at);
     assert.deepEqual(summary(notices), [['pool.cancelled', 'pool.cancelled:p1:v9', 'member:a,member:b,manager:mgr']]);
   });
 
   test('standing changes go to the member and the manager', () => {
-    const suspended = view({ version: 6, members: [member('a', { status: 'suspended', arrearsMinor: '50000' }), member('b'), member('c', { status: 'expelled', arrearsMinor: '50000' })] });
+    const suspended = view({
+      version: 6,
+      members: [member('a', { status: 'suspended', arrearsMinor: '50000' }), member('b'), member('c', { status: 'expelled', arrearsMinor: '50000' })],
+    });
     assert.deepEqual(summary(noticesFromViewChange(view(), suspended, at)), [
       ['member.suspended', 'member.suspended:p1:a:v6', 'member:a,manager:mgr'],
       ['member.expelled', 'member.expelled:p1:c:v6', 'member:c,manager:mgr'],
@@ -67,7 +88,11 @@ describe('notices derived from pool events', () => {
   });
 
   test('a bid window opens for members who may bid', () => {
-    const bidding = view({ version: 6, members: [member('a'), member('b', { received: true }), member('c', { arrearsMinor: '1' })], bidding: { round: 2, closesAt: '2026-03-02T09:00:00.000Z', bids: 0 } });
+    const bidding = view({
+      version: 6,
+      members: [member('a'), member('b', { received: true }), member('c', { arrearsMinor: '1' })],
+      bidding: { round: 2, closesAt: '2026-03-02T09:00:00.000Z', bids: 0 },
+    });
     assert.deepEqual(summary(noticesFromViewChange(view(), bidding, at)), [['bid_window.opened', 'bid_window.opened:p1:2', 'member:a,manager:mgr']]);
     assert.deepEqual(noticesFromViewChange(bidding, { ...bidding, version: 7, bidding: { ...bidding.bidding!, bids: 1 } }, at), [], 'a bid is no new window');
   });
@@ -106,8 +131,17 @@ describe('notices derived from pool events', () => {
   });
 
   test('a reminder carries each paying member’s own amount, arrears included', () => {
-    const notice = contributionDueSoon(view({ members: [member('a', { arrearsMinor: '50000', status: 'suspended' }), member('b'), member('c', { status: 'expelled' })] }), Date.parse('2026-04-01T09:00:00Z'), 24, Date.parse(at));
-    assert.deepEqual(notice.recipients.map((r) => r.id), ['a', 'b'], 'an expelled member is not reminded');
+    const notice = contributionDueSoon(
+      view({ members: [member('a', { arrearsMinor: '50000', status: 'suspended' }), member('b'), member('c', { status: 'expelled' })] }),
+      Date.parse('2026-04-01T09:00:00Z'),
+      24,
+      Date.parse(at),
+    );
+    assert.deepEqual(
+      notice.recipients.map((r) => r.id),
+      ['a', 'b'],
+      'an expelled member is not reminded',
+    );
     assert.deepEqual(notice.data.amountByMember, ['a=100000', 'b=50000']);
     assert.equal(notice.key, 'contribution.due_soon:p1:2026-04-01T09:00:00.000Z:24h');
   });

@@ -50,8 +50,18 @@ export function noticesFromViewChange(previous: PoolView | null, next: PoolView,
         managerId: next.managerId,
         occurredAt,
         // A cancelled pool also tells everyone who ever paid in: refunds go to them.
-        recipients: type === 'pool.cancelled' ? [...next.members.filter((m) => m.status !== 'left' || m.paidInMinor !== '0').map((m) => memberRecipient(m.memberId)), managerOf(next)] : everyone,
-        data: { poolName, currency, contributionMinor: contributionOf(next.config), roundsCompleted: next.roundsCompleted, roundsPlanned: next.roundsPlanned, potMinor: next.potMinor },
+        recipients:
+          type === 'pool.cancelled'
+            ? [...next.members.filter((m) => m.status !== 'left' || m.paidInMinor !== '0').map((m) => memberRecipient(m.memberId)), managerOf(next)]
+            : everyone,
+        data: {
+          poolName,
+          currency,
+          contributionMinor: contributionOf(next.config),
+          roundsCompleted: next.roundsCompleted,
+          roundsPlanned: next.roundsPlanned,
+          potMinor: next.potMinor,
+        },
       });
     }
   }
@@ -60,7 +70,13 @@ export function noticesFromViewChange(previous: PoolView | null, next: PoolView,
     const before = previous?.members.find((m) => m.memberId === member.memberId);
     if (!before || before.status === member.status) continue;
     const type =
-      member.status === 'suspended' ? 'member.suspended' : member.status === 'expelled' ? 'member.expelled' : member.status === 'active' && before.status === 'suspended' ? 'member.restored' : null;
+      member.status === 'suspended'
+        ? 'member.suspended'
+        : member.status === 'expelled'
+          ? 'member.expelled'
+          : member.status === 'active' && before.status === 'suspended'
+            ? 'member.restored'
+            : null;
     if (!type) continue;
     notices.push({
       key: `${type}:${poolId}:${member.memberId}:v${next.version}`,
@@ -129,7 +145,15 @@ export function noticesFromRound(view: PoolView, kind: 'contribution' | 'distrib
       managerId: view.managerId,
       occurredAt,
       recipients: [memberRecipient(recipient.memberId)],
-      data: { poolName, currency, round: result.round, amountMinor: recipient.amountMinor, purpose: recipient.purpose, kind, expectedArrivalAt: new Date(occurredAtMs + PAYOUT_ARRIVAL_ESTIMATE_MS).toISOString() },
+      data: {
+        poolName,
+        currency,
+        round: result.round,
+        amountMinor: recipient.amountMinor,
+        purpose: recipient.purpose,
+        kind,
+        expectedArrivalAt: new Date(occurredAtMs + PAYOUT_ARRIVAL_ESTIMATE_MS).toISOString(),
+      },
     });
   }
   if (kind === 'contribution' && view.config.kind === 'rotating' && view.config.payoutOrder === 'bid' && result.payout) {

@@ -29,5 +29,7 @@ export function formatAmount(amountMinor: string, currency: string, language: La
 
 /** A date and time in UTC for `language`, e.g. "Monday, March 2, 2026 at 09:00 UTC". */
 export function formatDateTime(iso: string, language: Language): string {
-  return new Intl.DateTimeFormat(LOCALES[language], { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC', hourCycle: 'h23' }).format(new Date(iso)) + ' UTC';
+  return (
+    new Intl.DateTimeFormat(LOCALES[language], { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC', hourCycle: 'h23' }).format(new Date(iso)) + ' UTC'
+  );
 }

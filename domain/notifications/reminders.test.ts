@@ -26,14 +26,30 @@ describe('reminder timetable', () => {
       { leadHours: 72, atMs: at('2026-01-29T09:00:00Z') },
       { leadHours: 24, atMs: at('2026-01-31T09:00:00Z') },
     ]);
-    assert.deepEqual(remindersAhead(due, [72, 24], at('2026-01-30T00:00:00Z')), [{ leadHours: 24, atMs: at('2026-01-31T09:00:00Z') }], 'a lead time already past is not sent late');
+    assert.deepEqual(
+      remindersAhead(due, [72, 24], at('2026-01-30T00:00:00Z')),
+      [{ leadHours: 24, atMs: at('2026-01-31T09:00:00Z') }],
+      'a lead time already past is not sent late',
+    );
   });
 
   test('a failed payment names the next retry while the grace period lasts, then the policy', () => {
-    const config = poolConfigSchema.parse({ kind: 'rotating', name: 'P', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 2, contributionMinor: 100, dunningRetryHours: [24, 48], gracePeriodHours: 60, lateFeeMinor: 5 });
+    const config = poolConfigSchema.parse({
+      kind: 'rotating',
+      name: 'P',
+      currency: 'usd',
+      cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+      membersMin: 2,
+      membersMax: 2,
+      contributionMinor: 100,
+      dunningRetryHours: [24, 48],
+      gracePeriodHours: 60,
+      lateFeeMinor: 5,
+    });
     const view = { poolId: 'p', managerId: 'mgr', config } as unknown as PoolView;
     const start = at('2026-02-01T09:00:00Z');
-    const failed = (purpose: string) => paymentFailed(view, { round: 1, memberId: 'm', purpose, amountMinor: '100', failureCode: 'card_declined' }, start, start).data;
+    const failed = (purpose: string) =>
+      paymentFailed(view, { round: 1, memberId: 'm', purpose, amountMinor: '100', failureCode: 'card_declined' }, start, start).data;
     assert.equal(attemptOf('dunning-2'), 2);
     assert.equal(failed('contribution').nextRetryAt, '2026-02-02T09:00:00.000Z');
     assert.equal(failed('dunning-1').nextRetryAt, '2026-02-03T09:00:00.000Z');

@@ -49,7 +49,10 @@ const EN: Record<NoticeType, Template> = {
   }),
   'payment.succeeded': (c) => ({
     subject: `${c.value('poolName')}: payment received`,
-    paragraphs: [`Hello ${c.name},`, `We received your payment of ${c.money('amountMinor')} for round ${c.value('round')} of ${c.value('poolName')}. Thank you.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `We received your payment of ${c.money('amountMinor')} for round ${c.value('round')} of ${c.value('poolName')}. Thank you.`,
+    ],
   }),
   'payment.failed': (c) => ({
     subject: `${c.value('poolName')}: your payment failed`,
@@ -64,7 +67,10 @@ const EN: Record<NoticeType, Template> = {
   }),
   'late_fee.applied': (c) => ({
     subject: `${c.value('poolName')}: late fee applied`,
-    paragraphs: [`Hello ${c.name},`, `A late fee of ${c.money('lateFeeMinor')} was added to your round ${c.value('round')} payment of ${c.money('paidMinor')} in ${c.value('poolName')}.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `A late fee of ${c.money('lateFeeMinor')} was added to your round ${c.value('round')} payment of ${c.money('paidMinor')} in ${c.value('poolName')}.`,
+    ],
   }),
   'member.suspended': (c) => ({
     subject: `${c.value('poolName')}: ${c.recipient.role === 'member' ? 'you are' : `${c.value('memberId')} is`} suspended`,
@@ -75,27 +81,45 @@ const EN: Record<NoticeType, Template> = {
   }),
   'member.restored': (c) => ({
     subject: `${c.value('poolName')}: good standing restored`,
-    paragraphs: [`Hello ${c.name},`, `${c.recipient.role === 'member' ? 'Your' : `Member ${c.value('memberId')}'s`} arrears in ${c.value('poolName')} are paid: good standing is restored.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `${c.recipient.role === 'member' ? 'Your' : `Member ${c.value('memberId')}'s`} arrears in ${c.value('poolName')} are paid: good standing is restored.`,
+    ],
   }),
   'member.expelled': (c) => ({
     subject: `${c.value('poolName')}: ${c.recipient.role === 'member' ? 'you were' : `${c.value('memberId')} was`} expelled`,
-    paragraphs: [`Hello ${c.name},`, `${c.recipient.role === 'member' ? 'You were' : `Member ${c.value('memberId')} was`} expelled from ${c.value('poolName')}, owing ${c.money('arrearsMinor')}.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `${c.recipient.role === 'member' ? 'You were' : `Member ${c.value('memberId')} was`} expelled from ${c.value('poolName')}, owing ${c.money('arrearsMinor')}.`,
+    ],
   }),
   'payout.sent': (c) => ({
     subject: `${c.value('poolName')}: ${c.money('amountMinor')} is on its way`,
-    paragraphs: [`Hello ${c.name},`, `We sent you ${c.money('amountMinor')} from round ${c.value('round')} of ${c.value('poolName')}. It should reach your bank account by ${c.when('expectedArrivalAt')}.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `We sent you ${c.money('amountMinor')} from round ${c.value('round')} of ${c.value('poolName')}. It should reach your bank account by ${c.when('expectedArrivalAt')}.`,
+    ],
   }),
   'bid_window.opened': (c) => ({
     subject: `${c.value('poolName')}: bidding is open for round ${c.value('round')}`,
-    paragraphs: [`Hello ${c.name},`, `Bidding for round ${c.value('round')} of ${c.value('poolName')} is open until ${c.when('closesAt')}. Bid the discount you accept to take the pot this round.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `Bidding for round ${c.value('round')} of ${c.value('poolName')} is open until ${c.when('closesAt')}. Bid the discount you accept to take the pot this round.`,
+    ],
   }),
   'bid.result': (c) => ({
     subject: `${c.value('poolName')}: round ${c.value('round')} auction result`,
-    paragraphs: [`Hello ${c.name},`, `Round ${c.value('round')} of ${c.value('poolName')} went to ${c.value('winnerMemberId')} at a discount of ${c.money('discountMinor')}.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `Round ${c.value('round')} of ${c.value('poolName')} went to ${c.value('winnerMemberId')} at a discount of ${c.money('discountMinor')}.`,
+    ],
   }),
   'pool.activated': (c) => ({
     subject: `${c.value('poolName')} has started`,
-    paragraphs: [`Hello ${c.name},`, `${c.value('poolName')} is now active with ${c.value('roundsPlanned')} rounds planned. Each round asks ${c.money('contributionMinor')} of every member.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `${c.value('poolName')} is now active with ${c.value('roundsPlanned')} rounds planned. Each round asks ${c.money('contributionMinor')} of every member.`,
+    ],
   }),
   'pool.paused': (c) => ({
     subject: `${c.value('poolName')} is paused`,
@@ -111,11 +135,17 @@ const EN: Record<NoticeType, Template> = {
   }),
   'pool.cancelled': (c) => ({
     subject: `${c.value('poolName')} was cancelled`,
-    paragraphs: [`Hello ${c.name},`, `${c.value('poolName')} was cancelled. Whatever you paid into a round that had not paid out is refunded to your card, and what the pot still holds is returned to members in proportion to what each paid in; you will receive a notice for each refund.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `${c.value('poolName')} was cancelled. Whatever you paid into a round that had not paid out is refunded to your card, and what the pot still holds is returned to members in proportion to what each paid in; you will receive a notice for each refund.`,
+    ],
   }),
   'refund.issued': (c) => ({
     subject: `${c.value('poolName')}: ${c.money('amountMinor')} refunded`,
-    paragraphs: [`Hello ${c.name},`, `We refunded ${c.money('amountMinor')} from round ${c.value('round')} of ${c.value('poolName')} to your card. Refunds usually appear within 5 to 10 business days.`],
+    paragraphs: [
+      `Hello ${c.name},`,
+      `We refunded ${c.money('amountMinor')} from round ${c.value('round')} of ${c.value('poolName')} to your card. Refunds usually appear within 5 to 10 business days.`,
+    ],
   }),
   'manager.digest': (c) => ({
     subject: `Daily digest: ${c.value('membersInArrears')} members in arrears`,
@@ -153,7 +183,10 @@ const ES: Record<NoticeType, Template> = {
   }),
   'late_fee.applied': (c) => ({
     subject: `${c.value('poolName')}: recargo por demora aplicado`,
-    paragraphs: [`Hola ${c.name}:`, `Se añadió un recargo por demora de ${c.money('lateFeeMinor')} a tu pago de ${c.money('paidMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')}.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `Se añadió un recargo por demora de ${c.money('lateFeeMinor')} a tu pago de ${c.money('paidMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')}.`,
+    ],
   }),
   'member.suspended': (c) => ({
     subject: `${c.value('poolName')}: ${c.recipient.role === 'member' ? 'estás suspendido' : `${c.value('memberId')} está suspendido`}`,
@@ -164,27 +197,45 @@ const ES: Record<NoticeType, Template> = {
   }),
   'member.restored': (c) => ({
     subject: `${c.value('poolName')}: situación regular recuperada`,
-    paragraphs: [`Hola ${c.name}:`, `${c.recipient.role === 'member' ? 'Tus atrasos' : `Los atrasos de ${c.value('memberId')}`} en ${c.value('poolName')} están pagados: se recupera la situación regular.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `${c.recipient.role === 'member' ? 'Tus atrasos' : `Los atrasos de ${c.value('memberId')}`} en ${c.value('poolName')} están pagados: se recupera la situación regular.`,
+    ],
   }),
   'member.expelled': (c) => ({
     subject: `${c.value('poolName')}: ${c.recipient.role === 'member' ? 'has sido expulsado' : `${c.value('memberId')} fue expulsado`}`,
-    paragraphs: [`Hola ${c.name}:`, `${c.recipient.role === 'member' ? 'Has sido expulsado' : `El miembro ${c.value('memberId')} fue expulsado`} de ${c.value('poolName')}, con una deuda de ${c.money('arrearsMinor')}.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `${c.recipient.role === 'member' ? 'Has sido expulsado' : `El miembro ${c.value('memberId')} fue expulsado`} de ${c.value('poolName')}, con una deuda de ${c.money('arrearsMinor')}.`,
+    ],
   }),
   'payout.sent': (c) => ({
     subject: `${c.value('poolName')}: ${c.money('amountMinor')} en camino`,
-    paragraphs: [`Hola ${c.name}:`, `Te enviamos ${c.money('amountMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')}. Debería llegar a tu cuenta bancaria antes del ${c.when('expectedArrivalAt')}.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `Te enviamos ${c.money('amountMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')}. Debería llegar a tu cuenta bancaria antes del ${c.when('expectedArrivalAt')}.`,
+    ],
   }),
   'bid_window.opened': (c) => ({
     subject: `${c.value('poolName')}: puja abierta para la ronda ${c.value('round')}`,
-    paragraphs: [`Hola ${c.name}:`, `La puja de la ronda ${c.value('round')} de ${c.value('poolName')} está abierta hasta el ${c.when('closesAt')}. Puja el descuento que aceptas para llevarte el bote en esta ronda.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `La puja de la ronda ${c.value('round')} de ${c.value('poolName')} está abierta hasta el ${c.when('closesAt')}. Puja el descuento que aceptas para llevarte el bote en esta ronda.`,
+    ],
   }),
   'bid.result': (c) => ({
     subject: `${c.value('poolName')}: resultado de la puja de la ronda ${c.value('round')}`,
-    paragraphs: [`Hola ${c.name}:`, `La ronda ${c.value('round')} de ${c.value('poolName')} fue para ${c.value('winnerMemberId')} con un descuento de ${c.money('discountMinor')}.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `La ronda ${c.value('round')} de ${c.value('poolName')} fue para ${c.value('winnerMemberId')} con un descuento de ${c.money('discountMinor')}.`,
+    ],
   }),
   'pool.activated': (c) => ({
     subject: `${c.value('poolName')} ha comenzado`,
-    paragraphs: [`Hola ${c.name}:`, `${c.value('poolName')} está activo con ${c.value('roundsPlanned')} rondas previstas. Cada ronda pide ${c.money('contributionMinor')} a cada miembro.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `${c.value('poolName')} está activo con ${c.value('roundsPlanned')} rondas previstas. Cada ronda pide ${c.money('contributionMinor')} a cada miembro.`,
+    ],
   }),
   'pool.paused': (c) => ({
     subject: `${c.value('poolName')} está en pausa`,
@@ -200,11 +251,17 @@ const ES: Record<NoticeType, Template> = {
   }),
   'pool.cancelled': (c) => ({
     subject: `${c.value('poolName')} fue cancelado`,
-    paragraphs: [`Hola ${c.name}:`, `${c.value('poolName')} fue cancelado. Lo que pagaste en una ronda que aún no se había repartido se reembolsa a tu tarjeta, y lo que queda en el bote se devuelve a los miembros en proporción a lo que aportó cada uno; recibirás un aviso por cada reembolso.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `${c.value('poolName')} fue cancelado. Lo que pagaste en una ronda que aún no se había repartido se reembolsa a tu tarjeta, y lo que queda en el bote se devuelve a los miembros en proporción a lo que aportó cada uno; recibirás un aviso por cada reembolso.`,
+    ],
   }),
   'refund.issued': (c) => ({
     subject: `${c.value('poolName')}: reembolso de ${c.money('amountMinor')}`,
-    paragraphs: [`Hola ${c.name}:`, `Reembolsamos ${c.money('amountMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')} a tu tarjeta. Suele aparecer en 5 a 10 días hábiles.`],
+    paragraphs: [
+      `Hola ${c.name}:`,
+      `Reembolsamos ${c.money('amountMinor')} de la ronda ${c.value('round')} de ${c.value('poolName')} a tu tarjeta. Suele aparecer en 5 a 10 días hábiles.`,
+    ],
   }),
   'manager.digest': (c) => ({
     subject: `Resumen diario: ${c.value('membersInArrears')} miembros con atrasos`,

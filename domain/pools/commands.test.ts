@@ -9,9 +9,25 @@ import { parseCommand, PoolRejection, joinRequestSchema, type Refusal } from './
 import { initialPoolState, type PoolState } from './state';
 
 const rotating = (overrides: Record<string, unknown> = {}): PoolConfig =>
-  poolConfigSchema.parse({ kind: 'rotating', name: 'Circle', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 3, contributionMinor: 1_000, ...overrides });
+  poolConfigSchema.parse({
+    kind: 'rotating',
+    name: 'Circle',
+    currency: 'usd',
+    cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+    membersMin: 2,
+    membersMax: 3,
+    contributionMinor: 1_000,
+    ...overrides,
+  });
 const investment = (): PoolConfig =>
-  poolConfigSchema.parse({ kind: 'investment', name: 'Fund', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 3 });
+  poolConfigSchema.parse({
+    kind: 'investment',
+    name: 'Fund',
+    currency: 'usd',
+    cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+    membersMin: 2,
+    membersMax: 3,
+  });
 
 /** A pool of `config` that is open with `members` joined (and active if asked). */
 function pool(config: PoolConfig, members: string[], status: 'open' | 'active' = 'open'): PoolState {
@@ -30,7 +46,10 @@ describe('joining', () => {
     const s = pool(config, ['ada']);
     assert.equal(commands.checkJoin(s, config, { memberId: 'bo' }), null);
     const changed = commands.join(s, { memberId: 'bo' });
-    assert.deepEqual(changed.map((m) => [m.memberId, m.joinSeq, m.status, m.commitmentMinor]), [['bo', 2, 'active', null]]);
+    assert.deepEqual(
+      changed.map((m) => [m.memberId, m.joinSeq, m.status, m.commitmentMinor]),
+      [['bo', 2, 'active', null]],
+    );
     assert.equal(s.members.length, 2);
   });
 
@@ -65,7 +84,10 @@ describe('leaving and replacing', () => {
     const config = rotating();
     const s = pool(config, ['ada', 'bo', 'cy']);
     assert.equal(commands.checkLeave(s, 'cy'), null);
-    assert.deepEqual(commands.leave(s, 'cy').map((m) => [m.memberId, m.status]), [['cy', 'left']]);
+    assert.deepEqual(
+      commands.leave(s, 'cy').map((m) => [m.memberId, m.status]),
+      [['cy', 'left']],
+    );
     assert.equal(commands.checkJoin(s, config, { memberId: 'dee' }), null);
     assert.equal(typeOf(commands.checkLeave(s, 'cy')), PoolRejection.notMember);
   });
@@ -83,7 +105,13 @@ describe('leaving and replacing', () => {
     s.members[0]!.paidInMinor = '1000';
     assert.equal(commands.checkReplace(s, { outgoingMemberId: 'ada', incomingMemberId: 'zed' }), null);
     const changed = commands.replace(s, { outgoingMemberId: 'ada', incomingMemberId: 'zed' });
-    assert.deepEqual(changed.map((m) => [m.memberId, m.status]), [['ada', 'left'], ['zed', 'active']]);
+    assert.deepEqual(
+      changed.map((m) => [m.memberId, m.status]),
+      [
+        ['ada', 'left'],
+        ['zed', 'active'],
+      ],
+    );
     assert.deepEqual(s.payoutOrder, ['zed', 'bo']);
     const zed = s.members.find((m) => m.memberId === 'zed')!;
     assert.deepEqual([zed.received, zed.arrearsMinor, zed.paidInMinor, zed.replacedMemberId, zed.joinSeq], [true, '500', '0', 'ada', 1]);

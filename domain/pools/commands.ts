@@ -20,7 +20,8 @@ export const currentMember = (s: PoolState, id: string): PoolMemberView | undefi
 export const payingMembers = (s: PoolState): PoolMemberView[] => s.members.filter((m) => m.status === 'active' || m.status === 'suspended');
 
 /** Who may bid in an auction: active members in good standing who have not received the pot. */
-export const auctionEligible = (s: PoolState): string[] => s.members.filter((m) => m.status === 'active' && !m.received && m.arrearsMinor === '0').map((m) => m.memberId);
+export const auctionEligible = (s: PoolState): string[] =>
+  s.members.filter((m) => m.status === 'active' && !m.received && m.arrearsMinor === '0').map((m) => m.memberId);
 
 const contributionOf = (config: PoolConfig): string => (config.kind === 'rotating' ? config.contributionMinor : '0');
 
@@ -41,7 +42,8 @@ function transition(s: PoolState, command: PoolCommand): void {
 /** Why `id` cannot join now (already in, or no place left); checked again after a join waits. */
 export function checkJoinPlace(s: PoolState, config: PoolConfig, id: string): Refusal | null {
   if (currentMember(s, id)) return refusal(PoolRejection.alreadyMember, `${id} is already a member`);
-  if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax) return refusal(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
+  if (s.members.filter((m) => m.status !== 'left').length >= config.membersMax)
+    return refusal(PoolRejection.full, `the pool is full (${config.membersMax} members)`);
   return null;
 }
 
@@ -50,8 +52,10 @@ export function checkJoin(s: PoolState, config: PoolConfig, request: JoinRequest
   if (s.status !== 'draft' && !acceptsMembers(s.status)) return refusal(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
   const place = checkJoinPlace(s, config, request.memberId);
   if (place) return place;
-  if (config.kind === 'investment' && request.commitmentMinor === undefined) return refusal(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
-  if (config.kind === 'rotating' && request.commitmentMinor !== undefined) return refusal(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
+  if (config.kind === 'investment' && request.commitmentMinor === undefined)
+    return refusal(PoolRejection.invalidRequest, 'commitmentMinor: an investment pool needs a commitment');
+  if (config.kind === 'rotating' && request.commitmentMinor !== undefined)
+    return refusal(PoolRejection.invalidRequest, 'commitmentMinor: a rotating pool takes no commitment');
   return null;
 }
 
@@ -88,10 +92,13 @@ export function leave(s: PoolState, memberId: string): PoolMemberView[] {
 }
 
 export function checkReplace(s: PoolState, request: ReplaceRequest): Refusal | null {
-  if (s.status !== 'active' && s.status !== 'paused') return refusal(PoolRejection.invalidState, `replacement happens in an active or paused pool, this one is ${s.status}`);
+  if (s.status !== 'active' && s.status !== 'paused')
+    return refusal(PoolRejection.invalidState, `replacement happens in an active or paused pool, this one is ${s.status}`);
   if (!currentMember(s, request.outgoingMemberId)) return refusal(PoolRejection.notMember, `${request.outgoingMemberId} is not a member`);
-  if (s.members.some((m) => m.memberId === request.incomingMemberId)) return refusal(PoolRejection.alreadyMember, `${request.incomingMemberId} is or was a member`);
-  if (s.roundInProgress || s.bidding) return refusal(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? s.bidding?.round} is under way; replace after it`);
+  if (s.members.some((m) => m.memberId === request.incomingMemberId))
+    return refusal(PoolRejection.alreadyMember, `${request.incomingMemberId} is or was a member`);
+  if (s.roundInProgress || s.bidding)
+    return refusal(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? s.bidding?.round} is under way; replace after it`);
   return null;
 }
 
@@ -183,7 +190,8 @@ export function checkDistribute(s: PoolState, config: PoolConfig, request: Distr
   if (config.kind !== 'investment') return refusal(PoolRejection.invalidState, 'only investment pools make distributions');
   if (s.status !== 'active') return refusal(PoolRejection.invalidState, `a ${s.status} pool makes no distributions`);
   const queued = s.distributionsRequested.reduce((sum, a) => sum + BigInt(a), 0n);
-  if (BigInt(request.amountMinor) + queued > BigInt(s.potMinor)) return refusal(PoolRejection.invalidRequest, `amountMinor: exceeds what the pot holds (${s.potMinor})`);
+  if (BigInt(request.amountMinor) + queued > BigInt(s.potMinor))
+    return refusal(PoolRejection.invalidRequest, `amountMinor: exceeds what the pot holds (${s.potMinor})`);
   return null;
 }
 
@@ -203,7 +211,8 @@ export function roundToTrigger(s: PoolState, requested: number | undefined): { r
   const upcoming = s.bidding?.round ?? s.nextRound;
   const pending = s.roundsRequested > 0 || s.bidding !== null;
   const round = requested ?? upcoming;
-  if (requested === undefined && (pending || s.roundInProgress)) return refusal(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? upcoming} is already under way`);
+  if (requested === undefined && (pending || s.roundInProgress))
+    return refusal(PoolRejection.roundInProgress, `round ${s.roundInProgress?.round ?? upcoming} is already under way`);
   if (round < upcoming || (round === upcoming && pending)) return refusal(PoolRejection.roundInProgress, `round ${round} is already running or done`);
   if (round > upcoming) return refusal(PoolRejection.invalidState, `the next round is ${upcoming}, not ${round}`);
   return { round };

@@ -55,6 +55,7 @@ describe('payout draw', () => {
       drawnPayoutOrder({ seed: payoutDrawSeed(s, members, 'pool_1'), memberIds: members }).forEach((id, place) => counts[members.indexOf(id)]![place]!++);
     }
     const expected = draws / members.length;
-    for (const row of counts) for (const count of row) assert.ok(Math.abs(count - expected) < expected * 0.2, `place count ${count}, expected about ${expected}`);
+    for (const row of counts)
+      for (const count of row) assert.ok(Math.abs(count - expected) < expected * 0.2, `place count ${count}, expected about ${expected}`);
   });
 });

@@ -25,7 +25,13 @@ describe('resolveAuction', () => {
   const base = { round: 3, seed: 'pool-seed', potMinor: 120_000n, eligibleMemberIds: ['a', 'b', 'c', 'd'] };
 
   test('the highest discount wins', () => {
-    const result = resolveAuction({ ...base, bids: [{ memberId: 'a', discountMinor: 5_000n }, { memberId: 'c', discountMinor: 9_000n }] });
+    const result = resolveAuction({
+      ...base,
+      bids: [
+        { memberId: 'a', discountMinor: 5_000n },
+        { memberId: 'c', discountMinor: 9_000n },
+      ],
+    });
     assert.deepEqual(result, { winnerMemberId: 'c', discountMinor: 9_000n, tieBroken: false });
   });
 
@@ -44,7 +50,14 @@ describe('resolveAuction', () => {
   });
 
   test('members in arrears or already paid (not eligible) cannot win, whatever they bid', () => {
-    const result = resolveAuction({ ...base, eligibleMemberIds: ['a', 'b'], bids: [{ memberId: 'c', discountMinor: 50_000n }, { memberId: 'b', discountMinor: 10n }] });
+    const result = resolveAuction({
+      ...base,
+      eligibleMemberIds: ['a', 'b'],
+      bids: [
+        { memberId: 'c', discountMinor: 50_000n },
+        { memberId: 'b', discountMinor: 10n },
+      ],
+    });
     assert.equal(result.winnerMemberId, 'b');
   });
 

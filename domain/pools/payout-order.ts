@@ -49,7 +49,8 @@ export function resolveAuction(input: AuctionInput): AuctionResult {
   const valid = input.bids.filter((bid) => eligible.has(bid.memberId) && bid.discountMinor >= 0n && bid.discountMinor < input.potMinor);
   const best = valid.reduce((max, bid) => (bid.discountMinor > max ? bid.discountMinor : max), -1n);
   // Candidates keep join order so that the draw does not depend on the order bids arrived in.
-  const candidates = best < 0n ? [...input.eligibleMemberIds] : input.eligibleMemberIds.filter((id) => valid.some((b) => b.memberId === id && b.discountMinor === best));
+  const candidates =
+    best < 0n ? [...input.eligibleMemberIds] : input.eligibleMemberIds.filter((id) => valid.some((b) => b.memberId === id && b.discountMinor === best));
   const rng = createRng(`${input.seed}/round/${input.round}/auction`);
   const winnerMemberId = candidates.length === 1 ? candidates[0]! : candidates[rng.nextInt(candidates.length)]!;
   return { winnerMemberId, discountMinor: best < 0n ? 0n : best, tieBroken: candidates.length > 1 };

@@ -73,7 +73,8 @@ describe('pool lifecycle', () => {
     assert.equal(nextStatus('paused', 'complete'), undefined);
     assert.equal(nextStatus('draft', 'activate'), undefined);
     for (const status of POOL_STATUSES) {
-      if (isFinal(status)) for (const command of ['open', 'activate', 'pause', 'resume', 'complete', 'cancel'] as const) assert.equal(nextStatus(status, command), undefined);
+      if (isFinal(status))
+        for (const command of ['open', 'activate', 'pause', 'resume', 'complete', 'cancel'] as const) assert.equal(nextStatus(status, command), undefined);
     }
     assert.deepEqual(POOL_STATUSES.filter(isFinal), ['completed', 'cancelled']);
     assert.deepEqual(POOL_STATUSES.filter(acceptsMembers), ['open']);

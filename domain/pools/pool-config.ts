@@ -52,10 +52,22 @@ const commonFields = {
   cadence: cadenceSchema,
   membersMin: z.int().min(2).max(POOL_MEMBERS_MAX),
   membersMax: z.int().min(2).max(POOL_MEMBERS_MAX),
-  gracePeriodHours: z.int().min(0).max(24 * 30).default(72),
+  gracePeriodHours: z
+    .int()
+    .min(0)
+    .max(24 * 30)
+    .default(72),
   lateFeeMinor: minorAmount.default('0'),
   /** Hours after the first failed charge at which it is tried again. */
-  dunningRetryHours: z.array(z.int().min(1).max(24 * 30)).max(DUNNING_ATTEMPTS_MAX).default([24, 48]),
+  dunningRetryHours: z
+    .array(
+      z
+        .int()
+        .min(1)
+        .max(24 * 30),
+    )
+    .max(DUNNING_ATTEMPTS_MAX)
+    .default([24, 48]),
   defaultPolicy: z.enum(DEFAULT_POLICIES).default('suspend'),
   platformFeeBps: z.int().min(0).max(2_000).default(0),
 };
@@ -66,7 +78,11 @@ export const rotatingPoolConfig = z.strictObject({
   contributionMinor: positiveMinorAmount,
   payoutOrder: z.enum(PAYOUT_ORDERS).default('fixed'),
   /** How long members may bid before a bid round closes. */
-  bidWindowHours: z.int().min(1).max(24 * 14).default(24),
+  bidWindowHours: z
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
 });
 
 export const investmentPoolConfig = z.strictObject({
@@ -80,9 +96,7 @@ export const investmentPoolConfig = z.strictObject({
 const checkMemberBounds = (config: { membersMin: number; membersMax: number }) => config.membersMin <= config.membersMax;
 const boundsIssue = { message: 'membersMin must not exceed membersMax', path: ['membersMin'] };
 
-export const poolConfigSchema = z
-  .discriminatedUnion('kind', [rotatingPoolConfig, investmentPoolConfig])
-  .refine(checkMemberBounds, boundsIssue);
+export const poolConfigSchema = z.discriminatedUnion('kind', [rotatingPoolConfig, investmentPoolConfig]).refine(checkMemberBounds, boundsIssue);
 
 export type PoolConfig = z.output<typeof poolConfigSchema>;
 export type PoolConfigInput = z.input<typeof poolConfigSchema>;

@@ -47,7 +47,10 @@ describe('createRng', () => {
         const copy = [...items];
         const result = shuffled(items, createRng(seed));
         assert.deepEqual(items, copy);
-        assert.deepEqual([...result].sort((a, b) => a - b), [...items].sort((a, b) => a - b));
+        assert.deepEqual(
+          [...result].sort((a, b) => a - b),
+          [...items].sort((a, b) => a - b),
+        );
       }),
     );
   });

@@ -52,5 +52,8 @@ export const refusal = (type: Rejection, message: string): Refusal => ({ type, m
 export function parseCommand<S extends z.ZodType>(schema: S, value: unknown): { ok: true; value: z.output<S> } | { ok: false; refusal: Refusal } {
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, refusal: refusal(PoolRejection.invalidRequest, result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')) };
+  return {
+    ok: false,
+    refusal: refusal(PoolRejection.invalidRequest, result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')),
+  };
 }

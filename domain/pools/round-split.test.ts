@@ -20,12 +20,18 @@ describe('splitRotatingPot', () => {
 
   test('parts always add up to the pot', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 2_000 }), fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 999 }), (pot, bps, discount, others) => {
-        const otherMemberIds = Array.from({ length: others }, (_, i) => `o${i}`);
-        const split = splitRotatingPot({ potMinor: pot, platformFeeBps: bps, discountMinor: discount, otherMemberIds });
-        assert.equal(split.platformFeeMinor + split.payoutMinor + sum(split.dividendsMinor.values()), pot);
-        assert.ok(split.payoutMinor >= 0n);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 2_000 }),
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 999 }),
+        (pot, bps, discount, others) => {
+          const otherMemberIds = Array.from({ length: others }, (_, i) => `o${i}`);
+          const split = splitRotatingPot({ potMinor: pot, platformFeeBps: bps, discountMinor: discount, otherMemberIds });
+          assert.equal(split.platformFeeMinor + split.payoutMinor + sum(split.dividendsMinor.values()), pot);
+          assert.ok(split.payoutMinor >= 0n);
+        },
+      ),
     );
   });
 });
@@ -57,12 +63,17 @@ describe('investment splits', () => {
 
   test('calls and distributions always add up', () => {
     fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: 1n, max: 10n ** 12n }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 1, max: 10_000 }), fc.bigInt({ min: 0n, max: 10n ** 14n }), (amounts, bps, amount) => {
-        const weights = new Map(amounts.map((a, i) => [`m${i}`, a]));
-        assert.equal(sum(capitalCall(weights, bps).values()), feeOf(sum(amounts), bps));
-        const d = distribution(amount, weights, bps % 1_001);
-        assert.equal(d.managementFeeMinor + sum(d.sharesMinor.values()), amount);
-      }),
+      fc.property(
+        fc.array(fc.bigInt({ min: 1n, max: 10n ** 12n }), { minLength: 1, maxLength: 50 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.bigInt({ min: 0n, max: 10n ** 14n }),
+        (amounts, bps, amount) => {
+          const weights = new Map(amounts.map((a, i) => [`m${i}`, a]));
+          assert.equal(sum(capitalCall(weights, bps).values()), feeOf(sum(amounts), bps));
+          const d = distribution(amount, weights, bps % 1_001);
+          assert.equal(d.managementFeeMinor + sum(d.sharesMinor.values()), amount);
+        },
+      ),
     );
   });
 });

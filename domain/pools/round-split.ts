@@ -37,7 +37,10 @@ export function splitRotatingPot(input: { potMinor: bigint; platformFeeBps: numb
 export function capitalCall(commitmentsMinor: ReadonlyMap<string, bigint>, callBps: number): Map<string, bigint> {
   const memberIds = [...commitmentsMinor.keys()];
   const commitments = memberIds.map((id) => commitmentsMinor.get(id)!);
-  const total = feeOf(commitments.reduce((sum, c) => sum + c, 0n), callBps);
+  const total = feeOf(
+    commitments.reduce((sum, c) => sum + c, 0n),
+    callBps,
+  );
   const parts = splitProRata(total, commitments);
   return new Map(memberIds.map((id, index) => [id, parts[index]!]));
 }
@@ -51,6 +54,9 @@ export interface Distribution {
 export function distribution(amountMinor: bigint, paidInMinor: ReadonlyMap<string, bigint>, managementFeeBps: number): Distribution {
   const managementFeeMinor = feeOf(amountMinor, managementFeeBps);
   const memberIds = [...paidInMinor.keys()];
-  const parts = splitProRata(amountMinor - managementFeeMinor, memberIds.map((id) => paidInMinor.get(id)!));
+  const parts = splitProRata(
+    amountMinor - managementFeeMinor,
+    memberIds.map((id) => paidInMinor.get(id)!),
+  );
   return { managementFeeMinor, sharesMinor: new Map(memberIds.map((id, index) => [id, parts[index]!])) };
 }

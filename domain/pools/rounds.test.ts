@@ -9,9 +9,27 @@ import * as rounds from './rounds';
 import { initialPoolState, type PoolState } from './state';
 
 const rotating = (overrides: Record<string, unknown> = {}): PoolConfig =>
-  poolConfigSchema.parse({ kind: 'rotating', name: 'Circle', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 4, contributionMinor: 1_000, platformFeeBps: 100, ...overrides });
+  poolConfigSchema.parse({
+    kind: 'rotating',
+    name: 'Circle',
+    currency: 'usd',
+    cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+    membersMin: 2,
+    membersMax: 4,
+    contributionMinor: 1_000,
+    platformFeeBps: 100,
+    ...overrides,
+  });
 const investment = (): PoolConfig =>
-  poolConfigSchema.parse({ kind: 'investment', name: 'Fund', currency: 'usd', cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 }, membersMin: 2, membersMax: 3, capitalCallBps: 5_000 });
+  poolConfigSchema.parse({
+    kind: 'investment',
+    name: 'Fund',
+    currency: 'usd',
+    cadence: { type: 'monthly', dayOfMonth: 1, hourUtc: 9 },
+    membersMin: 2,
+    membersMax: 3,
+    capitalCallBps: 5_000,
+  });
 
 function activePool(config: PoolConfig, members: string[]): PoolState {
   const s = initialPoolState(config);
@@ -32,7 +50,13 @@ const paid = (memberId: string, owedMinor = '1000', arrearsPaidMinor = '0'): Mem
   paymentIntentId: `pi_${memberId}`,
   failureCode: null,
 });
-const defaulted = (memberId: string, policyApplied: MemberRoundResult['policyApplied']): MemberRoundResult => ({ ...paid(memberId), outcome: 'defaulted', paidMinor: '0', policyApplied, paymentIntentId: null });
+const defaulted = (memberId: string, policyApplied: MemberRoundResult['policyApplied']): MemberRoundResult => ({
+  ...paid(memberId),
+  outcome: 'defaulted',
+  paidMinor: '0',
+  policyApplied,
+  paymentIntentId: null,
+});
 
 describe('planning rounds', () => {
   test('a rotating round charges every paying member and offers the pot in payout order to who has not received', () => {
@@ -56,7 +80,10 @@ describe('planning rounds', () => {
     const plan = rounds.planContributionRound(s, config);
     assert.ok(plan?.kind === 'start');
     assert.deepEqual(plan.payout, { kind: 'none' });
-    assert.deepEqual(plan.dues.map((d) => d.amountMinor), ['5000', '5000']);
+    assert.deepEqual(
+      plan.dues.map((d) => d.amountMinor),
+      ['5000', '5000'],
+    );
     s.roundsCompleted = s.roundsPlanned;
     assert.equal(rounds.planContributionRound(s, config), null);
   });
@@ -100,12 +127,22 @@ describe('planning rounds', () => {
     const s = activePool(config, ['ada', 'bo']);
     s.members[0]!.paidInMinor = '300';
     s.distributionsRequested = ['100'];
-    assert.deepEqual(rounds.planDistribution(s, config), { kind: 'distribution', amountMinor: '100', paidInMinor: [{ memberId: 'ada', amountMinor: '300' }], managementFeeBps: 0 });
+    assert.deepEqual(rounds.planDistribution(s, config), {
+      kind: 'distribution',
+      amountMinor: '100',
+      paidInMinor: [{ memberId: 'ada', amountMinor: '300' }],
+      managementFeeBps: 0,
+    });
     assert.deepEqual(s.distributionsRequested, []);
     assert.equal(rounds.planDistribution(activePool(rotating(), ['ada', 'bo']), rotating()), null);
     assert.equal(rounds.planWindUp(s), null, 'an empty pot returns nothing');
     s.potMinor = '250';
-    assert.deepEqual(rounds.planWindUp(s), { kind: 'distribution', amountMinor: '250', paidInMinor: [{ memberId: 'ada', amountMinor: '300' }], managementFeeBps: 0 });
+    assert.deepEqual(rounds.planWindUp(s), {
+      kind: 'distribution',
+      amountMinor: '250',
+      paidInMinor: [{ memberId: 'ada', amountMinor: '300' }],
+      managementFeeBps: 0,
+    });
   });
 
   test('beginning a round takes its number and keeps its input for a retry', () => {
@@ -118,7 +155,13 @@ describe('planning rounds', () => {
 });
 
 describe('round results', () => {
-  const result = (members: MemberRoundResult[], payout: RoundResult['payout'] = null): RoundResult => ({ round: 1, members, potMinor: '3000', payout, payoutAttempts: payout ? 1 : 0 });
+  const result = (members: MemberRoundResult[], payout: RoundResult['payout'] = null): RoundResult => ({
+    round: 1,
+    members,
+    potMinor: '3000',
+    payout,
+    payoutAttempts: payout ? 1 : 0,
+  });
 
   test('only the awaited round’s first report counts', () => {
     const config = rotating();
@@ -136,8 +179,17 @@ describe('round results', () => {
     const s = activePool(config, ['ada', 'bo', 'cy', 'dee', 'eve']);
     s.members[1]!.status = 'suspended';
     s.members[1]!.arrearsMinor = '1000';
-    const payout = { winnerMemberId: 'ada', discountMinor: '0', feeMinor: '30', recipients: [{ memberId: 'ada', amountMinor: '2970', purpose: 'pot' as const }] };
-    const changed = rounds.applyRoundResult(s, result([paid('ada'), paid('bo', '1000', '1000'), defaulted('cy', 'suspend'), defaulted('dee', 'expel'), { ...paid('eve'), outcome: 'refunded' }], payout), 'contribution');
+    const payout = {
+      winnerMemberId: 'ada',
+      discountMinor: '0',
+      feeMinor: '30',
+      recipients: [{ memberId: 'ada', amountMinor: '2970', purpose: 'pot' as const }],
+    };
+    const changed = rounds.applyRoundResult(
+      s,
+      result([paid('ada'), paid('bo', '1000', '1000'), defaulted('cy', 'suspend'), defaulted('dee', 'expel'), { ...paid('eve'), outcome: 'refunded' }], payout),
+      'contribution',
+    );
     const row = (id: string) => s.members.find((m) => m.memberId === id)!;
     assert.deepEqual([row('ada').paidInMinor, row('ada').received], ['1000', true]);
     assert.deepEqual([row('bo').status, row('bo').arrearsMinor, row('bo').paidInMinor], ['active', '0', '1000']);
@@ -147,7 +199,16 @@ describe('round results', () => {
     // 3,000 in, 30 fee and 2,970 paid out, 1,000 refunded.
     assert.equal(s.potMinor, '-1000');
     assert.equal(s.roundsCompleted, 1);
-    assert.deepEqual(s.recentRounds.at(-1), { round: 1, kind: 'contribution', potMinor: '3000', feeMinor: '30', discountMinor: '0', winnerMemberId: 'ada', paidCount: 2, defaultedCount: 2 });
+    assert.deepEqual(s.recentRounds.at(-1), {
+      round: 1,
+      kind: 'contribution',
+      potMinor: '3000',
+      feeMinor: '30',
+      discountMinor: '0',
+      winnerMemberId: 'ada',
+      paidCount: 2,
+      defaultedCount: 2,
+    });
   });
 
   test('a distribution does not count as a contribution round; recent rounds are bounded', () => {

@@ -30,7 +30,11 @@ export function planContributionRound(s: PoolState, config: PoolConfig): Contrib
   if (config.kind === 'investment') {
     if (s.roundsCompleted >= s.roundsPlanned) return null;
     const commitments = new Map(payingMembers(s).map((m) => [m.memberId, BigInt(m.commitmentMinor ?? '0')]));
-    const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({ memberId: id, amountMinor: amount.toString(), arrearsMinor: currentMember(s, id)!.arrearsMinor }));
+    const dues = [...capitalCall(commitments, config.capitalCallBps)].map(([id, amount]) => ({
+      memberId: id,
+      amountMinor: amount.toString(),
+      arrearsMinor: currentMember(s, id)!.arrearsMinor,
+    }));
     return { kind: 'start', payout: { kind: 'none' }, dues };
   }
   // Rounds that paid nobody (everyone eligible defaulted) are made up, but not without end.
@@ -42,7 +46,11 @@ export function planContributionRound(s: PoolState, config: PoolConfig): Contrib
     const m = currentMember(s, id);
     return (m?.status === 'active' || m?.status === 'suspended') && !m.received;
   });
-  return { kind: 'start', payout: { kind: 'order', candidates, members: payingMembers(s).map((m) => m.memberId), platformFeeBps: config.platformFeeBps }, dues: rotatingDues(s, config) };
+  return {
+    kind: 'start',
+    payout: { kind: 'order', candidates, members: payingMembers(s).map((m) => m.memberId), platformFeeBps: config.platformFeeBps },
+    dues: rotatingDues(s, config),
+  };
 }
 
 /** Arrears are collected with the next contribution; paid, they return the member to good standing. */
@@ -66,14 +74,19 @@ export function closeBidding(s: PoolState, config: PoolConfig, inputSeed: string
   const bids = Object.entries(s.bidding!.bids).map(([memberId, discountMinor]) => ({ memberId, discountMinor }));
   s.bidding = null;
   const platformFeeBps = config.platformFeeBps;
-  return { payout: { kind: 'auction', eligible: auctionEligible(s), bids, seed, members: payingMembers(s).map((m) => m.memberId), platformFeeBps }, dues: rotatingDues(s, config) };
+  return {
+    payout: { kind: 'auction', eligible: auctionEligible(s), bids, seed, members: payingMembers(s).map((m) => m.memberId), platformFeeBps },
+    dues: rotatingDues(s, config),
+  };
 }
 
 /** An investment distribution, pro-rata to what each paying member has paid in. */
 export function planDistribution(s: PoolState, config: PoolConfig): PayoutPlan | null {
   if (config.kind !== 'investment') return null;
   const amountMinor = s.distributionsRequested.shift()!;
-  const paidInMinor = payingMembers(s).filter((m) => m.paidInMinor !== '0').map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
+  const paidInMinor = payingMembers(s)
+    .filter((m) => m.paidInMinor !== '0')
+    .map((m) => ({ memberId: m.memberId, amountMinor: m.paidInMinor }));
   return { kind: 'distribution', amountMinor, paidInMinor, managementFeeBps: config.managementFeeBps };
 }
 

@@ -39,7 +39,16 @@ describe('pool state', () => {
 
   test('compact members round-trip every field and status', () => {
     for (const status of ['active', 'suspended', 'expelled', 'left'] as const) {
-      const member = { memberId: 'ada', status, joinSeq: 4, commitmentMinor: '900', paidInMinor: '12', arrearsMinor: '3', received: true, replacedMemberId: 'bo' };
+      const member = {
+        memberId: 'ada',
+        status,
+        joinSeq: 4,
+        commitmentMinor: '900',
+        paidInMinor: '12',
+        arrearsMinor: '3',
+        received: true,
+        replacedMemberId: 'bo',
+      };
       assert.deepEqual(expandMember(compactMember(member)), member);
     }
     assert.throws(() => expandMember(['ada', 9, 1, null, '0', '0', 0, null]), /unknown member status/);
@@ -80,7 +89,10 @@ describe('applying a change to a view held elsewhere', () => {
     const extra = commands.join(stale, { memberId: 'late-join' });
     const applied = applyPoolChange(view, poolChange(identity, stale, [stale.members[0]!, ...extra]));
     assert.deepEqual([applied.status, applied.version, applied.members[0]!.status], ['open', 5, 'active']);
-    assert.deepEqual(applied.members.map((m) => m.memberId), ['member-0000', 'member-0001', 'late-join']);
+    assert.deepEqual(
+      applied.members.map((m) => m.memberId),
+      ['member-0000', 'member-0001', 'late-join'],
+    );
   });
 
   test('with no view yet, the change becomes the view', () => {

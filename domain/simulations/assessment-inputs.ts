@@ -16,7 +16,8 @@ export interface AssessmentSimulationOptions {
 
 const safe = (text: string, what: string): number => {
   const value = BigInt(text);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) throw new AssessmentNotSimulableError(`the ${what} is too large to simulate exactly`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER))
+    throw new AssessmentNotSimulableError(`the ${what} is too large to simulate exactly`);
   return Number(value);
 };
 
@@ -25,7 +26,12 @@ const safe = (text: string, what: string): number => {
  * the account as it stands, and the net results of the phase's closed trades (oldest first, at most
  * TRADE_HISTORY_MAX) to draw from.
  */
-export function assessmentParamsFromHere(account: AccountState, pack: RulePack, tradeNetPnlMinor: readonly string[], options: AssessmentSimulationOptions = {}): AssessmentParams {
+export function assessmentParamsFromHere(
+  account: AccountState,
+  pack: RulePack,
+  tradeNetPnlMinor: readonly string[],
+  options: AssessmentSimulationOptions = {},
+): AssessmentParams {
   if (tradeNetPnlMinor.length === 0) throw new AssessmentNotSimulableError('the phase has no closed trades yet to draw future trades from');
   const trades = tradeNetPnlMinor.slice(0, TRADE_HISTORY_MAX).map((pnl) => safe(pnl, 'trade result'));
   const day = account.closedDays.count;

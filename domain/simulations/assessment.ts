@@ -39,7 +39,8 @@ export const assessmentParams = z
       .default(null),
   })
   .superRefine((p, context) => {
-    if (p.fromHere === null && p.riskPerTradeMinor === 0) context.addIssue({ code: 'custom', message: 'must be greater than zero without fromHere', path: ['riskPerTradeMinor'] });
+    if (p.fromHere === null && p.riskPerTradeMinor === 0)
+      context.addIssue({ code: 'custom', message: 'must be greater than zero without fromHere', path: ['riskPerTradeMinor'] });
     let rules: TradingRules;
     try {
       rules = compileRules(p.rules, p.initialBalanceMinor);
@@ -48,7 +49,8 @@ export const assessmentParams = z
       context.addIssue({ code: 'custom', message: error.message, path: ['rules'] });
       return;
     }
-    if (p.fromHere !== null && p.fromHere.day >= rules.timeLimitDays) context.addIssue({ code: 'custom', message: 'the phase has already ended', path: ['fromHere', 'day'] });
+    if (p.fromHere !== null && p.fromHere.day >= rules.timeLimitDays)
+      context.addIssue({ code: 'custom', message: 'the phase has already ended', path: ['fromHere', 'day'] });
   });
 export type AssessmentParams = z.output<typeof assessmentParams>;
 

@@ -6,7 +6,12 @@ import { BLOCKS_PER_CHUNK_MAX, BLOCKS_PER_JOB_MAX, blocksPerJob, chunkBlocks, JO
 import { BLOCK_PATHS } from './statistics';
 
 test('chunks cover every block once, in order, and their paths add up', () => {
-  for (const [paths, steps, requested] of [[10_000, 250, 4], [16 * BLOCK_PATHS - 100, 24, 16], [1, 1, undefined], [3_000_000, 2, undefined]] as const) {
+  for (const [paths, steps, requested] of [
+    [10_000, 250, 4],
+    [16 * BLOCK_PATHS - 100, 24, 16],
+    [1, 1, undefined],
+    [3_000_000, 2, undefined],
+  ] as const) {
     const plan = planChunks(paths, steps, requested);
     let nextBlock = 0;
     let total = 0;

@@ -14,25 +14,27 @@ const VALUE_BINS = 2_048;
 const FAN_BINS = 512;
 const safeMinor = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const investmentParams = z.strictObject({
-  initialMinor: safeMinor,
-  /** Paid in at the end of every period. */
-  contributionMinor: safeMinor.default(0),
-  periods: z.int().min(1).max(PERIODS_MAX),
-  periodsPerYear: z.int().min(1).max(365),
-  /** Charged on the value every period, pro rata. */
-  managementFeeBps: z.int().min(0).max(1_000).default(0),
-  returns: z.discriminatedUnion('type', [
-    /** Annual drift and volatility of the value's geometric Brownian motion. */
-    z.strictObject({ type: z.literal('gbm'), drift: z.number().min(-1).max(1), volatility: z.number().min(0).max(2) }),
-    /** Simple returns of one period each, drawn with replacement. */
-    z.strictObject({ type: z.literal('bootstrap'), periodReturns: z.array(z.number().gt(-1).max(10)).min(2).max(RETURN_SERIES_MAX) }),
-  ]),
-  /** The floor, as a share of what has been paid in, whose breach is counted. */
-  floorFraction: z.number().min(0.01).max(1).default(0.8),
-  /** VaR and expected shortfall level, e.g. 0.95. */
-  confidence: z.number().min(0.5).max(0.9999).default(0.95),
-}).refine((p) => p.initialMinor + p.contributionMinor > 0, { message: 'nothing is invested', path: ['initialMinor'] });
+export const investmentParams = z
+  .strictObject({
+    initialMinor: safeMinor,
+    /** Paid in at the end of every period. */
+    contributionMinor: safeMinor.default(0),
+    periods: z.int().min(1).max(PERIODS_MAX),
+    periodsPerYear: z.int().min(1).max(365),
+    /** Charged on the value every period, pro rata. */
+    managementFeeBps: z.int().min(0).max(1_000).default(0),
+    returns: z.discriminatedUnion('type', [
+      /** Annual drift and volatility of the value's geometric Brownian motion. */
+      z.strictObject({ type: z.literal('gbm'), drift: z.number().min(-1).max(1), volatility: z.number().min(0).max(2) }),
+      /** Simple returns of one period each, drawn with replacement. */
+      z.strictObject({ type: z.literal('bootstrap'), periodReturns: z.array(z.number().gt(-1).max(10)).min(2).max(RETURN_SERIES_MAX) }),
+    ]),
+    /** The floor, as a share of what has been paid in, whose breach is counted. */
+    floorFraction: z.number().min(0.01).max(1).default(0.8),
+    /** VaR and expected shortfall level, e.g. 0.95. */
+    confidence: z.number().min(0.5).max(0.9999).default(0.95),
+  })
+  .refine((p) => p.initialMinor + p.contributionMinor > 0, { message: 'nothing is invested', path: ['initialMinor'] });
 export type InvestmentParams = z.output<typeof investmentParams>;
 
 export function invested(p: InvestmentParams, period: number): number {
@@ -168,10 +170,16 @@ export const investmentModel: SimulationModel<InvestmentParams> = {
     const profitQuantile = quantile(merged.histograms[1]!, grids[1]!, merged.paths, tail, merged.minimum[1]!, merged.maximum[1]!);
     return {
       terminalValueMinor: terminal,
-      terminalPercentiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((q) => quantile(merged.histograms[0]!, grids[0]!, merged.paths, q, merged.minimum[0]!, merged.maximum[0]!)),
+      terminalPercentiles: [0.05, 0.25, 0.5, 0.75, 0.95].map((q) =>
+        quantile(merged.histograms[0]!, grids[0]!, merged.paths, q, merged.minimum[0]!, merged.maximum[0]!),
+      ),
       lossProbability: probability(merged.events[0]!, merged.paths),
       valueAtRisk: { confidence: p.confidence, lossMinor: -profitQuantile.value, errorBoundMinor: profitQuantile.errorBound },
-      expectedShortfall: { confidence: p.confidence, lossMinor: -lowerTailMean(merged.histograms[1]!, grids[1]!, merged.paths, tail, merged.minimum[1]!), errorBoundMinor: (grids[1]!.hi - grids[1]!.lo) / grids[1]!.bins },
+      expectedShortfall: {
+        confidence: p.confidence,
+        lossMinor: -lowerTailMean(merged.histograms[1]!, grids[1]!, merged.paths, tail, merged.minimum[1]!),
+        errorBoundMinor: (grids[1]!.hi - grids[1]!.lo) / grids[1]!.bins,
+      },
       profitMinor: profit,
       floorBreachProbability: { floorFraction: p.floorFraction, estimate: breach!.mean, standardError: breach!.standardError },
     };

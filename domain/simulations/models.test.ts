@@ -44,7 +44,13 @@ describe('investment projection (GBM)', () => {
     const mu = 0.05;
     const sigma = 0.3;
     const floor = 0.85;
-    const params = investmentParams.parse({ initialMinor: 1_000_000, periods: 50, periodsPerYear: 50, floorFraction: floor, returns: { type: 'gbm', drift: mu, volatility: sigma } });
+    const params = investmentParams.parse({
+      initialMinor: 1_000_000,
+      periods: 50,
+      periodsPerYear: 50,
+      floorFraction: floor,
+      returns: { type: 'gbm', drift: mu, volatility: sigma },
+    });
     const summary = runBlocks(investmentModel, params, 12, 20_480, 0, 20);
     const breach = foldMoments(summary.blockMoments[2]!, summary.minimum[2]!, summary.maximum[2]!);
     // log S_t/S_0 = νt + σW_t; P(min ≤ −a) = Φ((−a − νT)/σ√T) + e^{−2νa/σ²} Φ((−a + νT)/σ√T), T = 1.
@@ -57,7 +63,14 @@ describe('investment projection (GBM)', () => {
   test('bootstrap returns, contributions and fees: the mean follows the expected growth per period', () => {
     const returns = [0.03, -0.02, 0.01, 0.05, -0.04];
     const growth = 1 + returns.reduce((s, r) => s + r, 0) / returns.length;
-    const params = investmentParams.parse({ initialMinor: 100_000, contributionMinor: 1_000, managementFeeBps: 120, periods: 24, periodsPerYear: 12, returns: { type: 'bootstrap', periodReturns: returns } });
+    const params = investmentParams.parse({
+      initialMinor: 100_000,
+      contributionMinor: 1_000,
+      managementFeeBps: 120,
+      periods: 24,
+      periodsPerYear: 12,
+      returns: { type: 'bootstrap', periodReturns: returns },
+    });
     const summary = runBlocks(investmentModel, params, 13, 10_240, 0, 10);
     const m = foldMoments(summary.blockMoments[0]!, summary.minimum[0]!, summary.maximum[0]!);
     // Independent draws: E[V_{t+1}] = E[V_t]·g·(1 − fee/12) + c.
@@ -76,7 +89,10 @@ describe('assessment pass probability', () => {
     // Fail at a loss of 5 units (limit 4,999 exceeded), pass at a profit of 10 units.
     const params = assessmentParams.parse({ ...base, tradesPerDay: 50, rules: { profitTargetMinor: 10_000, maxLossMinor: 4_999, timeLimitDays: 200 } });
     const n = 20_480;
-    const report = assessmentModel.report(params, runBlocks(assessmentModel, params, 21, n, 0, 20)) as Record<string, { estimate: number; standardError: number }>;
+    const report = assessmentModel.report(params, runBlocks(assessmentModel, params, 21, n, 0, 20)) as Record<
+      string,
+      { estimate: number; standardError: number }
+    >;
     const r = 0.55 / 0.45;
     const reference = (1 - r ** 5) / (1 - r ** 15);
     within('pass', report.pass!.estimate, reference, Math.sqrt((reference * (1 - reference)) / n));
@@ -143,9 +159,13 @@ describe('pool shortfall', () => {
     const reference = 1 - covered;
     const n = 20_480;
     const summary = runBlocks(poolShortfallModel, params, 31, n, 0, 20);
-    const report = poolShortfallModel.report(params, summary) as { shortProbability: { estimate: number }; defaultsPerPath: { mean: number; standardError: number }; reserveNeeded: { reserveMinor: number; errorBoundMinor: number } };
+    const report = poolShortfallModel.report(params, summary) as {
+      shortProbability: { estimate: number };
+      defaultsPerPath: { mean: number; standardError: number };
+      reserveNeeded: { reserveMinor: number; errorBoundMinor: number };
+    };
     within('short', report.shortProbability.estimate, reference, Math.sqrt((reference * (1 - reference)) / n));
-    within('defaults', report.defaultsPerPath.mean, 5, Math.sqrt(100 * 0.05 * 0.95 / n));
+    within('defaults', report.defaultsPerPath.mean, 5, Math.sqrt((100 * 0.05 * 0.95) / n));
     // The 99 % reserve: the smallest k·100 with P(Binomial ≤ k) ≥ 0.99 is k = 10 (0.9718 at 9, 0.9885 at 10, 0.9957 at 11);
     // sampling may move it by one contribution either side.
     assert.equal(report.reserveNeeded.errorBoundMinor, 0);
@@ -165,7 +185,13 @@ describe('pool shortfall', () => {
   });
 
   test('parameters are validated, naming the field', () => {
-    const result = poolShortfallParams.safeParse({ defaultProbabilities: [0.1, 1.5], contributionMinor: 0, rounds: 3, reserveMinor: 0, defaultPolicy: 'expel' });
+    const result = poolShortfallParams.safeParse({
+      defaultProbabilities: [0.1, 1.5],
+      contributionMinor: 0,
+      rounds: 3,
+      reserveMinor: 0,
+      defaultPolicy: 'expel',
+    });
     assert.equal(result.success, false);
     assert.deepEqual(result.error!.issues.map((i) => i.path.join('.')).sort(), ['contributionMinor', 'defaultProbabilities.1']);
   });

@@ -12,4 +12,3 @@ export const MODELS: Record<ModelName, SimulationModel<never>> = {
   investment: investmentModel as SimulationModel<never>,
   assessment: assessmentModel as SimulationModel<never>,
 };
-

@@ -18,12 +18,19 @@ export interface PoolSimulationOptions {
 /** Thrown when a pool cannot be simulated as a rotating pool (wrong kind, no paying members, amounts too large). */
 export class PoolNotSimulableError extends Error {}
 
-export function shortfallParamsFromPool(view: PoolView, record: Map<string, { rounds: number; defaults: number }>, options: PoolSimulationOptions): PoolShortfallParams {
+export function shortfallParamsFromPool(
+  view: PoolView,
+  record: Map<string, { rounds: number; defaults: number }>,
+  options: PoolSimulationOptions,
+): PoolShortfallParams {
   if (view.config.kind !== 'rotating') throw new PoolNotSimulableError('only rotating pools have a shortfall to simulate');
   const paying = view.members.filter((m) => m.status === 'active' || m.status === 'suspended');
   if (paying.length < 2) throw new PoolNotSimulableError('the pool has fewer than two paying members');
   const contribution = BigInt(view.config.contributionMinor);
-  if (contribution * BigInt(paying.length) * BigInt(paying.length) > BigInt(Number.MAX_SAFE_INTEGER) || options.reserveMinor > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (
+    contribution * BigInt(paying.length) * BigInt(paying.length) > BigInt(Number.MAX_SAFE_INTEGER) ||
+    options.reserveMinor > BigInt(Number.MAX_SAFE_INTEGER)
+  ) {
     throw new PoolNotSimulableError('the pool’s amounts are too large to simulate exactly');
   }
   // A rotating pool has one round per member; what is left is what can still run short.

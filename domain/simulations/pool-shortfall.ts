@@ -132,7 +132,13 @@ export const poolShortfallModel: SimulationModel<PoolShortfallParams> = {
  * The smallest bin centre whose cumulative count reaches the coverage: with one bin per contribution
  * (up to 4,095 contributions in all) that is the exact reserve; past that it is within one bin width.
  */
-function coveringReserve(histogram: number[], grid: Grid, paths: number, coverage: number, unitMinor: number): { reserveMinor: number; errorBoundMinor: number } {
+function coveringReserve(
+  histogram: number[],
+  grid: Grid,
+  paths: number,
+  coverage: number,
+  unitMinor: number,
+): { reserveMinor: number; errorBoundMinor: number } {
   const width = (grid.hi - grid.lo) / grid.bins;
   const errorBoundMinor = Math.abs(width - unitMinor) < 1e-9 * unitMinor ? 0 : Math.ceil(width);
   let cumulative = 0;

@@ -33,5 +33,13 @@ export function buildResult<P>(model: SimulationModel<P>, params: P, merged: Sum
         })),
       }
     : null;
-  return { model: model.name, seed, pathCount: merged.paths, pathSteps: merged.paths * model.stepsPerPath(params), report: model.report(params, merged), histograms, fan };
+  return {
+    model: model.name,
+    seed,
+    pathCount: merged.paths,
+    pathSteps: merged.paths * model.stepsPerPath(params),
+    report: model.report(params, merged),
+    histograms,
+    fan,
+  };
 }

@@ -6,7 +6,14 @@ import { investmentModel, investmentParams } from './investment';
 import { blockCount, runBlocks } from './run-blocks';
 import { BLOCK_PATHS, foldMoments, mergeAll, probability, quantile, type Summary } from './statistics';
 
-const params = investmentParams.parse({ initialMinor: 500_000, contributionMinor: 10_000, periods: 36, periodsPerYear: 12, managementFeeBps: 100, returns: { type: 'gbm', drift: 0.06, volatility: 0.2 } });
+const params = investmentParams.parse({
+  initialMinor: 500_000,
+  contributionMinor: 10_000,
+  periods: 36,
+  periodsPerYear: 12,
+  managementFeeBps: 100,
+  returns: { type: 'gbm', drift: 0.06, volatility: 0.2 },
+});
 const layout = investmentModel.layout(params);
 const pathCount = 16 * BLOCK_PATHS - 300; // the last block is partial
 

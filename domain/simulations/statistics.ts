@@ -163,7 +163,9 @@ export class BlockAccumulator {
       blockMoments: this.blockMoments.map((blocks) => blocks.slice()),
       minimum: Array.from(this.minimum),
       maximum: Array.from(this.maximum),
-      histograms: this.layout.scalars.map((scalar, i) => sparse(this.histograms.subarray(this.grids[GRID_WORDS * i + 6]!, this.grids[GRID_WORDS * i + 6]! + scalar.grid.bins + 2))),
+      histograms: this.layout.scalars.map((scalar, i) =>
+        sparse(this.histograms.subarray(this.grids[GRID_WORDS * i + 6]!, this.grids[GRID_WORDS * i + 6]! + scalar.grid.bins + 2)),
+      ),
       fan: (this.layout.fan?.steps ?? []).map((_, i) => sparse(this.fanHistograms.subarray(i * fanStride, (i + 1) * fanStride))),
     };
   }

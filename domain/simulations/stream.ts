@@ -18,12 +18,12 @@ export class PathStream {
 
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
-    threefryKeySchedule(seed % TWO_32 | 0, Math.floor(seed / TWO_32) | 0, 0, 0, this.schedule);
+    threefryKeySchedule((seed % TWO_32) | 0, Math.floor(seed / TWO_32) | 0, 0, 0, this.schedule);
   }
 
   /** Points the stream at the start of a path's numbers. */
   startPath(pathIndex: number): void {
-    this.path0 = pathIndex % TWO_32 | 0;
+    this.path0 = (pathIndex % TWO_32) | 0;
     this.path1 = Math.floor(pathIndex / TWO_32) | 0;
     this.block = 0;
     this.position = 4;

@@ -8,7 +8,16 @@ import { THREEFRY_PARITY, threefry4x32, threefryKeySchedule } from './threefry';
 const hex = (words: ArrayLike<number>) => Array.from(words, (w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ');
 const words = (text: string) => text.split(' ').map((w) => Number.parseInt(w, 16));
 
-const ROTATIONS = [[10, 26], [11, 21], [13, 27], [23, 5], [6, 20], [17, 11], [25, 10], [18, 20]] as const;
+const ROTATIONS = [
+  [10, 26],
+  [11, 21],
+  [13, 27],
+  [23, 5],
+  [6, 20],
+  [17, 11],
+  [25, 10],
+  [18, 20],
+] as const;
 
 // The definition, round by round: two add-rotate-xor mixes per round, a key injection after every fourth.
 function reference(counter: number[], key: number[], rounds: number): number[] {
@@ -44,7 +53,8 @@ const KAT: Array<[number, string, string, string]> = [
 ];
 
 test('the transcription of the definition reproduces the Random123 known-answer vectors at 13, 20 and 72 rounds', () => {
-  for (const [rounds, counter, key, expected] of KAT) assert.equal(hex(reference(words(counter), words(key), rounds)), expected, `${rounds} rounds, counter ${counter}`);
+  for (const [rounds, counter, key, expected] of KAT)
+    assert.equal(hex(reference(words(counter), words(key), rounds)), expected, `${rounds} rounds, counter ${counter}`);
 });
 
 test('Threefry4x32-20 reproduces the Random123 known-answer vectors', () => {
@@ -79,6 +89,8 @@ test('a path stream reads the blocks (k, path low word, path high word, 0) under
   const stream = new PathStream(seed);
   stream.startPath(path);
   const drawn = Array.from({ length: 12 }, () => stream.nextUint32());
-  const expected = [0, 1, 2].flatMap((block) => reference([block, path % 2 ** 32, Math.floor(path / 2 ** 32), 0], [seed % 2 ** 32, Math.floor(seed / 2 ** 32), 0, 0], 20));
+  const expected = [0, 1, 2].flatMap((block) =>
+    reference([block, path % 2 ** 32, Math.floor(path / 2 ** 32), 0], [seed % 2 ** 32, Math.floor(seed / 2 ** 32), 0, 0], 20),
+  );
   assert.deepEqual(drawn, expected);
 });

@@ -32,15 +32,36 @@ const PACKS: Record<string, Rules> = {
   'trailing end-of-day with lock, soft daily share of the day’s start, consistency': [
     { type: 'profit-target', target: { kind: 'percent-of-initial', bps: 800 } },
     { type: 'daily-loss', limit: { kind: 'percent-of-day-start-balance', bps: 400 }, basis: 'balance', reference: 'previous-close-balance', severity: 'soft' },
-    { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 600 }, mode: 'trailing-end-of-day', basis: 'balance', lockAtInitialBalance: true, severity: 'hard' },
+    {
+      type: 'max-loss',
+      limit: { kind: 'percent-of-initial', bps: 600 },
+      mode: 'trailing-end-of-day',
+      basis: 'balance',
+      lockAtInitialBalance: true,
+      severity: 'hard',
+    },
     { type: 'consistency', bestDayShareBelowBps: 4_000 },
     { type: 'min-trading-days', days: 3 },
     { type: 'time-limit', days: 20 },
   ],
   'trailing intraday with tolerance, soft fixed daily loss': [
     { type: 'profit-target', target: { kind: 'amount', amountMinor: '600000' } },
-    { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '250000' }, basis: 'equity', reference: 'start-of-day-higher-of-balance-equity', severity: 'soft', toleranceMinor: '100' },
-    { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 500 }, mode: 'trailing-intraday-equity', basis: 'equity', severity: 'hard', toleranceMinor: '100' },
+    {
+      type: 'daily-loss',
+      limit: { kind: 'amount', amountMinor: '250000' },
+      basis: 'equity',
+      reference: 'start-of-day-higher-of-balance-equity',
+      severity: 'soft',
+      toleranceMinor: '100',
+    },
+    {
+      type: 'max-loss',
+      limit: { kind: 'percent-of-initial', bps: 500 },
+      mode: 'trailing-intraday-equity',
+      basis: 'equity',
+      severity: 'hard',
+      toleranceMinor: '100',
+    },
     { type: 'time-limit', days: 15 },
   ],
 };
@@ -98,9 +119,15 @@ for (const [name, rules] of Object.entries(PACKS)) {
 }
 
 test('a funded phase, or one without a time limit, is refused with a reason', () => {
-  const funded = customPack({ accountSizeMinor: String(INITIAL), rules: [{ type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' }] });
+  const funded = customPack({
+    accountSizeMinor: String(INITIAL),
+    rules: [{ type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' }],
+  });
   assert.throws(() => compileRules(packRulesSchema.parse({ rulePack: funded }), INITIAL), PhaseNotSimulableError);
   const result = assessmentParams.safeParse({ initialBalanceMinor: INITIAL, tradesPerDay: 2, riskPerTradeMinor: 1_000, rules: { rulePack: funded } });
   assert.equal(result.success, false);
-  assert.deepEqual(result.error!.issues.map((issue) => issue.path.join('.')), ['rules']);
+  assert.deepEqual(
+    result.error!.issues.map((issue) => issue.path.join('.')),
+    ['rules'],
+  );
 });

@@ -39,7 +39,13 @@ export type TradingRulesInput = z.output<typeof tradingRulesSchema>;
 export interface TradingRules {
   profitTargetMinor: number;
   daily: { limitMinor: number; dayStartBps: number; toleranceMinor: number; hard: boolean } | null;
-  maxLoss: { limitMinor: number; mode: 'static' | 'trailing-end-of-day' | 'trailing-intraday-equity'; lockMinor: number; toleranceMinor: number; hard: boolean } | null;
+  maxLoss: {
+    limitMinor: number;
+    mode: 'static' | 'trailing-end-of-day' | 'trailing-intraday-equity';
+    lockMinor: number;
+    toleranceMinor: number;
+    hard: boolean;
+  } | null;
   minTradingDays: number;
   consistencyBelowBps: number;
   timeLimitDays: number;
@@ -54,8 +60,14 @@ export function compileRules(input: TradingRulesInput, initialMinor: number): Tr
   if (!('rulePack' in input)) {
     return {
       profitTargetMinor: input.profitTargetMinor,
-      daily: input.dailyLossMinor === null ? null : { limitMinor: input.dailyLossMinor, dayStartBps: 0, toleranceMinor: 0, hard: input.dailyLossSeverity === 'hard' },
-      maxLoss: input.maxLossMinor === null ? null : { limitMinor: input.maxLossMinor, mode: input.maxLossMode, lockMinor: NO_LOCK, toleranceMinor: 0, hard: input.maxLossSeverity === 'hard' },
+      daily:
+        input.dailyLossMinor === null
+          ? null
+          : { limitMinor: input.dailyLossMinor, dayStartBps: 0, toleranceMinor: 0, hard: input.dailyLossSeverity === 'hard' },
+      maxLoss:
+        input.maxLossMinor === null
+          ? null
+          : { limitMinor: input.maxLossMinor, mode: input.maxLossMode, lockMinor: NO_LOCK, toleranceMinor: 0, hard: input.maxLossSeverity === 'hard' },
       minTradingDays: input.minTradingDays,
       consistencyBelowBps: input.consistencyBelowBps ?? 0,
       timeLimitDays: input.timeLimitDays,

@@ -114,6 +114,9 @@ test('a path draws the same numbers however the paths around it are visited', ()
     nextNormal(b);
   }
   b.startPath(12_345);
-  assert.deepEqual(Array.from({ length: 50 }, () => nextNormal(b)), first);
+  assert.deepEqual(
+    Array.from({ length: 50 }, () => nextNormal(b)),
+    first,
+  );
   assert.throws(() => new PathStream(-1), /seed/);
 });

@@ -16,7 +16,12 @@ import { exitWithParent } from '../support/child-lifetime';
 exitWithParent();
 
 const env = loadEnv(
-  databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(stripeEnv.shape).extend(httpEnv.shape).extend({ POOLS_TASK_QUEUE: z.string().min(1) }),
+  databaseEnv
+    .extend(redisEnv.shape)
+    .extend(temporalEnv.shape)
+    .extend(stripeEnv.shape)
+    .extend(httpEnv.shape)
+    .extend({ POOLS_TASK_QUEUE: z.string().min(1) }),
 );
 const auth = loadEnv(authEnv);
 const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-chaos-api' });

@@ -63,7 +63,14 @@ export interface ChaosProfile {
 }
 
 export const PROFILES: Record<'ci' | 'full', ChaosProfile> = {
-  ci: { name: 'ci', faults: ['worker-kill', 'api-kill', 'postgres-restart', 'stripe-after', 'webhooks-duplicated', 'conflicting-commands'], poolsPerFault: 1, members: 2, injectionsPerWave: 1, waveDeadlineMs: 120_000 },
+  ci: {
+    name: 'ci',
+    faults: ['worker-kill', 'api-kill', 'postgres-restart', 'stripe-after', 'webhooks-duplicated', 'conflicting-commands'],
+    poolsPerFault: 1,
+    members: 2,
+    injectionsPerWave: 1,
+    waveDeadlineMs: 120_000,
+  },
   full: { name: 'full', faults: FAULTS, poolsPerFault: 3, members: 3, injectionsPerWave: 2, waveDeadlineMs: 240_000 },
 };
 
@@ -101,7 +108,11 @@ function prng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-  return { next, between: (min: number, max: number) => Math.floor(min + next() * (max - min + 1)), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
+  return {
+    next,
+    between: (min: number, max: number) => Math.floor(min + next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
 }
 type Rng = ReturnType<typeof prng>;
 
@@ -206,7 +217,15 @@ class ChaosStack {
 }
 
 /** An API call as a client makes it: retried under the same Idempotency-Key while the API is unreachable or answers 5xx/409-in-progress. */
-async function call<T>(stack: ChaosStack, method: string, path: string, sub: string, role: Role, body?: unknown, key: string = randomUUID()): Promise<{ status: number; body: T }> {
+async function call<T>(
+  stack: ChaosStack,
+  method: string,
+  path: string,
+  sub: string,
+  role: Role,
+  body?: unknown,
+  key: string = randomUUID(),
+): Promise<{ status: number; body: T }> {
   const deadline = Date.now() + COMMAND_RETRY_MS;
   const token = await tokenFor(sub, role);
   for (;;) {
@@ -253,7 +272,8 @@ async function waitUntilVisible(stack: ChaosStack, poolId: string, manager: stri
     const read = await call<PoolView>(stack, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
     // Members may join once the pool is open (a draft pool is no one's to join yet).
     if (read.status === 200 && read.body.status !== 'draft') return;
-    if ((read.status !== 404 && read.status !== 200) || Date.now() > deadline) throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
+    if ((read.status !== 404 && read.status !== 200) || Date.now() > deadline)
+      throw new Error(`reading the new pool ${poolId} answered ${read.status}: ${JSON.stringify(read.body)}`);
     await sleep(POLL_MS, stack.signal);
   }
 }
@@ -282,10 +302,20 @@ async function createPool(stack: ChaosStack, profile: ChaosProfile, conflicting:
   });
   if (created.status !== 201) throw new Error(`creating a pool answered ${created.status}: ${JSON.stringify(created.body)}`);
   await waitUntilVisible(stack, created.body.poolId, manager);
-  const run: PoolRun = { poolId: created.body.poolId, manager, members, acknowledged: { joined: new Set(), roundsTriggered: new Set() }, roundEndedAt: new Map(), done: false, escalation: null };
+  const run: PoolRun = {
+    poolId: created.body.poolId,
+    manager,
+    members,
+    acknowledged: { joined: new Set(), roundsTriggered: new Set() },
+    roundEndedAt: new Map(),
+    done: false,
+    escalation: null,
+  };
   for (const memberId of members) {
     const attempts = conflicting ? 4 : 1;
-    const answers = await Promise.all(Array.from({ length: attempts }, () => call(stack, 'POST', `/v1/pools/${run.poolId}/members`, memberId, 'member', { agreeToCharges: true })));
+    const answers = await Promise.all(
+      Array.from({ length: attempts }, () => call(stack, 'POST', `/v1/pools/${run.poolId}/members`, memberId, 'member', { agreeToCharges: true })),
+    );
     if (answers.some((a) => a.status === 201)) run.acknowledged.joined.add(memberId);
   }
   const activated = await call(stack, 'POST', `/v1/pools/${run.poolId}/activate`, manager, 'manager');
@@ -317,11 +347,20 @@ async function roundEscalation(stack: ChaosStack, poolId: string, round: number)
  * Runs every round of the pool through the API, one trigger per round (several at once when
  * conflicting). Stops early when the pool or its round waits for operations: nothing will move then.
  */
-async function driveRounds(stack: ChaosStack, run: PoolRun, rounds: number, conflicting: boolean, deadlineMs: number, log: (line: string) => void): Promise<void> {
+async function driveRounds(
+  stack: ChaosStack,
+  run: PoolRun,
+  rounds: number,
+  conflicting: boolean,
+  deadlineMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     const key = uniqueId(`trigger-${round}`);
     const triggers = conflicting ? [key, uniqueId('rival'), uniqueId('rival')] : [key];
-    const answers = await Promise.all(triggers.map((k) => call<{ round?: number }>(stack, 'POST', `/v1/pools/${run.poolId}/rounds`, run.manager, 'manager', { round }, k)));
+    const answers = await Promise.all(
+      triggers.map((k) => call<{ round?: number }>(stack, 'POST', `/v1/pools/${run.poolId}/rounds`, run.manager, 'manager', { round }, k)),
+    );
     for (const answer of answers) if (answer.status === 202) run.acknowledged.roundsTriggered.add(answer.body.round ?? -1);
     for (let polls = 1; ; polls++) {
       const view = await poolView(stack, run.poolId);
@@ -336,7 +375,9 @@ async function driveRounds(stack: ChaosStack, run: PoolRun, rounds: number, conf
         return;
       }
       if (Date.now() > deadlineMs) {
-        log(`  ${run.poolId}: round ${round} not done by the wave's deadline (${view ? `${view.status}, round ${view.roundInProgress ?? '-'} running` : 'no answer'})`);
+        log(
+          `  ${run.poolId}: round ${round} not done by the wave's deadline (${view ? `${view.status}, round ${view.roundInProgress ?? '-'} running` : 'no answer'})`,
+        );
         return;
       }
       await sleep(POLL_MS, stack.signal);
@@ -395,12 +436,26 @@ async function addEndpoint(stack: ChaosStack, fault: FaultName, rng: Rng) {
     case 'webhooks-duplicated':
       return stack.kit.control.addWebhookEndpoint({ ...base, copies: 3 });
     case 'webhooks-delayed-shuffled':
-      return stack.kit.control.addWebhookEndpoint({ ...base, delayMs: rng.between(500, 3_000), batchWindowMs: 1_000, order: 'shuffle', seed: rng.between(1, 1_000_000) });
+      return stack.kit.control.addWebhookEndpoint({
+        ...base,
+        delayMs: rng.between(500, 3_000),
+        batchWindowMs: 1_000,
+        order: 'shuffle',
+        seed: rng.between(1, 1_000_000),
+      });
     case 'webhooks-lost':
       // Settlements of processing payments never arrive; everything else does.
       return stack.kit.control.addWebhookEndpoint({
         ...base,
-        eventTypes: ['payment_intent.created', 'payment_intent.processing', 'charge.succeeded', 'transfer.created', 'charge.refunded', 'refund.created', 'refund.updated'],
+        eventTypes: [
+          'payment_intent.created',
+          'payment_intent.processing',
+          'charge.succeeded',
+          'transfer.created',
+          'charge.refunded',
+          'refund.created',
+          'refund.updated',
+        ],
       });
     case 'worker-kill':
     case 'api-kill':
@@ -431,13 +486,20 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
     }
     if (!view || (!run.done && !escalated) || (view.status !== 'completed' && !escalated)) {
       result.stuck++;
-      result.problems.push(`${run.poolId}: ${view ? `${view.status}, ${view.roundsCompleted} rounds done, round ${view.roundInProgress ?? '-'} running` : 'no workflow'}`);
+      result.problems.push(
+        `${run.poolId}: ${view ? `${view.status}, ${view.roundsCompleted} rounds done, round ${view.roundInProgress ?? '-'} running` : 'no workflow'}`,
+      );
     }
     const completed = view?.roundsCompleted ?? 0;
-    const mine = (objects: typeof intents) => objects.map((o) => ({ o, key: parseMovementMetadata((o.object as { metadata?: Record<string, string> }).metadata ?? null) })).filter((x) => x.key?.poolId === run.poolId);
+    const mine = (objects: typeof intents) =>
+      objects
+        .map((o) => ({ o, key: parseMovementMetadata((o.object as { metadata?: Record<string, string> }).metadata ?? null) }))
+        .filter((x) => x.key?.poolId === run.poolId);
     for (let round = 1; round <= completed; round++) {
       for (const memberId of run.members) {
-        const succeeded = mine(intents).filter((x) => x.key!.round === round && x.key!.memberId === memberId && (x.o.object as { status?: string }).status === 'succeeded').length;
+        const succeeded = mine(intents).filter(
+          (x) => x.key!.round === round && x.key!.memberId === memberId && (x.o.object as { status?: string }).status === 'succeeded',
+        ).length;
         if (succeeded > 1) {
           result.duplicates += succeeded - 1;
           result.problems.push(`${run.poolId} round ${round}: ${memberId} charged ${succeeded} times`);
@@ -493,7 +555,11 @@ async function checkPools(stack: ChaosStack, runs: PoolRun[], result: FaultResul
       if (!history) continue;
       try {
         // The worker's span sink is registered (replay never calls it), as the bundle's interceptors expect.
-        await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: workflowId, dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks }, history, workflowId);
+        await Worker.runReplayHistory(
+          { workflowBundle: await workflowBundle(), replayName: workflowId, dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks },
+          history,
+          workflowId,
+        );
       } catch (error) {
         result.problems.push(`${workflowId}: does not replay: ${String(error).slice(0, 300)}`);
       }
@@ -548,7 +614,13 @@ async function runWave(stack: ChaosStack, profile: ChaosProfile, fault: FaultNam
  * Runs the profile's waves against a fresh private stack. Past `budgetMs`, or once `signal` aborts, the
  * run is abandoned: every loop stops, the worker and API processes are killed, and it rejects.
  */
-export async function runChaos(options: { profile: ChaosProfile; seed: number; log?: (line: string) => void; budgetMs?: number; signal?: AbortSignal }): Promise<FaultResult[]> {
+export async function runChaos(options: {
+  profile: ChaosProfile;
+  seed: number;
+  log?: (line: string) => void;
+  budgetMs?: number;
+  signal?: AbortSignal;
+}): Promise<FaultResult[]> {
   const log = options.log ?? (() => {});
   const rng = prng(options.seed);
   const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), ...(options.budgetMs ? [AbortSignal.timeout(options.budgetMs)] : [])]);
@@ -563,7 +635,9 @@ export async function runChaos(options: { profile: ChaosProfile; seed: number; l
     if (global.length > 0) results.at(-1)!.problems.push(`global ledger: ${JSON.stringify(global).slice(0, 300)}`);
   } catch (error) {
     if (!signal.aborted) throw error;
-    throw new Error(`the chaos run was abandoned after ${results.length} of ${options.profile.faults.length} waves: ${String(signal.reason)}`, { cause: error });
+    throw new Error(`the chaos run was abandoned after ${results.length} of ${options.profile.faults.length} waves: ${String(signal.reason)}`, {
+      cause: error,
+    });
   } finally {
     await stack.close();
   }
@@ -576,7 +650,8 @@ export function passed(results: FaultResult[]): boolean {
 
 /** The results as a Markdown table: per fault, runs, duplicates, missing, stuck, escalated and recovery time. */
 export function resultTable(results: FaultResult[]): string {
-  const ms = (values: number[], pick: (sorted: number[]) => number) => (values.length === 0 ? '-' : `${(pick([...values].sort((a, b) => a - b)) / 1_000).toFixed(1)} s`);
+  const ms = (values: number[], pick: (sorted: number[]) => number) =>
+    values.length === 0 ? '-' : `${(pick([...values].sort((a, b) => a - b)) / 1_000).toFixed(1)} s`;
   const rows = results.map((r) =>
     [
       r.fault,

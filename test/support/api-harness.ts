@@ -45,10 +45,28 @@ export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> 
   const workerConnection = await devServerWorkerConnection();
   const mailer = options.notifications ? createMailer({ smtpUrl: testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
   const notifications = mailer ? { notifications: { mailer, webhookPolicy: options.notifications?.webhookPolicy ?? OPEN_POLICY } } : {};
-  const worker = await createPoolsWorker({ connection: workerConnection, namespace: 'default', client, db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await workflowBundle(), ...notifications });
+  const worker = await createPoolsWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    client,
+    db,
+    redis,
+    stripe: kit.stripe,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    ...notifications,
+  });
   const running = worker.run();
   const deps: ApiDeps = {
-    ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: taskQueue, redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+    ...testApiDeps({
+      temporal: client,
+      db,
+      redis,
+      stripe: kit.stripe,
+      poolsTaskQueue: taskQueue,
+      redisKeyPrefix: keyPrefix,
+      stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+    }),
     webhookPolicy: options.webhookPolicy ?? OPEN_POLICY,
   };
   const app = testApp(deps);

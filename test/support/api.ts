@@ -27,7 +27,16 @@ export const TEST_LIMITS: ApiLimits = {
   streams: { perSubjectMax: 1_000, perAddressMax: 10_000, processMax: 10_000 },
 };
 
-export function testApiDeps(parts: { temporal: Client; db: Db; redis: Redis; stripe: Stripe; poolsTaskQueue: string; redisKeyPrefix: string; stripeWebhookSecret?: string; searchAttributes?: boolean }): ApiDeps {
+export function testApiDeps(parts: {
+  temporal: Client;
+  db: Db;
+  redis: Redis;
+  stripe: Stripe;
+  poolsTaskQueue: string;
+  redisKeyPrefix: string;
+  stripeWebhookSecret?: string;
+  searchAttributes?: boolean;
+}): ApiDeps {
   return {
     ...parts,
     redisUrl: testConfig.redisUrl,

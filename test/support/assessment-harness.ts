@@ -54,7 +54,14 @@ export interface AssessmentHarness {
   /** The sandbox's webhook endpoint delivering to the API (pause it, or make it send copies). */
   endpointId: string;
   monitor: ReturnType<typeof createRiskMonitor>;
-  call<T = Record<string, unknown>>(method: string, path: string, sub: string, role: Role, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    sub: string,
+    role: Role,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
   /** A trader with a profile and a saved card from the sandbox's test cards. */
   trader(card?: string): Promise<string>;
   /** Publishes a price now (or at `atMs`). */
@@ -64,7 +71,9 @@ export interface AssessmentHarness {
   close(): Promise<void>;
 }
 
-export async function startAssessmentHarness(options: { sandbox?: Partial<SandboxSettings>; monitor?: boolean; worker?: boolean } = {}): Promise<AssessmentHarness> {
+export async function startAssessmentHarness(
+  options: { sandbox?: Partial<SandboxSettings>; monitor?: boolean; worker?: boolean } = {},
+): Promise<AssessmentHarness> {
   const taskQueue = uniqueId('assess');
   const keyPrefix = `${uniqueId('assess')}:`;
   const db = testDb();
@@ -76,10 +85,28 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
   const workerConnection: NativeConnection = await devServerWorkerConnection();
   // Without an in-process worker, the test runs workers of its own (in child processes it may kill).
   const worker: Worker | null =
-    options.worker === false ? null : await createAssessmentsWorker({ connection: workerConnection, namespace: 'default', db, redis, stripe: kit.stripe, taskQueue, workflowBundle: await assessmentWorkflowBundle() });
+    options.worker === false
+      ? null
+      : await createAssessmentsWorker({
+          connection: workerConnection,
+          namespace: 'default',
+          db,
+          redis,
+          stripe: kit.stripe,
+          taskQueue,
+          workflowBundle: await assessmentWorkflowBundle(),
+        });
   const running = worker ? worker.run() : Promise.resolve();
   const app = testApp({
-    ...testApiDeps({ temporal: client, db, redis, stripe: kit.stripe, poolsTaskQueue: uniqueId('pools'), redisKeyPrefix: keyPrefix, stripeWebhookSecret: TEST_WEBHOOK_SECRET }),
+    ...testApiDeps({
+      temporal: client,
+      db,
+      redis,
+      stripe: kit.stripe,
+      poolsTaskQueue: uniqueId('pools'),
+      redisKeyPrefix: keyPrefix,
+      stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+    }),
     assessmentsTaskQueue: taskQueue,
   });
   const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -88,7 +115,10 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
   const endpoint = await kit.control.addWebhookEndpoint({ url: `${baseUrl}/v1/webhooks/stripe`, secretKey: kit.secretKey });
 
   const began = async (assessmentId: string) =>
-    (await client.workflow.getHandle(workflowIds.assessment(assessmentId)).query(assessmentViewQuery).catch(() => null)) !== null;
+    (await client.workflow
+      .getHandle(workflowIds.assessment(assessmentId))
+      .query(assessmentViewQuery)
+      .catch(() => null)) !== null;
   const monitor = createRiskMonitor({ db, redis, reader, temporal: client, log: createLogger('risk-monitor-test') });
   const stopMonitor = new AbortController();
   const monitoring = options.monitor === false ? Promise.resolve() : monitor.run(stopMonitor.signal);
@@ -97,7 +127,11 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
     const all: Record<string, string> = { authorization: `Bearer ${await tokenFor(sub, role)}`, ...headers };
     if (body !== undefined) all['content-type'] ??= 'application/json';
     if (method === 'POST') all['idempotency-key'] ??= uniqueId('idem');
-    const response = await fetch(`${baseUrl}${path}`, { method, headers: all, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: all,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -121,7 +155,10 @@ export async function startAssessmentHarness(options: { sandbox?: Partial<Sandbo
     call,
     async trader(card = 'pm_card_visa') {
       const traderId = uniqueId('trader');
-      const profile = await call('PUT', '/v1/traders/me', traderId, 'trader', { displayName: `Trader ${traderId.slice(-4)}`, email: `${traderId}@example.com` });
+      const profile = await call('PUT', '/v1/traders/me', traderId, 'trader', {
+        displayName: `Trader ${traderId.slice(-4)}`,
+        email: `${traderId}@example.com`,
+      });
       if (profile.status !== 200) throw new Error(`profile: ${profile.status} ${JSON.stringify(profile.body)}`);
       const saved = await call('POST', '/v1/traders/me/payment-methods', traderId, 'trader', { paymentMethodId: card });
       if (saved.status !== 201) throw new Error(`card: ${saved.status} ${JSON.stringify(saved.body)}`);

@@ -29,7 +29,10 @@ const parentCode = (childWatches: boolean, parentExits: boolean) => `
   });`;
 
 async function startParent(childWatches: boolean, parentExits: boolean) {
-  const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parentCode(childWatches, parentExits)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', parentCode(childWatches, parentExits)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const childPid = Number(await new Promise<string>((resolve) => createInterface({ input: parent.stdout }).once('line', resolve)));
   assert.ok(childPid > 0);
   return { parent, childPid };

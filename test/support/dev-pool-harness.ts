@@ -38,7 +38,10 @@ export interface DevPoolHarness {
   taskQueue: string;
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string }): Promise<WorkflowHandleWithFirstExecutionRunId<typeof poolWorkflow>>;
+  startPool(
+    config: PoolConfigInput,
+    options?: { poolId?: string; seed?: string; managerId?: string },
+  ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof poolWorkflow>>;
   /** Round `round` of the pool once it has finished (the pool starts it, so it may not exist yet). */
   roundResult(poolId: string, round: number, timeoutMs?: number): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;
@@ -65,7 +68,12 @@ export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): 
   const redis = testRedis();
   const kit = await startPaymentsTestKit(db, options.sandboxSettings ?? {});
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } });
+  const client = new Client({
+    connection,
+    namespace: testConfig.namespace,
+    dataConverter: poolflowDataConverter(),
+    interceptors: { workflow: [tracingClientInterceptor()] },
+  });
   const taskQueue = uniqueId('pools');
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   if (options.worker !== false) {

@@ -73,7 +73,15 @@ export function testStripe(baseUrl = testConfig.stripeApiUrl): Stripe {
 
 export async function devServerClient(): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address: testConfig.temporalAddress });
-  return { client: new Client({ connection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter(), interceptors: { workflow: [tracingClientInterceptor()] } }), connection };
+  return {
+    client: new Client({
+      connection,
+      namespace: testConfig.namespace,
+      dataConverter: poolflowDataConverter(),
+      interceptors: { workflow: [tracingClientInterceptor()] },
+    }),
+    connection,
+  };
 }
 
 export function devServerWorkerConnection(): Promise<NativeConnection> {
@@ -91,7 +99,12 @@ export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process and shared by every worker it creates. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 

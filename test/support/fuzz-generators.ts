@@ -93,7 +93,27 @@ export const invalidAmount = (zeroInvalid: boolean) =>
     fraction,
     unsafeInteger,
     fc.constantFrom(...['1e400', '-1e400', '9007199254740993', '1e21', '123456789012345678901234567890', '-0.5', '0.1', '1.5', '-1'].map((t) => new Raw(t))),
-    fc.constantFrom('-5', '1.5', '1e3', '1E3', '0x10', '007', ' 5', '5 ', '+5', '1_000', '1,000', '١٢٣', '１２３', 'NaN', 'Infinity', '-0', '99999999999999999999', '9223372036854775808', '18446744073709551616'),
+    fc.constantFrom(
+      '-5',
+      '1.5',
+      '1e3',
+      '1E3',
+      '0x10',
+      '007',
+      ' 5',
+      '5 ',
+      '+5',
+      '1_000',
+      '1,000',
+      '١٢٣',
+      '１２３',
+      'NaN',
+      'Infinity',
+      '-0',
+      '99999999999999999999',
+      '9223372036854775808',
+      '18446744073709551616',
+    ),
     fc.string().filter((s) => !isMinorText(s)),
     injection,
     wrongType,
@@ -115,17 +135,26 @@ export const tooLong = (max: number) => fc.integer({ min: max + 1, max: max * 4 
 
 /** Keys not in `known`, including the ones that trip prototype handling. */
 export const unknownKey = (known: readonly string[]) =>
-  fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '$where', 'admin', 'poolId', 'managerId', 'status', ''), fc.string({ maxLength: 12 })).filter((k) => !known.includes(k));
+  fc
+    .oneof(
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '$where', 'admin', 'poolId', 'managerId', 'status', ''),
+      fc.string({ maxLength: 12 }),
+    )
+    .filter((k) => !known.includes(k));
 
 /** A header value fetch accepts as is (no surrounding spaces, which Headers would trim, no controls). */
-export const headerSafe = (maxLength = 40) => fc.string({ unit: 'binary-ascii', minLength: 1, maxLength }).filter((s) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(s));
+export const headerSafe = (maxLength = 40) =>
+  fc.string({ unit: 'binary-ascii', minLength: 1, maxLength }).filter((s) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(s));
 
 // ---------------------------------------------------------------------------------------------------
 // Bodies: a valid base, then one to three mutations, each of which alone makes the body invalid.
 // ---------------------------------------------------------------------------------------------------
 
 export type Mutation = { name: string; apply: (entries: Entries) => Entries };
-export const setTo = (key: string, value: unknown): Mutation => ({ name: `set ${key}=${encode(value).slice(0, 40)}`, apply: (e) => [...e.filter(([k]) => k !== key), [key, value]] });
+export const setTo = (key: string, value: unknown): Mutation => ({
+  name: `set ${key}=${encode(value).slice(0, 40)}`,
+  apply: (e) => [...e.filter(([k]) => k !== key), [key, value]],
+});
 export const remove = (key: string): Mutation => ({ name: `delete ${key}`, apply: (e) => e.filter(([k]) => k !== key) });
 export const addKey = (key: string, value: unknown): Mutation => ({ name: `add ${JSON.stringify(key)}`, apply: (e) => [...e, [key, value]] });
 
@@ -154,7 +183,19 @@ const INVESTMENT: Entries = [
   ['membersMax', 10],
   ['capitalCallBps', 2500],
 ];
-const COMMON_KEYS = ['kind', 'name', 'currency', 'cadence', 'membersMin', 'membersMax', 'gracePeriodHours', 'lateFeeMinor', 'dunningRetryHours', 'defaultPolicy', 'platformFeeBps'];
+const COMMON_KEYS = [
+  'kind',
+  'name',
+  'currency',
+  'cadence',
+  'membersMin',
+  'membersMax',
+  'gracePeriodHours',
+  'lateFeeMinor',
+  'dunningRetryHours',
+  'defaultPolicy',
+  'platformFeeBps',
+];
 const ROTATING_KEYS = [...COMMON_KEYS, 'contributionMinor', 'payoutOrder', 'bidWindowHours'];
 const INVESTMENT_KEYS = [...COMMON_KEYS, 'capitalCallBps', 'managementFeeBps'];
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
@@ -168,7 +209,15 @@ const invalidCadence = fc.oneof(
   invalidInt(0, 23).map((hourUtc) => ({ type: 'weekly', dayOfWeek: 'monday', hourUtc })),
   invalidInt(1, 28).map((dayOfMonth) => ({ type: 'monthly', dayOfMonth, hourUtc: 9 })),
   invalidInt(0, 23).map((hourUtc) => ({ type: 'monthly', dayOfMonth: 1, hourUtc })),
-  unknownKey(['type', 'every', 'unit']).map((key) => new Obj([['type', 'interval'], ['every', 1], ['unit', 'days'], [key, 1]])),
+  unknownKey(['type', 'every', 'unit']).map(
+    (key) =>
+      new Obj([
+        ['type', 'interval'],
+        ['every', 1],
+        ['unit', 'days'],
+        [key, 1],
+      ]),
+  ),
   fc.constant({ type: 'interval', every: 1 }),
 );
 
@@ -179,13 +228,18 @@ const commonMutations = (known: string[], required: string[]) => [
   invalidCadence.map((v) => setTo('cadence', v)),
   invalidInt(2, 1_000).map((v) => setTo('membersMin', v)),
   invalidInt(2, 1_000).map((v) => setTo('membersMax', v)),
-  fc.integer({ min: 3, max: 1_000 }).chain((min) => fc.integer({ min: 2, max: min - 1 }).map((max) => ({ min, max }))).map(({ min, max }) => ({
-    name: `membersMin ${min} > membersMax ${max}`,
-    apply: (e: Entries) => setTo('membersMax', max).apply(setTo('membersMin', min).apply(e)),
-  })),
+  fc
+    .integer({ min: 3, max: 1_000 })
+    .chain((min) => fc.integer({ min: 2, max: min - 1 }).map((max) => ({ min, max })))
+    .map(({ min, max }) => ({
+      name: `membersMin ${min} > membersMax ${max}`,
+      apply: (e: Entries) => setTo('membersMax', max).apply(setTo('membersMin', min).apply(e)),
+    })),
   invalidInt(0, 720).map((v) => setTo('gracePeriodHours', v)),
   invalidAmount(false).map((v) => setTo('lateFeeMinor', v)),
-  fc.oneof(fc.constant([0]), fc.constant([721]), fc.constant([1, 2, 3, 4, 5, 6]), fc.constant([1.5]), fc.constant([null]), fc.constant('24'), fc.constant({})).map((v) => setTo('dunningRetryHours', v)),
+  fc
+    .oneof(fc.constant([0]), fc.constant([721]), fc.constant([1, 2, 3, 4, 5, 6]), fc.constant([1.5]), fc.constant([null]), fc.constant('24'), fc.constant({}))
+    .map((v) => setTo('dunningRetryHours', v)),
   invalidEnum(['cover-from-reserve', 'suspend', 'expel']).map((v) => setTo('defaultPolicy', v)),
   invalidInt(0, 2_000).map((v) => setTo('platformFeeBps', v)),
   fc.constantFrom(...required).map(remove),
@@ -239,4 +293,12 @@ export const notAnObject = fc.oneof(
   fc.integer({ min: 100, max: 20_000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.integer({ min: 1, max: 2_000 }).map((n) => encode(new Obj(Array.from({ length: n }, (_, i) => [`k${i}`, i] as [string, unknown])))),
 );
-export const NOT_JSON_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'text/json', 'application/xml', 'json'];
+export const NOT_JSON_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  'text/json',
+  'application/xml',
+  'json',
+];

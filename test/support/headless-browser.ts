@@ -24,7 +24,16 @@ export function chromiumPath(): string {
 export async function openBrowser(): Promise<BrowserPage> {
   const child: ChildProcess = spawn(
     chromiumPath(),
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--window-size=1400,1400', '--remote-debugging-pipe', 'about:blank'],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--hide-scrollbars',
+      '--window-size=1400,1400',
+      '--remote-debugging-pipe',
+      'about:blank',
+    ],
     { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
   );
   const toBrowser = child.stdio[3] as Writable;
@@ -50,7 +59,10 @@ export async function openBrowser(): Promise<BrowserPage> {
   const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = nextId++;
-      const timer = setTimeout(() => (pending.delete(id), reject(new Error(`Chromium did not answer ${method} within ${COMMAND_TIMEOUT_MS} ms`))), COMMAND_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => (pending.delete(id), reject(new Error(`Chromium did not answer ${method} within ${COMMAND_TIMEOUT_MS} ms`))),
+        COMMAND_TIMEOUT_MS,
+      );
       pending.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
       toBrowser.write(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + '\0');
     });
@@ -60,7 +72,9 @@ export async function openBrowser(): Promise<BrowserPage> {
   if (!page) throw new Error('Chromium opened no page');
   const { sessionId } = (await send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string };
   const bodyText = async () => {
-    const { result } = (await send('Runtime.evaluate', { expression: 'document.body ? document.body.innerText : ""', returnByValue: true }, sessionId)) as { result: { value: string } };
+    const { result } = (await send('Runtime.evaluate', { expression: 'document.body ? document.body.innerText : ""', returnByValue: true }, sessionId)) as {
+      result: { value: string };
+    };
     return result.value;
   };
 

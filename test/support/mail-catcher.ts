@@ -25,10 +25,14 @@ async function api<T>(path: string): Promise<T> {
 
 /** Every mail sent to `address`, oldest first. */
 export async function mailsTo(address: string): Promise<CaughtMail[]> {
-  const found = await api<{ messages: Array<{ ID: string; Created: string }> }>(`/search?query=${encodeURIComponent(`to:"${address}"`)}&limit=${SEARCH_RESULTS_MAX}`);
+  const found = await api<{ messages: Array<{ ID: string; Created: string }> }>(
+    `/search?query=${encodeURIComponent(`to:"${address}"`)}&limit=${SEARCH_RESULTS_MAX}`,
+  );
   const mails: CaughtMail[] = [];
   for (const summary of found.messages) {
-    const message = await api<{ ID: string; MessageID: string; Subject: string; Text: string; HTML: string; To: Array<{ Address: string }> }>(`/message/${summary.ID}`);
+    const message = await api<{ ID: string; MessageID: string; Subject: string; Text: string; HTML: string; To: Array<{ Address: string }> }>(
+      `/message/${summary.ID}`,
+    );
     const headers = await api<Record<string, string[]>>(`/message/${summary.ID}/headers`);
     mails.push({
       id: message.ID,

@@ -56,7 +56,9 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Starts the server and resolves once its default namespace answers. */
-export async function startOwnDevServer(options: { dynamicConfig?: Record<string, unknown>; ui?: { port: number; codecEndpoint: string } } = {}): Promise<OwnDevServer> {
+export async function startOwnDevServer(
+  options: { dynamicConfig?: Record<string, unknown>; ui?: { port: number; codecEndpoint: string } } = {},
+): Promise<OwnDevServer> {
   const port = await freePort();
   const ui = options.ui;
   const child = spawn(temporalCliPath(), serverFlags(port, options.dynamicConfig ?? {}, ui), { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -54,7 +54,10 @@ export interface PoolHarness {
   /** A member with a saved card (pm_card_visa unless given) and an onboarded payout account. */
   member(testCard?: string): Promise<string>;
   /** `drawSecret` starts the pool as the API does: with a commitment to a secret held in the database, no seed. */
-  startPool(config: PoolConfigInput, options?: { poolId?: string; seed?: string; managerId?: string; drawSecret?: boolean }): Promise<WorkflowHandle<typeof poolWorkflow>>;
+  startPool(
+    config: PoolConfigInput,
+    options?: { poolId?: string; seed?: string; managerId?: string; drawSecret?: boolean },
+  ): Promise<WorkflowHandle<typeof poolWorkflow>>;
   /** Signals that a round is due and waits (in skipped time) until the round has finished. */
   runRound(handle: WorkflowHandle<typeof poolWorkflow>): Promise<RoundResult>;
   ledgerViolations(poolId: string): Promise<unknown[]>;
@@ -92,7 +95,9 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
   // Schedules are not offered by the time-skipping server, so schedule activities use the dev server.
   const dev = await devServerClient();
   const taskQueue = uniqueId('pools');
-  const mailer = options.notifications ? createMailer({ smtpUrl: options.notifications.smtpUrl ?? testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' }) : undefined;
+  const mailer = options.notifications
+    ? createMailer({ smtpUrl: options.notifications.smtpUrl ?? testConfig.smtpUrl, from: 'Poolflow tests <notices@poolflow.test>' })
+    : undefined;
   const worker: Worker = await createPoolsWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

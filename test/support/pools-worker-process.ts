@@ -22,7 +22,12 @@ const env = loadEnv(
     .extend(redisEnv.shape)
     .extend(temporalEnv.shape)
     .extend(stripeEnv.shape)
-    .extend({ POOLS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(), SDK_METRICS_BIND_ADDRESS: z.string().min(1).optional(), NOTIFICATIONS_SMTP_URL: z.string().min(1).optional() }),
+    .extend({
+      POOLS_TASK_QUEUE: z.string().min(1),
+      WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+      SDK_METRICS_BIND_ADDRESS: z.string().min(1).optional(),
+      NOTIFICATIONS_SMTP_URL: z.string().min(1).optional(),
+    }),
 );
 // With SDK_METRICS_BIND_ADDRESS, the SDK's Prometheus endpoint, as workers/main.ts serves it.
 installTemporalRuntime('WARN', env.SDK_METRICS_BIND_ADDRESS ? { metricsBindAddress: env.SDK_METRICS_BIND_ADDRESS } : {});

@@ -34,10 +34,13 @@ export async function startSmtpHoldProxy(upstreamUrl: string, options: { holdCou
     };
     // A held client's bytes wait in the socket until it is connected through (or gone).
     client.pause();
-    setTimeout(() => {
-      client.resume();
-      connect();
-    }, hold ? options.holdMs : 0);
+    setTimeout(
+      () => {
+        client.resume();
+        connect();
+      },
+      hold ? options.holdMs : 0,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -59,8 +59,7 @@ export function createSandboxClient(baseUrl: string) {
     clearFaults: () => call<{ cleared: true }>('DELETE', '/faults'),
 
     /** Emulates Stripe pruning keys after 24 hours: the next request with such a key runs again. */
-    expireIdempotencyKeys: (filter: { secretKey?: string; idempotencyKey?: string } = {}) =>
-      call<{ expired: number }>('POST', '/idempotency/expire', filter),
+    expireIdempotencyKeys: (filter: { secretKey?: string; idempotencyKey?: string } = {}) => call<{ expired: number }>('POST', '/idempotency/expire', filter),
 
     addWebhookEndpoint: (spec: EndpointSpec) => call<EndpointView>('POST', '/webhooks/endpoints', spec),
     webhookEndpoints: () => call<EndpointView[]>('GET', '/webhooks/endpoints'),
@@ -74,6 +73,7 @@ export function createSandboxClient(baseUrl: string) {
     settlePaymentIntent: (id: string) =>
       call<{ settled: boolean; paymentIntent: { id: string; status: string } }>('POST', `/payment_intents/${encodeURIComponent(id)}/settle`),
     /** Finishes a connected account's onboarding, as visiting its AccountLink does. */
-    onboardAccount: (id: string) => call<{ id: string; charges_enabled: boolean; payouts_enabled: boolean }>('POST', `/accounts/${encodeURIComponent(id)}/onboard`),
+    onboardAccount: (id: string) =>
+      call<{ id: string; charges_enabled: boolean; payouts_enabled: boolean }>('POST', `/accounts/${encodeURIComponent(id)}/onboard`),
   };
 }

@@ -32,6 +32,10 @@ test('bad values fail naming the variable', () => {
     [{ SANDBOX_SETTLEMENT_DELAY_MS: '-1' }, /SANDBOX_SETTLEMENT_DELAY_MS/],
   ];
   for (const [source, message] of cases) {
-    assert.throws(() => parseEnv(sandboxEnv, source), (error: unknown) => error instanceof EnvError && message.test(error.message), JSON.stringify(source));
+    assert.throws(
+      () => parseEnv(sandboxEnv, source),
+      (error: unknown) => error instanceof EnvError && message.test(error.message),
+      JSON.stringify(source),
+    );
   }
 });

@@ -85,7 +85,10 @@ describe('connected accounts and transfers', () => {
       stripe.accountLinks.create({ account: 'acct_nobody', type: 'account_onboarding', refresh_url: 'http://x/r', return_url: 'http://x/d' }),
       missing('account'),
     );
-    await assert.rejects(stripe.transfers.retrieve('tr_nothing'), (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404);
+    await assert.rejects(
+      stripe.transfers.retrieve('tr_nothing'),
+      (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404,
+    );
     await assert.rejects(sandbox.client.onboardAccount('acct_nobody'), /404/);
   });
 });
@@ -115,7 +118,10 @@ describe('customers', () => {
 
   test('unknown customers are resource_missing, on retrieve and as a PaymentIntent parameter', async () => {
     const stripe = sandbox.stripe(uniqueSecretKey());
-    await assert.rejects(stripe.customers.retrieve('cus_nobody'), (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404);
+    await assert.rejects(
+      stripe.customers.retrieve('cus_nobody'),
+      (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404,
+    );
     await assert.rejects(
       stripe.paymentIntents.create({ amount: 100, currency: 'usd', customer: 'cus_nobody', payment_method: 'pm_card_visa', confirm: true }),
       missing('customer'),
@@ -129,7 +135,10 @@ test('each secret key is its own account: another key neither retrieves, lists, 
   const stranger = sandbox.stripe(uniqueSecretKey());
   const member = uniqueKey('member');
   const customer = await owner.customers.create({ email: 'owner@example.com', metadata: { member } });
-  await assert.rejects(stranger.customers.retrieve(customer.id), (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404);
+  await assert.rejects(
+    stranger.customers.retrieve(customer.id),
+    (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404,
+  );
   assert.deepEqual((await stranger.customers.list({ email: 'owner@example.com' })).data, []);
   assert.deepEqual((await stranger.customers.search({ query: `metadata['member']:'${member}'` })).data, []);
   assert.equal((await owner.customers.search({ query: `metadata['member']:'${member}'` })).data.length, 1);

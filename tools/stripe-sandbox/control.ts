@@ -61,7 +61,11 @@ export async function handleControl(request: ControlRequest, deps: ControlDeps):
 
 async function dispatch(request: ControlRequest, deps: ControlDeps): Promise<ControlResponse> {
   const { method, query } = request;
-  const segments = request.path.replace(/^\/__sandbox\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = request.path
+    .replace(/^\/__sandbox\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
   const at = (...expected: (string | null)[]) =>
     segments.length === expected.length && expected.every((segment, index) => segment === null || segment === segments[index]);
   const ok = (body: unknown): ControlResponse => ({ status: 200, body });
@@ -81,9 +85,7 @@ async function dispatch(request: ControlRequest, deps: ControlDeps): Promise<Con
     const type = query.get('type');
     if (type !== null && !(objectTypes as readonly string[]).includes(type)) throw new ControlInputError(`unknown object type '${type}'`);
     const secretKey = query.get('secretKey');
-    const objects = deps.state
-      .all()
-      .filter((stored) => (type === null || stored.type === type) && (secretKey === null || stored.secretKey === secretKey));
+    const objects = deps.state.all().filter((stored) => (type === null || stored.type === type) && (secretKey === null || stored.secretKey === secretKey));
     return ok(objects.map(objectView));
   }
   if (method === 'GET' && at('objects', null)) {

@@ -156,7 +156,10 @@ describe('matching and bookkeeping', () => {
     await assert.rejects(stripe.refunds.create({ payment_intent: intent.id, amount: 1 }), Stripe.errors.StripeRateLimitError);
     assert.equal((await sandbox.client.faults()).find((listed) => listed.id === fault.id)?.remaining, 1);
     await sandbox.client.removeFault(fault.id);
-    assert.equal((await sandbox.client.faults()).some((listed) => listed.id === fault.id), false);
+    assert.equal(
+      (await sandbox.client.faults()).some((listed) => listed.id === fault.id),
+      false,
+    );
     assert.equal((await stripe.refunds.create({ payment_intent: intent.id, amount: 1 })).status, 'succeeded');
 
     const keyed = uniqueKey();

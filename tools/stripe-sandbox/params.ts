@@ -67,14 +67,11 @@ export function integerParam(params: Params, name: string): number | undefined {
   return value === undefined ? undefined : Number.parseInt(value, 10);
 }
 
-
 /** A `metadata`-style map; Stripe drops keys set to the empty string. */
 export function mapParam(params: Params, name: string): Record<string, string> {
   const value = params[name];
   if (typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(
-    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''),
-  );
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''));
 }
 
 export function objectParam(params: Params, name: string): Params | undefined {

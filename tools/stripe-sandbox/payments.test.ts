@@ -96,9 +96,7 @@ describe('test cards', () => {
   test('pm_card_authenticationRequired off-session raises authentication_required, PaymentIntent requires_payment_method', async () => {
     const stripe = sandbox.stripe(uniqueSecretKey());
     const customer = await customerWith(stripe);
-    const error = await cardError(
-      stripe.paymentIntents.create(chargeParams(customer.id, 'pm_card_authenticationRequired'), { idempotencyKey: uniqueKey() }),
-    );
+    const error = await cardError(stripe.paymentIntents.create(chargeParams(customer.id, 'pm_card_authenticationRequired'), { idempotencyKey: uniqueKey() }));
     assert.equal(error.code, 'authentication_required');
     assert.equal(error.decline_code, 'authentication_required');
     assert.equal(error.payment_intent?.status, 'requires_payment_method');

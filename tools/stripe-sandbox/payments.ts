@@ -206,10 +206,10 @@ export async function createRefund(ctx: HandlerContext): Promise<HandlerResult> 
   const amount = integerParam(params, 'amount') ?? remaining;
   if (amount < 1) throw invalidRequest('Refund amount must be at least 1.', { param: 'amount', code: 'amount_too_small' });
   if (amount > remaining) {
-    throw invalidRequest(
-      `Refund amount (${amount} ${charge.currency}) is greater than unrefunded amount on charge (${remaining} ${charge.currency})`,
-      { param: 'amount', code: 'amount_too_large' },
-    );
+    throw invalidRequest(`Refund amount (${amount} ${charge.currency}) is greater than unrefunded amount on charge (${remaining} ${charge.currency})`, {
+      param: 'amount',
+      code: 'amount_too_large',
+    });
   }
   const refund: Stripe.Refund = {
     ...(ctx.fixture as Stripe.Refund),
@@ -406,7 +406,13 @@ function paymentMethodObject(
   const stored = services.state.get('payment_method', paymentMethodId, secretKey);
   if (stored) return snapshot(stored.body);
   if (!template) return null;
-  return { ...template, id: paymentMethodId, customer: null, type: 'card', card: { ...template.card!, brand: card.brand, last4: card.last4, funding: card.funding } };
+  return {
+    ...template,
+    id: paymentMethodId,
+    customer: null,
+    type: 'card',
+    card: { ...template.card!, brand: card.brand, last4: card.last4, funding: card.funding },
+  };
 }
 
 function withCard(details: Stripe.Charge.PaymentMethodDetails | null, card: TestCard): Stripe.Charge.PaymentMethodDetails | null {

@@ -8,9 +8,7 @@ import { matchesSearch, parseSearchQuery } from './search';
 
 test('decodeParams: brackets nest, indices and [] make arrays, plain keys stay strings', () => {
   const params = decodeParams(
-    new URLSearchParams(
-      'amount=100&metadata[pool]=p1&metadata[round]=2&expand[1]=b&expand[0]=a&tags[]=x&tags[]=y&capabilities[transfers][requested]=true',
-    ),
+    new URLSearchParams('amount=100&metadata[pool]=p1&metadata[round]=2&expand[1]=b&expand[0]=a&tags[]=x&tags[]=y&capabilities[transfers][requested]=true'),
   );
   assert.deepEqual(params, {
     amount: '100',

@@ -83,8 +83,7 @@ function list(type: ObjectType, filters: readonly string[]): Handler {
       .list(
         type,
         (stored) =>
-          stored.secretKey === ctx.request.secretKey &&
-          wanted.every(([name, value]) => (stored.body as unknown as Record<string, unknown>)[name] === value),
+          stored.secretKey === ctx.request.secretKey && wanted.every(([name, value]) => (stored.body as unknown as Record<string, unknown>)[name] === value),
       )
       .map((stored) => stored.body as { id: string });
     const limit = pageSize(ctx);

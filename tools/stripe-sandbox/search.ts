@@ -54,9 +54,7 @@ export function matchesSearch(object: object, clauses: readonly SearchClause[]):
   const fields = object as Record<string, unknown>;
   return clauses.every((clause) => {
     const actual =
-      clause.metadataKey === undefined
-        ? fields[clause.field]
-        : (fields.metadata as Record<string, unknown> | null | undefined)?.[clause.metadataKey];
+      clause.metadataKey === undefined ? fields[clause.field] : (fields.metadata as Record<string, unknown> | null | undefined)?.[clause.metadataKey];
     if (typeof actual !== 'string' && typeof actual !== 'number') return false;
     return String(actual).toLowerCase() === clause.value.toLowerCase();
   });

@@ -26,11 +26,7 @@ const insufficientFunds = declines('card_declined', 'insufficient_funds', 'Your 
 const lostCard = declines('card_declined', 'lost_card', 'Your card was declined.');
 const stolenCard = declines('card_declined', 'stolen_card', 'Your card was declined.');
 const expiredCard = declines('expired_card', 'expired_card', 'Your card has expired.');
-const processingError = declines(
-  'processing_error',
-  'processing_error',
-  'An error occurred while processing your card. Try again in a little bit.',
-);
+const processingError = declines('processing_error', 'processing_error', 'An error occurred while processing your card. Try again in a little bit.');
 
 const visa = (last4: string, outcome: CardOutcome): TestCard => ({ brand: 'visa', last4, funding: 'credit', outcome });
 

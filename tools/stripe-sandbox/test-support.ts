@@ -66,9 +66,7 @@ export interface WebhookReceiver {
  * A webhook endpoint that verifies each delivery exactly as an app would (Stripe.webhooks.constructEvent
  * over the raw body) and answers `status(n)` to the n-th delivery (0-based), 200 unless told otherwise.
  */
-export async function startWebhookReceiver(
-  options: { secret?: string; status?: (deliveryIndex: number) => number } = {},
-): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(options: { secret?: string; status?: (deliveryIndex: number) => number } = {}): Promise<WebhookReceiver> {
   const secret = options.secret ?? testWebhookSecret;
   const received: ReceivedWebhook[] = [];
   const server = createServer((req, res) => {

@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Stripe from 'stripe';
-import { about, startTestSandbox, startWebhookReceiver, testWebhookSecret, uniqueKey, uniqueSecretKey, type TestSandbox, type WebhookReceiver } from './test-support';
+import {
+  about,
+  startTestSandbox,
+  startWebhookReceiver,
+  testWebhookSecret,
+  uniqueKey,
+  uniqueSecretKey,
+  type TestSandbox,
+  type WebhookReceiver,
+} from './test-support';
 import { arrange, signatureHeader, type EndpointSpec } from './webhooks';
 
 let sandbox: TestSandbox;
@@ -27,8 +36,7 @@ async function endpointFor(secretKey: string, spec: Partial<EndpointSpec> = {}, 
 }
 
 const types = (deliveries: { event: Stripe.Event | undefined }[]) => deliveries.map((delivery) => delivery.event?.type);
-const objectIds = (deliveries: { event: Stripe.Event | undefined }[]) =>
-  deliveries.map((delivery) => (delivery.event?.data.object as { id: string }).id);
+const objectIds = (deliveries: { event: Stripe.Event | undefined }[]) => deliveries.map((delivery) => (delivery.event?.data.object as { id: string }).id);
 
 describe('signing and envelope', () => {
   test('constructEvent accepts every delivery; the envelope is Stripe’s', async () => {
@@ -205,6 +213,9 @@ test('arrange: reverse and seeded shuffle are permutations; the same seed gives 
   const once = arrange(items, { order: 'shuffle', seed: 42 });
   assert.deepEqual(arrange(items, { order: 'shuffle', seed: 42 }), once);
   assert.notDeepEqual(arrange(items, { order: 'shuffle', seed: 43 }), once);
-  assert.deepEqual([...once].sort((a, b) => a - b), items);
+  assert.deepEqual(
+    [...once].sort((a, b) => a - b),
+    items,
+  );
   assert.notDeepEqual(once, items);
 });

@@ -180,8 +180,7 @@ export class WebhookDispatcher {
   deliveryLog(filter: { eventId?: string; endpointId?: string } = {}): DeliveryRecord[] {
     return this.deliveries.filter(
       (record) =>
-        (filter.eventId === undefined || record.eventId === filter.eventId) &&
-        (filter.endpointId === undefined || record.endpointId === filter.endpointId),
+        (filter.eventId === undefined || record.eventId === filter.eventId) && (filter.endpointId === undefined || record.endpointId === filter.endpointId),
     );
   }
 

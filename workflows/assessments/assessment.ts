@@ -66,7 +66,11 @@ import {
 
 const activities = proxyActivities<AssessmentActivities>(DB_ACTIVITY);
 // An order waits for its price: a few quick attempts, then the trader is told there is no price.
-const quotes = proxyActivities<AssessmentActivities>({ startToCloseTimeout: '5s', scheduleToCloseTimeout: '15s', retry: { ...TRANSIENT_RETRY, maximumAttempts: 3 } });
+const quotes = proxyActivities<AssessmentActivities>({
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '15s',
+  retry: { ...TRANSIENT_RETRY, maximumAttempts: 3 },
+});
 const payouts = proxyActivities<AssessmentPayoutActivities>(STRIPE_ACTIVITY);
 const ledger = proxyActivities<AssessmentPayoutActivities>(DB_ACTIVITY);
 
@@ -187,7 +191,15 @@ function importedFills(s: AssessmentState, batch: FillBatch): Array<{ key: strin
               ...(fill.stopLoss === undefined ? {} : { stopLoss: fill.stopLoss }),
               ...(fill.takeProfit === undefined ? {} : { takeProfit: fill.takeProfit }),
             }
-          : { kind: 'close', fillId: key, atMs: fill.executedAtMs, positionId: importedFillId(fill.openedBy), quantity: fill.quantity, price: fill.price, commissionMinor: fill.commissionMinor };
+          : {
+              kind: 'close',
+              fillId: key,
+              atMs: fill.executedAtMs,
+              positionId: importedFillId(fill.openedBy),
+              quantity: fill.quantity,
+              price: fill.price,
+              commissionMinor: fill.commissionMinor,
+            };
       return { key, fill: domainFill };
     })
     .filter(({ key }) => !wasApplied(s, key));
@@ -304,7 +316,8 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         if (wasApplied(state, fillId)) return { fill: null, duplicate: true, view: view(state) };
         requireRunning();
         const symbol = order.action === 'open' ? order.symbol : state.account.positions.find((p) => p.id === order.positionId)?.symbol;
-        if (symbol === undefined) reject(AssessmentRejection.invalidRequest, `positionId: no open position ${order.action === 'close' ? order.positionId : ''}`);
+        if (symbol === undefined)
+          reject(AssessmentRejection.invalidRequest, `positionId: no open position ${order.action === 'close' ? order.positionId : ''}`);
         let quoted: Tick;
         try {
           quoted = await quotes.currentPrice({ symbol });
@@ -319,8 +332,21 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
           if (settlePhase(next, changes, tick.atMs)) return null;
           const priced =
             order.action === 'open'
-              ? priceMarketOrder(next.account, next.pack, { orderId: fillId, atMs: tick.atMs, symbol: order.symbol, side: order.side, quantity: order.quantity, ...(order.stopLoss ? { stopLoss: order.stopLoss } : {}), ...(order.takeProfit ? { takeProfit: order.takeProfit } : {}) })
-              : priceCloseOrder(next.account, next.pack, { orderId: fillId, atMs: tick.atMs, positionId: order.positionId, ...(order.quantity ? { quantity: order.quantity } : {}) });
+              ? priceMarketOrder(next.account, next.pack, {
+                  orderId: fillId,
+                  atMs: tick.atMs,
+                  symbol: order.symbol,
+                  side: order.side,
+                  quantity: order.quantity,
+                  ...(order.stopLoss ? { stopLoss: order.stopLoss } : {}),
+                  ...(order.takeProfit ? { takeProfit: order.takeProfit } : {}),
+                })
+              : priceCloseOrder(next.account, next.pack, {
+                  orderId: fillId,
+                  atMs: tick.atMs,
+                  positionId: order.positionId,
+                  ...(order.quantity ? { quantity: order.quantity } : {}),
+                });
           if (!priced.accepted) return priced;
           apply(next, changes, fillId, 'order', { kind: 'fill', fill: priced.fill });
           settlePhase(next, changes, tick.atMs);
@@ -407,7 +433,8 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
       validator: (request) => {
         const action = parse(opsActionSchema, { action: request?.action, reason: request?.reason });
         const state = requireRunning();
-        if (action.action === 'resume' && state.account.status !== 'paused') reject(AssessmentRejection.invalidState, `the account is ${state.account.status}, not paused`);
+        if (action.action === 'resume' && state.account.status !== 'paused')
+          reject(AssessmentRejection.invalidState, `the account is ${state.account.status}, not paused`);
       },
     },
   );
@@ -422,14 +449,23 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         let transferId: string | null = null;
         let payout: AssessmentPayout | null = null;
         for (payoutAttempt = payoutAttempt + 1; payoutAttempt <= PAYOUT_ATTEMPTS_MAX && transferId === null; payoutAttempt++) {
-          payout = { assessmentId, traderId: state.traderId, payoutNumber, attempt: payoutAttempt, splitMinor: splitMinor.toString(), feeRefundMinor: feeRefundMinor.toString(), currency: meta!.currency };
+          payout = {
+            assessmentId,
+            traderId: state.traderId,
+            payoutNumber,
+            attempt: payoutAttempt,
+            splitMinor: splitMinor.toString(),
+            feeRefundMinor: feeRefundMinor.toString(),
+            currency: meta!.currency,
+          };
           await ledger.reserveAssessmentPayout(payout);
           try {
             transferId = (await payouts.transferAssessmentPayout(payout)).transferId;
             await ledger.postAssessmentPayout({ payout, transferId });
           } catch (error) {
             // Stripe refused this attempt for good: release the reservation; the next attempt has its own keys.
-            if (!(error instanceof ApplicationFailure) && !(error instanceof Error && (error.cause as ApplicationFailure | undefined)?.nonRetryable)) throw error;
+            if (!(error instanceof ApplicationFailure) && !(error instanceof Error && (error.cause as ApplicationFailure | undefined)?.nonRetryable))
+              throw error;
             await ledger.voidAssessmentPayout(payout);
           }
         }
@@ -437,13 +473,27 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         if (transferId === null) {
           await ledger.failAssessmentPayout(payout!);
           payoutAttempt = 0;
-          return { payoutNumber, status: 'failed' as const, splitMinor: splitMinor.toString(), feeRefundMinor: feeRefundMinor.toString(), transferId, view: view(state) };
+          return {
+            payoutNumber,
+            status: 'failed' as const,
+            splitMinor: splitMinor.toString(),
+            feeRefundMinor: feeRefundMinor.toString(),
+            transferId,
+            view: view(state),
+          };
         }
         payoutAttempt = 0;
         state.payoutsMade = payoutNumber;
         state.profitSplitPaidMinor = (BigInt(state.profitSplitPaidMinor) + profitMinor).toString();
         const current = await commit(state, changes);
-        return { payoutNumber, status: 'paid' as const, splitMinor: splitMinor.toString(), feeRefundMinor: feeRefundMinor.toString(), transferId, view: current };
+        return {
+          payoutNumber,
+          status: 'paid' as const,
+          splitMinor: splitMinor.toString(),
+          feeRefundMinor: feeRefundMinor.toString(),
+          transferId,
+          view: current,
+        };
       }),
     {
       validator: (_request) => {
@@ -468,7 +518,10 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
   while (s.status === 'active') {
     const state: AssessmentState = s;
     const now = Date.now();
-    const wakeAtMs = Math.min(nextDayStartMs(state.pack.tradingDay, Math.max(now, state.account.lastEventAtMs)), deadlineMs(state.account, state.pack) ?? Number.MAX_SAFE_INTEGER);
+    const wakeAtMs = Math.min(
+      nextDayStartMs(state.pack.tradingDay, Math.max(now, state.account.lastEventAtMs)),
+      deadlineMs(state.account, state.pack) ?? Number.MAX_SAFE_INTEGER,
+    );
     const woke = await condition(() => pendingRisk.length > 0 || s!.status !== 'active' || workflowInfo().continueAsNewSuggested, Math.max(wakeAtMs - now, 1));
     if (s.status !== 'active') break;
 
@@ -481,7 +534,8 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
           apply(current, changes, `tick:${current.eventSeq}`, 'risk-monitor', { kind: 'tick', tick });
           if (settlePhase(current, changes, tick.atMs)) break;
         }
-        if (changes.trades.length + changes.violations.length + changes.warnings.length + changes.phasesEnded.length > 0 || signal.kind === 'breach') await commit(current, changes);
+        if (changes.trades.length + changes.violations.length + changes.warnings.length + changes.phasesEnded.length > 0 || signal.kind === 'breach')
+          await commit(current, changes);
       });
     }
 
@@ -491,7 +545,11 @@ export async function assessmentWorkflow(input: AssessmentWorkflowInput): Promis
         const changes = noChanges();
         const ticks = await activities.currentPrices({ symbols: heldSymbols(current) });
         const atMs = Date.now();
-        for (const tick of ticks) apply(current, changes, `tick:${current.eventSeq}`, 'timer', { kind: 'tick', tick: { ...tick, atMs: Math.max(tick.atMs, current.account.lastEventAtMs) } });
+        for (const tick of ticks)
+          apply(current, changes, `tick:${current.eventSeq}`, 'timer', {
+            kind: 'tick',
+            tick: { ...tick, atMs: Math.max(tick.atMs, current.account.lastEventAtMs) },
+          });
         if (!settlePhase(current, changes, atMs)) {
           apply(current, changes, `day-close:${current.eventSeq}`, 'timer', { kind: 'day-close', atMs });
           settlePhase(current, changes, atMs);

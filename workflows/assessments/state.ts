@@ -73,7 +73,10 @@ export interface PhaseEnded {
 
 export const noChanges = (): Changes => ({ events: [], trades: [], violations: [], warnings: [], phasesEnded: [] });
 
-export function initialState(input: { assessmentId: string; traderId: string; tier: string; packId: string; pack: RulePack; startedAtMs: number }): { state: AssessmentState; changes: Changes } {
+export function initialState(input: { assessmentId: string; traderId: string; tier: string; packId: string; pack: RulePack; startedAtMs: number }): {
+  state: AssessmentState;
+  changes: Changes;
+} {
   const state: AssessmentState = {
     assessmentId: input.assessmentId,
     traderId: input.traderId,
@@ -162,13 +165,22 @@ export function settlePhase(s: AssessmentState, changes: Changes, atMs: number):
     return true;
   }
   s.account = advancePhase(s.account, s.pack, atMs);
-  log(s, changes, `phase-start:${s.account.phaseIndex}`, 'workflow', { kind: 'phase-start', phaseIndex: s.account.phaseIndex, atMs: s.account.phaseStartedAtMs }, s.account.phaseStartedAtMs);
+  log(
+    s,
+    changes,
+    `phase-start:${s.account.phaseIndex}`,
+    'workflow',
+    { kind: 'phase-start', phaseIndex: s.account.phaseIndex, atMs: s.account.phaseStartedAtMs },
+    s.account.phaseStartedAtMs,
+  );
   return false;
 }
 
 function failureReason(evaluation: Evaluation): string {
   const hard = evaluation.violations.filter((violation) => violation.consequence === 'phase-failed');
-  return hard.length > 0 ? hard.map((violation) => violation.explanation).join(' ') : `failed ${evaluation.phase.name}: the time limit ended with an objective unmet`;
+  return hard.length > 0
+    ? hard.map((violation) => violation.explanation).join(' ')
+    : `failed ${evaluation.phase.name}: the time limit ended with an objective unmet`;
 }
 
 /** Ops end the phase: `fail` as a failure, `stop` as an emergency stop; positions close at the last prices. */

@@ -25,17 +25,28 @@ describe('assessment workflow state', () => {
       return c;
     };
     step('t1', { kind: 'tick', tick: { symbol: 'BTC-USD', price: '64000', atMs: T0 + 1 } });
-    step('o1', { kind: 'fill', fill: { kind: 'open', fillId: 'o1', atMs: T0 + 2, symbol: 'BTC-USD', side: 'long', quantity: '10', price: '64005', commissionMinor: '3000' } });
+    step('o1', {
+      kind: 'fill',
+      fill: { kind: 'open', fillId: 'o1', atMs: T0 + 2, symbol: 'BTC-USD', side: 'long', quantity: '10', price: '64005', commissionMinor: '3000' },
+    });
     const breach = step('t2', { kind: 'tick', tick: { symbol: 'BTC-USD', price: '63400', atMs: T0 + 3 } });
     assert.equal(s.status, 'failed');
     assert.equal(breach.phasesEnded.length, 1);
     assert.equal(breach.phasesEnded[0]!.result, 'failed');
     assert.ok(breach.violations.some((v) => v.rule === 'daily-loss' && v.severity === 'hard'));
     assert.match(s.endedReason ?? '', /daily/i);
-    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => i), 'the log is numbered without gaps');
+    assert.deepEqual(
+      log.map((e) => e.seq),
+      log.map((_, i) => i),
+      'the log is numbered without gaps',
+    );
 
     const [start, ...rest] = log;
-    const replayed = applyEvents(startPhase(pack, 0, (start!.event as { atMs: number }).atMs), pack, rest.map((e) => e.event as AccountEvent));
+    const replayed = applyEvents(
+      startPhase(pack, 0, (start!.event as { atMs: number }).atMs),
+      pack,
+      rest.map((e) => e.event as AccountEvent),
+    );
     assert.deepEqual(replayed.state, s.account);
   });
 
@@ -45,7 +56,10 @@ describe('assessment workflow state', () => {
     assert.equal(passByOps(s, c, 'desk review', T0 + 10), false);
     assert.equal(s.account.phaseIndex, 1);
     assert.equal(s.account.balanceMinor, pack.accountSizeMinor);
-    assert.deepEqual(c.events.map((e) => e.key), ['phase-start:1']);
+    assert.deepEqual(
+      c.events.map((e) => e.key),
+      ['phase-start:1'],
+    );
     const failed = started().state;
     endByOps(failed, noChanges(), 'fail', 'copy trading', T0 + 5);
     assert.equal(failed.status, 'failed');

@@ -57,7 +57,6 @@ export const PAYMENT_SIGNAL_NAMES = {
   refund: 'stripeRefundUpdated',
 } as const;
 
-
 export const paymentIntentUpdatedSignal = defineSignal<[PaymentIntentSignal]>(PAYMENT_SIGNAL_NAMES.paymentIntent);
 export const transferUpdatedSignal = defineSignal<[TransferSignal]>(PAYMENT_SIGNAL_NAMES.transfer);
 export const refundUpdatedSignal = defineSignal<[RefundSignal]>(PAYMENT_SIGNAL_NAMES.refund);

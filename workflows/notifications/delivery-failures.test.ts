@@ -50,7 +50,12 @@ describe('deliveries that keep failing', () => {
   test('an undeliverable email is retried with backoff, then shown to operations as failed; a failing endpoint is disabled', async () => {
     const { port } = failing.address() as AddressInfo;
     const managerId = uniqueId('mgr');
-    const endpoint = await insertEndpoint(h.db, { managerId, url: `http://127.0.0.1:${port}/hook`, eventTypes: ['pool.activated'], secret: 'whsec_test_failing' });
+    const endpoint = await insertEndpoint(h.db, {
+      managerId,
+      url: `http://127.0.0.1:${port}/hook`,
+      eventTypes: ['pool.activated'],
+      secret: 'whsec_test_failing',
+    });
     const members = await Promise.all([h.member(), h.member()]);
     const handle = await h.startPool(rotatingPool(2), { managerId });
     const { poolId } = await handle.query(poolStateQuery);

@@ -71,14 +71,23 @@ describe('pool notices', () => {
     await skip(secondDue - activatedAtMs + HOUR_MS);
     await drained(poolId);
 
-    const expected = [firstDue - 72 * HOUR_MS, firstDue - 6 * HOUR_MS, secondDue - 72 * HOUR_MS, secondDue - 6 * HOUR_MS].filter((atMs) => atMs > activatedAtMs);
+    const expected = [firstDue - 72 * HOUR_MS, firstDue - 6 * HOUR_MS, secondDue - 72 * HOUR_MS, secondDue - 6 * HOUR_MS].filter(
+      (atMs) => atMs > activatedAtMs,
+    );
     for (const memberId of members) {
       const reminders = (await feed(poolId, memberId)).filter((row) => row.type === 'contribution.due_soon');
       // Workflow time: the timer fires at the lead time, the worker takes a few milliseconds to act on it.
       const minute = (ms: number) => Math.floor(ms / 60_000);
-      assert.deepEqual(reminders.map((row) => minute(row.occurred_at.getTime())), expected.map(minute), 'one reminder per lead time, sent at that time');
+      assert.deepEqual(
+        reminders.map((row) => minute(row.occurred_at.getTime())),
+        expected.map(minute),
+        'one reminder per lead time, sent at that time',
+      );
       const sent = await emails(poolId, memberId, 'contribution.due_soon');
-      assert.deepEqual(sent.map((row) => [row.status, row.attempts]), expected.map(() => ['sent', 1n]));
+      assert.deepEqual(
+        sent.map((row) => [row.status, row.attempts]),
+        expected.map(() => ['sent', 1n]),
+      );
       const mails = (await mailsTo(`${memberId}@example.com`)).filter((mail) => mail.subject.includes('contribution is due'));
       assert.equal(mails.length, expected.length, 'the mail catcher holds each reminder exactly once');
       assert.match(mails[0]!.text, /\$100\.00/);
@@ -89,7 +98,9 @@ describe('pool notices', () => {
     const [a, b] = await Promise.all([h.member(), h.member()]);
     const late = await h.member('pm_card_chargeDeclined');
     const manager = uniqueId('mgr');
-    const handle = await h.startPool(rotatingPool(3, { lateFeeMinor: 500, defaultPolicy: 'suspend', dunningRetryHours: [24, 48], gracePeriodHours: 72 }), { managerId: manager });
+    const handle = await h.startPool(rotatingPool(3, { lateFeeMinor: 500, defaultPolicy: 'suspend', dunningRetryHours: [24, 48], gracePeriodHours: 72 }), {
+      managerId: manager,
+    });
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, [a!, b!, late]);
     await activate(handle);
@@ -110,7 +121,12 @@ describe('pool notices', () => {
     assert.ok(told.every((row) => row.status === 'sent' && row.attempts === 1n));
 
     const mails = (await mailsTo(`${late}@example.com`)).map((mail) => mail.subject);
-    assert.deepEqual(mails.slice(-4), ['Test circle: your payment failed', 'Test circle: your payment failed', 'Test circle: your payment failed', 'Test circle: you are suspended']);
+    assert.deepEqual(mails.slice(-4), [
+      'Test circle: your payment failed',
+      'Test circle: your payment failed',
+      'Test circle: your payment failed',
+      'Test circle: you are suspended',
+    ]);
     const [first] = (await mailsTo(`${late}@example.com`)).filter((mail) => mail.deliveryKey?.endsWith(':contribution'));
     assert.match(first!.text, /We will try again on .* adding a late fee of \$5\.00/);
     assert.match(first!.text, /you are suspended until your arrears are paid/);
@@ -135,8 +151,15 @@ describe('pool notices', () => {
       },
       60_000,
     );
-    assert.ok(digest.data.details.some((line) => line.includes(`${late}*`)), JSON.stringify(digest.data));
-    const mail = await eventually('the digest mail', async () => (await mailsTo(`${manager}@example.com`)).find((m) => m.subject.startsWith('Daily digest') && m.text.includes(late)), 30_000);
+    assert.ok(
+      digest.data.details.some((line) => line.includes(`${late}*`)),
+      JSON.stringify(digest.data),
+    );
+    const mail = await eventually(
+      'the digest mail',
+      async () => (await mailsTo(`${manager}@example.com`)).find((m) => m.subject.startsWith('Daily digest') && m.text.includes(late)),
+      30_000,
+    );
     assert.match(mail.text, new RegExp(`${late}\\*`));
   });
 
@@ -154,11 +177,22 @@ describe('pool notices', () => {
     await drained(poolId);
 
     const typeOf = (deliveryKey: string | null) => deliveryKey!.split(':')[2]!;
-    for (const [memberId, language] of [[english, 'en'], [spanish, 'es'], [muted, 'es']] as const) {
+    for (const [memberId, language] of [
+      [english, 'en'],
+      [spanish, 'es'],
+      [muted, 'es'],
+    ] as const) {
       const mails = (await mailsTo(`${memberId}@example.com`)).filter((mail) => mail.deliveryKey?.includes(`:${poolId}`));
       const notices = mails.map((mail) => typeOf(mail.deliveryKey)).filter((type) => type !== 'contribution.due_soon');
-      assert.deepEqual(notices.sort(), ['payment.succeeded', 'payment.succeeded', 'payment.succeeded', 'payout.sent', 'pool.activated', 'pool.completed'], memberId);
-      assert.ok(mails.every((mail) => mail.language === language && mail.html.includes(`<html lang="${language}">`)), `${memberId} reads ${language}`);
+      assert.deepEqual(
+        notices.sort(),
+        ['payment.succeeded', 'payment.succeeded', 'payment.succeeded', 'payout.sent', 'pool.activated', 'pool.completed'],
+        memberId,
+      );
+      assert.ok(
+        mails.every((mail) => mail.language === language && mail.html.includes(`<html lang="${language}">`)),
+        `${memberId} reads ${language}`,
+      );
       const received = mails.find((mail) => typeOf(mail.deliveryKey) === 'payment.succeeded')!;
       assert.equal(received.subject, language === 'en' ? 'Test circle: payment received' : 'Test circle: pago recibido');
       // Amounts in the member's locale, in whole yen (a zero-decimal currency); Intl separates with a no-break space.
@@ -187,4 +221,3 @@ describe('pool notices', () => {
     }
   });
 });
-

@@ -5,7 +5,14 @@
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { NotificationActivities } from '../../activities/notifications';
 import type { Notice } from '../../domain/notifications/catalogue';
-import { contributionDueSoon, noticesFromRound, noticesFromViewChange, paymentFailed, paymentSucceeded, type ChargeFailure } from '../../domain/notifications/derive';
+import {
+  contributionDueSoon,
+  noticesFromRound,
+  noticesFromViewChange,
+  paymentFailed,
+  paymentSucceeded,
+  type ChargeFailure,
+} from '../../domain/notifications/derive';
 import { nextDueAtMs, remindersAhead } from '../../domain/notifications/reminders';
 import { isFinal } from '../../domain/pools/pool-lifecycle';
 import type { RoundResult } from '../../domain/pools/round-types';
@@ -75,7 +82,9 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
   const nowIso = () => new Date(Date.now()).toISOString();
   const roundStarted = (round: number) => {
     s.roundStartedAtMs[String(round)] ??= Date.now();
-    const rounds = Object.keys(s.roundStartedAtMs).map(Number).sort((a, b) => a - b);
+    const rounds = Object.keys(s.roundStartedAtMs)
+      .map(Number)
+      .sort((a, b) => a - b);
     for (const old of rounds.slice(0, Math.max(0, rounds.length - ROUND_STARTS_MAX))) delete s.roundStartedAtMs[String(old)];
     return s.roundStartedAtMs[String(round)]!;
   };

@@ -34,7 +34,10 @@ describe('rotating pool, fixed order', () => {
     for (let round = 1; round <= 12; round++) {
       const result = await h.runRound(handle);
       assert.equal(result.round, round);
-      assert.deepEqual(result.members.map((m) => m.outcome), Array(12).fill('paid'));
+      assert.deepEqual(
+        result.members.map((m) => m.outcome),
+        Array(12).fill('paid'),
+      );
       assert.equal(result.payout?.winnerMemberId, members[round - 1]);
       winners.push(result.payout!.winnerMemberId!);
     }
@@ -54,7 +57,10 @@ describe('rotating pool, fixed order', () => {
     assert.deepEqual([...perMember.values()], Array(12).fill(12));
     const transfers = await h.stripeObjects('transfer');
     assert.equal(transfers.length, 12);
-    assert.ok(transfers.every((t) => t.object.amount === 118_800), 'pot of 1,200.00 less the 1% platform fee');
+    assert.ok(
+      transfers.every((t) => t.object.amount === 118_800),
+      'pot of 1,200.00 less the 1% platform fee',
+    );
 
     // In the ledger: the books balance, and the pot is empty once everyone has been paid.
     const poolId = final.poolId;

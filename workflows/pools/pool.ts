@@ -188,7 +188,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       upsertSearchAttributes([
         { key: PoolStatusAttribute, value: s.status },
         { key: PoolRoundAttribute, value: s.roundsCompleted },
-        ...(s.roundEscalation !== undefined ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }] : []),
+        ...(s.roundEscalation !== undefined
+          ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }]
+          : []),
       ]);
     }
     setCurrentDetails(describePool(s, config));
@@ -268,7 +270,13 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async () => {
       // The draw's secret is revealed only now and checked against the commitment before anything changes.
       const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
-      const draw = secret === null ? null : drawFrom(secret, commands.payingMembers(s).map((m) => m.memberId));
+      const draw =
+        secret === null
+          ? null
+          : drawFrom(
+              secret,
+              commands.payingMembers(s).map((m) => m.memberId),
+            );
       const rows = commands.activate(s, config, { draw, ...(input.seed ? { seed: input.seed } : {}) });
       await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
       return changed(rows);
@@ -376,7 +384,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const escalation = () => s.roundEscalation ?? null;
     for (;;) {
       await condition(
-        () => s.finishedRound !== null || workflowInfo().continueAsNewSuggested || (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
+        () =>
+          s.finishedRound !== null ||
+          workflowInfo().continueAsNewSuggested ||
+          (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
       );
       if (s.finishedRound) break;
       const escalated = escalation();
@@ -493,7 +504,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (isFinal(s.status)) break;
     const active = () => s.status === 'active';
     await condition(
-      () => isFinal(s.status) || (active() && (s.roundsRequested > 0 || s.distributionsRequested.length > 0 || s.bidding !== null)) || workflowInfo().continueAsNewSuggested,
+      () =>
+        isFinal(s.status) ||
+        (active() && (s.roundsRequested > 0 || s.distributionsRequested.length > 0 || s.bidding !== null)) ||
+        workflowInfo().continueAsNewSuggested,
     );
     await continueAsNewIfSuggested();
     if (isFinal(s.status)) break;

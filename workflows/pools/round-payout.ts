@@ -41,7 +41,9 @@ export function choosePayout(
         winnerMemberId: null,
         discountMinor: '0',
         feeMinor: split.managementFeeMinor.toString(),
-        recipients: [...split.sharesMinor].filter(([, amount]) => amount > 0n).map(([memberId, amount]) => ({ memberId, amountMinor: amount.toString(), purpose: 'distribution' })),
+        recipients: [...split.sharesMinor]
+          .filter(([, amount]) => amount > 0n)
+          .map(([memberId, amount]) => ({ memberId, amountMinor: amount.toString(), purpose: 'distribution' })),
       };
     }
   }

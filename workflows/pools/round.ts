@@ -164,8 +164,20 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     showWaiting();
     if (waitingForOperations.size === 0) phase = phaseBeforeEscalation;
   };
-  const escalatePayout = (what: string) => escalate(what, () => payoutRetryRequested, () => (payoutRetryRequested = false), 'payout-escalated');
-  const escalateCollection = (what: string) => escalate(what, () => collectionRetryRequested, () => (collectionRetryRequested = false), 'collection-escalated');
+  const escalatePayout = (what: string) =>
+    escalate(
+      what,
+      () => payoutRetryRequested,
+      () => (payoutRetryRequested = false),
+      'payout-escalated',
+    );
+  const escalateCollection = (what: string) =>
+    escalate(
+      what,
+      () => collectionRetryRequested,
+      () => (collectionRetryRequested = false),
+      'collection-escalated',
+    );
   // Webhooks settle charges that were still processing. Signals repeat and arrive out of order, so a
   // signal only moves a charge that is processing and only for the attempt it names.
   // A webhook may even beat the charge activity's own answer: it is kept until that answer comes.
@@ -252,7 +264,11 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
           poolId: input.poolId,
           round: input.round,
           currency: input.currency,
-          charges: pending.map((m) => ({ memberId: m.memberId, amountMinor: (m.amountMinor + m.arrearsMinor + m.lateFeeMinor).toString(), purpose: m.purpose })),
+          charges: pending.map((m) => ({
+            memberId: m.memberId,
+            amountMinor: (m.amountMinor + m.arrearsMinor + m.lateFeeMinor).toString(),
+            purpose: m.purpose,
+          })),
           askedBefore,
         });
       } catch (error) {
@@ -476,7 +492,16 @@ async function finish(
       const paid = c.state === 'paid' || c.state === 'refunded';
       return {
         memberId: c.memberId,
-        outcome: c.state === 'paid' ? (c.lateFeeMinor > 0n ? 'paid-late' : 'paid') : c.state === 'covered' ? 'covered' : c.state === 'refunded' ? 'refunded' : 'defaulted',
+        outcome:
+          c.state === 'paid'
+            ? c.lateFeeMinor > 0n
+              ? 'paid-late'
+              : 'paid'
+            : c.state === 'covered'
+              ? 'covered'
+              : c.state === 'refunded'
+                ? 'refunded'
+                : 'defaulted',
         owedMinor: c.amountMinor.toString(),
         paidMinor: paid ? (c.amountMinor + c.arrearsMinor + c.lateFeeMinor).toString() : '0',
         lateFeeMinor: paid ? c.lateFeeMinor.toString() : '0',
@@ -498,7 +523,12 @@ async function finish(
 async function refundAll(input: RoundInput, charges: MemberCharge[]): Promise<void> {
   for (const member of charges.filter((c) => c.state === 'paid')) {
     const movement = { poolId: input.poolId, round: input.round, memberId: member.memberId, currency: input.currency };
-    const refund = await payments.refundContribution({ ...movement, amountMinor: member.amountMinor.toString(), purpose: 'cancellation', chargePurpose: member.purpose });
+    const refund = await payments.refundContribution({
+      ...movement,
+      amountMinor: member.amountMinor.toString(),
+      purpose: 'cancellation',
+      chargePurpose: member.purpose,
+    });
     await pool.recordRefund({ ...movement, amountMinor: member.amountMinor.toString(), refundId: refund.refundId });
     member.state = 'refunded';
   }

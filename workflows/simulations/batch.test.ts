@@ -23,7 +23,14 @@ import { createSimulationsWorker } from '../../workers/simulations-worker';
 import { simulationBatch, simulationProgressQuery, type SimulationBatchInput } from './batch';
 
 const SEED = 424_242;
-const params = investmentParams.parse({ initialMinor: 1_000_000, contributionMinor: 20_000, periods: 24, periodsPerYear: 12, managementFeeBps: 75, returns: { type: 'gbm', drift: 0.06, volatility: 0.22 } });
+const params = investmentParams.parse({
+  initialMinor: 1_000_000,
+  contributionMinor: 20_000,
+  periods: 24,
+  periodsPerYear: 12,
+  managementFeeBps: 75,
+  returns: { type: 'gbm', drift: 0.06, volatility: 0.22 },
+});
 const PATHS = 16 * 1_024 - 100;
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 const reference = plain(buildResult(investmentModel, params, runBlocks(investmentModel, params, SEED, PATHS, 0, blockCount(PATHS)), SEED));
@@ -90,7 +97,10 @@ describe('simulation batch workflow', () => {
       taskQueue,
       workflowId: workflowIds.simulation(batchId),
       args: [{ batchId, model: 'investment', pathCount: PATHS, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, ...extra }],
-      typedSearchAttributes: [{ key: SimulationModelAttribute, value: 'investment' }, { key: SimulationStatusAttribute, value: 'running' }],
+      typedSearchAttributes: [
+        { key: SimulationModelAttribute, value: 'investment' },
+        { key: SimulationStatusAttribute, value: 'running' },
+      ],
     });
     await handle.result();
     const batch = await findBatch(db, batchId);
@@ -107,7 +117,8 @@ describe('simulation batch workflow', () => {
     // The Web UI lists batches by model and status.
     const workflowId = workflowIds.simulation(runs[2]!.batchId);
     await eventually('the batch listed as completed', async () => {
-      for await (const e of client.workflow.list({ query: `SimulationModel='investment' AND SimulationStatus='completed' AND WorkflowId='${workflowId}'` })) return e;
+      for await (const e of client.workflow.list({ query: `SimulationModel='investment' AND SimulationStatus='completed' AND WorkflowId='${workflowId}'` }))
+        return e;
       return undefined;
     });
   });
@@ -123,7 +134,13 @@ describe('simulation batch workflow', () => {
   });
 
   test('cancelling a running batch stops it and records it as cancelled', async () => {
-    const big = poolShortfallParams.parse({ defaultProbabilities: Array(50).fill(0.02), contributionMinor: 1_000, rounds: 50, reserveMinor: 5_000, defaultPolicy: 'suspend' });
+    const big = poolShortfallParams.parse({
+      defaultProbabilities: Array(50).fill(0.02),
+      contributionMinor: 1_000,
+      rounds: 50,
+      reserveMinor: 5_000,
+      defaultPolicy: 'suspend',
+    });
     const batchId = uniqueId('cancel');
     const pathCount = 400 * 1_024;
     const plan = planChunks(pathCount, poolShortfallModel.stepsPerPath(big), 40);
@@ -132,7 +149,10 @@ describe('simulation batch workflow', () => {
       taskQueue: queue2,
       workflowId: workflowIds.simulation(batchId),
       args: [{ batchId, model: 'pool-shortfall', pathCount, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, chunkWindow: 2 }],
-      typedSearchAttributes: [{ key: SimulationModelAttribute, value: 'pool-shortfall' }, { key: SimulationStatusAttribute, value: 'running' }],
+      typedSearchAttributes: [
+        { key: SimulationModelAttribute, value: 'pool-shortfall' },
+        { key: SimulationStatusAttribute, value: 'running' },
+      ],
     });
     await eventually('a chunk to finish', async () => ((await handle.query(simulationProgressQuery)).chunksDone > 0 ? true : undefined), 60_000);
     await handle.cancel();

@@ -2,15 +2,7 @@
 // a bounded window at a time, and merges them into the stored result. Past CHUNKS_PER_WORKFLOW_MAX
 // chunks the work goes to child workflows, one per range, so no history grows past its limit. Any number
 // of worker processes polling the queue share the chunks. Cancelling it cancels the running chunks.
-import {
-  CancellationScope,
-  defineQuery,
-  executeChild,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SimulationActivities } from '../../activities/simulations/batches';
 import type { ModelName } from '../../domain/simulations/models';
 import { SimulationStatusAttribute } from '../../temporal-config/search-attributes';
@@ -64,12 +56,23 @@ export const simulationPartProgressQuery = defineQuery<{ chunksDone: number; pat
 const { runSimulationChunk } = proxyActivities<SimulationActivities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 50,
+    nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'],
+  },
 });
 const { finishSimulation, markSimulation } = proxyActivities<SimulationActivities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '30m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'],
+  },
 });
 
 /** Runs chunks [first, end) with at most `window` in flight; reports each as it finishes. */
@@ -79,10 +82,13 @@ async function runChunks(batchId: string, first: number, end: number, blocksPerC
   while (next < end || inFlight.size > 0) {
     while (inFlight.size < window && next < end) {
       const chunkIndex = next++;
-      inFlight.set(chunkIndex, runSimulationChunk({ batchId, chunkIndex, blocksPerChunk }).then((r) => {
-        done(r.paths);
-        return chunkIndex;
-      }));
+      inFlight.set(
+        chunkIndex,
+        runSimulationChunk({ batchId, chunkIndex, blocksPerChunk }).then((r) => {
+          done(r.paths);
+          return chunkIndex;
+        }),
+      );
     }
     inFlight.delete(await Promise.race(inFlight.values()));
   }
@@ -113,14 +119,17 @@ export async function simulationBatch(input: SimulationBatchInput): Promise<{ pa
           const part = nextPart++;
           const firstChunk = part * perWorkflow;
           const endChunk = Math.min(input.chunkCount, firstChunk + perWorkflow);
-          inFlight.set(part, executeChild(simulationBatchPart, {
-            workflowId: workflowIds.simulationPart(input.batchId, part),
-            args: [{ batchId: input.batchId, firstChunk, endChunk, blocksPerChunk: input.blocksPerChunk, chunkWindow: window }],
-          }).then((r) => {
-            progress.chunksDone += endChunk - firstChunk;
-            progress.pathsDone += r.paths;
-            return part;
-          }));
+          inFlight.set(
+            part,
+            executeChild(simulationBatchPart, {
+              workflowId: workflowIds.simulationPart(input.batchId, part),
+              args: [{ batchId: input.batchId, firstChunk, endChunk, blocksPerChunk: input.blocksPerChunk, chunkWindow: window }],
+            }).then((r) => {
+              progress.chunksDone += endChunk - firstChunk;
+              progress.pathsDone += r.paths;
+              return part;
+            }),
+          );
         }
         inFlight.delete(await Promise.race(inFlight.values()));
       }

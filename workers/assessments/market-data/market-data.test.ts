@@ -59,7 +59,10 @@ describe('market data', () => {
     assert.equal(recorded.length, 600);
     let now = 1_900_000_000_000;
     const replayed = await collect(createReplayFeed({ path: SAMPLE, speed: 0, nowMs: () => now++ }));
-    assert.deepEqual(replayed.map((t) => [t.symbol, t.price]), recorded.map((t) => [t.symbol, t.price]));
+    assert.deepEqual(
+      replayed.map((t) => [t.symbol, t.price]),
+      recorded.map((t) => [t.symbol, t.price]),
+    );
     const dir = await mkdtemp(join(tmpdir(), 'ticks-'));
     const bad = join(dir, 'bad.jsonl');
     await writeFile(bad, '{"symbol":"BTC-USD","price":"1","atMs":1800000000000}\n{"symbol":"BTC-USD","price":"-5","atMs":1800000000001}\n');
@@ -84,6 +87,9 @@ describe('market data', () => {
     assert.deepEqual(await latestPrice(redis, 'BTC-USD'), { price: '64001', atMs: 1_800_000_000_002 });
     assert.equal(await latestPrice(redis, 'ETH-USD'), null);
     const entries = (await redis.xrange(TICK_STREAM_KEY, '-', '+')) as Array<[string, string[]]>;
-    assert.deepEqual(ticksFromStream(entries).map((t) => t.price), ['64000.5', '64001']);
+    assert.deepEqual(
+      ticksFromStream(entries).map((t) => t.price),
+      ['64000.5', '64001'],
+    );
   });
 });

@@ -72,7 +72,7 @@ export function createRiskMonitor(deps: RiskMonitorDeps) {
 
     /** Follows both streams until `signal` aborts; a Redis outage pauses it and it resumes where it was. */
     async run(signal: AbortSignal): Promise<void> {
-      const lastId = async (key: string) => ((await deps.redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0');
+      const lastId = async (key: string) => (await deps.redis.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
       // Positions first noted, then the accounts loaded: a change in between is read again, never missed.
       let tickId = await lastId(TICK_STREAM_KEY);
       let changeId = await lastId(ACCOUNT_CHANGES_STREAM);
@@ -85,7 +85,17 @@ export function createRiskMonitor(deps: RiskMonitorDeps) {
       while (!signal.aborted) {
         let result: Array<[string, Array<[string, string[]]>]> | null;
         try {
-          result = (await deps.reader.xread('COUNT', READ_BATCH_MAX, 'BLOCK', BLOCK_MS, 'STREAMS', ACCOUNT_CHANGES_STREAM, TICK_STREAM_KEY, changeId, tickId)) as typeof result;
+          result = (await deps.reader.xread(
+            'COUNT',
+            READ_BATCH_MAX,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            ACCOUNT_CHANGES_STREAM,
+            TICK_STREAM_KEY,
+            changeId,
+            tickId,
+          )) as typeof result;
         } catch (error) {
           deps.log.warn('risk monitor read failed; retrying', { error });
           await pause(1_000, signal);
