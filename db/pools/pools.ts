@@ -64,6 +64,14 @@ export async function listPoolViews(db: Queryable, filter: PoolListFilter): Prom
 
 /** Writes the pool's row if `view` is newer than the stored one; false when it was not. */
 export async function upsertPoolView(db: Queryable, view: PoolView): Promise<boolean> {
+  return upsertPoolSummary(db, view, view.members.filter((m) => m.status !== 'left').length);
+}
+
+/**
+ * Writes a pool's row if `stored` (its summary, or from runs before deltas its whole view) is newer than
+ * the stored one; false when it was not.
+ */
+export async function upsertPoolSummary(db: Queryable, stored: PoolSummary | PoolView, memberCount: number): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, rounds_completed, rounds_planned, members_count, view, version)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -72,43 +80,18 @@ export async function upsertPoolView(db: Queryable, view: PoolView): Promise<boo
        members_count = excluded.members_count, view = excluded.view, version = excluded.version, updated_at = now()
      WHERE pools.version < excluded.version`,
     [
-      view.poolId,
-      view.managerId,
-      view.config.name,
-      view.config.kind,
-      view.config.currency,
-      view.status,
-      view.roundsCompleted,
-      view.roundsPlanned,
-      view.members.filter((m) => m.status !== 'left').length,
-      JSON.stringify(view),
-      view.version,
+      stored.poolId,
+      stored.managerId,
+      stored.config.name,
+      stored.config.kind,
+      stored.config.currency,
+      stored.status,
+      stored.roundsCompleted,
+      stored.roundsPlanned,
+      memberCount,
+      JSON.stringify(stored),
+      stored.version,
     ],
   );
   return rowCount !== 0;
-}
-
-/** Writes a pool's summary row (its view without members) if the summary is newer than the stored one. */
-export async function upsertPoolSummary(db: Queryable, summary: PoolSummary, memberCount: number): Promise<void> {
-  await db.query(
-    `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, rounds_completed, rounds_planned, members_count, view, version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (pool_id) DO UPDATE SET
-       status = excluded.status, rounds_completed = excluded.rounds_completed, rounds_planned = excluded.rounds_planned,
-       members_count = excluded.members_count, view = excluded.view, version = excluded.version, updated_at = now()
-     WHERE pools.version < excluded.version`,
-    [
-      summary.poolId,
-      summary.managerId,
-      summary.config.name,
-      summary.config.kind,
-      summary.config.currency,
-      summary.status,
-      summary.roundsCompleted,
-      summary.roundsPlanned,
-      memberCount,
-      JSON.stringify(summary),
-      summary.version,
-    ],
-  );
 }
