@@ -7,6 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 export function exitWithParent(): void {
   process.stdin.once('end', () => process.exit(70));
   process.stdin.resume();
+  // Watching the pipe must not by itself keep the child alive: a worker stopped by SIGTERM still exits
+  // once it has drained, while a child that is still working hears the parent end.
+  const pipe = process.stdin as NodeJS.ReadStream & { unref?: () => void };
+  pipe.unref?.();
 }
 
 const children = new Set<ChildProcess>();
