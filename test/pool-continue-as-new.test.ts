@@ -187,10 +187,11 @@ describe('pool workflow continues as new in the middle of a round', () => {
     assert.equal((await h.ledgerTransferKeys('contribution', poolId)).length, 4);
     assert.deepEqual(await h.ledgerViolations(poolId), []);
 
-    // The search attributes came along: the pool is found as active after continuing as new.
+    // The search attributes came along: the pool is found as active after continuing as new (the runs it
+    // continued from keep their last attributes, so only the running one is asked for).
     await eventually('visibility to find the continued pool', async () => {
       const found = [];
-      for await (const e of h.client.workflow.list({ query: `PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` })) found.push(e);
+      for await (const e of h.client.workflow.list({ query: `ExecutionStatus='Running' AND PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` })) found.push(e);
       return found.length === 1 && found[0]?.runId === runs.at(-1)?.runId ? true : undefined;
     });
   });
