@@ -191,7 +191,8 @@ describe('pool workflow continues as new in the middle of a round', () => {
     // continued from keep their last attributes, so only the running one is asked for).
     await eventually('visibility to find the continued pool', async () => {
       const found = [];
-      for await (const e of h.client.workflow.list({ query: `ExecutionStatus='Running' AND PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` })) found.push(e);
+      for await (const e of h.client.workflow.list({ query: `ExecutionStatus='Running' AND PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` }))
+        found.push(e);
       return found.length === 1 && found[0]?.runId === runs.at(-1)?.runId ? true : undefined;
     });
   });
