@@ -135,15 +135,21 @@ describe('escalating our own payment faults', () => {
     }
     assert.match(await details(poolId), new RegExp(`Needs operations.*no outcome from Stripe after ${UNKNOWN_OUTCOME_ASKS_MAX} asks.*retryCollection`, 's'));
 
-    // Exactly the bound: one charge activity per ask for b, and the round waits instead of asking on.
+    // Exactly the bound: one charge activity naming b per ask (alone, or in a batch of the round's
+    // charges), and the round waits instead of asking on.
     const converter = loadDataConverter(poolflowDataConverter());
     const asksOfB = async () => {
       let count = 0;
       for (const event of (await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).fetchHistory()).events ?? []) {
         const scheduled = event.activityTaskScheduledEventAttributes;
-        if (scheduled?.activityType?.name !== 'chargeContribution') continue;
-        const [args] = (await decodeArrayFromPayloads(converter, scheduled.input?.payloads)) as Array<{ memberId: string }>;
-        if (args!.memberId === b) count++;
+        const type = scheduled?.activityType?.name;
+        if (type !== 'chargeContribution' && type !== 'chargeContributions') continue;
+        const [args] = (await decodeArrayFromPayloads(converter, scheduled!.input?.payloads)) as Array<{
+          memberId?: string;
+          charges?: Array<{ memberId: string }>;
+        }>;
+        const named = args!.charges ? args!.charges.map((c) => c.memberId) : [args!.memberId];
+        if (named.includes(b)) count++;
       }
       return count;
     };
