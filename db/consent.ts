@@ -89,16 +89,15 @@ export async function recordAgreement(
 ): Promise<AgreementRow> {
   const { terms } = agreement;
   const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
-  const updated = await db.query<AgreementDbRow>(
-    `UPDATE charge_agreements SET kind = $3, currency = $4, contribution_minor = $5, commitment_minor = $6, late_fee_minor = $7,
-       request_id = $8, agreed_at = now()
-     WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL RETURNING *`,
-    [agreement.poolId, agreement.memberId, ...values],
-  );
-  if (updated.rows[0]) return agreementRow(updated.rows[0]);
+  // One statement, so concurrent accepts of the same member meet at the unique index of the agreement in
+  // force and take turns instead of both inserting (an UPDATE-then-INSERT pair lost that race with a 500).
   const { rows } = await db.query<AgreementDbRow>(
     `INSERT INTO charge_agreements (agreement_id, pool_id, member_id, kind, currency, contribution_minor, commitment_minor, late_fee_minor, request_id, off_session)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
+     ON CONFLICT (pool_id, member_id) WHERE withdrawn_at IS NULL DO UPDATE SET kind = EXCLUDED.kind, currency = EXCLUDED.currency,
+       contribution_minor = EXCLUDED.contribution_minor, commitment_minor = EXCLUDED.commitment_minor, late_fee_minor = EXCLUDED.late_fee_minor,
+       request_id = EXCLUDED.request_id, agreed_at = now()
+     RETURNING *`,
     [randomUUID(), agreement.poolId, agreement.memberId, ...values],
   );
   return agreementRow(rows[0]!);

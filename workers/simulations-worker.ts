@@ -9,7 +9,8 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './pools/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './pools/worker';
+import { tracingWorkerOptions } from '../observability/temporal-tracing';
 
 /**
  * Chunks one process runs at once. Each uses every thread; a second one keeps the threads busy while the
@@ -39,7 +40,9 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     identity: deps.identity,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] } }),
+      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+    // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
+    sinks: tracingWorkerOptions().sinks,
     activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
     dataConverter: poolflowDataConverter(),
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
