@@ -3,23 +3,10 @@
 // Each function runs on a client inside the caller's SERIALIZABLE transaction, so the read, the
 // decision and the write are one step even when an activity and a webhook race.
 import type Stripe from 'stripe';
-import {
-  findPaymentIntentById,
-  findPaymentIntentByKey,
-  insertPaymentIntent,
-  type PaymentIntentRow,
-  type PaymentIntentStatusFields,
-  updatePaymentIntentStatus,
-} from '../db/payments/payment-intents';
-import { findRefundById, findRefundByKey, insertRefund, type RefundRow, type RefundStatusFields, updateRefundStatus } from '../db/payments/refunds';
-import {
-  findTransferById,
-  findTransferByKey,
-  insertTransfer,
-  type TransferRow,
-  type TransferStatusFields,
-  updateTransferStatus,
-} from '../db/payments/transfers';
+import type { MovementIdentity, MovementStatus, MovementTable } from '../db/payments/movement-table';
+import { type PaymentIntentRow, type PaymentIntentStatusFields, paymentIntentsTable } from '../db/payments/payment-intents';
+import { type RefundRow, type RefundStatusFields, refundsTable } from '../db/payments/refunds';
+import { type TransferRow, type TransferStatusFields, transfersTable } from '../db/payments/transfers';
 import type { Queryable } from '../db/pool';
 import type { MovementMetadata } from './metadata';
 import {
@@ -57,163 +44,106 @@ export function stripeId(value: string | { id: string } | null | undefined): str
 
 const PAYMENT_ERROR_STATUSES = new Set(['requires_payment_method', 'requires_action', 'canceled']);
 
-function paymentIntentFields(pi: Stripe.PaymentIntent, source: ObservationSource): PaymentIntentStatusFields {
-  // A later successful attempt leaves the old error on the object; it only describes the state while
-  // the PaymentIntent is still waiting for a payment method or action.
-  const error = PAYMENT_ERROR_STATUSES.has(pi.status) ? pi.last_payment_error : null;
-  return {
-    status: pi.status,
-    failureCode: error?.code ?? null,
-    declineCode: error?.decline_code ?? null,
-    failureMessage: error?.message ?? null,
-    statusAt: source.at,
-    statusSource: source.source,
-    statusEventId: source.eventId,
-  };
-}
-
-const paymentIntentObservation = (fields: PaymentIntentStatusFields): Observation => ({
-  state: paymentIntentState(fields.status, fields.failureCode),
-  at: fields.statusAt,
-  source: fields.statusSource,
-});
-
 /** A confirmation keeps the later of the two times, so an API response is never moved back in time. */
 function keepLaterTime<F extends { statusAt: number }>(verdict: UpdateVerdict, current: F, next: F): F {
   return verdict === 'confirmation' ? { ...next, statusAt: Math.max(current.statusAt, next.statusAt) } : next;
 }
 
-function transferFields(transfer: Stripe.Transfer, source: ObservationSource): TransferStatusFields {
-  return { amountReversedMinor: BigInt(transfer.amount_reversed), statusAt: source.at, statusSource: source.source, statusEventId: source.eventId };
+/** What every Stripe money movement object carries: its ID, its amount in minor units and its currency. */
+interface StripeMovement {
+  id: string;
+  amount: number;
+  currency: string;
 }
 
-const transferObservation = (fields: TransferStatusFields): Observation => ({
-  state: fields.amountReversedMinor.toString(),
-  at: fields.statusAt,
-  source: fields.statusSource,
-});
-
-function refundFields(refund: Stripe.Refund, source: ObservationSource): RefundStatusFields {
-  return {
-    status: refund.status ?? 'pending',
-    failureReason: refund.failure_reason ?? null,
-    statusAt: source.at,
-    statusSource: source.source,
-    statusEventId: source.eventId,
-  };
-}
-
-const refundObservation = (fields: RefundStatusFields): Observation => ({ state: fields.status, at: fields.statusAt, source: fields.statusSource });
+/** The columns a movement table holds beyond the shared identity and its status. */
+type OwnColumns<Row, Status> = Omit<Row, keyof MovementIdentity | keyof Status>;
 
 /**
- * One table of recorded Stripe money movements, as the shared record step needs it: the status fields
- * an observation of the object gives, the row a first observation makes, and the table's queries.
+ * One kind of Stripe money movement, as the shared record step needs it: the table recording it, the
+ * object's own columns a first observation fills, the status fields an observation gives, and how the
+ * stored status orders.
  */
-interface MovementTable<Obj extends { id: string }, Fields extends { statusAt: number }, Row extends Fields & { idempotencyKey: string }> {
-  fields(object: Obj, source: ObservationSource): Fields;
-  newRow(movement: MovementMetadata, object: Obj, fields: Fields): Row;
-  /** Stripe's ID of the object a row records. */
-  stripeIdOf(row: Row): string;
-  findById(client: Queryable, stripeId: string): Promise<Row | null>;
-  findByKey(client: Queryable, idempotencyKey: string): Promise<Row | null>;
-  insert(client: Queryable, row: Row): Promise<Row | null>;
-  updateStatus(client: Queryable, stripeId: string, fields: Fields): Promise<void>;
-  order(row: Row): StateOrder;
-  observation(fields: Fields): Observation;
+interface MovementKind<Obj extends StripeMovement, Own, Status extends MovementStatus> {
+  table: MovementTable<MovementIdentity & Own & Status, Status>;
+  objectColumns(object: Obj): Own;
+  ownStatus(object: Obj): Omit<Status, keyof MovementStatus>;
+  order(row: MovementIdentity): StateOrder;
+  /** The state the order ranks, from the stored status fields. */
+  state(status: Status): string;
 }
+
+const observation = <Status extends MovementStatus>(kind: { state(status: Status): string }, status: Status): Observation => ({
+  state: kind.state(status),
+  at: status.statusAt,
+  source: status.statusSource,
+});
 
 /**
  * Records an observation of a Stripe object under its movement's business key: a first one inserts the
  * row; a later one moves the stored state only forward (a stale one changes nothing); an object bound to
  * another key, or a key bound to another object, is a conflict and changes nothing.
  */
-async function recordMovement<Obj extends { id: string }, Fields extends { statusAt: number }, Row extends Fields & { idempotencyKey: string }>(
-  table: MovementTable<Obj, Fields, Row>,
+async function recordMovement<Obj extends StripeMovement, Own, Status extends MovementStatus>(
+  kind: MovementKind<Obj, Own, Status>,
   client: Queryable,
   movement: MovementMetadata,
   object: Obj,
   source: ObservationSource,
-): Promise<Recorded<Row>> {
-  const fields = table.fields(object, source);
-  const existing = (await table.findById(client, object.id)) ?? (await table.findByKey(client, movement.idempotencyKey));
+): Promise<Recorded<MovementIdentity & Own & Status>> {
+  const { table } = kind;
+  const status = { ...kind.ownStatus(object), statusAt: source.at, statusSource: source.source, statusEventId: source.eventId } as Status;
+  const existing = (await table.byId(client, object.id)) ?? (await table.byKey(client, movement.idempotencyKey));
   if (!existing) {
-    const row = table.newRow(movement, object, fields);
+    const row = {
+      idempotencyKey: movement.idempotencyKey,
+      poolId: movement.poolId,
+      round: movement.round,
+      memberId: movement.memberId,
+      purpose: movement.purpose,
+      amountMinor: BigInt(object.amount),
+      currency: object.currency,
+      ...kind.objectColumns(object),
+      ...status,
+    };
     const stored = await table.insert(client, row);
     return stored && table.stripeIdOf(stored) === object.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
   }
   if (table.stripeIdOf(existing) !== object.id || existing.idempotencyKey !== movement.idempotencyKey) return { row: existing, verdict: 'conflict' };
-  const verdict = decideUpdate(table.order(existing), table.observation(existing), table.observation(fields));
+  const verdict = decideUpdate(kind.order(existing), observation(kind, existing), observation(kind, status));
   if (verdict === 'stale') return { row: existing, verdict };
-  const next = keepLaterTime<Fields>(verdict, existing, fields);
+  const next = keepLaterTime<Status>(verdict, existing, status);
   await table.updateStatus(client, object.id, next);
   return { row: { ...existing, ...next }, verdict };
 }
 
-/** The business identifiers every recorded movement row starts with. */
-const movementColumns = (movement: MovementMetadata) => ({
-  idempotencyKey: movement.idempotencyKey,
-  poolId: movement.poolId,
-  round: movement.round,
-  memberId: movement.memberId,
-  purpose: movement.purpose,
-});
-
-const paymentIntents: MovementTable<Stripe.PaymentIntent, PaymentIntentStatusFields, PaymentIntentRow> = {
-  fields: paymentIntentFields,
-  newRow: (movement, pi, fields) => ({
-    ...movementColumns(movement),
-    paymentIntentId: pi.id,
-    customerId: stripeId(pi.customer),
-    paymentMethodId: stripeId(pi.payment_method),
-    amountMinor: BigInt(pi.amount),
-    currency: pi.currency,
-    ...fields,
-  }),
-  stripeIdOf: (row) => row.paymentIntentId,
-  findById: findPaymentIntentById,
-  findByKey: findPaymentIntentByKey,
-  insert: insertPaymentIntent,
-  updateStatus: updatePaymentIntentStatus,
+const paymentIntents: MovementKind<Stripe.PaymentIntent, OwnColumns<PaymentIntentRow, PaymentIntentStatusFields>, PaymentIntentStatusFields> = {
+  table: paymentIntentsTable,
+  objectColumns: (pi) => ({ paymentIntentId: pi.id, customerId: stripeId(pi.customer), paymentMethodId: stripeId(pi.payment_method) }),
+  ownStatus(pi) {
+    // A later successful attempt leaves the old error on the object; it only describes the state while
+    // the PaymentIntent is still waiting for a payment method or action.
+    const error = PAYMENT_ERROR_STATUSES.has(pi.status) ? pi.last_payment_error : null;
+    return { status: pi.status, failureCode: error?.code ?? null, declineCode: error?.decline_code ?? null, failureMessage: error?.message ?? null };
+  },
   order: () => paymentIntentOrder,
-  observation: paymentIntentObservation,
+  state: (status) => paymentIntentState(status.status, status.failureCode),
 };
 
-const transfers: MovementTable<Stripe.Transfer, TransferStatusFields, TransferRow> = {
-  fields: transferFields,
-  newRow: (movement, transfer, fields) => ({
-    ...movementColumns(movement),
-    transferId: transfer.id,
-    destinationAccountId: stripeId(transfer.destination) ?? '',
-    amountMinor: BigInt(transfer.amount),
-    currency: transfer.currency,
-    ...fields,
-  }),
-  stripeIdOf: (row) => row.transferId,
-  findById: findTransferById,
-  findByKey: findTransferByKey,
-  insert: insertTransfer,
-  updateStatus: updateTransferStatus,
+const transfers: MovementKind<Stripe.Transfer, OwnColumns<TransferRow, TransferStatusFields>, TransferStatusFields> = {
+  table: transfersTable,
+  objectColumns: (transfer) => ({ transferId: transfer.id, destinationAccountId: stripeId(transfer.destination) ?? '' }),
+  ownStatus: (transfer) => ({ amountReversedMinor: BigInt(transfer.amount_reversed) }),
   order: (row) => transferOrder(row.amountMinor),
-  observation: transferObservation,
+  state: (status) => status.amountReversedMinor.toString(),
 };
 
-const refunds: MovementTable<Stripe.Refund, RefundStatusFields, RefundRow> = {
-  fields: refundFields,
-  newRow: (movement, refund, fields) => ({
-    ...movementColumns(movement),
-    refundId: refund.id,
-    paymentIntentId: stripeId(refund.payment_intent) ?? '',
-    amountMinor: BigInt(refund.amount),
-    currency: refund.currency,
-    ...fields,
-  }),
-  stripeIdOf: (row) => row.refundId,
-  findById: findRefundById,
-  findByKey: findRefundByKey,
-  insert: insertRefund,
-  updateStatus: updateRefundStatus,
+const refunds: MovementKind<Stripe.Refund, OwnColumns<RefundRow, RefundStatusFields>, RefundStatusFields> = {
+  table: refundsTable,
+  objectColumns: (refund) => ({ refundId: refund.id, paymentIntentId: stripeId(refund.payment_intent) ?? '' }),
+  ownStatus: (refund) => ({ status: refund.status ?? 'pending', failureReason: refund.failure_reason ?? null }),
   order: () => refundOrder,
-  observation: refundObservation,
+  state: (status) => status.status,
 };
 
 export const recordPaymentIntent = (client: Queryable, movement: MovementMetadata, pi: Stripe.PaymentIntent, source: ObservationSource) =>
