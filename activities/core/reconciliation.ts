@@ -4,6 +4,7 @@
 // means is for people (or a later, deliberate repair step), never a silent overwrite.
 import { ApplicationFailure } from '@temporalio/common';
 import type Stripe from 'stripe';
+import type { MovementIdentity } from '../../db/payments/movement-table';
 import { type LedgerEntry, listLedgerEntriesByPrefix } from '../../db/payments/ledger-entries';
 import { listPaymentIntentsByPool, type PaymentIntentRow } from '../../db/payments/payment-intents';
 import { listRefundsByPool, type RefundRow } from '../../db/payments/refunds';
@@ -11,7 +12,7 @@ import { listTransfersByPool, type TransferRow } from '../../db/payments/transfe
 import { listUndeliveredEventsByPool } from '../../db/payments/webhook-events';
 import type { Db } from '../../db/pool';
 import { isStripeError, PaymentFailureType } from '../../payments/errors';
-import { idempotencyKeys, poolTransferGroup } from '../../payments/idempotency-keys';
+import { idempotencyKeys, type MoneyMovementKind, poolTransferGroup } from '../../payments/idempotency-keys';
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 import { parseMovementMetadata } from '../../payments/metadata';
 import { poolLedgerKeys } from '../pools/pool-ledger';
@@ -97,108 +98,118 @@ class Findings {
   }
 }
 
+/** What every Stripe money movement object carries that reconciliation reads. */
+interface StripeMovement {
+  id: string;
+  amount: number;
+  currency: string;
+  metadata: Stripe.Metadata | null;
+}
+
+type Check = [problem: MismatchProblem, ours: unknown, theirs: unknown];
+
+/**
+ * One kind of recorded Stripe money movement as reconciliation compares it: how Stripe's copy of a row
+ * is fetched, what beyond amount, currency and business key must agree, and where Stripe lists the
+ * pool's objects of that kind (so that one we never recorded is found too).
+ */
+interface ReconciledMovement<Row extends MovementIdentity, Obj extends StripeMovement> {
+  kind: ReconciledKind;
+  stripeIdOf(row: Row): string;
+  retrieve(stripeId: string): Promise<Obj>;
+  /** What our row says, shown when Stripe has no such object. */
+  ours(row: Row): unknown;
+  checks(row: Row, object: Obj): Check[];
+  /** Stripe's lists of the pool's objects, opened one at a time. */
+  listed(): Iterable<AsyncIterable<Obj>>;
+  /** When set, a listed object counts only if our metadata names this movement kind in this pool. */
+  createdAs: MoneyMovementKind | null;
+  /** Stripe's side of an object we never recorded. */
+  describe(object: Obj): string;
+}
+
+/** Our rows of one kind against Stripe's objects, then Stripe's lists against our rows; returns Stripe's view. */
+async function reconcileMovements<Row extends MovementIdentity, Obj extends StripeMovement>(
+  movement: ReconciledMovement<Row, Obj>,
+  poolId: string,
+  rows: Row[],
+  f: Findings,
+): Promise<Map<string, Obj>> {
+  const { kind } = movement;
+  const seen = new Map<string, Obj>();
+  for (const row of rows) {
+    const id = movement.stripeIdOf(row);
+    const object = await retrieveOrNull(() => movement.retrieve(id));
+    f.stripeObjects++;
+    if (!object) {
+      f.add(kind, 'missing_in_stripe', id, row.idempotencyKey, movement.ours(row), null);
+      continue;
+    }
+    seen.set(object.id, object);
+    const checks: Check[] = [
+      ['amount', row.amountMinor, object.amount],
+      ['currency', row.currency, object.currency],
+      ...movement.checks(row, object),
+      ['business_key', row.idempotencyKey, parseMovementMetadata(object.metadata)?.idempotencyKey ?? null],
+    ];
+    for (const [problem, ours, theirs] of checks) f.differ(kind, problem, object.id, row.idempotencyKey, ours, theirs);
+  }
+  for (const list of movement.listed()) {
+    const listed = await collect(list);
+    f.stripeObjects += listed.items.length;
+    for (const object of listed.items) {
+      const metadata = parseMovementMetadata(object.metadata);
+      const ours = movement.createdAs === null || (metadata?.kind === movement.createdAs && metadata.poolId === poolId);
+      if (!ours || seen.has(object.id)) continue;
+      seen.set(object.id, object);
+      f.add(kind, 'missing_in_db', object.id, metadata?.idempotencyKey ?? null, null, movement.describe(object));
+    }
+    if (listed.truncated) f.add(kind, 'too_many_objects', null, null, null, `more than ${RECONCILE_OBJECTS_MAX}`);
+  }
+  return seen;
+}
+
 export function createReconciliationActivities(deps: ReconciliationDeps) {
   const { stripe, db } = deps;
 
-  /** Our PaymentIntents against Stripe's, then Stripe's (by pool metadata) against ours; returns Stripe's view. */
-  async function reconcilePaymentIntents(poolId: string, rows: PaymentIntentRow[], f: Findings): Promise<Map<string, Stripe.PaymentIntent>> {
-    const seen = new Map<string, Stripe.PaymentIntent>();
-    for (const row of rows) {
-      const pi = await retrieveOrNull(() => stripe.paymentIntents.retrieve(row.paymentIntentId));
-      f.stripeObjects++;
-      if (!pi) {
-        f.add('payment_intent', 'missing_in_stripe', row.paymentIntentId, row.idempotencyKey, row.status, null);
-        continue;
-      }
-      seen.set(pi.id, pi);
-      f.differ('payment_intent', 'amount', pi.id, row.idempotencyKey, row.amountMinor, pi.amount);
-      f.differ('payment_intent', 'currency', pi.id, row.idempotencyKey, row.currency, pi.currency);
-      f.differ('payment_intent', 'status', pi.id, row.idempotencyKey, row.status, pi.status);
-      f.differ('payment_intent', 'business_key', pi.id, row.idempotencyKey, row.idempotencyKey, parseMovementMetadata(pi.metadata)?.idempotencyKey ?? null);
-    }
-    const searched = await collect(stripe.paymentIntents.search({ query: `metadata['pool_id']:'${poolId}'`, limit: 100 }));
-    f.stripeObjects += searched.items.length;
-    for (const pi of searched.items) {
-      const movement = parseMovementMetadata(pi.metadata);
-      if (movement?.kind !== 'contribution' || movement.poolId !== poolId || seen.has(pi.id)) continue;
-      seen.set(pi.id, pi);
-      f.add('payment_intent', 'missing_in_db', pi.id, movement.idempotencyKey, null, `${pi.status} ${pi.amount} ${pi.currency}`);
-    }
-    if (searched.truncated) f.add('payment_intent', 'too_many_objects', null, null, null, `more than ${RECONCILE_OBJECTS_MAX}`);
-    return seen;
-  }
+  const paymentIntents = (poolId: string): ReconciledMovement<PaymentIntentRow, Stripe.PaymentIntent> => ({
+    kind: 'payment_intent',
+    stripeIdOf: (row) => row.paymentIntentId,
+    retrieve: (id) => stripe.paymentIntents.retrieve(id),
+    ours: (row) => row.status,
+    checks: (row, pi) => [['status', row.status, pi.status]],
+    listed: () => [stripe.paymentIntents.search({ query: `metadata['pool_id']:'${poolId}'`, limit: 100 })],
+    createdAs: 'contribution',
+    describe: (pi) => `${pi.status} ${pi.amount} ${pi.currency}`,
+  });
 
-  /** Our transfers against Stripe's, then the pool's transfer group against ours; returns Stripe's view. */
-  async function reconcileTransfers(poolId: string, rows: TransferRow[], f: Findings): Promise<Map<string, Stripe.Transfer>> {
-    const seen = new Map<string, Stripe.Transfer>();
-    for (const row of rows) {
-      const transfer = await retrieveOrNull(() => stripe.transfers.retrieve(row.transferId));
-      f.stripeObjects++;
-      if (!transfer) {
-        f.add('transfer', 'missing_in_stripe', row.transferId, row.idempotencyKey, row.amountMinor, null);
-        continue;
-      }
-      seen.set(transfer.id, transfer);
-      f.differ('transfer', 'amount', transfer.id, row.idempotencyKey, row.amountMinor, transfer.amount);
-      f.differ('transfer', 'currency', transfer.id, row.idempotencyKey, row.currency, transfer.currency);
-      f.differ('transfer', 'amount_reversed', transfer.id, row.idempotencyKey, row.amountReversedMinor, transfer.amount_reversed);
-      f.differ('transfer', 'destination', transfer.id, row.idempotencyKey, row.destinationAccountId, stripeId(transfer.destination));
-      f.differ(
-        'transfer',
-        'business_key',
-        transfer.id,
-        row.idempotencyKey,
-        row.idempotencyKey,
-        parseMovementMetadata(transfer.metadata)?.idempotencyKey ?? null,
-      );
-    }
-    const grouped = await collect(stripe.transfers.list({ transfer_group: poolTransferGroup(poolId), limit: 100 }));
-    f.stripeObjects += grouped.items.length;
-    for (const transfer of grouped.items) {
-      const movement = parseMovementMetadata(transfer.metadata);
-      if (movement?.kind !== 'payout' || movement.poolId !== poolId || seen.has(transfer.id)) continue;
-      seen.set(transfer.id, transfer);
-      f.add('transfer', 'missing_in_db', transfer.id, movement.idempotencyKey, null, `${transfer.amount} ${transfer.currency}`);
-    }
-    if (grouped.truncated) f.add('transfer', 'too_many_objects', null, null, null, `more than ${RECONCILE_OBJECTS_MAX}`);
-    return seen;
-  }
+  const transfers = (poolId: string): ReconciledMovement<TransferRow, Stripe.Transfer> => ({
+    kind: 'transfer',
+    stripeIdOf: (row) => row.transferId,
+    retrieve: (id) => stripe.transfers.retrieve(id),
+    ours: (row) => row.amountMinor,
+    checks: (row, transfer) => [
+      ['amount_reversed', row.amountReversedMinor, transfer.amount_reversed],
+      ['destination', row.destinationAccountId, stripeId(transfer.destination)],
+    ],
+    listed: () => [stripe.transfers.list({ transfer_group: poolTransferGroup(poolId), limit: 100 })],
+    createdAs: 'payout',
+    describe: (transfer) => `${transfer.amount} ${transfer.currency}`,
+  });
 
-  /** Our refunds against Stripe's, then every refund of the pool's charges against ours; returns Stripe's view. */
-  async function reconcileRefunds(rows: RefundRow[], paymentIntentIds: Iterable<string>, f: Findings): Promise<Map<string, Stripe.Refund>> {
-    const seen = new Map<string, Stripe.Refund>();
-    for (const row of rows) {
-      const refund = await retrieveOrNull(() => stripe.refunds.retrieve(row.refundId));
-      f.stripeObjects++;
-      if (!refund) {
-        f.add('refund', 'missing_in_stripe', row.refundId, row.idempotencyKey, row.status, null);
-        continue;
-      }
-      seen.set(refund.id, refund);
-      f.differ('refund', 'amount', refund.id, row.idempotencyKey, row.amountMinor, refund.amount);
-      f.differ('refund', 'currency', refund.id, row.idempotencyKey, row.currency, refund.currency);
-      f.differ('refund', 'status', refund.id, row.idempotencyKey, row.status, refund.status);
-      f.differ('refund', 'business_key', refund.id, row.idempotencyKey, row.idempotencyKey, parseMovementMetadata(refund.metadata)?.idempotencyKey ?? null);
-    }
-    for (const paymentIntentId of paymentIntentIds) {
-      const listed = await collect(stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
-      f.stripeObjects += listed.items.length;
-      for (const refund of listed.items) {
-        if (seen.has(refund.id)) continue;
-        seen.set(refund.id, refund);
-        // A refund made outside Poolflow (the Dashboard) still moved this pool's money: list it too.
-        f.add(
-          'refund',
-          'missing_in_db',
-          refund.id,
-          parseMovementMetadata(refund.metadata)?.idempotencyKey ?? null,
-          null,
-          `${refund.status} ${refund.amount} ${refund.currency}`,
-        );
-      }
-    }
-    return seen;
-  }
+  /** Every refund of the pool's charges: one made outside Poolflow (the Dashboard) still moved this pool's money. */
+  const refunds = (paymentIntentIds: Iterable<string>): ReconciledMovement<RefundRow, Stripe.Refund> => ({
+    kind: 'refund',
+    stripeIdOf: (row) => row.refundId,
+    retrieve: (id) => stripe.refunds.retrieve(id),
+    ours: (row) => row.status,
+    checks: (row, refund) => [['status', row.status, refund.status]],
+    *listed() {
+      for (const paymentIntentId of paymentIntentIds) yield stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 });
+    },
+    createdAs: null,
+    describe: (refund) => `${refund.status} ${refund.amount} ${refund.currency}`,
+  });
 
   /**
    * The ledger against Stripe (Stripe's amounts and states, not our copies, which are checked above):
@@ -304,10 +315,10 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
         await listRefundsByPool(db, poolId),
       ];
 
-      const paymentIntents = await reconcilePaymentIntents(poolId, piRows, f);
-      const transfers = await reconcileTransfers(poolId, transferRows, f);
-      const refunds = await reconcileRefunds(refundRows, paymentIntents.keys(), f);
-      const ledgerEntries = await reconcileLedger(poolId, { paymentIntents, transfers, refunds }, f);
+      const stripePaymentIntents = await reconcileMovements(paymentIntents(poolId), poolId, piRows, f);
+      const stripeTransfers = await reconcileMovements(transfers(poolId), poolId, transferRows, f);
+      const stripeRefunds = await reconcileMovements(refunds(stripePaymentIntents.keys()), poolId, refundRows, f);
+      const ledgerEntries = await reconcileLedger(poolId, { paymentIntents: stripePaymentIntents, transfers: stripeTransfers, refunds: stripeRefunds }, f);
 
       // Signals a workflow never received: the money may be fine, but the pool does not know it.
       for (const event of await listUndeliveredEventsByPool(db, poolId)) {
