@@ -20,19 +20,26 @@ import {
   type WebhookDecision,
   type WebhookOutcome,
 } from '../db/payments/webhook-events';
-import { findPaymentIntentById } from '../db/payments/payment-intents';
-import { findRefundById } from '../db/payments/refunds';
-import { findTransferById } from '../db/payments/transfers';
+import type { MovementIdentity } from '../db/payments/movement-table';
+import { findPaymentIntentById, type PaymentIntentRow } from '../db/payments/payment-intents';
+import { findRefundById, type RefundRow } from '../db/payments/refunds';
+import { findTransferById, type TransferRow } from '../db/payments/transfers';
 import type { Db, Queryable } from '../db/pool';
 import { transaction } from '../db/transaction';
 import type { Logger } from '../observability/log';
 import { errorMessage } from '../observability/log';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { PAYMENT_SIGNAL_NAMES, type PaymentIntentSignal, type RefundSignal, type TransferSignal } from '../workflows/core/payment-signals';
+import {
+  type MovementSignalBase,
+  PAYMENT_SIGNAL_NAMES,
+  type PaymentIntentSignal,
+  type RefundSignal,
+  type TransferSignal,
+} from '../workflows/core/payment-signals';
 import { assessmentIdOfOwner } from '../activities/assessments/money';
 import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';
-import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
+import { type ObservationSource, type Recorded, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
 import { businessMetrics } from '../observability/metrics';
 
 /** How long delivering one signal may take before the event is left for re-delivery. */
@@ -83,96 +90,138 @@ function outcomeOf(verdict: RecordVerdict): WebhookOutcome {
 }
 
 /** The business key of a row we stored, for an object whose metadata no longer says it (edited by hand). */
-function storedMovement(
-  kind: MovementMetadata['kind'],
-  row: { idempotencyKey: string; poolId: string; round: number; memberId: string; purpose: string } | null,
-): MovementMetadata | null {
+function storedMovement(kind: MovementMetadata['kind'], row: MovementIdentity | null): MovementMetadata | null {
   return row ? { kind, idempotencyKey: row.idempotencyKey, poolId: row.poolId, round: row.round, memberId: row.memberId, purpose: row.purpose } : null;
 }
 
-function decide(movement: MovementMetadata, verdict: RecordVerdict, workflowId: string, signalName: string, payload: unknown): Decided {
-  const outcome = outcomeOf(verdict);
-  return { outcome, poolId: movement.poolId, signal: outcome === 'signal' ? { workflowId, signalName, payload } : null };
+/** What every Stripe money movement object carries that routing reads. */
+interface StripeMovement {
+  id: string;
+  metadata: Stripe.Metadata | null;
+}
+
+/** How the events about one kind of money movement are routed. */
+interface MovementRoute<Obj extends StripeMovement, Row extends MovementIdentity> {
+  /** Whether an event type is about this kind of object. */
+  matches(eventType: string): boolean;
+  kind: MovementMetadata['kind'];
+  retrieve(stripe: Stripe, id: string): Promise<Obj>;
+  findById(client: Queryable, id: string): Promise<Row | null>;
+  record(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Recorded<Row>>;
+  /** The decision for an assessment's movement, which its own rules record and decide; null for a pool's. */
+  assessmentDecision(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null>;
+  /** The workflow waiting to hear of the movement. */
+  workflowId(movement: MovementMetadata): string;
+  signalName: string;
+  payload(base: MovementSignalBase, row: Row): MovementSignalBase;
+}
+
+/** One kind's route, its object's type closed over: Stripe's copy of an event's object, and the decision. */
+interface Route {
+  matches(eventType: string): boolean;
+  retrieve(stripe: Stripe, id: string): Promise<Stripe.Event.Data.Object>;
+  /**
+   * Records the event's object and decides what it means; runs inside the ingesting transaction. The
+   * object is ours when its metadata carries our business key, or when we stored it under its ID.
+   */
+  project(client: Queryable, event: Stripe.Event): Promise<Decided>;
+}
+
+function movementRoute<Obj extends StripeMovement, Row extends MovementIdentity>(route: MovementRoute<Obj, Row>): Route {
+  return {
+    matches: route.matches,
+    retrieve: async (stripe, id) => (await route.retrieve(stripe, id)) as unknown as Stripe.Event.Data.Object,
+    async project(client, event) {
+      const object = event.data.object as unknown as Obj;
+      const source: ObservationSource = { at: event.created, source: 'webhook', eventId: event.id };
+      const movement = parseMovementMetadata(object.metadata) ?? storedMovement(route.kind, await route.findById(client, object.id));
+      if (movement?.kind !== route.kind) return ignored;
+      const forAssessment = await route.assessmentDecision(client, movement, object, source);
+      if (forAssessment) return forAssessment;
+      const { row, verdict } = await route.record(client, movement, object, source);
+      const base: MovementSignalBase = {
+        eventId: event.id,
+        eventCreated: event.created,
+        poolId: movement.poolId,
+        round: movement.round,
+        memberId: movement.memberId,
+        purpose: movement.purpose,
+        idempotencyKey: movement.idempotencyKey,
+        amountMinor: row.amountMinor.toString(),
+        currency: row.currency,
+      };
+      const outcome = outcomeOf(verdict);
+      const signal = { workflowId: route.workflowId(movement), signalName: route.signalName, payload: route.payload(base, row) };
+      return { outcome, poolId: movement.poolId, signal: outcome === 'signal' ? signal : null };
+    },
+  };
 }
 
 // An assessment's payout transfers and fee refunds are settled by the activities that made them (the
 // workflow waits for no webhook): the event is recorded, and no round or pool workflow is signalled.
-function recordedOnly(movement: MovementMetadata, verdict: RecordVerdict): Decided {
-  const outcome = outcomeOf(verdict);
-  return { outcome: outcome === 'signal' ? 'ignored' : outcome, poolId: movement.poolId, signal: null };
-}
+const recordedOnlyForAssessments =
+  <Obj extends StripeMovement, Row extends MovementIdentity>(record: MovementRoute<Obj, Row>['record']) =>
+  async (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null> => {
+    if (!assessmentIdOfOwner(movement.poolId)) return null;
+    const outcome = outcomeOf((await record(client, movement, object, source)).verdict);
+    return { outcome: outcome === 'signal' ? 'ignored' : outcome, poolId: movement.poolId, signal: null };
+  };
 
-/**
- * Records the event's object and decides what it means; runs inside the ingesting transaction. The
- * object is ours when its metadata carries our business key, or when we stored it under its ID.
- */
-async function project(client: Queryable, event: Stripe.Event): Promise<Decided> {
-  const source: ObservationSource = { at: event.created, source: 'webhook', eventId: event.id };
-  const base = (movement: MovementMetadata) => ({
-    eventId: event.id,
-    eventCreated: event.created,
-    poolId: movement.poolId,
-    round: movement.round,
-    memberId: movement.memberId,
-    purpose: movement.purpose,
-    idempotencyKey: movement.idempotencyKey,
-  });
-
-  if (event.type.startsWith('payment_intent.')) {
-    const pi = event.data.object as Stripe.PaymentIntent;
-    const movement = parseMovementMetadata(pi.metadata) ?? storedMovement('contribution', await findPaymentIntentById(client, pi.id));
-    if (movement?.kind !== 'contribution') return ignored;
-    if (isAssessmentFee(movement)) return projectAssessmentFee(client, movement, pi, source);
-    const { row, verdict } = await recordPaymentIntent(client, movement, pi, source);
-    const payload: PaymentIntentSignal = {
-      ...base(movement),
-      amountMinor: row.amountMinor.toString(),
-      currency: row.currency,
+const routes: readonly Route[] = [
+  movementRoute<Stripe.PaymentIntent, PaymentIntentRow>({
+    matches: (eventType) => eventType.startsWith('payment_intent.'),
+    kind: 'contribution',
+    retrieve: (stripe, id) => stripe.paymentIntents.retrieve(id),
+    findById: findPaymentIntentById,
+    record: recordPaymentIntent,
+    assessmentDecision: async (client, movement, pi, source) => (isAssessmentFee(movement) ? projectAssessmentFee(client, movement, pi, source) : null),
+    workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
+    signalName: PAYMENT_SIGNAL_NAMES.paymentIntent,
+    payload: (base, row): PaymentIntentSignal => ({
+      ...base,
       paymentIntentId: row.paymentIntentId,
       status: row.status,
       failureCode: row.failureCode,
       declineCode: row.declineCode,
-    };
-    return decide(movement, verdict, workflowIds.round(movement.poolId, movement.round), PAYMENT_SIGNAL_NAMES.paymentIntent, payload);
-  }
-
-  if (event.type.startsWith('transfer.')) {
-    const transfer = event.data.object as Stripe.Transfer;
-    const movement = parseMovementMetadata(transfer.metadata) ?? storedMovement('payout', await findTransferById(client, transfer.id));
-    if (movement?.kind !== 'payout') return ignored;
-    const { row, verdict } = await recordTransfer(client, movement, transfer, source);
-    if (assessmentIdOfOwner(movement.poolId)) return recordedOnly(movement, verdict);
-    const payload: TransferSignal = {
-      ...base(movement),
-      amountMinor: row.amountMinor.toString(),
-      currency: row.currency,
+    }),
+  }),
+  movementRoute<Stripe.Transfer, TransferRow>({
+    matches: (eventType) => eventType.startsWith('transfer.'),
+    kind: 'payout',
+    retrieve: (stripe, id) => stripe.transfers.retrieve(id),
+    findById: findTransferById,
+    record: recordTransfer,
+    assessmentDecision: recordedOnlyForAssessments(recordTransfer),
+    workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
+    signalName: PAYMENT_SIGNAL_NAMES.transfer,
+    payload: (base, row): TransferSignal => ({
+      ...base,
       transferId: row.transferId,
       destinationAccountId: row.destinationAccountId,
       amountReversedMinor: row.amountReversedMinor.toString(),
-    };
-    return decide(movement, verdict, workflowIds.round(movement.poolId, movement.round), PAYMENT_SIGNAL_NAMES.transfer, payload);
-  }
-
-  if (event.type.startsWith('refund.') || event.type === 'charge.refund.updated') {
-    const refund = event.data.object as Stripe.Refund;
-    const movement = parseMovementMetadata(refund.metadata) ?? storedMovement('refund', await findRefundById(client, refund.id));
-    if (movement?.kind !== 'refund') return ignored;
-    const { row, verdict } = await recordRefund(client, movement, refund, source);
-    if (assessmentIdOfOwner(movement.poolId)) return recordedOnly(movement, verdict);
-    const payload: RefundSignal = {
-      ...base(movement),
-      amountMinor: row.amountMinor.toString(),
-      currency: row.currency,
+    }),
+  }),
+  movementRoute<Stripe.Refund, RefundRow>({
+    matches: (eventType) => eventType.startsWith('refund.') || eventType === 'charge.refund.updated',
+    kind: 'refund',
+    retrieve: (stripe, id) => stripe.refunds.retrieve(id),
+    findById: findRefundById,
+    record: recordRefund,
+    assessmentDecision: recordedOnlyForAssessments(recordRefund),
+    workflowId: (movement) => workflowIds.pool(movement.poolId),
+    signalName: PAYMENT_SIGNAL_NAMES.refund,
+    payload: (base, row): RefundSignal => ({
+      ...base,
       refundId: row.refundId,
       paymentIntentId: row.paymentIntentId,
       status: row.status,
       failureReason: row.failureReason,
-    };
-    return decide(movement, verdict, workflowIds.pool(movement.poolId), PAYMENT_SIGNAL_NAMES.refund, payload);
-  }
+    }),
+  }),
+];
 
-  return ignored;
-}
+/** The route for events about a money movement; undefined for any other event. */
+const routeOf = (event: Stripe.Event) => routes.find((route) => route.matches(event.type));
 
 function objectIdOf(event: Stripe.Event): string | null {
   const object = event.data.object as { id?: unknown };
@@ -181,18 +230,12 @@ function objectIdOf(event: Stripe.Event): string | null {
 
 /** Stripe's current copy of the object an event about a money movement names; undefined for any other event. */
 async function fetchFromStripe(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event.Data.Object | null | undefined> {
+  const route = routeOf(event);
+  if (!route) return undefined;
   const id = objectIdOf(event);
-  const retrieve = event.type.startsWith('payment_intent.')
-    ? (objectId: string) => stripe.paymentIntents.retrieve(objectId)
-    : event.type.startsWith('transfer.')
-      ? (objectId: string) => stripe.transfers.retrieve(objectId)
-      : event.type.startsWith('refund.') || event.type === 'charge.refund.updated'
-        ? (objectId: string) => stripe.refunds.retrieve(objectId)
-        : null;
-  if (!retrieve) return undefined;
   if (!id) return null;
   try {
-    return (await retrieve(id)) as Stripe.Event.Data.Object;
+    return await route.retrieve(stripe, id);
   } catch (error) {
     // Stripe has no such object: the event was not Stripe's. Any other failure is thrown, nothing is
     // stored, and Stripe delivers the event again later.
@@ -268,7 +311,8 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
           payload: storedSummary(verified ?? event, verified !== null),
         });
         if (!inserted) return { duplicate: true as const, outcome: null, pending: await findPendingSignal(client, event.id) };
-        const decided = verified ? await project(client, verified) : ignored;
+        const route = verified && routeOf(verified);
+        const decided = route ? await route.project(client, verified) : ignored;
         await recordWebhookOutcome(client, event.id, decided);
         const pending: PendingSignal | null = decided.signal ? { eventId: event.id, ...decided.signal, routeAttempts: 0 } : null;
         return { duplicate: false as const, outcome: decided.outcome, pending };

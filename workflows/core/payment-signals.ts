@@ -8,7 +8,7 @@
 // pool workflow (`pool/{poolId}`), which runs cancellation.
 import { defineSignal } from '@temporalio/workflow';
 
-interface MovementSignalBase {
+export interface MovementSignalBase {
   /** The Stripe event that caused this signal. */
   eventId: string;
   /** The event's `created`, unix seconds on Stripe's clock. */
