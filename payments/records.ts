@@ -49,11 +49,13 @@ function keepLaterTime<F extends { statusAt: number }>(verdict: UpdateVerdict, c
   return verdict === 'confirmation' ? { ...next, statusAt: Math.max(current.statusAt, next.statusAt) } : next;
 }
 
-/** What every Stripe money movement object carries: its ID, its amount in minor units and its currency. */
-interface StripeMovement {
+/** What every Stripe money movement object (PaymentIntent, transfer, refund) carries that we read. */
+export interface StripeMovement {
   id: string;
+  /** Minor units. */
   amount: number;
   currency: string;
+  metadata: Stripe.Metadata | null;
 }
 
 /** The columns a movement table holds beyond the shared identity and its status. */

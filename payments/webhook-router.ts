@@ -39,7 +39,7 @@ import {
 import { assessmentIdOfOwner } from '../activities/assessments/money';
 import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';
-import { type ObservationSource, type Recorded, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict } from './records';
+import { type ObservationSource, type Recorded, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict, type StripeMovement } from './records';
 import { businessMetrics } from '../observability/metrics';
 
 /** How long delivering one signal may take before the event is left for re-delivery. */
@@ -92,12 +92,6 @@ function outcomeOf(verdict: RecordVerdict): WebhookOutcome {
 /** The business key of a row we stored, for an object whose metadata no longer says it (edited by hand). */
 function storedMovement(kind: MovementMetadata['kind'], row: MovementIdentity | null): MovementMetadata | null {
   return row ? { kind, idempotencyKey: row.idempotencyKey, poolId: row.poolId, round: row.round, memberId: row.memberId, purpose: row.purpose } : null;
-}
-
-/** What every Stripe money movement object carries that routing reads. */
-interface StripeMovement {
-  id: string;
-  metadata: Stripe.Metadata | null;
 }
 
 /** How the events about one kind of money movement are routed. */

@@ -12,7 +12,8 @@ import { findCustomer, findConnectAccount } from '../../db/payments/members';
 import { findPaymentIntentByKey, type PaymentIntentRow } from '../../db/payments/payment-intents';
 import { findRefundByKey, type RefundRow } from '../../db/payments/refunds';
 import { findTransferByKey, type TransferRow } from '../../db/payments/transfers';
-import type { Db } from '../../db/pool';
+import type { MovementIdentity } from '../../db/payments/movement-table';
+import type { Db, Queryable } from '../../db/pool';
 import { transaction } from '../../db/transaction';
 import { MoneyError, parseCurrency, parseMinor } from '../../domain/core/money';
 import {
@@ -26,7 +27,7 @@ import {
 } from '../../payments/errors';
 import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTransferGroup } from '../../payments/idempotency-keys';
 import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, parseMovementMetadata } from '../../payments/metadata';
-import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded } from '../../payments/records';
+import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded, type StripeMovement } from '../../payments/records';
 import { paymentIntentState } from '../../payments/status-order';
 import { businessMetrics } from '../../observability/metrics';
 import { chargeContributionBatch, type ContributionBatchInput, type MemberChargeOutcome } from '../pools/contribution-batch';
@@ -49,32 +50,30 @@ export interface RefundInput extends MoneyMovementInput {
   chargePurpose: string;
 }
 
-export interface PaymentIntentSummary {
+/** What the workflow learns of every recorded movement: its business key and its money. */
+interface MovementSummary {
   idempotencyKey: string;
+  amountMinor: string;
+  currency: string;
+}
+
+export interface PaymentIntentSummary extends MovementSummary {
   paymentIntentId: string;
   /** Stripe's PaymentIntent status: succeeded or processing (declines are thrown as failures). */
   status: string;
-  amountMinor: string;
-  currency: string;
 }
 
-export interface TransferSummary {
-  idempotencyKey: string;
+export interface TransferSummary extends MovementSummary {
   transferId: string;
   destinationAccountId: string;
-  amountMinor: string;
-  currency: string;
   amountReversedMinor: string;
 }
 
-export interface RefundSummary {
-  idempotencyKey: string;
+export interface RefundSummary extends MovementSummary {
   refundId: string;
   paymentIntentId: string;
   /** Stripe's refund status: pending, requires_action, succeeded, failed or canceled. */
   status: string;
-  amountMinor: string;
-  currency: string;
 }
 
 /** Stripe's largest amount is 8 digits for most currencies; anything beyond a safe integer is refused here. */
@@ -85,6 +84,12 @@ export const STRIPE_LOOKUP_OBJECTS_MAX = 1_000;
 export interface PaymentActivityDeps {
   stripe: Stripe;
   db: Db;
+}
+
+/** An object found in Stripe by its business key, and the observation finding it makes. */
+interface Found<T> {
+  object: T;
+  source: ObservationSource;
 }
 
 interface ParsedMovement {
@@ -132,52 +137,66 @@ function checkSameMoney(parsed: ParsedMovement, amountMinor: bigint, currency: s
 }
 
 /** Picks the one object carrying this business key in its metadata; two would be a duplicate for a human. */
-function onlyMatch<T extends { id: string; metadata: Stripe.Metadata | null }>(objects: T[], idempotencyKey: string): T | null {
+function onlyMatch<T extends StripeMovement>(objects: T[], idempotencyKey: string): T | null {
   const matches = objects.filter((object) => parseMovementMetadata(object.metadata)?.idempotencyKey === idempotencyKey);
   if (matches.length > 1)
     conflict(`Stripe holds ${matches.length} objects for ${idempotencyKey}: ${matches.map((m) => m.id).join(', ')}`, idempotencyKey, null);
   return matches[0] ?? null;
 }
 
-function paymentIntentSummary(row: PaymentIntentRow): PaymentIntentSummary {
-  return {
-    idempotencyKey: row.idempotencyKey,
-    paymentIntentId: row.paymentIntentId,
-    status: row.status,
-    amountMinor: row.amountMinor.toString(),
-    currency: row.currency,
-  };
-}
+const movementSummary = (row: MovementIdentity): MovementSummary => ({
+  idempotencyKey: row.idempotencyKey,
+  amountMinor: row.amountMinor.toString(),
+  currency: row.currency,
+});
 
-function transferSummary(row: TransferRow): TransferSummary {
-  return {
-    idempotencyKey: row.idempotencyKey,
-    transferId: row.transferId,
-    destinationAccountId: row.destinationAccountId,
-    amountMinor: row.amountMinor.toString(),
-    currency: row.currency,
-    amountReversedMinor: row.amountReversedMinor.toString(),
-  };
-}
+const paymentIntentSummary = (row: PaymentIntentRow): PaymentIntentSummary => ({
+  ...movementSummary(row),
+  paymentIntentId: row.paymentIntentId,
+  status: row.status,
+});
 
-function refundSummary(row: RefundRow): RefundSummary {
-  return {
-    idempotencyKey: row.idempotencyKey,
-    refundId: row.refundId,
-    paymentIntentId: row.paymentIntentId,
-    status: row.status,
-    amountMinor: row.amountMinor.toString(),
-    currency: row.currency,
-  };
-}
+const transferSummary = (row: TransferRow): TransferSummary => ({
+  ...movementSummary(row),
+  transferId: row.transferId,
+  destinationAccountId: row.destinationAccountId,
+  amountReversedMinor: row.amountReversedMinor.toString(),
+});
 
-function unlessConflict<Row>(recorded: Recorded<Row>, idempotencyKey: string, objectId: string): Row {
-  if (recorded.verdict === 'conflict') conflict(`${idempotencyKey} and ${objectId} are recorded against different objects`, idempotencyKey, objectId);
-  return recorded.row;
-}
+const refundSummary = (row: RefundRow): RefundSummary => ({
+  ...movementSummary(row),
+  refundId: row.refundId,
+  paymentIntentId: row.paymentIntentId,
+  status: row.status,
+});
+
+/** A Stripe object, with the response that returned it when an API call just did. */
+type Returned<T> = T & Partial<Pick<Stripe.Response<T>, 'lastResponse'>>;
+
+/** The observation an object Stripe returned makes: the response's headers carry Stripe's clock. */
+const responseSource = (object: Returned<object>) => apiSource(object.lastResponse?.headers);
+
+type Recorder<Obj, Row> = (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource) => Promise<Recorded<Row>>;
 
 export function createPaymentActivities(deps: PaymentActivityDeps) {
   const { stripe, db } = deps;
+
+  /**
+   * Records an object Stripe returned or we found, once it is shown to be the movement the workflow
+   * asked for (to the cent, under its key); returns the row recorded.
+   */
+  async function recordChecked<Obj extends StripeMovement, Row>(
+    parsed: ParsedMovement,
+    record: Recorder<Obj, Row>,
+    object: Obj,
+    source: ObservationSource,
+  ): Promise<Row> {
+    const key = parsed.movement.idempotencyKey;
+    checkSameMoney(parsed, BigInt(object.amount), object.currency, object.id);
+    const recorded = await transaction(db, (client) => record(client, parsed.movement, object, source));
+    if (recorded.verdict === 'conflict') conflict(`${key} and ${object.id} are recorded against different objects`, key, object.id);
+    return recorded.row;
+  }
 
   /**
    * Records the PaymentIntent and turns its (monotone, best-known) state into the activity's result:
@@ -187,8 +206,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
    */
   async function settleCharge(parsed: ParsedMovement, pi: Stripe.PaymentIntent, source: ObservationSource): Promise<PaymentIntentSummary> {
     const key = parsed.movement.idempotencyKey;
-    checkSameMoney(parsed, BigInt(pi.amount), pi.currency, pi.id);
-    const row = unlessConflict(await transaction(db, (client) => recordPaymentIntent(client, parsed.movement, pi, source)), key, pi.id);
+    const row = await recordChecked(parsed, recordPaymentIntent, pi, source);
     const details: PaymentFailureDetails = {
       idempotencyKey: key,
       stripeObjectId: row.paymentIntentId,
@@ -246,30 +264,21 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     }
   }
 
-  async function findPaymentIntentInStripe(key: string): Promise<{ pi: Stripe.PaymentIntent; source: ObservationSource } | null> {
+  async function findPaymentIntentInStripe(key: string): Promise<Found<Stripe.PaymentIntent> | null> {
     const result = await stripe.paymentIntents.search({ query: idempotencyKeySearchQuery(key), limit: 10 });
-    const pi = onlyMatch(result.data, key);
-    return pi ? { pi, source: apiSource(result.lastResponse?.headers) } : null;
+    const object = onlyMatch(result.data, key);
+    return object ? { object, source: responseSource(result) } : null;
   }
 
-  async function findTransferInStripe(parsed: ParsedMovement): Promise<{ transfer: Stripe.Transfer; source: ObservationSource } | null> {
-    const candidates: Stripe.Transfer[] = [];
-    for await (const transfer of stripe.transfers.list({ transfer_group: poolTransferGroup(parsed.movement.poolId), limit: 100 })) {
-      candidates.push(transfer);
+  /** The one object in a Stripe list (read up to STRIPE_LOOKUP_OBJECTS_MAX) carrying this business key. */
+  async function findListed<T extends StripeMovement>(list: AsyncIterable<T>, key: string): Promise<Found<T> | null> {
+    const candidates: T[] = [];
+    for await (const object of list) {
+      candidates.push(object);
       if (candidates.length >= STRIPE_LOOKUP_OBJECTS_MAX) break;
     }
-    const transfer = onlyMatch(candidates, parsed.movement.idempotencyKey);
-    return transfer ? { transfer, source: apiSource(undefined) } : null;
-  }
-
-  async function findRefundInStripe(paymentIntentId: string, key: string): Promise<{ refund: Stripe.Refund; source: ObservationSource } | null> {
-    const candidates: Stripe.Refund[] = [];
-    for await (const refund of stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 })) {
-      candidates.push(refund);
-      if (candidates.length >= STRIPE_LOOKUP_OBJECTS_MAX) break;
-    }
-    const refund = onlyMatch(candidates, key);
-    return refund ? { refund, source: apiSource(undefined) } : null;
+    const object = onlyMatch(candidates, key);
+    return object ? { object, source: apiSource(undefined) } : null;
   }
 
   /**
@@ -283,12 +292,12 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
       const stored = await findPaymentIntentByKey(db, key);
       if (stored) {
         const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
-        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+        return await settleCharge(parsed, pi, responseSource(pi));
       }
       // Only an attempt after one that may have created the PaymentIntent needs Stripe's search: a first
       // attempt is protected by the idempotency key, which Stripe keeps for 24 hours.
       const found = options.lookUpInStripe ? await findPaymentIntentInStripe(key) : null;
-      if (found) return await settleCharge(parsed, found.pi, found.source);
+      if (found) return await settleCharge(parsed, found.object, found.source);
 
       await requireAgreement(parsed);
       const customer = await findCustomer(db, parsed.movement.memberId);
@@ -313,7 +322,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
           },
           { idempotencyKey: key },
         );
-        return await settleCharge(parsed, pi, apiSource(pi.lastResponse?.headers));
+        return await settleCharge(parsed, pi, responseSource(pi));
       } catch (error) {
         // A declined off-session charge still creates the PaymentIntent: record it before failing, so
         // the next attempt finds it in step 1 and the round sees the same outcome.
@@ -357,19 +366,13 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     async transferPayout(input: MoneyMovementInput): Promise<TransferSummary> {
       const parsed = parseMovement('payout', input);
       const key = parsed.movement.idempotencyKey;
-      const record = async (transfer: Stripe.Transfer, source: ObservationSource) => {
-        checkSameMoney(parsed, BigInt(transfer.amount), transfer.currency, transfer.id);
-        const recorded = await transaction(db, (client) => recordTransfer(client, parsed.movement, transfer, source));
-        return transferSummary(unlessConflict(recorded, key, transfer.id));
-      };
+      const record = async (transfer: Returned<Stripe.Transfer>, source = responseSource(transfer)) =>
+        transferSummary(await recordChecked(parsed, recordTransfer, transfer, source));
       try {
         const stored = await findTransferByKey(db, key);
-        if (stored) {
-          const transfer = await stripe.transfers.retrieve(stored.transferId);
-          return await record(transfer, apiSource(transfer.lastResponse?.headers));
-        }
-        const found = await findTransferInStripe(parsed);
-        if (found) return await record(found.transfer, found.source);
+        if (stored) return await record(await stripe.transfers.retrieve(stored.transferId));
+        const found = await findListed(stripe.transfers.list({ transfer_group: poolTransferGroup(parsed.movement.poolId), limit: 100 }), key);
+        if (found) return await record(found.object, found.source);
 
         const account = await findConnectAccount(db, parsed.movement.memberId);
         if (!account) {
@@ -386,7 +389,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
           },
           { idempotencyKey: key },
         );
-        return await record(transfer, apiSource(transfer.lastResponse?.headers));
+        return await record(transfer);
       } catch (error) {
         throw mapStripeError(error, { idempotencyKey: key });
       }
@@ -402,17 +405,11 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
       const parsed = parseMovement('refund', input);
       const key = parsed.movement.idempotencyKey;
       const chargeKey = parseMovement('contribution', { ...input, purpose: input.chargePurpose }).movement.idempotencyKey;
-      const record = async (refund: Stripe.Refund, source: ObservationSource) => {
-        checkSameMoney(parsed, BigInt(refund.amount), refund.currency, refund.id);
-        const recorded = await transaction(db, (client) => recordRefund(client, parsed.movement, refund, source));
-        return refundSummary(unlessConflict(recorded, key, refund.id));
-      };
+      const record = async (refund: Returned<Stripe.Refund>, source = responseSource(refund)) =>
+        refundSummary(await recordChecked(parsed, recordRefund, refund, source));
       try {
         const stored = await findRefundByKey(db, key);
-        if (stored) {
-          const refund = await stripe.refunds.retrieve(stored.refundId);
-          return await record(refund, apiSource(refund.lastResponse?.headers));
-        }
+        if (stored) return await record(await stripe.refunds.retrieve(stored.refundId));
         const charge = await findPaymentIntentByKey(db, chargeKey);
         if (!charge) throw paymentFailure(PaymentFailureType.invalidInput, `no contribution is recorded under ${chargeKey}`, noDetails(key));
         if (charge.currency !== parsed.currency || parsed.amountMinor > charge.amountMinor) {
@@ -422,14 +419,14 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
             { ...noDetails(key), stripeObjectId: charge.paymentIntentId },
           );
         }
-        const found = await findRefundInStripe(charge.paymentIntentId, key);
-        if (found) return await record(found.refund, found.source);
+        const found = await findListed(stripe.refunds.list({ payment_intent: charge.paymentIntentId, limit: 100 }), key);
+        if (found) return await record(found.object, found.source);
 
         const refund = await stripe.refunds.create(
           { payment_intent: charge.paymentIntentId, amount: Number(parsed.amountMinor), metadata: movementMetadata('refund', parsed.movement) },
           { idempotencyKey: key },
         );
-        return await record(refund, apiSource(refund.lastResponse?.headers));
+        return await record(refund);
       } catch (error) {
         throw mapStripeError(error, { idempotencyKey: key });
       }

@@ -16,7 +16,7 @@ import { idempotencyKeys, type MoneyMovementKind, poolTransferGroup } from '../.
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 import { parseMovementMetadata } from '../../payments/metadata';
 import { poolLedgerKeys } from '../pools/pool-ledger';
-import { stripeId } from '../../payments/records';
+import { stripeId, type StripeMovement } from '../../payments/records';
 import { businessMetrics } from '../../observability/metrics';
 
 /** The most Stripe objects (or ledger entries) of one kind a reconciliation reads for one pool. */
@@ -96,14 +96,6 @@ class Findings {
   differ(kind: ReconciledKind, problem: MismatchProblem, objectId: string, key: string, ours: unknown, theirs: unknown): void {
     if (String(ours) !== String(theirs)) this.add(kind, problem, objectId, key, ours, theirs);
   }
-}
-
-/** What every Stripe money movement object carries that reconciliation reads. */
-interface StripeMovement {
-  id: string;
-  amount: number;
-  currency: string;
-  metadata: Stripe.Metadata | null;
 }
 
 type Check = [problem: MismatchProblem, ours: unknown, theirs: unknown];
