@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { findConnectAccount, findCustomer, listPaymentMethods } from '../db/payments/members';
 import type { Db } from '../db/pool';
 import { testDb, uniqueId } from '../test/support/env';
-import { idempotencyKeys } from './idempotency-keys';
+import { idempotencyKeys } from '../domain/core/idempotency-keys';
 import { InvalidMemberProfileError, MemberNotFoundError } from './members';
 import { type PaymentsTestKit, startPaymentsTestKit } from './test-support';
 

@@ -18,7 +18,7 @@ import {
   upsertMember,
 } from '../db/payments/members';
 import type { Db } from '../db/pool';
-import { idempotencyKeys } from './idempotency-keys';
+import { idempotencyKeys } from '../domain/core/idempotency-keys';
 
 /** Thrown when an operation names a member who has no profile (or no connected account) yet. */
 export class MemberNotFoundError extends Error {}

@@ -1,7 +1,7 @@
 // The metadata Poolflow writes on every PaymentIntent, transfer and refund it creates: the business key
 // in readable fields plus the idempotency key itself. Webhook routing, crash recovery (search by metadata)
 // and reconciliation all read it back through parseMovementMetadata.
-import { type MoneyMovementKey, type MoneyMovementKind, moneyMovementKey } from './idempotency-keys';
+import { type MoneyMovementKey, type MoneyMovementKind, moneyMovementKey } from '../domain/core/idempotency-keys';
 
 export interface MovementMetadata extends MoneyMovementKey {
   kind: MoneyMovementKind;

@@ -1,5 +1,5 @@
 // The identifier patterns every business ID is held to (pools, members, rounds' parts of Stripe and
-// ledger keys: payments/idempotency-keys.ts, activities/pools/pool-ledger.ts), declared once, and every
+// ledger keys: domain/core/idempotency-keys.ts, activities/pools/pool-ledger.ts), declared once, and every
 // workflow ID of every product. Workflow IDs are built from business identifiers, so they read well in
 // the Web UI and so that starting the same thing twice is refused by Temporal instead of creating a
 // duplicate. They carry no personal data.

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { assessmentChart, assessmentLedgerKeys } from '../activities/assessments/money';
+import { assessmentChart } from '../activities/assessments/money';
+import { ledgerKeys } from '../domain/core/idempotency-keys';
 import { createPurchases } from '../activities/assessments/purchases';
 import { ASSESSMENT_PAID_SIGNAL_NAME, deliverAssessmentPaid } from '../activities/assessments/purchase-webhooks';
 import { getBalances } from '../db/ledger/accounts';
@@ -115,7 +116,7 @@ describe('buying an assessment', () => {
     assert.equal(repeated.payment.paymentIntentId, first.body.payment.paymentIntentId);
 
     // The fee in the ledger: what the trader paid, to the platform's fee revenue.
-    const fee = await getTransfer(h.db, assessmentLedgerKeys.fee(assessmentId));
+    const fee = await getTransfer(h.db, ledgerKeys.assessmentFee(assessmentId));
     assert.ok(fee, 'the fee was recorded');
     const [paid] = await getBalances(h.db, [assessmentChart.traderPaid(assessmentId, parseCurrency('usd')).key]);
     assert.equal(paid!.debitsPostedMinor, 34_500n);

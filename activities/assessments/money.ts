@@ -48,9 +48,3 @@ export const assessmentChart = {
   /** Profit splits paid to funded traders: the platform's cost of the funded programme. */
   profitSplitExpense: (currency: Currency): AccountSpec => ({ key: `platform:assessment_profit_split:${currency}`, currency, floor: 'none' }),
 };
-
-export const assessmentLedgerKeys = {
-  fee: (assessmentId: string) => `ledger:assessment-fee:${assessmentId}`,
-  feeRefund: (assessmentId: string) => `ledger:assessment-fee-refund:${assessmentId}`,
-  payout: (assessmentId: string, payoutNumber: number, purpose: string) => `ledger:assessment-payout:${assessmentId}:${payoutNumber}:${purpose}`,
-};

@@ -3,6 +3,7 @@
 // out), transfer through Stripe Connect under `payout:assessment-{id}:{n}:{trader}:{purpose}`, then post
 // the reservation — or void it when Stripe refuses. Each step is keyed by (assessment, payout number,
 // attempt), so a killed worker or a retried activity never pays twice.
+import { ledgerKeys } from '../../domain/core/idempotency-keys';
 import { ensureAccounts } from '../../db/ledger/accounts';
 import { createPendingTransfer, postPendingTransfer, voidPendingTransfer } from '../../db/ledger/transfers';
 import { insertPayout, settlePayout } from '../../db/assessments/payouts';
@@ -11,7 +12,7 @@ import { parseCurrency, parseMinor } from '../../domain/core/money';
 import type { Stripe } from '../../payments/stripe-client';
 import { asLedgerActivity } from '../core/ledger';
 import { createPaymentActivities, type TransferSummary } from '../core/payments';
-import { ASSESSMENT_PURPOSES, assessmentChart, assessmentLedgerKeys, assessmentMoneyOwner } from './money';
+import { ASSESSMENT_PURPOSES, assessmentChart, assessmentMoneyOwner } from './money';
 
 export interface AssessmentPayout {
   assessmentId: string;
@@ -25,7 +26,7 @@ export interface AssessmentPayout {
 }
 
 const purposeOf = (payout: AssessmentPayout) => ASSESSMENT_PURPOSES.profitSplit(payout.attempt);
-const ledgerKey = (payout: AssessmentPayout) => assessmentLedgerKeys.payout(payout.assessmentId, payout.payoutNumber, purposeOf(payout));
+const ledgerKey = (payout: AssessmentPayout) => ledgerKeys.assessmentPayout(payout.assessmentId, payout.payoutNumber, purposeOf(payout));
 
 export function createAssessmentPayoutActivities(deps: { db: Db; stripe: Stripe }) {
   const { db } = deps;

@@ -3,6 +3,7 @@
 // flow under the key `contribution:assessment-{id}:0:{trader}:assessment-fee`. A decline is an answer,
 // not an error; the assessment workflow starts only when Stripe's webhook confirms the payment
 // (purchase-webhooks.ts). A paid purchase whose assessment never began can be refunded here.
+import { ledgerKeys } from '../../domain/core/idempotency-keys';
 import { recordAgreement } from '../../db/consent';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -15,7 +16,7 @@ import type { Db } from '../../db/pool';
 import { parseCurrency } from '../../domain/core/money';
 import { PaymentFailureType, type PaymentFailureDetails } from '../../payments/errors';
 import { createPaymentActivities } from '../core/payments';
-import { ASSESSMENT_PURPOSES, assessmentChart, assessmentLedgerKeys, assessmentMoneyOwner } from './money';
+import { ASSESSMENT_PURPOSES, assessmentChart, assessmentMoneyOwner } from './money';
 
 /** Thrown when the tier has no active pack on sale. */
 export class TierNotOnSaleError extends Error {}
@@ -40,7 +41,7 @@ export function createPurchases(deps: { db: Db; stripe: Stripe }) {
     const currency = parseCurrency(assessment.currency);
     await ensureAccounts(db, [assessmentChart.traderPaid(assessment.assessmentId, currency), assessmentChart.feeRevenue(currency)]);
     await postTransfer(db, {
-      idempotencyKey: assessmentLedgerKeys.fee(assessment.assessmentId),
+      idempotencyKey: ledgerKeys.assessmentFee(assessment.assessmentId),
       currency,
       postings: [
         { accountKey: assessmentChart.traderPaid(assessment.assessmentId, currency).key, direction: 'debit', amountMinor: assessment.priceMinor },
@@ -134,7 +135,7 @@ export function createPurchases(deps: { db: Db; stripe: Stripe }) {
       });
       const currency = parseCurrency(assessment.currency);
       await postTransfer(db, {
-        idempotencyKey: assessmentLedgerKeys.feeRefund(assessmentId),
+        idempotencyKey: ledgerKeys.assessmentFeeRefund(assessmentId),
         currency,
         postings: [
           { accountKey: assessmentChart.feeRevenue(currency).key, direction: 'debit', amountMinor: assessment.priceMinor },

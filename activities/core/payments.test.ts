@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { findPaymentIntentByKey } from '../../db/payments/payment-intents';
 import type { Db } from '../../db/pool';
-import { idempotencyKeys } from '../../payments/idempotency-keys';
+import { idempotencyKeys } from '../../domain/core/idempotency-keys';
 import {
   payableMember,
   type PaymentsTestKit,

@@ -25,7 +25,7 @@ import {
   stripeClockSeconds,
   type PaymentFailureDetails,
 } from '../../payments/errors';
-import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTransferGroup } from '../../payments/idempotency-keys';
+import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTransferGroup } from '../../domain/core/idempotency-keys';
 import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, parseMovementMetadata } from '../../payments/metadata';
 import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded, type StripeMovement } from '../../payments/records';
 import { paymentIntentState } from '../../payments/status-order';
@@ -341,7 +341,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
   return {
     /**
      * Charges a member's contribution off-session with their default payment method. Idempotency key
-     * and metadata: `contribution:{poolId}:{round}:{memberId}:{purpose}` (payments/idempotency-keys.ts).
+     * and metadata: `contribution:{poolId}:{round}:{memberId}:{purpose}` (domain/core/idempotency-keys.ts).
      * Throws PaymentDeclined / PaymentAuthenticationRequired (non-retryable, details carry the codes and
      * the PaymentIntent ID); a dunning retry is a new purpose, hence a new PaymentIntent.
      */

@@ -12,7 +12,7 @@ import { listTransfersByPool, type TransferRow } from '../../db/payments/transfe
 import { listUndeliveredEventsByPool } from '../../db/payments/webhook-events';
 import type { Db } from '../../db/pool';
 import { isStripeError, PaymentFailureType } from '../../payments/errors';
-import { idempotencyKeys, type MoneyMovementKind, poolTransferGroup } from '../../payments/idempotency-keys';
+import { idempotencyKeys, type MoneyMovementKind, poolTransferGroup } from '../../domain/core/idempotency-keys';
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 import { parseMovementMetadata } from '../../payments/metadata';
 import { poolLedgerKeys } from '../pools/pool-ledger';

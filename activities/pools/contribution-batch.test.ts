@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { CHARGES_PER_BATCH_MAX } from '../../domain/pools/contribution-batches';
 import type { Db } from '../../db/pool';
 import { findPaymentIntentByKey } from '../../db/payments/payment-intents';
-import { idempotencyKeys } from '../../payments/idempotency-keys';
+import { idempotencyKeys } from '../../domain/core/idempotency-keys';
 import { agreeToCharges, type PaymentsTestKit, payingMember, startPaymentsTestKit } from '../../payments/test-support';
 import { testDb, uniqueId } from '../../test/support/env';
 import type { ContributionBatchInput, MemberChargeOutcome } from './contribution-batch';

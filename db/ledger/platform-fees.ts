@@ -1,15 +1,12 @@
 // The platform's fee income is credited per pool (pool:{id}:platform_fees), so that rounds of different
 // pools never contend on one account; a periodic sweep moves those balances into the platform's revenue
 // account, many pools per transaction, so the revenue row is written once per sweep batch.
+import { ledgerKeys } from '../../domain/core/idempotency-keys';
 import type { Currency } from '../../domain/core/money';
 import type { Db, Queryable } from '../pool';
 import { ensureAccounts } from './accounts';
 import { postTransfers, TRANSFERS_PER_BATCH_MAX } from './batch-transfers';
 import { chart } from './chart';
-
-/** The idempotency key of one sweep: the account and the cumulative credits it is swept through, so a
- * retried sweep of the same balance replays, and a later one (after more fees) is a new transfer. */
-export const platformFeeSweepKey = (accountKey: string, creditsPostedMinor: bigint) => `ledger:platform-fee-sweep:${accountKey}:${creditsPostedMinor}`;
 
 export interface SweepResult {
   /** Pool accounts whose balance moved to the platform in this batch. */
@@ -53,7 +50,7 @@ export async function sweepPlatformFees(db: Db, options: { batchMax?: number; af
     rows.map((row) => {
       const amountMinor = row.credits_posted - row.debits_posted - row.debits_pending;
       return {
-        idempotencyKey: platformFeeSweepKey(row.account_key, row.credits_posted),
+        idempotencyKey: ledgerKeys.platformFeeSweep(row.account_key, row.credits_posted),
         currency: row.currency,
         postings: [
           { accountKey: row.account_key, direction: 'debit' as const, amountMinor },

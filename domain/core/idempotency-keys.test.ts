@@ -1,9 +1,8 @@
-// Idempotency keys and the metadata that carries them: the documented formats, refusal of identifiers
-// that could make two movements share a key, and a lossless round trip through Stripe metadata.
+// Idempotency keys: the documented formats, pinned value by value (stored rows, ledger transfers and
+// Stripe objects are found by them), and refusal of identifiers that could make two movements share a key.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { IDEMPOTENCY_KEY_LENGTH_MAX, idempotencyKeys, InvalidKeyPartError, poolTransferGroup } from './idempotency-keys';
-import { idempotencyKeySearchQuery, movementMetadata, parseMovementMetadata } from './metadata';
+import { IDEMPOTENCY_KEY_LENGTH_MAX, idempotencyKeys, InvalidKeyPartError, ledgerKeys, poolTransferGroup } from './idempotency-keys';
 
 const key = { poolId: 'pool-1', round: 3, memberId: 'member_7', purpose: 'contribution' };
 
@@ -46,34 +45,11 @@ describe('idempotency keys', () => {
   });
 });
 
-describe('movement metadata', () => {
-  test('round-trips the business key and names the kind', () => {
-    const metadata = movementMetadata('payout', key);
-    assert.deepEqual(metadata, {
-      poolflow_kind: 'payout',
-      pool_id: 'pool-1',
-      round: '3',
-      member_id: 'member_7',
-      purpose: 'contribution',
-      idempotency_key: 'payout:pool-1:3:member_7:contribution',
-    });
-    assert.deepEqual(parseMovementMetadata(metadata), { kind: 'payout', ...key, idempotencyKey: 'payout:pool-1:3:member_7:contribution' });
-  });
-
-  test('is not ours when absent, incomplete or inconsistent', () => {
-    const good = movementMetadata('contribution', key);
-    assert.equal(parseMovementMetadata(null), null);
-    assert.equal(parseMovementMetadata({}), null);
-    assert.equal(parseMovementMetadata({ ...good, poolflow_kind: 'gift' }), null);
-    assert.equal(parseMovementMetadata({ ...good, round: '' }), null);
-    assert.equal(parseMovementMetadata({ ...good, round: '3.0' }), null);
-    assert.equal(parseMovementMetadata({ ...good, member_id: 'someone-else' }), null, 'key and fields disagree');
-  });
-
-  test('search query matches the key exactly', () => {
-    assert.equal(
-      idempotencyKeySearchQuery('contribution:pool-1:3:member_7:contribution'),
-      "metadata['idempotency_key']:'contribution:pool-1:3:member_7:contribution'",
-    );
+describe('ledger keys', () => {
+  test('keep their stored values', () => {
+    assert.equal(ledgerKeys.assessmentFee('a-1'), 'ledger:assessment-fee:a-1');
+    assert.equal(ledgerKeys.assessmentFeeRefund('a-1'), 'ledger:assessment-fee-refund:a-1');
+    assert.equal(ledgerKeys.assessmentPayout('a-1', 2, 'profit-split-a1'), 'ledger:assessment-payout:a-1:2:profit-split-a1');
+    assert.equal(ledgerKeys.platformFeeSweep('pool:p-1:platform_fees', 1250n), 'ledger:platform-fee-sweep:pool:p-1:platform_fees:1250');
   });
 });
