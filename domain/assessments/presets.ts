@@ -10,6 +10,30 @@ const INSTRUMENTS: RulePackInput['instruments'] = [
   { symbol: 'PRED-YES', contractSize: '1', halfSpread: '0.005', commissionPerUnitMinor: '1' },
 ];
 
+type PhaseInput = RulePackInput['phases'][number];
+type RuleInput = PhaseInput['rules'][number];
+
+// Each tier's loss limits and caps hold in every phase, funded included: declared once per tier.
+
+const twoStepLossLimits: RuleInput[] = [
+  { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
+  { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' },
+];
+const twoStepPositionsCap: RuleInput = { type: 'max-open-positions', count: 20, severity: 'soft' };
+
+/** A two-step evaluation phase: its own profit target and time limit within the tier's limits. */
+const twoStepEvaluation = (name: string, kind: 'challenge' | 'verification', targetBps: number, days: number): PhaseInput => ({
+  name,
+  kind,
+  rules: [
+    { type: 'profit-target', target: { kind: 'percent-of-initial', bps: targetBps } },
+    ...twoStepLossLimits,
+    { type: 'min-trading-days', days: 4, countsWhen: { kind: 'position-opened' } },
+    { type: 'time-limit', days },
+    twoStepPositionsCap,
+  ],
+});
+
 const twoStepStatic: RulePackInput = {
   tierId: 'two-step-100k',
   version: 1,
@@ -20,43 +44,35 @@ const twoStepStatic: RulePackInput = {
   tradingDay: { timeZone: 'Europe/Prague', resetTime: '00:00' },
   instruments: INSTRUMENTS,
   phases: [
-    {
-      name: 'Challenge',
-      kind: 'challenge',
-      rules: [
-        { type: 'profit-target', target: { kind: 'percent-of-initial', bps: 1_000 } },
-        { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
-        { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' },
-        { type: 'min-trading-days', days: 4, countsWhen: { kind: 'position-opened' } },
-        { type: 'time-limit', days: 30 },
-        { type: 'max-open-positions', count: 20, severity: 'soft' },
-      ],
-    },
-    {
-      name: 'Verification',
-      kind: 'verification',
-      rules: [
-        { type: 'profit-target', target: { kind: 'percent-of-initial', bps: 500 } },
-        { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
-        { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' },
-        { type: 'min-trading-days', days: 4, countsWhen: { kind: 'position-opened' } },
-        { type: 'time-limit', days: 60 },
-        { type: 'max-open-positions', count: 20, severity: 'soft' },
-      ],
-    },
-    {
-      name: 'Funded',
-      kind: 'funded',
-      rules: [
-        { type: 'daily-loss', limit: { kind: 'percent-of-initial', bps: 500 }, basis: 'equity', reference: 'previous-close-balance', severity: 'hard' },
-        { type: 'max-loss', limit: { kind: 'percent-of-initial', bps: 1_000 }, mode: 'static', basis: 'equity', severity: 'hard' },
-        { type: 'max-open-positions', count: 20, severity: 'soft' },
-      ],
-    },
+    twoStepEvaluation('Challenge', 'challenge', 1_000, 30),
+    twoStepEvaluation('Verification', 'verification', 500, 60),
+    { name: 'Funded', kind: 'funded', rules: [...twoStepLossLimits, twoStepPositionsCap] },
   ],
   profitSplitBps: 8_000,
   refundFeeOnFirstPayout: true,
 };
+
+const oneStepLossLimits: RuleInput[] = [
+  {
+    type: 'daily-loss',
+    limit: { kind: 'percent-of-initial', bps: 300 },
+    basis: 'equity',
+    reference: 'start-of-day-higher-of-balance-equity',
+    severity: 'hard',
+  },
+  {
+    type: 'max-loss',
+    limit: { kind: 'percent-of-initial', bps: 600 },
+    mode: 'trailing-end-of-day',
+    basis: 'equity',
+    lockAtInitialBalance: true,
+    severity: 'hard',
+  },
+];
+const oneStepCaps: RuleInput[] = [
+  { type: 'risk-per-trade', maxBps: 200, severity: 'soft' },
+  { type: 'max-open-positions', count: 10, severity: 'soft' },
+];
 
 const oneStepTrailingEod: RulePackInput = {
   tierId: 'one-step-50k',
@@ -73,52 +89,29 @@ const oneStepTrailingEod: RulePackInput = {
       kind: 'challenge',
       rules: [
         { type: 'profit-target', target: { kind: 'percent-of-initial', bps: 1_000 } },
-        {
-          type: 'daily-loss',
-          limit: { kind: 'percent-of-initial', bps: 300 },
-          basis: 'equity',
-          reference: 'start-of-day-higher-of-balance-equity',
-          severity: 'hard',
-        },
-        {
-          type: 'max-loss',
-          limit: { kind: 'percent-of-initial', bps: 600 },
-          mode: 'trailing-end-of-day',
-          basis: 'equity',
-          lockAtInitialBalance: true,
-          severity: 'hard',
-        },
+        ...oneStepLossLimits,
         { type: 'min-trading-days', days: 3, countsWhen: { kind: 'any-fill' } },
-        { type: 'risk-per-trade', maxBps: 200, severity: 'soft' },
-        { type: 'max-open-positions', count: 10, severity: 'soft' },
+        ...oneStepCaps,
       ],
     },
-    {
-      name: 'Funded',
-      kind: 'funded',
-      rules: [
-        {
-          type: 'daily-loss',
-          limit: { kind: 'percent-of-initial', bps: 300 },
-          basis: 'equity',
-          reference: 'start-of-day-higher-of-balance-equity',
-          severity: 'hard',
-        },
-        {
-          type: 'max-loss',
-          limit: { kind: 'percent-of-initial', bps: 600 },
-          mode: 'trailing-end-of-day',
-          basis: 'equity',
-          lockAtInitialBalance: true,
-          severity: 'hard',
-        },
-        { type: 'risk-per-trade', maxBps: 200, severity: 'soft' },
-        { type: 'max-open-positions', count: 10, severity: 'soft' },
-      ],
-    },
+    { name: 'Funded', kind: 'funded', rules: [...oneStepLossLimits, ...oneStepCaps] },
   ],
   profitSplitBps: 9_000,
 };
+
+const futuresLossLimits: RuleInput[] = [
+  {
+    type: 'max-loss',
+    limit: { kind: 'amount', amountMinor: '250000' },
+    mode: 'trailing-intraday-equity',
+    basis: 'equity',
+    lockAtInitialBalance: true,
+    lockOffsetMinor: '10000',
+    severity: 'hard',
+  },
+  { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' },
+];
+const futuresSizeCap: RuleInput = { type: 'max-position-size', quantity: '10', severity: 'soft' };
 
 const futuresStyle: RulePackInput = {
   tierId: 'futures-50k',
@@ -135,38 +128,13 @@ const futuresStyle: RulePackInput = {
       kind: 'challenge',
       rules: [
         { type: 'profit-target', target: { kind: 'amount', amountMinor: '300000' } },
-        {
-          type: 'max-loss',
-          limit: { kind: 'amount', amountMinor: '250000' },
-          mode: 'trailing-intraday-equity',
-          basis: 'equity',
-          lockAtInitialBalance: true,
-          lockOffsetMinor: '10000',
-          severity: 'hard',
-        },
-        { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' },
+        ...futuresLossLimits,
         { type: 'consistency', bestDayShareBelowBps: 5_000 },
         { type: 'min-trading-days', days: 5, countsWhen: { kind: 'any-fill' } },
-        { type: 'max-position-size', quantity: '10', severity: 'soft' },
+        futuresSizeCap,
       ],
     },
-    {
-      name: 'Funded',
-      kind: 'funded',
-      rules: [
-        {
-          type: 'max-loss',
-          limit: { kind: 'amount', amountMinor: '250000' },
-          mode: 'trailing-intraday-equity',
-          basis: 'equity',
-          lockAtInitialBalance: true,
-          lockOffsetMinor: '10000',
-          severity: 'hard',
-        },
-        { type: 'daily-loss', limit: { kind: 'amount', amountMinor: '100000' }, basis: 'equity', reference: 'previous-close-balance', severity: 'soft' },
-        { type: 'max-position-size', quantity: '10', severity: 'soft' },
-      ],
-    },
+    { name: 'Funded', kind: 'funded', rules: [...futuresLossLimits, futuresSizeCap] },
   ],
   profitSplitBps: 9_000,
 };
