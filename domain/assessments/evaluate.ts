@@ -35,6 +35,27 @@ export interface Evaluation {
 
 const nonNegative = (value: bigint): bigint => (value > 0n ? value : 0n);
 
+/**
+ * Where the account stands against one loss limit: the floor, how much may still be lost before it, and
+ * a warning once 80 % of the limit is used (until the floor is crossed, which is a violation instead).
+ */
+function lossStanding(
+  state: AccountState,
+  rule: Warning['rule'],
+  basis: 'balance' | 'equity',
+  figures: { referenceMinor: bigint; limitMinor: bigint; floorMinor: bigint },
+): { floorMinor: string; permittedMinor: string; warning: Warning | null } {
+  const { floorMinor, referenceMinor, limitMinor } = figures;
+  const value = basisValueMinor(state, basis);
+  const used = referenceMinor - value;
+  const warned = used * 10n >= limitMinor * 8n && value >= floorMinor;
+  return {
+    floorMinor: floorMinor.toString(),
+    permittedMinor: nonNegative(value - floorMinor).toString(),
+    warning: warned ? { rule, atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() } : null,
+  };
+}
+
 /** The account's standing under its pack. Pure: the same state and pack always give the same evaluation. */
 export function evaluate(state: AccountState, pack: RulePack): Evaluation {
   const phase = currentPhase(state, pack);
@@ -49,23 +70,17 @@ export function evaluate(state: AccountState, pack: RulePack): Evaluation {
   const warnings: Warning[] = [];
   const daily = ruleOf(phase, 'daily-loss');
   if (daily !== undefined) {
-    const { floorMinor, referenceMinor, limitMinor } = dailyLossFigures(state, daily);
-    const value = basisValueMinor(state, daily.basis);
-    live.dailyFloorMinor = floorMinor.toString();
-    live.todayPermittedLossMinor = nonNegative(value - floorMinor).toString();
-    const used = referenceMinor - value;
-    if (used * 10n >= limitMinor * 8n && value >= floorMinor)
-      warnings.push({ rule: 'daily-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+    const standing = lossStanding(state, 'daily-loss', daily.basis, dailyLossFigures(state, daily));
+    live.dailyFloorMinor = standing.floorMinor;
+    live.todayPermittedLossMinor = standing.permittedMinor;
+    if (standing.warning) warnings.push(standing.warning);
   }
   const max = ruleOf(phase, 'max-loss');
   if (max !== undefined) {
-    const { floorMinor, referenceMinor, limitMinor } = maxLossFigures(state, max);
-    const value = basisValueMinor(state, max.basis);
-    live.maxLossFloorMinor = floorMinor.toString();
-    live.maximumPermittedLossMinor = nonNegative(value - floorMinor).toString();
-    const used = referenceMinor - value;
-    if (used * 10n >= limitMinor * 8n && value >= floorMinor)
-      warnings.push({ rule: 'max-loss', atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() });
+    const standing = lossStanding(state, 'max-loss', max.basis, maxLossFigures(state, max));
+    live.maxLossFloorMinor = standing.floorMinor;
+    live.maximumPermittedLossMinor = standing.permittedMinor;
+    if (standing.warning) warnings.push(standing.warning);
   }
   const deadline = deadlineMs(state, pack);
   if (deadline !== undefined) live.deadlineMs = deadline;
