@@ -6,7 +6,8 @@ import type { Queryable } from '../pool';
 export const ASSESSMENT_STATUSES = ['payment_pending', 'payment_failed', 'paid', 'active', 'passed', 'failed', 'stopped', 'refunding', 'refunded'] as const;
 export type AssessmentStatus = (typeof ASSESSMENT_STATUSES)[number];
 
-export interface AssessmentRow {
+/** What a purchase records before its charge: the business identifiers and the price. */
+export interface PurchaseInsert {
   assessmentId: string;
   traderId: string;
   displayName: string;
@@ -15,6 +16,9 @@ export interface AssessmentRow {
   purchaseKey: string;
   priceMinor: bigint;
   currency: string;
+}
+
+export interface AssessmentRow extends PurchaseInsert {
   status: AssessmentStatus;
   phaseIndex: number;
   paymentIntentId: string | null;
@@ -71,17 +75,6 @@ const toRow = (row: DbRow): AssessmentRow => ({
   summary: row.summary,
   createdAt: row.created_at,
 });
-
-export interface PurchaseInsert {
-  assessmentId: string;
-  traderId: string;
-  displayName: string;
-  tier: string;
-  packId: string;
-  purchaseKey: string;
-  priceMinor: bigint;
-  currency: string;
-}
 
 /** Inserts the purchase, or returns the row a previous request with the same key inserted. */
 export async function insertPurchase(db: Queryable, purchase: PurchaseInsert): Promise<AssessmentRow> {
