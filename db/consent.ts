@@ -2,6 +2,7 @@
 // (db/migrations/010_member_consent.sql). An agreement is never deleted; withdrawing it stamps it.
 import { randomUUID } from 'node:crypto';
 import type { PoolConfig } from '../domain/pools/pool-config';
+import type pg from 'pg';
 import type { Queryable } from './pool';
 
 export interface InvitationRow {
@@ -57,12 +58,22 @@ export async function recordInvitation(db: Queryable, invitation: Omit<Invitatio
   return invitationRow(rows[0]!);
 }
 
+/**
+ * A member's one current row in a pool (the unique indexes allow one pending invitation and one
+ * agreement in force per member and pool), or null.
+ */
+async function findCurrent<DbRow extends pg.QueryResultRow, Row>(
+  db: Queryable,
+  current: { table: 'pool_invitations' | 'charge_agreements'; condition: string; toRow: (row: DbRow) => Row },
+  poolId: string,
+  memberId: string,
+): Promise<Row | null> {
+  const { rows } = await db.query<DbRow>(`SELECT * FROM ${current.table} WHERE pool_id = $1 AND member_id = $2 AND ${current.condition}`, [poolId, memberId]);
+  return rows[0] ? current.toRow(rows[0]) : null;
+}
+
 export async function findPendingInvitation(db: Queryable, poolId: string, memberId: string): Promise<InvitationRow | null> {
-  const { rows } = await db.query<InvitationDbRow>('SELECT * FROM pool_invitations WHERE pool_id = $1 AND member_id = $2 AND accepted_at IS NULL', [
-    poolId,
-    memberId,
-  ]);
-  return rows[0] ? invitationRow(rows[0]) : null;
+  return findCurrent(db, { table: 'pool_invitations', condition: 'accepted_at IS NULL', toRow: invitationRow }, poolId, memberId);
 }
 
 /** A member's pending invitations, newest first, with the pools' configurations (the terms on offer). */
@@ -105,11 +116,7 @@ export async function recordAgreement(
 
 /** The agreement in force for the member in this pool, or null: then nobody may charge them for it. */
 export async function findAgreementInForce(db: Queryable, poolId: string, memberId: string): Promise<AgreementRow | null> {
-  const { rows } = await db.query<AgreementDbRow>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL', [
-    poolId,
-    memberId,
-  ]);
-  return rows[0] ? agreementRow(rows[0]) : null;
+  return findCurrent(db, { table: 'charge_agreements', condition: 'withdrawn_at IS NULL', toRow: agreementRow }, poolId, memberId);
 }
 
 /** Ends the agreement in force (the member left, was replaced, or their join was refused). */
