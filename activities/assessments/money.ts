@@ -3,7 +3,7 @@
 // movement by (owner, round, member, purpose); an assessment's owner is `assessment-{id}`, its round is
 // 0 for the fee and the payout number for payouts, its member the trader. Ledger keys follow the same
 // business identifiers, so every movement is recorded exactly once whatever retries or replays happen.
-import type { AccountSpec } from '../../db/ledger/chart';
+import { type AccountSpec, creditNormal, debitNormal, unfloored } from '../../db/ledger/chart';
 import type { Currency } from '../../domain/core/money';
 
 /** The money core's owner key for an assessment (its `pool_id` column, `pool_id` metadata). */
@@ -32,19 +32,11 @@ const segment = (id: string) => {
 /** The ledger accounts assessments use (the shared chart holds the pools' ones). */
 export const assessmentChart = {
   /** What the trader paid for an assessment (debit-normal: a refund can never exceed it). */
-  traderPaid: (assessmentId: string, currency: Currency): AccountSpec => ({
-    key: `assessment:${segment(assessmentId)}:trader_paid`,
-    currency,
-    floor: 'credits_must_not_exceed_debits',
-  }),
+  traderPaid: (assessmentId: string, currency: Currency): AccountSpec => debitNormal(`assessment:${segment(assessmentId)}:trader_paid`, currency),
   /** What the platform paid the trader of a funded assessment (credit-normal). */
-  traderPaidOut: (assessmentId: string, currency: Currency): AccountSpec => ({
-    key: `assessment:${segment(assessmentId)}:trader_paid_out`,
-    currency,
-    floor: 'debits_must_not_exceed_credits',
-  }),
+  traderPaidOut: (assessmentId: string, currency: Currency): AccountSpec => creditNormal(`assessment:${segment(assessmentId)}:trader_paid_out`, currency),
   /** Tier fees the platform earned, per currency; refunds take from it. */
-  feeRevenue: (currency: Currency): AccountSpec => ({ key: `platform:assessment_fee_revenue:${currency}`, currency, floor: 'none' }),
+  feeRevenue: (currency: Currency): AccountSpec => unfloored(`platform:assessment_fee_revenue:${currency}`, currency),
   /** Profit splits paid to funded traders: the platform's cost of the funded programme. */
-  profitSplitExpense: (currency: Currency): AccountSpec => ({ key: `platform:assessment_profit_split:${currency}`, currency, floor: 'none' }),
+  profitSplitExpense: (currency: Currency): AccountSpec => unfloored(`platform:assessment_profit_split:${currency}`, currency),
 };

@@ -3,6 +3,12 @@
 
 export abstract class LedgerError extends Error {
   abstract readonly type: string;
+
+  constructor(message: string) {
+    super(message);
+    // Each error is named for its class, as a stack trace and a log line show it.
+    this.name = new.target.name;
+  }
 }
 
 export type LedgerValidationReason = 'invalid_request' | 'unbalanced' | 'mixed_currency' | 'unknown_account' | 'duplicate_account' | 'overflow';
@@ -10,7 +16,6 @@ export type LedgerValidationReason = 'invalid_request' | 'unbalanced' | 'mixed_c
 /** Thrown when a request is malformed, unbalanced, mixes currencies, names unknown accounts or would overflow. */
 export class LedgerValidationError extends LedgerError {
   readonly type = 'LedgerValidation';
-  override name = 'LedgerValidationError';
   constructor(
     readonly reason: LedgerValidationReason,
     message: string,
@@ -22,7 +27,6 @@ export class LedgerValidationError extends LedgerError {
 /** Thrown when an idempotency key is replayed with content different from the transfer it recorded. */
 export class LedgerConflictError extends LedgerError {
   readonly type = 'LedgerIdempotencyConflict';
-  override name = 'LedgerConflictError';
   constructor(readonly idempotencyKey: string) {
     super(`idempotency key "${idempotencyKey}" was already used for a transfer with different content`);
   }
@@ -31,7 +35,6 @@ export class LedgerConflictError extends LedgerError {
 /** Thrown when an account key already exists with another currency or floor. */
 export class LedgerAccountConflictError extends LedgerError {
   readonly type = 'LedgerAccountConflict';
-  override name = 'LedgerAccountConflictError';
   constructor(
     readonly accountKey: string,
     detail: string,
@@ -43,7 +46,6 @@ export class LedgerAccountConflictError extends LedgerError {
 /** Thrown when a transfer would take an account below its floor; nothing is written. */
 export class LedgerFloorError extends LedgerError {
   readonly type = 'LedgerFloorViolation';
-  override name = 'LedgerFloorError';
   constructor(
     readonly idempotencyKey: string,
     readonly accountKeys: string[],
@@ -55,7 +57,6 @@ export class LedgerFloorError extends LedgerError {
 /** Thrown when posting or voiding a pending transfer whose key the ledger does not know. */
 export class LedgerTransferNotFoundError extends LedgerError {
   readonly type = 'LedgerTransferNotFound';
-  override name = 'LedgerTransferNotFoundError';
   constructor(readonly idempotencyKey: string) {
     super(`no transfer has the idempotency key "${idempotencyKey}"`);
   }
@@ -64,7 +65,6 @@ export class LedgerTransferNotFoundError extends LedgerError {
 /** Thrown when posting or voiding a transfer that is not pending (already voided, posted, or never pending). */
 export class LedgerTransferStateError extends LedgerError {
   readonly type = 'LedgerTransferNotPending';
-  override name = 'LedgerTransferStateError';
   constructor(
     readonly idempotencyKey: string,
     readonly state: string,
