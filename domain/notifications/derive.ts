@@ -5,7 +5,7 @@ import type { PoolConfig } from '../pools/pool-config';
 import type { PoolMemberView, PoolView } from '../pools/pool-view';
 import type { RoundResult } from '../pools/round-types';
 import { capitalCall } from '../pools/round-split';
-import type { Notice, Recipient } from './catalogue';
+import type { Notice, NoticeType, Recipient } from './catalogue';
 
 const HOUR_MS = 3_600_000;
 /** A Stripe transfer reaches the connected account at once; its payout to the bank usually takes two days. */
@@ -19,50 +19,51 @@ export const currentMembers = (view: PoolView): PoolMemberView[] => view.members
 
 const contributionOf = (config: PoolConfig): string => (config.kind === 'rotating' ? config.contributionMinor : '0');
 
-function base(view: PoolView, occurredAt: string) {
-  return { poolId: view.poolId, occurredAt, poolName: view.config.name, currency: view.config.currency };
+/** The notice a pool's move into a status gives (a move back to active from paused is a resume). */
+const STATUS_NOTICES: Partial<Record<PoolView['status'], 'pool.activated' | 'pool.paused' | 'pool.completed' | 'pool.cancelled'>> = {
+  active: 'pool.activated',
+  paused: 'pool.paused',
+  completed: 'pool.completed',
+  cancelled: 'pool.cancelled',
+};
+
+/**
+ * A notice about a pool, keyed by its type, the pool and what makes it unique there (`unique`), so a
+ * replay derives it under the same key; its data always names the pool and its currency.
+ */
+function poolNotice(view: PoolView, type: NoticeType, unique: string, occurredAt: string, recipients: Recipient[], data: Notice['data']): Notice {
+  return {
+    key: `${type}:${view.poolId}:${unique}`,
+    type,
+    poolId: view.poolId,
+    managerId: view.managerId,
+    occurredAt,
+    recipients,
+    data: { poolName: view.config.name, currency: view.config.currency, ...data },
+  };
 }
 
 /** Notices for what changed between two consecutive views of a pool (`previous` null: the first one seen). */
 export function noticesFromViewChange(previous: PoolView | null, next: PoolView, occurredAt: string): Notice[] {
   const notices: Notice[] = [];
-  const { poolId, poolName, currency } = base(next, occurredAt);
   const everyone = [...currentMembers(next).map((m) => memberRecipient(m.memberId)), managerOf(next)];
 
   if (previous && previous.status !== next.status) {
-    const type =
-      next.status === 'active'
-        ? previous.status === 'paused'
-          ? 'pool.resumed'
-          : 'pool.activated'
-        : next.status === 'paused'
-          ? 'pool.paused'
-          : next.status === 'completed'
-            ? 'pool.completed'
-            : next.status === 'cancelled'
-              ? 'pool.cancelled'
-              : null;
+    const type = next.status === 'active' && previous.status === 'paused' ? 'pool.resumed' : (STATUS_NOTICES[next.status] ?? null);
     if (type) {
-      notices.push({
-        key: `${type}:${poolId}:v${next.version}`,
-        type,
-        poolId,
-        managerId: next.managerId,
-        occurredAt,
-        // A cancelled pool also tells everyone who ever paid in: refunds go to them.
-        recipients:
+      // A cancelled pool also tells everyone who ever paid in: refunds go to them.
+      notices.push(
+        poolNotice(
+          next,
+          type,
+          `v${next.version}`,
+          occurredAt,
           type === 'pool.cancelled'
             ? [...next.members.filter((m) => m.status !== 'left' || m.paidInMinor !== '0').map((m) => memberRecipient(m.memberId)), managerOf(next)]
             : everyone,
-        data: {
-          poolName,
-          currency,
-          contributionMinor: contributionOf(next.config),
-          roundsCompleted: next.roundsCompleted,
-          roundsPlanned: next.roundsPlanned,
-          potMinor: next.potMinor,
-        },
-      });
+          { contributionMinor: contributionOf(next.config), roundsCompleted: next.roundsCompleted, roundsPlanned: next.roundsPlanned, potMinor: next.potMinor },
+        ),
+      );
     }
   }
 
@@ -78,28 +79,23 @@ export function noticesFromViewChange(previous: PoolView | null, next: PoolView,
             ? 'member.restored'
             : null;
     if (!type) continue;
-    notices.push({
-      key: `${type}:${poolId}:${member.memberId}:v${next.version}`,
-      type,
-      poolId,
-      managerId: next.managerId,
-      occurredAt,
-      recipients: [memberRecipient(member.memberId), managerOf(next)],
-      data: { poolName, currency, memberId: member.memberId, arrearsMinor: member.arrearsMinor },
-    });
+    notices.push(
+      poolNotice(next, type, `${member.memberId}:v${next.version}`, occurredAt, [memberRecipient(member.memberId), managerOf(next)], {
+        memberId: member.memberId,
+        arrearsMinor: member.arrearsMinor,
+      }),
+    );
   }
 
   if (next.bidding && previous?.bidding?.round !== next.bidding.round) {
     const eligible = currentMembers(next).filter((m) => m.status === 'active' && !m.received && m.arrearsMinor === '0');
-    notices.push({
-      key: `bid_window.opened:${poolId}:${next.bidding.round}`,
-      type: 'bid_window.opened',
-      poolId,
-      managerId: next.managerId,
-      occurredAt,
-      recipients: [...eligible.map((m) => memberRecipient(m.memberId)), managerOf(next)],
-      data: { poolName, currency, round: next.bidding.round, closesAt: next.bidding.closesAt, contributionMinor: contributionOf(next.config) },
-    });
+    notices.push(
+      poolNotice(next, 'bid_window.opened', `${next.bidding.round}`, occurredAt, [...eligible.map((m) => memberRecipient(m.memberId)), managerOf(next)], {
+        round: next.bidding.round,
+        closesAt: next.bidding.closesAt,
+        contributionMinor: contributionOf(next.config),
+      }),
+    );
   }
   return notices;
 }
@@ -107,7 +103,6 @@ export function noticesFromViewChange(previous: PoolView | null, next: PoolView,
 /** Notices for a finished round: payments confirmed, late fees, refunds, payouts and an auction's result. */
 export function noticesFromRound(view: PoolView, kind: 'contribution' | 'distribution', result: RoundResult, occurredAtMs: number): Notice[] {
   const occurredAt = new Date(occurredAtMs).toISOString();
-  const { poolId, poolName, currency } = base(view, occurredAt);
   const notices: Notice[] = [];
   for (const member of result.members) {
     const round = result.round;
@@ -115,72 +110,51 @@ export function noticesFromRound(view: PoolView, kind: 'contribution' | 'distrib
       notices.push(paymentSucceeded(view, { round, memberId: member.memberId, amountMinor: member.paidMinor }, occurredAt));
     }
     if (member.outcome === 'paid-late' && member.lateFeeMinor !== '0') {
-      notices.push({
-        key: `late_fee.applied:${poolId}:${round}:${member.memberId}`,
-        type: 'late_fee.applied',
-        poolId,
-        managerId: view.managerId,
-        occurredAt,
-        recipients: [memberRecipient(member.memberId)],
-        data: { poolName, currency, round, lateFeeMinor: member.lateFeeMinor, paidMinor: member.paidMinor },
-      });
+      notices.push(
+        poolNotice(view, 'late_fee.applied', `${round}:${member.memberId}`, occurredAt, [memberRecipient(member.memberId)], {
+          round,
+          lateFeeMinor: member.lateFeeMinor,
+          paidMinor: member.paidMinor,
+        }),
+      );
     }
     if (member.outcome === 'refunded') {
-      notices.push({
-        key: `refund.issued:${poolId}:${round}:${member.memberId}`,
-        type: 'refund.issued',
-        poolId,
-        managerId: view.managerId,
-        occurredAt,
-        recipients: [memberRecipient(member.memberId)],
-        data: { poolName, currency, round, amountMinor: member.owedMinor },
-      });
+      notices.push(
+        poolNotice(view, 'refund.issued', `${round}:${member.memberId}`, occurredAt, [memberRecipient(member.memberId)], {
+          round,
+          amountMinor: member.owedMinor,
+        }),
+      );
     }
   }
   for (const recipient of result.payout?.recipients ?? []) {
-    notices.push({
-      key: `payout.sent:${poolId}:${result.round}:${recipient.memberId}:${recipient.purpose}`,
-      type: 'payout.sent',
-      poolId,
-      managerId: view.managerId,
-      occurredAt,
-      recipients: [memberRecipient(recipient.memberId)],
-      data: {
-        poolName,
-        currency,
+    notices.push(
+      poolNotice(view, 'payout.sent', `${result.round}:${recipient.memberId}:${recipient.purpose}`, occurredAt, [memberRecipient(recipient.memberId)], {
         round: result.round,
         amountMinor: recipient.amountMinor,
         purpose: recipient.purpose,
         kind,
         expectedArrivalAt: new Date(occurredAtMs + PAYOUT_ARRIVAL_ESTIMATE_MS).toISOString(),
-      },
-    });
+      }),
+    );
   }
   if (kind === 'contribution' && view.config.kind === 'rotating' && view.config.payoutOrder === 'bid' && result.payout) {
-    notices.push({
-      key: `bid.result:${poolId}:${result.round}`,
-      type: 'bid.result',
-      poolId,
-      managerId: view.managerId,
-      occurredAt,
-      recipients: [...currentMembers(view).map((m) => memberRecipient(m.memberId)), managerOf(view)],
-      data: { poolName, currency, round: result.round, winnerMemberId: result.payout.winnerMemberId, discountMinor: result.payout.discountMinor },
-    });
+    notices.push(
+      poolNotice(view, 'bid.result', `${result.round}`, occurredAt, [...currentMembers(view).map((m) => memberRecipient(m.memberId)), managerOf(view)], {
+        round: result.round,
+        winnerMemberId: result.payout.winnerMemberId,
+        discountMinor: result.payout.discountMinor,
+      }),
+    );
   }
   return notices;
 }
 
 export function paymentSucceeded(view: PoolView, charge: { round: number; memberId: string; amountMinor: string }, occurredAt: string): Notice {
-  const { poolId, poolName, currency } = base(view, occurredAt);
-  return {
-    key: `payment.succeeded:${poolId}:${charge.round}:${charge.memberId}`,
-    type: 'payment.succeeded',
-    poolId,
-    managerId: view.managerId,
-    occurredAt,
-    recipients: [memberRecipient(charge.memberId)],
-    data: { poolName, currency, round: charge.round, amountMinor: charge.amountMinor },
-  };
+  return poolNotice(view, 'payment.succeeded', `${charge.round}:${charge.memberId}`, occurredAt, [memberRecipient(charge.memberId)], {
+    round: charge.round,
+    amountMinor: charge.amountMinor,
+  });
 }
 
 export interface ChargeFailure {
@@ -205,57 +179,42 @@ export function attemptOf(purpose: string): number {
  */
 export function paymentFailed(view: PoolView, failure: ChargeFailure, roundStartedAtMs: number, occurredAtMs: number): Notice {
   const occurredAt = new Date(occurredAtMs).toISOString();
-  const { poolId, poolName, currency } = base(view, occurredAt);
   const { config } = view;
   const graceEndsAtMs = roundStartedAtMs + config.gracePeriodHours * HOUR_MS;
   const attempt = attemptOf(failure.purpose);
   const nextRetryHours = config.dunningRetryHours[attempt];
   const nextRetryAtMs = nextRetryHours === undefined ? null : roundStartedAtMs + nextRetryHours * HOUR_MS;
   const retries = nextRetryAtMs !== null && nextRetryAtMs < graceEndsAtMs;
-  return {
-    key: `payment.failed:${poolId}:${failure.round}:${failure.memberId}:${failure.purpose}`,
-    type: 'payment.failed',
-    poolId,
-    managerId: view.managerId,
-    occurredAt,
-    recipients: [memberRecipient(failure.memberId)],
-    data: {
-      poolName,
-      currency,
-      round: failure.round,
-      attempt: attempt + 1,
-      amountMinor: failure.amountMinor,
-      failureCode: failure.failureCode,
-      nextRetryAt: retries ? new Date(nextRetryAtMs).toISOString() : null,
-      lateFeeMinor: config.lateFeeMinor,
-      graceEndsAt: new Date(graceEndsAtMs).toISOString(),
-      defaultPolicy: config.defaultPolicy,
-    },
-  };
+  return poolNotice(view, 'payment.failed', `${failure.round}:${failure.memberId}:${failure.purpose}`, occurredAt, [memberRecipient(failure.memberId)], {
+    round: failure.round,
+    attempt: attempt + 1,
+    amountMinor: failure.amountMinor,
+    failureCode: failure.failureCode,
+    nextRetryAt: retries ? new Date(nextRetryAtMs).toISOString() : null,
+    lateFeeMinor: config.lateFeeMinor,
+    graceEndsAt: new Date(graceEndsAtMs).toISOString(),
+    defaultPolicy: config.defaultPolicy,
+  });
 }
 
 /** A reminder that a contribution is due at `dueAtMs`, `leadHours` ahead, to every member still paying. */
 export function contributionDueSoon(view: PoolView, dueAtMs: number, leadHours: number, occurredAtMs: number): Notice {
   const occurredAt = new Date(occurredAtMs).toISOString();
-  const { poolId, poolName, currency } = base(view, occurredAt);
   const dueAt = new Date(dueAtMs).toISOString();
-  return {
-    key: `contribution.due_soon:${poolId}:${dueAt}:${leadHours}h`,
-    type: 'contribution.due_soon',
-    poolId,
-    managerId: view.managerId,
+  return poolNotice(
+    view,
+    'contribution.due_soon',
+    `${dueAt}:${leadHours}h`,
     occurredAt,
-    recipients: currentMembers(view).map((m) => memberRecipient(m.memberId)),
-    data: {
-      poolName,
-      currency,
+    currentMembers(view).map((m) => memberRecipient(m.memberId)),
+    {
       dueAt,
       leadHours,
       round: view.roundInProgress === null ? view.roundsCompleted + 1 : view.roundInProgress + 1,
       // Each member's own charge (`memberId=amountMinor`): arrears come with it (workflows/pools/pool.ts).
       amountByMember: [...dueAmounts(view)].map(([id, amount]) => `${id}=${amount}`),
     },
-  };
+  );
 }
 
 /** What each member still paying will be charged in the next round, arrears included. */

@@ -114,8 +114,8 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   }));
   const byMember = new Map(charges.map((charge) => [charge.memberId, charge]));
   let phase: RoundProgress['phase'] = 'collecting';
-  let payoutRetryRequested = false;
-  let collectionRetryRequested = false;
+  /** Operations asked to retry an escalated stage (the retryPayout and retryCollection signals). */
+  const retryRequested = { payout: false, collection: false };
   let cancelRequested = false;
   const policyApplied = new Map<string, MemberRoundResult['policyApplied']>();
 
@@ -125,13 +125,13 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     members: charges.map((c) => ({ memberId: c.memberId, state: c.state, attempts: c.attempts, paymentIntentId: c.paymentIntentId })),
   }));
   setHandler(retryPayoutSignal, () => {
-    payoutRetryRequested = true;
+    retryRequested.payout = true;
   });
   setHandler(cancelRoundSignal, () => {
     cancelRequested = true;
   });
   setHandler(retryCollectionSignal, () => {
-    collectionRetryRequested = true;
+    retryRequested.collection = true;
   });
   // Gated: histories recorded before escalation existed treated every definite failure as the member's.
   const escalatesOurFaults = patched('escalate-our-payment-faults');
@@ -145,7 +145,8 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
    * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
    * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
    */
-  const escalate = async (what: string, retry: () => boolean, resetRetry: () => void, escalatedPhase: RoundProgress['phase']) => {
+  const escalate = async (stage: keyof typeof retryRequested, what: string) => {
+    const escalatedPhase = stage === 'payout' ? 'payout-escalated' : 'collection-escalated';
     const showWaiting = () =>
       setCurrentDetails(
         waitingForOperations.size === 0
@@ -156,28 +157,16 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     if (waitingForOperations.size === 0) phaseBeforeEscalation = phase;
     waitingForOperations.set(id, what);
     phase = escalatedPhase;
-    resetRetry();
+    retryRequested[stage] = false;
     showWaiting();
     log.warn('round escalated to operations', { poolId: input.poolId, round: input.round, what, waiting: waitingForOperations.size });
-    await condition(retry);
+    await condition(() => retryRequested[stage]);
     waitingForOperations.delete(id);
     showWaiting();
     if (waitingForOperations.size === 0) phase = phaseBeforeEscalation;
   };
-  const escalatePayout = (what: string) =>
-    escalate(
-      what,
-      () => payoutRetryRequested,
-      () => (payoutRetryRequested = false),
-      'payout-escalated',
-    );
-  const escalateCollection = (what: string) =>
-    escalate(
-      what,
-      () => collectionRetryRequested,
-      () => (collectionRetryRequested = false),
-      'collection-escalated',
-    );
+  const escalatePayout = (what: string) => escalate('payout', what);
+  const escalateCollection = (what: string) => escalate('collection', what);
   // Webhooks settle charges that were still processing. Signals repeat and arrive out of order, so a
   // signal only moves a charge that is processing and only for the attempt it names.
   // A webhook may even beat the charge activity's own answer: it is kept until that answer comes.
@@ -464,8 +453,8 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
       // Counted for the escalated-payout alert; rounds recorded before this report replay without it.
       if (patched('report-payout-escalation')) await pool.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
-      payoutRetryRequested = false;
-      await condition(() => payoutRetryRequested);
+      retryRequested.payout = false;
+      await condition(() => retryRequested.payout);
       phase = 'paying-out';
     }
   }
