@@ -51,6 +51,12 @@ export function webhookPayload(notice: Notice): string {
   return JSON.stringify({ id: notice.key, type: notice.type, createdAt: notice.occurredAt, poolId: notice.poolId, data: notice.data });
 }
 
+/** Signals a notifications workflow, starting it on this worker's task queue when it is not running. */
+async function signalWithStart(workflowType: string, workflowId: string, input: object, signal: string): Promise<void> {
+  const { client, info } = Context.current();
+  await client.workflow.signalWithStart(workflowType, { workflowId, taskQueue: info.taskQueue, args: [input], signal, signalArgs: [] });
+}
+
 export function createNotificationActivities(deps: NotificationDeps) {
   const { db, redis, mailer } = deps;
 
@@ -78,16 +84,9 @@ export function createNotificationActivities(deps: NotificationDeps) {
     const payload = webhookPayload(notice);
     const bytes = Buffer.byteLength(payload);
     const refusal = bytes > WEBHOOK_PAYLOAD_BYTES_MAX ? `payload of ${bytes} bytes exceeds the limit of ${WEBHOOK_PAYLOAD_BYTES_MAX}` : undefined;
-    const { client, info } = Context.current();
     for (const endpointId of endpointIds) {
       await enqueueDelivery(db, { endpointId, eventId: notice.key, type: notice.type, poolId: notice.poolId, payload, ...(refusal ? { refusal } : {}) });
-      await client.workflow.signalWithStart('webhookEndpoint', {
-        workflowId: workflowIds.webhookEndpoint(endpointId),
-        taskQueue: info.taskQueue,
-        args: [{ endpointId }],
-        signal: 'deliveriesQueued',
-        signalArgs: [],
-      });
+      await signalWithStart('webhookEndpoint', workflowIds.webhookEndpoint(endpointId), { endpointId }, 'deliveriesQueued');
     }
   };
 
@@ -153,14 +152,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
     /** Starts the manager's daily digest unless it runs already. */
     async ensureManagerDigest(managerId: string): Promise<void> {
-      const { client, info } = Context.current();
-      await client.workflow.signalWithStart('managerDigest', {
-        workflowId: workflowIds.managerDigest(managerId),
-        taskQueue: info.taskQueue,
-        args: [{ managerId }],
-        signal: 'managerPoolActive',
-        signalArgs: [],
-      });
+      await signalWithStart('managerDigest', workflowIds.managerDigest(managerId), { managerId }, 'managerPoolActive');
     },
 
     /** The manager's digest for the day of `atMs` (workflow time), from their pools' projections. */
