@@ -38,6 +38,19 @@ async function expectOk(response: Promise<{ status: number; body: unknown }>): P
   if (status >= 300) throw new Error(`${status} ${JSON.stringify(body)}`);
 }
 
+/** Opens the trader's one long position and waits until the risk monitor watches it. */
+async function openLong(
+  h: AssessmentHarness,
+  bought: { traderId: string; assessmentId: string },
+  symbol: string,
+  quantity: string,
+  protection: { stopLoss?: string } = {},
+): Promise<void> {
+  const order = { action: 'open', symbol, side: 'long', quantity, ...protection };
+  await expectOk(h.call('POST', `/v1/assessments/${bought.assessmentId}/orders`, bought.traderId, 'trader', order));
+  await until(`the monitor to watch ${symbol}`, async () => h.monitor.evaluator.watching(bought.assessmentId)?.positions === 1);
+}
+
 const h = await startAssessmentHarness();
 const recorded: Array<[string, string]> = [];
 try {
@@ -45,31 +58,14 @@ try {
   await h.tick('BTC-USD', '64000');
   await h.tick('ETH-USD', '3200');
   const breach = await buy(h, 'two-step-100k');
-  await expectOk(
-    h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', {
-      action: 'open',
-      symbol: 'ETH-USD',
-      side: 'long',
-      quantity: '1',
-      stopLoss: '3150',
-    }),
-  );
-  await until('the monitor to watch ETH', async () => h.monitor.evaluator.watching(breach.assessmentId)?.positions === 1);
+  await openLong(h, breach, 'ETH-USD', '1', { stopLoss: '3150' });
   await h.tick('ETH-USD', '3100');
   await until(
     'the stop-loss to close',
     async () =>
       (await h.client.workflow.getHandle(workflowIds.assessment(breach.assessmentId)).query(assessmentViewQuery))!.evaluation.live.openPositions === 0,
   );
-  await expectOk(
-    h.call('POST', `/v1/assessments/${breach.assessmentId}/orders`, breach.traderId, 'trader', {
-      action: 'open',
-      symbol: 'BTC-USD',
-      side: 'long',
-      quantity: '10',
-    }),
-  );
-  await until('the monitor to watch BTC', async () => h.monitor.evaluator.watching(breach.assessmentId)?.positions === 1);
+  await openLong(h, breach, 'BTC-USD', '10');
   await h.tick('BTC-USD', '63300');
   await h.waitFor(breach.assessmentId, (row) => row.status === 'failed');
 

@@ -59,6 +59,14 @@ async function save(name: string, client: Client, workflowId: string, options: {
   for (const [file, json] of files) recorded.set(file, `${JSON.stringify(json, null, 1)}\n`);
 }
 
+/** Cancels the pool, waits for its workflow to end, and saves its history and its first `rounds` rounds'. */
+async function cancelAndSave(client: Client, handle: WorkflowHandle, reason: string, name: string, poolId: string, rounds = 1): Promise<void> {
+  await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason }] });
+  await handle.result();
+  await save(`${name}.pool`, client, handle.workflowId);
+  for (let round = 1; round <= rounds; round++) await save(`${name}.round-${round}`, client, workflowIds.round(poolId, round));
+}
+
 const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolStateQuery)).poolId;
 
 // --- On the test stack's dev server -------------------------------------------------------------
@@ -109,10 +117,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       }
       await h.roundResult(poolId, 1);
       await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
-      await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded one bid round' }] });
-      await handle.result();
-      await save('bid-round.pool', h.client, handle.workflowId);
-      await save('bid-round.round-1', h.client, workflowIds.round(poolId, 1));
+      await cancelAndSave(h.client, handle, 'recorded one bid round', 'bid-round', poolId);
     }
 
     // A default: a declined card, no grace period, a reserve too small to cover it (member suspended).
@@ -125,10 +130,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       await trigger(poolId);
       await h.roundResult(poolId, 1);
       await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
-      await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded one default' }] });
-      await handle.result();
-      await save('default-round.pool', h.client, handle.workflowId);
-      await save('default-round.round-1', h.client, workflowIds.round(poolId, 1));
+      await cancelAndSave(h.client, handle, 'recorded one default', 'default-round', poolId);
     }
 
     // An investment pool: a capital call pro-rata to commitments, a distribution with a fee, then a
@@ -155,12 +157,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       await handle.executeUpdate(distributeUpdate, { args: [{ amountMinor: 8_000 }] });
       await h.roundResult(poolId, 2);
       await waitForView(handle, (v) => v.recentRounds.length === 2 && v.roundInProgress === null);
-      await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded a capital call and a distribution' }] });
-      await handle.result();
-      await save('investment.pool', h.client, handle.workflowId);
-      await save('investment.round-1', h.client, workflowIds.round(poolId, 1));
-      await save('investment.round-2', h.client, workflowIds.round(poolId, 2));
-      await save('investment.round-3', h.client, workflowIds.round(poolId, 3));
+      await cancelAndSave(h.client, handle, 'recorded a capital call and a distribution', 'investment', poolId, 3);
     }
 
     // A cancellation mid-round: one charge still processing, which settles (by webhook) after the
@@ -233,10 +230,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
     await joinAll(handle, members);
     await activate(handle);
     await h.runRound(handle);
-    await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded one dunning round' }] });
-    await handle.result();
-    await save('dunning-round.pool', h.client, handle.workflowId);
-    await save('dunning-round.round-1', h.client, workflowIds.round(poolId, 1));
+    await cancelAndSave(h.client, handle, 'recorded one dunning round', 'dunning-round', poolId);
   } finally {
     await h.close();
   }
