@@ -22,7 +22,7 @@ import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import type { Db } from '../../db/pool';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { parseMovementMetadata } from '../../payments/metadata';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../support/payments-kit';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import { createLogger } from '../../observability/log';
 import { tracingWorkerOptions } from '../../observability/temporal-tracing';

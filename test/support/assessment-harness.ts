@@ -18,7 +18,7 @@ import { findAssessment, type AssessmentRow } from '../../db/assessments/assessm
 import { seedPresetPacks } from '../../db/assessments/seed-presets';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from './payments-kit';
 import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
