@@ -2,23 +2,22 @@
 // on a pool of worker threads until SIGTERM/SIGINT. Start several (on one machine or many) to share
 // batches: they need no configuration beyond the same Temporal address and queue.
 import { hostname } from 'node:os';
-import { NativeConnection } from '@temporalio/worker';
 import { createThreadPool, defaultThreadCount } from '../activities/simulations/thread-pool';
-import { createRedis } from '../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, simulationEnv, temporalEnv } from '../config/env';
-import { createDbPool } from '../db/pool';
+import { loadEnv, simulationEnv } from '../config/env';
+import { openProcess, processEnv } from '../config/process';
 import { createLogger } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { createSimulationsWorker } from './simulations-worker';
 
-const env = loadEnv(databaseEnv.extend(redisEnv.shape).extend(temporalEnv.shape).extend(simulationEnv.shape));
+const env = loadEnv(processEnv.extend(simulationEnv.shape));
 const log = createLogger('simulations-worker');
 installTemporalRuntime('INFO');
 
-const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-simulations-worker' });
-const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const resources = openProcess('simulations-worker', env);
+const { db, redis } = resources;
 const threads = createThreadPool(env.SIMULATION_THREADS ?? defaultThreadCount());
-const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+resources.closing(() => threads.close());
+const connection = await resources.workerConnection();
 try {
   const worker = await createSimulationsWorker({
     connection,
@@ -37,8 +36,5 @@ try {
   log.error('simulations worker failed', { error });
   process.exitCode = 1;
 } finally {
-  await threads.close();
-  await connection.close();
-  await db.end();
-  redis.disconnect();
+  await resources.close();
 }
