@@ -15,7 +15,7 @@ export const processEnv = databaseEnv.extend(redisEnv.shape).extend(temporalEnv.
 /** What the API and the pools worker read besides: Stripe and its shared rate limits, metrics, tracing. */
 export const serviceEnv = processEnv.extend(stripeEnv.shape).extend(stripeRateLimitEnv.shape).extend(metricsEnv.shape).extend(tracingEnv.shape);
 
-type ProcessEnv = z.output<typeof processEnv>;
+export type ProcessEnv = z.output<typeof processEnv>;
 
 export interface ProcessResources {
   db: Db;

@@ -3,12 +3,11 @@
 // SIMULATION_THREADS threads and the identity WORKER_IDENTITY. Prints "ready" once it polls.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { createThreadPool } from '../../activities/simulations/thread-pool';
 import { loadEnv, simulationEnv } from '../../config/env';
-import { openProcess, processEnv } from '../../config/process';
+import { processEnv } from '../../config/process';
 import { createLogger } from '../../observability/log';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
-import { createSimulationsWorker } from '../../workers/simulations-worker';
+import { openSimulationsWorkerProcess } from '../../workers/simulations-worker';
 import { exitWithParent } from './child-lifetime';
 
 exitWithParent();
@@ -20,26 +19,17 @@ const env = loadEnv(
 );
 installTemporalRuntime('WARN');
 
-const resources = openProcess('test-simulations-worker', env);
-const { db, redis } = resources;
-const threads = createThreadPool(env.SIMULATION_THREADS ?? 1);
-resources.closing(() => threads.close());
-const connection = await resources.workerConnection();
+const { worker, close } = await openSimulationsWorkerProcess('test-simulations-worker', env, {
+  threadCount: env.SIMULATION_THREADS ?? 1,
+  log: createLogger('simulations-worker-test'),
+  identity: env.WORKER_IDENTITY,
+  taskQueue: env.SIMULATIONS_TASK_QUEUE,
+  ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
+});
 try {
-  const worker = await createSimulationsWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    db,
-    redis,
-    threads,
-    log: createLogger('simulations-worker-test'),
-    identity: env.WORKER_IDENTITY,
-    taskQueue: env.SIMULATIONS_TASK_QUEUE,
-    ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
-  });
   const running = worker.run();
   process.stdout.write('ready\n');
   await running;
 } finally {
-  await resources.close();
+  await close();
 }
