@@ -8,6 +8,9 @@ import { openProcess, processEnv } from '../../config/process';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { createStripe } from '../../payments/stripe-client';
 import { createAssessmentsWorker } from '../../workers/assessments-worker';
+import { exitWithParent } from './child-lifetime';
+
+exitWithParent();
 
 const env = loadEnv(processEnv.extend(stripeEnv.shape).extend({ ASSESSMENTS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1) }));
 installTemporalRuntime('WARN');
