@@ -15,11 +15,11 @@ import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
 import { assessmentFor, requireActive, requireRole, workflowCall } from './access';
 import { reportFor } from './report-reads';
-import { assessmentSchema, assessmentView, purchaseSchema, violationSchema, workflowResultSchema } from './schemas';
+import { assessmentSchema, assessmentView, purchaseSchema, tierSlug, violationSchema, workflowResultSchema } from './schemas';
 
 const idParam = z.object({ assessmentId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be an assessment ID') });
 const purchaseBody = z.strictObject({
-  tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug'),
+  tier: tierSlug,
   displayName: z
     .string()
     .trim()

@@ -7,9 +7,7 @@ import { rebuildLeaderboard } from '../../activities/assessments/leaderboard-reb
 import { contractApp, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
 import { requireRole } from './access';
-import { leaderboardSchema } from './schemas';
-
-const tierParam = z.object({ tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug') });
+import { leaderboardSchema, tierParam } from './schemas';
 
 export function leaderboardRoutes(deps: ApiDeps) {
   const app = contractApp();

@@ -10,9 +10,7 @@ import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../con
 import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
 import { requireRole } from './access';
-import { tierSchema, tierView } from './schemas';
-
-const tierParam = z.object({ tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug') });
+import { tierParam, tierSchema, tierView } from './schemas';
 
 export function tierRoutes(deps: ApiDeps) {
   const app = contractApp();
