@@ -3,6 +3,7 @@
 // onboarding link, all through the Stripe member records the products share. The caller is the token's
 // subject: nobody acts on another's payment details.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { isStripeError } from '../payments/errors';
 import { createMemberPayments, InvalidMemberProfileError, MemberNotFoundError } from '../payments/members';
@@ -45,19 +46,25 @@ export function memberProblem(error: unknown): ProblemError | undefined {
 }
 
 /**
- * Adds PUT /me, POST /me/payment-methods and POST /me/payout-account to a sub-app that admits only the
- * `holder` role ('member', 'trader'); `tag` groups them in the reference.
+ * Adds PUT /me, POST /me/payment-methods and POST /me/payout-account for the `holder` role ('member',
+ * 'trader'): `access` admits only that role to each route (unless the sub-app already does), `tag` groups
+ * them in the reference.
  */
-export function addPaymentDetailRoutes(app: OpenAPIHono<AppEnv>, deps: Pick<ApiDeps, 'stripe' | 'db'>, holder: string, tag?: string): void {
+export function addPaymentDetailRoutes(
+  app: OpenAPIHono<AppEnv>,
+  deps: Pick<ApiDeps, 'stripe' | 'db'>,
+  holder: string,
+  options: { access?: MiddlewareHandler<AppEnv>; tag?: string } = {},
+): void {
   const members = createMemberPayments({ stripe: deps.stripe, db: deps.db });
-  const tags = tag ? { tags: [tag] } : {};
+  const common = { ...(options.tag ? { tags: [options.tag] } : {}), ...(options.access ? { middleware: [options.access] } : {}) };
 
   app.openapi(
     createRoute({
       method: 'put',
       path: '/me',
       summary: `Create or update your ${holder} profile (${holder})`,
-      ...tags,
+      ...common,
       request: { body: jsonRequest(profileBody) },
       responses: { 200: jsonResponse('Your profile and Stripe customer', profile), ...problemResponses(403, 415, 422) },
     }),
@@ -72,7 +79,7 @@ export function addPaymentDetailRoutes(app: OpenAPIHono<AppEnv>, deps: Pick<ApiD
       method: 'post',
       path: '/me/payment-methods',
       summary: `Save a card (pm_…) as your default payment method (${holder})`,
-      ...tags,
+      ...common,
       request: { body: jsonRequest(paymentMethodBody) },
       responses: { 201: jsonResponse('The saved card', paymentMethod), ...problemResponses(403, 409, 415, 422) },
     }),
@@ -84,7 +91,7 @@ export function addPaymentDetailRoutes(app: OpenAPIHono<AppEnv>, deps: Pick<ApiD
       method: 'post',
       path: '/me/payout-account',
       summary: `Create your payout account and get an onboarding link (${holder})`,
-      ...tags,
+      ...common,
       request: { body: jsonRequest(payoutAccountBody) },
       responses: { 201: jsonResponse('Your payout account and where to finish onboarding', payoutAccount), ...problemResponses(403, 409, 415, 422) },
     }),

@@ -9,7 +9,6 @@ import { addPaymentDetailRoutes } from '../payment-details';
 
 export function traderRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = contractApp();
-  app.use('*', requireRole(['trader'], 'this needs the trader role'));
-  addPaymentDetailRoutes(app, deps, 'trader');
+  addPaymentDetailRoutes(app, deps, 'trader', { access: requireRole(['trader'], 'this needs the trader role') });
   return app;
 }

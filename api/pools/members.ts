@@ -16,7 +16,7 @@ export function memberRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = contractApp();
   // Everything under /v1/members is the member's own: anyone else is refused, whichever path they try.
   app.use('*', requireRole(['member'], 'only members have a member profile'));
-  addPaymentDetailRoutes(app, deps, 'member', 'Members');
+  addPaymentDetailRoutes(app, deps, 'member', { tag: 'Members' });
 
   app.openapi(
     createRoute({
