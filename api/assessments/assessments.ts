@@ -30,6 +30,14 @@ const purchaseBody = z.strictObject({
 const refundBody = z.strictObject({ reason: z.string().trim().min(5).max(REASON_LENGTH_MAX) });
 const phaseQuery = z.object({ phase: z.coerce.number().int().min(0).max(3).optional() });
 
+/** Rethrows what buying and refunding refuse as the problem the caller sees (anything else as it is). */
+function asPurchaseProblem(error: unknown): never {
+  if (error instanceof TierNotOnSaleError) throw new ProblemError(404, 'Not Found', error.message);
+  if (error instanceof TraderNotPayableError) throw new ProblemError(409, 'Card Required', error.message);
+  if (error instanceof NotRefundableError) throw new ProblemError(409, 'Not Refundable', error.message);
+  throw error;
+}
+
 export function assessmentRoutes(deps: ApiDeps) {
   const app = contractApp();
   const purchases = createPurchases({ db: deps.db, stripe: deps.stripe });
@@ -44,20 +52,16 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { body: jsonRequest(purchaseBody) },
       responses: {
         201: jsonResponse('The purchase and the payment’s outcome', purchaseSchema),
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        ...problemResponses(403, 404, 409, 415, 422),
       },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
       const body = c.req.valid('json');
-      try {
-        const outcome = await purchases.purchase({ traderId: c.get('principal').sub, tier: body.tier, displayName: body.displayName, purchaseKey: keyOf(c) });
-        return c.json({ assessment: assessmentView(outcome.assessment), payment: outcome.payment }, 201);
-      } catch (error) {
-        if (error instanceof TierNotOnSaleError) throw new ProblemError(404, 'Not Found', error.message);
-        if (error instanceof TraderNotPayableError) throw new ProblemError(409, 'Card Required', error.message);
-        throw error;
-      }
+      const outcome = await purchases
+        .purchase({ traderId: c.get('principal').sub, tier: body.tier, displayName: body.displayName, purchaseKey: keyOf(c) })
+        .catch(asPurchaseProblem);
+      return c.json({ assessment: assessmentView(outcome.assessment), payment: outcome.payment }, 201);
     },
   );
 
@@ -66,7 +70,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/',
       summary: 'The trader’s own assessments, newest first',
-      responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(401, 403, 429) },
+      responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(403) },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
@@ -80,7 +84,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}',
       summary: 'An assessment and its live standing (today’s and the maximum permitted loss, objectives, violations)',
       request: { params: idParam },
-      responses: { 200: jsonResponse('The assessment', assessmentSchema), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The assessment', assessmentSchema), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');
@@ -101,7 +105,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/orders',
       summary: 'Place a market order (open with optional stop-loss and take-profit, or close a position), filled at the current price',
       request: { params: idParam, body: jsonRequest(orderRequestSchema) },
-      responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
@@ -121,7 +125,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { params: idParam, body: jsonRequest(fillBatchSchema) },
       responses: {
         200: jsonResponse('How many were applied and the new standing', workflowResultSchema),
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        ...problemResponses(403, 404, 409, 415, 422),
       },
     }),
     async (c) => {
@@ -143,7 +147,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/payouts',
       summary: 'Be paid the profit split of a funded account (and the fee refund on the first payout, when the tier says so)',
       request: { params: idParam },
-      responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
+      responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
@@ -161,7 +165,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/ops-actions',
       summary: 'Ops: pass or fail the current phase, stop the assessment at once, or resume a paused account (with a reason, audited)',
       request: { params: idParam, body: jsonRequest(opsActionSchema) },
-      responses: { 200: jsonResponse('The new standing', z.record(z.string(), z.unknown())), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The new standing', z.record(z.string(), z.unknown())), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -184,7 +188,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/refund',
       summary: 'Ops: refund the fee of a paid assessment that never began (audited)',
       request: { params: idParam, body: jsonRequest(refundBody) },
-      responses: { 200: jsonResponse('The refunded assessment', assessmentSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The refunded assessment', assessmentSchema), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -196,12 +200,7 @@ export function assessmentRoutes(deps: ApiDeps) {
         actor: principal.sub,
         reason: c.req.valid('json').reason,
       });
-      try {
-        return c.json(assessmentView(await purchases.refundUnstarted(row.assessmentId)), 200);
-      } catch (error) {
-        if (error instanceof NotRefundableError) throw new ProblemError(409, 'Not Refundable', error.message);
-        throw error;
-      }
+      return c.json(assessmentView(await purchases.refundUnstarted(row.assessmentId).catch(asPurchaseProblem)), 200);
     },
   );
 
@@ -213,7 +212,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { params: idParam },
       responses: {
         200: jsonResponse('Violations, oldest first', z.object({ violations: z.array(violationSchema) })),
-        ...problemResponses(401, 403, 404, 422, 429),
+        ...problemResponses(403, 404, 422),
       },
     }),
     async (c) => {
@@ -229,7 +228,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/report',
       summary: 'A phase’s report: trades, statistics, violations explained (stored when the phase ended, built on demand while it runs)',
       request: { params: idParam, query: phaseQuery },
-      responses: { 200: jsonResponse('The report', z.record(z.string(), z.unknown())), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The report', z.record(z.string(), z.unknown())), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');
@@ -244,7 +243,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/report.svg',
       summary: 'A phase’s equity curve with its daily-loss and maximum-loss floors, as SVG',
       request: { params: idParam, query: phaseQuery },
-      responses: { 200: { description: 'The chart', content: { 'image/svg+xml': { schema: z.string() } } }, ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: { description: 'The chart', content: { 'image/svg+xml': { schema: z.string() } } }, ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');

@@ -18,7 +18,7 @@ export function leaderboardRoutes(deps: ApiDeps) {
       path: '/{tier}',
       summary: 'A tier’s leaderboard by return',
       request: { params: tierParam, query: z.object({ limit: z.coerce.number().int().min(1).max(LEADERBOARD_ROWS_MAX).default(20) }) },
-      responses: { 200: jsonResponse('The leaderboard', leaderboardSchema), ...problemResponses(401, 422, 429, 503) },
+      responses: { 200: jsonResponse('The leaderboard', leaderboardSchema), ...problemResponses(422, 503) },
     }),
     async (c) => {
       const { tier } = c.req.valid('param');
@@ -32,7 +32,7 @@ export function leaderboardRoutes(deps: ApiDeps) {
       path: '/{tier}/rebuild',
       summary: 'Ops: rebuild a tier’s leaderboard from the database',
       request: { params: tierParam },
-      responses: { 200: jsonResponse('The rebuilt leaderboard', leaderboardSchema), ...problemResponses(400, 401, 403, 422, 429, 503) },
+      responses: { 200: jsonResponse('The rebuilt leaderboard', leaderboardSchema), ...problemResponses(403, 422, 503) },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'ops');
