@@ -3,6 +3,7 @@
 // stop, resume) with a reason that is audited, and refund a purchase whose assessment never began.
 // Access is decided from the database on every request (access.ts).
 import { createRoute } from '@hono/zod-openapi';
+import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { createPurchases, NotRefundableError, TierNotOnSaleError, TraderNotPayableError } from '../../activities/assessments/purchases';
 import { listTraderAssessments } from '../../db/assessments/assessments';
@@ -11,6 +12,8 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { assessmentViewQuery, importFillsUpdate, opsActionUpdate, placeOrderUpdate, requestPayoutUpdate } from '../../workflows/assessments/assessment';
 import { fillBatchSchema, opsActionSchema, orderRequestSchema, REASON_LENGTH_MAX } from '../../workflows/assessments/requests';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
 import { assessmentFor, requireActive, requireRole, workflowCall } from './access';
@@ -43,6 +46,24 @@ export function assessmentRoutes(deps: ApiDeps) {
   const purchases = createPurchases({ db: deps.db, stripe: deps.stripe });
   const handle = (assessmentId: string) => deps.temporal.workflow.getHandle(workflowIds.assessment(assessmentId));
   const keyOf = (c: { get(key: 'idempotencyKey'): string | undefined }) => c.get('idempotencyKey')!;
+  /**
+   * A command on the running assessment in the path, which the caller may `action`: the workflow update
+   * runs under the request's Idempotency-Key (update ID `{kind}:{key}`), so Temporal drops a repeat too;
+   * `arg` builds the update's argument from that key.
+   */
+  const updateActive = async <Arg, Result>(
+    c: Context<AppEnv>,
+    action: 'trade' | 'steer',
+    update: UpdateDefinition<Result, [Arg]>,
+    kind: string,
+    arg: (key: string) => Arg,
+  ): Promise<Result> => {
+    // The path parameter, as the route's schema has already checked it.
+    const row = await assessmentFor(deps, c.get('principal'), c.req.param('assessmentId') ?? '', action);
+    requireActive(row);
+    const key = keyOf(c);
+    return workflowCall(() => handle(row.assessmentId).executeUpdate(update, { args: [arg(key)], updateId: `${kind}:${key}` }));
+  };
 
   app.openapi(
     createRoute({
@@ -108,11 +129,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(placeOrderUpdate, { args: [{ orderKey: keyOf(c), order: c.req.valid('json') }], updateId: `order:${keyOf(c)}` }),
-      );
+      const result = await updateActive(c, 'trade', placeOrderUpdate, 'order', (orderKey) => ({ orderKey, order: c.req.valid('json') }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 201);
     },
   );
@@ -129,14 +146,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(importFillsUpdate, {
-          args: [{ batchKey: keyOf(c), batch: c.req.valid('json') }],
-          updateId: `fills:${keyOf(c)}`,
-        }),
-      );
+      const result = await updateActive(c, 'trade', importFillsUpdate, 'fills', (batchKey) => ({ batchKey, batch: c.req.valid('json') }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -150,11 +160,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 422) },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(requestPayoutUpdate, { args: [{ requestKey: keyOf(c) }], updateId: `payout:${keyOf(c)}` }),
-      );
+      const result = await updateActive(c, 'trade', requestPayoutUpdate, 'payout', (requestKey) => ({ requestKey }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -169,15 +175,8 @@ export function assessmentRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const principal = c.get('principal');
-      const row = await assessmentFor(deps, principal, c.req.valid('param').assessmentId, 'steer');
-      requireActive(row);
       const body = c.req.valid('json');
-      const view = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(opsActionUpdate, {
-          args: [{ ...body, actionKey: keyOf(c), actor: principal.sub }],
-          updateId: `ops:${keyOf(c)}`,
-        }),
-      );
+      const view = await updateActive(c, 'steer', opsActionUpdate, 'ops', (actionKey) => ({ ...body, actionKey, actor: principal.sub }));
       return c.json(view as unknown as Record<string, unknown>, 200);
     },
   );
