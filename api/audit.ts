@@ -8,7 +8,7 @@ import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
 import { contractApp, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
-import { memberProblem } from './pools/members';
+import { memberProblem } from './payment-details';
 import { auditPage, auditQuery } from './pools/pool-schemas';
 import { ProblemError } from './problem';
 import { temporalProblem } from './temporal-errors';

@@ -1,65 +1,31 @@
 // The API process: parses its environment, connects to Temporal, the database and Redis, serves the
 // Hono app, and on SIGTERM/SIGINT stops accepting connections, finishes in-flight requests, then exits.
-import { Client, Connection } from '@temporalio/client';
-import { createRedis } from '../cache/redis';
-import {
-  authEnv,
-  databaseEnv,
-  fairUseEnv,
-  httpEnv,
-  loadEnv,
-  metricsEnv,
-  notificationsEnv,
-  redisEnv,
-  stripeEnv,
-  stripeRateLimitEnv,
-  temporalEnv,
-  tracingEnv,
-  webhookPolicyFrom,
-} from '../config/env';
+import { authEnv, fairUseEnv, httpEnv, loadEnv, notificationsEnv, webhookPolicyFrom } from '../config/env';
 import { apiHost, modeEnv, refuseUnsafeSecrets } from '../config/mode';
-import { createDbPool } from '../db/pool';
+import { openService, serviceEnv } from '../config/process';
 import { createLogger } from '../observability/log';
 import { serveMetrics } from '../observability/metrics';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
-import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
 import { serveApi } from './http-server';
 import { apiLimitsFromEnv } from './limits';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
-import { installTracing } from '../observability/tracing';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-const env = loadEnv(
-  databaseEnv
-    .extend(redisEnv.shape)
-    .extend(temporalEnv.shape)
-    .extend(stripeEnv.shape)
-    .extend(stripeRateLimitEnv.shape)
-    .extend(httpEnv.shape)
-    .extend(metricsEnv.shape)
-    .extend(tracingEnv.shape),
-);
-const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-api', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+const env = loadEnv(serviceEnv.extend(httpEnv.shape));
 const auth = loadEnv(authEnv);
 const mode = loadEnv(modeEnv);
 refuseUnsafeSecrets(mode.POOLFLOW_MODE, { ...env, ...auth }, { jwt: true });
 const notifications = loadEnv(notificationsEnv);
 const limits = apiLimitsFromEnv(loadEnv(fairUseEnv));
 const log = createLogger('api');
-const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-api' });
-const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
-const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: '10s' });
-const temporal = new Client({
-  connection,
-  namespace: env.TEMPORAL_NAMESPACE,
-  dataConverter: poolflowDataConverter(),
-  interceptors: { workflow: [tracingClientInterceptor(), requestIdClientInterceptor()] },
-});
+const service = openService('api', env);
+const { db, redis } = service;
+const temporal = await service.temporalClient([tracingClientInterceptor(), requestIdClientInterceptor()]);
 
 const app = createApp({
   temporal,
@@ -92,7 +58,10 @@ function shutdown(signal: string): void {
   setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
   server.close(() => {
     metricsServer.close();
-    void Promise.allSettled([tracing.shutdown(), connection.close(), db.end(), Promise.resolve(redis.disconnect())]).then(() => process.exit(0));
+    void service
+      .close()
+      .catch((error: unknown) => log.warn('closing the api failed', { error }))
+      .then(() => process.exit(0));
   });
   if ('closeIdleConnections' in server) server.closeIdleConnections();
 }

@@ -23,7 +23,7 @@ import {
   startPaymentsTestKit,
   TEST_WEBHOOK_SECRET,
   withAgreements,
-} from '../payments/test-support';
+} from '../test/support/payments-kit';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';

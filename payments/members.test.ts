@@ -8,7 +8,7 @@ import type { Db } from '../db/pool';
 import { testDb, uniqueId } from '../test/support/env';
 import { idempotencyKeys } from '../domain/core/idempotency-keys';
 import { InvalidMemberProfileError, MemberNotFoundError } from './members';
-import { type PaymentsTestKit, startPaymentsTestKit } from './test-support';
+import { type PaymentsTestKit, startPaymentsTestKit } from '../test/support/payments-kit';
 
 describe('member payments', () => {
   let db: Db;

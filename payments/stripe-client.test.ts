@@ -6,7 +6,7 @@ import { parseEnv, stripeEnv } from '../config/env';
 import type { Db } from '../db/pool';
 import { testDb } from '../test/support/env';
 import { createStripe } from './stripe-client';
-import { type PaymentsTestKit, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from './test-support';
+import { type PaymentsTestKit, startPaymentsTestKit, TEST_WEBHOOK_SECRET } from '../test/support/payments-kit';
 
 describe('createStripe', () => {
   let db: Db;

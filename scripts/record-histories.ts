@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { createLogger } from '../observability/log';
-import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { TEST_WEBHOOK_SECRET } from '../test/support/payments-kit';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { historyToProtoJson } from '../test/support/history-json';

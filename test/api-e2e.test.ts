@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Role } from '../api/auth';
 import type { PoolView } from '../domain/pools/pool-view';
-import type { PaymentsTestKit } from '../payments/test-support';
+import type { PaymentsTestKit } from './support/payments-kit';
 import { tokenFor } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';

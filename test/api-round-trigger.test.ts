@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Role } from '../api/auth';
 import type { PoolView } from '../domain/pools/pool-view';
-import { payableMember } from '../payments/test-support';
+import { payableMember } from './support/payments-kit';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';

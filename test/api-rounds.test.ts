@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
 import type { PoolView } from '../domain/pools/pool-view';
-import { payableMember } from '../payments/test-support';
+import { payableMember } from './support/payments-kit';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';

@@ -10,6 +10,7 @@ import { getBalances } from '../db/ledger/accounts';
 import { listPayouts } from '../db/assessments/payouts';
 import { parseCurrency } from '../domain/core/money';
 import { startAssessmentHarness, startAssessmentsWorkerProcess, type AssessmentHarness } from './support/assessment-harness';
+import { eventually } from './support/eventually';
 
 /** Long enough to kill the worker while Stripe holds the transfer. */
 const TRANSFER_HOLD_MS = 4_000;
@@ -81,11 +82,11 @@ describe('a funded payout with the worker killed mid-saga', () => {
       'trader',
     );
     // The reservation is written, and the transfer is held at Stripe: kill the worker now.
-    for (let i = 0; (await listPayouts(h.db, assessmentId)).length === 0; i++) {
-      assert.ok(i < 600, 'the payout was never reserved');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually('the payout to be reserved', async () => ((await listPayouts(h.db, assessmentId)).length > 0 ? true : undefined), 30_000);
+    await eventually('the transfer to be held at Stripe', async () => {
+      const transfers = await h.kit.control.requests({ method: 'POST', pathPrefix: '/v1/transfers', secretKey: h.kit.secretKey });
+      return transfers.some((request) => request.outcome === 'running') ? true : undefined;
+    });
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');
     children.push(await startAssessmentsWorkerProcess(h));

@@ -21,6 +21,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { assessmentsActivities } from '../workers/assessments-worker';
 import { startAssessmentHarness, assessmentWorkflowBundle, type AssessmentHarness } from './support/assessment-harness';
 import { devServerWorkerConnection, uniqueId } from './support/env';
+import { eventually } from './support/eventually';
 import type Stripe from 'stripe';
 
 type Purchase = {
@@ -144,8 +145,15 @@ describe('buying an assessment', () => {
     const { assessmentId } = bought.body.assessment;
     const row = await h.waitFor(assessmentId, (r) => r.status === 'payment_failed');
     assert.equal(row.startedAt, null);
-    // Give the sandbox's webhooks time to arrive: still no workflow.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Every webhook about the declined payment has been answered by the API: still no workflow.
+    const paymentIntentId = bought.body.payment.paymentIntentId!;
+    await eventually('the payment’s webhooks to be delivered', async () => {
+      const events = (await h.kit.control.events({ secretKey: h.kit.secretKey })).filter((e) => (e.data.object as { id?: string }).id === paymentIntentId);
+      const answered = new Set(
+        (await h.kit.control.deliveries({ endpointId: h.endpointId })).filter((d) => d.status !== null && d.status < 300).map((d) => d.eventId),
+      );
+      return events.length > 0 && events.every((e) => answered.has(e.id)) ? true : undefined;
+    });
     await assert.rejects(h.client.workflow.getHandle(workflowIds.assessment(assessmentId)).describe(), WorkflowNotFoundError);
     assert.equal((await h.waitFor(assessmentId, () => true)).status, 'payment_failed');
   });

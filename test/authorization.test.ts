@@ -8,7 +8,7 @@ import type { Role } from '../api/auth';
 import { LOCAL_VIEW_TTL_MS } from '../api/pools/pool-access';
 import { PRODUCT_PREFIXES } from '../api/products';
 import type { PoolView } from '../domain/pools/pool-view';
-import { payableMember } from '../payments/test-support';
+import { payableMember } from './support/payments-kit';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
 import type { PoolView } from '../domain/pools/pool-view';
 import { parseMovementMetadata } from '../payments/metadata';
-import { payableMember } from '../payments/test-support';
+import { payableMember } from './support/payments-kit';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { joinPoolUpdate } from '../workflows/pools/pool';
 import { roundProgressQuery, type RoundProgress } from '../workflows/pools/round';

@@ -13,7 +13,7 @@ import { serveApi } from '../api/http-server';
 import type { ApiLimits } from '../api/limits';
 import type { Db } from '../db/pool';
 import type { PoolView } from '../domain/pools/pool-view';
-import { payableMember } from '../payments/test-support';
+import { payableMember } from './support/payments-kit';
 import { authHeaders, testApp, tokenFor } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';

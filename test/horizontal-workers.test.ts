@@ -9,7 +9,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { poolStateQuery } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { activate, joinAll } from './support/pool-harness';
-import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { removeSharedBundle, startWorkerProcess, type TestProcess } from './support/worker-process';
 import { uniqueId } from './support/env';
 
 const WORKERS = 2;
@@ -31,7 +31,7 @@ const pool: PoolConfigInput = {
 
 describe('worker processes on one task queue', () => {
   let h: DevPoolHarness;
-  const workers: WorkerProcess[] = [];
+  const workers: TestProcess[] = [];
 
   before(async () => (h = await startDevPoolHarness({ worker: false })));
   after(async () => {

@@ -10,7 +10,7 @@ import { eventually } from './support/eventually';
 import { mailsTo } from './support/mail-catcher';
 import { activate, joinAll } from './support/pool-harness';
 import { startSmtpHoldProxy, type SmtpHoldProxy } from './support/smtp-hold-proxy';
-import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { removeSharedBundle, startWorkerProcess, type TestProcess } from './support/worker-process';
 
 const MEMBERS = 2;
 /** Longer than it takes to see the connections held and kill the worker; shorter than SMTP's greeting timeout. */
@@ -21,7 +21,7 @@ const AFTER_CRASH_TIMEOUT_MS = 120_000;
 describe('a worker killed in the middle of sending email', () => {
   let h: DevPoolHarness;
   let proxy: SmtpHoldProxy;
-  const workers: WorkerProcess[] = [];
+  const workers: TestProcess[] = [];
 
   before(async () => {
     h = await startDevPoolHarness({ worker: false });

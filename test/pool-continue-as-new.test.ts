@@ -10,7 +10,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { executePoolUpdate } from '../api/pools/pool-commands';
 import { restoreState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
-import { TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { TEST_WEBHOOK_SECRET } from './support/payments-kit';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';

@@ -11,7 +11,7 @@ import { poolStateQuery } from '../workflows/pools/pool';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
 import { eventually } from './support/eventually';
 import { activate, joinAll, waitForView } from './support/pool-harness';
-import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { removeSharedBundle, startWorkerProcess, type TestProcess } from './support/worker-process';
 import { uniqueId } from './support/env';
 
 const MEMBERS = 4;
@@ -40,7 +40,7 @@ const pool: PoolConfigInput = {
 
 describe('a pools worker killed in the middle of a round', () => {
   let h: DevPoolHarness;
-  const workers: WorkerProcess[] = [];
+  const workers: TestProcess[] = [];
 
   before(async () => (h = await startDevPoolHarness({ worker: false })));
   after(async () => {

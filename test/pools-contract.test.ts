@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Role } from '../api/auth';
 import { PRODUCT_PREFIXES } from '../api/products';
 import type { PoolView } from '../domain/pools/pool-view';
-import { payableMember, TEST_WEBHOOK_SECRET } from '../payments/test-support';
+import { payableMember, TEST_WEBHOOK_SECRET } from './support/payments-kit';
 import { authHeaders } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { contractChecker, templateOf, type Document } from './support/contract';

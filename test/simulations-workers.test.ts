@@ -17,7 +17,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { simulationBatch } from '../workflows/simulations/batch';
 import { eventually } from './support/eventually';
 import { devServerClient, testConfig, testDb, testRedis, uniqueId } from './support/env';
-import { removeSharedBundle, startTestProcess, type WorkerProcess } from './support/worker-process';
+import { removeSharedBundle, startTestProcess, type TestProcess } from './support/worker-process';
 
 const SEED = 77;
 const params = investmentParams.parse({
@@ -38,7 +38,7 @@ describe('simulation workers as processes', () => {
   let client: Client;
   let connection: Connection;
   const keyPrefix = `${uniqueId('simproc')}:`;
-  const processes: WorkerProcess[] = [];
+  const processes: TestProcess[] = [];
   let reference: unknown;
 
   const startWorker = async (taskQueue: string, identity: string) => {

@@ -1,70 +1,39 @@
 // The worker process: connects to Temporal, the database and Redis, runs the pools worker until
 // SIGTERM/SIGINT, lets it drain in-flight tasks, then closes its connections.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createRedis } from '../cache/redis';
 import { createMailer } from '../activities/notifications/mailer';
-import {
-  databaseEnv,
-  loadEnv,
-  metricsEnv,
-  notificationsEnv,
-  redisEnv,
-  stripeEnv,
-  stripeRateLimitEnv,
-  temporalEnv,
-  tracingEnv,
-  webhookPolicyFrom,
-} from '../config/env';
+import { loadEnv, notificationsEnv, webhookPolicyFrom } from '../config/env';
 import { modeEnv, refuseUnsafeSecrets } from '../config/mode';
-import { createDbPool } from '../db/pool';
+import { openService, serviceEnv } from '../config/process';
 import { createStripe, stripeRateLimiterFromEnv } from '../payments/stripe-client';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { createLogger } from '../observability/log';
 import { serveMetrics } from '../observability/metrics';
 import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
-import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
 import { createAssessmentsWorker } from './assessments-worker';
 import { createPoolsWorker } from './pools/worker';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
-import { installTracing } from '../observability/tracing';
 
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 /** How often handled webhook events past their retention period are deleted. */
 const WEBHOOK_PURGE_INTERVAL_MS = 60 * 60_000;
 const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
-const env = loadEnv(
-  databaseEnv
-    .extend(redisEnv.shape)
-    .extend(temporalEnv.shape)
-    .extend(stripeEnv.shape)
-    .extend(stripeRateLimitEnv.shape)
-    .extend(metricsEnv.shape)
-    .extend(tracingEnv.shape)
-    .extend(notificationsEnv.shape),
-);
+const env = loadEnv(serviceEnv.extend(notificationsEnv.shape));
 const mode = loadEnv(modeEnv).POOLFLOW_MODE;
 refuseUnsafeSecrets(mode, env, { jwt: false });
-const tracing = installTracing({ serviceName: env.OTEL_SERVICE_NAME ?? 'poolflow-worker', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+const service = openService('worker', env);
 const log = createLogger('worker');
 installTemporalRuntime('INFO', { metricsBindAddress: `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}` });
 
-const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-worker' });
-const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+const { db, redis } = service;
 // Every worker and API process shares one Stripe rate limit through Redis.
 const stripe = createStripe(env, { rateLimiter: stripeRateLimiterFromEnv(redis, env) });
 const mailer = createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM });
-const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-const clientConnection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-const client = new Client({
-  connection: clientConnection,
-  namespace: env.TEMPORAL_NAMESPACE,
-  dataConverter: poolflowDataConverter(),
-  interceptors: { workflow: [tracingClientInterceptor()] },
-});
+service.closing(() => mailer.close());
+const connection = await service.workerConnection();
+const client = await service.temporalClient([tracingClientInterceptor()]);
 registerOperationalGauges({ db, client });
 const metricsServer = await serveMetrics(env.WORKER_METRICS_PORT, env.METRICS_HOST);
 try {
@@ -98,10 +67,5 @@ try {
   process.exitCode = 1;
 } finally {
   metricsServer.close();
-  await tracing.shutdown();
-  await connection.close();
-  await clientConnection.close();
-  await db.end();
-  redis.disconnect();
-  mailer.close();
+  await service.close();
 }

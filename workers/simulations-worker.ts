@@ -3,8 +3,9 @@
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createSimulationActivities } from '../activities/simulations/batches';
-import type { ThreadPool } from '../activities/simulations/thread-pool';
+import { createThreadPool, type ThreadPool } from '../activities/simulations/thread-pool';
 import type { Redis } from '../cache/redis';
+import { openProcess, type ProcessEnv } from '../config/process';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
@@ -50,4 +51,35 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     maxHeartbeatThrottleInterval: '2s',
     shutdownGraceTime: '10s',
   });
+}
+
+export interface SimulationsWorkerProcess {
+  worker: Worker;
+  threads: ThreadPool;
+  /** After the worker has run: closes the threads, connections and stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * The simulations worker of a process named `name` (workers/simulations-main.ts, and the tests' stand-in):
+ * its database, Redis, `threadCount` threads and Temporal connection, and the worker on them. If the
+ * worker cannot be created, what was opened is closed again before the error is thrown.
+ */
+export async function openSimulationsWorkerProcess(
+  name: string,
+  env: ProcessEnv,
+  options: Omit<SimulationsWorkerDeps, 'connection' | 'namespace' | 'db' | 'redis' | 'threads'> & { threadCount: number },
+): Promise<SimulationsWorkerProcess> {
+  const { threadCount, ...deps } = options;
+  const resources = openProcess(name, env);
+  const threads = createThreadPool(threadCount);
+  resources.closing(() => threads.close());
+  try {
+    const connection = await resources.workerConnection();
+    const worker = await createSimulationsWorker({ ...deps, connection, namespace: env.TEMPORAL_NAMESPACE, db: resources.db, redis: resources.redis, threads });
+    return { worker, threads, close: () => resources.close() };
+  } catch (error) {
+    await resources.close();
+    throw error;
+  }
 }

@@ -17,7 +17,7 @@ import {
   payingMember,
   startPaymentsTestKit,
   withAgreements,
-} from '../../payments/test-support';
+} from '../../test/support/payments-kit';
 import { devServerClient, devServerWorkerConnection, testDb, uniqueId } from '../../test/support/env';
 import { chargeContributionOnce } from '../../test/fixtures/workflows/payments';
 import { createPaymentActivities, type MoneyMovementInput, type PaymentActivities } from './payments';

@@ -12,7 +12,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
 import { movementMetadata } from '../../payments/metadata';
-import { payableMember, type PaymentsTestKit, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../../payments/test-support';
+import { payableMember, type PaymentsTestKit, payingMember, startPaymentsTestKit, TEST_WEBHOOK_SECRET, withAgreements } from '../../test/support/payments-kit';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import { devServerClient, testConfig, testDb, uniqueId } from '../../test/support/env';
 import { createPaymentActivities, type PaymentActivities } from './payments';

@@ -10,7 +10,7 @@ import { CHARGES_PER_BATCH_MAX } from '../../domain/pools/contribution-batches';
 import type { Db } from '../../db/pool';
 import { findPaymentIntentByKey } from '../../db/payments/payment-intents';
 import { idempotencyKeys } from '../../domain/core/idempotency-keys';
-import { agreeToCharges, type PaymentsTestKit, payingMember, startPaymentsTestKit } from '../../payments/test-support';
+import { agreeToCharges, type PaymentsTestKit, payingMember, startPaymentsTestKit } from '../../test/support/payments-kit';
 import { testDb, uniqueId } from '../../test/support/env';
 import type { ContributionBatchInput, MemberChargeOutcome } from './contribution-batch';
 import { createPaymentActivities, type PaymentActivities } from '../core/payments';

@@ -3,6 +3,7 @@
 // stop, resume) with a reason that is audited, and refund a purchase whose assessment never began.
 // Access is decided from the database on every request (access.ts).
 import { createRoute } from '@hono/zod-openapi';
+import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { createPurchases, NotRefundableError, TierNotOnSaleError, TraderNotPayableError } from '../../activities/assessments/purchases';
 import { listTraderAssessments } from '../../db/assessments/assessments';
@@ -11,15 +12,17 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { assessmentViewQuery, importFillsUpdate, opsActionUpdate, placeOrderUpdate, requestPayoutUpdate } from '../../workflows/assessments/assessment';
 import { fillBatchSchema, opsActionSchema, orderRequestSchema, REASON_LENGTH_MAX } from '../../workflows/assessments/requests';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
 import { assessmentFor, requireActive, requireRole, workflowCall } from './access';
 import { reportFor } from './report-reads';
-import { assessmentSchema, assessmentView, purchaseSchema, violationSchema, workflowResultSchema } from './schemas';
+import { assessmentSchema, assessmentView, purchaseSchema, tierSlug, violationSchema, workflowResultSchema } from './schemas';
 
 const idParam = z.object({ assessmentId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be an assessment ID') });
 const purchaseBody = z.strictObject({
-  tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug'),
+  tier: tierSlug,
   displayName: z
     .string()
     .trim()
@@ -30,11 +33,37 @@ const purchaseBody = z.strictObject({
 const refundBody = z.strictObject({ reason: z.string().trim().min(5).max(REASON_LENGTH_MAX) });
 const phaseQuery = z.object({ phase: z.coerce.number().int().min(0).max(3).optional() });
 
+/** Rethrows what buying and refunding refuse as the problem the caller sees (anything else as it is). */
+function asPurchaseProblem(error: unknown): never {
+  if (error instanceof TierNotOnSaleError) throw new ProblemError(404, 'Not Found', error.message);
+  if (error instanceof TraderNotPayableError) throw new ProblemError(409, 'Card Required', error.message);
+  if (error instanceof NotRefundableError) throw new ProblemError(409, 'Not Refundable', error.message);
+  throw error;
+}
+
 export function assessmentRoutes(deps: ApiDeps) {
   const app = contractApp();
   const purchases = createPurchases({ db: deps.db, stripe: deps.stripe });
   const handle = (assessmentId: string) => deps.temporal.workflow.getHandle(workflowIds.assessment(assessmentId));
   const keyOf = (c: { get(key: 'idempotencyKey'): string | undefined }) => c.get('idempotencyKey')!;
+  /**
+   * A command on the running assessment in the path, which the caller may `action`: the workflow update
+   * runs under the request's Idempotency-Key (update ID `{kind}:{key}`), so Temporal drops a repeat too;
+   * `arg` builds the update's argument from that key.
+   */
+  const updateActive = async <Arg, Result>(
+    c: Context<AppEnv>,
+    action: 'trade' | 'steer',
+    update: UpdateDefinition<Result, [Arg]>,
+    kind: string,
+    arg: (key: string) => Arg,
+  ): Promise<Result> => {
+    // The path parameter, as the route's schema has already checked it.
+    const row = await assessmentFor(deps, c.get('principal'), c.req.param('assessmentId') ?? '', action);
+    requireActive(row);
+    const key = keyOf(c);
+    return workflowCall(() => handle(row.assessmentId).executeUpdate(update, { args: [arg(key)], updateId: `${kind}:${key}` }));
+  };
 
   app.openapi(
     createRoute({
@@ -44,20 +73,16 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { body: jsonRequest(purchaseBody) },
       responses: {
         201: jsonResponse('The purchase and the payment’s outcome', purchaseSchema),
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        ...problemResponses(403, 404, 409, 415, 422),
       },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
       const body = c.req.valid('json');
-      try {
-        const outcome = await purchases.purchase({ traderId: c.get('principal').sub, tier: body.tier, displayName: body.displayName, purchaseKey: keyOf(c) });
-        return c.json({ assessment: assessmentView(outcome.assessment), payment: outcome.payment }, 201);
-      } catch (error) {
-        if (error instanceof TierNotOnSaleError) throw new ProblemError(404, 'Not Found', error.message);
-        if (error instanceof TraderNotPayableError) throw new ProblemError(409, 'Card Required', error.message);
-        throw error;
-      }
+      const outcome = await purchases
+        .purchase({ traderId: c.get('principal').sub, tier: body.tier, displayName: body.displayName, purchaseKey: keyOf(c) })
+        .catch(asPurchaseProblem);
+      return c.json({ assessment: assessmentView(outcome.assessment), payment: outcome.payment }, 201);
     },
   );
 
@@ -66,7 +91,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/',
       summary: 'The trader’s own assessments, newest first',
-      responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(401, 403, 429) },
+      responses: { 200: jsonResponse('Assessments', z.object({ assessments: z.array(assessmentSchema) })), ...problemResponses(403) },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'trader');
@@ -80,7 +105,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}',
       summary: 'An assessment and its live standing (today’s and the maximum permitted loss, objectives, violations)',
       request: { params: idParam },
-      responses: { 200: jsonResponse('The assessment', assessmentSchema), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The assessment', assessmentSchema), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');
@@ -101,14 +126,10 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/orders',
       summary: 'Place a market order (open with optional stop-loss and take-profit, or close a position), filled at the current price',
       request: { params: idParam, body: jsonRequest(orderRequestSchema) },
-      responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(placeOrderUpdate, { args: [{ orderKey: keyOf(c), order: c.req.valid('json') }], updateId: `order:${keyOf(c)}` }),
-      );
+      const result = await updateActive(c, 'trade', placeOrderUpdate, 'order', (orderKey) => ({ orderKey, order: c.req.valid('json') }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 201);
     },
   );
@@ -121,18 +142,11 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { params: idParam, body: jsonRequest(fillBatchSchema) },
       responses: {
         200: jsonResponse('How many were applied and the new standing', workflowResultSchema),
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        ...problemResponses(403, 404, 409, 415, 422),
       },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(importFillsUpdate, {
-          args: [{ batchKey: keyOf(c), batch: c.req.valid('json') }],
-          updateId: `fills:${keyOf(c)}`,
-        }),
-      );
+      const result = await updateActive(c, 'trade', importFillsUpdate, 'fills', (batchKey) => ({ batchKey, batch: c.req.valid('json') }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -143,14 +157,10 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/payouts',
       summary: 'Be paid the profit split of a funded account (and the fee refund on the first payout, when the tier says so)',
       request: { params: idParam },
-      responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
+      responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 422) },
     }),
     async (c) => {
-      const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'trade');
-      requireActive(row);
-      const result = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(requestPayoutUpdate, { args: [{ requestKey: keyOf(c) }], updateId: `payout:${keyOf(c)}` }),
-      );
+      const result = await updateActive(c, 'trade', requestPayoutUpdate, 'payout', (requestKey) => ({ requestKey }));
       return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
     },
   );
@@ -161,19 +171,12 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/ops-actions',
       summary: 'Ops: pass or fail the current phase, stop the assessment at once, or resume a paused account (with a reason, audited)',
       request: { params: idParam, body: jsonRequest(opsActionSchema) },
-      responses: { 200: jsonResponse('The new standing', z.record(z.string(), z.unknown())), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The new standing', z.record(z.string(), z.unknown())), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const principal = c.get('principal');
-      const row = await assessmentFor(deps, principal, c.req.valid('param').assessmentId, 'steer');
-      requireActive(row);
       const body = c.req.valid('json');
-      const view = await workflowCall(() =>
-        handle(row.assessmentId).executeUpdate(opsActionUpdate, {
-          args: [{ ...body, actionKey: keyOf(c), actor: principal.sub }],
-          updateId: `ops:${keyOf(c)}`,
-        }),
-      );
+      const view = await updateActive(c, 'steer', opsActionUpdate, 'ops', (actionKey) => ({ ...body, actionKey, actor: principal.sub }));
       return c.json(view as unknown as Record<string, unknown>, 200);
     },
   );
@@ -184,7 +187,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/refund',
       summary: 'Ops: refund the fee of a paid assessment that never began (audited)',
       request: { params: idParam, body: jsonRequest(refundBody) },
-      responses: { 200: jsonResponse('The refunded assessment', assessmentSchema), ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The refunded assessment', assessmentSchema), ...problemResponses(403, 404, 409, 415, 422) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -196,12 +199,7 @@ export function assessmentRoutes(deps: ApiDeps) {
         actor: principal.sub,
         reason: c.req.valid('json').reason,
       });
-      try {
-        return c.json(assessmentView(await purchases.refundUnstarted(row.assessmentId)), 200);
-      } catch (error) {
-        if (error instanceof NotRefundableError) throw new ProblemError(409, 'Not Refundable', error.message);
-        throw error;
-      }
+      return c.json(assessmentView(await purchases.refundUnstarted(row.assessmentId).catch(asPurchaseProblem)), 200);
     },
   );
 
@@ -213,7 +211,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       request: { params: idParam },
       responses: {
         200: jsonResponse('Violations, oldest first', z.object({ violations: z.array(violationSchema) })),
-        ...problemResponses(401, 403, 404, 422, 429),
+        ...problemResponses(403, 404, 422),
       },
     }),
     async (c) => {
@@ -229,7 +227,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/report',
       summary: 'A phase’s report: trades, statistics, violations explained (stored when the phase ended, built on demand while it runs)',
       request: { params: idParam, query: phaseQuery },
-      responses: { 200: jsonResponse('The report', z.record(z.string(), z.unknown())), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The report', z.record(z.string(), z.unknown())), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');
@@ -244,7 +242,7 @@ export function assessmentRoutes(deps: ApiDeps) {
       path: '/{assessmentId}/report.svg',
       summary: 'A phase’s equity curve with its daily-loss and maximum-loss floors, as SVG',
       request: { params: idParam, query: phaseQuery },
-      responses: { 200: { description: 'The chart', content: { 'image/svg+xml': { schema: z.string() } } }, ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: { description: 'The chart', content: { 'image/svg+xml': { schema: z.string() } } }, ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const row = await assessmentFor(deps, c.get('principal'), c.req.valid('param').assessmentId, 'read');

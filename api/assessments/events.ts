@@ -20,7 +20,7 @@ export function assessmentEventRoutes(deps: ApiDeps) {
       request: { params: z.object({ assessmentId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be an assessment ID') }) },
       responses: {
         200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
-        ...problemResponses(400, 401, 403, 404, 422, 429, 503),
+        ...problemResponses(400, 403, 404, 422, 503),
       },
     }),
     async (c) => {

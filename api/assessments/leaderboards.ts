@@ -7,9 +7,7 @@ import { rebuildLeaderboard } from '../../activities/assessments/leaderboard-reb
 import { contractApp, jsonResponse, problemResponses } from '../contract';
 import type { ApiDeps } from '../deps';
 import { requireRole } from './access';
-import { leaderboardSchema } from './schemas';
-
-const tierParam = z.object({ tier: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug') });
+import { leaderboardSchema, tierParam } from './schemas';
 
 export function leaderboardRoutes(deps: ApiDeps) {
   const app = contractApp();
@@ -20,7 +18,7 @@ export function leaderboardRoutes(deps: ApiDeps) {
       path: '/{tier}',
       summary: 'A tier’s leaderboard by return',
       request: { params: tierParam, query: z.object({ limit: z.coerce.number().int().min(1).max(LEADERBOARD_ROWS_MAX).default(20) }) },
-      responses: { 200: jsonResponse('The leaderboard', leaderboardSchema), ...problemResponses(401, 422, 429, 503) },
+      responses: { 200: jsonResponse('The leaderboard', leaderboardSchema), ...problemResponses(422, 503) },
     }),
     async (c) => {
       const { tier } = c.req.valid('param');
@@ -34,7 +32,7 @@ export function leaderboardRoutes(deps: ApiDeps) {
       path: '/{tier}/rebuild',
       summary: 'Ops: rebuild a tier’s leaderboard from the database',
       request: { params: tierParam },
-      responses: { 200: jsonResponse('The rebuilt leaderboard', leaderboardSchema), ...problemResponses(400, 401, 403, 422, 429, 503) },
+      responses: { 200: jsonResponse('The rebuilt leaderboard', leaderboardSchema), ...problemResponses(403, 422, 503) },
     }),
     async (c) => {
       requireRole(c.get('principal'), 'ops');

@@ -1,11 +1,15 @@
-// Response shapes of the assessment routes, named in the OpenAPI document. Money is minor units as
-// decimal strings; the workflow's evaluation is passed through as the domain defines it.
+// Shapes of the assessment routes (the tier slug, the responses), named in the OpenAPI document. Money
+// is minor units as decimal strings; the workflow's evaluation is passed through as the domain defines it.
 import { z } from 'zod';
 import type { AssessmentRow } from '../../db/assessments/assessments';
 import type { RulePackRow } from '../../db/assessments/rule-packs';
 
 const minor = z.string().regex(/^-?\d+$/);
 const json = z.record(z.string(), z.unknown());
+
+/** A tier's slug, as tiers are named in paths and purchases. */
+export const tierSlug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a tier slug');
+export const tierParam = z.object({ tier: tierSlug });
 
 export const tierSchema = z
   .object({

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Role } from '../auth';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { insertFeedItem } from '../../db/notifications/feed';
-import { payableMember } from '../../payments/test-support';
+import { payableMember } from '../../test/support/payments-kit';
 import { authHeaders } from '../../test/support/api';
 import { startApiHarness, type ApiHarness } from '../../test/support/api-harness';
 import { uniqueId } from '../../test/support/env';

@@ -107,7 +107,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Your own notification feed, newest first (paging: limit, before; filter: unread)',
       ...tags('Notifications'),
       request: { query: s.pageQuery },
-      responses: { 200: jsonResponse('A page of your notifications', s.feedPage), ...problemResponses(401, 403, 422, 429) },
+      responses: { 200: jsonResponse('A page of your notifications', s.feedPage), ...problemResponses(403, 422) },
     }),
     async (c) => {
       const page = c.req.valid('query');
@@ -127,7 +127,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Mark one of your notifications read',
       ...tags('Notifications'),
       request: { params: s.notificationParams },
-      responses: { 200: jsonResponse('The notification', s.feedItem), ...problemResponses(400, 401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The notification', s.feedItem), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const { notificationId } = c.req.valid('param');
@@ -147,7 +147,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       request: { headers: s.streamHeaders },
       responses: {
         200: { description: 'An event stream: one `notification` event per new notice', content: { 'text/event-stream': { schema: z.string() } } },
-        ...problemResponses(401, 403, 422, 429, 503),
+        ...problemResponses(403, 422, 503),
       },
     }),
     // The handler answers with a stream, which the route's typed responses cannot describe.
@@ -172,7 +172,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       path: '/preferences',
       summary: 'Your notification preferences',
       ...tags('Notifications'),
-      responses: { 200: jsonResponse('Your preferences', s.preferencesResponse), ...problemResponses(401, 429) },
+      responses: { 200: jsonResponse('Your preferences', s.preferencesResponse) },
     }),
     async (c) => {
       const subject = c.get('principal').sub;
@@ -187,7 +187,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Set your language, channels and reminder muting (legally required notices are always sent)',
       ...tags('Notifications'),
       request: { body: jsonRequest(s.preferencesBody) },
-      responses: { 200: jsonResponse('Your preferences', s.preferencesResponse), ...problemResponses(400, 401, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('Your preferences', s.preferencesResponse), ...problemResponses(400, 415, 422) },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -217,7 +217,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'A pool’s reminder lead times (whoever may read the pool)',
       ...tags('Notifications'),
       request: { params: s.poolParams },
-      responses: { 200: jsonResponse('The pool’s settings', s.poolSettingsResponse), ...problemResponses(401, 404, 422, 429) },
+      responses: { 200: jsonResponse('The pool’s settings', s.poolSettingsResponse), ...problemResponses(404, 422) },
     }),
     async (c) => {
       const view = await poolFor(deps, c.get('principal'), c.req.valid('param').poolId, 'read');
@@ -232,7 +232,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Set the pool’s reminder lead times in hours before each round (its manager)',
       ...tags('Notifications'),
       request: { params: s.poolParams, body: jsonRequest(s.poolSettingsBody) },
-      responses: { 200: jsonResponse('The pool’s settings', s.poolSettingsResponse), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The pool’s settings', s.poolSettingsResponse), ...problemResponses(400, 403, 404, 415, 422) },
     }),
     async (c) => {
       const view = await poolFor(deps, c.get('principal'), c.req.valid('param').poolId, 'manage');
@@ -252,7 +252,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Email deliveries by status, failed by default (ops)',
       ...tags('Notifications'),
       request: { query: s.opsQuery },
-      responses: { 200: jsonResponse('Deliveries, oldest first', z.object({ items: z.array(s.emailDelivery) })), ...problemResponses(401, 403, 422, 429) },
+      responses: { 200: jsonResponse('Deliveries, oldest first', z.object({ items: z.array(s.emailDelivery) })), ...problemResponses(403, 422) },
     }),
     async (c) => {
       if (c.get('principal').role !== 'ops') throw new ProblemError(403, 'Forbidden', 'only operations read the delivery records');
@@ -273,7 +273,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Register a webhook endpoint for your pools’ events; the signing secret is returned once (manager)',
       ...tags('Webhooks'),
       request: { body: jsonRequest(s.endpointBody) },
-      responses: { 201: jsonResponse('The endpoint with its secret', s.endpointWithSecret), ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429) },
+      responses: { 201: jsonResponse('The endpoint with its secret', s.endpointWithSecret), ...problemResponses(403, 409, 415, 422) },
     }),
     async (c) => {
       const managerId = managerOnly(c.get('principal'));
@@ -293,7 +293,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       path: '/webhook-endpoints',
       summary: 'Your webhook endpoints (manager)',
       ...tags('Webhooks'),
-      responses: { 200: jsonResponse('Your endpoints', s.endpointList), ...problemResponses(401, 403, 429) },
+      responses: { 200: jsonResponse('Your endpoints', s.endpointList), ...problemResponses(403) },
     }),
     async (c) => c.json({ items: (await listEndpoints(deps.db, managerOnly(c.get('principal')), ENDPOINTS_PER_MANAGER_MAX)).map(present) }, 200),
   );
@@ -305,7 +305,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'One of your webhook endpoints (manager)',
       ...tags('Webhooks'),
       request: { params: s.endpointParams },
-      responses: { 200: jsonResponse('The endpoint', s.endpointResponse), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The endpoint', s.endpointResponse), ...problemResponses(403, 404, 422) },
     }),
     async (c) => c.json(present(await ownEndpoint(c.req.valid('param').endpointId, managerOnly(c.get('principal')))), 200),
   );
@@ -317,7 +317,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Change an endpoint’s URL or event types, or enable it again after it was disabled (manager)',
       ...tags('Webhooks'),
       request: { params: s.endpointParams, body: jsonRequest(s.endpointChangeBody) },
-      responses: { 200: jsonResponse('The endpoint', s.endpointResponse), ...problemResponses(400, 401, 403, 404, 413, 415, 422, 429) },
+      responses: { 200: jsonResponse('The endpoint', s.endpointResponse), ...problemResponses(400, 403, 404, 415, 422) },
     }),
     async (c) => {
       const managerId = managerOnly(c.get('principal'));
@@ -343,7 +343,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'Rotate the signing secret; the previous one keeps signing for 24 hours (manager)',
       ...tags('Webhooks'),
       request: { params: s.endpointParams },
-      responses: { 200: jsonResponse('The endpoint with its new secret', s.endpointWithSecret), ...problemResponses(400, 401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('The endpoint with its new secret', s.endpointWithSecret), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const managerId = managerOnly(c.get('principal'));
@@ -363,7 +363,7 @@ export function notificationRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {
       summary: 'The endpoint’s delivery log, newest first (paging: limit, beforeSeq) (manager)',
       ...tags('Webhooks'),
       request: { params: s.endpointParams, query: s.logQuery },
-      responses: { 200: jsonResponse('A page of the log', s.deliveryLog), ...problemResponses(401, 403, 404, 422, 429) },
+      responses: { 200: jsonResponse('A page of the log', s.deliveryLog), ...problemResponses(403, 404, 422) },
     }),
     async (c) => {
       const endpoint = await ownEndpoint(c.req.valid('param').endpointId, managerOnly(c.get('principal')));

@@ -185,19 +185,6 @@ export const poolLedger = z.object({
   invariants: z.object({ balanced: z.boolean(), violations: z.array(z.object({ kind: z.string(), subject: z.string(), detail: z.string() })) }),
 });
 
-export const memberProfile = z.object({ memberId: z.string(), displayName: z.string(), email: z.string(), stripeCustomerId: z.string() });
-export const paymentMethod = z.object({
-  paymentMethodId: z.string(),
-  memberId: z.string(),
-  customerId: z.string(),
-  methodType: z.string(),
-  cardBrand: z.string().nullable(),
-  cardLast4: z.string().nullable(),
-  cardExpMonth: z.int().nullable(),
-  cardExpYear: z.int().nullable(),
-});
-export const payoutAccount = z.object({ accountId: z.string(), onboardingUrl: z.string(), expiresAt: z.int().describe('Unix seconds') });
-
 export const auditPage = z.object({
   events: z.array(
     z.object({

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import type { PoolView } from '../../domain/pools/pool-view';
-import { payableMember, type PaymentsTestKit } from '../../payments/test-support';
+import { payableMember, type PaymentsTestKit } from '../../test/support/payments-kit';
 import { authHeaders, testApp, tokenFor } from '../../test/support/api';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { startApiHarness, type ApiHarness } from '../../test/support/api-harness';

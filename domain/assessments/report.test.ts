@@ -6,7 +6,7 @@ import { type ClosedTrade } from './account';
 import { curveFromState, equityCurveSvg } from './equity-curve';
 import { buildReport } from './report';
 import { maxDrawdown, tradeStatistics } from './statistics';
-import { customPack, Session } from './test-kit';
+import { customPack, Session } from '../../test/support/assessment-rules-kit';
 
 const utc = { timeZone: 'UTC', resetTime: '00:00' } as const;
 

@@ -8,7 +8,7 @@ import { evaluate } from './evaluate';
 import { MoneyError } from '../core/money';
 import { priceCloseOrder, priceMarketOrder } from './orders';
 import { presetPack } from './presets';
-import { at, customPack, Session } from './test-kit';
+import { at, customPack, Session } from '../../test/support/assessment-rules-kit';
 
 const day1 = '2026-06-01';
 const T = (time: string, date = day1) => `${date}T${time}Z`;

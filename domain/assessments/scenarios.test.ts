@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { applyFill } from './account';
 import { priceMarketOrder } from './orders';
-import { customPack, Session } from './test-kit';
+import { customPack, Session } from '../../test/support/assessment-rules-kit';
 
 interface Scenario {
   program: string;

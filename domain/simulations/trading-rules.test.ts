@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RulePackInput } from '../assessments/rule-pack';
-import { customPack, Session } from '../assessments/test-kit';
+import { customPack, Session } from '../../test/support/assessment-rules-kit';
 import { assessmentModel, assessmentParams } from './assessment';
 import { BlockAccumulator } from './statistics';
 import { PathStream } from './stream';

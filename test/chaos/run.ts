@@ -22,7 +22,7 @@ import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import type { Db } from '../../db/pool';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { parseMovementMetadata } from '../../payments/metadata';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../support/payments-kit';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import { createLogger } from '../../observability/log';
 import { tracingWorkerOptions } from '../../observability/temporal-tracing';
@@ -31,8 +31,7 @@ import { poolStateQuery } from '../../workflows/pools/pool';
 import { roundProgressQuery } from '../../workflows/pools/round';
 import { TEST_AUTH, tokenFor } from '../support/api';
 import { testConfig, testDb, uniqueId, workflowBundle } from '../support/env';
-import { removeSharedBundle, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { startApiProcess, type ApiProcess } from './api-process-runner';
+import { removeSharedBundle, startTestProcess, startWorkerProcess, type TestProcess } from '../support/worker-process';
 import { startFaultProxy, type FaultProxy } from './proxy';
 
 export const FAULTS = [
@@ -129,8 +128,8 @@ async function freePort(): Promise<number> {
 
 /** The private stack: proxies, a sandbox, one worker process and one API process, restartable. */
 class ChaosStack {
-  worker!: WorkerProcess;
-  api!: ApiProcess;
+  worker!: TestProcess;
+  api!: TestProcess;
   readonly taskQueue = uniqueId('chaos');
   readonly keyPrefix = `${uniqueId('chaos')}:`;
   private constructor(
@@ -188,7 +187,9 @@ class ChaosStack {
   }
 
   async startApi() {
-    this.api = await startApiProcess({ ...this.env(), PORT: String(this.apiPort), STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...TEST_AUTH }, API_LOG_PATH);
+    // Its log (one JSON line per request) goes to API_LOG_PATH; an API needs no workflow bundle.
+    const env = { ...this.env(), PORT: String(this.apiPort), STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, ...TEST_AUTH };
+    this.api = await startTestProcess('test/chaos/api-process.ts', env, { name: 'API process', stderrPath: API_LOG_PATH, workflowBundlePath: false });
   }
 
   async killWorker() {

@@ -1,12 +1,12 @@
 // The API over a real pools worker on the dev server, for API tests: a Stripe sandbox of the test's own
-// (payments/test-support.ts), the app wired to the test stack, and everything closed again after.
+// (test/support/payments-kit.ts), the app wired to the test stack, and everything closed again after.
 import type { Client, Connection } from '@temporalio/client';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../../api/context';
 import type { ApiDeps } from '../../api/deps';
 import type { Redis } from '../../cache/redis';
 import type { Db } from '../../db/pool';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from './payments-kit';
 import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { createPoolsWorker } from '../../workers/pools/worker';
 import { testApiDeps, testApp } from './api';

@@ -2,13 +2,10 @@
 // webhook endpoint served over HTTP, registered with a Stripe sandbox of the file's own), an assessments
 // worker on a queue of its own, the risk monitor in-process, prices published straight into Redis, and
 // helpers for traders, purchases and ticks. Everything is closed again by close().
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -18,7 +15,7 @@ import { findAssessment, type AssessmentRow } from '../../db/assessments/assessm
 import { seedPresetPacks } from '../../db/assessments/seed-presets';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../observability/log';
-import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, TEST_WEBHOOK_SECRET, type PaymentsTestKit } from './payments-kit';
 import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
@@ -29,6 +26,7 @@ import { createRiskMonitor } from '../../workers/assessments/risk-monitor/monito
 import { WORKFLOW_INTERCEPTORS_PATH } from '../../workers/pools/worker';
 import { testApiDeps, testApp, tokenFor } from './api';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from './env';
+import { startTestProcess, type TestProcess } from './worker-process';
 
 const quiet = () => {};
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -195,38 +193,14 @@ export async function startAssessmentHarness(
 }
 
 /** Starts an assessments worker on the harness' queue in a child process a test may SIGKILL. */
-export async function startAssessmentsWorkerProcess(h: AssessmentHarness): Promise<{ child: ChildProcess; exited: Promise<string> }> {
+export async function startAssessmentsWorkerProcess(h: AssessmentHarness): Promise<TestProcess> {
   bundleFile ??= (async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'poolflow-assessments-bundle-')), 'workflows.js');
     await writeFile(path, (await assessmentWorkflowBundle()).code);
     return path;
   })();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/assessments-worker-process.ts'], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: {
-      ...process.env,
-      ASSESSMENTS_TASK_QUEUE: h.taskQueue,
-      WORKFLOW_BUNDLE_PATH: await bundleFile,
-      STRIPE_API_URL: h.kit.sandbox.url,
-      STRIPE_SECRET_KEY: h.kit.secretKey,
-      REDIS_KEY_PREFIX: h.keyPrefix,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the assessments worker process did not start within 60 s')), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line !== 'ready') return;
-      clearTimeout(timer);
-      resolve();
-    });
-    void exited.then((how) => {
-      clearTimeout(timer);
-      reject(new Error(`the assessments worker process ended (${how}) before it was ready`));
-    });
-  });
-  return { child, exited };
+  const env = { ASSESSMENTS_TASK_QUEUE: h.taskQueue, STRIPE_API_URL: h.kit.sandbox.url, STRIPE_SECRET_KEY: h.kit.secretKey, REDIS_KEY_PREFIX: h.keyPrefix };
+  return startTestProcess('test/support/assessments-worker-process.ts', env, { name: 'assessments worker process', workflowBundlePath: await bundleFile });
 }
 
 let bundleFile: Promise<string> | undefined;

@@ -2,27 +2,22 @@
 // payout: the same wiring as workers/main.ts through createAssessmentsWorker, on ASSESSMENTS_TASK_QUEUE,
 // loading the workflow bundle the test built (WORKFLOW_BUNDLE_PATH). Prints "ready" once it polls.
 import { readFile } from 'node:fs/promises';
-import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { createRedis } from '../../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, stripeEnv, temporalEnv } from '../../config/env';
-import { createDbPool } from '../../db/pool';
+import { loadEnv, stripeEnv } from '../../config/env';
+import { openProcess, processEnv } from '../../config/process';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { createStripe } from '../../payments/stripe-client';
 import { createAssessmentsWorker } from '../../workers/assessments-worker';
+import { exitWithParent } from './child-lifetime';
 
-const env = loadEnv(
-  databaseEnv
-    .extend(redisEnv.shape)
-    .extend(temporalEnv.shape)
-    .extend(stripeEnv.shape)
-    .extend({ ASSESSMENTS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1) }),
-);
+exitWithParent();
+
+const env = loadEnv(processEnv.extend(stripeEnv.shape).extend({ ASSESSMENTS_TASK_QUEUE: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1) }));
 installTemporalRuntime('WARN');
 
-const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-test-assessments-worker' });
-const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
-const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+const resources = openProcess('test-assessments-worker', env);
+const { db, redis } = resources;
+const connection = await resources.workerConnection();
 try {
   const worker = await createAssessmentsWorker({
     connection,
@@ -37,7 +32,5 @@ try {
   process.stdout.write('ready\n');
   await running;
 } finally {
-  await connection.close();
-  await db.end();
-  redis.disconnect();
+  await resources.close();
 }

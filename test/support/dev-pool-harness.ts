@@ -9,7 +9,7 @@ import type { Redis } from '../../cache/redis';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import type { Db } from '../../db/pool';
 import { poolConfigSchema, type PoolConfigInput } from '../../domain/pools/pool-config';
-import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, type PaymentsTestKit } from './payments-kit';
 import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';

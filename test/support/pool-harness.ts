@@ -1,5 +1,5 @@
 // Everything a pool workflow test needs: the time-skipping server with a real worker on it, a Stripe
-// sandbox of the test's own (payments/test-support.ts), members with cards and onboarded payout
+// sandbox of the test's own (test/support/payments-kit.ts), members with cards and onboarded payout
 // accounts, and helpers to drive rounds and read what happened at Stripe and in the ledger.
 import { randomUUID } from 'node:crypto';
 import { type Client, type Connection, ScheduleNotFoundError, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
@@ -17,7 +17,7 @@ import { poolConfigSchema, type PoolConfigInput } from '../../domain/pools/pool-
 import type { PoolView } from '../../domain/pools/pool-view';
 import { createLogger } from '../../observability/log';
 import { parseMovementMetadata } from '../../payments/metadata';
-import { startPaymentsTestKit, type PaymentsTestKit } from '../../payments/test-support';
+import { startPaymentsTestKit, type PaymentsTestKit } from './payments-kit';
 import { createWebhookRouter } from '../../payments/webhook-router';
 import type { SandboxEvent, SandboxSettings } from '../../tools/stripe-sandbox/state';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';

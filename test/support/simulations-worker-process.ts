@@ -2,50 +2,34 @@
 // the middle of a batch: the same wiring as workers/simulations-main.ts, on SIMULATIONS_TASK_QUEUE with
 // SIMULATION_THREADS threads and the identity WORKER_IDENTITY. Prints "ready" once it polls.
 import { readFile } from 'node:fs/promises';
-import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { createThreadPool } from '../../activities/simulations/thread-pool';
-import { createRedis } from '../../cache/redis';
-import { databaseEnv, loadEnv, redisEnv, simulationEnv, temporalEnv } from '../../config/env';
-import { createDbPool } from '../../db/pool';
+import { loadEnv, simulationEnv } from '../../config/env';
+import { processEnv } from '../../config/process';
 import { createLogger } from '../../observability/log';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
-import { createSimulationsWorker } from '../../workers/simulations-worker';
+import { openSimulationsWorkerProcess } from '../../workers/simulations-worker';
 import { exitWithParent } from './child-lifetime';
 
 exitWithParent();
 
 const env = loadEnv(
-  databaseEnv
-    .extend(redisEnv.shape)
-    .extend(temporalEnv.shape)
+  processEnv
     .extend(simulationEnv.shape)
     .extend({ SIMULATIONS_TASK_QUEUE: z.string().min(1), WORKER_IDENTITY: z.string().min(1), WORKFLOW_BUNDLE_PATH: z.string().min(1).optional() }),
 );
 installTemporalRuntime('WARN');
 
-const db = createDbPool(env.DATABASE_URL, { applicationName: 'poolflow-test-simulations-worker' });
-const redis = createRedis(env.REDIS_URL, env.REDIS_KEY_PREFIX);
-const threads = createThreadPool(env.SIMULATION_THREADS ?? 1);
-const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+const { worker, close } = await openSimulationsWorkerProcess('test-simulations-worker', env, {
+  threadCount: env.SIMULATION_THREADS ?? 1,
+  log: createLogger('simulations-worker-test'),
+  identity: env.WORKER_IDENTITY,
+  taskQueue: env.SIMULATIONS_TASK_QUEUE,
+  ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
+});
 try {
-  const worker = await createSimulationsWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    db,
-    redis,
-    threads,
-    log: createLogger('simulations-worker-test'),
-    identity: env.WORKER_IDENTITY,
-    taskQueue: env.SIMULATIONS_TASK_QUEUE,
-    ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
-  });
   const running = worker.run();
   process.stdout.write('ready\n');
   await running;
 } finally {
-  await threads.close();
-  await connection.close();
-  await db.end();
-  redis.disconnect();
+  await close();
 }

@@ -4,16 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import type { createPaymentActivities, MoneyMovementInput } from '../activities/core/payments';
-import { recordAgreement } from '../db/consent';
-import type { Db } from '../db/pool';
-import { createSandboxClient, type SandboxClient } from '../tools/stripe-sandbox/client';
-import { type RunningSandbox, startSandbox } from '../tools/stripe-sandbox/server';
-import type { SandboxSettings } from '../tools/stripe-sandbox/state';
-import { uniqueId } from '../test/support/env';
-import { createMemberPayments, type MemberPayments } from './members';
-import { createStripe } from './stripe-client';
-import { FAILURE_CONVERTER_PATH } from '../temporal-config/data-converter';
+import type { createPaymentActivities, MoneyMovementInput } from '../../activities/core/payments';
+import { recordAgreement } from '../../db/consent';
+import type { Db } from '../../db/pool';
+import { createSandboxClient, type SandboxClient } from '../../tools/stripe-sandbox/client';
+import { type RunningSandbox, startSandbox } from '../../tools/stripe-sandbox/server';
+import type { SandboxSettings } from '../../tools/stripe-sandbox/state';
+import { uniqueId } from './env';
+import { createMemberPayments, type MemberPayments } from '../../payments/members';
+import { createStripe } from '../../payments/stripe-client';
+import { FAILURE_CONVERTER_PATH } from '../../temporal-config/data-converter';
 
 export const TEST_WEBHOOK_SECRET = 'whsec_poolflow_payments_tests';
 
@@ -78,7 +78,7 @@ export async function payableMember(kit: PaymentsTestKit): Promise<{ memberId: s
   return { memberId, accountId: account.accountId };
 }
 
-export const PAYMENT_TEST_WORKFLOWS_PATH = fileURLToPath(new URL('../test/fixtures/workflows/payments.ts', import.meta.url));
+export const PAYMENT_TEST_WORKFLOWS_PATH = fileURLToPath(new URL('../fixtures/workflows/payments.ts', import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The test-only workflows (a charging workflow and a signal listener), bundled once per test process. */

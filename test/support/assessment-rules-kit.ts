@@ -11,9 +11,9 @@ import {
   type Outcome,
   type Side,
   type Violation,
-} from './account';
-import { evaluate, type Evaluation } from './evaluate';
-import { parseRulePack, type PhaseKind, type RulePack, type RulePackInput } from './rule-pack';
+} from '../../domain/assessments/account';
+import { evaluate, type Evaluation } from '../../domain/assessments/evaluate';
+import { parseRulePack, type PhaseKind, type RulePack, type RulePackInput } from '../../domain/assessments/rule-pack';
 
 type RuleInput = NonNullable<RulePackInput['phases'][number]['rules']>[number];
 
