@@ -266,10 +266,8 @@ if (parts.has('temporal')) {
   } finally {
     worker.shutdown();
     await running;
-    await workerConnection.close();
-    await connection.close();
-    await db.end();
     redis.disconnect();
+    await Promise.all([workerConnection.close(), connection.close(), db.end()]);
   }
   summaryLines.push(`Temporal batch / in-process, extra wall time      <= 10 %    ${spread(overheads, percent)}`);
 }
