@@ -5,8 +5,6 @@
 
 /** Paths per block: the unit of work for threads and of moment merges. Chunks hold whole blocks. */
 export const BLOCK_PATHS = 1_024;
-/** Two-sided normal quantile for the 95 % intervals. */
-const Z_95 = 1.959963984540054;
 
 /**
  * A fixed grid [lo, hi) cut in `bins` bins, plus an underflow and an overflow bin. Bins are equal in
@@ -374,6 +372,9 @@ export interface Probability {
   high: number;
   standardError: number;
 }
+
+/** Two-sided normal quantile for the 95 % intervals. */
+const Z_95 = 1.959963984540054;
 
 export function probability(count: number, n: number): Probability {
   if (n === 0) return { estimate: 0, count, n, low: 0, high: 1, standardError: 0 };
