@@ -1,6 +1,7 @@
 // CPU time used by the local stack's processes, read from /proc (Linux), so that a benchmark can turn a
 // phase's CPU into a cost per unit of work: the Temporal dev server, PostgreSQL (the postmaster and its
 // backends), redis-server, and this process (the worker under test). Found by the ports they serve.
+// Also this process's main thread alone, which on a small machine competes with its worker threads.
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface StackCpuMs {
@@ -67,4 +68,11 @@ export function cpuDelta(after: StackCpuMs, before: StackCpuMs): StackCpuMs {
     redis: after.redis - before.redis,
     worker: after.worker - before.worker,
   };
+}
+
+/** CPU time of this process's main thread alone (its event loop), not of its worker threads. */
+export function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_S;
 }

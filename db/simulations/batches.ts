@@ -51,14 +51,8 @@ export async function findBatch(db: Queryable, batchId: string): Promise<BatchRo
   return rows[0] ? toBatch(rows[0]) : null;
 }
 
-export interface NewBatch {
-  batchId: string;
-  model: string;
-  params: unknown;
-  seed: number;
-  pathCount: number;
-  chunkCount: number;
-  poolId: string | null;
+export interface NewBatch extends Pick<BatchRow, 'batchId' | 'model' | 'params' | 'seed' | 'pathCount' | 'chunkCount' | 'poolId'> {
+  /** Who asks for it. */
   subject: string;
 }
 

@@ -45,7 +45,9 @@ export function nextNormal(source: WordSource): number {
     const hz = word >> 7;
     const iz = word & 127;
     if (Math.abs(hz) < kn[iz]!) return hz * wn[iz]!;
-    if (iz === 0) return tail(source, hz);
+    // The unary plus tells V8 the tail's (uninlined) result is a number, so every return stays an unboxed
+    // double: without it the common return above was boxed into a heap number on every draw.
+    if (iz === 0) return +tail(source, hz);
     const x = hz * wn[iz]!;
     if (fn[iz]! + source.nextUniform() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) return x;
   }
