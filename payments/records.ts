@@ -7,6 +7,7 @@ import {
   findPaymentIntentById,
   findPaymentIntentByKey,
   insertPaymentIntent,
+  insertPaymentIntents,
   type PaymentIntentRow,
   type PaymentIntentStatusFields,
   updatePaymentIntentStatus,
@@ -218,6 +219,27 @@ const refunds: MovementTable<Stripe.Refund, RefundStatusFields, RefundRow> = {
 
 export const recordPaymentIntent = (client: Queryable, movement: MovementMetadata, pi: Stripe.PaymentIntent, source: ObservationSource) =>
   recordMovement(paymentIntents, client, movement, pi, source);
+
+/** A PaymentIntent as one of a charge batch's requests answered it, under that charge's movement. */
+export interface PaymentIntentObservation {
+  movement: MovementMetadata;
+  pi: Stripe.PaymentIntent;
+  source: ObservationSource;
+}
+
+/**
+ * Records a charge batch's answers from Stripe in one statement, as first observations: one result per
+ * observation, in order, or null where the business key or the Stripe ID was recorded already (a
+ * webhook got there first); those go through recordPaymentIntent, which keeps the stored state monotone.
+ */
+export async function recordNewPaymentIntents(
+  client: Queryable,
+  observations: readonly PaymentIntentObservation[],
+): Promise<Array<Recorded<PaymentIntentRow> | null>> {
+  const rows = observations.map(({ movement, pi, source }) => paymentIntents.newRow(movement, pi, paymentIntents.fields(pi, source)));
+  const inserted = await insertPaymentIntents(client, rows);
+  return rows.map((row) => (inserted.has(row.idempotencyKey) ? { row, verdict: 'transition' } : null));
+}
 
 export const recordTransfer = (client: Queryable, movement: MovementMetadata, transfer: Stripe.Transfer, source: ObservationSource) =>
   recordMovement(transfers, client, movement, transfer, source);

@@ -74,6 +74,7 @@ function toRow(row: DbRow): PaymentIntentRow {
 
 const lookups = movementLookups<DbRow, PaymentIntentRow>({ name: 'stripe_payment_intents', idColumn: 'payment_intent_id', columns: COLUMNS, toRow });
 export const findPaymentIntentByKey = lookups.byKey;
+export const findPaymentIntentsByKeys = lookups.byKeys;
 export const findPaymentIntentById = lookups.byId;
 export const listPaymentIntentsByPool = lookups.byPool;
 
@@ -108,6 +109,42 @@ export async function insertPaymentIntent(db: Queryable, row: PaymentIntentRow):
     ],
   );
   return findPaymentIntentByKey(db, row.idempotencyKey);
+}
+
+/**
+ * Records many PaymentIntents in one statement, each unless its business key or Stripe ID is recorded
+ * already; returns the business keys of the rows it inserted (the others are for the caller to compare).
+ */
+export async function insertPaymentIntents(db: Queryable, rows: readonly PaymentIntentRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const column = <T>(pick: (row: PaymentIntentRow) => T) => rows.map(pick);
+  const { rows: inserted } = await db.query<{ idempotency_key: string }>(
+    `INSERT INTO stripe_payment_intents (${COLUMNS})
+     SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::INT8[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::INT8[], $10::TEXT[],
+       $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[], $15::INT8[], $16::TEXT[], $17::TEXT[])
+     ON CONFLICT DO NOTHING
+     RETURNING idempotency_key`,
+    [
+      column((r) => r.idempotencyKey),
+      column((r) => r.poolId),
+      column((r) => r.round),
+      column((r) => r.memberId),
+      column((r) => r.purpose),
+      column((r) => r.paymentIntentId),
+      column((r) => r.customerId),
+      column((r) => r.paymentMethodId),
+      column((r) => r.amountMinor.toString()),
+      column((r) => r.currency),
+      column((r) => r.status),
+      column((r) => r.failureCode),
+      column((r) => r.declineCode),
+      column((r) => r.failureMessage),
+      column((r) => r.statusAt),
+      column((r) => r.statusSource),
+      column((r) => r.statusEventId),
+    ],
+  );
+  return new Set(inserted.map((row) => row.idempotency_key));
 }
 
 export async function updatePaymentIntentStatus(db: Queryable, paymentIntentId: string, fields: PaymentIntentStatusFields): Promise<void> {
