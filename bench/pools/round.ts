@@ -6,6 +6,7 @@
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools/round.ts   (see bench/README.md)
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
@@ -94,6 +95,34 @@ interface RoundRun {
   elapsedMs: number;
   events: number;
   activities: number;
+  /** Per activity type: from the round's start to its first scheduling and to its last completion, in seconds. */
+  phases: string;
+  /** The round's input and result as JSON (before the payload codec), bytes. */
+  inputBytes: number;
+  resultBytes: number;
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** Where a round's time went, from its history: each activity type's span from the round's start. */
+function phasesOf(events: HistoryEvent[]): string {
+  const seconds = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) + (e.eventTime?.nanos ?? 0) / 1e9;
+  const startS = seconds(events[0]!);
+  const typeOf = new Map<string, string>();
+  const spans = new Map<string, { firstS: number; lastS: number; count: number }>();
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const type = scheduled.activityType?.name ?? '?';
+      typeOf.set(String(e.eventId), type);
+      const span = spans.get(type) ?? { firstS: seconds(e) - startS, lastS: 0, count: 0 };
+      span.count++;
+      spans.set(type, span);
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) spans.get(typeOf.get(String(completed.scheduledEventId))!)!.lastS = seconds(e) - startS;
+  }
+  return [...spans].map(([type, s]) => `${type}×${s.count} ${s.firstS.toFixed(1)}–${s.lastS.toFixed(1)} s`).join(', ');
 }
 
 /** A fresh pool's accounts and agreements (not measured), then its round: from the start to the pool's receipt of the result. */
@@ -125,7 +154,14 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
   if (paid !== MEMBERS || result.payout?.winnerMemberId !== memberIds[0])
     throw new Error(`round ${poolId}: ${paid} of ${MEMBERS} paid, winner ${result.payout?.winnerMemberId}`);
   const events = (await round.fetchHistory()).events ?? [];
-  return { elapsedMs, events: events.length, activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length };
+  return {
+    elapsedMs,
+    events: events.length,
+    activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    phases: phasesOf(events),
+    inputBytes: JSON.stringify(input).length,
+    resultBytes: JSON.stringify(result).length,
+  };
 }
 
 const fmt = (values: number[], digits = 1) => {
@@ -147,7 +183,7 @@ try {
     const row = { baselineMs: baselineFirst ? baselineMs : await baselinePhase(String(i)), round };
     rows.push(row);
     console.log(
-      `  repeat ${i + 1}: round of ${MEMBERS} members ${(round.elapsedMs / 1_000).toFixed(1)} s, baseline ${(row.baselineMs / 1_000).toFixed(1)} s, round/baseline ${(round.elapsedMs / row.baselineMs).toFixed(2)}×; ${round.events} history events (${(round.events / MEMBERS).toFixed(2)} per member), ${round.activities} activities`,
+      `  repeat ${i + 1}: round of ${MEMBERS} members ${(round.elapsedMs / 1_000).toFixed(1)} s, baseline ${(row.baselineMs / 1_000).toFixed(1)} s, round/baseline ${(round.elapsedMs / row.baselineMs).toFixed(2)}×; ${round.events} history events (${(round.events / MEMBERS).toFixed(2)} per member), ${round.activities} activities; input ${round.inputBytes} B, result ${round.resultBytes} B\n    phases: ${round.phases}`,
     );
   }
   console.log(`pools-round benchmark: ${REPEATS} rounds of ${MEMBERS} members (dev server ${stack.env.TEMPORAL_ADDRESS}); set-up ${setUpS.toFixed(0)} s`);
