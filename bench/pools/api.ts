@@ -18,17 +18,18 @@ import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev
 import { executePoolUpdate } from '../../api/pools/pool-commands';
 import { pausePoolUpdate, resumePoolUpdate } from '../../workflows/pools/pool';
 import { poolCacheKey } from '../../cache/keys';
+import { benchSetting } from '../settings';
 
 /** Each measured phase runs this long; phases alternate baseline and API so that drift hits both alike. */
-const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 4_000);
+const PHASE_MS = benchSetting('BENCH_PHASE_MS', 4_000);
 const ROUNDS = 3;
 const WARMUP_MS = 1_500;
 /** Open connections of the GET load generator (autocannon, in a worker thread of its own). */
-const GET_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const GET_CONNECTIONS = benchSetting('BENCH_CONNECTIONS', 32);
 /** Pools driven at once by the pause/resume loops, each loop one request after another. */
-const COMMAND_POOLS = Number(process.env.BENCH_COMMAND_POOLS ?? 4);
+const COMMAND_POOLS = benchSetting('BENCH_COMMAND_POOLS', 4);
 /** Pools the GETs rotate through, each request the next pool: reads spread over many pools, not one hot one. */
-const READ_POOLS = Number(process.env.BENCH_READ_POOLS ?? 1_000);
+const READ_POOLS = benchSetting('BENCH_READ_POOLS', 1_000);
 /** Pools created at once while setting up the read pools. */
 const CREATE_CONCURRENCY = 16;
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */

@@ -5,20 +5,18 @@
 // ratio, and the round's history events and activities, with min / median / max.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools/round.ts   (see bench/README.md)
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
-import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools/worker';
 import { contributionRound, type RoundInput } from '../../workflows/pools/round';
-import { benchClient, connectBenchStack, inBatches, median, quietLogger, recordBenchAgreements, rotatingBenchConfig } from '../support';
-import type { BaselineActivities, baselinePool, roundReceiver } from './workflows';
+import { benchSetting } from '../settings';
+import { benchClient, connectBenchStack, inBatches, median, startPoolsBenchWorkers, recordBenchAgreements, rotatingBenchConfig } from '../support';
+import type { baselinePool, roundReceiver } from './workflows';
 
-const MEMBERS = Number(process.env.BENCH_ROUND_MEMBERS ?? 1_000);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const MEMBERS = benchSetting('BENCH_ROUND_MEMBERS', 1_000);
+const REPEATS = benchSetting('BENCH_REPEATS', 3);
 /** A round slower than this fails the run rather than hang it. */
 const ROUND_MS_MAX = 300_000;
 const CONTRIBUTION_MINOR = 1_000;
@@ -34,41 +32,7 @@ const { run, db } = stack;
 const client = benchClient(stack, poolflowDataConverter());
 const ledger = createPoolLedgerActivities({ db });
 
-const poolsQueue = `bench-round-${run}`;
-const baselineQueue = `bench-round-baseline-${run}`;
-const [poolsBundle, benchBundle] = await Promise.all([
-  bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  }),
-  bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  }),
-]);
-const poolsWorker = await createPoolsWorker({
-  connection: stack.workerConnection,
-  namespace: 'default',
-  client,
-  db,
-  redis: stack.redis,
-  stripe: stack.stripe,
-  taskQueue: poolsQueue,
-  workflowBundle: poolsBundle,
-});
-const baselineActivities: BaselineActivities = { noop: async () => {} };
-const benchWorker = await Worker.create({
-  connection: stack.workerConnection,
-  namespace: 'default',
-  taskQueue: baselineQueue,
-  workflowBundle: benchBundle,
-  activities: baselineActivities,
-  dataConverter: poolflowDataConverter(),
-});
-const running = Promise.all([poolsWorker.run(), benchWorker.run()]);
+const { poolsQueue, baselineQueue, shutdown } = await startPoolsBenchWorkers(stack, client, 'round');
 
 /** The members of every round: a card that succeeds; only the first (the pot's winner) needs a payout account. */
 async function setUpMembers(): Promise<string[]> {
@@ -210,8 +174,6 @@ try {
       .join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(0)} s`,
   );
 } finally {
-  poolsWorker.shutdown();
-  benchWorker.shutdown();
-  await running;
+  await shutdown();
   await stack.close();
 }

@@ -78,6 +78,28 @@ export const findPaymentIntentsByKeys = lookups.byKeys;
 export const findPaymentIntentById = lookups.byId;
 export const listPaymentIntentsByPool = lookups.byPool;
 
+/** A row's values in the order of COLUMNS. */
+const columnValues = (row: PaymentIntentRow) => [
+  row.idempotencyKey,
+  row.poolId,
+  row.round,
+  row.memberId,
+  row.purpose,
+  row.paymentIntentId,
+  row.customerId,
+  row.paymentMethodId,
+  row.amountMinor,
+  row.currency,
+  row.status,
+  row.failureCode,
+  row.declineCode,
+  row.failureMessage,
+  row.statusAt,
+  row.statusSource,
+  row.statusEventId,
+];
+const COLUMN_TYPES = ['TEXT', 'TEXT', 'INT8', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'INT8', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'INT8', 'TEXT', 'TEXT'];
+
 /**
  * Records a PaymentIntent unless its business key or its Stripe ID is recorded already (a webhook may
  * have got there first); returns the row now stored under the business key, which the caller compares
@@ -85,64 +107,26 @@ export const listPaymentIntentsByPool = lookups.byPool;
  */
 export async function insertPaymentIntent(db: Queryable, row: PaymentIntentRow): Promise<PaymentIntentRow | null> {
   await db.query(
-    `INSERT INTO stripe_payment_intents (${COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-     ON CONFLICT DO NOTHING`,
-    [
-      row.idempotencyKey,
-      row.poolId,
-      row.round,
-      row.memberId,
-      row.purpose,
-      row.paymentIntentId,
-      row.customerId,
-      row.paymentMethodId,
-      row.amountMinor,
-      row.currency,
-      row.status,
-      row.failureCode,
-      row.declineCode,
-      row.failureMessage,
-      row.statusAt,
-      row.statusSource,
-      row.statusEventId,
-    ],
+    `INSERT INTO stripe_payment_intents (${COLUMNS}) VALUES (${COLUMN_TYPES.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`,
+    columnValues(row),
   );
   return findPaymentIntentByKey(db, row.idempotencyKey);
 }
 
 /**
- * Records many PaymentIntents in one statement, each unless its business key or Stripe ID is recorded
- * already; returns the business keys of the rows it inserted (the others are for the caller to compare).
+ * Records many PaymentIntents in one statement (one array per column), each unless its business key or
+ * Stripe ID is recorded already; returns the business keys of the rows it inserted (the others are for
+ * the caller to compare).
  */
 export async function insertPaymentIntents(db: Queryable, rows: readonly PaymentIntentRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const column = <T>(pick: (row: PaymentIntentRow) => T) => rows.map(pick);
+  const values = rows.map(columnValues);
   const { rows: inserted } = await db.query<{ idempotency_key: string }>(
     `INSERT INTO stripe_payment_intents (${COLUMNS})
-     SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::INT8[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::INT8[], $10::TEXT[],
-       $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::TEXT[], $15::INT8[], $16::TEXT[], $17::TEXT[])
+     SELECT * FROM unnest(${COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
      ON CONFLICT DO NOTHING
      RETURNING idempotency_key`,
-    [
-      column((r) => r.idempotencyKey),
-      column((r) => r.poolId),
-      column((r) => r.round),
-      column((r) => r.memberId),
-      column((r) => r.purpose),
-      column((r) => r.paymentIntentId),
-      column((r) => r.customerId),
-      column((r) => r.paymentMethodId),
-      column((r) => r.amountMinor.toString()),
-      column((r) => r.currency),
-      column((r) => r.status),
-      column((r) => r.failureCode),
-      column((r) => r.declineCode),
-      column((r) => r.failureMessage),
-      column((r) => r.statusAt),
-      column((r) => r.statusSource),
-      column((r) => r.statusEventId),
-    ],
+    COLUMN_TYPES.map((_, column) => values.map((row) => row[column])),
   );
   return new Set(inserted.map((row) => row.idempotency_key));
 }
