@@ -39,6 +39,8 @@ export interface ApiDeps {
   limits?: Partial<ApiLimits>;
   /** How long an event stream stays open (api/event-streams.ts EVENT_STREAM_MS when unset). */
   eventStreamMs?: number;
+  /** How long creating a pool waits for it to be open and readable before answering 202 (10 s when unset). */
+  poolOpenWaitMs?: number;
   /** Pool workflows index themselves in search attributes (off only on a test server without them). */
   searchAttributes?: boolean;
 }

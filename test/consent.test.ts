@@ -124,7 +124,7 @@ describe('member consent', () => {
     const manager = uniqueId('mgr');
     const member = await cardHolder();
     const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', rotating('Repeated accept'));
-    // Under heavy load the create answers before the pool's projection is written (POOL_OPEN_WAIT_MS).
+    // Under heavy load the create may answer 202, before the pool is open and readable.
     await eventually('the pool open to members', async () =>
       (await request<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).body.status === 'open' ? true : undefined,
     );

@@ -6,7 +6,8 @@ import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { payableMember, type PaymentsTestKit } from '../../payments/test-support';
-import { authHeaders, tokenFor } from '../../test/support/api';
+import { authHeaders, testApp, tokenFor } from '../../test/support/api';
+import { workflowIds } from '../../temporal-config/workflow-ids';
 import { startApiHarness, type ApiHarness } from '../../test/support/api-harness';
 import { uniqueId } from '../../test/support/env';
 import type { Role } from '../auth';
@@ -67,6 +68,24 @@ describe('pool routes', () => {
       assert.equal(view.status, 'open');
       assert.equal(view.managerId, alice);
       assert.equal(response.headers.get('location'), `/v1/pools/${view.poolId}`);
+    });
+
+    test('a pool its workflow has not yet opened is answered 202 with Retry-After, not 201: a join right after would find no pool', async () => {
+      // An API whose pools task queue no worker polls: the pool is created but never opened.
+      const stalled = testApp({ ...h.deps, poolsTaskQueue: uniqueId('no-worker'), poolOpenWaitMs: 300 });
+      const response = await stalled.request('/v1/pools', {
+        method: 'POST',
+        headers: await authHeaders(alice, 'manager'),
+        body: JSON.stringify(poolConfig({ name: 'Stalled' })),
+      });
+      assert.equal(response.status, 202);
+      assert.equal(response.headers.get('retry-after'), '1');
+      const view = (await response.json()) as PoolView;
+      assert.equal(view.status, 'draft');
+      assert.equal(view.config.name, 'Stalled');
+      assert.equal(response.headers.get('location'), `/v1/pools/${view.poolId}`);
+      assert.equal((await request('GET', `/v1/pools/${view.poolId}`, alice, 'manager')).status, 404, 'not readable yet: hence no 201');
+      await client.workflow.getHandle(workflowIds.pool(view.poolId)).terminate('test over');
     });
 
     test('the same Idempotency-Key and body return the first response; another body is refused', async () => {

@@ -29,6 +29,7 @@ import { parseCurrency } from '../../domain/core/money';
 import { poolConfigSchema } from '../../domain/pools/pool-config';
 import { withMembers } from '../../db/pools/pool-views';
 import type { PoolView } from '../../domain/pools/pool-view';
+import { initialPoolState, poolView } from '../../domain/pools/state';
 import { PoolIdAttribute, PoolKindAttribute, PoolManagerAttribute, PoolStatusAttribute } from '../../temporal-config/search-attributes';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import {
@@ -41,7 +42,6 @@ import {
   pausePoolUpdate,
   placeBidUpdate,
   PoolRejection,
-  poolStateQuery,
   poolWorkflow,
   reasonSchema,
   replaceMemberUpdate,
@@ -61,8 +61,8 @@ import * as s from './pool-schemas';
 import { ProblemError } from '../problem';
 import { rejectionType } from '../temporal-errors';
 
-/** How long creating a pool waits for its workflow to open it before answering anyway. */
-export const POOL_OPEN_WAIT_MS = 5_000;
+/** How long creating a pool waits for its workflow to open it and for its projection, before answering 202. */
+const POOL_OPEN_WAIT_MS = 10_000;
 /** How long a round trigger waits for the pool's verdict before answering 503 (the retry finds it). */
 export const ROUND_TRIGGER_WAIT_MS = 10_000;
 export const LEDGER_POSTINGS_PAGE_MAX = 200;
@@ -115,7 +115,11 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       ...tags('Pools'),
       middleware: [requireRole(['manager'], 'only managers create pools')],
       request: { body: jsonRequest(poolConfigSchema) },
-      responses: { 201: jsonResponse('The new pool (the same pool again for a repeated Idempotency-Key)', s.poolView), ...problemResponses(403, 415) },
+      responses: {
+        201: jsonResponse('The new pool, open and readable at Location (the same pool again for a repeated Idempotency-Key)', s.poolView),
+        202: jsonResponse('The pool is being set up (its workflow has not opened it yet): GET Location after Retry-After seconds', s.poolView),
+        ...problemResponses(403, 415),
+      },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -149,18 +153,25 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       }
-      const view = await waitForOpen(id);
+      const opened = await waitForOpen(id);
       c.header('location', `/v1/pools/${id}`);
-      return c.json(view, 201);
+      if (opened) return c.json(opened, 201);
+      // A 201 now would invite a join that finds no pool yet: answer with the pool as created, still being set up.
+      c.header('retry-after', '1');
+      return c.json(poolView({ poolId: id, managerId: principal.sub, config, seedCommitment }, initialPoolState(config)), 202);
     },
   );
 
-  const waitForOpen = async (id: string): Promise<PoolView> => {
-    const deadline = Date.now() + POOL_OPEN_WAIT_MS;
+  /**
+   * The pool's view once its workflow has opened it and projected it (what the caller's next request
+   * reads), or null at the deadline. Read from the projection, so a worker that is down cannot hang the request.
+   */
+  const waitForOpen = async (id: string): Promise<PoolView | null> => {
+    const deadline = Date.now() + (deps.poolOpenWaitMs ?? POOL_OPEN_WAIT_MS);
     for (;;) {
-      const view = await handle(id).query(poolStateQuery);
-      // Open is not enough: the caller's next request reads the projection, which an activity writes after.
-      if ((view.status !== 'draft' && (await readPoolView(deps, id))) || Date.now() > deadline) return view;
+      const view = await readPoolView(deps, id);
+      if (view && view.status !== 'draft') return view;
+      if (Date.now() > deadline) return null;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
