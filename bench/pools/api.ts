@@ -37,7 +37,7 @@ const CREATE_CONCURRENCY = 16;
 const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
 const TARGET_CACHED_GET_RATIO = 0.5;
-/** Set-up and command requests answered 503 or 429 are sent again this many times at most. */
+/** Set-up and command requests answered 503 or 429, or whose connection dropped, are sent again this many times at most. */
 const REQUEST_RESENDS_MAX = 5;
 /** How long a read pool may take to reach the Redis cache after it was created. */
 const CACHED_WAIT_MAX_MS = 30_000;
@@ -185,12 +185,12 @@ async function main(): Promise<void> {
       mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
     const manager = `bench-manager-${harness.taskQueue}`;
     const managerToken = await token(manager, 'manager');
-    // As a client would: a 503 or 429 (a loaded dev server, a rate limit) is sent again after its
-    // Retry-After, under the same Idempotency-Key, a few times.
+    // As a client would: a 503 or 429 (a loaded dev server, a rate limit) or a dropped connection is sent
+    // again (after its Retry-After), under the same Idempotency-Key, a few times.
     const call = async (method: string, path: string, body?: unknown, bearer = managerToken, key?: string) => {
       const idempotencyKey = method === 'POST' ? (key ?? `bench-${randomUUID()}`) : undefined;
       for (let resends = 0; ; resends++) {
-        const response = await fetch(`${api.url}${path}`, {
+        const sent = await fetch(`${api.url}${path}`, {
           method,
           headers: {
             authorization: `Bearer ${bearer}`,
@@ -198,7 +198,16 @@ async function main(): Promise<void> {
             ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-        });
+        }).then(
+          (response) => response,
+          // A kept-alive connection the server closed meanwhile (a slow create): the key makes resending safe.
+          (error: unknown) => {
+            if (resends >= REQUEST_RESENDS_MAX) throw error;
+            return null;
+          },
+        );
+        if (!sent) continue;
+        const response = sent;
         const text = await response.text();
         if ((response.status === 503 || response.status === 429) && resends < REQUEST_RESENDS_MAX) {
           await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
