@@ -1,10 +1,12 @@
 // Set-up the pools benchmarks share (bench/pools/throughput.ts, bench/pools/round.ts, bench/codec.ts): the test
-// stack's clients under a Stripe key of the run's own, members with cards and onboarded payout accounts,
-// rotating pools created, joined with recorded agreements and activated, and waiting for a round to end.
+// stack's clients under a Stripe key of the run's own, a pools worker beside a baseline worker, members
+// with cards and onboarded payout accounts, rotating pools created, joined with recorded agreements and
+// activated, and waiting for a round to end.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createRedis } from '../cache/redis';
 import { agreementTerms, recordAgreement } from '../db/consent';
 import { createDbPool } from '../db/pool';
@@ -17,6 +19,9 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
 import { executePoolUpdate } from '../api/pools/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow } from '../workflows/pools/pool';
+import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
+import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools/worker';
+import type { BaselineActivities } from './pools/workflows';
 
 /** Members are set up (customer, card, payout account) this many at a time. */
 export const SETUP_CONCURRENCY_MAX = 10;
@@ -148,4 +153,55 @@ export async function roundFinished(client: Client, poolId: string, round: numbe
       await sleep(ROUND_POLL_MS);
     }
   }
+}
+
+export interface PoolsBenchWorkers {
+  /** The pools worker's task queue (the production wiring, `createPoolsWorker`). */
+  poolsQueue: string;
+  /** The bench-only workflows' task queue (bench/pools/workflows.ts: no-op baselines, the stand-in pool). */
+  baselineQueue: string;
+  /** Stops both workers and waits until they have drained. */
+  shutdown(): Promise<void>;
+}
+
+/** A pools worker and a baseline worker (its activities do nothing) on task queues of the run's own, running. */
+export async function startPoolsBenchWorkers(stack: BenchStack, client: Client, name: string): Promise<PoolsBenchWorkers> {
+  const poolsQueue = `bench-${name}-${stack.run}`;
+  const baselineQueue = `bench-${name}-baseline-${stack.run}`;
+  const bundle = (workflowsPath: string, workflowInterceptorModules?: string[]) =>
+    bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+  const [poolsBundle, baselineBundle] = await Promise.all([
+    bundle(WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES),
+    bundle(fileURLToPath(new URL('./pools/workflows.ts', import.meta.url))),
+  ]);
+  const poolsWorker = await createPoolsWorker({
+    connection: stack.workerConnection,
+    namespace: 'default',
+    client,
+    db: stack.db,
+    redis: stack.redis,
+    stripe: stack.stripe,
+    taskQueue: poolsQueue,
+    workflowBundle: poolsBundle,
+  });
+  const baselineActivities: BaselineActivities = { noop: async () => {} };
+  const baselineWorker = await Worker.create({
+    connection: stack.workerConnection,
+    namespace: 'default',
+    taskQueue: baselineQueue,
+    workflowBundle: baselineBundle,
+    activities: baselineActivities,
+    // The client encrypts what it sends, so the baseline's worker must decode it as the pools worker does.
+    dataConverter: poolflowDataConverter(),
+  });
+  const running = Promise.all([poolsWorker.run(), baselineWorker.run()]);
+  return {
+    poolsQueue,
+    baselineQueue,
+    async shutdown() {
+      poolsWorker.shutdown();
+      baselineWorker.shutdown();
+      await running;
+    },
+  };
 }

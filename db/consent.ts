@@ -119,6 +119,15 @@ export async function findAgreementInForce(db: Queryable, poolId: string, member
   return findCurrent(db, { table: 'charge_agreements', condition: 'withdrawn_at IS NULL', toRow: agreementRow }, poolId, memberId);
 }
 
+/** The agreements in force of many members of one pool (a charge batch's), read in one query; members without one are absent. */
+export async function findAgreementsInForce(db: Queryable, poolId: string, memberIds: readonly string[]): Promise<Map<string, AgreementRow>> {
+  const { rows } = await db.query<AgreementDbRow>(
+    'SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = ANY($2::TEXT[]) AND withdrawn_at IS NULL',
+    [poolId, memberIds],
+  );
+  return new Map(rows.map((row) => [row.member_id, agreementRow(row)]));
+}
+
 /** Ends the agreement in force (the member left, was replaced, or their join was refused). */
 export async function withdrawAgreement(db: Queryable, withdrawal: { poolId: string; memberId: string; reason: string; requestId: string }): Promise<boolean> {
   const { rowCount } = await db.query(

@@ -81,6 +81,35 @@ const observation = <Status extends MovementStatus>(kind: { state(status: Status
   source: status.statusSource,
 });
 
+/** The status fields an observation of `object` gives. */
+function observedStatus<Obj extends StripeMovement, Own, Status extends MovementStatus>(
+  kind: MovementKind<Obj, Own, Status>,
+  object: Obj,
+  source: ObservationSource,
+): Status {
+  return { ...kind.ownStatus(object), statusAt: source.at, statusSource: source.source, statusEventId: source.eventId } as Status;
+}
+
+/** The row a first observation of `object` inserts under its movement's business key. */
+function newRow<Obj extends StripeMovement, Own, Status extends MovementStatus>(
+  kind: MovementKind<Obj, Own, Status>,
+  movement: MovementMetadata,
+  object: Obj,
+  status: Status,
+): MovementIdentity & Own & Status {
+  return {
+    idempotencyKey: movement.idempotencyKey,
+    poolId: movement.poolId,
+    round: movement.round,
+    memberId: movement.memberId,
+    purpose: movement.purpose,
+    amountMinor: BigInt(object.amount),
+    currency: object.currency,
+    ...kind.objectColumns(object),
+    ...status,
+  };
+}
+
 /**
  * Records an observation of a Stripe object under its movement's business key: a first one inserts the
  * row; a later one moves the stored state only forward (a stale one changes nothing); an object bound to
@@ -94,20 +123,10 @@ async function recordMovement<Obj extends StripeMovement, Own, Status extends Mo
   source: ObservationSource,
 ): Promise<Recorded<MovementIdentity & Own & Status>> {
   const { table } = kind;
-  const status = { ...kind.ownStatus(object), statusAt: source.at, statusSource: source.source, statusEventId: source.eventId } as Status;
+  const status = observedStatus(kind, object, source);
   const existing = (await table.byId(client, object.id)) ?? (await table.byKey(client, movement.idempotencyKey));
   if (!existing) {
-    const row = {
-      idempotencyKey: movement.idempotencyKey,
-      poolId: movement.poolId,
-      round: movement.round,
-      memberId: movement.memberId,
-      purpose: movement.purpose,
-      amountMinor: BigInt(object.amount),
-      currency: object.currency,
-      ...kind.objectColumns(object),
-      ...status,
-    };
+    const row = newRow(kind, movement, object, status);
     const stored = await table.insert(client, row);
     return stored && table.stripeIdOf(stored) === object.id ? { row: stored, verdict: 'transition' } : { row: stored ?? row, verdict: 'conflict' };
   }
@@ -150,6 +169,27 @@ const refunds: MovementKind<Stripe.Refund, OwnColumns<RefundRow, RefundStatusFie
 
 export const recordPaymentIntent = (client: Queryable, movement: MovementMetadata, pi: Stripe.PaymentIntent, source: ObservationSource) =>
   recordMovement(paymentIntents, client, movement, pi, source);
+
+/** A PaymentIntent as one of a charge batch's requests answered it, under that charge's movement. */
+export interface PaymentIntentObservation {
+  movement: MovementMetadata;
+  pi: Stripe.PaymentIntent;
+  source: ObservationSource;
+}
+
+/**
+ * Records a charge batch's answers from Stripe in one statement, as first observations: one result per
+ * observation, in order, or null where the business key or the Stripe ID was recorded already (a
+ * webhook got there first); those go through recordPaymentIntent, which keeps the stored state monotone.
+ */
+export async function recordNewPaymentIntents(
+  client: Queryable,
+  observations: readonly PaymentIntentObservation[],
+): Promise<Array<Recorded<PaymentIntentRow> | null>> {
+  const rows = observations.map(({ movement, pi, source }) => newRow(paymentIntents, movement, pi, observedStatus(paymentIntents, pi, source)));
+  const inserted = await paymentIntentsTable.insertMany(client, rows);
+  return rows.map((row) => (inserted.has(row.idempotencyKey) ? { row, verdict: 'transition' } : null));
+}
 
 export const recordTransfer = (client: Queryable, movement: MovementMetadata, transfer: Stripe.Transfer, source: ObservationSource) =>
   recordMovement(transfers, client, movement, transfer, source);

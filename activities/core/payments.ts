@@ -7,9 +7,9 @@
 //      idempotency key's 24-hour window, which covers that gap);
 //   3. only then create, with the business key as `idempotencyKey` and in `metadata`, and record it.
 import type Stripe from 'stripe';
-import { findAgreementInForce } from '../../db/consent';
-import { findCustomer, findConnectAccount } from '../../db/payments/members';
-import { findPaymentIntentByKey, type PaymentIntentRow } from '../../db/payments/payment-intents';
+import { type AgreementRow, findAgreementInForce, findAgreementsInForce } from '../../db/consent';
+import { type CustomerRow, findConnectAccount, findCustomer, findCustomers } from '../../db/payments/members';
+import { findPaymentIntentByKey, findPaymentIntentsByKeys, type PaymentIntentRow } from '../../db/payments/payment-intents';
 import { findRefundByKey, type RefundRow } from '../../db/payments/refunds';
 import { findTransferByKey, type TransferRow } from '../../db/payments/transfers';
 import type { MovementIdentity } from '../../db/payments/movement-table';
@@ -27,10 +27,18 @@ import {
 } from '../../payments/errors';
 import { idempotencyKeys, InvalidKeyPartError, type MoneyMovementKind, poolTransferGroup } from '../../domain/core/idempotency-keys';
 import { idempotencyKeySearchQuery, type MovementMetadata, movementMetadata, parseMovementMetadata } from '../../payments/metadata';
-import { type ObservationSource, recordPaymentIntent, recordRefund, recordTransfer, type Recorded, type StripeMovement } from '../../payments/records';
+import {
+  type ObservationSource,
+  recordNewPaymentIntents,
+  recordPaymentIntent,
+  recordRefund,
+  recordTransfer,
+  type Recorded,
+  type StripeMovement,
+} from '../../payments/records';
 import { paymentIntentState } from '../../payments/status-order';
 import { businessMetrics } from '../../observability/metrics';
-import { chargeContributionBatch, type ContributionBatchInput, type MemberChargeOutcome } from '../pools/contribution-batch';
+import { type BatchChargeSteps, chargeContributionBatch, type ContributionBatchInput, type MemberChargeOutcome } from '../pools/contribution-batch';
 
 /** A money movement as the workflow asks for it; money crosses the Temporal wall as a decimal string. */
 export interface MoneyMovementInput {
@@ -178,6 +186,57 @@ const responseSource = (object: Returned<object>) => apiSource(object.lastRespon
 
 type Recorder<Obj, Row> = (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource) => Promise<Recorded<Row>>;
 
+/**
+ * A charge's result from its recorded (monotone, best-known) state: a summary when it succeeded or is
+ * processing (a webhook will settle it); a non-retryable failure when the charge was declined, needs the
+ * cardholder or was canceled, which the same business key will always repeat.
+ */
+function chargeResult(parsed: ParsedMovement, row: PaymentIntentRow): PaymentIntentSummary {
+  const key = parsed.movement.idempotencyKey;
+  const details: PaymentFailureDetails = {
+    idempotencyKey: key,
+    stripeObjectId: row.paymentIntentId,
+    code: row.failureCode,
+    declineCode: row.declineCode,
+    stripeRequestId: null,
+  };
+  const state = paymentIntentState(row.status, row.failureCode);
+  switch (state) {
+    case 'succeeded':
+    case 'processing':
+    case 'requires_capture':
+      return paymentIntentSummary(row);
+    case 'failed':
+    case 'requires_action': {
+      const type = state === 'requires_action' ? PaymentFailureType.authenticationRequired : declineFailureType(row.failureCode, row.declineCode);
+      throw paymentFailure(type, `contribution ${key} not paid: ${row.failureMessage ?? row.failureCode ?? state}`, details);
+    }
+    case 'canceled':
+      throw paymentFailure(PaymentFailureType.canceled, `contribution ${key}: PaymentIntent ${row.paymentIntentId} was canceled`, details);
+    default:
+      // Never left so by a create with confirm: true; someone else touched it, and a human must look.
+      throw paymentFailure(PaymentFailureType.conflictingRecord, `contribution ${key}: PaymentIntent ${row.paymentIntentId} is ${row.status}`, details);
+  }
+}
+
+/** Where a charge finds what our records hold about it: queried one by one, or read for a whole batch at once. */
+interface ChargeRecords {
+  storedPaymentIntent(idempotencyKey: string): Promise<PaymentIntentRow | null>;
+  agreementInForce(memberId: string): Promise<AgreementRow | null>;
+  customer(memberId: string): Promise<CustomerRow | null>;
+}
+
+/** Stripe's answer to a charge, and when it gave it. */
+interface Observed {
+  pi: Stripe.PaymentIntent;
+  source: ObservationSource;
+}
+
+/** A batch member's answer from Stripe, checked against the movement it was asked for, to be recorded. */
+interface ObservedCharge extends Observed {
+  parsed: ParsedMovement;
+}
+
 export function createPaymentActivities(deps: PaymentActivityDeps) {
   const { stripe, db } = deps;
 
@@ -199,47 +258,20 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
   }
 
   /**
-   * Records the PaymentIntent and turns its (monotone, best-known) state into the activity's result:
-   * a summary when it succeeded or is processing (a webhook will settle it); a non-retryable failure
-   * when the charge was declined, needs the cardholder or was canceled, which the same business key
-   * will always repeat.
+   * Records the PaymentIntent (in a transaction of its own) and turns its state into the charge's result
+   * (chargeResult).
    */
   async function settleCharge(parsed: ParsedMovement, pi: Stripe.PaymentIntent, source: ObservationSource): Promise<PaymentIntentSummary> {
-    const key = parsed.movement.idempotencyKey;
-    const row = await recordChecked(parsed, recordPaymentIntent, pi, source);
-    const details: PaymentFailureDetails = {
-      idempotencyKey: key,
-      stripeObjectId: row.paymentIntentId,
-      code: row.failureCode,
-      declineCode: row.declineCode,
-      stripeRequestId: null,
-    };
-    const state = paymentIntentState(row.status, row.failureCode);
-    switch (state) {
-      case 'succeeded':
-      case 'processing':
-      case 'requires_capture':
-        return paymentIntentSummary(row);
-      case 'failed':
-      case 'requires_action': {
-        const type = state === 'requires_action' ? PaymentFailureType.authenticationRequired : declineFailureType(row.failureCode, row.declineCode);
-        throw paymentFailure(type, `contribution ${key} not paid: ${row.failureMessage ?? row.failureCode ?? state}`, details);
-      }
-      case 'canceled':
-        throw paymentFailure(PaymentFailureType.canceled, `contribution ${key}: PaymentIntent ${row.paymentIntentId} was canceled`, details);
-      default:
-        // Never left so by a create with confirm: true; someone else touched it, and a human must look.
-        throw paymentFailure(PaymentFailureType.conflictingRecord, `contribution ${key}: PaymentIntent ${row.paymentIntentId} is ${row.status}`, details);
-    }
+    return chargeResult(parsed, await recordChecked(parsed, recordPaymentIntent, pi, source));
   }
 
   /**
    * Nobody is charged without their own recorded agreement, whoever asks (the API, an operator's update
    * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API.
    */
-  async function requireAgreement(parsed: ParsedMovement): Promise<void> {
+  async function requireAgreement(parsed: ParsedMovement, records: ChargeRecords): Promise<void> {
     const { poolId, memberId, idempotencyKey } = parsed.movement;
-    const agreement = await findAgreementInForce(db, poolId, memberId);
+    const agreement = await records.agreementInForce(memberId);
     if (!agreement)
       throw paymentFailure(
         PaymentFailureType.noAgreement,
@@ -282,61 +314,133 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
   }
 
   /**
+   * One charge up to Stripe's answer, without recording it: the PaymentIntent stored under its key
+   * (re-read from Stripe), one an earlier attempt made (found by search, only when `lookUpInStripe`), or
+   * a new one (declined ones too: Stripe makes those). Throws when the member may not be charged.
+   */
+  async function observeCharge(parsed: ParsedMovement, records: ChargeRecords, lookUpInStripe: boolean): Promise<Observed> {
+    const key = parsed.movement.idempotencyKey;
+    const stored = await records.storedPaymentIntent(key);
+    if (stored) {
+      const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
+      return { pi, source: responseSource(pi) };
+    }
+    // Only an attempt after one that may have created the PaymentIntent needs Stripe's search: a first
+    // attempt is protected by the idempotency key, which Stripe keeps for 24 hours.
+    const found = lookUpInStripe ? await findPaymentIntentInStripe(key) : null;
+    if (found) return { pi: found.object, source: found.source };
+
+    await requireAgreement(parsed, records);
+    const customer = await records.customer(parsed.movement.memberId);
+    if (!customer?.defaultPaymentMethodId) {
+      throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
+    }
+    // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
+    if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
+    try {
+      const pi = await stripe.paymentIntents.create(
+        {
+          amount: Number(parsed.amountMinor),
+          currency: parsed.currency,
+          customer: customer.customerId,
+          payment_method: customer.defaultPaymentMethodId,
+          confirm: true,
+          off_session: true,
+          // A saved card confirmed off-session never redirects, so no return_url is needed.
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          description: `Poolflow contribution, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
+          metadata: movementMetadata('contribution', parsed.movement),
+        },
+        { idempotencyKey: key },
+      );
+      return { pi, source: responseSource(pi) };
+    } catch (error) {
+      // A declined off-session charge still creates the PaymentIntent: it is recorded before failing, so
+      // the next attempt finds it in our records and the round sees the same outcome.
+      if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
+      if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
+        const pi = error.payment_intent as Stripe.PaymentIntent;
+        if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return { pi, source: apiSource(error.headers) };
+      }
+      throw error;
+    }
+  }
+
+  /** Our records, asked one query at a time: a lone charge's. */
+  const queriedRecords = (poolId: string): ChargeRecords => ({
+    storedPaymentIntent: (key) => findPaymentIntentByKey(db, key),
+    agreementInForce: (memberId) => findAgreementInForce(db, poolId, memberId),
+    customer: (memberId) => findCustomer(db, memberId),
+  });
+
+  /**
    * Charges a member's contribution off-session with their default payment method (see chargeContribution).
    * `lookUpInStripe` asks Stripe's search for a PaymentIntent made by an earlier attempt before creating.
    */
   async function charge(input: MoneyMovementInput, options: { lookUpInStripe: boolean }): Promise<PaymentIntentSummary> {
     const parsed = parseMovement('contribution', input);
-    const key = parsed.movement.idempotencyKey;
     try {
-      const stored = await findPaymentIntentByKey(db, key);
-      if (stored) {
-        const pi = await stripe.paymentIntents.retrieve(stored.paymentIntentId);
-        return await settleCharge(parsed, pi, responseSource(pi));
-      }
-      // Only an attempt after one that may have created the PaymentIntent needs Stripe's search: a first
-      // attempt is protected by the idempotency key, which Stripe keeps for 24 hours.
-      const found = options.lookUpInStripe ? await findPaymentIntentInStripe(key) : null;
-      if (found) return await settleCharge(parsed, found.object, found.source);
-
-      await requireAgreement(parsed);
-      const customer = await findCustomer(db, parsed.movement.memberId);
-      if (!customer?.defaultPaymentMethodId) {
-        throw paymentFailure(PaymentFailureType.memberNotPayable, `member ${parsed.movement.memberId} has no default payment method`, noDetails(key));
-      }
-      // A new PaymentIntent for a dunning purpose is a dunning retry; one found again is not counted twice.
-      if (parsed.movement.purpose.startsWith('dunning-')) businessMetrics.dunningCharges.inc();
-      try {
-        const pi = await stripe.paymentIntents.create(
-          {
-            amount: Number(parsed.amountMinor),
-            currency: parsed.currency,
-            customer: customer.customerId,
-            payment_method: customer.defaultPaymentMethodId,
-            confirm: true,
-            off_session: true,
-            // A saved card confirmed off-session never redirects, so no return_url is needed.
-            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-            description: `Poolflow contribution, pool ${parsed.movement.poolId}, round ${parsed.movement.round}`,
-            metadata: movementMetadata('contribution', parsed.movement),
-          },
-          { idempotencyKey: key },
-        );
-        return await settleCharge(parsed, pi, responseSource(pi));
-      } catch (error) {
-        // A declined off-session charge still creates the PaymentIntent: record it before failing, so
-        // the next attempt finds it in step 1 and the round sees the same outcome.
-        if (isStripeError(error) && error.type === 'StripeCardError') businessMetrics.chargesFailed.inc({ reason: error.code ?? 'card_error' });
-        if (isStripeError(error) && error.type === 'StripeCardError' && error.payment_intent) {
-          const pi = error.payment_intent as Stripe.PaymentIntent;
-          if (parseMovementMetadata(pi.metadata)?.idempotencyKey === key) return await settleCharge(parsed, pi, apiSource(error.headers));
-        }
-        throw error;
-      }
+      const { pi, source } = await observeCharge(parsed, queriedRecords(input.poolId), options.lookUpInStripe);
+      return await settleCharge(parsed, pi, source);
     } catch (error) {
-      throw mapStripeError(error, { idempotencyKey: key });
+      throw mapStripeError(error, { idempotencyKey: parsed.movement.idempotencyKey });
     }
   }
+
+  /**
+   * A batch's charges: what our records hold for the whole batch is read with one query per table
+   * (stored PaymentIntents, agreements in force, Customers), and Stripe's answers are recorded with one
+   * statement; only a PaymentIntent recorded already (a webhook came first) takes a transaction of its own.
+   */
+  const batchSteps = async (input: ContributionBatchInput): Promise<BatchChargeSteps<ObservedCharge>> => {
+    const memberIds = input.charges.map((c) => c.memberId);
+    const keys = input.charges.flatMap((c) => {
+      try {
+        return [idempotencyKeys.contribution({ poolId: input.poolId, round: input.round, memberId: c.memberId, purpose: c.purpose })];
+      } catch {
+        return []; // Refused for that member alone, when it is parsed.
+      }
+    });
+    const [stored, agreements, customers] = await Promise.all([
+      findPaymentIntentsByKeys(db, keys),
+      findAgreementsInForce(db, input.poolId, memberIds),
+      findCustomers(db, memberIds),
+    ]);
+    const storedByKey = new Map(stored.map((row) => [row.idempotencyKey, row]));
+    const records: ChargeRecords = {
+      storedPaymentIntent: async (key) => storedByKey.get(key) ?? null,
+      agreementInForce: async (memberId) => agreements.get(memberId) ?? null,
+      customer: async (memberId) => customers.get(memberId) ?? null,
+    };
+    return {
+      async observe(movement, lookUpInStripe) {
+        const parsed = parseMovement('contribution', movement);
+        try {
+          const observed = await observeCharge(parsed, records, lookUpInStripe);
+          checkSameMoney(parsed, BigInt(observed.pi.amount), observed.pi.currency, observed.pi.id);
+          return { parsed, ...observed };
+        } catch (error) {
+          throw mapStripeError(error, { idempotencyKey: parsed.movement.idempotencyKey });
+        }
+      },
+      async recordAll(observed) {
+        const recorded = await recordNewPaymentIntents(
+          db,
+          observed.map(({ parsed, pi, source }) => ({ movement: parsed.movement, pi, source })),
+        );
+        return Promise.all(
+          observed.map(async ({ parsed, pi, source }, i) => {
+            try {
+              const row = recorded[i];
+              return { summary: row ? chargeResult(parsed, row.row) : await settleCharge(parsed, pi, source) };
+            } catch (error) {
+              return { error: mapStripeError(error, { idempotencyKey: parsed.movement.idempotencyKey }) };
+            }
+          }),
+        );
+      },
+    };
+  };
 
   return {
     /**
@@ -351,11 +455,12 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
 
     /**
      * Charges up to CHARGES_PER_BATCH_MAX members of a round in one activity, each under their own key
-     * and consent check, with an outcome per member (activities/pools/contribution-batch.ts). Stripe is
-     * searched before creating only on a retry, or when the round asks again.
+     * and consent check, with an outcome per member (activities/pools/contribution-batch.ts); our records
+     * are read and written once per batch (batchSteps). Stripe is searched before creating only on a
+     * retry, or when the round asks again.
      */
     async chargeContributions(input: ContributionBatchInput): Promise<MemberChargeOutcome[]> {
-      return chargeContributionBatch(charge, input);
+      return chargeContributionBatch(batchSteps, input);
     },
 
     /**

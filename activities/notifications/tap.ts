@@ -1,5 +1,5 @@
 // Where notices come from: an activity interceptor on the pools worker that, after each projection of a
-// pool or a round and after each contribution charge with a definite outcome (alone or in a batch), signals the pool's
+// pool or a round and after each contribution charge with a definite outcome (alone, or a batch's together), signals the pool's
 // notices workflow (starting it if need be). The pool and round workflows stay as they are: every event
 // worth a notice already passes through these activities. A signal that fails fails the activity, which
 // Temporal retries; the notices workflow drops what it has already seen.
@@ -14,6 +14,7 @@ import type { ContributionBatchInput, MemberChargeOutcome } from '../pools/contr
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import {
   chargeReportedSignal,
+  chargesReportedSignal,
   poolChangeReportedSignal,
   poolNotices,
   poolViewReportedSignal,
@@ -62,6 +63,14 @@ export function notificationTap(): ActivityInterceptorsFactory {
             await report(ctx, poolId, poolChangeReportedSignal, change);
             return result;
           }
+          case 'projectFinishedRound': {
+            // The round's notices first, then the change's, as when they were two activities.
+            const result = await next(input);
+            const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult; change: PoolChange };
+            await report(ctx, round.poolId, roundReportedSignal, { kind: round.kind, result: round.result });
+            await report(ctx, round.poolId, poolChangeReportedSignal, round.change);
+            return result;
+          }
           case 'projectRound': {
             const result = await next(input);
             const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult };
@@ -91,20 +100,25 @@ export function notificationTap(): ActivityInterceptorsFactory {
             return summary;
           }
           case 'chargeContributions': {
-            // A batch of a round's charges: each member's definite outcome is news, as a lone charge's is.
+            // A batch of a round's charges: each member's definite outcome is news, as a lone charge's is,
+            // and the batch's go in one signal (one per member made a round of 1,000 a thousand signals).
             const batch = input.args[0] as ContributionBatchInput;
             const outcomes = (await next(input)) as MemberChargeOutcome[];
-            for (const [i, outcome] of outcomes.entries()) {
-              if (outcome.outcome === 'charged' && outcome.status !== 'succeeded') continue;
-              await report(ctx, batch.poolId, chargeReportedSignal, {
-                round: batch.round,
-                memberId: outcome.memberId,
-                purpose: outcome.purpose,
-                amountMinor: batch.charges[i]!.amountMinor,
-                outcome: outcome.outcome === 'charged' ? 'succeeded' : 'failed',
-                failureCode: outcome.outcome === 'failed' ? (outcome.failureCode ?? outcome.failureType) : null,
-              });
-            }
+            const reports = outcomes.flatMap((outcome, i): ChargeReport[] =>
+              outcome.outcome === 'charged' && outcome.status !== 'succeeded'
+                ? []
+                : [
+                    {
+                      round: batch.round,
+                      memberId: outcome.memberId,
+                      purpose: outcome.purpose,
+                      amountMinor: batch.charges[i]!.amountMinor,
+                      outcome: outcome.outcome === 'charged' ? 'succeeded' : 'failed',
+                      failureCode: outcome.outcome === 'failed' ? (outcome.failureCode ?? outcome.failureType) : null,
+                    },
+                  ],
+            );
+            if (reports.length > 0) await report(ctx, batch.poolId, chargesReportedSignal, reports);
             return outcomes;
           }
           default:

@@ -79,6 +79,48 @@ describe('a batch of contribution charges', () => {
     assert.equal(await searches(), searchesBefore, 'a first attempt relies on the idempotency key and searches nothing');
   });
 
+  test('a member without an agreement in force is refused in their batch; the others are charged once, with four statements for the whole batch', async () => {
+    const input = await poolOf(Array.from({ length: 4 }, () => 'pm_card_visa'));
+    const { memberId: unagreed } = await payingMember(kit, 'pm_card_visa');
+    input.charges.splice(2, 0, { memberId: unagreed, amountMinor: AMOUNT_MINOR, purpose: 'contribution' });
+    // Every statement the batch sends, whether on the pool or on a client taken for a transaction.
+    let statements = 0;
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get(target, property) {
+        if (property === 'query') return (...args: Parameters<Db['query']>) => (statements++, target.query(...args));
+        if (property === 'connect') return () => (transactions++, target.connect());
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const countedPayments = createPaymentActivities({ stripe: kit.stripe, db: counted });
+    const outcomes = (await new MockActivityEnvironment({ attempt: 1 }).run(countedPayments.chargeContributions, input)) as MemberChargeOutcome[];
+
+    assert.deepEqual(
+      outcomes.map((o) => [o.memberId, o.outcome === 'charged' ? o.status : o.failureType]),
+      input.charges.map((c) => [c.memberId, c.memberId === unagreed ? 'ChargeAgreementMissing' : 'succeeded']),
+    );
+    assert.equal((await createsOf(keyOf(input, unagreed))).length, 0, 'nothing was asked of Stripe for the member without an agreement');
+    assert.equal(await findPaymentIntentByKey(db, keyOf(input, unagreed)), null);
+    for (const { memberId } of input.charges.filter((c) => c.memberId !== unagreed)) {
+      assert.equal((await createsOf(keyOf(input, memberId))).length, 1, `one create for ${memberId}`);
+      assert.ok(await findPaymentIntentByKey(db, keyOf(input, memberId)), `recorded under its key for ${memberId}`);
+    }
+    assert.equal(statements, 4, 'stored PaymentIntents, agreements and Customers read once each, the answers recorded in one statement');
+    assert.equal(transactions, 0, 'no transaction of its own for any member');
+  });
+
+  test('a batch naming one member twice for the same purpose is refused before anyone is charged', async () => {
+    const input = await poolOf(['pm_card_visa']);
+    const error = await attempt(1, { ...input, charges: [input.charges[0]!, input.charges[0]!] }).then(
+      () => assert.fail('expected a refusal'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof ApplicationFailure && error.nonRetryable && error.type === 'InvalidPaymentInput');
+    assert.equal((await createsOf(keyOf(input, input.charges[0]!.memberId))).length, 0);
+  });
+
   test('a crash between Stripe and our record: the retried batch finds the PaymentIntent, creates no second one, and the ledger records each once', async () => {
     const input = await poolOf(Array.from({ length: 5 }, () => 'pm_card_visa'));
     const lost = input.charges[2]!.memberId;

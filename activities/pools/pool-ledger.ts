@@ -63,6 +63,19 @@ function contributionTransfer(input: ContributionRecord): TransferRequest {
   };
 }
 
+/** Money out of the pool's pot into one of the member's accounts (paid out, or refunded), parsed from the workflow's strings. */
+function outOfPot(
+  input: MemberMovement & { amountMinor: string },
+  memberAccount: (poolId: string, memberId: string, currency: Currency) => { key: string },
+): { currency: Currency; postings: PostingInput[] } {
+  const currency = parseCurrency(input.currency);
+  const amountMinor = parseMinor(input.amountMinor);
+  return {
+    currency,
+    postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(memberAccount(input.poolId, input.memberId, currency).key, amountMinor)],
+  };
+}
+
 export function createPoolLedgerActivities(deps: { db: Db }) {
   const { db } = deps;
 
@@ -163,16 +176,11 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** Step one of a payout saga: the amount leaves the pot's available balance, pending. */
     async reservePayout(input: PayoutKey & { currency: string; amountMinor: string }): Promise<void> {
-      const currency: Currency = parseCurrency(input.currency);
-      const amountMinor = parseMinor(input.amountMinor);
+      const movement = outOfPot(input, chart.memberPaidOut);
       await asLedgerActivity(() =>
         createPendingTransfer(db, {
           idempotencyKey: poolLedgerKeys.payout(input),
-          currency,
-          postings: [
-            debit(chart.poolPot(input.poolId, currency).key, amountMinor),
-            credit(chart.memberPaidOut(input.poolId, input.memberId, currency).key, amountMinor),
-          ],
+          ...movement,
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose },
         }),
       );
@@ -190,16 +198,11 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** A refunded contribution on cancellation: out of the pot, back to the member's contributed account. */
     async recordRefund(input: MemberMovement & { amountMinor: string; refundId: string }): Promise<void> {
-      const currency = parseCurrency(input.currency);
-      const amountMinor = parseMinor(input.amountMinor);
+      const movement = outOfPot(input, chart.memberContributed);
       await asLedgerActivity(() =>
         postTransfer(db, {
           idempotencyKey: poolLedgerKeys.refund(input),
-          currency,
-          postings: [
-            debit(chart.poolPot(input.poolId, currency).key, amountMinor),
-            credit(chart.memberContributed(input.poolId, input.memberId, currency).key, amountMinor),
-          ],
+          ...movement,
           metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, refundId: input.refundId },
         }),
       );

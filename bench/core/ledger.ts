@@ -16,11 +16,12 @@ import { postTransfer } from '../../db/ledger/transfers';
 import { createDbPool, type Db } from '../../db/pool';
 import { transaction } from '../../db/transaction';
 import { parseCurrency } from '../../domain/core/money';
+import { benchSetting } from '../settings';
 
 /** Concurrent writers, each with its own connection. */
-const WRITERS = Number(process.env.BENCH_WRITERS ?? 8);
+const WRITERS = benchSetting('BENCH_WRITERS', 8);
 /** Each phase runs this long, ROUNDS times, alternating baseline and ledger so that drift hits both alike. */
-const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 2_500);
+const PHASE_MS = benchSetting('BENCH_PHASE_MS', 2_500);
 const ROUNDS = 3;
 const WARMUP_MS = 1_000;
 const LOW_CONTENTION_ACCOUNTS = 2_000;

@@ -18,23 +18,29 @@ import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev
 import { executePoolUpdate } from '../../api/pools/pool-commands';
 import { pausePoolUpdate, resumePoolUpdate } from '../../workflows/pools/pool';
 import { poolCacheKey } from '../../cache/keys';
+import { benchSetting } from '../settings';
+import { sleep } from '../support';
 
 /** Each measured phase runs this long; phases alternate baseline and API so that drift hits both alike. */
-const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 4_000);
+const PHASE_MS = benchSetting('BENCH_PHASE_MS', 4_000);
 const ROUNDS = 3;
 const WARMUP_MS = 1_500;
 /** Open connections of the GET load generator (autocannon, in a worker thread of its own). */
-const GET_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const GET_CONNECTIONS = benchSetting('BENCH_CONNECTIONS', 32);
 /** Pools driven at once by the pause/resume loops, each loop one request after another. */
-const COMMAND_POOLS = Number(process.env.BENCH_COMMAND_POOLS ?? 4);
+const COMMAND_POOLS = benchSetting('BENCH_COMMAND_POOLS', 4);
 /** Pools the GETs rotate through, each request the next pool: reads spread over many pools, not one hot one. */
-const READ_POOLS = Number(process.env.BENCH_READ_POOLS ?? 1_000);
+const READ_POOLS = benchSetting('BENCH_READ_POOLS', 1_000);
 /** Pools created at once while setting up the read pools. */
 const CREATE_CONCURRENCY = 16;
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */
 const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
 const TARGET_CACHED_GET_RATIO = 0.5;
+/** Set-up and command requests answered 503 or 429, or whose connection dropped, are sent again this many times at most. */
+const REQUEST_RESENDS_MAX = 5;
+/** How long a read pool may take to reach the Redis cache after it was created. */
+const CACHED_WAIT_MAX_MS = 30_000;
 
 interface AutocannonResult {
   requests: { total: number };
@@ -179,19 +185,37 @@ async function main(): Promise<void> {
       mintToken({ sub, role, secret: TEST_AUTH.JWT_SECRET, issuer: TEST_AUTH.JWT_ISSUER, audience: TEST_AUTH.JWT_AUDIENCE });
     const manager = `bench-manager-${harness.taskQueue}`;
     const managerToken = await token(manager, 'manager');
+    // As a client would: a 503 or 429 (a loaded dev server, a rate limit) or a dropped connection is sent
+    // again (after its Retry-After), under the same Idempotency-Key, a few times.
     const call = async (method: string, path: string, body?: unknown, bearer = managerToken, key?: string) => {
-      const response = await fetch(`${api.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(method === 'POST' ? { 'idempotency-key': key ?? `bench-${randomUUID()}` } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-      return JSON.parse(text) as unknown;
+      const idempotencyKey = method === 'POST' ? (key ?? `bench-${randomUUID()}`) : undefined;
+      for (let resends = 0; ; resends++) {
+        const sent = await fetch(`${api.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${bearer}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then(
+          (response) => response,
+          // A kept-alive connection the server closed meanwhile (a slow create): the key makes resending safe.
+          (error: unknown) => {
+            if (resends >= REQUEST_RESENDS_MAX) throw error;
+            return null;
+          },
+        );
+        if (!sent) continue;
+        const response = sent;
+        const text = await response.text();
+        if ((response.status === 503 || response.status === 429) && resends < REQUEST_RESENDS_MAX) {
+          await sleep(Number(response.headers.get('retry-after') ?? 1) * 1_000);
+          continue;
+        }
+        if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+        return JSON.parse(text) as unknown;
+      }
     };
 
     // Pools made through the API itself, with members who can pay and be paid, activated (weekly rounds:
@@ -240,7 +264,10 @@ async function main(): Promise<void> {
     const readTokens = await Promise.all(Array.from({ length: READ_SUBJECTS }, (_, i) => token(`bench-ops-r${i}`, 'ops')));
     const views = new Map<string, PoolView>();
     for (const [i, id] of readPoolIds.entries()) {
-      if (!(await harness.redis.get(poolCacheKey(id)))) throw new Error(`pool ${id} is not in the Redis cache`);
+      // A pool answered 202 (its workflow was slow to open it) is projected a little later.
+      for (const deadline = Date.now() + CACHED_WAIT_MAX_MS; !(await harness.redis.get(poolCacheKey(id))); await sleep(100)) {
+        if (Date.now() > deadline) throw new Error(`pool ${id} is not in the Redis cache after ${CACHED_WAIT_MAX_MS} ms`);
+      }
       views.set(id, (await call('GET', `/v1/pools/${id}`, undefined, readTokens[i % readTokens.length])) as PoolView);
     }
 

@@ -5,19 +5,18 @@
 // ratio, and the round's history events and activities, with min / median / max.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools/round.ts   (see bench/README.md)
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
-import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools/worker';
 import { contributionRound, type RoundInput } from '../../workflows/pools/round';
-import { benchClient, connectBenchStack, inBatches, median, quietLogger, recordBenchAgreements, rotatingBenchConfig } from '../support';
-import type { BaselineActivities, baselinePool, roundReceiver } from './workflows';
+import { benchSetting } from '../settings';
+import { benchClient, connectBenchStack, inBatches, median, startPoolsBenchWorkers, recordBenchAgreements, rotatingBenchConfig } from '../support';
+import type { baselinePool, roundReceiver } from './workflows';
 
-const MEMBERS = Number(process.env.BENCH_ROUND_MEMBERS ?? 1_000);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const MEMBERS = benchSetting('BENCH_ROUND_MEMBERS', 1_000);
+const REPEATS = benchSetting('BENCH_REPEATS', 3);
 /** A round slower than this fails the run rather than hang it. */
 const ROUND_MS_MAX = 300_000;
 const CONTRIBUTION_MINOR = 1_000;
@@ -33,41 +32,7 @@ const { run, db } = stack;
 const client = benchClient(stack, poolflowDataConverter());
 const ledger = createPoolLedgerActivities({ db });
 
-const poolsQueue = `bench-round-${run}`;
-const baselineQueue = `bench-round-baseline-${run}`;
-const [poolsBundle, benchBundle] = await Promise.all([
-  bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  }),
-  bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  }),
-]);
-const poolsWorker = await createPoolsWorker({
-  connection: stack.workerConnection,
-  namespace: 'default',
-  client,
-  db,
-  redis: stack.redis,
-  stripe: stack.stripe,
-  taskQueue: poolsQueue,
-  workflowBundle: poolsBundle,
-});
-const baselineActivities: BaselineActivities = { noop: async () => {} };
-const benchWorker = await Worker.create({
-  connection: stack.workerConnection,
-  namespace: 'default',
-  taskQueue: baselineQueue,
-  workflowBundle: benchBundle,
-  activities: baselineActivities,
-  dataConverter: poolflowDataConverter(),
-});
-const running = Promise.all([poolsWorker.run(), benchWorker.run()]);
+const { poolsQueue, baselineQueue, shutdown } = await startPoolsBenchWorkers(stack, client, 'round');
 
 /** The members of every round: a card that succeeds; only the first (the pot's winner) needs a payout account. */
 async function setUpMembers(): Promise<string[]> {
@@ -94,6 +59,34 @@ interface RoundRun {
   elapsedMs: number;
   events: number;
   activities: number;
+  /** Per activity type: from the round's start to its first scheduling and to its last completion, in seconds. */
+  phases: string;
+  /** The round's input and result as JSON (before the payload codec), bytes. */
+  inputBytes: number;
+  resultBytes: number;
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** Where a round's time went, from its history: each activity type's span from the round's start. */
+function phasesOf(events: HistoryEvent[]): string {
+  const seconds = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) + (e.eventTime?.nanos ?? 0) / 1e9;
+  const startS = seconds(events[0]!);
+  const typeOf = new Map<string, string>();
+  const spans = new Map<string, { firstS: number; lastS: number; count: number }>();
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const type = scheduled.activityType?.name ?? '?';
+      typeOf.set(String(e.eventId), type);
+      const span = spans.get(type) ?? { firstS: seconds(e) - startS, lastS: 0, count: 0 };
+      span.count++;
+      spans.set(type, span);
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) spans.get(typeOf.get(String(completed.scheduledEventId))!)!.lastS = seconds(e) - startS;
+  }
+  return [...spans].map(([type, s]) => `${type}×${s.count} ${s.firstS.toFixed(1)}–${s.lastS.toFixed(1)} s`).join(', ');
 }
 
 /** A fresh pool's accounts and agreements (not measured), then its round: from the start to the pool's receipt of the result. */
@@ -125,7 +118,14 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
   if (paid !== MEMBERS || result.payout?.winnerMemberId !== memberIds[0])
     throw new Error(`round ${poolId}: ${paid} of ${MEMBERS} paid, winner ${result.payout?.winnerMemberId}`);
   const events = (await round.fetchHistory()).events ?? [];
-  return { elapsedMs, events: events.length, activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length };
+  return {
+    elapsedMs,
+    events: events.length,
+    activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    phases: phasesOf(events),
+    inputBytes: JSON.stringify(input).length,
+    resultBytes: JSON.stringify(result).length,
+  };
 }
 
 const fmt = (values: number[], digits = 1) => {
@@ -147,7 +147,7 @@ try {
     const row = { baselineMs: baselineFirst ? baselineMs : await baselinePhase(String(i)), round };
     rows.push(row);
     console.log(
-      `  repeat ${i + 1}: round of ${MEMBERS} members ${(round.elapsedMs / 1_000).toFixed(1)} s, baseline ${(row.baselineMs / 1_000).toFixed(1)} s, round/baseline ${(round.elapsedMs / row.baselineMs).toFixed(2)}×; ${round.events} history events (${(round.events / MEMBERS).toFixed(2)} per member), ${round.activities} activities`,
+      `  repeat ${i + 1}: round of ${MEMBERS} members ${(round.elapsedMs / 1_000).toFixed(1)} s, baseline ${(row.baselineMs / 1_000).toFixed(1)} s, round/baseline ${(round.elapsedMs / row.baselineMs).toFixed(2)}×; ${round.events} history events (${(round.events / MEMBERS).toFixed(2)} per member), ${round.activities} activities; input ${round.inputBytes} B, result ${round.resultBytes} B\n    phases: ${round.phases}`,
     );
   }
   console.log(`pools-round benchmark: ${REPEATS} rounds of ${MEMBERS} members (dev server ${stack.env.TEMPORAL_ADDRESS}); set-up ${setUpS.toFixed(0)} s`);
@@ -174,8 +174,6 @@ try {
       .join(' / ')}; whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(0)} s`,
   );
 } finally {
-  poolsWorker.shutdown();
-  benchWorker.shutdown();
-  await running;
+  await shutdown();
   await stack.close();
 }

@@ -2,24 +2,22 @@
 // BENCH_PHASES alternating phases, the baseline (a workflow running as many no-op activities in the same
 // shape) and then fresh rotating pools (BENCH_POOLS × BENCH_MEMBERS, cards that succeed, no grace period)
 // run every round to completion; prints each phase's ratio of contributions settled per second to
-// baseline activities per second and their median, and what a contribution costs: history events, CPU
+// baseline activities per second and their median, startPoolsBenchWorkers, and what a contribution costs: history events, CPU
 // of the dev server, PostgreSQL, Redis and the worker, database transactions and Stripe requests.
 // Run: set -a; . .data/test.env; set +a; npx tsx bench/pools/throughput.ts   (see bench/README.md)
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowIds } from '../../temporal-config/workflow-ids';
-import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools/worker';
+import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { roundDueSignal, type poolWorkflow } from '../../workflows/pools/pool';
 import { cpuDelta, stackCpuMs, type StackCpuMs } from '../process-cpu';
-import { benchClient, connectBenchStack, median, quietLogger, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from '../support';
-import type { BaselineActivities, baselinePool } from './workflows';
+import { benchSetting } from '../settings';
+import { benchClient, connectBenchStack, median, startPoolsBenchWorkers, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from '../support';
+import type { baselinePool } from './workflows';
 
-const POOLS = Number(process.env.BENCH_POOLS ?? 20);
+const POOLS = benchSetting('BENCH_POOLS', 20);
 /** Members per pool, and so rounds per pool: a rotating pool pays each member once. */
-const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 5);
+const MEMBERS = benchSetting('BENCH_MEMBERS', 5);
 /** Baseline and pools phases, alternating, so that the machine's drift hits both alike. */
-const PHASES = Number(process.env.BENCH_PHASES ?? 3);
+const PHASES = benchSetting('BENCH_PHASES', 3);
 /** The whole run (set-up, a warm-up, PHASES baseline and pools phases) must finish within this. */
 const RUN_MS_MAX = 600_000;
 
@@ -32,40 +30,8 @@ function checkDeadline(phase: string): void {
 }
 
 const client = benchClient(stack, poolflowDataConverter());
-const workerConnection = stack.workerConnection;
 
-const poolsQueue = `bench-pools-${run}`;
-const baselineQueue = `bench-baseline-${run}`;
-const [poolsBundle, baselineBundle] = await Promise.all([
-  bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  }),
-  bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quietLogger }),
-]);
-const poolsWorker = await createPoolsWorker({
-  connection: workerConnection,
-  namespace: 'default',
-  client,
-  db,
-  redis: stack.redis,
-  stripe: stack.stripe,
-  taskQueue: poolsQueue,
-  workflowBundle: poolsBundle,
-});
-const baselineActivities: BaselineActivities = { noop: async () => {} };
-const baselineWorker = await Worker.create({
-  connection: workerConnection,
-  namespace: 'default',
-  taskQueue: baselineQueue,
-  workflowBundle: baselineBundle,
-  activities: baselineActivities,
-  // The client encrypts what it sends, so the baseline's worker must decode it as the pools worker does.
-  dataConverter: poolflowDataConverter(),
-});
-const running = Promise.all([poolsWorker.run(), baselineWorker.run()]);
+const { poolsQueue, baselineQueue, shutdown } = await startPoolsBenchWorkers(stack, client, 'pools');
 
 interface Phase {
   activities: number;
@@ -256,8 +222,6 @@ try {
   );
   console.log(`  whole run ${((Date.now() - startedAtMs) / 1_000).toFixed(1)} s`);
 } finally {
-  poolsWorker.shutdown();
-  baselineWorker.shutdown();
-  await running;
+  await shutdown();
   await stack.close();
 }

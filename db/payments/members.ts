@@ -54,13 +54,23 @@ export async function findMember(db: Queryable, memberId: string): Promise<Membe
   return row ? { memberId: row.member_id, displayName: row.display_name, email: row.email } : null;
 }
 
+type CustomerDbRow = { member_id: string; customer_id: string; default_payment_method_id: string | null };
+const CUSTOMER_SELECT = 'SELECT member_id, customer_id, default_payment_method_id FROM stripe_customers';
+const toCustomer = (row: CustomerDbRow): CustomerRow => ({
+  memberId: row.member_id,
+  customerId: row.customer_id,
+  defaultPaymentMethodId: row.default_payment_method_id,
+});
+
 export async function findCustomer(db: Queryable, memberId: string): Promise<CustomerRow | null> {
-  const { rows } = await db.query<{ member_id: string; customer_id: string; default_payment_method_id: string | null }>(
-    'SELECT member_id, customer_id, default_payment_method_id FROM stripe_customers WHERE member_id = $1',
-    [memberId],
-  );
-  const row = rows[0];
-  return row ? { memberId: row.member_id, customerId: row.customer_id, defaultPaymentMethodId: row.default_payment_method_id } : null;
+  const { rows } = await db.query<CustomerDbRow>(`${CUSTOMER_SELECT} WHERE member_id = $1`, [memberId]);
+  return rows[0] ? toCustomer(rows[0]) : null;
+}
+
+/** The Customers of many members (a charge batch's), read in one query; members without one are absent. */
+export async function findCustomers(db: Queryable, memberIds: readonly string[]): Promise<Map<string, CustomerRow>> {
+  const { rows } = await db.query<CustomerDbRow>(`${CUSTOMER_SELECT} WHERE member_id = ANY($1::TEXT[])`, [memberIds]);
+  return new Map(rows.map((row) => [row.member_id, toCustomer(row)]));
 }
 
 /** Records the member's Customer unless one is recorded already; returns whichever is stored. */

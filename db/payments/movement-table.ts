@@ -40,6 +40,8 @@ const statusColumns: Columns<MovementStatus> = { statusAt: 'status_at', statusSo
 
 /** INT8 columns read as bigint (db/pool.ts) that the row holds as plain numbers: never money. */
 const numberFields: ReadonlySet<string> = new Set(['round', 'statusAt']);
+/** The INT8 columns (every other column of a movement table is TEXT), for typed arrays in batched inserts. */
+const int8Fields: ReadonlySet<string> = new Set([...numberFields, 'amountMinor']);
 
 export interface MovementTableSpec<Row extends MovementIdentity & Status, Status extends MovementStatus> {
   name: string;
@@ -55,6 +57,8 @@ export interface MovementTable<Row, Status> {
   /** Stripe's ID of the object a row records. */
   stripeIdOf(row: Row): string;
   byKey(db: Queryable, idempotencyKey: string): Promise<Row | null>;
+  /** The rows recorded under any of `idempotencyKeys` (a batch's, read in one query), in no particular order. */
+  byKeys(db: Queryable, idempotencyKeys: readonly string[]): Promise<Row[]>;
   byId(db: Queryable, stripeId: string): Promise<Row | null>;
   /** All of a pool's rows, in round, member and purpose order. */
   byPool(db: Queryable, poolId: string): Promise<Row[]>;
@@ -64,6 +68,12 @@ export interface MovementTable<Row, Status> {
    * what it tried to insert.
    */
   insert(db: Queryable, row: Row): Promise<Row | null>;
+  /**
+   * Records many rows in one statement (one array per column), each unless its business key or Stripe
+   * ID is recorded already; returns the business keys of the rows it inserted (the others are for the
+   * caller to compare).
+   */
+  insertMany(db: Queryable, rows: readonly Row[]): Promise<Set<string>>;
   /** Sets the status fields of the row recording Stripe's object `stripeId`. */
   updateStatus(db: Queryable, stripeId: string, status: Status): Promise<void>;
 }
@@ -84,11 +94,18 @@ export function movementTable<Row extends MovementIdentity & Status, Status exte
   };
   const insertSql = `INSERT INTO ${spec.name} (${all.map(([, column]) => column).join(', ')})
     VALUES (${all.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`;
+  const insertManySql = `INSERT INTO ${spec.name} (${all.map(([, column]) => column).join(', ')})
+    SELECT * FROM unnest(${all.map(([field], i) => `$${i + 1}::${int8Fields.has(field) ? 'INT8' : 'TEXT'}[]`).join(', ')})
+    ON CONFLICT DO NOTHING RETURNING ${identityColumns.idempotencyKey}`;
   const statusSets = status.map(([, column], i) => `${column} = $${i + 2}`);
   const updateSql = `UPDATE ${spec.name} SET ${statusSets.join(', ')}, updated_at = now() WHERE ${idColumn} = $1`;
   const table: MovementTable<Row, Status> = {
     stripeIdOf: (row) => String(row[spec.idField]),
     byKey: (db, idempotencyKey) => first(db, identityColumns.idempotencyKey, idempotencyKey),
+    async byKeys(db, idempotencyKeys) {
+      const { rows } = await db.query(`${select} WHERE ${identityColumns.idempotencyKey} = ANY($1::TEXT[])`, [idempotencyKeys]);
+      return rows.map(toRow);
+    },
     byId: (db, stripeId) => first(db, idColumn, stripeId),
     async byPool(db, poolId) {
       const { rows } = await db.query(`${select} WHERE pool_id = $1 ORDER BY round, member_id, purpose`, [poolId]);
@@ -100,6 +117,14 @@ export function movementTable<Row extends MovementIdentity & Status, Status exte
         all.map(([field]) => row[field as keyof Row]),
       );
       return table.byKey(db, row.idempotencyKey);
+    },
+    async insertMany(db, rows) {
+      if (rows.length === 0) return new Set();
+      const { rows: inserted } = await db.query<{ idempotency_key: string }>(
+        insertManySql,
+        all.map(([field]) => rows.map((row) => row[field as keyof Row])),
+      );
+      return new Set(inserted.map((row) => row.idempotency_key));
     },
     async updateStatus(db, stripeId, fields) {
       await db.query(updateSql, [stripeId, ...status.map(([field]) => fields[field as keyof Status])]);

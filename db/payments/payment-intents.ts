@@ -22,5 +22,6 @@ export const paymentIntentsTable = movementTable<PaymentIntentRow, PaymentIntent
   ownStatusColumns: { status: 'status', failureCode: 'failure_code', declineCode: 'decline_code', failureMessage: 'failure_message' },
 });
 export const findPaymentIntentByKey = paymentIntentsTable.byKey;
+export const findPaymentIntentsByKeys = paymentIntentsTable.byKeys;
 export const findPaymentIntentById = paymentIntentsTable.byId;
 export const listPaymentIntentsByPool = paymentIntentsTable.byPool;

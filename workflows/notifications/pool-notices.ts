@@ -59,6 +59,8 @@ export const poolChangeReportedSignal = defineSignal<[PoolChange]>('poolChangeRe
 export const roundReportedSignal = defineSignal<[{ kind: 'contribution' | 'distribution'; result: RoundResult }]>('roundReported');
 /** A contribution charge's definite outcome (a decline, or an immediate success). */
 export const chargeReportedSignal = defineSignal<[ChargeReport]>('chargeReported');
+/** The definite outcomes of a batch of a round's charges, in one signal rather than one per member. */
+export const chargesReportedSignal = defineSignal<[ChargeReport[]]>('chargesReported');
 export const poolNoticesQuery = defineQuery<{ queued: number; delivered: number; version: number | null }>('poolNotices');
 
 export async function poolNotices(input: PoolNoticesInput): Promise<void> {
@@ -114,7 +116,7 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
     if (s.view) enqueue(noticesFromRound(s.view, kind, result, Date.now()));
   });
 
-  setHandler(chargeReportedSignal, (charge) => {
+  const chargeReported = (charge: ChargeReport) => {
     if (!s.view) return;
     const startedAtMs = roundStarted(charge.round);
     if (charge.outcome === 'succeeded') {
@@ -123,7 +125,9 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
     }
     const failure: ChargeFailure = { ...charge, failureCode: charge.failureCode ?? 'declined' };
     enqueue([paymentFailed(s.view, failure, startedAtMs, Date.now())]);
-  });
+  };
+  setHandler(chargeReportedSignal, chargeReported);
+  setHandler(chargesReportedSignal, (charges) => charges.forEach(chargeReported));
 
   /** Sends the reminders of each coming round at the pool's lead times while the pool is active. */
   const reminders = async () => {
