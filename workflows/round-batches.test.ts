@@ -1,8 +1,7 @@
 // A round charges its members in batches and records their contributions in batched ledger
 // transactions (patch 'batched-contributions'), on the time-skipping server: a member declined in the
 // middle of a batch goes through dunning and the default policy alone, exactly as a lone charge did,
-// while the round runs one charge activity per batch and one ledger activity for every contribution, and
-// the pool projects the finished round with the change it makes in one activity.
+// while the round runs one charge activity per batch and one ledger activity for every contribution.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { workflowIds } from '../temporal-config/workflow-ids';
@@ -80,16 +79,5 @@ describe('batched rounds', () => {
 
     await handle.executeUpdate(cancelPoolUpdate, { args: [{}] });
     await finalView(handle);
-    // The pool projected the finished round and its own change with one activity (patch 'project-round-with-change').
-    const poolActivities = ((await handle.fetchHistory()).events ?? []).flatMap(
-      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
-    );
-    assert.deepEqual(
-      ['projectFinishedRound', 'projectRound'].map((name) => [name, poolActivities.filter((n) => n === name).length]),
-      [
-        ['projectFinishedRound', 1],
-        ['projectRound', 0],
-      ],
-    );
   });
 });
