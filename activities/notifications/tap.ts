@@ -63,14 +63,6 @@ export function notificationTap(): ActivityInterceptorsFactory {
             await report(ctx, poolId, poolChangeReportedSignal, change);
             return result;
           }
-          case 'projectFinishedRound': {
-            // The round's notices first, then the change's, as when they were two activities.
-            const result = await next(input);
-            const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult; change: PoolChange };
-            await report(ctx, round.poolId, roundReportedSignal, { kind: round.kind, result: round.result });
-            await report(ctx, round.poolId, poolChangeReportedSignal, round.change);
-            return result;
-          }
           case 'projectRound': {
             const result = await next(input);
             const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult };

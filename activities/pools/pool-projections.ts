@@ -27,53 +27,29 @@ function countRound(result: RoundResult): void {
   for (const recipient of result.payout?.recipients ?? []) businessMetrics.payouts.inc({ purpose: recipient.purpose });
 }
 
-/** A finished round as its pool projects it. */
-export interface RoundProjection {
-  poolId: string;
-  kind: 'contribution' | 'distribution';
-  result: RoundResult;
-}
-
 export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
   const { db, redis } = deps;
 
-  /** Writes a finished round with each member's contribution and every payout. Idempotent. */
-  async function projectRound(input: RoundProjection): Promise<void> {
-    const { poolId, result } = input;
-    const firstWrite = await transaction(db, (client) => insertRoundResult(client, poolId, input.kind, result));
-    // Counted once per round: a retried activity finds the round already written.
-    if (firstWrite) countRound(result);
-  }
-
-  /**
-   * Writes one change of a pool: its summary row if the change is newer than the stored one, and each
-   * changed member row if newer than that row — two single statements, each atomic and monotonic, so
-   * concurrent changes of one pool neither conflict nor roll anything back. Then the change goes to the
-   * pool's event stream and the cached view is dropped (the next read assembles it afresh).
-   */
-  async function projectPoolChange(input: { poolId: string; change: PoolChange }): Promise<void> {
-    const { poolId, change } = input;
-    const { summary } = change;
-    if (summary.poolId !== poolId) throw new Error(`a change of pool ${summary.poolId} was sent as one of ${poolId}`);
-    const members = change.members.map(expandMember);
-    await copyStoredMemberFields(db, poolId);
-    await upsertPoolSummary(db, summary, change.memberCount);
-    await upsertChangedMembers(db, poolId, summary.version, members);
-    // Versions are the stream's entry IDs, so Redis itself refuses an entry older than the last one.
-    await redis
-      .xadd(poolEventsKey(poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${summary.version}-1`, 'change', JSON.stringify({ ...summary, members }))
-      .catch(() => {});
-    await redis.del(poolCacheKey(poolId)).catch(() => {});
-  }
-
   return {
-    projectPoolChange,
-    projectRound,
-
-    /** A finished round and the change it made to its pool, projected by one activity (both idempotent, in that order). */
-    async projectFinishedRound(input: RoundProjection & { change: PoolChange }): Promise<void> {
-      await projectRound(input);
-      await projectPoolChange(input);
+    /**
+     * Writes one change of a pool: its summary row if the change is newer than the stored one, and each
+     * changed member row if newer than that row — two single statements, each atomic and monotonic, so
+     * concurrent changes of one pool neither conflict nor roll anything back. Then the change goes to the
+     * pool's event stream and the cached view is dropped (the next read assembles it afresh).
+     */
+    async projectPoolChange(input: { poolId: string; change: PoolChange }): Promise<void> {
+      const { poolId, change } = input;
+      const { summary } = change;
+      if (summary.poolId !== poolId) throw new Error(`a change of pool ${summary.poolId} was sent as one of ${poolId}`);
+      const members = change.members.map(expandMember);
+      await copyStoredMemberFields(db, poolId);
+      await upsertPoolSummary(db, summary, change.memberCount);
+      await upsertChangedMembers(db, poolId, summary.version, members);
+      // Versions are the stream's entry IDs, so Redis itself refuses an entry older than the last one.
+      await redis
+        .xadd(poolEventsKey(poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${summary.version}-1`, 'change', JSON.stringify({ ...summary, members }))
+        .catch(() => {});
+      await redis.del(poolCacheKey(poolId)).catch(() => {});
     },
 
     /**
@@ -95,6 +71,14 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
       } catch {
         await redis.del(poolCacheKey(view.poolId)).catch(() => {});
       }
+    },
+
+    /** Writes a finished round with each member's contribution and every payout. Idempotent. */
+    async projectRound(input: { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult }): Promise<void> {
+      const { poolId, result } = input;
+      const firstWrite = await transaction(db, (client) => insertRoundResult(client, poolId, input.kind, result));
+      // Counted once per round: a retried activity finds the round already written.
+      if (firstWrite) countRound(result);
     },
 
     /** Reports a round whose payout failed every attempt (the escalated-payout alert); changes nothing else. */

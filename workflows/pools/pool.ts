@@ -23,7 +23,6 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { PoolActivities } from '../../activities/pools/pools';
-import type { RoundProjection } from '../../activities/pools/pool-projections';
 import { PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../../domain/pools/payout-draw';
 import * as commands from '../../domain/pools/commands';
 import {
@@ -68,8 +67,6 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
-/** A finished round, projected with the change it makes to the pool. */
-type FinishedRound = Pick<RoundProjection, 'kind' | 'result'>;
 
 export type { PoolState, RoundTriggerVerdict } from '../../domain/pools/state';
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
@@ -81,11 +78,6 @@ const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
  * `projectPoolChange`; older ones projected the whole view through `projectPool` on every change.
  */
 const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
-/**
- * Marks histories in which a finished round and the pool's change it makes are projected by one activity
- * (`projectFinishedRound`); older ones ran `projectRound`, then the change's own projection.
- */
-const ROUND_PROJECTED_WITH_CHANGE_PATCH = 'project-round-with-change';
 /** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
 const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 
@@ -190,7 +182,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
   const indexed = input.searchAttributes !== false;
-  const changed = async (members: readonly PoolMemberView[] = [], finishedRound?: FinishedRound): Promise<PoolCommandResult> => {
+  const changed = async (members: readonly PoolMemberView[] = []): Promise<PoolCommandResult> => {
     s.version++;
     if (indexed) {
       upsertSearchAttributes([
@@ -204,8 +196,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     setCurrentDetails(describePool(s, config));
     const rows = members.map((m) => ({ ...m }));
     const version = s.version;
-    if (finishedRound) await activities.projectFinishedRound({ poolId, ...finishedRound, change: poolChange(identity, s, rows) });
-    else if (patched(DELTA_PROJECTION_PATCH)) await activities.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
+    if (patched(DELTA_PROJECTION_PATCH)) await activities.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
     else await activities.projectPool(view());
     return { poolId, status: s.status, version, members: rows };
   };
@@ -414,11 +405,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const { kind } = s.roundInProgress!;
     const result = s.finishedRound;
     const rows = rounds.applyRoundResult(s, result, kind);
-    // One activity (and workflow task) fewer per round: the round and the change it makes are projected together.
-    const together = patched(ROUND_PROJECTED_WITH_CHANGE_PATCH);
-    if (!together) await activities.projectRound({ poolId, kind, result });
+    await activities.projectRound({ poolId, kind, result });
     rounds.closeRound(s, config);
-    await changed(rows, together ? { kind, result } : undefined);
+    await changed(rows);
   };
 
   const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
