@@ -189,11 +189,21 @@ describe('pool workflow continues as new in the middle of a round', () => {
 
     // The search attributes came along: the pool is found as active after continuing as new (the runs it
     // continued from keep their last attributes, so only the running one is asked for).
-    await eventually('visibility to find the continued pool', async () => {
-      const found = [];
-      for await (const e of h.client.workflow.list({ query: `ExecutionStatus='Running' AND PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` }))
-        found.push(e);
-      return found.length === 1 && found[0]?.runId === runs.at(-1)?.runId ? true : undefined;
+    // The pool may hand over again meanwhile, so the run to find is the one running at each look.
+    let visible = 'nothing yet';
+    await eventually(
+      'visibility to find the continued pool',
+      async () => {
+        const running = (await handle.describe()).runId;
+        const found: string[] = [];
+        for await (const e of h.client.workflow.list({ query: `ExecutionStatus='Running' AND PoolStatus='active' AND PoolId='${poolId}' AND PoolRound=1` }))
+          found.push(e.runId);
+        visible = `found ${JSON.stringify(found)} while ${running} runs`;
+        return found.length === 1 && found[0] === running ? true : undefined;
+      },
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (${visible})`);
     });
   });
 });
