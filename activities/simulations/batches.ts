@@ -92,9 +92,7 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       const heartbeat = () => {
         heartbeatAt = Date.now();
         const summary = current();
-        // Nothing done yet is no checkpoint: the chunk only says it is alive, and a retry starts afresh.
-        if (summary.blockCount === 0) context.heartbeat();
-        else context.heartbeat({ blocksDone: summary.blockCount, summary } satisfies ChunkCheckpoint);
+        context.heartbeat({ blocksDone: summary.blockCount, summary } satisfies ChunkCheckpoint);
       };
       const keepAlive = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
       let done: Summary;
