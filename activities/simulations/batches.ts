@@ -82,8 +82,7 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       // Resume from the last heartbeat of an earlier attempt, if it belongs to this chunk.
       const checkpoint = context.info.heartbeatDetails as ChunkCheckpoint | undefined;
       const resumed = checkpoint && checkpoint.summary?.firstBlock === firstBlock && checkpoint.blocksDone <= blocks ? checkpoint.blocksDone : 0;
-      const resumedPrefix = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
-      let current: () => Summary = () => resumedPrefix;
+      let prefix: Summary = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
       let lastEventAt = 0;
       // A checkpoint goes out when the prefix first grows, then at most once a CHECKPOINT_INTERVAL_MS, not
       // with every job: each heartbeat is encoded (JSON, encryption) on this thread, a summary is large,
@@ -91,13 +90,11 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       let heartbeatAt = -Infinity;
       const heartbeat = () => {
         heartbeatAt = Date.now();
-        const summary = current();
-        context.heartbeat({ blocksDone: summary.blockCount, summary } satisfies ChunkCheckpoint);
+        context.heartbeat({ blocksDone: prefix.blockCount, summary: prefix } satisfies ChunkCheckpoint);
       };
       const keepAlive = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
-      let done: Summary;
       try {
-        done = await runOnThreads(
+        prefix = await runOnThreads(
           threads,
           {
             model: batch.model as ModelName,
@@ -110,10 +107,10 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
           },
           layout,
           {
-            prefix: resumed > 0 ? resumedPrefix : undefined,
+            prefix,
             signal: context.cancellationSignal,
-            onPrefix(prefix) {
-              current = () => prefix.summary();
+            onPrefix(next) {
+              prefix = next;
               if (Date.now() - heartbeatAt >= CHECKPOINT_INTERVAL_MS) heartbeat();
               if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
                 lastEventAt = Date.now();
@@ -130,14 +127,14 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       }
 
       const paths = pathsIn(plan, firstBlock, blocks);
-      if (done.paths !== paths)
-        throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${done.paths} paths, expected ${paths}`, BATCH_INVALID);
+      if (prefix.paths !== paths)
+        throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);
       await storeChunk(db, input.batchId, {
         chunkIndex: input.chunkIndex,
         firstBlock,
         blockCount: blocks,
         paths,
-        summary: done,
+        summary: prefix,
         worker: deps.workerIdentity,
         resumedBlocks: resumed,
       });

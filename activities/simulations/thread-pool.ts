@@ -2,7 +2,7 @@
 // uses every core while the worker's own event loop stays free to heartbeat and poll.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { PackedSummary } from '../../domain/simulations/statistics';
+import type { Summary } from '../../domain/simulations/statistics';
 import type { BlockJob } from './block-thread';
 
 export const THREADS_MAX = 64;
@@ -11,13 +11,13 @@ const THREAD_ENTRY = new URL('./block-thread.ts', import.meta.url).href;
 const BOOTSTRAP = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(THREAD_ENTRY)});`;
 
 interface Pending {
-  resolve(packed: PackedSummary): void;
+  resolve(summary: Summary): void;
   reject(error: Error): void;
 }
 
 export interface ThreadPool {
   readonly size: number;
-  run(job: Omit<BlockJob, 'jobId'>): Promise<PackedSummary>;
+  run(job: Omit<BlockJob, 'jobId'>): Promise<Summary>;
   close(): Promise<void>;
 }
 
@@ -46,13 +46,13 @@ export function createThreadPool(size = defaultThreadCount()): ThreadPool {
 
   const spawn = (): Worker => {
     const thread = new Worker(BOOTSTRAP, { eval: true });
-    thread.on('message', (message: { jobId: number; packed?: PackedSummary; error?: string }) => {
+    thread.on('message', (message: { jobId: number; summary?: Summary; error?: string }) => {
       const p = pending.get(message.jobId);
       pending.delete(message.jobId);
       busy.delete(thread);
       idle.push(thread);
       if (message.error !== undefined) p?.reject(new Error(message.error));
-      else p?.resolve(message.packed!);
+      else p?.resolve(message.summary!);
       dispatch();
     });
     // A thread that dies fails its job (the activity retries) and is replaced.
@@ -76,7 +76,7 @@ export function createThreadPool(size = defaultThreadCount()): ThreadPool {
     size,
     run(job) {
       if (closed) return Promise.reject(new Error('the thread pool is closed'));
-      return new Promise<PackedSummary>((resolve, reject) => {
+      return new Promise<Summary>((resolve, reject) => {
         queue.push({ job: { ...job, jobId: nextJobId++ }, pending: { resolve, reject } });
         dispatch();
       });
