@@ -40,8 +40,8 @@ const statusColumns: Columns<MovementStatus> = { statusAt: 'status_at', statusSo
 
 /** INT8 columns read as bigint (db/pool.ts) that the row holds as plain numbers: never money. */
 const numberFields: ReadonlySet<string> = new Set(['round', 'statusAt']);
-/** The INT8 columns (every other column of a movement table is TEXT), for typed arrays in batched inserts. */
-const int8Fields: ReadonlySet<string> = new Set([...numberFields, 'amountMinor']);
+/** The INT8 columns of the movement tables (every other column is TEXT), for typed arrays in batched inserts. */
+const int8Fields: ReadonlySet<string> = new Set([...numberFields, 'amountMinor', 'amountReversedMinor']);
 
 export interface MovementTableSpec<Row extends MovementIdentity & Status, Status extends MovementStatus> {
   name: string;
