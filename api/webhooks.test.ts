@@ -29,6 +29,7 @@ import { workflowIds } from '../temporal-config/workflow-ids';
 import { paymentSignalListener, receivedSignalsQuery, stopListeningSignal } from '../test/fixtures/workflows/payments';
 import { testApiDeps } from '../test/support/api';
 import { devServerClient, devServerWorkerConnection, testDb, testRedis, uniqueId } from '../test/support/env';
+import { eventually } from '../test/support/eventually';
 import type { PaymentIntentSignal, PaymentSignal } from '../workflows/core/payment-signals';
 import { createApp } from './app';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
@@ -313,7 +314,8 @@ describe('Stripe webhooks', () => {
       const again = await deliver(event);
       assert.equal(again.status, 200);
       assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true);
-      await sleep(300);
+      // The router signals before it answers, and a query sees every signal sent before it: a second
+      // signal would show now.
       assert.equal((await received(listener)).filter((s) => s.memberId === memberId).length, 1, 'no second signal');
       assert.equal(await storedEventCount(event.id), 1);
       const stored = await findWebhookEvent(db, event.id);
@@ -334,8 +336,9 @@ describe('Stripe webhooks', () => {
       const succeeded = paymentIntentEvent('payment_intent.succeeded', 1_700_000_205, { ...pi, status: 'succeeded' });
 
       for (const event of [succeeded, processing, created]) assert.equal((await deliver(event)).status, 200);
+      // Each delivery above was answered after its signal was sent, and a query sees every signal sent
+      // before it: a signal for the stale deliveries would show now.
       const signals = await receivedAtLeast(listener, 1);
-      await sleep(300);
       assert.deepEqual(
         (await received(listener)).filter((s) => s.memberId === memberId).map((s) => (s as PaymentIntentSignal).status),
         ['succeeded'],
@@ -481,9 +484,21 @@ describe('Stripe webhooks', () => {
       });
       assert.equal(summary.status, 'processing');
       const mine = async () => ((await received(listener)) as PaymentIntentSignal[]).filter((s) => s.paymentIntentId === summary.paymentIntentId);
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (await mine()).length < 2) await sleep(100);
-      await sleep(500); // let the duplicate copies arrive too
+      // Settled, and every copy of every event about the charge answered: the sandbox logs a delivery once
+      // the router has answered it, and the router signals before it answers, so a copy signalled twice
+      // shows in the query after that.
+      await eventually(
+        'the charge settled and every copy of its events answered',
+        async () => {
+          if ((await mine()).length < 2) return undefined;
+          const events = (await kit.control.events({ secretKey: kit.secretKey })).filter(
+            (event) => event.type.startsWith('payment_intent.') && (event.data.object as { id: string }).id === summary.paymentIntentId,
+          );
+          const answered = (await kit.control.deliveries({ endpointId })).filter((d) => d.status === 200);
+          return events.every((event) => answered.filter((d) => d.eventId === event.id).length === 2) ? true : undefined;
+        },
+        15_000,
+      );
       return { summary, signals: await mine() };
     }
 

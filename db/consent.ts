@@ -35,6 +35,31 @@ export interface AgreementRow extends AgreementTerms {
   requestId: string;
 }
 
+/**
+ * The select list that reads `columns` (of `table`, when a join makes names ambiguous) under their
+ * camelCase names, so that rows come back as their row type with nothing to map.
+ */
+function camelColumns(columns: readonly string[], table?: string): string {
+  return columns
+    .map((column) => `${table ? `${table}.` : ''}${column} AS "${column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())}"`)
+    .join(', ');
+}
+
+const INVITATION_COLUMNS = ['pool_id', 'member_id', 'invited_by', 'replaces_member_id', 'request_id', 'created_at', 'accepted_at'] as const;
+const AGREEMENT_COLUMNS = [
+  'agreement_id',
+  'pool_id',
+  'member_id',
+  'kind',
+  'currency',
+  'contribution_minor',
+  'commitment_minor',
+  'late_fee_minor',
+  'off_session',
+  'agreed_at',
+  'request_id',
+] as const;
+
 /** The terms a member agrees to by joining a pool with this configuration. */
 export function agreementTerms(config: PoolConfig, commitmentMinor: bigint | null): AgreementTerms {
   return {
@@ -48,42 +73,45 @@ export function agreementTerms(config: PoolConfig, commitmentMinor: bigint | nul
 
 /** Records (or renews) an invitation; a renewed one is pending again. */
 export async function recordInvitation(db: Queryable, invitation: Omit<InvitationRow, 'createdAt' | 'acceptedAt'>): Promise<InvitationRow> {
-  const { rows } = await db.query<InvitationDbRow>(
+  const { rows } = await db.query<InvitationRow>(
     `INSERT INTO pool_invitations (pool_id, member_id, invited_by, replaces_member_id, request_id) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (pool_id, member_id) DO UPDATE SET invited_by = excluded.invited_by, replaces_member_id = excluded.replaces_member_id,
        request_id = excluded.request_id, created_at = now(), accepted_at = NULL
-     RETURNING *`,
+     RETURNING ${camelColumns(INVITATION_COLUMNS)}`,
     [invitation.poolId, invitation.memberId, invitation.invitedBy, invitation.replacesMemberId, invitation.requestId],
   );
-  return invitationRow(rows[0]!);
+  return rows[0]!;
 }
 
 /**
  * A member's one current row in a pool (the unique indexes allow one pending invitation and one
  * agreement in force per member and pool), or null.
  */
-async function findCurrent<DbRow extends pg.QueryResultRow, Row>(
+async function findCurrent<Row extends pg.QueryResultRow>(
   db: Queryable,
-  current: { table: 'pool_invitations' | 'charge_agreements'; condition: string; toRow: (row: DbRow) => Row },
+  current: { table: 'pool_invitations' | 'charge_agreements'; columns: readonly string[]; condition: string },
   poolId: string,
   memberId: string,
 ): Promise<Row | null> {
-  const { rows } = await db.query<DbRow>(`SELECT * FROM ${current.table} WHERE pool_id = $1 AND member_id = $2 AND ${current.condition}`, [poolId, memberId]);
-  return rows[0] ? current.toRow(rows[0]) : null;
+  const { rows } = await db.query<Row>(
+    `SELECT ${camelColumns(current.columns)} FROM ${current.table} WHERE pool_id = $1 AND member_id = $2 AND ${current.condition}`,
+    [poolId, memberId],
+  );
+  return rows[0] ?? null;
 }
 
 export async function findPendingInvitation(db: Queryable, poolId: string, memberId: string): Promise<InvitationRow | null> {
-  return findCurrent(db, { table: 'pool_invitations', condition: 'accepted_at IS NULL', toRow: invitationRow }, poolId, memberId);
+  return findCurrent(db, { table: 'pool_invitations', columns: INVITATION_COLUMNS, condition: 'accepted_at IS NULL' }, poolId, memberId);
 }
 
 /** A member's pending invitations, newest first, with the pools' configurations (the terms on offer). */
 export async function listPendingInvitations(db: Queryable, memberId: string, limit: number): Promise<Array<InvitationRow & { config: PoolConfig | null }>> {
-  const { rows } = await db.query<InvitationDbRow & { config: PoolConfig | null }>(
-    `SELECT i.*, p.view->'config' AS config FROM pool_invitations i LEFT JOIN pools p ON p.pool_id = i.pool_id
+  const { rows } = await db.query<InvitationRow & { config: PoolConfig | null }>(
+    `SELECT ${camelColumns(INVITATION_COLUMNS, 'i')}, p.view->'config' AS config FROM pool_invitations i LEFT JOIN pools p ON p.pool_id = i.pool_id
      WHERE i.member_id = $1 AND i.accepted_at IS NULL ORDER BY i.created_at DESC LIMIT $2`,
     [memberId, limit],
   );
-  return rows.map((row) => ({ ...invitationRow(row), config: row.config }));
+  return rows;
 }
 
 export async function markInvitationAccepted(db: Queryable, poolId: string, memberId: string): Promise<void> {
@@ -102,30 +130,30 @@ export async function recordAgreement(
   const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
   // One statement, so concurrent accepts of the same member meet at the unique index of the agreement in
   // force and take turns instead of both inserting (an UPDATE-then-INSERT pair lost that race with a 500).
-  const { rows } = await db.query<AgreementDbRow>(
+  const { rows } = await db.query<AgreementRow>(
     `INSERT INTO charge_agreements (agreement_id, pool_id, member_id, kind, currency, contribution_minor, commitment_minor, late_fee_minor, request_id, off_session)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
      ON CONFLICT (pool_id, member_id) WHERE withdrawn_at IS NULL DO UPDATE SET kind = EXCLUDED.kind, currency = EXCLUDED.currency,
        contribution_minor = EXCLUDED.contribution_minor, commitment_minor = EXCLUDED.commitment_minor, late_fee_minor = EXCLUDED.late_fee_minor,
        request_id = EXCLUDED.request_id, agreed_at = now()
-     RETURNING *`,
+     RETURNING ${camelColumns(AGREEMENT_COLUMNS)}`,
     [randomUUID(), agreement.poolId, agreement.memberId, ...values],
   );
-  return agreementRow(rows[0]!);
+  return rows[0]!;
 }
 
 /** The agreement in force for the member in this pool, or null: then nobody may charge them for it. */
 export async function findAgreementInForce(db: Queryable, poolId: string, memberId: string): Promise<AgreementRow | null> {
-  return findCurrent(db, { table: 'charge_agreements', condition: 'withdrawn_at IS NULL', toRow: agreementRow }, poolId, memberId);
+  return findCurrent(db, { table: 'charge_agreements', columns: AGREEMENT_COLUMNS, condition: 'withdrawn_at IS NULL' }, poolId, memberId);
 }
 
 /** The agreements in force of many members of one pool (a charge batch's), read in one query; members without one are absent. */
 export async function findAgreementsInForce(db: Queryable, poolId: string, memberIds: readonly string[]): Promise<Map<string, AgreementRow>> {
-  const { rows } = await db.query<AgreementDbRow>(
-    'SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = ANY($2::TEXT[]) AND withdrawn_at IS NULL',
+  const { rows } = await db.query<AgreementRow>(
+    `SELECT ${camelColumns(AGREEMENT_COLUMNS)} FROM charge_agreements WHERE pool_id = $1 AND member_id = ANY($2::TEXT[]) AND withdrawn_at IS NULL`,
     [poolId, memberIds],
   );
-  return new Map(rows.map((row) => [row.member_id, agreementRow(row)]));
+  return new Map(rows.map((row) => [row.memberId, row]));
 }
 
 /** Ends the agreement in force (the member left, was replaced, or their join was refused). */
@@ -136,56 +164,4 @@ export async function withdrawAgreement(db: Queryable, withdrawal: { poolId: str
     [withdrawal.poolId, withdrawal.memberId, withdrawal.reason, withdrawal.requestId],
   );
   return (rowCount ?? 0) > 0;
-}
-
-interface InvitationDbRow {
-  pool_id: string;
-  member_id: string;
-  invited_by: string;
-  replaces_member_id: string | null;
-  request_id: string;
-  created_at: Date;
-  accepted_at: Date | null;
-}
-
-interface AgreementDbRow {
-  agreement_id: string;
-  pool_id: string;
-  member_id: string;
-  kind: 'rotating' | 'investment';
-  currency: string;
-  contribution_minor: bigint | null;
-  commitment_minor: bigint | null;
-  late_fee_minor: bigint;
-  off_session: boolean;
-  agreed_at: Date;
-  request_id: string;
-}
-
-function invitationRow(row: InvitationDbRow): InvitationRow {
-  return {
-    poolId: row.pool_id,
-    memberId: row.member_id,
-    invitedBy: row.invited_by,
-    replacesMemberId: row.replaces_member_id,
-    requestId: row.request_id,
-    createdAt: row.created_at,
-    acceptedAt: row.accepted_at,
-  };
-}
-
-function agreementRow(row: AgreementDbRow): AgreementRow {
-  return {
-    agreementId: row.agreement_id,
-    poolId: row.pool_id,
-    memberId: row.member_id,
-    kind: row.kind,
-    currency: row.currency,
-    contributionMinor: row.contribution_minor,
-    commitmentMinor: row.commitment_minor,
-    lateFeeMinor: row.late_fee_minor,
-    offSession: row.off_session,
-    agreedAt: row.agreed_at,
-    requestId: row.request_id,
-  };
 }

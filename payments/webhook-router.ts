@@ -20,10 +20,10 @@ import {
   type WebhookDecision,
   type WebhookOutcome,
 } from '../db/payments/webhook-events';
-import type { MovementIdentity } from '../db/payments/movement-table';
-import { findPaymentIntentById, type PaymentIntentRow } from '../db/payments/payment-intents';
-import { findRefundById, type RefundRow } from '../db/payments/refunds';
-import { findTransferById, type TransferRow } from '../db/payments/transfers';
+import type { MovementIdentity, MovementTable } from '../db/payments/movement-table';
+import { type PaymentIntentRow, paymentIntentsTable } from '../db/payments/payment-intents';
+import { type RefundRow, refundsTable } from '../db/payments/refunds';
+import { type TransferRow, transfersTable } from '../db/payments/transfers';
 import type { Db, Queryable } from '../db/pool';
 import { transaction } from '../db/transaction';
 import type { Logger } from '../observability/log';
@@ -100,10 +100,15 @@ interface MovementRoute<Obj extends StripeMovement, Row extends MovementIdentity
   matches(eventType: string): boolean;
   kind: MovementMetadata['kind'];
   retrieve(stripe: Stripe, id: string): Promise<Obj>;
-  findById(client: Queryable, id: string): Promise<Row | null>;
+  /** Where the kind's rows are kept: an object is ours too when we stored it under its Stripe ID. */
+  table: Pick<MovementTable<Row, unknown>, 'byId'>;
   record(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Recorded<Row>>;
-  /** The decision for an assessment's movement, which its own rules record and decide; null for a pool's. */
-  assessmentDecision(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null>;
+  /**
+   * The decision for an assessment's movement, which its own rules make; null for a pool's. By default
+   * an assessment's movement is recorded and signals nobody: its payout transfers and fee refunds are
+   * settled by the activities that made them (the workflow waits for no webhook).
+   */
+  assessmentDecision?(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null>;
   /** The workflow waiting to hear of the movement. */
   workflowId(movement: MovementMetadata): string;
   signalName: string;
@@ -121,16 +126,26 @@ interface Route {
   project(client: Queryable, event: Stripe.Event): Promise<Decided>;
 }
 
+/** An assessment's movement recorded, and no round or pool workflow signalled. */
+const recordedOnlyForAssessments =
+  <Obj extends StripeMovement, Row extends MovementIdentity>(record: MovementRoute<Obj, Row>['record']) =>
+  async (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null> => {
+    if (!assessmentIdOfOwner(movement.poolId)) return null;
+    const outcome = outcomeOf((await record(client, movement, object, source)).verdict);
+    return { outcome: outcome === 'signal' ? 'ignored' : outcome, poolId: movement.poolId, signal: null };
+  };
+
 function movementRoute<Obj extends StripeMovement, Row extends MovementIdentity>(route: MovementRoute<Obj, Row>): Route {
+  const assessmentDecision = route.assessmentDecision ?? recordedOnlyForAssessments(route.record);
   return {
     matches: route.matches,
     retrieve: async (stripe, id) => (await route.retrieve(stripe, id)) as unknown as Stripe.Event.Data.Object,
     async project(client, event) {
       const object = event.data.object as unknown as Obj;
       const source: ObservationSource = { at: event.created, source: 'webhook', eventId: event.id };
-      const movement = parseMovementMetadata(object.metadata) ?? storedMovement(route.kind, await route.findById(client, object.id));
+      const movement = parseMovementMetadata(object.metadata) ?? storedMovement(route.kind, await route.table.byId(client, object.id));
       if (movement?.kind !== route.kind) return ignored;
-      const forAssessment = await route.assessmentDecision(client, movement, object, source);
+      const forAssessment = await assessmentDecision(client, movement, object, source);
       if (forAssessment) return forAssessment;
       const { row, verdict } = await route.record(client, movement, object, source);
       const base: MovementSignalBase = {
@@ -151,22 +166,12 @@ function movementRoute<Obj extends StripeMovement, Row extends MovementIdentity>
   };
 }
 
-// An assessment's payout transfers and fee refunds are settled by the activities that made them (the
-// workflow waits for no webhook): the event is recorded, and no round or pool workflow is signalled.
-const recordedOnlyForAssessments =
-  <Obj extends StripeMovement, Row extends MovementIdentity>(record: MovementRoute<Obj, Row>['record']) =>
-  async (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null> => {
-    if (!assessmentIdOfOwner(movement.poolId)) return null;
-    const outcome = outcomeOf((await record(client, movement, object, source)).verdict);
-    return { outcome: outcome === 'signal' ? 'ignored' : outcome, poolId: movement.poolId, signal: null };
-  };
-
 const routes: readonly Route[] = [
   movementRoute<Stripe.PaymentIntent, PaymentIntentRow>({
     matches: (eventType) => eventType.startsWith('payment_intent.'),
     kind: 'contribution',
     retrieve: (stripe, id) => stripe.paymentIntents.retrieve(id),
-    findById: findPaymentIntentById,
+    table: paymentIntentsTable,
     record: recordPaymentIntent,
     assessmentDecision: async (client, movement, pi, source) => (isAssessmentFee(movement) ? projectAssessmentFee(client, movement, pi, source) : null),
     workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
@@ -183,9 +188,8 @@ const routes: readonly Route[] = [
     matches: (eventType) => eventType.startsWith('transfer.'),
     kind: 'payout',
     retrieve: (stripe, id) => stripe.transfers.retrieve(id),
-    findById: findTransferById,
+    table: transfersTable,
     record: recordTransfer,
-    assessmentDecision: recordedOnlyForAssessments(recordTransfer),
     workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
     signalName: PAYMENT_SIGNAL_NAMES.transfer,
     payload: (base, row): TransferSignal => ({
@@ -199,9 +203,8 @@ const routes: readonly Route[] = [
     matches: (eventType) => eventType.startsWith('refund.') || eventType === 'charge.refund.updated',
     kind: 'refund',
     retrieve: (stripe, id) => stripe.refunds.retrieve(id),
-    findById: findRefundById,
+    table: refundsTable,
     record: recordRefund,
-    assessmentDecision: recordedOnlyForAssessments(recordRefund),
     workflowId: (movement) => workflowIds.pool(movement.poolId),
     signalName: PAYMENT_SIGNAL_NAMES.refund,
     payload: (base, row): RefundSignal => ({

@@ -269,13 +269,15 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
     await redis.set(poolCacheKey(view.poolId), JSON.stringify(view), 'EX', 300);
   }
 
+  const visibilityMarkerId = `${run}-visibility-marker`;
   const NOTHING = { workflows: 0, pools: 0, poolMembers: 0, members: 0, webhookEvents: 0, stripeObjects: 0, stripeRequests: 0 };
 
   /** Everything the run's subjects, task queue and Stripe key could have caused. */
   async function footprint() {
     const count = async (sql: string, params: unknown[] = [run]) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
     return {
-      workflows: (await client.workflow.count(`TaskQueue = '${taskQueue}'`)).count,
+      // The visibility marker is the test's own instrument, not a footprint of the requests.
+      workflows: (await client.workflow.count(`TaskQueue = '${taskQueue}' AND WorkflowId != '${visibilityMarkerId}'`)).count,
       // The projections the run seeded itself are not its footprint.
       pools: await count('SELECT count(*) AS n FROM pools WHERE (starts_with(manager_id, $1) OR starts_with(pool_id, $1)) AND NOT pool_id = ANY($2)', [
         run,
@@ -1303,8 +1305,17 @@ describe('API fuzzing: malformed requests get 4xx problem+json and change nothin
 
   test(`nothing was started or written, and at least ${REQUESTS_MIN} requests were sent`, async () => {
     assert.ok(sent >= REQUESTS_MIN, `only ${sent} requests were sent`);
-    // Visibility is eventually consistent: give a wrongly started workflow time to show (the control below shows it does within this).
-    await sleep(1_500);
+    // Visibility is eventually consistent, and the dev server (one history shard) makes workflows visible
+    // in the order they started: once a marker started after every request is visible, a workflow that
+    // a request wrongly started would be too.
+    const marker = await client.workflow.start('fuzzFootprintControl', { taskQueue, workflowId: visibilityMarkerId, workflowExecutionTimeout: '1m' });
+    try {
+      await eventually('the visibility marker to be visible', async () =>
+        (await client.workflow.count(`WorkflowId = '${visibilityMarkerId}'`)).count === 1 ? true : undefined,
+      );
+    } finally {
+      await marker.terminate('visibility marker seen');
+    }
     assert.deepEqual(await footprint(), NOTHING);
     assert.deepEqual(loggedErrors, []);
   });

@@ -14,7 +14,8 @@ import { PLATFORM_FEE_SWEEP_SCHEDULE_ID, ensurePlatformFeeSweepSchedule } from '
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
 import { eventually } from '../../test/support/eventually';
 import { testDb, uniqueId } from '../../test/support/env';
-import { createPoolLedgerActivities, poolLedgerKeys } from '../pools/pool-ledger';
+import { poolLedgerKeys } from '../../domain/core/idempotency-keys';
+import { createPoolLedgerActivities } from '../pools/pool-ledger';
 
 // A currency no other test uses, so that the platform's totals in it are this file's alone.
 const currency = parseCurrency('mur');

@@ -12,17 +12,16 @@ import { listTransfersByPool, type TransferRow } from '../../db/payments/transfe
 import { listUndeliveredEventsByPool } from '../../db/payments/webhook-events';
 import type { Db } from '../../db/pool';
 import { isStripeError, PaymentFailureType } from '../../payments/errors';
-import { idempotencyKeys, type MoneyMovementKind, poolTransferGroup } from '../../domain/core/idempotency-keys';
+import { idempotencyKeys, type MoneyMovementKind, poolLedgerKeys, poolTransferGroup } from '../../domain/core/idempotency-keys';
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 import { parseMovementMetadata } from '../../payments/metadata';
-import { poolLedgerKeys } from '../pools/pool-ledger';
 import { stripeId, type StripeMovement } from '../../payments/records';
 import { businessMetrics } from '../../observability/metrics';
 
 /** The most Stripe objects (or ledger entries) of one kind a reconciliation reads for one pool. */
 export const RECONCILE_OBJECTS_MAX = 10_000;
 
-/** The ledger keys the pool workflows write: activities/pools/pool-ledger.ts builds them, this reads them back. */
+/** The ledger keys the pool workflows write (activities/pools/pool-ledger.ts), read back by prefix. */
 const ledgerPrefix = (kind: 'contribution' | 'payout' | 'refund', poolId: string) => poolLedgerKeys.prefix(kind, poolId);
 
 export type ReconciledKind = 'payment_intent' | 'transfer' | 'refund' | 'ledger' | 'webhook_event';

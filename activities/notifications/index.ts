@@ -5,7 +5,8 @@ import { feedEventsKey } from '../../cache/keys';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
-import { claimDelivery, deliveryKey, finishDelivery, noteAttemptError } from '../../db/notifications/deliveries';
+import { claimDelivery, finishDelivery, noteAttemptError } from '../../db/notifications/deliveries';
+import { noticeKeys } from '../../domain/core/idempotency-keys';
 import { insertFeedItem } from '../../db/notifications/feed';
 import { getPreferences, getReminderLeadHours, memberEmails } from '../../db/notifications/preferences';
 import {
@@ -114,7 +115,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     /** Sends one email, keyed by (notice, email, recipient): a delivery already sent is never sent again. */
     async sendNoticeEmail(input: { notice: Notice; recipient: Recipient }): Promise<'sent' | 'already-sent' | 'skipped'> {
       const { notice, recipient } = input;
-      const key = deliveryKey('email', recipient.id, notice.key);
+      const key = noticeKeys.delivery('email', recipient.id, notice.key);
       const claimed = await claimDelivery(db, {
         deliveryKey: key,
         noticeKey: notice.key,
@@ -143,7 +144,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
     /** Records an email whose every attempt failed, for operations (GET /v1/notifications/deliveries). */
     async recordEmailFailure(input: { notice: Notice; recipient: Recipient; error: string }): Promise<void> {
-      await finishDelivery(db, deliveryKey('email', input.recipient.id, input.notice.key), { status: 'failed', error: input.error });
+      await finishDelivery(db, noticeKeys.delivery('email', input.recipient.id, input.notice.key), { status: 'failed', error: input.error });
     },
 
     async reminderLeadHours(poolId: string): Promise<number[]> {

@@ -9,6 +9,7 @@ import { LedgerConflictError, LedgerFloorError, LedgerValidationError } from '..
 import { createPendingTransfer, getTransfer, postPendingTransfer, postTransfer, voidPendingTransfer } from '../../db/ledger/transfers';
 import type { PostingInput, TransferRequest } from '../../db/ledger/transfer-request';
 import { postTransfers } from '../../db/ledger/batch-transfers';
+import { poolLedgerKeys } from '../../domain/core/idempotency-keys';
 import { parseCurrency, parseMinor, type Currency } from '../../domain/core/money';
 import { asLedgerActivity } from '../core/ledger';
 
@@ -26,16 +27,6 @@ export interface PayoutKey {
   /** `pot-a1`, `dividend-a2`, `distribution-a1`: what is paid, and which attempt. */
   purpose: string;
 }
-
-/** The idempotency keys of a pool's ledger transfers (reconciliation reads them back by prefix). */
-export const poolLedgerKeys = {
-  contribution: (m: { poolId: string; round: number; memberId: string }) => `ledger:contribution:${m.poolId}:${m.round}:${m.memberId}`,
-  cover: (m: { poolId: string; round: number; memberId: string }) => `ledger:cover:${m.poolId}:${m.round}:${m.memberId}`,
-  fee: (poolId: string, round: number) => `ledger:fee:${poolId}:${round}`,
-  payout: (key: PayoutKey) => `ledger:payout:${key.poolId}:${key.round}:${key.memberId}:${key.purpose}`,
-  refund: (m: { poolId: string; round: number; memberId: string }) => `ledger:refund:${m.poolId}:${m.round}:${m.memberId}`,
-  prefix: (kind: 'contribution' | 'cover' | 'fee' | 'payout' | 'refund', poolId: string) => `ledger:${kind}:${poolId}:`,
-};
 
 const debit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'debit', amountMinor });
 const credit = (accountKey: string, amountMinor: bigint): PostingInput => ({ accountKey, direction: 'credit', amountMinor });

@@ -7,6 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { createPurchases, NotRefundableError, TierNotOnSaleError, TraderNotPayableError } from '../../activities/assessments/purchases';
 import { listTraderAssessments } from '../../db/assessments/assessments';
+import { type AssessmentCommandKind, assessmentUpdateId } from '../../domain/core/idempotency-keys';
 import { insertOpsAction, listViolations } from '../../db/assessments/events';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { assessmentViewQuery, importFillsUpdate, opsActionUpdate, placeOrderUpdate, requestPayoutUpdate } from '../../workflows/assessments/assessment';
@@ -55,14 +56,14 @@ export function assessmentRoutes(deps: ApiDeps) {
     c: Context<AppEnv>,
     action: 'trade' | 'steer',
     update: UpdateDefinition<Result, [Arg]>,
-    kind: string,
+    kind: AssessmentCommandKind,
     arg: (key: string) => Arg,
   ): Promise<Result> => {
     // The path parameter, as the route's schema has already checked it.
     const row = await assessmentFor(deps, c.get('principal'), c.req.param('assessmentId') ?? '', action);
     requireActive(row);
     const key = keyOf(c);
-    return workflowCall(() => handle(row.assessmentId).executeUpdate(update, { args: [arg(key)], updateId: `${kind}:${key}` }));
+    return workflowCall(() => handle(row.assessmentId).executeUpdate(update, { args: [arg(key)], updateId: assessmentUpdateId(kind, key) }));
   };
 
   app.openapi(

@@ -14,7 +14,7 @@ import { uniqueId } from '../../test/support/env';
 import { createNotificationActivities } from '../../activities/notifications';
 import { createMailer } from '../../activities/notifications/mailer';
 import { testConfig } from '../../test/support/env';
-import { eventually, sleep } from '../../test/support/eventually';
+import { eventually } from '../../test/support/eventually';
 import { startNoticeReceiver, type NoticeReceiver } from '../../test/support/notice-receiver';
 import { BODY_BYTES_MAX, createApp } from '../app';
 import { openApiDocument } from '../openapi';
@@ -119,40 +119,48 @@ describe('notification routes', () => {
 
   test('a new notice reaches its recipient’s live stream, and nobody else’s', async () => {
     const [member, other] = [uniqueId('m'), uniqueId('m')];
+    // Both subjects are new, so their feeds are empty: resuming from 0-0 is what a fresh stream pins
+    // itself to, but it holds however late the stream starts reading (no wait for it to begin).
     const open = async (sub: string) => {
-      const response = await h.app.request('/v1/notifications/events', { headers: await authHeaders(sub, 'member') });
+      const response = await h.app.request('/v1/notifications/events', { headers: { ...(await authHeaders(sub, 'member')), 'last-event-id': '0-0' } });
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
       return response.body!.getReader();
     };
     const [mine, theirs] = [await open(member), await open(other)];
-    // A fresh stream delivers what arrives after it opened: let both start reading first.
-    await sleep(1_000);
     const activities = createNotificationActivities({
       db: h.db,
       redis: h.redis,
       mailer: createMailer({ smtpUrl: testConfig.smtpUrl, from: 'unused@poolflow.test' }),
       webhookPolicy: { httpsOnly: false, blockPrivateAddresses: false },
     });
-    const notice = {
+    const noticeTo = (recipientId: string) => ({
       key: uniqueId('live'),
       type: 'pool.resumed' as const,
       poolId: 'p-live',
       managerId: uniqueId('mgr'),
       occurredAt: new Date().toISOString(),
-      recipients: [{ role: 'member' as const, id: member }],
+      recipients: [{ role: 'member' as const, id: recipientId }],
       data: { poolName: 'Live pool' },
+    });
+    /** The next event a stream sends: its type and the notice it carries. */
+    const nextEvent = async (reader: ReadableStreamDefaultReader<Uint8Array>) => {
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value);
+      return { event: /event: (.*)/.exec(text)?.[1], data: JSON.parse(/data: (.*)/.exec(text)![1]!) as { noticeKey: string; title: string } };
     };
+    const notice = noticeTo(member);
     assert.deepEqual(await activities.recordNotice(notice), { emails: [] }, 'no profile, so no address: feed only');
 
-    const decoder = new TextDecoder();
-    let text = '';
-    while (!text.includes('\n\n')) text += decoder.decode((await mine.read()).value);
-    assert.match(text, /event: notification/);
-    const data = JSON.parse(/data: (.*)/.exec(text)![1]!) as { noticeKey: string; title: string };
-    assert.deepEqual([data.noticeKey, data.title], [notice.key, 'Live pool has resumed']);
-    const nothing = await Promise.race([theirs.read().then(() => 'read'), sleep(2_000).then(() => 'silent')]);
-    assert.equal(nothing, 'silent', 'another member’s stream stays silent');
+    const received = await nextEvent(mine);
+    assert.equal(received.event, 'notification');
+    assert.deepEqual([received.data.noticeKey, received.data.title], [notice.key, 'Live pool has resumed']);
+    // A stream sends its subject's notices in the order they were recorded: when the first thing the
+    // other member's stream sends is a notice recorded for them afterwards, it never sent the first one.
+    const theirNotice = noticeTo(other);
+    await activities.recordNotice(theirNotice);
+    assert.equal((await nextEvent(theirs)).data.noticeKey, theirNotice.key, 'another member’s stream did not carry the notice');
     await mine.cancel();
     await theirs.cancel();
   });

@@ -10,6 +10,7 @@
 import { listEvents } from '../../db/assessments/events';
 import { findPack } from '../../db/assessments/rule-packs';
 import { applyEvent, applyFill, startPhase, type AccountEvent, type AccountState } from '../../domain/assessments/index';
+import { assessmentUpdateId } from '../../domain/core/idempotency-keys';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../../test/support/stack-env';
 import { createSyntheticWalk } from '../../workers/assessments/market-data/synthetic-feed';
@@ -69,11 +70,11 @@ try {
           const key = `bench-${run}-${trader}-${i}`;
           const opened = await handle.executeUpdate(placeOrderUpdate, {
             args: [{ orderKey: key, order: { action: 'open', symbol: 'ETH-USD', side: 'long', quantity: '1' } }],
-            updateId: `order:${key}`,
+            updateId: assessmentUpdateId('order', key),
           });
           await handle.executeUpdate(placeOrderUpdate, {
             args: [{ orderKey: `${key}-c`, order: { action: 'close', positionId: opened.fill!.fillId } }],
-            updateId: `order:${key}-c`,
+            updateId: assessmentUpdateId('order', `${key}-c`),
           });
         }
       }),

@@ -13,8 +13,6 @@ export interface DeliveryClaim {
   occurredAt: string;
 }
 
-export const deliveryKey = (channel: 'email', recipientId: string, noticeKey: string) => `${channel}:${recipientId}:${noticeKey}`;
-
 /** Claims the delivery for one more attempt; false when it was already sent or skipped. */
 export async function claimDelivery(db: Queryable, claim: DeliveryClaim): Promise<boolean> {
   const { rowCount } = await db.query(

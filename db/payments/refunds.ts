@@ -19,5 +19,4 @@ export const refundsTable = movementTable<RefundRow, RefundStatusFields>({
   ownStatusColumns: { status: 'status', failureReason: 'failure_reason' },
 });
 export const findRefundByKey = refundsTable.byKey;
-export const findRefundById = refundsTable.byId;
 export const listRefundsByPool = refundsTable.byPool;

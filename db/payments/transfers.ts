@@ -18,5 +18,4 @@ export const transfersTable = movementTable<TransferRow, TransferStatusFields>({
   ownStatusColumns: { amountReversedMinor: 'amount_reversed_minor' },
 });
 export const findTransferByKey = transfersTable.byKey;
-export const findTransferById = transfersTable.byId;
 export const listTransfersByPool = transfersTable.byPool;

@@ -4,7 +4,7 @@ import { type AccountState, type AccountStatus, type Violation, type Warning } f
 import { basisValueMinor, currentPhase, dailyLossFigures, deadlineMs, maxLossFigures } from './limits';
 import { objectiveProgress, type ObjectiveProgress } from './objectives';
 import { explainViolation, explainWarning } from './explain';
-import { ruleOf, type PhaseKind, type RulePack } from './rule-pack';
+import { ruleOf, type PhaseKind, type RuleOf, type RulePack } from './rule-pack';
 import { nextDayStartMs } from './trading-day';
 
 export interface LiveFigures {
@@ -35,24 +35,29 @@ export interface Evaluation {
 
 const nonNegative = (value: bigint): bigint => (value > 0n ? value : 0n);
 
+type LossRule = RuleOf<'daily-loss'> | RuleOf<'max-loss'>;
+
+/** The live fields that show each loss limit's floor and how much may still be lost before it. */
+const LOSS_FIELDS = {
+  'daily-loss': { floor: 'dailyFloorMinor', permitted: 'todayPermittedLossMinor' },
+  'max-loss': { floor: 'maxLossFloorMinor', permitted: 'maximumPermittedLossMinor' },
+} as const satisfies Record<LossRule['type'], { floor: keyof LiveFigures; permitted: keyof LiveFigures }>;
+
 /**
  * Where the account stands against one loss limit: the floor, how much may still be lost before it, and
  * a warning once 80 % of the limit is used (until the floor is crossed, which is a violation instead).
  */
-function lossStanding(
-  state: AccountState,
-  rule: Warning['rule'],
-  basis: 'balance' | 'equity',
-  figures: { referenceMinor: bigint; limitMinor: bigint; floorMinor: bigint },
-): { floorMinor: string; permittedMinor: string; warning: Warning | null } {
-  const { floorMinor, referenceMinor, limitMinor } = figures;
-  const value = basisValueMinor(state, basis);
+function lossStanding(state: AccountState, rule: LossRule): { floorMinor: string; permittedMinor: string; warning: Warning | null } {
+  const { floorMinor, referenceMinor, limitMinor } = rule.type === 'daily-loss' ? dailyLossFigures(state, rule) : maxLossFigures(state, rule);
+  const value = basisValueMinor(state, rule.basis);
   const used = referenceMinor - value;
   const warned = used * 10n >= limitMinor * 8n && value >= floorMinor;
   return {
     floorMinor: floorMinor.toString(),
     permittedMinor: nonNegative(value - floorMinor).toString(),
-    warning: warned ? { rule, atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() } : null,
+    warning: warned
+      ? { rule: rule.type, atMs: state.lastEventAtMs, day: state.today.day, usedMinor: used.toString(), limitMinor: limitMinor.toString() }
+      : null,
   };
 }
 
@@ -68,18 +73,12 @@ export function evaluate(state: AccountState, pack: RulePack): Evaluation {
     dayEndsAtMs: nextDayStartMs(pack.tradingDay, state.lastEventAtMs),
   };
   const warnings: Warning[] = [];
-  const daily = ruleOf(phase, 'daily-loss');
-  if (daily !== undefined) {
-    const standing = lossStanding(state, 'daily-loss', daily.basis, dailyLossFigures(state, daily));
-    live.dailyFloorMinor = standing.floorMinor;
-    live.todayPermittedLossMinor = standing.permittedMinor;
-    if (standing.warning) warnings.push(standing.warning);
-  }
-  const max = ruleOf(phase, 'max-loss');
-  if (max !== undefined) {
-    const standing = lossStanding(state, 'max-loss', max.basis, maxLossFigures(state, max));
-    live.maxLossFloorMinor = standing.floorMinor;
-    live.maximumPermittedLossMinor = standing.permittedMinor;
+  for (const type of ['daily-loss', 'max-loss'] as const) {
+    const rule = ruleOf(phase, type);
+    if (rule === undefined) continue;
+    const standing = lossStanding(state, rule);
+    live[LOSS_FIELDS[type].floor] = standing.floorMinor;
+    live[LOSS_FIELDS[type].permitted] = standing.permittedMinor;
     if (standing.warning) warnings.push(standing.warning);
   }
   const deadline = deadlineMs(state, pack);

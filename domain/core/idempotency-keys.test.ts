@@ -2,7 +2,16 @@
 // Stripe objects are found by them), and refusal of identifiers that could make two movements share a key.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { IDEMPOTENCY_KEY_LENGTH_MAX, idempotencyKeys, InvalidKeyPartError, ledgerKeys, poolTransferGroup } from './idempotency-keys';
+import {
+  assessmentUpdateId,
+  IDEMPOTENCY_KEY_LENGTH_MAX,
+  idempotencyKeys,
+  InvalidKeyPartError,
+  ledgerKeys,
+  noticeKeys,
+  poolLedgerKeys,
+  poolTransferGroup,
+} from './idempotency-keys';
 
 const key = { poolId: 'pool-1', round: 3, memberId: 'member_7', purpose: 'contribution' };
 
@@ -51,5 +60,35 @@ describe('ledger keys', () => {
     assert.equal(ledgerKeys.assessmentFeeRefund('a-1'), 'ledger:assessment-fee-refund:a-1');
     assert.equal(ledgerKeys.assessmentPayout('a-1', 2, 'profit-split-a1'), 'ledger:assessment-payout:a-1:2:profit-split-a1');
     assert.equal(ledgerKeys.platformFeeSweep('pool:p-1:platform_fees', 1250n), 'ledger:platform-fee-sweep:pool:p-1:platform_fees:1250');
+  });
+});
+
+describe('pool ledger keys', () => {
+  test('keep their stored values, and their prefixes match them', () => {
+    const movement = { poolId: 'pool-1', round: 3, memberId: 'member_7' };
+    assert.equal(poolLedgerKeys.contribution(movement), 'ledger:contribution:pool-1:3:member_7');
+    assert.equal(poolLedgerKeys.cover(movement), 'ledger:cover:pool-1:3:member_7');
+    assert.equal(poolLedgerKeys.fee('pool-1', 3), 'ledger:fee:pool-1:3');
+    assert.equal(poolLedgerKeys.payout({ ...movement, purpose: 'pot-a1' }), 'ledger:payout:pool-1:3:member_7:pot-a1');
+    assert.equal(poolLedgerKeys.refund(movement), 'ledger:refund:pool-1:3:member_7');
+    assert.equal(poolLedgerKeys.prefix('payout', 'pool-1'), 'ledger:payout:pool-1:');
+    assert.ok(poolLedgerKeys.refund(movement).startsWith(poolLedgerKeys.prefix('refund', 'pool-1')));
+  });
+});
+
+describe('notice keys', () => {
+  test('keep their stored values', () => {
+    assert.equal(noticeKeys.pool('payment.succeeded', 'pool-1', '3:member_7'), 'payment.succeeded:pool-1:3:member_7');
+    assert.equal(noticeKeys.managerDigest('mgr-1', '2026-04-01'), 'manager.digest:mgr-1:2026-04-01');
+    assert.equal(noticeKeys.delivery('email', 'member_7', 'pool.paused:pool-1:2'), 'email:member_7:pool.paused:pool-1:2');
+  });
+});
+
+describe('assessment update IDs', () => {
+  test('keep the request’s key under the command’s kind', () => {
+    assert.equal(assessmentUpdateId('order', 'key-12345678'), 'order:key-12345678');
+    assert.equal(assessmentUpdateId('fills', 'key-12345678'), 'fills:key-12345678');
+    assert.equal(assessmentUpdateId('payout', 'key-12345678'), 'payout:key-12345678');
+    assert.equal(assessmentUpdateId('ops', 'key-12345678'), 'ops:key-12345678');
   });
 });

@@ -17,7 +17,15 @@
 //   ledger:assessment-fee-refund:{assessmentId}          its refund
 //   ledger:assessment-payout:{assessmentId}:{payoutNumber}:{purpose}   a funded trader's payout
 //   ledger:platform-fee-sweep:{accountKey}:{creditsPostedMinor}        one sweep of a pool's fee income
-// A pool's own ledger keys (ledger:contribution:…, ledger:payout:…) are built in activities/pools/pool-ledger.ts.
+//   ledger:contribution|cover|refund:{poolId}:{round}:{memberId}       a pool's movement of a member's money
+//   ledger:fee:{poolId}:{round}                                         a round's fee
+//   ledger:payout:{poolId}:{round}:{memberId}:{purpose}                a member's payout
+// Notices and their deliveries (db/migrations: notification_deliveries.delivery_key is unique):
+//   {noticeType}:{poolId}:{unique}                       a notice about a pool (`unique`: what happened there)
+//   manager.digest:{managerId}:{day}                     a manager's daily digest
+//   {channel}:{recipientId}:{noticeKey}                  one delivery of a notice to one recipient
+// Temporal update IDs of an assessment's commands (Temporal drops an update whose ID it has seen):
+//   order|fills|payout|ops:{Idempotency-Key}             the request's key, under the command's kind
 
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 
@@ -86,3 +94,29 @@ export const ledgerKeys = {
    */
   platformFeeSweep: (accountKey: string, creditsPostedMinor: bigint) => `ledger:platform-fee-sweep:${accountKey}:${creditsPostedMinor}`,
 };
+
+/** The idempotency keys of a pool's ledger transfers (reconciliation reads them back by prefix). */
+export const poolLedgerKeys = {
+  contribution: (m: { poolId: string; round: number; memberId: string }) => `ledger:contribution:${m.poolId}:${m.round}:${m.memberId}`,
+  cover: (m: { poolId: string; round: number; memberId: string }) => `ledger:cover:${m.poolId}:${m.round}:${m.memberId}`,
+  fee: (poolId: string, round: number) => `ledger:fee:${poolId}:${round}`,
+  payout: (key: MoneyMovementKey) => `ledger:payout:${key.poolId}:${key.round}:${key.memberId}:${key.purpose}`,
+  refund: (m: { poolId: string; round: number; memberId: string }) => `ledger:refund:${m.poolId}:${m.round}:${m.memberId}`,
+  prefix: (kind: 'contribution' | 'cover' | 'fee' | 'payout' | 'refund', poolId: string) => `ledger:${kind}:${poolId}:`,
+};
+
+/**
+ * The keys of notices and of their deliveries: a replayed workflow derives a notice under the same key,
+ * and each delivery of it (channel and recipient) is claimed once under a unique constraint.
+ */
+export const noticeKeys = {
+  pool: (type: string, poolId: string, unique: string) => `${type}:${poolId}:${unique}`,
+  managerDigest: (managerId: string, day: string) => `manager.digest:${managerId}:${day}`,
+  delivery: (channel: 'email', recipientId: string, noticeKey: string) => `${channel}:${recipientId}:${noticeKey}`,
+};
+
+/** The kinds of command a trader or ops send to a running assessment as a workflow update. */
+export type AssessmentCommandKind = 'order' | 'fills' | 'payout' | 'ops';
+
+/** The update ID an assessment command runs under: the request's Idempotency-Key, scoped by the command's kind. */
+export const assessmentUpdateId = (kind: AssessmentCommandKind, idempotencyKey: string) => `${kind}:${idempotencyKey}`;

@@ -1,6 +1,7 @@
 // Turns what the pool and round workflows report (each new pool view, each finished round, each charge
 // outcome) into notices. Pure: the notifications workflow calls these with the time passed in, so a
 // replay derives exactly the same notices under exactly the same keys.
+import { noticeKeys } from '../core/idempotency-keys';
 import type { PoolConfig } from '../pools/pool-config';
 import type { PoolMemberView, PoolView } from '../pools/pool-view';
 import type { RoundResult } from '../pools/round-types';
@@ -33,7 +34,7 @@ const STATUS_NOTICES: Partial<Record<PoolView['status'], 'pool.activated' | 'poo
  */
 function poolNotice(view: PoolView, type: NoticeType, unique: string, occurredAt: string, recipients: Recipient[], data: Notice['data']): Notice {
   return {
-    key: `${type}:${view.poolId}:${unique}`,
+    key: noticeKeys.pool(type, view.poolId, unique),
     type,
     poolId: view.poolId,
     managerId: view.managerId,

@@ -1,6 +1,7 @@
 // The manager's daily digest: members in arrears across their pools, with suspensions, expulsions and
 // rounds whose payout waits for operations. Built from what the activities read; pure, so the same
 // facts always make the same notice under the same key (one digest per manager and day).
+import { noticeKeys } from '../core/idempotency-keys';
 import type { Notice } from './catalogue';
 
 /** One pool's standing as the digest sees it. */
@@ -24,7 +25,7 @@ export function managerDigest(managerId: string, day: string, pools: PoolStandin
     for (const member of pool.inArrears) totals.set(pool.currency, (totals.get(pool.currency) ?? 0n) + BigInt(member.arrearsMinor));
   }
   return {
-    key: `manager.digest:${managerId}:${day}`,
+    key: noticeKeys.managerDigest(managerId, day),
     type: 'manager.digest',
     poolId: attention[0]!.poolId,
     managerId,
