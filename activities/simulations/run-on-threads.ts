@@ -1,17 +1,12 @@
 // Runs a contiguous range of blocks on the worker threads, a few blocks per job and at most two jobs per
 // thread in flight, and merges the finished prefix in block order as jobs come back. The chunk activity
 // and the benchmark's in-process baseline both run their paths through here.
-import type { ModelName } from '../../domain/simulations/models';
 import { emptySummary, mergeAdjacent, type Layout, type Summary } from '../../domain/simulations/statistics';
+import type { BlockJob } from './block-thread';
 import type { ThreadPool } from './thread-pool';
 
-export interface BlockRange {
-  model: ModelName;
-  params: unknown;
-  seed: number;
-  pathCount: number;
-  firstBlock: number;
-  blocks: number;
+/** The blocks to run, as one thread job would name them, and how many blocks each job takes. */
+export interface BlockRange extends Omit<BlockJob, 'jobId'> {
   blocksPerJob: number;
 }
 

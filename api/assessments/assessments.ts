@@ -14,6 +14,7 @@ import { assessmentViewQuery, importFillsUpdate, opsActionUpdate, placeOrderUpda
 import { fillBatchSchema, opsActionSchema, orderRequestSchema, REASON_LENGTH_MAX } from '../../workflows/assessments/requests';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
 import type { Context } from 'hono';
+import type { Principal } from '../auth';
 import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
@@ -48,23 +49,47 @@ export function assessmentRoutes(deps: ApiDeps) {
   const handle = (assessmentId: string) => deps.temporal.workflow.getHandle(workflowIds.assessment(assessmentId));
   const keyOf = (c: { get(key: 'idempotencyKey'): string | undefined }) => c.get('idempotencyKey')!;
   /**
-   * A command on the running assessment in the path, which the caller may `action`: the workflow update
-   * runs under the request's Idempotency-Key (update ID `{kind}:{key}`), so Temporal drops a repeat too;
-   * `arg` builds the update's argument from that key.
+   * A command on the running assessment in the path, which the caller may `action`: a workflow update
+   * under the request's Idempotency-Key (assessmentUpdateId), so that Temporal drops a repeat too. `arg`
+   * builds the update's argument from that key, the request's body (if the route takes one) and the caller.
    */
-  const updateActive = async <Arg, Result>(
-    c: Context<AppEnv>,
-    action: 'trade' | 'steer',
-    update: UpdateDefinition<Result, [Arg]>,
-    kind: AssessmentCommandKind,
-    arg: (key: string) => Arg,
-  ): Promise<Result> => {
-    // The path parameter, as the route's schema has already checked it.
-    const row = await assessmentFor(deps, c.get('principal'), c.req.param('assessmentId') ?? '', action);
-    requireActive(row);
-    const key = keyOf(c);
-    return workflowCall(() => handle(row.assessmentId).executeUpdate(update, { args: [arg(key)], updateId: assessmentUpdateId(kind, key) }));
-  };
+  const commandRoute = <Arg, Result, Body extends z.ZodType = z.ZodUndefined>(
+    route: { path: string; summary: string; body?: Body; status: 200 | 201; description: string; response: z.ZodType },
+    command: {
+      action: 'trade' | 'steer';
+      kind: AssessmentCommandKind;
+      update: UpdateDefinition<Result, [Arg]>;
+      arg: (key: string, body: z.output<Body>, principal: Principal) => Arg;
+    },
+  ) =>
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: route.path,
+        summary: route.summary,
+        request: route.body ? { params: idParam, body: jsonRequest(route.body) } : { params: idParam },
+        responses: {
+          [route.status]: jsonResponse(route.description, route.response),
+          ...(route.body ? problemResponses(403, 404, 409, 415, 422) : problemResponses(403, 404, 409, 422)),
+        },
+      }),
+      // The handler's response is the update's result, which the route's typed responses cannot follow.
+      (async (c: Context<AppEnv>) => {
+        const principal = c.get('principal');
+        // The path parameter and the body, as the route's schemas have already checked them.
+        const row = await assessmentFor(deps, principal, c.req.param('assessmentId') ?? '', command.action);
+        requireActive(row);
+        const key = keyOf(c);
+        const body = (route.body ? (c.req as unknown as { valid(target: 'json'): unknown }).valid('json') : undefined) as z.output<Body>;
+        const result = await workflowCall(() =>
+          handle(row.assessmentId).executeUpdate(command.update, {
+            args: [command.arg(key, body, principal)],
+            updateId: assessmentUpdateId(command.kind, key),
+          }),
+        );
+        return c.json(result as object, route.status);
+      }) as never,
+    );
 
   app.openapi(
     createRoute({
@@ -121,65 +146,51 @@ export function assessmentRoutes(deps: ApiDeps) {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
+  commandRoute(
+    {
       path: '/{assessmentId}/orders',
       summary: 'Place a market order (open with optional stop-loss and take-profit, or close a position), filled at the current price',
-      request: { params: idParam, body: jsonRequest(orderRequestSchema) },
-      responses: { 201: jsonResponse('The fill and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 415, 422) },
-    }),
-    async (c) => {
-      const result = await updateActive(c, 'trade', placeOrderUpdate, 'order', (orderKey) => ({ orderKey, order: c.req.valid('json') }));
-      return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 201);
+      body: orderRequestSchema,
+      status: 201,
+      description: 'The fill and the new standing',
+      response: workflowResultSchema,
     },
+    { action: 'trade', kind: 'order', update: placeOrderUpdate, arg: (orderKey, order) => ({ orderKey, order }) },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
+  commandRoute(
+    {
       path: '/{assessmentId}/fills',
       summary: 'Import a batch of fills executed on an external platform (all applied, or none)',
-      request: { params: idParam, body: jsonRequest(fillBatchSchema) },
-      responses: {
-        200: jsonResponse('How many were applied and the new standing', workflowResultSchema),
-        ...problemResponses(403, 404, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const result = await updateActive(c, 'trade', importFillsUpdate, 'fills', (batchKey) => ({ batchKey, batch: c.req.valid('json') }));
-      return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
+      body: fillBatchSchema,
+      status: 200,
+      description: 'How many were applied and the new standing',
+      response: workflowResultSchema,
     },
+    { action: 'trade', kind: 'fills', update: importFillsUpdate, arg: (batchKey, batch) => ({ batchKey, batch }) },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
+  commandRoute(
+    {
       path: '/{assessmentId}/payouts',
       summary: 'Be paid the profit split of a funded account (and the fee refund on the first payout, when the tier says so)',
-      request: { params: idParam },
-      responses: { 200: jsonResponse('The payout and the new standing', workflowResultSchema), ...problemResponses(403, 404, 409, 422) },
-    }),
-    async (c) => {
-      const result = await updateActive(c, 'trade', requestPayoutUpdate, 'payout', (requestKey) => ({ requestKey }));
-      return c.json(result as unknown as z.infer<typeof workflowResultSchema>, 200);
+      status: 200,
+      description: 'The payout and the new standing',
+      response: workflowResultSchema,
     },
+    { action: 'trade', kind: 'payout', update: requestPayoutUpdate, arg: (requestKey) => ({ requestKey }) },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
+  commandRoute(
+    {
       path: '/{assessmentId}/ops-actions',
       summary: 'Ops: pass or fail the current phase, stop the assessment at once, or resume a paused account (with a reason, audited)',
-      request: { params: idParam, body: jsonRequest(opsActionSchema) },
-      responses: { 200: jsonResponse('The new standing', z.record(z.string(), z.unknown())), ...problemResponses(403, 404, 409, 415, 422) },
-    }),
-    async (c) => {
-      const principal = c.get('principal');
-      const body = c.req.valid('json');
-      const view = await updateActive(c, 'steer', opsActionUpdate, 'ops', (actionKey) => ({ ...body, actionKey, actor: principal.sub }));
-      return c.json(view as unknown as Record<string, unknown>, 200);
+      body: opsActionSchema,
+      status: 200,
+      description: 'The new standing',
+      response: z.record(z.string(), z.unknown()),
     },
+    { action: 'steer', kind: 'ops', update: opsActionUpdate, arg: (actionKey, action, principal) => ({ ...action, actionKey, actor: principal.sub }) },
   );
 
   app.openapi(

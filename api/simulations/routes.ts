@@ -13,6 +13,8 @@ import { SEED_MAX } from '../../domain/simulations/stream';
 import { minorAmount } from '../../domain/pools/pool-config';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contractApp, jsonRequest, jsonResponse, problemResponses } from '../contract';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
 import { allowed, POOL_ID_PATTERN, standingOf } from '../pools/pool-access';
@@ -183,27 +185,34 @@ export function simulationRoutes(deps: ApiDeps) {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{batchId}',
-      summary: 'A simulation batch: status, progress and, once completed, its result',
-      request: { params: batchParam },
-      responses: { 200: jsonResponse('The simulation', batchSchema), ...problemResponses(401, 404, 422, 429) },
-    }),
-    async (c) => c.json(await describeBatch(deps, await batchFor(deps, c.get('principal'), c.req.valid('param').batchId)), 200),
-  );
+  /** A JSON view of the batch in the path, which the caller may read. */
+  const batchView = <S extends z.ZodType>(
+    path: string,
+    summary: string,
+    view: { description: string; schema: S; of: (batch: BatchRow) => Promise<z.input<S>> },
+  ) =>
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path,
+        summary,
+        request: { params: batchParam },
+        responses: { 200: jsonResponse(view.description, view.schema), ...problemResponses(401, 404, 422, 429) },
+      }),
+      // The view's type follows the schema given, which the route's typed responses cannot follow.
+      (async (c: Context<AppEnv>) => c.json(await view.of(await batchFor(deps, c.get('principal'), c.req.param('batchId') ?? '')), 200)) as never,
+    );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/{batchId}/progress',
-      summary: 'How far a simulation batch has come',
-      request: { params: batchParam },
-      responses: { 200: jsonResponse('Progress', progressSchema), ...problemResponses(401, 404, 422, 429) },
-    }),
-    async (c) => c.json(await progressOf(deps, await batchFor(deps, c.get('principal'), c.req.valid('param').batchId)), 200),
-  );
+  batchView('/{batchId}', 'A simulation batch: status, progress and, once completed, its result', {
+    description: 'The simulation',
+    schema: batchSchema,
+    of: (batch) => describeBatch(deps, batch),
+  });
+  batchView('/{batchId}/progress', 'How far a simulation batch has come', {
+    description: 'Progress',
+    schema: progressSchema,
+    of: (batch) => progressOf(deps, batch),
+  });
 
   app.openapi(
     createRoute({

@@ -2,7 +2,7 @@
 // Custom accounts do), onboarding links that lead back to the sandbox to finish onboarding, and
 // transfers, which Stripe refuses to accounts that do not exist or cannot receive them yet.
 import type Stripe from 'stripe';
-import { requestOrigin, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
+import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { invalidRequest, resourceMissing } from './errors';
 import { integerParam, mapParam, objectParam, stringParam } from './params';
 import { newId, nowSeconds } from './state';
@@ -33,7 +33,7 @@ export function createAccount(ctx: HandlerContext): HandlerResult {
     payouts_enabled: false,
     type: (stringParam(params, 'type') ?? 'standard') as Stripe.Account.Type,
   };
-  ctx.state.put({ id, type: 'account', body: account, createdAtMs: Date.now(), secretKey: ctx.request.secretKey, apiVersion: ctx.request.stripeVersion });
+  storeCreated(ctx, 'account', account);
   return { status: 200, body: account, objectId: id };
 }
 
@@ -111,7 +111,7 @@ export function createTransfer(ctx: HandlerContext): HandlerResult {
     source_transaction: stringParam(params, 'source_transaction') ?? null,
     transfer_group: stringParam(params, 'transfer_group') ?? null,
   };
-  ctx.state.put({ id, type: 'transfer', body: transfer, createdAtMs: Date.now(), secretKey: ctx.request.secretKey, apiVersion: ctx.request.stripeVersion });
+  storeCreated(ctx, 'transfer', transfer);
   ctx.emit('transfer.created', structuredClone(transfer), requestOrigin(ctx.request));
   return { status: 200, body: transfer, objectId: id };
 }

@@ -1,7 +1,7 @@
 // What a resource handler gets (the parsed request, stripe-mock's answer to it, the sandbox's state and
 // event sink) and what it returns, shared by the handler modules and the server that calls them.
 import type { Params } from './params';
-import type { SandboxState, StoredObject } from './state';
+import type { ObjectType, ObjectTypes, SandboxState, StoredObject } from './state';
 import type { Upstream } from './upstream';
 
 export interface ApiRequest {
@@ -58,6 +58,16 @@ export function requestOrigin(request: ApiRequest): EventOrigin {
     requestId: request.requestId,
     idempotencyKey: request.idempotencyKey ?? null,
   };
+}
+
+/** Stores an object the request created, under the request's secret key and Stripe-Version. */
+export function storeCreated<K extends ObjectType>(
+  ctx: HandlerContext,
+  type: K,
+  body: ObjectTypes[K] & { id: string },
+  extra: Pick<StoredObject<K>, 'testCard'> = {},
+): StoredObject<K> {
+  return ctx.state.put({ id: body.id, type, body, createdAtMs: Date.now(), secretKey: ctx.request.secretKey, apiVersion: ctx.request.stripeVersion, ...extra });
 }
 
 /** For effects that happen later (a settlement): attributed to the object's creator, with no request. */

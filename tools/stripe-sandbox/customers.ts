@@ -2,7 +2,7 @@
 // PaymentMethod id, as Stripe does, that remembers which test card it came from so charges on it
 // behave like that card.
 import type Stripe from 'stripe';
-import { requestOrigin, type HandlerContext, type HandlerResult } from './context';
+import { requestOrigin, storeCreated, type HandlerContext, type HandlerResult } from './context';
 import { invalidRequest, resourceMissing } from './errors';
 import { mapParam, objectParam, stringParam, type Params } from './params';
 import { newId, nowSeconds } from './state';
@@ -30,7 +30,7 @@ export async function createCustomer(ctx: HandlerContext): Promise<HandlerResult
     phone: stringParam(params, 'phone') ?? null,
     shipping: null,
   };
-  ctx.state.put({ id, type: 'customer', body: customer, createdAtMs: Date.now(), secretKey: ctx.request.secretKey, apiVersion: ctx.request.stripeVersion });
+  storeCreated(ctx, 'customer', customer);
   ctx.emit('customer.created', structuredClone(customer), requestOrigin(ctx.request));
   const paymentMethod = stringParam(params, 'payment_method');
   if (paymentMethod !== undefined) {
@@ -121,15 +121,7 @@ function attach(
     metadata: {},
     type: 'card',
   };
-  ctx.state.put({
-    id,
-    type: 'payment_method',
-    body: paymentMethod,
-    createdAtMs: Date.now(),
-    secretKey: ctx.request.secretKey,
-    apiVersion: ctx.request.stripeVersion,
-    testCard: paymentMethodId,
-  });
+  storeCreated(ctx, 'payment_method', paymentMethod, { testCard: paymentMethodId });
   ctx.emit('payment_method.attached', structuredClone(paymentMethod), origin);
   return { paymentMethod, created: true };
 }

@@ -3,7 +3,7 @@
 // delayed settlement), and refunds may never exceed what was captured minus what was refunded before.
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
-import { requestOrigin, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
+import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { docUrl, invalidRequest, resourceMissing, StripeHttpError } from './errors';
 import { integerParam, mapParam, objectParam, stringParam, type Params } from './params';
 import { newId, nowSeconds, type StoredObject } from './state';
@@ -56,14 +56,7 @@ export async function createPaymentIntent(ctx: HandlerContext): Promise<HandlerR
     transfer_data: destination === undefined ? null : ({ destination } as Stripe.PaymentIntent.TransferData),
     transfer_group: stringParam(params, 'transfer_group') ?? null,
   };
-  const stored = ctx.state.put({
-    id,
-    type: 'payment_intent',
-    body: intent,
-    createdAtMs: Date.now(),
-    secretKey: ctx.request.secretKey,
-    apiVersion: ctx.request.stripeVersion,
-  });
+  const stored = storeCreated(ctx, 'payment_intent', intent);
   ctx.emit('payment_intent.created', intent, requestOrigin(ctx.request));
   if (params.confirm !== 'true') return { status: 200, body: intent, objectId: id };
   return { ...(await confirm(ctx, stored, paymentMethod, isOffSession(params))), objectId: id };
@@ -225,14 +218,7 @@ export async function createRefund(ctx: HandlerContext): Promise<HandlerResult> 
     reason: (stringParam(params, 'reason') ?? null) as Stripe.Refund.Reason | null,
     status: 'succeeded',
   };
-  ctx.state.put({
-    id: refund.id,
-    type: 'refund',
-    body: refund,
-    createdAtMs: Date.now(),
-    secretKey: ctx.request.secretKey,
-    apiVersion: ctx.request.stripeVersion,
-  });
+  storeCreated(ctx, 'refund', refund);
   const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded === charge.amount_captured;
@@ -306,14 +292,7 @@ async function createCharge(ctx: HandlerContext, intent: Stripe.PaymentIntent, p
   };
   if (card.outcome.kind === 'succeeds') succeedCharge(charge);
   if (card.outcome.kind === 'declines') failCharge(charge, card.outcome.decline);
-  ctx.state.put({
-    id,
-    type: 'charge',
-    body: charge,
-    createdAtMs: Date.now(),
-    secretKey: ctx.request.secretKey,
-    apiVersion: ctx.request.stripeVersion,
-  });
+  storeCreated(ctx, 'charge', charge);
   return charge;
 }
 
