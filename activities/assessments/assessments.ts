@@ -10,6 +10,7 @@ import type { Db } from '../../db/pool';
 import { transaction } from '../../db/transaction';
 import type { Tick } from '../../domain/assessments/account';
 import type { Evaluation } from '../../domain/assessments/evaluate';
+import { assessmentRecordKeys } from '../../domain/core/idempotency-keys';
 import type { RulePack } from '../../domain/assessments/rule-pack';
 import type { AssessmentStatus as WorkflowStatus, Changes } from '../../workflows/assessments/state';
 import { latestPrice } from '../../workers/assessments/market-data/publisher';
@@ -124,7 +125,7 @@ export function createAssessmentActivities(deps: { db: Db; redis: Redis; purchas
         await insertViolations(client, assessmentId, [
           ...changes.violations.map((v) => ({ key: v.key, phaseIndex: v.phaseIndex, rule: v.rule, severity: v.severity, detail: v, atMs: v.atMs })),
           ...changes.warnings.map((w) => ({
-            key: `warning:${w.key}`,
+            key: assessmentRecordKeys.storedWarning(w.key),
             phaseIndex: w.phaseIndex,
             rule: w.rule,
             severity: 'warning' as const,

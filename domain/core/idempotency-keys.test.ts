@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  assessmentRecordKeys,
   assessmentUpdateId,
   IDEMPOTENCY_KEY_LENGTH_MAX,
   idempotencyKeys,
@@ -90,5 +91,13 @@ describe('assessment update IDs', () => {
     assert.equal(assessmentUpdateId('fills', 'key-12345678'), 'fills:key-12345678');
     assert.equal(assessmentUpdateId('payout', 'key-12345678'), 'payout:key-12345678');
     assert.equal(assessmentUpdateId('ops', 'key-12345678'), 'ops:key-12345678');
+  });
+});
+
+describe('assessment record keys', () => {
+  test('keep their stored values', () => {
+    assert.equal(assessmentRecordKeys.violation(1, 'daily-loss', 'order:key-12345678'), '1:daily-loss:order:key-12345678');
+    assert.equal(assessmentRecordKeys.warning(0, 'max-loss', '2026-04-01'), '0:max-loss:2026-04-01');
+    assert.equal(assessmentRecordKeys.storedWarning('0:max-loss:2026-04-01'), 'warning:0:max-loss:2026-04-01');
   });
 });

@@ -24,6 +24,9 @@
 //   {noticeType}:{poolId}:{unique}                       a notice about a pool (`unique`: what happened there)
 //   manager.digest:{managerId}:{day}                     a manager's daily digest
 //   {channel}:{recipientId}:{noticeKey}                  one delivery of a notice to one recipient
+// An assessment's recorded violations and warnings (assessment_violations: unique per assessment and key):
+//   {phaseIndex}:{rule}:{eventKey}                       a violation, by the event that breached the rule
+//   warning:{phaseIndex}:{rule}:{day}                    a warning, once a day per rule
 // Temporal update IDs of an assessment's commands (Temporal drops an update whose ID it has seen):
 //   order|fills|payout|ops:{Idempotency-Key}             the request's key, under the command's kind
 
@@ -120,3 +123,11 @@ export type AssessmentCommandKind = 'order' | 'fills' | 'payout' | 'ops';
 
 /** The update ID an assessment command runs under: the request's Idempotency-Key, scoped by the command's kind. */
 export const assessmentUpdateId = (kind: AssessmentCommandKind, idempotencyKey: string) => `${kind}:${idempotencyKey}`;
+
+/** The keys an assessment's violations and warnings are recorded under, so a replayed event records none twice. */
+export const assessmentRecordKeys = {
+  violation: (phaseIndex: number, rule: string, eventKey: string) => `${phaseIndex}:${rule}:${eventKey}`,
+  /** The workflow's own key of a warning (one a day per rule), which the activity stores as `storedWarning`. */
+  warning: (phaseIndex: number, rule: string, day: string) => `${phaseIndex}:${rule}:${day}`,
+  storedWarning: (warningKey: string) => `warning:${warningKey}`,
+};

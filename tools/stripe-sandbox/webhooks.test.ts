@@ -36,6 +36,18 @@ async function endpointFor(secretKey: string, spec: Partial<EndpointSpec> = {}, 
 }
 
 const types = (deliveries: { event: Stripe.Event | undefined }[]) => deliveries.map((delivery) => delivery.event?.type);
+
+/** The endpoint's delivery log once it holds `count` entries (an attempt is logged once it was answered). */
+async function loggedDeliveries(endpointId: string, count: number, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = await sandbox.client.deliveries({ endpointId });
+    if (log.length >= count) return log;
+    assert.ok(Date.now() < deadline, `expected ${count} logged deliveries, got ${log.length} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const objectIds = (deliveries: { event: Stripe.Event | undefined }[]) => deliveries.map((delivery) => (delivery.event?.data.object as { id: string }).id);
 
 describe('signing and envelope', () => {
@@ -121,8 +133,11 @@ describe('delivery options', () => {
     const customer = await sandbox.stripe(secretKey).customers.create({ email: 'dup@example.com' });
     const deliveries = await receiver.waitFor(3, about(customer.id));
     assert.equal(new Set(deliveries.map((delivery) => delivery.event?.id)).size, 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(receiver.received.length, 3);
+    // An endpoint's first attempts go out in the order its events were queued: once a later event's copies
+    // have arrived, a fourth copy of the first would have too.
+    const later = await sandbox.stripe(secretKey).customers.create({ email: 'later@example.com' });
+    await receiver.waitFor(3, about(later.id));
+    assert.equal(receiver.received.filter(about(customer.id)).length, 3);
   });
 
   test('delayMs: nothing arrives before the delay has passed', async () => {
@@ -141,14 +156,15 @@ describe('delivery options', () => {
     const stripe = sandbox.stripe(secretKey);
     const created: string[] = [];
     for (let i = 0; i < 4; i++) created.push((await stripe.customers.create({ email: `c${i}@example.com` })).id);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const queued = async () => (await sandbox.client.webhookEndpoints()).find((view) => view.id === endpoint.id)?.queued;
+    // Releasing a batch empties the queue: four still queued means none was sent.
+    assert.equal(await queued(), 4);
     assert.equal(receiver.received.length, 0);
-    assert.equal((await sandbox.client.webhookEndpoints()).find((view) => view.id === endpoint.id)?.queued, 4);
     assert.deepEqual(await sandbox.client.flushWebhooks(endpoint.id), { flushed: 4 });
     assert.deepEqual(objectIds(receiver.received), [...created].reverse());
     // Still paused: later events wait again until the endpoint is resumed.
     const later = (await stripe.customers.create({ email: 'later@example.com' })).id;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await queued(), 1);
     assert.equal(receiver.received.length, 4);
     await sandbox.client.updateWebhookEndpoint(endpoint.id, { paused: false });
     await receiver.waitFor(1, about(later));
@@ -173,8 +189,9 @@ describe('delivery options', () => {
     const { receiver, endpoint } = await endpointFor(secretKey, { retryBaseMs: 50, retriesMax: 5 }, (index) => (index < 2 ? 500 : 200));
     await sandbox.stripe(secretKey).customers.create({ email: 'flaky@example.com' });
     await receiver.waitFor(3);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const log = await sandbox.client.deliveries({ endpointId: endpoint.id });
+    // An attempt is logged once answered, and whether another follows is decided then: after the
+    // successful third attempt's entry nothing more is sent.
+    const log = await loggedDeliveries(endpoint.id, 3);
     assert.deepEqual(
       log.map((record) => [record.attempt, record.status]),
       [
@@ -188,10 +205,19 @@ describe('delivery options', () => {
 
   test('retries stop after retriesMax', async () => {
     const secretKey = uniqueSecretKey();
-    const { receiver } = await endpointFor(secretKey, { retryBaseMs: 20, retriesMax: 2 }, () => 503);
+    const { receiver, endpoint } = await endpointFor(secretKey, { retryBaseMs: 20, retriesMax: 2 }, () => 503);
     await sandbox.stripe(secretKey).customers.create({ email: 'down@example.com' });
     await receiver.waitFor(3);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The last attempt allowed is logged once answered, and it schedules no other.
+    const log = await loggedDeliveries(endpoint.id, 3);
+    assert.deepEqual(
+      log.map((record) => [record.attempt, record.status]),
+      [
+        [1, 503],
+        [2, 503],
+        [3, 503],
+      ],
+    );
     assert.equal(receiver.received.length, 3);
   });
 
@@ -200,10 +226,10 @@ describe('delivery options', () => {
     const { receiver } = await endpointFor(mine);
     await sandbox.stripe(uniqueSecretKey()).customers.create({ email: 'theirs@example.com' });
     const own = await sandbox.stripe(mine).customers.create({ email: 'mine@example.com' });
+    // The other key's event was emitted first: had the endpoint taken it, it would have arrived first.
     const [delivery] = await receiver.waitFor(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(receiver.received.length, 1);
     assert.equal((delivery!.event!.data.object as { id: string }).id, own.id);
+    assert.equal(receiver.received.length, 1);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type Warning,
 } from '../../domain/assessments/account';
 import { evaluate, type Evaluation } from '../../domain/assessments/evaluate';
+import { assessmentRecordKeys } from '../../domain/core/idempotency-keys';
 import type { RulePack } from '../../domain/assessments/rule-pack';
 
 /** Business keys of applied orders and fills remembered, so a repeated one is recognised. */
@@ -118,10 +119,10 @@ function collect(s: AssessmentState, changes: Changes, step: AccountStep, eventK
         changes.trades.push({ ...outcome.trade, phaseIndex });
         break;
       case 'violation':
-        changes.violations.push({ ...outcome.violation, phaseIndex, key: `${phaseIndex}:${outcome.violation.rule}:${eventKey}` });
+        changes.violations.push({ ...outcome.violation, phaseIndex, key: assessmentRecordKeys.violation(phaseIndex, outcome.violation.rule, eventKey) });
         break;
       case 'warning':
-        changes.warnings.push({ ...outcome.warning, phaseIndex, key: `${phaseIndex}:${outcome.warning.rule}:${outcome.warning.day}` });
+        changes.warnings.push({ ...outcome.warning, phaseIndex, key: assessmentRecordKeys.warning(phaseIndex, outcome.warning.rule, outcome.warning.day) });
         break;
       case 'day-closed':
       case 'status':
