@@ -167,8 +167,24 @@ const refunds: MovementKind<Stripe.Refund, OwnColumns<RefundRow, RefundStatusFie
   state: (status) => status.status,
 };
 
-export const recordPaymentIntent = (client: Queryable, movement: MovementMetadata, pi: Stripe.PaymentIntent, source: ObservationSource) =>
-  recordMovement(paymentIntents, client, movement, pi, source);
+/** Where one kind of movement is kept, and how an observation of it is recorded (recordMovement). */
+export interface MovementRecords<Obj extends StripeMovement, Row extends MovementIdentity> {
+  table: Pick<MovementTable<Row, MovementStatus>, 'byId'>;
+  record(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Recorded<Row>>;
+}
+
+function recordsOf<Obj extends StripeMovement, Own, Status extends MovementStatus>(
+  kind: MovementKind<Obj, Own, Status>,
+): MovementRecords<Obj, MovementIdentity & Own & Status> {
+  return { table: kind.table, record: (client, movement, object, source) => recordMovement(kind, client, movement, object, source) };
+}
+
+export const paymentIntentRecords = recordsOf(paymentIntents);
+export const transferRecords = recordsOf(transfers);
+export const refundRecords = recordsOf(refunds);
+export const recordPaymentIntent = paymentIntentRecords.record;
+export const recordTransfer = transferRecords.record;
+export const recordRefund = refundRecords.record;
 
 /** A PaymentIntent as one of a charge batch's requests answered it, under that charge's movement. */
 export interface PaymentIntentObservation {
@@ -190,9 +206,3 @@ export async function recordNewPaymentIntents(
   const inserted = await paymentIntentsTable.insertMany(client, rows);
   return rows.map((row) => (inserted.has(row.idempotencyKey) ? { row, verdict: 'transition' } : null));
 }
-
-export const recordTransfer = (client: Queryable, movement: MovementMetadata, transfer: Stripe.Transfer, source: ObservationSource) =>
-  recordMovement(transfers, client, movement, transfer, source);
-
-export const recordRefund = (client: Queryable, movement: MovementMetadata, refund: Stripe.Refund, source: ObservationSource) =>
-  recordMovement(refunds, client, movement, refund, source);

@@ -20,10 +20,10 @@ import {
   type WebhookDecision,
   type WebhookOutcome,
 } from '../db/payments/webhook-events';
-import type { MovementIdentity, MovementTable } from '../db/payments/movement-table';
-import { type PaymentIntentRow, paymentIntentsTable } from '../db/payments/payment-intents';
-import { type RefundRow, refundsTable } from '../db/payments/refunds';
-import { type TransferRow, transfersTable } from '../db/payments/transfers';
+import type { MovementIdentity } from '../db/payments/movement-table';
+import type { PaymentIntentRow } from '../db/payments/payment-intents';
+import type { RefundRow } from '../db/payments/refunds';
+import type { TransferRow } from '../db/payments/transfers';
 import type { Db, Queryable } from '../db/pool';
 import { transaction } from '../db/transaction';
 import type { Logger } from '../observability/log';
@@ -39,7 +39,15 @@ import {
 import { assessmentIdOfOwner } from '../activities/assessments/money';
 import { deliverAssessmentPaid, isAssessmentFee, projectAssessmentFee, ASSESSMENT_PAID_SIGNAL_NAME } from '../activities/assessments/purchase-webhooks';
 import { type MovementMetadata, parseMovementMetadata } from './metadata';
-import { type ObservationSource, type Recorded, recordPaymentIntent, recordRefund, recordTransfer, type RecordVerdict, type StripeMovement } from './records';
+import {
+  type MovementRecords,
+  type ObservationSource,
+  paymentIntentRecords,
+  type RecordVerdict,
+  refundRecords,
+  type StripeMovement,
+  transferRecords,
+} from './records';
 import { businessMetrics } from '../observability/metrics';
 
 /** How long delivering one signal may take before the event is left for re-delivery. */
@@ -100,9 +108,8 @@ interface MovementRoute<Obj extends StripeMovement, Row extends MovementIdentity
   matches(eventType: string): boolean;
   kind: MovementMetadata['kind'];
   retrieve(stripe: Stripe, id: string): Promise<Obj>;
-  /** Where the kind's rows are kept: an object is ours too when we stored it under its Stripe ID. */
-  table: Pick<MovementTable<Row, unknown>, 'byId'>;
-  record(client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Recorded<Row>>;
+  /** Where the kind's rows are kept (an object is ours too when we stored it under its Stripe ID) and how it is recorded. */
+  records: MovementRecords<Obj, Row>;
   /**
    * The decision for an assessment's movement, which its own rules make; null for a pool's. By default
    * an assessment's movement is recorded and signals nobody: its payout transfers and fee refunds are
@@ -128,7 +135,7 @@ interface Route {
 
 /** An assessment's movement recorded, and no round or pool workflow signalled. */
 const recordedOnlyForAssessments =
-  <Obj extends StripeMovement, Row extends MovementIdentity>(record: MovementRoute<Obj, Row>['record']) =>
+  <Obj extends StripeMovement, Row extends MovementIdentity>(record: MovementRecords<Obj, Row>['record']) =>
   async (client: Queryable, movement: MovementMetadata, object: Obj, source: ObservationSource): Promise<Decided | null> => {
     if (!assessmentIdOfOwner(movement.poolId)) return null;
     const outcome = outcomeOf((await record(client, movement, object, source)).verdict);
@@ -136,18 +143,19 @@ const recordedOnlyForAssessments =
   };
 
 function movementRoute<Obj extends StripeMovement, Row extends MovementIdentity>(route: MovementRoute<Obj, Row>): Route {
-  const assessmentDecision = route.assessmentDecision ?? recordedOnlyForAssessments(route.record);
+  const { records } = route;
+  const assessmentDecision = route.assessmentDecision ?? recordedOnlyForAssessments(records.record);
   return {
     matches: route.matches,
     retrieve: async (stripe, id) => (await route.retrieve(stripe, id)) as unknown as Stripe.Event.Data.Object,
     async project(client, event) {
       const object = event.data.object as unknown as Obj;
       const source: ObservationSource = { at: event.created, source: 'webhook', eventId: event.id };
-      const movement = parseMovementMetadata(object.metadata) ?? storedMovement(route.kind, await route.table.byId(client, object.id));
+      const movement = parseMovementMetadata(object.metadata) ?? storedMovement(route.kind, await records.table.byId(client, object.id));
       if (movement?.kind !== route.kind) return ignored;
       const forAssessment = await assessmentDecision(client, movement, object, source);
       if (forAssessment) return forAssessment;
-      const { row, verdict } = await route.record(client, movement, object, source);
+      const { row, verdict } = await records.record(client, movement, object, source);
       const base: MovementSignalBase = {
         eventId: event.id,
         eventCreated: event.created,
@@ -166,15 +174,17 @@ function movementRoute<Obj extends StripeMovement, Row extends MovementIdentity>
   };
 }
 
+/** Charges and payout transfers are waited for by the round that made them. */
+const roundWorkflowOf = (movement: MovementMetadata) => workflowIds.round(movement.poolId, movement.round);
+
 const routes: readonly Route[] = [
   movementRoute<Stripe.PaymentIntent, PaymentIntentRow>({
     matches: (eventType) => eventType.startsWith('payment_intent.'),
     kind: 'contribution',
     retrieve: (stripe, id) => stripe.paymentIntents.retrieve(id),
-    table: paymentIntentsTable,
-    record: recordPaymentIntent,
+    records: paymentIntentRecords,
     assessmentDecision: async (client, movement, pi, source) => (isAssessmentFee(movement) ? projectAssessmentFee(client, movement, pi, source) : null),
-    workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
+    workflowId: roundWorkflowOf,
     signalName: PAYMENT_SIGNAL_NAMES.paymentIntent,
     payload: (base, row): PaymentIntentSignal => ({
       ...base,
@@ -188,9 +198,8 @@ const routes: readonly Route[] = [
     matches: (eventType) => eventType.startsWith('transfer.'),
     kind: 'payout',
     retrieve: (stripe, id) => stripe.transfers.retrieve(id),
-    table: transfersTable,
-    record: recordTransfer,
-    workflowId: (movement) => workflowIds.round(movement.poolId, movement.round),
+    records: transferRecords,
+    workflowId: roundWorkflowOf,
     signalName: PAYMENT_SIGNAL_NAMES.transfer,
     payload: (base, row): TransferSignal => ({
       ...base,
@@ -203,8 +212,7 @@ const routes: readonly Route[] = [
     matches: (eventType) => eventType.startsWith('refund.') || eventType === 'charge.refund.updated',
     kind: 'refund',
     retrieve: (stripe, id) => stripe.refunds.retrieve(id),
-    table: refundsTable,
-    record: recordRefund,
+    records: refundRecords,
     workflowId: (movement) => workflowIds.pool(movement.poolId),
     signalName: PAYMENT_SIGNAL_NAMES.refund,
     payload: (base, row): RefundSignal => ({
