@@ -297,15 +297,10 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     let lowRatio = 0;
     for (const { name, accounts } of scenarios) {
-      await phase(WARMUP_MS, baselineOp(db, accounts, `${run}:${name}:warm`));
-      await phase(WARMUP_MS, ledgerOp(db, accounts, `${run}:${name}:warm`));
-      const baseline: PhaseResult[] = [];
-      const ledger: PhaseResult[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        baseline.push(await phase(PHASE_MS, baselineOp(db, accounts, `${run}:${name}:b${round}`)));
-        ledger.push(await phase(PHASE_MS, ledgerOp(db, accounts, `${run}:${name}:l${round}`)));
-      }
-      const [b, l] = [merge(baseline), merge(ledger)];
+      const [b, l] = await alternate(
+        (tag) => baselineOp(db, accounts, `${run}:${name}:${tag}`),
+        (tag) => ledgerOp(db, accounts, `${run}:${name}:${tag}`),
+      );
       const ratio = perSecond(l) / perSecond(b);
       if (name === 'low') lowRatio = ratio;
       lines.push(
