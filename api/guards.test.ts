@@ -139,6 +139,15 @@ describe('rate limits', () => {
     assert.equal(app.handled(), 0);
   });
 
+  test('a Redis that lost its scripts (restarted, failed over) still draws: the script run by its SHA-1 is sent again whole', async () => {
+    const bucket = limit(10);
+    assert.equal((await drawTokens(redis, [{ key: 'k', limit: bucket }])).allowed, true);
+    // As after a restart or a failover: the script cache is empty.
+    await redis.script('FLUSH');
+    assert.deepEqual(await drawTokens(redis, [{ key: 'k', limit: bucket }]), { allowed: true, remaining: 8 });
+    assert.deepEqual(await drawTokens(redis, [{ key: 'k', limit: bucket }]), { allowed: true, remaining: 7 });
+  });
+
   test('with Redis down, a fail-open limit serves and a fail-closed limit answers 503; ceilings pass reads and refuse writes', async () => {
     assert.equal((await guardedApp([rateLimit(dead, limit(1))]).app.request('/thing')).status, 200);
     const closed = guardedApp([rateLimit(dead, limit(1, 60, 'closed'))]);

@@ -5,7 +5,7 @@
 // counting), writes fail closed (a flood of writes without a limit could overwhelm the workflows).
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Redis } from '../cache/redis';
+import { luaScript, runScript, type Redis } from '../cache/redis';
 import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 import { rateLimitKey } from '../cache/keys';
@@ -51,7 +51,7 @@ export const byAddress: RateSubject = (c) => `ip:${clientAddress(c)}`;
  * {index of the first empty bucket, milliseconds until it holds a token}.
  * KEYS: the buckets; ARGV: per bucket its capacity, then its refill in tokens per millisecond.
  */
-const TAKE_TOKENS = `
+const TAKE_TOKENS = luaScript(`
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local levels = {}
@@ -71,7 +71,7 @@ for i = 1, #KEYS do
   redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i] - 1), 'at', tostring(now))
   redis.call('PEXPIRE', KEYS[i], math.ceil(capacity / rate) + 1000)
 end
-return {0, math.floor(levels[1] - 1)}`;
+return {0, math.floor(levels[1] - 1)}`);
 
 export interface Draw {
   key: string;
@@ -87,7 +87,12 @@ export async function drawTokens(redis: Redis, draws: readonly Draw[]): Promise<
   const args = draws.flatMap(({ limit }) => [String(limit.requestsMax), String(limit.requestsMax / (limit.windowSeconds * 1000))]);
   let reply: [number, number];
   try {
-    reply = (await redis.eval(TAKE_TOKENS, draws.length, ...draws.map((d) => rateLimitKey(d.limit.name, d.key)), ...args)) as [number, number];
+    reply = (await runScript(
+      redis,
+      TAKE_TOKENS,
+      draws.map((d) => rateLimitKey(d.limit.name, d.key)),
+      args,
+    )) as [number, number];
   } catch {
     return { allowed: null };
   }
