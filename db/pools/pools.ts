@@ -5,11 +5,11 @@ import type { PoolSummary } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import type { Queryable } from '../pool';
 
-/** Who a subject is to a pool, straight from the database (access is never decided from a cache). */
+/** Who a subject is to a pool, from the database (access is never decided from Redis's copies of views). */
 export interface PoolStanding {
   managerId: string;
   status: string;
-  /** The subject's membership status in the pool, null when they never joined. */
+  /** The subject's membership status in the pool, null when they never joined (or it was not asked for). */
   memberStatus: string | null;
 }
 
