@@ -109,7 +109,7 @@ export async function runScript(redis: Redis, script: LuaScript, keys: readonly 
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
-    if (!(error instanceof ReplyError) || !error.message.startsWith('NOSCRIPT')) throw error;
+    if (!(error instanceof ReplyError) || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
     return redis.eval(script.text, keys.length, ...keys, ...args);
   }
 }
