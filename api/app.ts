@@ -93,15 +93,23 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const limits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const v1 = new Hono<AppEnv>();
-  // Every request is counted before anything else runs, even before its token is checked.
-  v1.use('*', requestCeilings(deps.redis, limits));
+  const subjectLimit = (method: string) => (method !== 'GET' ? limits.write : limits.read);
+  // Every request is counted before anything else runs, even before its token is checked. A caller whose
+  // token was verified before is known for free: their own bucket is drawn in the same Redis call.
+  v1.use(
+    '*',
+    requestCeilings(deps.redis, limits, (c) => {
+      const known = deps.authenticate.known(c.req.header('authorization'));
+      return known && { key: known.sub, limit: subjectLimit(c.req.method) };
+    }),
+  );
   v1.use('*', requireAuth(deps.authenticate));
   // Before the rate limits and idempotency, so that a refused command is on the trail too.
   v1.use('*', auditTrail(deps));
   // Counted before the request runs: a refused read never reaches its handler or the database.
   const readLimit = rateLimit(deps.redis, limits.read);
   const writeLimit = rateLimit(deps.redis, limits.write);
-  v1.use('*', (c, next) => (c.req.method !== 'GET' ? writeLimit(c, next) : readLimit(c, next)));
+  v1.use('*', (c, next) => (subjectLimit(c.req.method) === limits.write ? writeLimit(c, next) : readLimit(c, next)));
   v1.use('*', idempotency(deps.db));
   // Traders only ever act on their own assessments: the pool and probe routes, written before the role
   // existed, are closed to them as a whole rather than route by route.

@@ -33,7 +33,12 @@ export const VERIFIED_TOKEN_REUSE_MS = 60_000;
 
 export type AuthConfig = z.output<typeof authEnv>;
 
-export type Authenticator = (authorization: string | undefined) => Promise<Principal>;
+export interface Authenticator {
+  /** The caller of a bearer token, verified (or its verification remembered); a 401 problem otherwise. */
+  (authorization: string | undefined): Promise<Principal>;
+  /** The caller of a token whose verification is remembered and still good, without verifying anything; else undefined. */
+  known(authorization: string | undefined): Principal | undefined;
+}
 
 /** Thrown (as a 401 problem) when a request has no valid bearer token. */
 const unauthorized = () => new ProblemError(401, 'Unauthorized', 'a valid bearer token is required');
@@ -45,12 +50,17 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     : undefined;
   const jwks: JWTVerifyGetKey | undefined = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : undefined;
   const verified = new Map<string, { principal: Principal; untilMs: number }>();
-  return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-    if (!match) throw unauthorized();
-    const known = verified.get(match[1]!);
-    if (known && Date.now() < known.untilMs) return known.principal;
-    verified.delete(match[1]!);
+  const tokenOf = (authorization: string | undefined) => /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '')?.[1];
+  const remembered = (token: string) => {
+    const known = verified.get(token);
+    return known && Date.now() < known.untilMs ? known.principal : undefined;
+  };
+  const authenticate = async (authorization: string | undefined): Promise<Principal> => {
+    const token = tokenOf(authorization);
+    if (!token) throw unauthorized();
+    const known = remembered(token);
+    if (known) return known;
+    verified.delete(token);
     const options = {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -59,20 +69,26 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
     };
     try {
       const { payload } = jwks
-        ? await jwtVerify(match[1]!, jwks, { ...options, algorithms: JWKS_ALGORITHMS })
-        : await jwtVerify(match[1]!, await secret!, { ...options, algorithms: ['HS256'] });
+        ? await jwtVerify(token, jwks, { ...options, algorithms: JWKS_ALGORITHMS })
+        : await jwtVerify(token, await secret!, { ...options, algorithms: ['HS256'] });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw unauthorized();
       // Reused until the token expires or grows too old, whichever comes first, and briefly at most.
       const untilMs = Math.min(payload.exp! * 1000, (payload.iat! + TOKEN_LIFETIME_SECONDS_MAX) * 1000, Date.now() + VERIFIED_TOKEN_REUSE_MS);
       if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value!);
       const principal = Object.freeze(claims.data);
-      verified.set(match[1]!, { principal, untilMs });
+      verified.set(token, { principal, untilMs });
       return principal;
     } catch {
       throw unauthorized();
     }
   };
+  return Object.assign(authenticate, {
+    known: (authorization: string | undefined) => {
+      const token = tokenOf(authorization);
+      return token === undefined ? undefined : remembered(token);
+    },
+  });
 }
 
 /** Hono middleware: authenticates the request and stores the principal as `principal`. */

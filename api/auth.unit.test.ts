@@ -68,4 +68,17 @@ describe('createAuthenticator', () => {
     await refused(`Bearer ${await sign({ role: 'admin' }, true)}`);
     await refused(`Bearer ${await sign({}, true)}`);
   });
+
+  test('knows a caller without verifying only once their token was verified; never a refused or forged one', async () => {
+    const fresh = createAuthenticator(config);
+    const header = `Bearer ${await token({ sub: 'carol', role: 'ops' })}`;
+    assert.equal(fresh.known(header), undefined, 'not before its signature was checked');
+    await fresh(header);
+    assert.deepEqual(fresh.known(header), { sub: 'carol', role: 'ops' });
+    const forged = `Bearer ${await token({ sub: 'carol', role: 'ops', secret: 'a-different-secret-that-is-long-enough-too' })}`;
+    await assert.rejects(fresh(forged));
+    assert.equal(fresh.known(forged), undefined);
+    assert.equal(fresh.known(undefined), undefined);
+    assert.equal(fresh.known(`${header} extra`), undefined);
+  });
 });

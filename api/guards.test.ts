@@ -102,6 +102,52 @@ describe('rate limits', () => {
     assert.deepEqual(alone, { allowed: true, remaining: 8 }, 'only the one successful draw was taken from the roomy bucket');
   });
 
+  test("a known caller's own bucket is drawn with the ceilings, once; its refusal takes nothing from them and is answered in the limit's place", async () => {
+    const own = limit(2);
+    let passedBetween = 0;
+    const app = new Hono<AppEnv>();
+    app.use(
+      '*',
+      requestCeilings(redis, { address: limit(3), global: limit(1_000) }, (c) => ({ key: c.req.header('x-sub')!, limit: own })),
+    );
+    app.use('*', async (c, next) => {
+      c.set('principal', { sub: c.req.header('x-sub')!, role: 'manager' });
+      passedBetween++;
+      await next();
+    });
+    app.use('*', rateLimit(redis, own));
+    app.get('/thing', (c) => c.json({}));
+    app.onError((error, c) => problemResponse(c, error instanceof ProblemError ? error : new ProblemError(500, 'Internal Server Error')));
+    const sub = uniqueId('known');
+    const first = await app.request('/thing', { headers: { 'x-sub': sub } });
+    assert.equal(first.headers.get('ratelimit-remaining'), '1', "the subject's own bucket, drawn once");
+    const [second, third] = [await app.request('/thing', { headers: { 'x-sub': sub } }), await app.request('/thing', { headers: { 'x-sub': sub } })];
+    assert.deepEqual([first.status, second.status, third.status], [200, 200, 429]);
+    assert.match(((await third.json()) as { detail: string }).detail, new RegExp(`${own.requestsMax} ${own.name} requests`));
+    assert.equal(passedBetween, 3, 'the refusal was answered where the limit stands, after what runs before it');
+    // The address ceiling (3) gave two tokens, not three: another subject behind the address gets the last.
+    assert.deepEqual([...(await statuses(app, 1, uniqueId('other'))), ...(await statuses(app, 1, uniqueId('another')))], [200, 429]);
+  });
+
+  test("with Redis down, a known caller's fail-closed limit still answers 503 after the ceilings let a read pass", async () => {
+    const own = limit(5, 60, 'closed');
+    const app = guardedApp([
+      requestCeilings(dead, { address: limit(10), global: limit(10) }, (c) => ({ key: c.req.header('x-sub') ?? 'someone', limit: own })),
+      rateLimit(dead, own),
+    ]);
+    assert.equal((await app.app.request('/thing')).status, 503);
+    assert.equal(app.handled(), 0);
+  });
+
+  test('a Redis that lost its scripts (restarted, failed over) still draws: the script run by its SHA-1 is sent again whole', async () => {
+    const bucket = limit(10);
+    assert.equal((await drawTokens(redis, [{ key: 'k', limit: bucket }])).allowed, true);
+    // As after a restart or a failover: the script cache is empty.
+    await redis.script('FLUSH');
+    assert.deepEqual(await drawTokens(redis, [{ key: 'k', limit: bucket }]), { allowed: true, remaining: 8 });
+    assert.deepEqual(await drawTokens(redis, [{ key: 'k', limit: bucket }]), { allowed: true, remaining: 7 });
+  });
+
   test('with Redis down, a fail-open limit serves and a fail-closed limit answers 503; ceilings pass reads and refuse writes', async () => {
     assert.equal((await guardedApp([rateLimit(dead, limit(1))]).app.request('/thing')).status, 200);
     const closed = guardedApp([rateLimit(dead, limit(1, 60, 'closed'))]);

@@ -5,7 +5,7 @@
 // counting), writes fail closed (a flood of writes without a limit could overwhelm the workflows).
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Redis } from '../cache/redis';
+import { luaScript, runScript, type Redis } from '../cache/redis';
 import type { AppEnv } from './context';
 import { ProblemError } from './problem';
 import { rateLimitKey } from '../cache/keys';
@@ -51,7 +51,7 @@ export const byAddress: RateSubject = (c) => `ip:${clientAddress(c)}`;
  * {index of the first empty bucket, milliseconds until it holds a token}.
  * KEYS: the buckets; ARGV: per bucket its capacity, then its refill in tokens per millisecond.
  */
-const TAKE_TOKENS = `
+const TAKE_TOKENS = luaScript(`
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local levels = {}
@@ -71,7 +71,7 @@ for i = 1, #KEYS do
   redis.call('HSET', KEYS[i], 'tokens', tostring(levels[i] - 1), 'at', tostring(now))
   redis.call('PEXPIRE', KEYS[i], math.ceil(capacity / rate) + 1000)
 end
-return {0, math.floor(levels[1] - 1)}`;
+return {0, math.floor(levels[1] - 1)}`);
 
 export interface Draw {
   key: string;
@@ -79,19 +79,27 @@ export interface Draw {
 }
 
 /** What the buckets said: allowed with the first bucket's tokens left, refused by one, or Redis is unreachable. */
-export type DrawOutcome = { allowed: true; remaining: number } | { allowed: false; refusedBy: RateLimit; retryAfterMs: number } | { allowed: null };
+export type DrawOutcome =
+  { allowed: true; remaining: number } | { allowed: false; refusedBy: RateLimit; refusedIndex: number; retryAfterMs: number } | { allowed: null };
 
 /** Takes one token from each bucket, or none; `allowed: null` when Redis could not be asked. */
 export async function drawTokens(redis: Redis, draws: readonly Draw[]): Promise<DrawOutcome> {
   const args = draws.flatMap(({ limit }) => [String(limit.requestsMax), String(limit.requestsMax / (limit.windowSeconds * 1000))]);
   let reply: [number, number];
   try {
-    reply = (await redis.eval(TAKE_TOKENS, draws.length, ...draws.map((d) => rateLimitKey(d.limit.name, d.key)), ...args)) as [number, number];
+    reply = (await runScript(
+      redis,
+      TAKE_TOKENS,
+      draws.map((d) => rateLimitKey(d.limit.name, d.key)),
+      args,
+    )) as [number, number];
   } catch {
     return { allowed: null };
   }
   const [refused, value] = reply;
-  return refused === 0 ? { allowed: true, remaining: value } : { allowed: false, refusedBy: draws[refused - 1]!.limit, retryAfterMs: value };
+  return refused === 0
+    ? { allowed: true, remaining: value }
+    : { allowed: false, refusedBy: draws[refused - 1]!.limit, refusedIndex: refused - 1, retryAfterMs: value };
 }
 
 function tooMany(limit: RateLimit, retryAfterMs: number): ProblemError {
@@ -102,48 +110,68 @@ function tooMany(limit: RateLimit, retryAfterMs: number): ProblemError {
   });
 }
 
-/** Draws from the buckets before the request runs: over a limit it is answered 429 and never reaches `next`. */
-function guard(
-  redis: Redis,
-  buckets: (c: Context<AppEnv>) => Draw[],
-  whenRedisDown: (c: Context<AppEnv>) => RateLimit['whenRedisDown'],
-): MiddlewareHandler<AppEnv> {
+/**
+ * A subject's draw already taken along with the ceilings (requestCeilings' `alongside`): its limit, whom
+ * it counted, and what the bucket said, for `rateLimit` to act on in its own place.
+ */
+export interface EarlyDraw {
+  draw: Draw;
+  outcome: DrawOutcome;
+}
+
+/** Acts on a draw's outcome: 429 when refused, 503 when Redis was unreachable and the limit fails closed. */
+function allowedToGo(outcome: DrawOutcome, whenRedisDown: RateLimit['whenRedisDown']): outcome is { allowed: true; remaining: number } {
+  if (outcome.allowed === null) {
+    if (whenRedisDown === 'closed') throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
+    return false;
+  }
+  if (!outcome.allowed) throw tooMany(outcome.refusedBy, outcome.retryAfterMs);
+  return true;
+}
+
+/**
+ * Counts each request against its subject's `limit` before it runs. A draw the ceilings already took for
+ * this subject and limit (one Redis call for all three buckets) is acted on here instead of drawing again.
+ */
+export function rateLimit(redis: Redis, limit: RateLimit, options: { subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
+  const subject = options.subject ?? bySubject;
   return async (c, next) => {
-    const draws = buckets(c);
-    const outcome = await drawTokens(redis, draws);
-    if (outcome.allowed === null) {
-      if (whenRedisDown(c) === 'closed') throw new ProblemError(503, 'Service Unavailable', 'rate limiting is unavailable; try again shortly');
-      return next();
-    }
-    if (!outcome.allowed) throw tooMany(outcome.refusedBy, outcome.retryAfterMs);
-    const first = draws[0]!.limit;
+    const key = subject(c);
+    const early = c.get('earlyDraw');
+    const outcome = early?.draw.limit === limit && early.draw.key === key ? early.outcome : await drawTokens(redis, [{ key, limit }]);
+    if (!allowedToGo(outcome, limit.whenRedisDown)) return next();
     await next();
-    c.res.headers.set('ratelimit-limit', String(first.requestsMax));
+    c.res.headers.set('ratelimit-limit', String(limit.requestsMax));
     c.res.headers.set('ratelimit-remaining', String(outcome.remaining));
   };
 }
 
-/** Counts each request against its subject's `limit` before it runs. */
-export function rateLimit(redis: Redis, limit: RateLimit, options: { subject?: RateSubject } = {}): MiddlewareHandler<AppEnv> {
-  const subject = options.subject ?? bySubject;
-  return guard(
-    redis,
-    (c) => [{ key: subject(c), limit }],
-    () => limit.whenRedisDown,
-  );
-}
-
 /**
  * The ceilings every request passes before authentication: its network address's and the whole API's.
- * Redis down, reads pass and writes are refused, as for the per-subject limits.
+ * Redis down, reads pass and writes are refused, as for the per-subject limits. `alongside` may name the
+ * subject's own draw when the caller is known without checking a signature (a token verified before):
+ * the three buckets are then drawn in one Redis call, and `rateLimit` acts on the subject's part in its
+ * own place (after the audit trail), so a command refused by its subject's limit is still recorded.
  */
-export function requestCeilings(redis: Redis, ceilings: { address: RateLimit; global: RateLimit }): MiddlewareHandler<AppEnv> {
-  return guard(
-    redis,
-    (c) => [
+export function requestCeilings(
+  redis: Redis,
+  ceilings: { address: RateLimit; global: RateLimit },
+  alongside: (c: Context<AppEnv>) => Draw | undefined = () => undefined,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const own = alongside(c);
+    const draws: Draw[] = [
       { key: clientAddress(c), limit: ceilings.address },
       { key: 'all', limit: ceilings.global },
-    ],
-    (c) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? 'open' : 'closed'),
-  );
+    ];
+    // The subject's bucket first: the tokens left that the outcome reports are its own.
+    const outcome = await drawTokens(redis, own ? [own, ...draws] : draws);
+    if (own) {
+      c.set('earlyDraw', { draw: own, outcome });
+      // Refused by the subject's bucket: no ceiling took a token, and rateLimit answers the 429.
+      if (outcome.allowed === false && outcome.refusedIndex === 0) return next();
+    }
+    if (!allowedToGo(outcome, c.req.method === 'GET' || c.req.method === 'HEAD' ? 'open' : 'closed')) return next();
+    await next();
+  };
 }

@@ -3,6 +3,7 @@
 // without it. A circuit breaker makes that failure immediate once Redis is known to be down, so a
 // read that falls back to the database is not slowed by a timeout per command. Commands issued while
 // the first connection is still being made wait for it.
+import { createHash } from 'node:crypto';
 import { Redis, ReplyError } from 'ioredis';
 import { instrumentRedis } from '../observability/instrumentation';
 
@@ -87,5 +88,28 @@ export async function pingRedis(redis: Redis): Promise<boolean> {
     return (await redis.ping()) === 'PONG';
   } catch {
     return false;
+  }
+}
+
+/** A Lua script and its SHA-1, by which Redis knows it once it was loaded. */
+export interface LuaScript {
+  text: string;
+  sha: string;
+}
+
+export function luaScript(text: string): LuaScript {
+  return { text, sha: createHash('sha1').update(text).digest('hex') };
+}
+
+/**
+ * Runs a script by its SHA-1, so that a hot script's text is not sent (and hashed by Redis) on every call;
+ * a Redis that does not hold it yet (restarted, flushed) gets the text once with EVAL.
+ */
+export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof ReplyError) || !(error as Error).message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval(script.text, keys.length, ...keys, ...args);
   }
 }

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type Stripe from 'stripe';
-import { traced } from './tracing';
+import { spanUntilSettled, traced } from './tracing';
 
 type QueryFn = (...args: unknown[]) => unknown;
 
@@ -36,7 +36,7 @@ export function instrumentRedis(redis: Redis): void {
   const sendCommand = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
     // The span ends with the command's reply; the caller handles the reply's failure, not this span.
-    traced(`redis ${command.name}`, { 'db.system': 'redis', 'db.operation': command.name }, () => command.promise).catch(() => undefined);
+    spanUntilSettled(`redis ${command.name}`, { 'db.system': 'redis', 'db.operation': command.name }, command.promise);
     return sendCommand(command, stream);
   }) as Redis['sendCommand'];
 }

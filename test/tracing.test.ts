@@ -7,7 +7,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { PoolView } from '../domain/pools/pool-view';
 import { createLogger } from '../observability/log';
-import { installTracing, traced } from '../observability/tracing';
+import { installTracing, spanUntilSettled, traced } from '../observability/tracing';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { activatePoolUpdate, cancelPoolUpdate, type poolWorkflow, roundDueSignal } from '../workflows/pools/pool';
 import { authHeaders } from './support/api';
@@ -52,6 +52,26 @@ describe('tracing', () => {
     assert.ok(line, 'the line was written');
     const fields = JSON.parse(line) as { traceId?: string; spanId?: string };
     assert.deepEqual({ traceId: fields.traceId, spanId: fields.spanId }, ids);
+  });
+
+  test("a call's span lasts until the call settles, under the active span, and records a failure", async () => {
+    let parent = '';
+    let fail!: (error: Error) => void;
+    const failing = new Promise<never>((_, reject) => (fail = reject));
+    failing.catch(() => undefined);
+    await traced('caller', {}, async (span) => {
+      parent = span.spanContext().spanId;
+      spanUntilSettled('call-ok', { 'db.system': 'test' }, Promise.resolve('reply'));
+      spanUntilSettled('call-failed', {}, failing);
+    });
+    fail(new Error('no answer'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const [ok, failed] = ['call-ok', 'call-failed'].map((name) => exporter.getFinishedSpans().find((s) => s.name === name));
+    assert.equal(ok?.parentSpanId, parent);
+    assert.equal(ok?.kind, SpanKind.CLIENT);
+    assert.equal(failed?.parentSpanId, parent);
+    assert.equal(failed?.status.message, 'no answer');
+    assert.equal(failed?.events[0]?.name, 'exception');
   });
 
   let h: ApiHarness;

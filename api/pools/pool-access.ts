@@ -4,7 +4,7 @@
 import { POOL_CACHE_TTL_SECONDS } from '../../activities/pools/pool-projections';
 import type { InvitationRow } from '../../db/consent';
 import { poolViews } from '../../db/pools/pool-views';
-import { findPoolStanding, type PoolStanding } from '../../db/pools/pools';
+import type { PoolStanding } from '../../db/pools/pools';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { ID_PART_PATTERN } from '../../temporal-config/workflow-ids';
 import type { MiddlewareHandler } from 'hono';
@@ -12,6 +12,7 @@ import type { Principal } from '../auth';
 import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
+import { forgetStandings, standingOf } from './pool-standings';
 import { poolCacheKey } from '../../cache/keys';
 
 export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
@@ -36,15 +37,30 @@ export const LOCAL_VIEW_TTL_MS = 250;
 function entryFor(poolId: string, json: string): PoolEntry {
   const known = local.get(poolId);
   const entry = known?.json === json ? known : { view: JSON.parse(json) as PoolView, json };
+  // A read that began before this instance's own command can bring an older view: the newer one stays.
+  if (known && known.view.version > entry.view.version) return known;
   if (!known && local.size >= LOCAL_VIEWS_MAX) local.delete(local.keys().next().value!);
   local.set(poolId, { ...entry, readAtMs: Date.now() });
   return entry;
 }
 
-export async function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
-  if (!POOL_ID_PATTERN.test(poolId)) return null;
+/** Reads of the cache under way, by pool: readers of a pool that arrive meanwhile share the one read. */
+const reading = new Map<string, Promise<PoolEntry | null>>();
+
+export function readPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
+  if (!POOL_ID_PATTERN.test(poolId)) return Promise.resolve(null);
   const recent = local.get(poolId);
-  if (recent && Date.now() - recent.readAtMs < LOCAL_VIEW_TTL_MS) return recent;
+  if (recent && Date.now() - recent.readAtMs < LOCAL_VIEW_TTL_MS) return Promise.resolve(recent);
+  const asked = reading.get(poolId);
+  if (asked) return asked;
+  const read: Promise<PoolEntry | null> = readCachedPoolEntry(deps, poolId).finally(() => {
+    if (reading.get(poolId) === read) reading.delete(poolId);
+  });
+  reading.set(poolId, read);
+  return read;
+}
+
+async function readCachedPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
   try {
     const cached = await deps.redis.get(poolCacheKey(poolId));
     if (cached) return entryFor(poolId, cached);
@@ -69,6 +85,8 @@ async function readStoredPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: 
  */
 export async function poolViewAfterCommand(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string, version: number): Promise<PoolView> {
   forgetStandings(poolId);
+  // A read that started before the command may hold the older view: later readers do not join it.
+  reading.delete(poolId);
   const entry = await readStoredPoolEntry(deps, poolId);
   if (!entry || entry.view.version < version) throw new Error(`pool ${poolId}'s projection is behind its command (version ${version})`);
   return entry.view;
@@ -80,29 +98,6 @@ export async function readPoolView(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: 
 
 /** Members who may still see and act in a pool; those who left, were replaced or expelled may not. */
 const CURRENT_MEMBER_STATUSES = new Set(['active', 'suspended']);
-
-/** Standings read in the last LOCAL_VIEW_TTL_MS, by pool then subject; a command's result clears its pool's. */
-const standings = new Map<string, Map<string, { standing: PoolStanding | null; readAtMs: number }>>();
-
-/**
- * The caller's standing from the database. Redis holds a copy of each view for fast reads, but anyone
- * who can write to Redis could add themselves to a cached view: access is never decided from it.
- */
-export async function standingOf(db: ApiDeps['db'], poolId: string, sub: string): Promise<PoolStanding | null> {
-  const known = standings.get(poolId)?.get(sub);
-  if (known && Date.now() - known.readAtMs < LOCAL_VIEW_TTL_MS) return known.standing;
-  const standing = await findPoolStanding(db, poolId, sub);
-  if (!standings.has(poolId) && standings.size >= LOCAL_VIEWS_MAX) standings.delete(standings.keys().next().value!);
-  const bySubject = standings.get(poolId) ?? new Map();
-  bySubject.set(sub, { standing, readAtMs: Date.now() });
-  standings.set(poolId, bySubject);
-  return standing;
-}
-
-/** Forgets the standings read for a pool (its membership may just have changed). */
-export function forgetStandings(poolId: string): void {
-  standings.delete(poolId);
-}
 
 /**
  * manage: the pool's manager only (members, activation, cancellation, distributions).
@@ -127,7 +122,7 @@ export function allowed(principal: Principal, standing: PoolStanding, action: Po
 
 /** The pool if the caller may act on it; otherwise 404 (not visible) or 403 (visible, not allowed). */
 export async function poolEntryFor(deps: Pick<ApiDeps, 'db' | 'redis'>, principal: Principal, poolId: string, action: PoolAction): Promise<PoolEntry> {
-  const standing = POOL_ID_PATTERN.test(poolId) ? await standingOf(deps.db, poolId, principal.sub) : null;
+  const standing = POOL_ID_PATTERN.test(poolId) ? await standingOf(deps.db, poolId, principal) : null;
   // Joining needs no prior membership: the pool's id is the invitation.
   const visible = standing && (allowed(principal, standing, 'read') || (action === 'participate' && standing.status === 'open'));
   if (!standing || !visible) throw new ProblemError(404, 'Not Found', 'no such pool');

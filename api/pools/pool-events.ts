@@ -8,7 +8,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
-import { allowed, poolFor, standingOf } from './pool-access';
+import { allowed, poolFor } from './pool-access';
+import { standingOf } from './pool-standings';
 import { ProblemError } from '../problem';
 import { poolEventsKey } from '../../cache/keys';
 
@@ -37,7 +38,7 @@ export function poolEventRoutes(deps: ApiDeps): Hono<AppEnv> {
       toMessage: ({ id, fields }) => ({ id: id.split('-')[0]!, event: fields[0] === 'change' ? 'pool-change' : 'pool', data: fields[1]! }),
       // A member who leaves, is replaced or expelled loses the stream too, within SSE_ACCESS_RECHECK_MS.
       stillAllowed: async () => {
-        const standing = await standingOf(deps.db, poolId, principal.sub);
+        const standing = await standingOf(deps.db, poolId, principal);
         return standing !== null && allowed(principal, standing, 'read');
       },
       recheckMs: SSE_ACCESS_RECHECK_MS,

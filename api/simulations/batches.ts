@@ -14,7 +14,8 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { simulationBatch, simulationProgressQuery, type SimulationProgress } from '../../workflows/simulations/batch';
 import type { Principal } from '../auth';
 import type { ApiDeps } from '../deps';
-import { allowed, standingOf } from '../pools/pool-access';
+import { allowed } from '../pools/pool-access';
+import { standingOf } from '../pools/pool-standings';
 import { ProblemError } from '../problem';
 
 /** Seeds drawn for requests that give none stay below 2^48, short enough to read out and type back. */
@@ -120,7 +121,7 @@ async function mayRead(deps: ApiDeps, principal: Principal, batch: BatchRow): Pr
   if (principal.role === 'ops') return true;
   if (await hasRequested(deps.db, batch.batchId, principal.sub)) return true;
   if (!batch.poolId) return false;
-  const standing = await standingOf(deps.db, batch.poolId, principal.sub);
+  const standing = await standingOf(deps.db, batch.poolId, principal);
   return standing !== null && allowed(principal, standing, 'steer');
 }
 

@@ -17,7 +17,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../context';
 import type { ApiDeps } from '../deps';
 import { eventStreamsOf } from '../event-streams';
-import { allowed, POOL_ID_PATTERN, standingOf } from '../pools/pool-access';
+import { allowed, POOL_ID_PATTERN } from '../pools/pool-access';
+import { standingOf } from '../pools/pool-standings';
 import { ProblemError } from '../problem';
 import { ASSESSMENT_ID_PATTERN } from '../assessments/access';
 import { assessmentParamsFor } from './assessment-inputs';
@@ -122,7 +123,7 @@ export function simulationRoutes(deps: ApiDeps) {
       const principal = c.get('principal');
       const { poolId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const standing = await standingOf(deps.db, poolId, principal.sub);
+      const standing = await standingOf(deps.db, poolId, principal);
       if (!standing || !allowed(principal, standing, 'read')) throw new ProblemError(404, 'Not Found', 'no such pool');
       if (!allowed(principal, standing, 'steer')) throw new ProblemError(403, 'Forbidden', 'only the pool’s manager or ops may simulate it');
       const view = await poolViewFromDb(deps.db, poolId);

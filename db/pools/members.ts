@@ -1,5 +1,5 @@
 // The `pool_members` read model: each member's standing in each pool, as the pool's latest view says.
-// Access checks read it (db/pools/pools.ts findPoolStanding); the pool's projection writes it.
+// Access checks read it (db/pools/pools.ts findPoolStandings); the pool's projection writes it.
 import type { PoolMemberView } from '../../domain/pools/pool-view';
 import type { Queryable } from '../pool';
 

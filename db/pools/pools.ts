@@ -5,11 +5,11 @@ import type { PoolSummary } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import type { Queryable } from '../pool';
 
-/** Who a subject is to a pool, straight from the database (access is never decided from a cache). */
+/** Who a subject is to a pool, from the database (access is never decided from Redis's copies of views). */
 export interface PoolStanding {
   managerId: string;
   status: string;
-  /** The subject's membership status in the pool, null when they never joined. */
+  /** The subject's membership status in the pool, null when they never joined (or it was not asked for). */
   memberStatus: string | null;
 }
 
@@ -25,14 +25,26 @@ export interface PoolListFilter {
   limit: number;
 }
 
-export async function findPoolStanding(db: Queryable, poolId: string, subject: string): Promise<PoolStanding | null> {
-  const { rows } = await db.query<{ manager_id: string; status: string; member_status: string | null }>(
-    `SELECT p.manager_id, p.status, m.status AS member_status
-     FROM pools p LEFT JOIN pool_members m ON m.pool_id = p.pool_id AND m.member_id = $2 WHERE p.pool_id = $1`,
-    [poolId, subject],
-  );
-  const row = rows[0];
-  return row ? { managerId: row.manager_id, status: row.status, memberStatus: row.member_status } : null;
+/**
+ * Standings of subjects in pools, in the order asked; null where the pool does not exist. A lookup with
+ * a null subject asks for the pool's manager and status only (its memberStatus is null). One statement,
+ * prepared once per connection, for any number of lookups.
+ */
+export async function findPoolStandings(
+  db: Queryable,
+  lookups: ReadonlyArray<{ poolId: string; subject: string | null }>,
+): Promise<Array<PoolStanding | null>> {
+  const { rows } = await db.query<{ n: bigint | string; manager_id: string; status: string; member_status: string | null }>({
+    name: 'pool_standings',
+    text: `SELECT q.n, p.manager_id, p.status, m.status AS member_status
+             FROM unnest($1::TEXT[], $2::TEXT[]) WITH ORDINALITY AS q (pool_id, subject, n)
+             JOIN pools p ON p.pool_id = q.pool_id
+             LEFT JOIN pool_members m ON m.pool_id = q.pool_id AND m.member_id = q.subject`,
+    values: [lookups.map((l) => l.poolId), lookups.map((l) => l.subject)],
+  });
+  const standings: Array<PoolStanding | null> = lookups.map(() => null);
+  for (const row of rows) standings[Number(row.n) - 1] = { managerId: row.manager_id, status: row.status, memberStatus: row.member_status };
+  return standings;
 }
 
 /** A page of pools, newest first, with each one's creation time for the next page's cursor. */
