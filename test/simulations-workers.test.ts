@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { findBatch, listChunks, recordBatch } from '../db/simulations/batches';
@@ -13,6 +14,7 @@ import { investmentModel, investmentParams } from '../domain/simulations/investm
 import { buildResult } from '../domain/simulations/result';
 import { blockCount, runBlocks } from '../domain/simulations/run-blocks';
 import { BLOCK_PATHS } from '../domain/simulations/statistics';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { simulationBatch } from '../workflows/simulations/batch';
 import { eventually } from './support/eventually';
@@ -29,8 +31,17 @@ const params = investmentParams.parse({
 });
 const CHUNKS = 6;
 // Chunks of several worker-thread jobs each, so a chunk is part-way through for long enough to be caught there.
-const PATHS = CHUNKS * 24 * BLOCK_PATHS;
+const PATHS = CHUNKS * 48 * BLOCK_PATHS;
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+/** Blocks done in a pending chunk's last checkpoint on the server (0 for none, or one with nothing done yet). */
+async function checkpointBlocks(details: Payload[] | null | undefined): Promise<number> {
+  if (!details?.length) return 0;
+  let payloads = details;
+  for (const codec of [...(poolflowDataConverter().payloadCodecs ?? [])].reverse()) payloads = await codec.decode(payloads);
+  const checkpoint = defaultPayloadConverter.fromPayload<{ blocksDone?: number } | undefined>(payloads[0]!);
+  return checkpoint?.blocksDone ?? 0;
+}
 
 describe('simulation workers as processes', () => {
   let db: Db;
@@ -106,13 +117,15 @@ describe('simulation workers as processes', () => {
     const first = await startWorker(taskQueue, 'killed');
     const { batchId, handle } = await startBatch(taskQueue);
 
-    // Wait until at least one chunk is stored and another has a checkpoint on the server, then kill the worker.
+    // Wait until at least one chunk is stored and another has a checkpoint with blocks done on the server
+    // (a chunk heartbeats before its first job is back too), then kill the worker.
     await eventually(
       'a finished chunk and a checkpoint of one in progress',
       async () => {
         const stored = (await listChunks(db, batchId)).length;
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        return stored >= 1 && pending.some((a) => (a.heartbeatDetails?.payloads?.length ?? 0) > 0) ? true : undefined;
+        const checkpoints = await Promise.all(pending.map((a) => checkpointBlocks(a.heartbeatDetails?.payloads as Payload[] | undefined)));
+        return stored >= 1 && checkpoints.some((blocks) => blocks > 0) ? true : undefined;
       },
       60_000,
     );
