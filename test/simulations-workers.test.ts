@@ -34,13 +34,13 @@ const CHUNKS = 6;
 const PATHS = CHUNKS * 48 * BLOCK_PATHS;
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 
-/** Blocks done in a pending chunk's last checkpoint on the server (0 for none, or one with nothing done yet). */
-async function checkpointBlocks(details: Payload[] | null | undefined): Promise<number> {
-  if (!details?.length) return 0;
+/** A pending chunk's last checkpoint on the server: its first block and blocks done (0 for none yet). */
+async function checkpointOf(details: Payload[] | null | undefined): Promise<{ firstBlock: number; blocksDone: number }> {
+  if (!details?.length) return { firstBlock: -1, blocksDone: 0 };
   let payloads = details;
   for (const codec of [...(poolflowDataConverter().payloadCodecs ?? [])].reverse()) payloads = await codec.decode(payloads);
-  const checkpoint = defaultPayloadConverter.fromPayload<{ blocksDone?: number } | undefined>(payloads[0]!);
-  return checkpoint?.blocksDone ?? 0;
+  const checkpoint = defaultPayloadConverter.fromPayload<{ blocksDone?: number; summary?: { firstBlock: number } } | undefined>(payloads[0]!);
+  return { firstBlock: checkpoint?.summary?.firstBlock ?? -1, blocksDone: checkpoint?.blocksDone ?? 0 };
 }
 
 describe('simulation workers as processes', () => {
@@ -117,15 +117,17 @@ describe('simulation workers as processes', () => {
     const first = await startWorker(taskQueue, 'killed');
     const { batchId, handle } = await startBatch(taskQueue);
 
-    // Wait until at least one chunk is stored and another has a checkpoint with blocks done on the server
-    // (a chunk heartbeats before its first job is back too), then kill the worker.
+    // Wait until at least one chunk is stored and an unstored one has a checkpoint with blocks done on the
+    // server, then kill the worker. Stored chunks are read after the checkpoints: a chunk is stored before
+    // its activity completes, so it may still show as pending. A chunk heartbeats an empty checkpoint when
+    // its first job is not back in time, which is no checkpoint to resume from.
     await eventually(
-      'a finished chunk and a checkpoint of one in progress',
+      'a finished chunk and a checkpoint of another in progress',
       async () => {
-        const stored = (await listChunks(db, batchId)).length;
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        const checkpoints = await Promise.all(pending.map((a) => checkpointBlocks(a.heartbeatDetails?.payloads as Payload[] | undefined)));
-        return stored >= 1 && checkpoints.some((blocks) => blocks > 0) ? true : undefined;
+        const checkpoints = await Promise.all(pending.map((a) => checkpointOf(a.heartbeatDetails?.payloads as Payload[] | undefined)));
+        const stored = new Set((await listChunks(db, batchId)).map((c) => c.firstBlock));
+        return stored.size >= 1 && checkpoints.some((c) => c.blocksDone > 0 && !stored.has(c.firstBlock)) ? true : undefined;
       },
       60_000,
     );
