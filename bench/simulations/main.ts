@@ -192,7 +192,7 @@ if (parts.has('threads')) {
   }
   await one.close();
   summaryLines.push(`2 threads / 1 thread speed-up, wall time          >= 1.8     ${spread(scaling, ratio)}`);
-  summaryLines.push(`  main thread's share of the process's CPU while 2 threads run (10 ms ticks): ${spread(mainShares, percent)}`);
+  summaryLines.push(`  main thread's share of the process's CPU while 2 threads run: ${spread(mainShares, percent)}`);
 }
 
 // (3) A batch through Temporal against the same paths in-process, both on the two threads, alternating,
