@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Redis } from '../cache/redis';
 import type { Db } from '../db/pool';
 import { findBatch, listChunks, recordBatch } from '../db/simulations/batches';
@@ -13,6 +14,7 @@ import { investmentModel, investmentParams } from '../domain/simulations/investm
 import { buildResult } from '../domain/simulations/result';
 import { blockCount, runBlocks } from '../domain/simulations/run-blocks';
 import { BLOCK_PATHS } from '../domain/simulations/statistics';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { simulationBatch } from '../workflows/simulations/batch';
 import { eventually } from './support/eventually';
@@ -29,8 +31,17 @@ const params = investmentParams.parse({
 });
 const CHUNKS = 6;
 // Chunks of several worker-thread jobs each, so a chunk is part-way through for long enough to be caught there.
-const PATHS = CHUNKS * 24 * BLOCK_PATHS;
+const PATHS = CHUNKS * 48 * BLOCK_PATHS;
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+/** A pending chunk's last checkpoint on the server: its first block and blocks done (0 for none yet). */
+async function checkpointOf(details: Payload[] | null | undefined): Promise<{ firstBlock: number; blocksDone: number }> {
+  if (!details?.length) return { firstBlock: -1, blocksDone: 0 };
+  let payloads = details;
+  for (const codec of [...(poolflowDataConverter().payloadCodecs ?? [])].reverse()) payloads = await codec.decode(payloads);
+  const checkpoint = defaultPayloadConverter.fromPayload<{ blocksDone?: number; summary?: { firstBlock: number } } | undefined>(payloads[0]!);
+  return { firstBlock: checkpoint?.summary?.firstBlock ?? -1, blocksDone: checkpoint?.blocksDone ?? 0 };
+}
 
 describe('simulation workers as processes', () => {
   let db: Db;
@@ -106,13 +117,17 @@ describe('simulation workers as processes', () => {
     const first = await startWorker(taskQueue, 'killed');
     const { batchId, handle } = await startBatch(taskQueue);
 
-    // Wait until at least one chunk is stored and another has a checkpoint on the server, then kill the worker.
+    // Wait until at least one chunk is stored and an unstored one has a checkpoint with blocks done on the
+    // server, then kill the worker. Stored chunks are read after the checkpoints: a chunk is stored before
+    // its activity completes, so it may still show as pending. A chunk heartbeats an empty checkpoint when
+    // its first job is not back in time, which is no checkpoint to resume from.
     await eventually(
-      'a finished chunk and a checkpoint of one in progress',
+      'a finished chunk and a checkpoint of another in progress',
       async () => {
-        const stored = (await listChunks(db, batchId)).length;
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        return stored >= 1 && pending.some((a) => (a.heartbeatDetails?.payloads?.length ?? 0) > 0) ? true : undefined;
+        const checkpoints = await Promise.all(pending.map((a) => checkpointOf(a.heartbeatDetails?.payloads as Payload[] | undefined)));
+        const stored = new Set((await listChunks(db, batchId)).map((c) => c.firstBlock));
+        return stored.size >= 1 && checkpoints.some((c) => c.blocksDone > 0 && !stored.has(c.firstBlock)) ? true : undefined;
       },
       60_000,
     );

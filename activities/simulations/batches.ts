@@ -16,8 +16,8 @@ import { pathsDone, publishChunkProgress, publishEvent } from './progress';
 import { runOnThreads } from './run-on-threads';
 import type { ThreadPool } from './thread-pool';
 
-/** Least time between two progress events of one chunk. */
-const PROGRESS_EVENT_INTERVAL_MS = 250;
+/** Least time between two progress events of one chunk (each is two Redis round trips), besides its first and last. */
+const PROGRESS_EVENT_INTERVAL_MS = 1_000;
 const HEARTBEAT_INTERVAL_MS = 2_000;
 const CHECKPOINT_INTERVAL_MS = 1_000;
 
@@ -82,7 +82,8 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       // Resume from the last heartbeat of an earlier attempt, if it belongs to this chunk.
       const checkpoint = context.info.heartbeatDetails as ChunkCheckpoint | undefined;
       const resumed = checkpoint && checkpoint.summary?.firstBlock === firstBlock && checkpoint.blocksDone <= blocks ? checkpoint.blocksDone : 0;
-      let prefix: Summary = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
+      const resumedPrefix = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
+      let current: () => Summary = () => resumedPrefix;
       let lastEventAt = 0;
       // A checkpoint goes out when the prefix first grows, then at most once a CHECKPOINT_INTERVAL_MS, not
       // with every job: each heartbeat is encoded (JSON, encryption) on this thread, a summary is large,
@@ -90,11 +91,13 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       let heartbeatAt = -Infinity;
       const heartbeat = () => {
         heartbeatAt = Date.now();
-        context.heartbeat({ blocksDone: prefix.blockCount, summary: prefix } satisfies ChunkCheckpoint);
+        const summary = current();
+        context.heartbeat({ blocksDone: summary.blockCount, summary } satisfies ChunkCheckpoint);
       };
       const keepAlive = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
+      let done: Summary;
       try {
-        prefix = await runOnThreads(
+        done = await runOnThreads(
           threads,
           {
             model: batch.model as ModelName,
@@ -107,10 +110,10 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
           },
           layout,
           {
-            prefix,
+            prefix: resumed > 0 ? resumedPrefix : undefined,
             signal: context.cancellationSignal,
-            onPrefix(next) {
-              prefix = next;
+            onPrefix(prefix) {
+              current = () => prefix.summary();
               if (Date.now() - heartbeatAt >= CHECKPOINT_INTERVAL_MS) heartbeat();
               if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
                 lastEventAt = Date.now();
@@ -127,14 +130,14 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       }
 
       const paths = pathsIn(plan, firstBlock, blocks);
-      if (prefix.paths !== paths)
-        throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${prefix.paths} paths, expected ${paths}`, BATCH_INVALID);
+      if (done.paths !== paths)
+        throw ApplicationFailure.nonRetryable(`chunk ${input.chunkIndex} covered ${done.paths} paths, expected ${paths}`, BATCH_INVALID);
       await storeChunk(db, input.batchId, {
         chunkIndex: input.chunkIndex,
         firstBlock,
         blockCount: blocks,
         paths,
-        summary: prefix,
+        summary: done,
         worker: deps.workerIdentity,
         resumedBlocks: resumed,
       });

@@ -18,11 +18,14 @@ export async function pathsDone(redis: Redis, batchId: string): Promise<number> 
   return values.reduce((sum, v) => sum + Number(v), 0);
 }
 
-/** Records a chunk's paths done and publishes the batch's total. */
+/** Records a chunk's paths done and publishes the batch's total: two round trips. */
 export async function publishChunkProgress(redis: Redis, batchId: string, chunkIndex: number, chunkPathsDone: number, pathCount: number): Promise<void> {
   const key = simulationProgressKey(batchId);
-  await redis.multi().hset(key, String(chunkIndex), String(chunkPathsDone)).expire(key, SIMULATION_PROGRESS_TTL_SECONDS).exec();
-  await publishEvent(redis, batchId, { type: 'progress', pathsDone: await pathsDone(redis, batchId), pathCount });
+  const replies = await redis.multi().hset(key, String(chunkIndex), String(chunkPathsDone)).expire(key, SIMULATION_PROGRESS_TTL_SECONDS).hvals(key).exec();
+  const [error, values] = replies?.[2] ?? [new Error('the progress transaction was discarded'), null];
+  if (error) throw error;
+  const total = (values as string[]).reduce((sum, v) => sum + Number(v), 0);
+  await publishEvent(redis, batchId, { type: 'progress', pathsDone: total, pathCount });
 }
 
 export async function publishEvent(redis: Redis, batchId: string, event: SimulationEvent): Promise<void> {

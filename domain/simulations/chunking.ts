@@ -7,8 +7,13 @@ import { BLOCK_PATHS } from './statistics';
 export const PATH_COUNT_MAX = 100_000_000;
 /** Path-steps in one batch: about ten minutes of one core at the engine's speed. */
 export const PATH_STEPS_MAX = 20_000_000_000;
-/** A chunk this size takes a few seconds on one core: small enough to heartbeat and spread, big enough to amortise scheduling. */
-export const CHUNK_PATH_STEPS_TARGET = 20_000_000;
+/**
+ * A chunk this size takes about a second on one core (the engine does some 40 M path-steps per
+ * CPU-second): small enough to spread over worker processes and to lose little when a worker dies
+ * (chunks resume from their checkpoints anyway), big enough that each chunk's scheduling, checkpoints,
+ * stored row and dev-server work (some 60 ms of CPU in all) stay a few per cent of its computing.
+ */
+export const CHUNK_PATH_STEPS_TARGET = 50_000_000;
 export const CHUNKS_MAX = 10_000;
 /**
  * Blocks in one chunk: a chunk's summary keeps per-block moments and travels in its heartbeats, which

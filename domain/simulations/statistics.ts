@@ -75,10 +75,24 @@ export function gridEdge(grid: Grid, k: number): number {
 }
 
 /**
- * Accumulates a run of blocks in typed arrays, reused path after path, so paths allocate nothing:
- * counts, extremes and histograms over the whole run, Welford moments per block (endBlock keeps them).
- * Each grid's constants sit in flat typed arrays, and every histogram in one array at its own offset,
- * so recording a path is one monomorphic loop with no property lookups and one logarithm per value.
+ * A run of whole blocks in one typed array, as a worker thread sends it back (its buffer transferred, not
+ * copied): events, minimum and maximum per scalar, [n, mean, m2] per block per scalar, then the non-zero
+ * histogram bins as (index, count) pairs over every scalar's histogram followed by every fan step's.
+ */
+export interface PackedSummary {
+  firstBlock: number;
+  blockCount: number;
+  paths: number;
+  data: Float64Array;
+}
+
+/**
+ * Accumulates a run of blocks starting at `firstBlock` in typed arrays, reused path after path, so paths
+ * allocate nothing: counts, extremes and histograms over the whole run, Welford moments per block
+ * (endBlock keeps them). Each grid's constants sit in flat typed arrays, and every histogram in one array
+ * at its own offset, so recording a path is one monomorphic loop with no property lookups and one
+ * logarithm per value. An accumulator also merges the runs that follow its own, from other threads:
+ * counts add, extremes take Math.min/Math.max and block moments append, exactly as mergeAdjacent does.
  */
 export class BlockAccumulator {
   readonly scalars: Float64Array;
@@ -95,9 +109,12 @@ export class BlockAccumulator {
   private readonly fanGrid: Float64Array;
   private readonly fanHistograms: Float64Array;
   private readonly blockMoments: number[][][];
-  private paths = 0;
+  private pathCount = 0;
 
-  constructor(private readonly layout: Layout) {
+  constructor(
+    private readonly layout: Layout,
+    private first = 0,
+  ) {
     const s = layout.scalars.length;
     this.scalars = new Float64Array(s);
     this.eventFlags = new Uint8Array(layout.events.length);
@@ -116,6 +133,21 @@ export class BlockAccumulator {
     this.fanGrid = new Float64Array(layout.fan ? packGrid(layout.fan.grid, 0) : []);
     this.fanHistograms = new Float64Array(layout.fan ? layout.fan.steps.length * (layout.fan.grid.bins + 2) : 0);
     this.blockMoments = layout.scalars.map(() => []);
+  }
+
+  /** The first block recorded. */
+  get firstBlock(): number {
+    return this.first;
+  }
+
+  /** Blocks recorded or merged so far. */
+  get blockCount(): number {
+    return this.blockMoments[0]?.length ?? 0;
+  }
+
+  /** Paths recorded or merged so far. */
+  get paths(): number {
+    return this.pathCount;
   }
 
   /** Records the path the model just wrote into scalars, eventFlags and fanValues (Welford's update). */
@@ -141,7 +173,7 @@ export class BlockAccumulator {
         fanHistograms[i * stride + binIndex(fanGrid[0]!, fanGrid[1]!, fanGrid[2]!, fanGrid[3] === 1, fanGrid[4]!, fanGrid[5]!, fanValues[i]!)]!++;
       }
     }
-    this.paths++;
+    this.pathCount++;
   }
 
   /** Keeps the finished block's moments and starts the next block's. */
@@ -150,13 +182,89 @@ export class BlockAccumulator {
     this.moments.fill(0);
   }
 
-  /** The summary of the blocks recorded, the first of them `firstBlock` (JSON-safe). */
-  summary(firstBlock: number): Summary {
+  /** The blocks recorded or merged, packed into one typed array. */
+  pack(): PackedSummary {
+    const { events, minimum, maximum, histograms, fanHistograms, blockMoments } = this;
+    const s = blockMoments.length;
+    let nonZero = 0;
+    for (let i = 0; i < histograms.length; i++) if (histograms[i] !== 0) nonZero++;
+    for (let i = 0; i < fanHistograms.length; i++) if (fanHistograms[i] !== 0) nonZero++;
+    const data = new Float64Array(events.length + 2 * s + 3 * s * this.blockCount + 2 * nonZero);
+    data.set(events);
+    data.set(minimum, events.length);
+    data.set(maximum, events.length + s);
+    let at = events.length + 2 * s;
+    for (let b = 0; b < this.blockCount; b++) for (let i = 0; i < s; i++, at += 3) data.set(blockMoments[i]![b]!, at);
+    for (let i = 0; i < histograms.length + fanHistograms.length; i++) {
+      const count = i < histograms.length ? histograms[i]! : fanHistograms[i - histograms.length]!;
+      if (count === 0) continue;
+      data[at++] = i;
+      data[at++] = count;
+    }
+    return { firstBlock: this.first, blockCount: this.blockCount, paths: this.pathCount, data };
+  }
+
+  /** Merges the packed summary of the blocks that directly follow the ones here. */
+  absorb(next: PackedSummary): void {
+    this.expectNext(next.firstBlock);
+    const { events, minimum, maximum, histograms, fanHistograms, blockMoments } = this;
+    const { data } = next;
+    const s = blockMoments.length;
+    for (let i = 0; i < events.length; i++) events[i]! += data[i]!;
+    for (let i = 0; i < s; i++) {
+      minimum[i] = Math.min(minimum[i]!, data[events.length + i]!);
+      maximum[i] = Math.max(maximum[i]!, data[events.length + s + i]!);
+    }
+    let at = events.length + 2 * s;
+    for (let b = 0; b < next.blockCount; b++) for (let i = 0; i < s; i++, at += 3) blockMoments[i]!.push([data[at]!, data[at + 1]!, data[at + 2]!]);
+    for (; at < data.length; at += 2) {
+      const bin = data[at]! | 0;
+      if (bin < histograms.length) histograms[bin]! += data[at + 1]!;
+      else fanHistograms[bin - histograms.length]! += data[at + 1]!;
+    }
+    this.pathCount += next.paths;
+  }
+
+  /** Empties the accumulator to record blocks from `firstBlock` on, keeping its arrays. */
+  reset(firstBlock: number): void {
+    this.first = firstBlock;
+    this.pathCount = 0;
+    this.moments.fill(0);
+    this.minimum.fill(Infinity);
+    this.maximum.fill(-Infinity);
+    this.events.fill(0);
+    this.histograms.fill(0);
+    this.fanHistograms.fill(0);
+    for (const blocks of this.blockMoments) blocks.length = 0;
+  }
+
+  /** Merges a (sparse, JSON-safe) summary of the blocks that directly follow the ones here: a resumed prefix. */
+  absorbSummary(next: Summary): void {
+    this.expectNext(next.firstBlock);
+    next.events.forEach((count, i) => (this.events[i]! += count));
+    next.histograms.forEach((h, i) => addSparseInto(this.histograms, this.grids[GRID_WORDS * i + 6]!, h));
+    const fanStride = (this.layout.fan?.grid.bins ?? 0) + 2;
+    next.fan.forEach((h, i) => addSparseInto(this.fanHistograms, i * fanStride, h));
+    next.blockMoments.forEach((blocks, i) => {
+      this.minimum[i] = Math.min(this.minimum[i]!, next.minimum[i]!);
+      this.maximum[i] = Math.max(this.maximum[i]!, next.maximum[i]!);
+      for (const m of blocks) this.blockMoments[i]!.push(m.slice());
+    });
+    this.pathCount += next.paths;
+  }
+
+  private expectNext(firstBlock: number): void {
+    const end = this.firstBlock + this.blockCount;
+    if (firstBlock !== end) throw new Error(`summaries are not adjacent: blocks ${this.firstBlock}+${this.blockCount} then ${firstBlock}`);
+  }
+
+  /** The summary of the blocks recorded or merged (JSON-safe). */
+  summary(): Summary {
     const fanStride = (this.layout.fan?.grid.bins ?? 0) + 2;
     return {
-      firstBlock,
-      blockCount: this.blockMoments[0]?.length ?? 0,
-      paths: this.paths,
+      firstBlock: this.first,
+      blockCount: this.blockCount,
+      paths: this.pathCount,
       events: Array.from(this.events),
       blockMoments: this.blockMoments.map((blocks) => blocks.slice()),
       minimum: Array.from(this.minimum),
@@ -167,6 +275,10 @@ export class BlockAccumulator {
       fan: (this.layout.fan?.steps ?? []).map((_, i) => sparse(this.fanHistograms.subarray(i * fanStride, (i + 1) * fanStride))),
     };
   }
+}
+
+function addSparseInto(total: Float64Array, offset: number, pairs: number[]): void {
+  for (let j = 0; j < pairs.length; j += 2) total[offset + pairs[j]!]! += pairs[j + 1]!;
 }
 
 const GRID_WORDS = 7;
