@@ -2,7 +2,7 @@
 // sandbox of the test's own (test/support/payments-kit.ts), members with cards and onboarded payout
 // accounts, and helpers to drive rounds and read what happened at Stripe and in the ledger.
 import { randomUUID } from 'node:crypto';
-import { type Client, type Connection, ScheduleNotFoundError, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type Connection, ScheduleNotFoundError, WorkflowClient, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -250,13 +250,34 @@ export async function settledResult<T>(client: WorkflowClient, workflowId: strin
   const plain = new WorkflowClient({ connection: client.connection, namespace: client.options.namespace, dataConverter: poolflowDataConverter() });
   const { testService } = client.connection as Connection;
   // A server that does not skip time has no such jump: wait for the result as usual.
-  if (!testService) return (await plain.getHandle(workflowId).result()) as T;
+  if (!testService) {
+    await describeOnceStarted(plain, workflowId);
+    return (await plain.getHandle(workflowId).result()) as T;
+  }
   for (let skippedMs = 0; skippedMs <= SKIP_TOTAL_MAX_MS; skippedMs += SKIP_STEP_MS) {
-    const { status } = await plain.getHandle(workflowId).describe();
+    const { status } = await describeOnceStarted(plain, workflowId);
     if (status.name !== 'RUNNING') return (await plain.getHandle(workflowId).result()) as T;
     await testService.unlockTimeSkippingWithSleep({ duration: msToTs(SKIP_STEP_MS) });
   }
   throw new Error(`${workflowId} still runs after ${SKIP_TOTAL_MAX_MS / 86_400_000} days of skipped time (waiting for a signal?)`);
+}
+
+/** How long a child workflow the pool has started (its state says so) may take to exist on the server. */
+const CHILD_START_WAIT_MS = 10_000;
+
+/**
+ * The workflow's description, waiting (in real time) while the server does not know it yet: a pool's
+ * state shows a round as begun in the workflow task that asks for its start, a moment before the child
+ * exists.
+ */
+async function describeOnceStarted(client: WorkflowClient, workflowId: string) {
+  for (const deadline = Date.now() + CHILD_START_WAIT_MS; ; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    try {
+      return await client.getHandle(workflowId).describe();
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) || Date.now() > deadline) throw error;
+    }
+  }
 }
 
 /** The pool workflow's final view, once it has completed or been cancelled (see settledResult). */
