@@ -11,11 +11,11 @@ import type { ApiDeps } from '../api/deps';
 import { eventStreamsOf, readerName } from '../api/event-streams';
 import { serveApi } from '../api/http-server';
 import type { ApiLimits } from '../api/limits';
-import type { Db } from '../db/pool';
 import type { PoolView } from '../domain/pools/pool-view';
 import { payableMember } from './support/payments-kit';
 import { authHeaders, testApp, tokenFor } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
+import { countingDb } from './support/counting-db';
 import { uniqueId } from './support/env';
 import { eventually } from './support/eventually';
 
@@ -30,20 +30,6 @@ const rotating = (name: string) => ({
   contributionMinor: 5_000,
 });
 const rate = (requestsMax: number) => ({ name: uniqueId('rate'), requestsMax, windowSeconds: 600, whenRedisDown: 'open' as const });
-
-/** A database whose queries (and checked-out clients) are counted. */
-function countingDb(db: Db): { db: Db; count: () => number } {
-  let count = 0;
-  const counted = new Proxy(db, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (property === 'query' || property === 'connect') return (...args: unknown[]) => (count++, (value as (...a: unknown[]) => unknown).apply(target, args));
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
-  return { db: counted, count: () => count };
-}
 
 /** Reads server-sent events until one whose data satisfies `wanted`; fails after `timeoutMs`. */
 async function nextEvent(reader: ReadableStreamDefaultReader<string>, wanted: (data: string) => boolean, timeoutMs = 20_000): Promise<string> {
@@ -83,7 +69,7 @@ describe('fair use', () => {
   test('a read over the limit is refused before it runs: no query reaches the database', async () => {
     const manager = uniqueId('mgr');
     const pool = await createPool(manager);
-    const counting = countingDb(h.db);
+    const counting = countingDb(h.db, ['query', 'connect']);
     const app = appWith({ db: counting.db, limits: { read: rate(3) } });
     const before = counting.count();
     for (let i = 0; i < 3; i++) assert.equal((await send(app, 'GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).status, 200);

@@ -4,24 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../db/pool';
+import { countingDb } from '../../test/support/counting-db';
 import { testDb, uniqueId } from '../../test/support/env';
 import type { Principal } from '../auth';
 import { allowed } from './pool-access';
 import { forgetStandings, STANDING_TTL_MS, standingOf } from './pool-standings';
-
-/** A database whose queries are counted (the standings' own, as the pool sends them). */
-function countingDb(db: Db): { db: Db; count: () => number } {
-  let count = 0;
-  const counted = new Proxy(db, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (property === 'query') return (...args: unknown[]) => (count++, (value as (...a: unknown[]) => unknown).apply(target, args));
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
-  return { db: counted, count: () => count };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
