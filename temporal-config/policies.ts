@@ -1,6 +1,6 @@
 // Retry and timeout policies, written out rather than left to Temporal's defaults, so that every
 // activity's behaviour under failure can be read in one place.
-import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/common';
 
 /**
  * Transient faults (database, Redis, network) are retried with backoff until the activity's
@@ -39,4 +39,26 @@ export const STRIPE_ACTIVITY: ActivityOptions = {
 export const STRIPE_BATCH_ACTIVITY: ActivityOptions = {
   ...STRIPE_ACTIVITY,
   startToCloseTimeout: '5m',
+};
+
+/**
+ * The same short database steps run as local activities, in the worker that runs the workflow: one
+ * marker event in the history instead of an activity's three events and a workflow task of its own, and
+ * no round trip through the server. Their inputs are not written to the history at all. Used for steps
+ * that are idempotent under their business keys, since a workflow task retried after a crash runs them
+ * again. Backoff past a minute waits on a server timer rather than in the worker.
+ */
+export const DB_LOCAL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '10m',
+  retry: TRANSIENT_RETRY,
+  localRetryThreshold: '1m',
+};
+
+/** A single Stripe request (a payout transfer, a refund) as a local activity; see STRIPE_ACTIVITY and DB_LOCAL_ACTIVITY. */
+export const STRIPE_LOCAL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: '45s',
+  scheduleToCloseTimeout: '30m',
+  retry: { ...TRANSIENT_RETRY, maximumInterval: '2m' },
+  localRetryThreshold: '1m',
 };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { activate, finalView, joinAll, rotatingPool, startPoolHarness, type PoolHarness } from '../test/support/pool-harness';
+import { activityTypesRun } from '../test/support/history-activities';
 import { cancelPoolUpdate, poolStateQuery } from './pools/pool';
 
 describe('batched rounds', () => {
@@ -47,13 +48,10 @@ describe('batched rounds', () => {
       ],
     );
 
-    // The round's activities: one batch for the first charges, one per dunning retry (the declined
+    // The round's activities (ordinary and local): one batch for the first charges, one per dunning retry (the declined
     // member alone), and one ledger activity recording the four contributions.
     const history = await handle.client.getHandle(workflowIds.round(poolId, 1)).fetchHistory();
-    const scheduled = (history.events ?? []).flatMap((event) => {
-      const attributes = event.activityTaskScheduledEventAttributes;
-      return attributes ? [attributes.activityType?.name ?? ''] : [];
-    });
+    const scheduled = activityTypesRun(history);
     const count = (name: string) => scheduled.filter((n) => n === name).length;
     assert.deepEqual(
       ['chargeContributions', 'chargeContribution', 'recordContributions', 'recordContribution'].map((name) => [name, count(name)]),

@@ -15,6 +15,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -54,7 +55,7 @@ import {
 import type { PoolConfig } from '../../domain/pools/pool-config';
 import { isFinal, type PoolStatus } from '../../domain/pools/pool-lifecycle';
 import type { PoolMemberView, PoolView } from '../../domain/pools/pool-view';
-import { DB_ACTIVITY } from '../../temporal-config/policies';
+import { DB_ACTIVITY, DB_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import {
   PoolEscalationAttribute,
   PoolIdAttribute,
@@ -67,6 +68,8 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
+/** Projections as local activities (LOCAL_PROJECTIONS_PATCH): idempotent and monotonic by version, so safe to run again. */
+const localActivities = proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY);
 
 export type { PoolState, RoundTriggerVerdict } from '../../domain/pools/state';
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
@@ -80,6 +83,13 @@ const ROUND_ESCALATION_PATCH = 'escalate-unreported-round';
 const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
 /** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
 const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
+/**
+ * Marks histories whose projections run as local activities: a marker event each, in the workflow task
+ * that made the change, instead of an activity's three events and a workflow task of their own.
+ */
+const LOCAL_PROJECTIONS_PATCH = 'local-projections';
+/** Marks histories that upsert the pool's search attributes only when one of them changed (older ones: on every change). */
+const ATTRIBUTES_ON_CHANGE_PATCH = 'search-attributes-on-change';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -182,21 +192,27 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
   const indexed = input.searchAttributes !== false;
+  const projections = () => (patched(LOCAL_PROJECTIONS_PATCH) ? localActivities : activities);
+  /** The search attributes as this run last upserted them, so that a change that touches none upserts nothing. */
+  let attributesUpserted = '';
   const changed = async (members: readonly PoolMemberView[] = []): Promise<PoolCommandResult> => {
     s.version++;
     if (indexed) {
-      upsertSearchAttributes([
-        { key: PoolStatusAttribute, value: s.status },
-        { key: PoolRoundAttribute, value: s.roundsCompleted },
-        ...(s.roundEscalation !== undefined
-          ? [{ key: PoolEscalationAttribute, value: s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '' }]
-          : []),
-      ]);
+      const escalation = s.roundEscalation === undefined ? undefined : s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '';
+      const attributes = `${s.status}|${s.roundsCompleted}|${escalation ?? '-'}`;
+      if (attributes !== attributesUpserted || !patched(ATTRIBUTES_ON_CHANGE_PATCH)) {
+        upsertSearchAttributes([
+          { key: PoolStatusAttribute, value: s.status },
+          { key: PoolRoundAttribute, value: s.roundsCompleted },
+          ...(escalation !== undefined ? [{ key: PoolEscalationAttribute, value: escalation }] : []),
+        ]);
+        attributesUpserted = attributes;
+      }
     }
     setCurrentDetails(describePool(s, config));
     const rows = members.map((m) => ({ ...m }));
     const version = s.version;
-    if (patched(DELTA_PROJECTION_PATCH)) await activities.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
+    if (patched(DELTA_PROJECTION_PATCH)) await projections().projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
     else await activities.projectPool(view());
     return { poolId, status: s.status, version, members: rows };
   };
@@ -405,7 +421,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const { kind } = s.roundInProgress!;
     const result = s.finishedRound;
     const rows = rounds.applyRoundResult(s, result, kind);
-    await activities.projectRound({ poolId, kind, result });
+    await projections().projectRound({ poolId, kind, result });
     rounds.closeRound(s, config);
     await changed(rows);
   };

@@ -12,6 +12,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -22,7 +23,7 @@ import type { PaymentActivities } from '../../activities/core/payments';
 import type { PoolActivities } from '../../activities/pools/pools';
 import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../../domain/pools/contribution-batches';
 import type { MemberRoundResult, PayoutChoice, PayoutRecipient, RoundInput, RoundResult } from '../../domain/pools/round-types';
-import { DB_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY } from '../../temporal-config/policies';
+import { DB_ACTIVITY, DB_LOCAL_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY, STRIPE_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from '../core/payment-signals';
 import { choosePayout } from './round-payout';
@@ -30,6 +31,23 @@ import { choosePayout } from './round-payout';
 const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
 const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
 const paymentBatches = proxyActivities<Pick<PaymentActivities, 'chargeContributions'>>(STRIPE_BATCH_ACTIVITY);
+
+/** The round's ledger steps and single Stripe requests after its charges: the payout saga, refunds, the fee. */
+interface RoundSteps {
+  ledger: Pick<PoolActivities, 'recordContributions' | 'coverFromReserve' | 'recordPayoutFee' | 'reservePayout' | 'postPayout' | 'voidPayout' | 'recordRefund'>;
+  stripe: Pick<PaymentActivities, 'transferPayout' | 'refundContribution'>;
+}
+const remoteSteps: RoundSteps = { ledger: pool, stripe: payments };
+/**
+ * The same steps as local activities (LOCAL_STEPS_PATCH): each is idempotent under its business key, so a
+ * workflow task retried after a crash may run it again safely, and each costs one marker event instead of
+ * an activity and a workflow task. The charges stay ordinary activities: they heartbeat, and tests and
+ * operators read their inputs in the history.
+ */
+const localSteps: RoundSteps = {
+  ledger: proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY),
+  stripe: proxyLocalActivities<PaymentActivities>(STRIPE_LOCAL_ACTIVITY),
+};
 
 /** How many charges a round starts at once; bounds pending activities (Temporal allows 2,000). */
 export const CHARGES_IN_FLIGHT_MAX = 50;
@@ -55,6 +73,8 @@ const POLL_PROCESSING_PATCH = 'poll-processing-payments';
  * each member with activities of their own, and replay so.
  */
 const BATCHED_CONTRIBUTIONS_PATCH = 'batched-contributions';
+/** Marks rounds whose steps after the charges run as local activities (RoundSteps); earlier ones replay with activities. */
+const LOCAL_STEPS_PATCH = 'round-local-steps';
 /** How many member IDs an escalation of a batch names in the Web UI. */
 const ESCALATED_MEMBERS_NAMED_MAX = 5;
 
@@ -141,6 +161,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   let escalationsMade = 0;
   let phaseBeforeEscalation: RoundProgress['phase'] = phase;
   const batched = patched(BATCHED_CONTRIBUTIONS_PATCH);
+  const steps = patched(LOCAL_STEPS_PATCH) ? localSteps : remoteSteps;
   /**
    * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
    * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
@@ -399,12 +420,12 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   });
   const paidMembers = charges.filter((c) => c.state === 'paid');
   if (batched) {
-    for (const batch of chunks(paidMembers, CONTRIBUTIONS_PER_RECORD_MAX)) await pool.recordContributions({ contributions: batch.map(contribution) });
+    for (const batch of chunks(paidMembers, CONTRIBUTIONS_PER_RECORD_MAX)) await steps.ledger.recordContributions({ contributions: batch.map(contribution) });
   } else {
     for (const member of paidMembers) await pool.recordContribution(contribution(member));
   }
   if (cancelRequested) {
-    await refundAll(input, charges);
+    await refundAll(input, charges, steps);
     return await finish(input, charges, policyApplied, null, 0);
   }
   for (const member of charges.filter((c) => c.state !== 'paid')) {
@@ -413,7 +434,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       policyApplied.set(member.memberId, input.defaultPolicy);
       continue;
     }
-    const covered = await pool.coverFromReserve({
+    const covered = await steps.ledger.coverFromReserve({
       poolId: input.poolId,
       round: input.round,
       memberId: member.memberId,
@@ -433,7 +454,13 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   const choice = choosePayout(input.payout, potMinor, unpaid, defaulted, input.round);
   let payoutAttempts = 0;
   if (choice) {
-    await pool.recordPayoutFee({ poolId: input.poolId, round: input.round, currency: input.currency, feeMinor: choice.feeMinor, kind: input.payout.kind });
+    await steps.ledger.recordPayoutFee({
+      poolId: input.poolId,
+      round: input.round,
+      currency: input.currency,
+      feeMinor: choice.feeMinor,
+      kind: input.payout.kind,
+    });
     const paid = new Set<string>();
     // Attempts are numbered per recipient, so that each one's keys (`pot-a1`, `dividend-a1`, …) do not
     // depend on how many attempts the others needed.
@@ -442,7 +469,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       for (const recipient of choice.recipients) {
         if (paid.has(recipient.memberId)) continue;
         const before = attemptsOf.get(recipient.memberId) ?? 0;
-        const outcome = await payRecipient(input, recipient, before, escalatesOurFaults ? escalatePayout : null);
+        const outcome = await payRecipient(input, steps, recipient, before, escalatesOurFaults ? escalatePayout : null);
         attemptsOf.set(recipient.memberId, outcome.attempts);
         payoutAttempts += outcome.attempts - before;
         if (outcome.paid) paid.add(recipient.memberId);
@@ -509,16 +536,16 @@ async function finish(
  * The pool was cancelled before the payout: every paid contribution goes back through a Stripe refund,
  * recorded in the ledger. Late fees stay in the reserve.
  */
-async function refundAll(input: RoundInput, charges: MemberCharge[]): Promise<void> {
+async function refundAll(input: RoundInput, charges: MemberCharge[], steps: RoundSteps): Promise<void> {
   for (const member of charges.filter((c) => c.state === 'paid')) {
     const movement = { poolId: input.poolId, round: input.round, memberId: member.memberId, currency: input.currency };
-    const refund = await payments.refundContribution({
+    const refund = await steps.stripe.refundContribution({
       ...movement,
       amountMinor: member.amountMinor.toString(),
       purpose: 'cancellation',
       chargePurpose: member.purpose,
     });
-    await pool.recordRefund({ ...movement, amountMinor: member.amountMinor.toString(), refundId: refund.refundId });
+    await steps.ledger.recordRefund({ ...movement, amountMinor: member.amountMinor.toString(), refundId: refund.refundId });
     member.state = 'refunded';
   }
 }
@@ -537,6 +564,7 @@ async function waitUntil(atMs: number, done: () => boolean): Promise<void> {
  */
 async function payRecipient(
   input: RoundInput,
+  steps: RoundSteps,
   recipient: PayoutRecipient,
   attemptsBefore: number,
   escalate: ((what: string) => Promise<void>) | null,
@@ -545,11 +573,11 @@ async function payRecipient(
   for (let attempt = 1; attempt <= PAYOUT_ATTEMPTS_MAX; attempt++) {
     attempts++;
     const key = { poolId: input.poolId, round: input.round, memberId: recipient.memberId, purpose: `${recipient.purpose}-a${attempts}` };
-    await pool.reservePayout({ ...key, currency: input.currency, amountMinor: recipient.amountMinor });
+    await steps.ledger.reservePayout({ ...key, currency: input.currency, amountMinor: recipient.amountMinor });
     for (let asks = 1; ; asks++) {
       try {
-        await payments.transferPayout({ ...key, amountMinor: recipient.amountMinor, currency: input.currency });
-        await pool.postPayout(key);
+        await steps.stripe.transferPayout({ ...key, amountMinor: recipient.amountMinor, currency: input.currency });
+        await steps.ledger.postPayout(key);
         return { paid: true, attempts };
       } catch (error) {
         if (definiteFailure(error)) break;
@@ -562,7 +590,7 @@ async function payRecipient(
       }
     }
     log.warn('payout transfer refused; voiding the reservation', { ...key });
-    await pool.voidPayout(key);
+    await steps.ledger.voidPayout(key);
     await sleep(`${2 ** attempt} minutes`);
   }
   return { paid: false, attempts };
