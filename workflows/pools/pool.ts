@@ -13,7 +13,6 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -65,10 +64,15 @@ import {
   PoolStatusAttribute,
 } from '../../temporal-config/search-attributes';
 import { workflowIds } from '../../temporal-config/workflow-ids';
+import { workflowShape } from '../core/workflow-shape';
 import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
-/** Projections as local activities (LOCAL_PROJECTIONS_PATCH): idempotent and monotonic by version, so safe to run again. */
+/**
+ * The pool's own idempotent steps — projections (monotonic by version), opening ledger accounts, its
+ * schedule — as local activities in runs of the current shape: one marker event each, in the workflow
+ * task that made the change, instead of an activity's three events and a workflow task of their own.
+ */
 const localActivities = proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY);
 
 export type { PoolState, RoundTriggerVerdict } from '../../domain/pools/state';
@@ -84,12 +88,11 @@ const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
 /** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
 const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 /**
- * Marks histories whose projections run as local activities: a marker event each, in the workflow task
- * that made the change, instead of an activity's three events and a workflow task of their own.
+ * Marks runs of the current shape (workflows/core/workflow-shape.ts): every change above, its own steps as
+ * local activities, and search attributes upserted only when one of them changed (older runs upserted
+ * them on every change).
  */
-const LOCAL_PROJECTIONS_PATCH = 'local-projections';
-/** Marks histories that upsert the pool's search attributes only when one of them changed (older ones: on every change). */
-const ATTRIBUTES_ON_CHANGE_PATCH = 'search-attributes-on-change';
+const POOL_SHAPE_PATCH = 'pool-shape-2026-11';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -184,6 +187,8 @@ export interface PoolWorkflowInput {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
+  const shape = workflowShape(POOL_SHAPE_PATCH);
+  const steps = shape.current ? localActivities : activities;
   const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
   const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
   const view = () => poolView(identity, s);
@@ -192,7 +197,6 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
 
   /** Records a change: bumps the version, refreshes search attributes and the Web UI's details, projects. */
   const indexed = input.searchAttributes !== false;
-  const projections = () => (patched(LOCAL_PROJECTIONS_PATCH) ? localActivities : activities);
   /** The search attributes as this run last upserted them, so that a change that touches none upserts nothing. */
   let attributesUpserted = '';
   const changed = async (members: readonly PoolMemberView[] = []): Promise<PoolCommandResult> => {
@@ -200,7 +204,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (indexed) {
       const escalation = s.roundEscalation === undefined ? undefined : s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '';
       const attributes = `${s.status}|${s.roundsCompleted}|${escalation ?? '-'}`;
-      if (attributes !== attributesUpserted || !patched(ATTRIBUTES_ON_CHANGE_PATCH)) {
+      if (attributes !== attributesUpserted || !shape.current) {
         upsertSearchAttributes([
           { key: PoolStatusAttribute, value: s.status },
           { key: PoolRoundAttribute, value: s.roundsCompleted },
@@ -212,7 +216,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     setCurrentDetails(describePool(s, config));
     const rows = members.map((m) => ({ ...m }));
     const version = s.version;
-    if (patched(DELTA_PROJECTION_PATCH)) await projections().projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
+    if (shape.since(DELTA_PROJECTION_PATCH)) await steps.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
     else await activities.projectPool(view());
     return { poolId, status: s.status, version, members: rows };
   };
@@ -245,9 +249,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       // checked may have changed during the wait, so it is checked again before the member is added
       // (patched: histories recorded before this check replay as they ran).
       const place = commands.checkJoinPlace(s, config, join.memberId);
-      if (place && patched(JOIN_RECHECKED_PATCH)) reject(place);
+      if (place && shape.since(JOIN_RECHECKED_PATCH)) reject(place);
       const added = commands.join(s, join);
-      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [join.memberId] });
+      await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [join.memberId] });
       return changed(added);
     },
     {
@@ -270,7 +274,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async (request) => {
       const replacement = parse(replaceRequestSchema, request);
       const rows = commands.replace(s, replacement);
-      await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [replacement.incomingMemberId] });
+      await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [replacement.incomingMemberId] });
       return changed(rows);
     },
     {
@@ -285,7 +289,8 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     activatePoolUpdate,
     async () => {
       // The draw's secret is revealed only now and checked against the commitment before anything changes.
-      const secret = config.kind === 'rotating' && input.seedCommitment && patched(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
+      const secret =
+        config.kind === 'rotating' && input.seedCommitment && shape.since(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
       const draw =
         secret === null
           ? null
@@ -294,7 +299,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
               commands.payingMembers(s).map((m) => m.memberId),
             );
       const rows = commands.activate(s, config, { draw, ...(input.seed ? { seed: input.seed } : {}) });
-      await activities.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
+      await steps.ensurePoolSchedule({ poolId, cadence: config.cadence, poolName: config.name });
       return changed(rows);
     },
     {
@@ -310,7 +315,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async (request) => {
       const { reason } = parse(reasonSchema, request);
       const rows = commands.pause(s);
-      await activities.pausePoolSchedule({ poolId, note: reason ?? 'paused through the API' });
+      await steps.pausePoolSchedule({ poolId, note: reason ?? 'paused through the API' });
       return changed(rows);
     },
     {
@@ -326,7 +331,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     resumePoolUpdate,
     async () => {
       const rows = commands.resume(s);
-      await activities.unpausePoolSchedule({ poolId, note: 'resumed through the API' });
+      await steps.unpausePoolSchedule({ poolId, note: 'resumed through the API' });
       return changed(rows);
     },
     {
@@ -421,7 +426,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const { kind } = s.roundInProgress!;
     const result = s.finishedRound;
     const rows = rounds.applyRoundResult(s, result, kind);
-    await projections().projectRound({ poolId, kind, result });
+    await steps.projectRound({ poolId, kind, result });
     rounds.closeRound(s, config);
     await changed(rows);
   };
@@ -454,7 +459,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     // A round always reports before it completes; one that fails, is terminated or times out does not.
     // (A pool that has continued as new since the start no longer hears of the child's end.)
     child.result().catch((error: unknown) => {
-      if (s.roundInProgress?.round !== round || s.finishedRound || !patched(ROUND_ESCALATION_PATCH)) return;
+      if (s.roundInProgress?.round !== round || s.finishedRound || !shape.since(ROUND_ESCALATION_PATCH)) return;
       const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
       rounds.roundEndedUnreported(s, round, reason);
     });
@@ -507,7 +512,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
         { key: PoolManagerAttribute, value: input.managerId },
       ]);
     }
-    await activities.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
+    await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
   }
@@ -532,7 +537,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     else if (s.roundsRequested > 0 || s.bidding) await runContributionRound();
   }
 
-  await activities.deletePoolSchedule({ poolId });
+  await steps.deletePoolSchedule({ poolId });
   if (s.status === 'cancelled') await windUp();
   await changed();
   // The update that ended the pool (a cancel) may still be finishing: let it answer its caller.

@@ -10,7 +10,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -26,6 +25,7 @@ import type { MemberRoundResult, PayoutChoice, PayoutRecipient, RoundInput, Roun
 import { DB_ACTIVITY, DB_LOCAL_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY, STRIPE_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from '../core/payment-signals';
+import { workflowShape } from '../core/workflow-shape';
 import { choosePayout } from './round-payout';
 
 const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
@@ -39,7 +39,7 @@ interface RoundSteps {
 }
 const remoteSteps: RoundSteps = { ledger: pool, stripe: payments };
 /**
- * The same steps as local activities (LOCAL_STEPS_PATCH): each is idempotent under its business key, so a
+ * The same steps as local activities (rounds of the current shape): each is idempotent under its business key, so a
  * workflow task retried after a crash may run it again safely, and each costs one marker event instead of
  * an activity and a workflow task. The charges stay ordinary activities: they heartbeat, and tests and
  * operators read their inputs in the history.
@@ -73,8 +73,15 @@ const POLL_PROCESSING_PATCH = 'poll-processing-payments';
  * each member with activities of their own, and replay so.
  */
 const BATCHED_CONTRIBUTIONS_PATCH = 'batched-contributions';
-/** Marks rounds whose steps after the charges run as local activities (RoundSteps); earlier ones replay with activities. */
-const LOCAL_STEPS_PATCH = 'round-local-steps';
+/** Marks reports of a payout escalation to the pool's metrics (older rounds only logged it). */
+const PAYOUT_ESCALATION_REPORT_PATCH = 'report-payout-escalation';
+/**
+ * Marks rounds of the current shape (workflows/core/workflow-shape.ts): every change marked above, and
+ * their steps after the charges as local activities (RoundSteps).
+ */
+const ROUND_SHAPE_PATCH = 'round-shape-2026-11';
+/** Marks rounds that escalate payment failures that are not the member's fault to operations. */
+const OUR_FAULTS_ESCALATED_PATCH = 'escalate-our-payment-faults';
 /** How many member IDs an escalation of a batch names in the Web UI. */
 const ESCALATED_MEMBERS_NAMED_MAX = 5;
 
@@ -120,6 +127,7 @@ interface MemberCharge {
 }
 
 export async function contributionRound(input: RoundInput): Promise<RoundResult> {
+  const shape = workflowShape(ROUND_SHAPE_PATCH);
   const lateFeeMinor = BigInt(input.lateFeeMinor);
   const charges = input.dues.map<MemberCharge>((due) => ({
     memberId: due.memberId,
@@ -154,14 +162,14 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     retryRequested.collection = true;
   });
   // Gated: histories recorded before escalation existed treated every definite failure as the member's.
-  const escalatesOurFaults = patched('escalate-our-payment-faults');
+  const escalatesOurFaults = shape.since(OUR_FAULTS_ESCALATED_PATCH);
   // Charges run side by side, so several may wait for operations at once (one log line each): the
   // details list them all, and the round leaves the escalated phase once the last of them is retried.
   const waitingForOperations = new Map<number, string>();
   let escalationsMade = 0;
   let phaseBeforeEscalation: RoundProgress['phase'] = phase;
-  const batched = patched(BATCHED_CONTRIBUTIONS_PATCH);
-  const steps = patched(LOCAL_STEPS_PATCH) ? localSteps : remoteSteps;
+  const batched = shape.since(BATCHED_CONTRIBUTIONS_PATCH);
+  const steps = shape.current ? localSteps : remoteSteps;
   /**
    * Waits, visibly in the Web UI (the round's current details and phase), until operations have fixed
    * the cause and sent the retry signal; the caller then asks again under the same idempotency key.
@@ -369,7 +377,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       intervalMs = Math.min(intervalMs * 2, PROCESSING_POLL_MAX_MS);
     }
   };
-  const polling = patched(POLL_PROCESSING_PATCH) ? pollProcessing() : Promise.resolve();
+  const polling = shape.since(POLL_PROCESSING_PATCH) ? pollProcessing() : Promise.resolve();
 
   // 1. The first charge of every member.
   await chargeAll(charges);
@@ -479,7 +487,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       phase = 'payout-escalated';
       log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
       // Counted for the escalated-payout alert; rounds recorded before this report replay without it.
-      if (patched('report-payout-escalation')) await pool.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
+      if (shape.since(PAYOUT_ESCALATION_REPORT_PATCH)) await pool.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
       retryRequested.payout = false;
       await condition(() => retryRequested.payout);
       phase = 'paying-out';
