@@ -162,12 +162,13 @@ describe('metric endpoints', () => {
     try {
       const handle = await h.startPool(rotatingPool(2));
       await handle.query(poolStateQuery);
-      // The pool's first workflow task runs its first activity (opening the ledger accounts).
+      // The pool's first workflow task runs its first activity (opening the ledger accounts, a local
+      // activity: the pool's idempotent steps run in the worker that runs the workflow).
       const wanted = [
         'temporal_worker_task_slots_available',
         'temporal_sticky_cache_size',
         'temporal_workflow_task_execution_latency',
-        'temporal_activity_execution_latency',
+        'temporal_local_activity_execution_latency',
       ];
       const text = await eventually(
         'the SDK metrics to show task slots, sticky cache and task latencies',
@@ -177,7 +178,7 @@ describe('metric endpoints', () => {
         },
         60_000,
       );
-      assert.ok(/temporal_activity_execution_latency_bucket\{activity_type="openPoolAccounts"/.test(text), 'activity latencies by activity type');
+      assert.ok(/temporal_local_activity_execution_latency_bucket\{[^}]*activity_type="openPoolAccounts"/.test(text), 'activity latencies by activity type');
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;

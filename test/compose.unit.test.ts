@@ -142,6 +142,9 @@ describe('docker-compose.yml', () => {
       'poolflow_payout_escalations_total',
       'poolflow_http_requests_total',
       'temporal_worker_task_slots_available',
+      // The pools' idempotent steps run as local activities, whose failures the SDK counts apart.
+      'temporal_activity_execution_failed_total',
+      'temporal_local_activity_execution_failed_total',
     ])
       assert.ok(exprs.includes(metric), `the dashboard shows ${metric}`);
   });
