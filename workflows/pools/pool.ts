@@ -64,6 +64,7 @@ import {
   PoolStatusAttribute,
 } from '../../temporal-config/search-attributes';
 import { workflowIds } from '../../temporal-config/workflow-ids';
+import { oneAtATime } from '../core/one-at-a-time';
 import { workflowShape } from '../core/workflow-shape';
 import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
 
@@ -188,7 +189,8 @@ export interface PoolWorkflowInput {
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
   const shape = workflowShape(POOL_SHAPE_PATCH);
-  const steps = shape.current ? localActivities : activities;
+  // One at a time: the update handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
+  const steps = shape.current ? oneAtATime(localActivities) : activities;
   const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
   const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
   const view = () => poolView(identity, s);
