@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activate, finalView, joinAll, startPoolHarness, waitForRound, waitForView, type PoolHarness } from '../test/support/pool-harness';
+import { workflowIds } from '../temporal-config/workflow-ids';
 import { cancelPoolUpdate, distributeUpdate, poolStateQuery } from './pools/pool';
 
 describe('investment pool', () => {
@@ -100,5 +101,9 @@ describe('investment pool', () => {
     assert.deepEqual([final.status, final.potMinor], ['cancelled', '0']);
     assert.equal(await h.balance(`pool:${poolId}:pot`), 0n, 'nothing collected is left behind');
     assert.deepEqual(await h.ledgerViolations(poolId), []);
+    // A worker that restarts replays these histories: the cancel's projection and the wind-up, both
+    // local activities, must come back in the order they ran (workflows/core/one-at-a-time.ts).
+    const rounds = [1, 2, 3].map((round) => workflowIds.round(poolId, round));
+    assert.deepEqual(await h.replayFailures([workflowIds.pool(poolId), ...rounds]), []);
   });
 });

@@ -74,6 +74,8 @@ describe('pool lifecycle', () => {
     await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'test done' }] });
     assert.equal((await finalView(handle)).status, 'cancelled');
     assert.equal(await h.scheduleState(poolId), 'missing');
+    // Every update here ran a local activity beside the pool's own: the history replays as it ran.
+    assert.deepEqual(await h.replayFailures([handle.workflowId]), []);
   });
 
   test('a payment still processing when the grace period ends is awaited, not counted as a default', async () => {

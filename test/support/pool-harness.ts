@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { type Client, type Connection, ScheduleNotFoundError, WorkflowClient, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { Redis } from '../../cache/redis';
 import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { getBalances } from '../../db/ledger/accounts';
@@ -78,6 +78,11 @@ export interface PoolHarness {
   routeStripeEvents(select: (event: SandboxEvent) => boolean): Promise<number>;
   /** The pool's schedule on the dev server: missing, or whether it is paused. */
   scheduleState(poolId: string): Promise<'missing' | { paused: boolean }>;
+  /**
+   * Replays the histories these workflows have so far against the current workflow bundle, as a worker
+   * does after a restart or an eviction; the replays that failed, by workflow ID (none: an empty list).
+   */
+  replayFailures(workflowIds: string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -201,6 +206,23 @@ export async function startPoolHarness(sandboxSettings: Partial<SandboxSettings>
         if (error instanceof ScheduleNotFoundError) return 'missing';
         throw error;
       }
+    },
+    async replayFailures(ids) {
+      const failures: string[] = [];
+      const bundle = await workflowBundle();
+      for (const workflowId of ids) {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        try {
+          await Worker.runReplayHistory(
+            { workflowBundle: bundle, dataConverter: poolflowDataConverter(), replayName: 'pool-harness-replay' },
+            history,
+            workflowId,
+          );
+        } catch (error) {
+          failures.push(`${workflowId}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      return failures;
     },
     async close() {
       worker.shutdown();

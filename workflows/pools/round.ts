@@ -42,7 +42,8 @@ const remoteSteps: RoundSteps = { ledger: pool, stripe: payments };
  * The same steps as local activities (rounds of the current shape): each is idempotent under its business key, so a
  * workflow task retried after a crash may run it again safely, and each costs one marker event instead of
  * an activity and a workflow task. The charges stay ordinary activities: they heartbeat, and tests and
- * operators read their inputs in the history.
+ * operators read their inputs in the history. Only the round's main line awaits these (its handlers
+ * await nothing), so unlike the pool's they need no oneAtATime (workflows/core/one-at-a-time.ts).
  */
 const localSteps: RoundSteps = {
   ledger: proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY),
