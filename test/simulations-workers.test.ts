@@ -58,6 +58,8 @@ describe('simulation workers as processes', () => {
       SIMULATIONS_TASK_QUEUE: taskQueue,
       WORKER_IDENTITY: identity,
       SIMULATION_THREADS: '1',
+      // A chunk here takes well under the default interval; it must checkpoint part-way through to be resumed.
+      SIMULATION_CHECKPOINT_INTERVAL_MS: '100',
       REDIS_KEY_PREFIX: keyPrefix,
     });
     processes.push(worker);
@@ -119,8 +121,8 @@ describe('simulation workers as processes', () => {
 
     // Wait until at least one chunk is stored and an unstored one has a checkpoint with blocks done on the
     // server, then kill the worker. Stored chunks are read after the checkpoints: a chunk is stored before
-    // its activity completes, so it may still show as pending. A chunk heartbeats an empty checkpoint when
-    // its first job is not back in time, which is no checkpoint to resume from.
+    // its activity completes, so it may still show as pending. A checkpoint taken before the chunk's first
+    // job is back has no blocks done, which is no checkpoint to resume from.
     await eventually(
       'a finished chunk and a checkpoint of another in progress',
       async () => {

@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { createSimulationActivities } from '../activities/simulations/batches';
 import { createThreadPool, type ThreadPool } from '../activities/simulations/thread-pool';
 import type { Redis } from '../cache/redis';
+import { CHECKPOINT_INTERVAL_MS_DEFAULT } from '../domain/simulations/chunking';
 import { openProcess, type ProcessEnv } from '../config/process';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
@@ -29,6 +30,8 @@ export interface SimulationsWorkerDeps {
   /** Names this process in the chunks it stores (host and pid by default). */
   identity: string;
   chunksPerWorker?: number;
+  /** How often a running chunk heartbeats its checkpoint. */
+  checkpointIntervalMs?: number;
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
 }
@@ -44,11 +47,19 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
       : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
     sinks: tracingWorkerOptions().sinks,
-    activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
+    activities: createSimulationActivities({
+      db: deps.db,
+      redis: deps.redis,
+      threads: deps.threads,
+      workerIdentity: deps.identity,
+      log: deps.log,
+      checkpointIntervalMs: deps.checkpointIntervalMs,
+    }),
     dataConverter: poolflowDataConverter(),
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
-    // Chunk checkpoints reach the server at least every 2 s, so a retry after a crash loses little work.
-    maxHeartbeatThrottleInterval: '2s',
+    // A chunk's checkpoints reach the server as often as it takes them, not throttled by the SDK to 80 % of
+    // the heartbeat timeout, so a retry after a crash loses little work.
+    maxHeartbeatThrottleInterval: deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS_DEFAULT,
     shutdownGraceTime: '10s',
   });
 }
