@@ -16,14 +16,13 @@ import { postTransfer } from '../../db/ledger/transfers';
 import { createDbPool, type Db } from '../../db/pool';
 import { transaction } from '../../db/transaction';
 import { parseCurrency } from '../../domain/core/money';
+import { phasePlan, alternatePhases } from '../phases';
 import { benchSetting } from '../settings';
 
 /** Concurrent writers, each with its own connection. */
 const WRITERS = benchSetting('BENCH_WRITERS', 8);
-/** Each phase runs this long, ROUNDS times, alternating baseline and ledger so that drift hits both alike. */
-const PHASE_MS = benchSetting('BENCH_PHASE_MS', 2_500);
-const ROUNDS = 3;
-const WARMUP_MS = 1_000;
+/** Phases of 2.5 s (BENCH_PHASE_MS), alternating baseline and ledger, after a second's warm-up of each. */
+const plan = phasePlan(2_500, 1_000);
 const LOW_CONTENTION_ACCOUNTS = 2_000;
 const HIGH_CONTENTION_ACCOUNTS = 4;
 const FUNDING_MINOR = 10n ** 12n;
@@ -206,14 +205,11 @@ type Op = Parameters<typeof phase>[1];
 
 /** Runs two ledger operations in alternating phases, each phase with keys of its own (`tag`). */
 async function alternate(a: (tag: string) => Op, b: (tag: string) => Op): Promise<[PhaseResult, PhaseResult]> {
-  await phase(WARMUP_MS, a('warm'));
-  await phase(WARMUP_MS, b('warm'));
-  const as: PhaseResult[] = [];
-  const bs: PhaseResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    as.push(await phase(PHASE_MS, a(`r${round}`)));
-    bs.push(await phase(PHASE_MS, b(`r${round}`)));
-  }
+  const [as, bs] = await alternatePhases(
+    plan,
+    (durationMs, tag) => phase(durationMs, a(tag)),
+    (durationMs, tag) => phase(durationMs, b(tag)),
+  );
   return [merge(as), merge(bs)];
 }
 
@@ -286,7 +282,7 @@ async function main(): Promise<void> {
   const url = databaseUrl();
   const db = createDbPool(url, { connectionsMax: WRITERS, applicationName: 'poolflow-bench-ledger' });
   const { rows } = await db.query<{ version: string }>('SELECT version() AS version');
-  console.log(`ledger benchmark: ${WRITERS} writers, ${ROUNDS} x ${PHASE_MS} ms per phase, at ${new URL(url).host}${new URL(url).pathname}`);
+  console.log(`ledger benchmark: ${WRITERS} writers, ${plan.rounds} x ${plan.phaseMs} ms per phase, at ${new URL(url).host}${new URL(url).pathname}`);
   console.log(rows[0]!.version);
   try {
     await createBaselineTables(db);
