@@ -138,16 +138,16 @@ async function createBaselineTables(db: Db): Promise<void> {
     CREATE INDEX ON ${baselinePostings} (account_key, created_at, transfer_id);`);
 }
 
-function pickPair(accounts: string[]): [string, string] {
+/** A random transfer of 1 to 100 minor units between two distinct accounts: both sides of the comparison move the same. */
+function randomTransfer(accounts: string[]): { from: string; to: string; amountMinor: bigint } {
   const from = Math.floor(Math.random() * accounts.length);
   const to = (from + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length;
-  return [accounts[from]!, accounts[to]!];
+  return { from: accounts[from]!, to: accounts[to]!, amountMinor: BigInt(1 + Math.floor(Math.random() * 100)) };
 }
 
 function baselineOp(db: Db, accounts: string[], tag: string) {
   return (writer: number, n: number, onRetry: OnRetry) => {
-    const [from, to] = pickPair(accounts);
-    const amount = BigInt(1 + Math.floor(Math.random() * 100));
+    const { from, to, amountMinor } = randomTransfer(accounts);
     return transaction(
       db,
       async (client) => {
@@ -163,7 +163,7 @@ function baselineOp(db: Db, accounts: string[], tag: string) {
           name: 'bench_baseline_postings',
           text: `INSERT INTO ${baselinePostings} (transfer_id, account_key, direction, amount_minor, created_at)
                  VALUES ($1, $2, 'debit', $4, $5), ($1, $3, 'credit', $4, $5)`,
-          values: [id, from, to, amount, at],
+          values: [id, from, to, amountMinor, at],
         });
       },
       { onRetry },
@@ -173,8 +173,7 @@ function baselineOp(db: Db, accounts: string[], tag: string) {
 
 function ledgerOp(db: Db, accounts: string[], tag: string) {
   return (writer: number, n: number, onRetry: OnRetry) => {
-    const [from, to] = pickPair(accounts);
-    const amountMinor = BigInt(1 + Math.floor(Math.random() * 100));
+    const { from, to, amountMinor } = randomTransfer(accounts);
     return postTransfer(
       db,
       {
