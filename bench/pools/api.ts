@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { mintToken } from '../../api/auth';
+import { WRITE_LIMIT } from '../../api/rate-limit';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { createLogger } from '../../observability/log';
 import { workflowIds } from '../../temporal-config/workflow-ids';
@@ -32,6 +33,8 @@ const COMMAND_POOLS = benchSetting('BENCH_COMMAND_POOLS', 4);
 const READ_POOLS = benchSetting('BENCH_READ_POOLS', 1_000);
 /** Pools created at once while setting up the read pools. */
 const CREATE_CONCURRENCY = 16;
+/** Read pools one manager creates: a fifth under the API's own per-subject write limit, so that it never refuses one. */
+const POOLS_PER_CREATOR = Math.floor(WRITE_LIMIT.requestsMax * 0.8);
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */
 const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
@@ -237,8 +240,8 @@ async function main(): Promise<void> {
       await call('POST', `/v1/pools/${view.poolId}/activate`);
     }
     // The read pools: created through the API (each a pool workflow and its projection), left open, by
-    // managers of 100 pools each so that the per-subject write limit (120 a minute) never refuses.
-    const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / 100) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
+    // managers of POOLS_PER_CREATOR pools each, so that the per-subject write limit never refuses.
+    const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / POOLS_PER_CREATOR) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
     const createReadPool = async (i: number) => {
       const created = (await call(
         'POST',
@@ -252,7 +255,7 @@ async function main(): Promise<void> {
           membersMax: 2,
           contributionMinor: '10000',
         },
-        creators[Math.floor(i / 100)],
+        creators[Math.floor(i / POOLS_PER_CREATOR)],
       )) as PoolView;
       readPoolIds.push(created.poolId);
     };
