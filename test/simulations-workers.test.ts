@@ -52,16 +52,21 @@ describe('simulation workers as processes', () => {
   const processes: TestProcess[] = [];
   let reference: unknown;
 
-  const startWorker = async (taskQueue: string, identity: string) => {
-    const worker = await startTestProcess('test/support/simulations-worker-process.ts', {
-      TEMPORAL_ADDRESS: testConfig.temporalAddress,
-      SIMULATIONS_TASK_QUEUE: taskQueue,
-      WORKER_IDENTITY: identity,
-      SIMULATION_THREADS: '1',
-      // A chunk here takes well under the default interval; it must checkpoint part-way through to be resumed.
-      SIMULATION_CHECKPOINT_INTERVAL_MS: '100',
-      REDIS_KEY_PREFIX: keyPrefix,
-    });
+  /** `ownBundle`: the worker bundles its own workflows (the simulations-only entry), as in production. */
+  const startWorker = async (taskQueue: string, identity: string, ownBundle = false) => {
+    const worker = await startTestProcess(
+      'test/support/simulations-worker-process.ts',
+      {
+        TEMPORAL_ADDRESS: testConfig.temporalAddress,
+        SIMULATIONS_TASK_QUEUE: taskQueue,
+        WORKER_IDENTITY: identity,
+        SIMULATION_THREADS: '1',
+        // A chunk here takes well under the default interval; it must checkpoint part-way through to be resumed.
+        SIMULATION_CHECKPOINT_INTERVAL_MS: '100',
+        REDIS_KEY_PREFIX: keyPrefix,
+      },
+      ownBundle ? { workflowBundlePath: false } : {},
+    );
     processes.push(worker);
     return worker;
   };
@@ -138,7 +143,9 @@ describe('simulation workers as processes', () => {
     const beforeRestart = await listChunks(db, batchId);
     assert.ok(beforeRestart.length < CHUNKS, 'the batch was not finished when the worker died');
 
-    await startWorker(taskQueue, 'restarted');
+    // The batch started under the shared bundle of every workflow; the restarted worker replays it from
+    // the simulations-only bundle a real simulations worker builds.
+    await startWorker(taskQueue, 'restarted', true);
     await handle.result();
     const batch = await findBatch(db, batchId);
     assert.equal(batch?.status, 'completed');

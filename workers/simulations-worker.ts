@@ -1,5 +1,6 @@
 // Builds the worker for the simulations task queue: batch workflows and chunk activities, each chunk
 // spread over a pool of worker threads. Used by the simulations worker process and by the tests.
+import { fileURLToPath } from 'node:url';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createSimulationActivities } from '../activities/simulations/batches';
@@ -11,7 +12,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './pools/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './pools/worker';
 import { tracingWorkerOptions } from '../observability/temporal-tracing';
 
 /**
@@ -19,6 +20,8 @@ import { tracingWorkerOptions } from '../observability/temporal-tracing';
  * first waits for its last job and is stored, and the next chunk is fetched from the server.
  */
 export const CHUNKS_PER_WORKER_DEFAULT = 2;
+
+const SIMULATION_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/simulations/index.ts', import.meta.url));
 
 export interface SimulationsWorkerDeps {
   connection: NativeConnection;
@@ -44,7 +47,7 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     identity: deps.identity,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+      : { workflowsPath: SIMULATION_WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
     sinks: tracingWorkerOptions().sinks,
     activities: createSimulationActivities({
