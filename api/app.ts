@@ -93,7 +93,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   const limits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const v1 = new Hono<AppEnv>();
-  const subjectLimit = (method: string) => (method !== 'GET' ? limits.write : limits.read);
+  // Anything but a read draws on the write budget.
+  const isWrite = (method: string) => method !== 'GET';
+  const subjectLimit = (method: string) => (isWrite(method) ? limits.write : limits.read);
   // Every request is counted before anything else runs, even before its token is checked. A caller whose
   // token was verified before is known for free: their own bucket is drawn in the same Redis call.
   v1.use(
@@ -109,7 +111,7 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   // Counted before the request runs: a refused read never reaches its handler or the database.
   const readLimit = rateLimit(deps.redis, limits.read);
   const writeLimit = rateLimit(deps.redis, limits.write);
-  v1.use('*', (c, next) => (subjectLimit(c.req.method) === limits.write ? writeLimit(c, next) : readLimit(c, next)));
+  v1.use('*', (c, next) => (isWrite(c.req.method) ? writeLimit(c, next) : readLimit(c, next)));
   v1.use('*', idempotency(deps.db));
   // Traders only ever act on their own assessments: the pool and probe routes, written before the role
   // existed, are closed to them as a whole rather than route by route.

@@ -142,6 +142,8 @@ export class SharedStreamReader {
 
   private async readOnce(reader: Redis): Promise<void> {
     const keys = [...this.subscribers.keys()];
+    // The last subscriber may have left while the reader was being named: XREAD of no stream is an error.
+    if (keys.length === 0) return;
     const cursors = keys.map((key) => [...this.subscribers.get(key)!].map((s) => s.after).reduce((min, id) => (compareIds(id, min) < 0 ? id : min)));
     const reply = (await reader.xread('COUNT', ENTRIES_PER_READ_MAX, 'BLOCK', READ_BLOCK_MS, 'STREAMS', ...keys, ...cursors)) as XReadReply;
     for (const [prefixedKey, rawEntries] of reply ?? []) {

@@ -21,9 +21,11 @@ export const stripeRateKey = (account: string, bucket: string) => `stripe-rate:$
 export const feedEventsKey = (recipientId: string) => `notifications:${recipientId}:events`;
 
 // --- Simulations -----------------------------------------------------------------------------------------
+// A batch's two keys share the hash tag {batchId}, so the one script that updates both (a chunk's
+// progress) runs on one node of a Redis cluster too.
 /** Paths done per chunk of a batch (a hash, so a retried chunk overwrites rather than double-counts). */
-export const simulationProgressKey = (batchId: string) => `simulation:${batchId}:progress`;
-export const simulationEventsKey = (batchId: string) => `simulation:${batchId}:events`;
+export const simulationProgressKey = (batchId: string) => `simulation:{${batchId}}:progress`;
+export const simulationEventsKey = (batchId: string) => `simulation:{${batchId}}:events`;
 
 // --- Assessments and market data -------------------------------------------------------------------------
 /** Every running assessment's account, for the risk monitor (a hash by assessment ID). */

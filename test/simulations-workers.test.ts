@@ -52,14 +52,21 @@ describe('simulation workers as processes', () => {
   const processes: TestProcess[] = [];
   let reference: unknown;
 
-  const startWorker = async (taskQueue: string, identity: string) => {
-    const worker = await startTestProcess('test/support/simulations-worker-process.ts', {
-      TEMPORAL_ADDRESS: testConfig.temporalAddress,
-      SIMULATIONS_TASK_QUEUE: taskQueue,
-      WORKER_IDENTITY: identity,
-      SIMULATION_THREADS: '1',
-      REDIS_KEY_PREFIX: keyPrefix,
-    });
+  /** `ownBundle`: the worker bundles its own workflows (the simulations-only entry), as in production. */
+  const startWorker = async (taskQueue: string, identity: string, ownBundle = false) => {
+    const worker = await startTestProcess(
+      'test/support/simulations-worker-process.ts',
+      {
+        TEMPORAL_ADDRESS: testConfig.temporalAddress,
+        SIMULATIONS_TASK_QUEUE: taskQueue,
+        WORKER_IDENTITY: identity,
+        SIMULATION_THREADS: '1',
+        // A chunk here takes well under the default interval; it must checkpoint part-way through to be resumed.
+        SIMULATION_CHECKPOINT_INTERVAL_MS: '100',
+        REDIS_KEY_PREFIX: keyPrefix,
+      },
+      ownBundle ? { workflowBundlePath: false } : {},
+    );
     processes.push(worker);
     return worker;
   };
@@ -119,8 +126,8 @@ describe('simulation workers as processes', () => {
 
     // Wait until at least one chunk is stored and an unstored one has a checkpoint with blocks done on the
     // server, then kill the worker. Stored chunks are read after the checkpoints: a chunk is stored before
-    // its activity completes, so it may still show as pending. A chunk heartbeats an empty checkpoint when
-    // its first job is not back in time, which is no checkpoint to resume from.
+    // its activity completes, so it may still show as pending. A checkpoint taken before the chunk's first
+    // job is back has no blocks done, which is no checkpoint to resume from.
     await eventually(
       'a finished chunk and a checkpoint of another in progress',
       async () => {
@@ -136,7 +143,9 @@ describe('simulation workers as processes', () => {
     const beforeRestart = await listChunks(db, batchId);
     assert.ok(beforeRestart.length < CHUNKS, 'the batch was not finished when the worker died');
 
-    await startWorker(taskQueue, 'restarted');
+    // The batch started under the shared bundle of every workflow; the restarted worker replays it from
+    // the simulations-only bundle a real simulations worker builds.
+    await startWorker(taskQueue, 'restarted', true);
     await handle.result();
     const batch = await findBatch(db, batchId);
     assert.equal(batch?.status, 'completed');

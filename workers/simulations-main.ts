@@ -19,6 +19,7 @@ try {
     log,
     identity: `${hostname()}:${process.pid}`,
     chunksPerWorker: env.SIMULATION_CHUNKS_PER_WORKER,
+    checkpointIntervalMs: env.SIMULATION_CHECKPOINT_INTERVAL_MS,
   });
   try {
     log.info('simulations worker started', { taskQueue: worker.options.taskQueue, threads: threads.size });

@@ -1,16 +1,18 @@
 // Builds the worker for the simulations task queue: batch workflows and chunk activities, each chunk
 // spread over a pool of worker threads. Used by the simulations worker process and by the tests.
+import { fileURLToPath } from 'node:url';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createSimulationActivities } from '../activities/simulations/batches';
 import { createThreadPool, type ThreadPool } from '../activities/simulations/thread-pool';
 import type { Redis } from '../cache/redis';
+import { CHECKPOINT_INTERVAL_MS_DEFAULT } from '../domain/simulations/chunking';
 import { openProcess, type ProcessEnv } from '../config/process';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './pools/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './pools/worker';
 import { tracingWorkerOptions } from '../observability/temporal-tracing';
 
 /**
@@ -18,6 +20,8 @@ import { tracingWorkerOptions } from '../observability/temporal-tracing';
  * first waits for its last job and is stored, and the next chunk is fetched from the server.
  */
 export const CHUNKS_PER_WORKER_DEFAULT = 2;
+
+const SIMULATION_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/simulations/index.ts', import.meta.url));
 
 export interface SimulationsWorkerDeps {
   connection: NativeConnection;
@@ -29,6 +33,8 @@ export interface SimulationsWorkerDeps {
   /** Names this process in the chunks it stores (host and pid by default). */
   identity: string;
   chunksPerWorker?: number;
+  /** How often a running chunk heartbeats its checkpoint. */
+  checkpointIntervalMs?: number;
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
 }
@@ -41,14 +47,22 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     identity: deps.identity,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+      : { workflowsPath: SIMULATION_WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
     sinks: tracingWorkerOptions().sinks,
-    activities: createSimulationActivities({ db: deps.db, redis: deps.redis, threads: deps.threads, workerIdentity: deps.identity, log: deps.log }),
+    activities: createSimulationActivities({
+      db: deps.db,
+      redis: deps.redis,
+      threads: deps.threads,
+      workerIdentity: deps.identity,
+      log: deps.log,
+      checkpointIntervalMs: deps.checkpointIntervalMs,
+    }),
     dataConverter: poolflowDataConverter(),
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
-    // Chunk checkpoints reach the server at least every 2 s, so a retry after a crash loses little work.
-    maxHeartbeatThrottleInterval: '2s',
+    // A chunk's checkpoints reach the server as often as it takes them, not throttled by the SDK to 80 % of
+    // the heartbeat timeout, so a retry after a crash loses little work.
+    maxHeartbeatThrottleInterval: deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS_DEFAULT,
     shutdownGraceTime: '10s',
   });
 }

@@ -1,12 +1,20 @@
 // The simulation batch's activities: run one chunk of paths on the worker's threads (heartbeating the
-// finished prefix of its blocks every 2 s, so a retry resumes there), merge the stored chunks into the result, and
-// record how a batch ended. A chunk already stored is never computed again.
+// finished prefix of its blocks every few seconds, so a retry resumes there), merge the stored chunks into
+// the result, and record how a batch ended. A chunk already stored is never computed again.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
 import { findBatch, findChunk, finishBatch, listChunks, storeChunk, type BatchStatus } from '../../db/simulations/batches';
 import type { Db } from '../../db/pool';
-import { blocksPerJob, chunkBlocks, pathsIn, type ChunkPlan } from '../../domain/simulations/chunking';
+import {
+  blocksPerJob,
+  CHECKPOINT_INTERVAL_MS_DEFAULT,
+  CHECKPOINT_INTERVAL_MS_MAX,
+  CHECKPOINT_INTERVAL_MS_MIN,
+  chunkBlocks,
+  pathsIn,
+  type ChunkPlan,
+} from '../../domain/simulations/chunking';
 import { MODELS, type ModelName } from '../../domain/simulations/models';
 import { blockCount } from '../../domain/simulations/run-blocks';
 import { buildResult } from '../../domain/simulations/result';
@@ -18,8 +26,6 @@ import type { ThreadPool } from './thread-pool';
 
 /** Least time between two progress events of one chunk (each is two Redis round trips), besides its first and last. */
 const PROGRESS_EVENT_INTERVAL_MS = 1_000;
-const HEARTBEAT_INTERVAL_MS = 2_000;
-const CHECKPOINT_INTERVAL_MS = 1_000;
 
 export interface SimulationActivityDeps {
   db: Db;
@@ -28,6 +34,8 @@ export interface SimulationActivityDeps {
   /** Names this worker process in the chunks it stores. */
   workerIdentity: string;
   log: Logger;
+  /** How often a running chunk heartbeats its checkpoint (CHECKPOINT_INTERVAL_MS_DEFAULT). */
+  checkpointIntervalMs?: number;
 }
 
 export interface ChunkInput {
@@ -49,6 +57,9 @@ export const BATCH_INVALID = 'SimulationBatchInvalid';
 
 export function createSimulationActivities(deps: SimulationActivityDeps) {
   const { db, redis, threads, log } = deps;
+  const checkpointIntervalMs = deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS_DEFAULT;
+  if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < CHECKPOINT_INTERVAL_MS_MIN || checkpointIntervalMs > CHECKPOINT_INTERVAL_MS_MAX)
+    throw new RangeError(`checkpointIntervalMs must be a whole number from ${CHECKPOINT_INTERVAL_MS_MIN} to ${CHECKPOINT_INTERVAL_MS_MAX}`);
 
   async function loadBatch(batchId: string) {
     const batch = await findBatch(db, batchId);
@@ -85,16 +96,13 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
       const resumedPrefix = resumed > 0 ? checkpoint!.summary : emptySummary(layout, firstBlock);
       let current: () => Summary = () => resumedPrefix;
       let lastEventAt = 0;
-      // A checkpoint goes out when the prefix first grows, then at most once a CHECKPOINT_INTERVAL_MS, not
-      // with every job: each heartbeat is encoded (JSON, encryption) on this thread, a summary is large,
-      // and the server hears at most one every 2 s anyway. The timer keeps a long job's chunk alive.
-      let heartbeatAt = -Infinity;
-      const heartbeat = () => {
-        heartbeatAt = Date.now();
+      // Heartbeats come from a timer, not from finished jobs, so a chunk shorter than the interval sends
+      // none, and a long one sends one per interval whatever its job size. Each carries the whole finished
+      // prefix: the server keeps only the last heartbeat's details.
+      const checkpoints = setInterval(() => {
         const summary = current();
         context.heartbeat({ blocksDone: summary.blockCount, summary } satisfies ChunkCheckpoint);
-      };
-      const keepAlive = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
+      }, checkpointIntervalMs);
       let done: Summary;
       try {
         done = await runOnThreads(
@@ -114,7 +122,6 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
             signal: context.cancellationSignal,
             onPrefix(prefix) {
               current = () => prefix.summary();
-              if (Date.now() - heartbeatAt >= CHECKPOINT_INTERVAL_MS) heartbeat();
               if (Date.now() - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS) {
                 lastEventAt = Date.now();
                 void progress(input.batchId, input.chunkIndex, prefix.paths, batch.pathCount);
@@ -126,7 +133,7 @@ export function createSimulationActivities(deps: SimulationActivityDeps) {
         if (context.cancellationSignal.aborted) throw new CancelledFailure('simulation chunk cancelled');
         throw error;
       } finally {
-        clearInterval(keepAlive);
+        clearInterval(checkpoints);
       }
 
       const paths = pathsIn(plan, firstBlock, blocks);

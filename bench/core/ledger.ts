@@ -16,14 +16,13 @@ import { postTransfer } from '../../db/ledger/transfers';
 import { createDbPool, type Db } from '../../db/pool';
 import { transaction } from '../../db/transaction';
 import { parseCurrency } from '../../domain/core/money';
+import { phasePlan, alternatePhases } from '../phases';
 import { benchSetting } from '../settings';
 
 /** Concurrent writers, each with its own connection. */
 const WRITERS = benchSetting('BENCH_WRITERS', 8);
-/** Each phase runs this long, ROUNDS times, alternating baseline and ledger so that drift hits both alike. */
-const PHASE_MS = benchSetting('BENCH_PHASE_MS', 2_500);
-const ROUNDS = 3;
-const WARMUP_MS = 1_000;
+/** Phases of 2.5 s (BENCH_PHASE_MS), alternating baseline and ledger, after a second's warm-up of each. */
+const plan = phasePlan(2_500, 1_000);
 const LOW_CONTENTION_ACCOUNTS = 2_000;
 const HIGH_CONTENTION_ACCOUNTS = 4;
 const FUNDING_MINOR = 10n ** 12n;
@@ -139,16 +138,16 @@ async function createBaselineTables(db: Db): Promise<void> {
     CREATE INDEX ON ${baselinePostings} (account_key, created_at, transfer_id);`);
 }
 
-function pickPair(accounts: string[]): [string, string] {
+/** A random transfer of 1 to 100 minor units between two distinct accounts: both sides of the comparison move the same. */
+function randomTransfer(accounts: string[]): { from: string; to: string; amountMinor: bigint } {
   const from = Math.floor(Math.random() * accounts.length);
   const to = (from + 1 + Math.floor(Math.random() * (accounts.length - 1))) % accounts.length;
-  return [accounts[from]!, accounts[to]!];
+  return { from: accounts[from]!, to: accounts[to]!, amountMinor: BigInt(1 + Math.floor(Math.random() * 100)) };
 }
 
 function baselineOp(db: Db, accounts: string[], tag: string) {
   return (writer: number, n: number, onRetry: OnRetry) => {
-    const [from, to] = pickPair(accounts);
-    const amount = BigInt(1 + Math.floor(Math.random() * 100));
+    const { from, to, amountMinor } = randomTransfer(accounts);
     return transaction(
       db,
       async (client) => {
@@ -164,7 +163,7 @@ function baselineOp(db: Db, accounts: string[], tag: string) {
           name: 'bench_baseline_postings',
           text: `INSERT INTO ${baselinePostings} (transfer_id, account_key, direction, amount_minor, created_at)
                  VALUES ($1, $2, 'debit', $4, $5), ($1, $3, 'credit', $4, $5)`,
-          values: [id, from, to, amount, at],
+          values: [id, from, to, amountMinor, at],
         });
       },
       { onRetry },
@@ -174,8 +173,7 @@ function baselineOp(db: Db, accounts: string[], tag: string) {
 
 function ledgerOp(db: Db, accounts: string[], tag: string) {
   return (writer: number, n: number, onRetry: OnRetry) => {
-    const [from, to] = pickPair(accounts);
-    const amountMinor = BigInt(1 + Math.floor(Math.random() * 100));
+    const { from, to, amountMinor } = randomTransfer(accounts);
     return postTransfer(
       db,
       {
@@ -206,14 +204,11 @@ type Op = Parameters<typeof phase>[1];
 
 /** Runs two ledger operations in alternating phases, each phase with keys of its own (`tag`). */
 async function alternate(a: (tag: string) => Op, b: (tag: string) => Op): Promise<[PhaseResult, PhaseResult]> {
-  await phase(WARMUP_MS, a('warm'));
-  await phase(WARMUP_MS, b('warm'));
-  const as: PhaseResult[] = [];
-  const bs: PhaseResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    as.push(await phase(PHASE_MS, a(`r${round}`)));
-    bs.push(await phase(PHASE_MS, b(`r${round}`)));
-  }
+  const [as, bs] = await alternatePhases(
+    plan,
+    (durationMs, tag) => phase(durationMs, a(tag)),
+    (durationMs, tag) => phase(durationMs, b(tag)),
+  );
   return [merge(as), merge(bs)];
 }
 
@@ -286,7 +281,7 @@ async function main(): Promise<void> {
   const url = databaseUrl();
   const db = createDbPool(url, { connectionsMax: WRITERS, applicationName: 'poolflow-bench-ledger' });
   const { rows } = await db.query<{ version: string }>('SELECT version() AS version');
-  console.log(`ledger benchmark: ${WRITERS} writers, ${ROUNDS} x ${PHASE_MS} ms per phase, at ${new URL(url).host}${new URL(url).pathname}`);
+  console.log(`ledger benchmark: ${WRITERS} writers, ${plan.rounds} x ${plan.phaseMs} ms per phase, at ${new URL(url).host}${new URL(url).pathname}`);
   console.log(rows[0]!.version);
   try {
     await createBaselineTables(db);

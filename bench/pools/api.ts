@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { mintToken } from '../../api/auth';
+import { WRITE_LIMIT } from '../../api/rate-limit';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { createLogger } from '../../observability/log';
 import { workflowIds } from '../../temporal-config/workflow-ids';
@@ -18,13 +19,12 @@ import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev
 import { executePoolUpdate } from '../../api/pools/pool-commands';
 import { pausePoolUpdate, resumePoolUpdate } from '../../workflows/pools/pool';
 import { poolCacheKey } from '../../cache/keys';
+import { alternatePhases, phasePlan } from '../phases';
 import { benchSetting } from '../settings';
-import { sleep } from '../support';
+import { inBatches, sleep } from '../support';
 
-/** Each measured phase runs this long; phases alternate baseline and API so that drift hits both alike. */
-const PHASE_MS = benchSetting('BENCH_PHASE_MS', 4_000);
-const ROUNDS = 3;
-const WARMUP_MS = 1_500;
+/** Phases of 4 s (BENCH_PHASE_MS), alternating baseline and API, after 1.5 s of warm-up of each. */
+const plan = phasePlan(4_000, 1_500);
 /** Open connections of the GET load generator (autocannon, in a worker thread of its own). */
 const GET_CONNECTIONS = benchSetting('BENCH_CONNECTIONS', 32);
 /** Pools driven at once by the pause/resume loops, each loop one request after another. */
@@ -33,6 +33,8 @@ const COMMAND_POOLS = benchSetting('BENCH_COMMAND_POOLS', 4);
 const READ_POOLS = benchSetting('BENCH_READ_POOLS', 1_000);
 /** Pools created at once while setting up the read pools. */
 const CREATE_CONCURRENCY = 16;
+/** Read pools one manager creates: a fifth under the API's own per-subject write limit, so that it never refuses one. */
+const POOLS_PER_CREATOR = Math.floor(WRITE_LIMIT.requestsMax * 0.8);
 /** Distinct ops subjects the requests rotate through, so the per-subject rate limits count but never refuse. */
 const READ_SUBJECTS = 1_000;
 const WRITE_SUBJECTS = 200;
@@ -238,8 +240,8 @@ async function main(): Promise<void> {
       await call('POST', `/v1/pools/${view.poolId}/activate`);
     }
     // The read pools: created through the API (each a pool workflow and its projection), left open, by
-    // managers of 100 pools each so that the per-subject write limit (120 a minute) never refuses.
-    const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / 100) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
+    // managers of POOLS_PER_CREATOR pools each, so that the per-subject write limit never refuses.
+    const creators = await Promise.all(Array.from({ length: Math.ceil(READ_POOLS / POOLS_PER_CREATOR) }, (_, i) => token(`${manager}-reads-${i}`, 'manager')));
     const createReadPool = async (i: number) => {
       const created = (await call(
         'POST',
@@ -253,13 +255,15 @@ async function main(): Promise<void> {
           membersMax: 2,
           contributionMinor: '10000',
         },
-        creators[Math.floor(i / 100)],
+        creators[Math.floor(i / POOLS_PER_CREATOR)],
       )) as PoolView;
       readPoolIds.push(created.poolId);
     };
-    for (let i = 0; i < READ_POOLS; i += CREATE_CONCURRENCY) {
-      await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, READ_POOLS - i) }, (_, j) => createReadPool(i + j)));
-    }
+    await inBatches(
+      Array.from({ length: READ_POOLS }, (_, i) => i),
+      CREATE_CONCURRENCY,
+      createReadPool,
+    );
     const readPaths = readPoolIds.map((id) => `/v1/pools/${id}`);
     const readTokens = await Promise.all(Array.from({ length: READ_SUBJECTS }, (_, i) => token(`bench-ops-r${i}`, 'ops')));
     const views = new Map<string, PoolView>();
@@ -287,20 +291,17 @@ async function main(): Promise<void> {
     const writeTokens = await Promise.all(Array.from({ length: WRITE_SUBJECTS }, (_, i) => token(`bench-ops-w${i}`, 'ops')));
     console.log(
       `API benchmark: ${GET_CONNECTIONS} connections (autocannon, 1 worker thread) for the GETs across ${READ_POOLS} pools, ${COMMAND_POOLS} pools paused and resumed one request after another; ` +
-        `${ROUNDS} x ${PHASE_MS} ms per phase, alternating; set-up took ${Math.round(performance.now() - startedAt)} ms`,
+        `${plan.rounds} x ${plan.phaseMs} ms per phase, alternating; set-up took ${Math.round(performance.now() - startedAt)} ms`,
     );
 
     // Each token is verified once before measuring, as a client's token is after its first request.
     for (let i = 0; i < readTokens.length; i += 10)
       await Promise.all(readTokens.slice(i, i + 10).map((t, j) => call('GET', readPaths[(i + j) % readPaths.length]!, undefined, t)));
-    await load(bareServer.url, barePaths, readTokens, WARMUP_MS);
-    await load(api.url, readPaths, readTokens, WARMUP_MS);
-    const bareRuns: Measured[] = [];
-    const cachedRuns: Measured[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      bareRuns.push(await load(bareServer.url, barePaths, readTokens, PHASE_MS));
-      cachedRuns.push(await load(api.url, readPaths, readTokens, PHASE_MS));
-    }
+    const [bareRuns, cachedRuns] = await alternatePhases(
+      plan,
+      (durationMs) => load(bareServer.url, barePaths, readTokens, durationMs),
+      (durationMs) => load(api.url, readPaths, readTokens, durationMs),
+    );
 
     let writes = 0;
     const viaApi = async (poolId: string) => {
@@ -314,13 +315,11 @@ async function main(): Promise<void> {
       await executePoolUpdate(handle, pausePoolUpdate, { args: [{ reason: 'bench' }], updateId: `bench-${randomUUID()}` });
       await executePoolUpdate(handle, resumePoolUpdate, { args: [], updateId: `bench-${randomUUID()}` });
     };
-    await commandLoops(poolIds, WARMUP_MS, viaApi);
-    const directRuns: Measured[] = [];
-    const apiCommandRuns: Measured[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      directRuns.push(await commandLoops(poolIds, PHASE_MS, direct));
-      apiCommandRuns.push(await commandLoops(poolIds, PHASE_MS, viaApi));
-    }
+    const [directRuns, apiCommandRuns] = await alternatePhases(
+      plan,
+      (durationMs) => commandLoops(poolIds, durationMs, direct),
+      (durationMs) => commandLoops(poolIds, durationMs, viaApi),
+    );
 
     const rows = [
       { name: 'bare Hono GET /bare/{poolId} (baseline)', m: merge(bareRuns), base: undefined as Measured | undefined },
@@ -354,8 +353,7 @@ async function main(): Promise<void> {
           if (!(error instanceof ScheduleNotFoundError)) throw error;
         });
     };
-    const all = [...poolIds, ...readPoolIds];
-    for (let i = 0; i < all.length; i += CREATE_CONCURRENCY) await Promise.all(all.slice(i, i + CREATE_CONCURRENCY).map(finish));
+    await inBatches([...poolIds, ...readPoolIds], CREATE_CONCURRENCY, finish);
     await harness.close();
   }
 }

@@ -16,6 +16,15 @@ export const PATH_STEPS_MAX = 20_000_000_000;
 export const CHUNK_PATH_STEPS_TARGET = 50_000_000;
 export const CHUNKS_MAX = 10_000;
 /**
+ * How often a running chunk heartbeats, each heartbeat carrying its checkpoint: well inside the chunk's
+ * 10 s heartbeat timeout. A chunk of the planned size takes about a second, so most chunks finish before
+ * their first heartbeat and never pay for one (a checkpoint is a summary of tens of kilobytes, encoded and
+ * encrypted on the worker's main thread and stored by the server).
+ */
+export const CHECKPOINT_INTERVAL_MS_DEFAULT = 2_000;
+export const CHECKPOINT_INTERVAL_MS_MIN = 50;
+export const CHECKPOINT_INTERVAL_MS_MAX = 5_000;
+/**
  * Blocks in one chunk: a chunk's summary keeps per-block moments and travels in its heartbeats, which
  * must stay well under Temporal's 2 MB payload limit.
  */

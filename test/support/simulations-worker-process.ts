@@ -24,6 +24,7 @@ const { worker, close } = await openSimulationsWorkerProcess('test-simulations-w
   log: createLogger('simulations-worker-test'),
   identity: env.WORKER_IDENTITY,
   taskQueue: env.SIMULATIONS_TASK_QUEUE,
+  checkpointIntervalMs: env.SIMULATION_CHECKPOINT_INTERVAL_MS,
   ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { code: await readFile(env.WORKFLOW_BUNDLE_PATH, 'utf8') } } : {}),
 });
 try {

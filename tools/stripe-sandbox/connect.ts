@@ -4,7 +4,7 @@
 import type Stripe from 'stripe';
 import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { invalidRequest, resourceMissing } from './errors';
-import { integerParam, mapParam, objectParam, stringParam } from './params';
+import { mapParam, moneyMovementParams, objectParam, stringParam } from './params';
 import { newId, nowSeconds } from './state';
 
 /** How long an AccountLink stays usable, as on Stripe. */
@@ -96,20 +96,16 @@ export function createTransfer(ctx: HandlerContext): HandlerResult {
     ...(ctx.fixture as Stripe.Transfer),
     id,
     object: 'transfer',
-    amount: integerParam(params, 'amount')!,
+    ...moneyMovementParams(params),
     amount_reversed: 0,
     balance_transaction: newId('txn'),
     created: nowSeconds(),
-    currency: stringParam(params, 'currency')!,
-    description: stringParam(params, 'description') ?? null,
     destination,
     destination_payment: newId('py'),
     livemode: false,
-    metadata: mapParam(params, 'metadata'),
     reversals: { object: 'list', data: [], has_more: false, url: `/v1/transfers/${id}/reversals` },
     reversed: false,
     source_transaction: stringParam(params, 'source_transaction') ?? null,
-    transfer_group: stringParam(params, 'transfer_group') ?? null,
   };
   storeCreated(ctx, 'transfer', transfer);
   ctx.emit('transfer.created', structuredClone(transfer), requestOrigin(ctx.request));

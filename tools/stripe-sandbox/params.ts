@@ -78,3 +78,18 @@ export function objectParam(params: Params, name: string): Params | undefined {
   const value = params[name];
   return typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
+
+/**
+ * The fields a Transfer and a PaymentIntent both take from their create request, read alike (Stripe
+ * documents them alike on both): a required amount in minor units and currency (stripe-mock has already
+ * refused a request without them), an optional description and transfer group, and the metadata.
+ */
+export function moneyMovementParams(params: Params) {
+  return {
+    amount: integerParam(params, 'amount')!,
+    currency: stringParam(params, 'currency')!,
+    description: stringParam(params, 'description') ?? null,
+    metadata: mapParam(params, 'metadata'),
+    transfer_group: stringParam(params, 'transfer_group') ?? null,
+  };
+}

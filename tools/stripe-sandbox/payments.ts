@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { docUrl, invalidRequest, resourceMissing, StripeHttpError } from './errors';
-import { integerParam, mapParam, objectParam, stringParam, type Params } from './params';
+import { integerParam, mapParam, moneyMovementParams, objectParam, stringParam, type Params } from './params';
 import { newId, nowSeconds, type StoredObject } from './state';
 import { testCard, type Decline, type Settlement, type TestCard } from './test-cards';
 
@@ -27,7 +27,7 @@ export async function createPaymentIntent(ctx: HandlerContext): Promise<HandlerR
     ...(ctx.fixture as Stripe.PaymentIntent),
     id,
     object: 'payment_intent',
-    amount: integerParam(params, 'amount')!,
+    ...moneyMovementParams(params),
     amount_capturable: 0,
     amount_received: 0,
     application_fee_amount: integerParam(params, 'application_fee_amount') ?? null,
@@ -37,13 +37,10 @@ export async function createPaymentIntent(ctx: HandlerContext): Promise<HandlerR
     client_secret: `${id}_secret_${randomBytes(12).toString('hex')}`,
     confirmation_method: (stringParam(params, 'confirmation_method') ?? 'automatic') as Stripe.PaymentIntent.ConfirmationMethod,
     created: nowSeconds(),
-    currency: stringParam(params, 'currency')!,
     customer: customer ?? null,
-    description: stringParam(params, 'description') ?? null,
     last_payment_error: null,
     latest_charge: null,
     livemode: false,
-    metadata: mapParam(params, 'metadata'),
     next_action: null,
     on_behalf_of: stringParam(params, 'on_behalf_of') ?? null,
     payment_method: paymentMethod ?? null,
@@ -54,7 +51,6 @@ export async function createPaymentIntent(ctx: HandlerContext): Promise<HandlerR
     shipping: null,
     status: paymentMethod === undefined ? 'requires_payment_method' : 'requires_confirmation',
     transfer_data: destination === undefined ? null : ({ destination } as Stripe.PaymentIntent.TransferData),
-    transfer_group: stringParam(params, 'transfer_group') ?? null,
   };
   const stored = storeCreated(ctx, 'payment_intent', intent);
   ctx.emit('payment_intent.created', intent, requestOrigin(ctx.request));

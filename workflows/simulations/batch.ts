@@ -51,9 +51,9 @@ export interface SimulationProgress {
 export const simulationProgressQuery = defineQuery<SimulationProgress>('simulationProgress');
 export const simulationPartProgressQuery = defineQuery<{ chunksDone: number; pathsDone: number }>('simulationPartProgress');
 
-// A chunk heartbeats its finished prefix when the prefix first grows, then about once a second, and at
-// least every 2 s; missing heartbeats for 10 s mean its worker is gone, and the retry resumes from the
-// last heartbeat on whichever worker polls first.
+// A running chunk heartbeats its finished prefix every 2 s (SIMULATION_CHECKPOINT_INTERVAL_MS); missing
+// heartbeats for 10 s mean its worker is gone, and the retry resumes from the last heartbeat on whichever
+// worker polls first.
 const { runSimulationChunk } = proxyActivities<SimulationActivities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '10s',
