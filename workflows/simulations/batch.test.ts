@@ -123,15 +123,6 @@ describe('simulation batch workflow', () => {
     });
   });
 
-  test('the result is merged by a local activity in the workflow task the last chunk woke, not by an activity task', async () => {
-    const { handle } = await runBatch(queue2, 4);
-    const { events } = await handle.fetchHistory();
-    const scheduled = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
-    assert.deepEqual(scheduled, Array(4).fill('runSimulationChunk'));
-    const markers = (events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
-    assert.ok(markers.includes('core_local_activity'), `markers: ${markers.join(', ')}`);
-  });
-
   test('child workflows for ranges of chunks give the same result', async () => {
     const run = await runBatch(queue2, 16, { chunksPerWorkflow: 4 });
     assert.deepStrictEqual(run.result, reference);

@@ -2,18 +2,7 @@
 // a bounded window at a time, and merges them into the stored result. Past CHUNKS_PER_WORKFLOW_MAX
 // chunks the work goes to child workflows, one per range, so no history grows past its limit. Any number
 // of worker processes polling the queue share the chunks. Cancelling it cancels the running chunks.
-import {
-  type ActivityOptions,
-  CancellationScope,
-  defineQuery,
-  executeChild,
-  isCancellation,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { CancellationScope, defineQuery, executeChild, isCancellation, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SimulationActivities } from '../../activities/simulations/batches';
 import type { ModelName } from '../../domain/simulations/models';
 import { SimulationStatusAttribute } from '../../temporal-config/search-attributes';
@@ -76,7 +65,7 @@ const { runSimulationChunk } = proxyActivities<SimulationActivities>({
     nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'],
   },
 });
-const finishing: ActivityOptions = {
+const { finishSimulation, markSimulation } = proxyActivities<SimulationActivities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '30m',
   retry: {
@@ -85,22 +74,7 @@ const finishing: ActivityOptions = {
     maximumInterval: '30s',
     nonRetryableErrorTypes: ['SimulationBatchNotFound', 'SimulationBatchInvalid'],
   },
-};
-const { finishSimulation, markSimulation } = proxyActivities<SimulationActivities>(finishing);
-
-/**
- * Batches started before this patch merged their result in an activity task of its own: one more round trip
- * through the server (a workflow task to schedule it, the task's dispatch, another workflow task after it)
- * at the end of every batch. Since, the worker that runs the workflow merges in-process, as a local
- * activity, right in the workflow task the last chunk woke. It fits one: it takes the batch ID and returns
- * a count (its marker in the history is a few hundred bytes; the summaries stay in the database), and it is
- * idempotent (a rerun merges the same stored chunks into the same result). A merge longer than the
- * workflow task timeout keeps the task alive through the SDK's workflow-task heartbeats; a worker that dies
- * mid-merge is noticed at the workflow task timeout (seconds), not at the activity's start-to-close timeout.
- * Retries wait in the worker up to `localRetryThreshold`, longer ones as a timer in the history.
- */
-export const LOCAL_FINISH_PATCH = 'simulation-finish-local';
-const { finishSimulation: finishSimulationLocally } = proxyLocalActivities<SimulationActivities>({ ...finishing, localRetryThreshold: '10s' });
+});
 
 /** Runs chunks [first, end) with at most `window` in flight; reports each as it finishes. */
 async function runChunks(batchId: string, first: number, end: number, blocksPerChunk: number, window: number, done: (paths: number) => void): Promise<void> {
@@ -161,7 +135,7 @@ export async function simulationBatch(input: SimulationBatchInput): Promise<{ pa
         inFlight.delete(await Promise.race(inFlight.values()));
       }
     }
-    const result = await (patched(LOCAL_FINISH_PATCH) ? finishSimulationLocally : finishSimulation)({ batchId: input.batchId });
+    const result = await finishSimulation({ batchId: input.batchId });
     setStatus('completed');
     return result;
   } catch (error) {
