@@ -3,7 +3,9 @@
 // pools already running fails here first.
 //
 // The assessment histories (test/histories/assessments/) come from scripts/record-assessment-histories.ts
-// and replay against the assessments worker's bundle.
+// and replay against the assessments worker's bundle; the simulation batches' (test/histories/simulations/,
+// one folder per shape of the workflow) from scripts/record-simulation-histories.ts, against the
+// simulations worker's own bundle (workflows/simulations/index.ts).
 // The histories are recorded by scripts/record-histories.ts from real runs (a full rotating pool, a bid
 // round, a default, dunning, an investment pool, a cancellation mid-round, a pool that continued as
 // new). Re-record them with the test stack up:
@@ -15,8 +17,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { Worker, type ReplayResult } from '@temporalio/worker';
-import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/pools/worker';
+import { SIMULATION_WORKFLOWS_PATH } from '../workers/simulations-worker';
 import { assessmentWorkflowBundle } from './support/assessment-harness';
 import { workflowBundle } from './support/env';
 import { historyFromProtoJson } from './support/history-json';
@@ -24,7 +28,11 @@ import { historyFromProtoJson } from './support/history-json';
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 /** Each scenario the recording script runs; a missing one means the recordings are incomplete. */
 const ASSESSMENT_SCENARIOS = ['price-breach', 'funded-stopped'];
+/** The simulation batch's paths, each recorded in every shape folder. */
+const SIMULATION_SCENARIOS = ['completed.simulation', 'parts.simulation', 'parts.part-0', 'cancelled.simulation', 'failed.simulation'];
 const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new'];
+
+const quiet = () => {};
 
 async function historyFiles(): Promise<string[]> {
   const entries = await readdir(HISTORIES_DIR, { recursive: true, withFileTypes: true });
@@ -47,10 +55,16 @@ test('every recorded history replays against the current workflow code', async (
     'no recorded round-trigger history',
   );
 
-  // Assessment histories replay against the assessments worker's bundle, the rest against the pools'.
+  // Assessment and simulation histories replay against their workers' own bundles, the rest against the pools'.
   const isAssessment = (file: string) => file.startsWith('assessments/');
+  const isSimulation = (file: string) => file.startsWith('simulations/');
   for (const scenario of ASSESSMENT_SCENARIOS)
     assert.ok(files.includes(`assessments/${scenario}.assessment.json`), `no recorded assessment history for ${scenario}`);
+  const simulationShapes = new Set(files.filter(isSimulation).map((file) => file.split('/')[1]));
+  assert.ok(simulationShapes.size > 0, 'no recorded simulation histories');
+  for (const shape of simulationShapes)
+    for (const scenario of SIMULATION_SCENARIOS)
+      assert.ok(files.includes(`simulations/${shape}/${scenario}.json`), `no recorded simulation history for ${shape}/${scenario}`);
 
   async function* histories(subset: string[]) {
     for (const file of subset) {
@@ -61,13 +75,25 @@ test('every recorded history replays against the current workflow code', async (
   const results: ReplayResult[] = [];
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() },
-    histories(files.filter((f) => !isAssessment(f))),
+    histories(files.filter((f) => !isAssessment(f) && !isSimulation(f))),
   )) {
     results.push(result);
   }
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: await assessmentWorkflowBundle(), replayName: 'poolflow-assessment-replay', dataConverter: poolflowDataConverter() },
     histories(files.filter(isAssessment)),
+  )) {
+    results.push(result);
+  }
+  const simulationBundle = await bundleWorkflowCode({
+    workflowsPath: SIMULATION_WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
+  });
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: simulationBundle, replayName: 'poolflow-simulation-replay', dataConverter: poolflowDataConverter() },
+    histories(files.filter(isSimulation)),
   )) {
     results.push(result);
   }

@@ -21,7 +21,7 @@ import { tracingWorkerOptions } from '../observability/temporal-tracing';
  */
 export const CHUNKS_PER_WORKER_DEFAULT = 2;
 
-const SIMULATION_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/simulations/index.ts', import.meta.url));
+export const SIMULATION_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/simulations/index.ts', import.meta.url));
 
 export interface SimulationsWorkerDeps {
   connection: NativeConnection;
