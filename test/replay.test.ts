@@ -17,7 +17,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
+import { tracingWorkerOptions } from '../observability/temporal-tracing';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/pools/worker';
 import { SIMULATION_WORKFLOWS_PATH } from '../workers/simulations-worker';
@@ -73,30 +74,28 @@ test('every recorded history replays against the current workflow code', async (
     }
   }
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await workflowBundle(), replayName: 'poolflow-replay', dataConverter: poolflowDataConverter() },
-    histories(files.filter((f) => !isAssessment(f) && !isSimulation(f))),
-  )) {
-    results.push(result);
-  }
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await assessmentWorkflowBundle(), replayName: 'poolflow-assessment-replay', dataConverter: poolflowDataConverter() },
-    histories(files.filter(isAssessment)),
-  )) {
-    results.push(result);
-  }
+  // The tracing sink is registered as in a worker (its spans are not exported during replay); without it
+  // the SDK warns about an unregistered sink for every workflow.
+  const replay = async (bundle: NonNullable<ReplayWorkerOptions['workflowBundle']>, replayName: string, subset: string[]) => {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: bundle, replayName, dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks },
+      histories(subset),
+    ))
+      results.push(result);
+  };
+  await replay(
+    await workflowBundle(),
+    'poolflow-replay',
+    files.filter((f) => !isAssessment(f) && !isSimulation(f)),
+  );
+  await replay(await assessmentWorkflowBundle(), 'poolflow-assessment-replay', files.filter(isAssessment));
   const simulationBundle = await bundleWorkflowCode({
     workflowsPath: SIMULATION_WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
   });
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: simulationBundle, replayName: 'poolflow-simulation-replay', dataConverter: poolflowDataConverter() },
-    histories(files.filter(isSimulation)),
-  )) {
-    results.push(result);
-  }
+  await replay(simulationBundle, 'poolflow-simulation-replay', files.filter(isSimulation));
   assert.deepEqual(results.map((r) => r.workflowId).sort(), files, 'every file was replayed');
   const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
   assert.deepEqual(failures, []);
