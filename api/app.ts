@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
 import { httpMetrics } from '../observability/metrics';
 import { requestContext } from '../observability/request-context';
 import { httpTracing } from '../observability/tracing';
@@ -15,7 +14,6 @@ import type { MountedContract } from './contract';
 import type { ApiDeps } from './deps';
 import { healthRoutes } from './health';
 import { idempotency } from './idempotency';
-import { memberProblem } from './payment-details';
 import { memberRoutes } from './pools/members';
 import { openApiRoutes } from './openapi';
 import { poolEventRoutes } from './pools/pool-events';
@@ -25,9 +23,8 @@ import { probeRoutes } from './probes';
 import { productContracts } from './products';
 import { DEFAULT_API_LIMITS } from './limits';
 import { rateLimit, requestCeilings } from './rate-limit';
-import { temporalProblem } from './temporal-errors';
-import { unavailableProblem } from './unavailable';
 import { webhookRoutes } from './webhooks';
+import { knownProblem } from './known-problem';
 
 /** Bodies larger than this are refused with 413 before they are read in full. */
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -122,10 +119,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 
   app.notFound((c) => problemResponse(c, new ProblemError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((error, c) => {
-    if (error instanceof ProblemError) return problemResponse(c, error);
-    const explained = temporalProblem(error) ?? memberProblem(error) ?? unavailableProblem(error);
-    if (explained) return problemResponse(c, explained);
-    if (error instanceof HTTPException) return problemResponse(c, new ProblemError(error.status, error.message || 'HTTP error'));
+    const known = knownProblem(error);
+    if (known) return problemResponse(c, known);
     deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, method: c.req.method, error });
     return problemResponse(c, new ProblemError(500, 'Internal Server Error'));
   });

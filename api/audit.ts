@@ -2,16 +2,13 @@
 // — who, what, on which pool, the request ID, the status — and ops read the trail at GET /v1/audit.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { appendAuditEvent, listAuditEvents } from '../db/audit';
 import { requestContext } from '../observability/request-context';
 import type { AppEnv } from './context';
 import { contractApp, jsonResponse, problemResponses, requireRole } from './contract';
 import type { ApiDeps } from './deps';
-import { memberProblem } from './payment-details';
 import { auditPage, auditQuery } from './pools/pool-schemas';
-import { ProblemError } from './problem';
-import { temporalProblem } from './temporal-errors';
+import { knownProblem } from './known-problem';
 
 /** Longer paths are kept to this many characters. */
 export const AUDIT_PATH_CHARS_MAX = 500;
@@ -51,10 +48,7 @@ export function auditTrail(deps: Pick<ApiDeps, 'db' | 'log'>): MiddlewareHandler
 }
 
 function statusOf(error: unknown): number {
-  if (error instanceof ProblemError) return error.status;
-  const explained = temporalProblem(error) ?? memberProblem(error);
-  if (explained) return explained.status;
-  return error instanceof HTTPException ? error.status : 500;
+  return knownProblem(error)?.status ?? 500;
 }
 
 export function auditRoutes(deps: ApiDeps): OpenAPIHono<AppEnv> {

@@ -4,7 +4,7 @@
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Role } from '../api/auth';
 import { createApp } from '../api/app';
@@ -101,5 +101,46 @@ describe('audit trail', () => {
     const header = history.events?.[0]?.workflowExecutionStartedEventAttributes?.header?.fields?.[ACTOR_HEADER];
     assert.ok(header, 'the start carries the actor');
     assert.deepEqual(defaultPayloadConverter.fromPayload(header), { subject: manager, role: 'manager' });
+  });
+
+  test('a command refused because the workflow service is down is recorded with the 503 it answered', async () => {
+    // Nothing listens on port 1: every call to this Temporal client fails as unavailable (no gRPC
+    // interceptors, so without the SDK's retries).
+    const down = new Client({
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
+      dataConverter: poolflowDataConverter(),
+    });
+    const outage = createApp(
+      testApiDeps({
+        temporal: down,
+        db: h.db,
+        redis: h.redis,
+        stripe: h.kit.stripe,
+        poolsTaskQueue: h.taskQueue,
+        redisKeyPrefix: h.redis.options.keyPrefix ?? '',
+      }),
+    );
+    const manager = uniqueId('mgr');
+    const requestId = uniqueId('req');
+    const response = await outage.request('/v1/pools', {
+      method: 'POST',
+      headers: { ...(await authHeaders(manager, 'manager')), 'x-request-id': requestId },
+      body: JSON.stringify({
+        kind: 'rotating',
+        name: 'Outage',
+        currency: 'usd',
+        cadence: { type: 'interval', every: 30, unit: 'days' },
+        membersMin: 2,
+        membersMax: 2,
+        contributionMinor: 1_000,
+      }),
+    });
+    assert.equal(response.status, 503, await response.text());
+    const trail = await send('GET', `/v1/audit?subject=${manager}`, uniqueId('ops'), 'ops');
+    const events = (trail.body as { events: AuditEventJson[] }).events;
+    assert.deepEqual(
+      events.map((e) => [e.method, e.path, e.requestId, e.outcome]),
+      [['POST', '/v1/pools', requestId, 503]],
+    );
   });
 });
