@@ -161,8 +161,12 @@ describe('buying an assessment', () => {
   test('a trader without a card is told to save one, and a tier not on sale is a 404', async () => {
     const traderId = uniqueId('trader');
     await h.call('PUT', '/v1/traders/me', traderId, 'trader', { displayName: 'No Card', email: `${traderId}@example.com` });
-    const noCard = await h.call('POST', '/v1/assessments', traderId, 'trader', { tier: 'two-step-100k', displayName: 'No Card' });
+    const noCard = await h.call<{ detail: string }>('POST', '/v1/assessments', traderId, 'trader', { tier: 'two-step-100k', displayName: 'No Card' });
     assert.equal(noCard.status, 409);
+    // It names the route that saves a card, and that route exists: asked without a card it says what is missing.
+    const [, method, path] = /(POST) (\/v1\/\S+)/.exec(noCard.body.detail)!;
+    assert.deepEqual([method, path], ['POST', '/v1/traders/me/payment-methods']);
+    assert.equal((await h.call(method!, path!, traderId, 'trader', {})).status, 422);
     const unknownTier = await h.call('POST', '/v1/assessments', traderId, 'trader', { tier: 'no-such-tier', displayName: 'No Card' });
     assert.equal(unknownTier.status, 404);
     const asMember = await h.call('POST', '/v1/assessments', traderId, 'member', { tier: 'two-step-100k', displayName: 'No Card' });
