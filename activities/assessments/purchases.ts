@@ -93,8 +93,7 @@ export function createPurchases(deps: { db: Db; stripe: Stripe }) {
         };
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
-        if (error.type === PaymentFailureType.memberNotPayable)
-          throw new TraderNotPayableError('save a card first: POST /v1/traders/me/payment-methods');
+        if (error.type === PaymentFailureType.memberNotPayable) throw new TraderNotPayableError('save a card first: POST /v1/traders/me/payment-methods');
         if (!error.type || !DECLINE_TYPES.has(error.type)) throw error;
         const details = (error.details?.[0] ?? {}) as Partial<PaymentFailureDetails>;
         await moveStatus(db, assessment.assessmentId, ['payment_pending'], 'payment_failed', {
