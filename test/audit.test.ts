@@ -26,6 +26,17 @@ interface AuditEventJson {
   outcome: number;
 }
 
+/** What both tests ask to create: a small rotating pool. */
+const NEW_POOL = {
+  kind: 'rotating',
+  name: 'Audited',
+  currency: 'usd',
+  cadence: { type: 'interval', every: 30, unit: 'days' },
+  membersMin: 2,
+  membersMax: 2,
+  contributionMinor: 1_000,
+};
+
 describe('audit trail', () => {
   let h: ApiHarness;
   let app: ReturnType<typeof createApp>;
@@ -62,15 +73,7 @@ describe('audit trail', () => {
 
   test('commands are recorded with actor, pool, request ID and outcome; the actor is in the workflow history; only ops read the trail', async () => {
     const manager = uniqueId('mgr');
-    const created = await send('POST', '/v1/pools', manager, 'manager', {
-      kind: 'rotating',
-      name: 'Audited',
-      currency: 'usd',
-      cadence: { type: 'interval', every: 30, unit: 'days' },
-      membersMin: 2,
-      membersMax: 2,
-      contributionMinor: 1_000,
-    });
+    const created = await send('POST', '/v1/pools', manager, 'manager', NEW_POOL);
     assert.equal(created.status, 201);
     const poolId = (created.body as PoolView).poolId;
     const refused = await send('POST', `/v1/pools/${poolId}/activate`, manager, 'manager');
@@ -125,15 +128,7 @@ describe('audit trail', () => {
     const response = await outage.request('/v1/pools', {
       method: 'POST',
       headers: { ...(await authHeaders(manager, 'manager')), 'x-request-id': requestId },
-      body: JSON.stringify({
-        kind: 'rotating',
-        name: 'Outage',
-        currency: 'usd',
-        cadence: { type: 'interval', every: 30, unit: 'days' },
-        membersMin: 2,
-        membersMax: 2,
-        contributionMinor: 1_000,
-      }),
+      body: JSON.stringify(NEW_POOL),
     });
     assert.equal(response.status, 503, await response.text());
     const trail = await send('GET', `/v1/audit?subject=${manager}`, uniqueId('ops'), 'ops');
