@@ -27,6 +27,14 @@ export interface PayoutChoice {
   recipients: PayoutRecipient[];
 }
 
+/**
+ * The round shape a pool of the current shape gives its rounds in their input: every change to rounds
+ * up to it, no patch marker of their own, and a report by completing rather than by signal (the pool run
+ * that started the round hears its completion; a later run asks for a signal). Rounds without it (started
+ * by older pools) find their shape through patched() and always report by signal.
+ */
+export const GIVEN_ROUND_SHAPE = 'round-2026-12';
+
 export interface RoundInput {
   poolId: string;
   round: number;
@@ -38,6 +46,8 @@ export interface RoundInput {
   dunningRetryHours: number[];
   defaultPolicy: DefaultPolicy;
   payout: PayoutPlan;
+  /** Set by pools of the current shape (GIVEN_ROUND_SHAPE); absent in rounds of older pools. */
+  shape?: typeof GIVEN_ROUND_SHAPE;
 }
 
 /** refunded: the pool was cancelled during the round, and what the member paid went back to them. */

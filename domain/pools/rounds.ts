@@ -101,8 +101,16 @@ export function planWindUp(s: PoolState): PayoutPlan | null {
   return { kind: 'distribution', amountMinor: s.potMinor, paidInMinor, managementFeeBps: 0 };
 }
 
-/** Takes the next round number and marks the round as under way. */
-export function beginRound(s: PoolState, config: PoolConfig, poolId: string, kind: RoundKind, payout: PayoutPlan, dues: Dues): RoundInput {
+/** Takes the next round number and marks the round as under way; `shape` is given by pools of the current shape. */
+export function beginRound(
+  s: PoolState,
+  config: PoolConfig,
+  poolId: string,
+  kind: RoundKind,
+  payout: PayoutPlan,
+  dues: Dues,
+  shape?: RoundInput['shape'],
+): RoundInput {
   const round = s.nextRound++;
   const input: RoundInput = {
     poolId,
@@ -114,6 +122,7 @@ export function beginRound(s: PoolState, config: PoolConfig, poolId: string, kin
     dunningRetryHours: config.dunningRetryHours,
     defaultPolicy: config.defaultPolicy,
     payout,
+    ...(shape ? { shape } : {}),
   };
   s.roundInProgress = { round, kind, input };
   return input;

@@ -1,7 +1,8 @@
 // The pool entity workflow (`pool/{poolId}`): the single source of truth for one pool over its whole
 // life. It wires the pool's messages to its state object, whose rules live in domain/pools/, and
-// orchestrates: activities, round child workflows (which report back by signal), timers, and
-// continue-as-new whenever Temporal suggests it — even mid-round or while commands keep arriving.
+// orchestrates: activities, round child workflows (which report back by completing, or by signal to a
+// later run), timers, and continue-as-new whenever Temporal suggests it — even mid-round or while
+// commands keep arriving.
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -18,6 +19,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  type SignalDefinition,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -38,7 +40,7 @@ import {
   type Refusal,
 } from '../../domain/pools/requests';
 import * as rounds from '../../domain/pools/rounds';
-import type { PayoutPlan, RoundInput, RoundKind } from '../../domain/pools/round-types';
+import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
 import {
   carryState,
   describePool,
@@ -65,8 +67,9 @@ import {
 } from '../../temporal-config/search-attributes';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { oneAtATime } from '../core/one-at-a-time';
+import { isClosedWorkflowSignalled } from '../core/signal-failures';
 import { workflowShape } from '../core/workflow-shape';
-import { cancelRoundSignal, contributionRound, roundFinishedSignal } from './round';
+import { cancelRoundSignal, contributionRound, reportRequestedSignal, roundFinishedSignal } from './round';
 
 const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
 /**
@@ -89,11 +92,18 @@ const DELTA_PROJECTION_PATCH = 'project-pool-deltas';
 /** Marks histories whose draws come from a secret revealed at activation (older ones: a seed in the input). */
 const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
 /**
- * Marks runs of the current shape (workflows/core/workflow-shape.ts): every change above, its own steps as
- * local activities, and search attributes upserted only when one of them changed (older runs upserted
+ * Marks runs of the November shape (workflows/core/workflow-shape.ts): every change above, its own steps
+ * as local activities, and search attributes upserted only when one of them changed (older runs upserted
  * them on every change).
  */
-const POOL_SHAPE_PATCH = 'pool-shape-2026-11';
+const NOVEMBER_SHAPE_PATCH = 'pool-shape-2026-11';
+/**
+ * Marks runs of the current shape: the November shape, and rounds given their shape in their input
+ * (GIVEN_ROUND_SHAPE), whose result this run takes from their completion, not a signal — nine events
+ * fewer a round — while a later run asks them for a signal. Also: a round found closed when the pool
+ * signals it is heard (its outcome read once), not an error.
+ */
+const POOL_SHAPE_PATCH = 'pool-shape-2026-12';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -188,9 +198,10 @@ export interface PoolWorkflowInput {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
-  const shape = workflowShape(POOL_SHAPE_PATCH);
+  const shape = workflowShape(POOL_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
+  const novemberShape = shape.has(NOVEMBER_SHAPE_PATCH);
   // One at a time: the update handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
-  const steps = shape.current ? oneAtATime(localActivities) : activities;
+  const steps = novemberShape ? oneAtATime(localActivities) : activities;
   const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
   const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
   const view = () => poolView(identity, s);
@@ -206,7 +217,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (indexed) {
       const escalation = s.roundEscalation === undefined ? undefined : s.roundEscalation ? `round-${s.roundEscalation.round}-failed` : '';
       const attributes = `${s.status}|${s.roundsCompleted}|${escalation ?? '-'}`;
-      if (attributes !== attributesUpserted || !shape.current) {
+      if (attributes !== attributesUpserted || !novemberShape) {
         upsertSearchAttributes([
           { key: PoolStatusAttribute, value: s.status },
           { key: PoolRoundAttribute, value: s.roundsCompleted },
@@ -349,8 +360,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async (request) => {
       parse(reasonSchema, request);
       const rows = commands.cancel(s);
-      // A round under way refunds what it collected, unless its payout has already begun.
-      if (s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      // A round under way refunds what it collected, unless its payout has already begun. One that has
+      // reported has nothing left to refund (older runs signalled it all the same, and failed if it had closed).
+      if (!shape.current && s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      else if (s.roundInProgress && !s.finishedRound) await signalRound(s.roundInProgress.round, cancelRoundSignal);
       return changed(rows);
     },
     {
@@ -384,6 +397,25 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   setHandler(roundDueSignal, () => commands.roundDue(s));
   setHandler(retryRoundSignal, () => rounds.retryRound(s));
   setHandler(roundFinishedSignal, (result) => void rounds.roundReported(s, result));
+
+  /** The round this run started last (current shape): its completion reaches this run. */
+  let roundStartedHere: number | null = null;
+  /**
+   * Signals the round under way (current shape). One that has closed meanwhile needs nothing more if
+   * this run started it — its completion reports it — else its outcome is read once: the result, or the
+   * escalation of a round that ended without one.
+   */
+  const signalRound = async (round: number, signal: SignalDefinition<[]>) => {
+    try {
+      await getExternalWorkflowHandle(workflowIds.round(poolId, round)).signal(signal);
+    } catch (error) {
+      if (!isClosedWorkflowSignalled(error)) throw error;
+      if (roundStartedHere === round) return;
+      const outcome = await activities.closedRoundOutcome({ poolId, round });
+      if (outcome.ended === 'completed') rounds.roundReported(s, outcome.result);
+      else rounds.roundEndedUnreported(s, round, outcome.reason);
+    }
+  };
 
   /**
    * Continues as new when Temporal suggests it. Commands that arrive meanwhile are refused as handing
@@ -434,18 +466,21 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
 
   const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
-    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues);
+    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues, shape.current ? GIVEN_ROUND_SHAPE : undefined);
     await launchRound(kind, roundInput);
     await changed();
   };
 
-  /** Starts a round's workflow and watches how it ends: closing without a report escalates. */
+  /**
+   * Starts a round's workflow and watches how it ends: a round given its shape reports by completing;
+   * closing without a report escalates.
+   */
   const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
     const { round } = roundInput;
     const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
       args: [roundInput],
-      // The round reports back by signal, so it must outlive this run when the pool continues as new.
+      // The round outlives this run when the pool continues as new, and then reports to the next by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `${kind === 'distribution' ? 'Distribution' : 'Round'} ${round} of pool ${poolId}`,
       ...(indexed
@@ -458,13 +493,18 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
           }
         : {}),
     });
-    // A round always reports before it completes; one that fails, is terminated or times out does not.
-    // (A pool that has continued as new since the start no longer hears of the child's end.)
-    child.result().catch((error: unknown) => {
+    // A round reports when it completes (by signal first, if not given its shape); one that fails, is
+    // terminated or times out does not. (A pool that has continued as new since the start no longer
+    // hears of the child's end: it asks the round for a signal, see the start of the run.)
+    const unreported = (error: unknown) => {
       if (s.roundInProgress?.round !== round || s.finishedRound || !shape.since(ROUND_ESCALATION_PATCH)) return;
       const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
       rounds.roundEndedUnreported(s, round, reason);
-    });
+    };
+    if (roundInput.shape) {
+      roundStartedHere = round;
+      child.result().then((result) => void rounds.roundReported(s, result), unreported);
+    } else child.result().catch(unreported);
   };
 
   const runContributionRound = async () => {
@@ -517,6 +557,9 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
+  } else if (shape.current && s.roundInProgress?.input?.shape && !s.finishedRound) {
+    // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
+    await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }
 
   for (;;) {

@@ -1,7 +1,8 @@
 // One contribution round of a pool, as a child workflow (`pool/{poolId}/round/{n}`): charge every member
 // who owes, wait for settlement, retry declined charges on the dunning schedule (with the late fee),
 // apply the default policy when the grace period ends, then pay the pot out as a saga. It reports its
-// result to the pool workflow by signal, so the pool may continue-as-new while a round is under way.
+// result by completing, to the pool run that started it; a pool that has continued as new since asks
+// for a signal instead (rounds of older pools always signal).
 import {
   ApplicationFailure,
   condition,
@@ -21,11 +22,18 @@ import type { MemberChargeOutcome } from '../../activities/pools/contribution-ba
 import type { PaymentActivities } from '../../activities/core/payments';
 import type { PoolActivities } from '../../activities/pools/pools';
 import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../../domain/pools/contribution-batches';
-import type { MemberRoundResult, PayoutChoice, PayoutRecipient, RoundInput, RoundResult } from '../../domain/pools/round-types';
+import {
+  GIVEN_ROUND_SHAPE,
+  type MemberRoundResult,
+  type PayoutChoice,
+  type PayoutRecipient,
+  type RoundInput,
+  type RoundResult,
+} from '../../domain/pools/round-types';
 import { DB_ACTIVITY, DB_LOCAL_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY, STRIPE_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from '../core/payment-signals';
-import { workflowShape } from '../core/workflow-shape';
+import { givenShape, workflowShape } from '../core/workflow-shape';
 import { choosePayout } from './round-payout';
 
 const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
@@ -112,8 +120,13 @@ export const retryCollectionSignal = defineSignal('retryCollection');
 export const MEMBER_FAILURE_TYPES: readonly string[] = ['PaymentDeclined', 'PaymentAuthenticationRequired'];
 /** Sent by the pool when it is cancelled: a round that has not begun paying out refunds instead. */
 export const cancelRoundSignal = defineSignal('cancelRound');
-/** Sent by a round to its pool when it has finished. */
+/** Sent by a round to its pool when it has finished: always by rounds of older pools, else when asked. */
 export const roundFinishedSignal = defineSignal<[RoundResult]>('roundFinished');
+/**
+ * Sent by a pool run that continued as new while this round was under way: the round's completion only
+ * reaches the run that started it, so it reports to the pool by signal as well.
+ */
+export const reportRequestedSignal = defineSignal('reportRequested');
 
 interface MemberCharge {
   memberId: string;
@@ -128,7 +141,9 @@ interface MemberCharge {
 }
 
 export async function contributionRound(input: RoundInput): Promise<RoundResult> {
-  const shape = workflowShape(ROUND_SHAPE_PATCH);
+  // A round given its shape by its pool calls no patched(): two events fewer (the marker and its upsert).
+  const shape = input.shape === GIVEN_ROUND_SHAPE ? givenShape : workflowShape(ROUND_SHAPE_PATCH);
+  let reportRequested = input.shape === undefined;
   const lateFeeMinor = BigInt(input.lateFeeMinor);
   const charges = input.dues.map<MemberCharge>((due) => ({
     memberId: due.memberId,
@@ -158,6 +173,9 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   });
   setHandler(cancelRoundSignal, () => {
     cancelRequested = true;
+  });
+  setHandler(reportRequestedSignal, () => {
+    reportRequested = true;
   });
   setHandler(retryCollectionSignal, () => {
     retryRequested.collection = true;
@@ -435,7 +453,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   }
   if (cancelRequested) {
     await refundAll(input, charges, steps);
-    return await finish(input, charges, policyApplied, null, 0);
+    return await finish(input, charges, policyApplied, null, 0, reportRequested);
   }
   for (const member of charges.filter((c) => c.state !== 'paid')) {
     member.state = 'defaulted';
@@ -495,16 +513,17 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
     }
   }
 
-  return await finish(input, charges, policyApplied, choice, payoutAttempts);
+  return await finish(input, charges, policyApplied, choice, payoutAttempts, reportRequested);
 }
 
-/** Builds the round's result and reports it to the pool workflow. */
+/** Builds the round's result, and signals it to the pool workflow when `bySignal` (else the completion reports it). */
 async function finish(
   input: RoundInput,
   charges: MemberCharge[],
   policyApplied: Map<string, MemberRoundResult['policyApplied']>,
   choice: PayoutChoice | null,
   payoutAttempts: number,
+  bySignal: boolean,
 ): Promise<RoundResult> {
   // Everything that entered the pot this round; refunds and the payout take it out again.
   const collected = charges.filter((c) => c.state === 'paid' || c.state === 'covered' || c.state === 'refunded');
@@ -537,7 +556,7 @@ async function finish(
       };
     }),
   };
-  await getExternalWorkflowHandle(workflowIds.pool(input.poolId)).signal(roundFinishedSignal, result);
+  if (bySignal) await getExternalWorkflowHandle(workflowIds.pool(input.poolId)).signal(roundFinishedSignal, result);
   return result;
 }
 

@@ -1,0 +1,29 @@
+// How a round that closed unheard ended: read through the Temporal client for a pool run that did not
+// start the round (it continued as new since) and found it closed when it asked the round to report.
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RoundResult } from '../../domain/pools/round-types';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+
+/** A closed round's result, or why it ended without one (failed, terminated, timed out, never started). */
+export type ClosedRoundOutcome = { ended: 'completed'; result: RoundResult } | { ended: 'unreported'; reason: string };
+
+export function createRoundOutcomeActivities(deps: { client: Client }) {
+  return {
+    /**
+     * The outcome of the pool's round `round`, which has closed. A round still running is an error that
+     * Temporal retries: the pool asks only after the round's workflow refused its signal as closed.
+     */
+    async closedRoundOutcome(input: { poolId: string; round: number }): Promise<ClosedRoundOutcome> {
+      const handle = deps.client.workflow.getHandle<(input: unknown) => Promise<RoundResult>>(workflowIds.round(input.poolId, input.round));
+      try {
+        const { status } = await handle.describe();
+        if (status.name === 'RUNNING') throw new Error(`round ${input.round} of pool ${input.poolId} is still running`);
+        return { ended: 'completed', result: await handle.result() };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return { ended: 'unreported', reason: `round ${input.round} has no workflow` };
+        if (!(error instanceof WorkflowFailedError)) throw error;
+        return { ended: 'unreported', reason: error.cause ? `${error.message}: ${error.cause.message}` : error.message };
+      }
+    },
+  };
+}
