@@ -1,8 +1,8 @@
 // Records the event histories that test/replay.test.ts replays against the current workflow code. Runs
 // representative pools on the test stack's dev server (a full rotating pool, a bid round, a default, an
 // investment pool's capital call and distribution, a cancellation mid-round), on a dev server of its
-// own that suggests continue-as-new after 40 events, and on the time-skipping server (dunning retries a
-// day apart), then writes every pool, round and round-trigger history as Temporal's proto JSON to
+// own that suggests continue-as-new after 40 events (between rounds, and in the middle of a round held
+// by a processing charge), and on the time-skipping server (dunning retries a day apart), then writes every pool, round and round-trigger history as Temporal's proto JSON to
 // test/histories/<scenario>.<workflow>.json.
 //
 // Run with the test stack up:   set -a; . .data/test.env; set +a; npx tsx scripts/record-histories.ts
@@ -27,7 +27,8 @@ const { eventually } = await import('../test/support/eventually');
 const { startOwnDevServer } = await import('../test/support/own-dev-server');
 const { startWebhookReceiver } = await import('../test/support/webhook-receiver');
 const { activate, joinAll, startPoolHarness, waitForView } = await import('../test/support/pool-harness');
-const { cancelPoolUpdate, distributeUpdate, placeBidUpdate, poolStateQuery } = await import('../workflows/pools/pool');
+const { cancelPoolUpdate, distributeUpdate, pausePoolUpdate, placeBidUpdate, poolStateQuery, resumePoolUpdate, roundDueSignal } =
+  await import('../workflows/pools/pool');
 const { roundProgressQuery } = await import('../workflows/pools/round');
 
 const OUT_DIR = fileURLToPath(new URL('../test/histories/', import.meta.url));
@@ -193,6 +194,13 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
 {
   const server = await startOwnDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
   const h = await startDevPoolHarness({ address: server.address });
+  const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
+  const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
+  await h.kit.control.addWebhookEndpoint({
+    url: receiver.url,
+    secretKey: h.kit.secretKey,
+    eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+  });
   try {
     const members = [await h.member(), await h.member(), await h.member()];
     const handle = await h.startPool({ ...base, name: 'Continued as new' });
@@ -207,8 +215,43 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
     await handle.result();
     await save('continue-as-new.pool', h.client, handle.workflowId, { runId: handle.firstExecutionRunId, runs: true });
     await save('continue-as-new.round-2', h.client, workflowIds.round(poolId, 2));
+
+    // A handover mid-round: a processing charge holds round 1 while firings the paused pool ignores
+    // lengthen its history until it continues as new; the new run asks the round to report by signal.
+    {
+      const { settlementDelayMs } = await h.kit.control.settings();
+      await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
+      const held = [await h.member(), await h.member(), await h.member('pm_card_sandbox_processing')];
+      const midRound = await h.startPool({ ...base, name: 'Handed over mid-round', gracePeriodHours: 1, dunningRetryHours: [] });
+      const heldPoolId = await poolIdOf(midRound);
+      await joinAll(midRound, held);
+      await activate(midRound);
+      await h.client.schedule.getHandle(workflowIds.poolSchedule(heldPoolId)).trigger();
+      const round = h.client.workflow.getHandle(workflowIds.round(heldPoolId, 1));
+      const processing = await eventually('a charge to be processing', async () =>
+        (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing'),
+      );
+      await midRound.executeUpdate(pausePoolUpdate, { args: [{ reason: 'recording a handover mid-round' }] });
+      // The run that started the round (the pool may have handed over before it, on the firing).
+      const startedBy = (await midRound.describe()).runId;
+      for (let sent = 0; (await midRound.describe()).runId === startedBy; sent++) {
+        if (sent >= 60) throw new Error('the pool did not continue as new mid-round after 60 firings');
+        await midRound.signal(roundDueSignal);
+      }
+      await waitForView(midRound, (v) => v.roundInProgress === 1);
+      await midRound.executeUpdate(resumePoolUpdate, { args: [] });
+      await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
+      await h.roundResult(heldPoolId, 1);
+      await waitForView(midRound, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
+      await h.kit.control.updateSettings({ settlementDelayMs });
+      await midRound.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded a handover mid-round' }] });
+      await midRound.result();
+      await save('mid-round-handover.pool', h.client, midRound.workflowId, { runId: midRound.firstExecutionRunId, runs: true });
+      await save('mid-round-handover.round-1', h.client, workflowIds.round(heldPoolId, 1));
+    }
   } finally {
     await h.close();
+    await receiver.close();
     await server.stop();
   }
 }

@@ -8,7 +8,8 @@
 // simulations worker's own bundle (workflows/simulations/index.ts).
 // The histories are recorded by scripts/record-histories.ts from real runs (a full rotating pool, a bid
 // round, a default, dunning, an investment pool, a cancellation mid-round, a pool that continued as
-// new). Re-record them with the test stack up:
+// new between rounds and one that did so mid-round). Those of older shapes of the pool and round
+// workflows are kept in subfolders (pool-shape-2026-11/: rounds that signalled their result). Re-record them with the test stack up:
 //     set -a; . .data/test.env; set +a; npx tsx scripts/record-histories.ts
 // and only after an intentional, versioned workflow change (guarded by patched(), so that the old
 // histories still replay); a failure here after any other change is a real nondeterminism to fix in
@@ -31,7 +32,7 @@ const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 const ASSESSMENT_SCENARIOS = ['price-breach', 'funded-stopped'];
 /** The simulation batch's paths, each recorded in every shape folder. */
 const SIMULATION_SCENARIOS = ['completed.simulation', 'parts.simulation', 'parts.part-0', 'cancelled.simulation', 'failed.simulation'];
-const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new'];
+const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new', 'mid-round-handover'];
 
 const quiet = () => {};
 
