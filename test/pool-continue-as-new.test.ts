@@ -138,6 +138,11 @@ describe('pool workflow continues as new in the middle of a round', () => {
     const settled = await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
     assert.equal(settled.paymentIntent.status, 'succeeded');
     const result = await h.roundResult(poolId, 1);
+    // An earlier run started the round, whose completion reaches only that run: the newest asked it to
+    // report by signal as well, and it did.
+    const roundEvents = (await round.fetchHistory()).events ?? [];
+    assert.ok(roundEvents.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'reportRequested'));
+    assert.equal(roundEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length, 1);
     assert.deepEqual(
       result.members.map((m) => m.outcome),
       ['paid', 'paid', 'paid', 'paid'],
