@@ -158,7 +158,7 @@ export async function roundFinished(client: Client, poolId: string, round: numbe
 export interface PoolsBenchWorkers {
   /** The pools worker's task queue (the production wiring, `createPoolsWorker`). */
   poolsQueue: string;
-  /** The bench-only workflows' task queue (bench/pools/workflows.ts: no-op baselines, the stand-in pool). */
+  /** The bench-only workflows' task queue (bench/pools/workflows.ts: the no-op baselines). */
   baselineQueue: string;
   /** Stops both workers and waits until they have drained. */
   shutdown(): Promise<void>;

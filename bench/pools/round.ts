@@ -8,12 +8,13 @@ import { loadavg } from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
+import { GIVEN_ROUND_SHAPE } from '../../domain/pools/round-types';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contributionRound, type RoundInput } from '../../workflows/pools/round';
 import { benchSetting } from '../settings';
 import { benchClient, connectBenchStack, inBatches, median, startPoolsBenchWorkers, recordBenchAgreements, rotatingBenchConfig } from '../support';
-import type { baselinePool, roundReceiver } from './workflows';
+import type { baselinePool } from './workflows';
 
 const MEMBERS = benchSetting('BENCH_ROUND_MEMBERS', 1_000);
 const REPEATS = benchSetting('BENCH_REPEATS', 3);
@@ -89,14 +90,13 @@ function phasesOf(events: HistoryEvent[]): string {
   return [...spans].map(([type, s]) => `${type}×${s.count} ${s.firstS.toFixed(1)}–${s.lastS.toFixed(1)} s`).join(', ');
 }
 
-/** A fresh pool's accounts and agreements (not measured), then its round: from the start to the pool's receipt of the result. */
+/** A fresh pool's accounts and agreements (not measured), then its round: from its start to its result. */
 async function roundPhase(memberIds: string[], label: string): Promise<RoundRun> {
   const poolId = `round-${run}-${label}`;
   const config = rotatingBenchConfig('Round bench pool', MEMBERS);
   // Two accounts a member; ensureAccounts takes 500 accounts a call.
   for (const batch of chunks(memberIds, OPENED_MEMBERS_PER_CALL_MAX)) await ledger.openPoolAccounts({ poolId, currency: 'usd', memberIds: batch });
   await recordBenchAgreements(stack, poolId, config, memberIds);
-  const receiver = await client.workflow.start<typeof roundReceiver>('roundReceiver', { taskQueue: baselineQueue, workflowId: workflowIds.pool(poolId) });
   const input: RoundInput = {
     poolId,
     round: 1,
@@ -107,11 +107,13 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
     dunningRetryHours: [],
     defaultPolicy: 'suspend',
     payout: { kind: 'order', candidates: [memberIds[0]!], members: memberIds, platformFeeBps: 0 },
+    // As a pool of the current shape starts it: the round reports by completing.
+    shape: GIVEN_ROUND_SHAPE,
   };
   const started = performance.now();
   const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [input] });
   const timeout = setTimeout(() => void round.terminate('bench: the round took too long').catch(() => {}), ROUND_MS_MAX);
-  const result = await receiver.result();
+  const result = await round.result();
   const elapsedMs = performance.now() - started;
   clearTimeout(timeout);
   const paid = result.members.filter((m) => m.outcome === 'paid').length;

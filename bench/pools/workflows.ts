@@ -1,9 +1,7 @@
 // Bench-only workflows, bundled apart from workflows/: the baseline bench/pools/throughput.ts measures pools
-// against — bare Temporal running the same number of activities, in the same shape, doing nothing —
-// and the stand-in pool a lone round reports to in bench/pools/round.ts.
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+// against — bare Temporal running the same number of activities, in the same shape, doing nothing.
+import { proxyActivities } from '@temporalio/workflow';
 import { DB_ACTIVITY } from '../../temporal-config/policies';
-import { roundFinishedSignal, type RoundResult } from '../../workflows/pools/round';
 
 export interface BaselineActivities {
   noop(): Promise<void>;
@@ -19,14 +17,4 @@ export async function baselinePool(input: { members: number; rounds: number }): 
     done += input.members;
   }
   return done;
-}
-
-/** Runs as `pool/{poolId}` for a round started on its own: takes the round's report, as the pool would. */
-export async function roundReceiver(): Promise<RoundResult> {
-  let result: RoundResult | undefined;
-  setHandler(roundFinishedSignal, (finished) => {
-    result = finished;
-  });
-  await condition(() => result !== undefined);
-  return result!;
 }
