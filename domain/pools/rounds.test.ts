@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { poolConfigSchema, type PoolConfig } from './pool-config';
 import * as commands from './commands';
-import type { MemberRoundResult, RoundResult } from './round-types';
+import { GIVEN_ROUND_SHAPE, type MemberRoundResult, type RoundResult } from './round-types';
 import * as rounds from './rounds';
-import { initialPoolState, type PoolState } from './state';
+import { carryState, initialPoolState, restoreState, type PoolState } from './state';
 
 const rotating = (overrides: Record<string, unknown> = {}): PoolConfig =>
   poolConfigSchema.parse({
@@ -151,6 +151,15 @@ describe('planning rounds', () => {
     const input = rounds.beginRound(s, config, 'p1', 'contribution', { kind: 'none' }, []);
     assert.deepEqual([input.round, input.poolId, input.gracePeriodHours, s.nextRound], [1, 'p1', 5, 2]);
     assert.equal(s.roundInProgress?.input, input);
+    assert.equal('shape' in input, false, 'a round of an older pool finds its shape itself');
+  });
+
+  test('a round begun by a pool of the current shape carries its shape, kept for a retry and for a later run', () => {
+    const config = rotating();
+    const s = activePool(config, ['ada', 'bo']);
+    const input = rounds.beginRound(s, config, 'p1', 'contribution', { kind: 'none' }, [], GIVEN_ROUND_SHAPE);
+    assert.equal(input.shape, 'round-2026-12');
+    assert.equal(restoreState(carryState(s)).roundInProgress?.input?.shape, 'round-2026-12');
   });
 });
 
