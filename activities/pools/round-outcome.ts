@@ -15,14 +15,21 @@ export function createRoundOutcomeActivities(deps: { client: Client }) {
      */
     async closedRoundOutcome(input: { poolId: string; round: number }): Promise<ClosedRoundOutcome> {
       const handle = deps.client.workflow.getHandle<(input: unknown) => Promise<RoundResult>>(workflowIds.round(input.poolId, input.round));
+      let status: string;
       try {
-        const { status } = await handle.describe();
-        if (status.name === 'RUNNING') throw new Error(`round ${input.round} of pool ${input.poolId} is still running`);
-        return { ended: 'completed', result: await handle.result() };
+        status = (await handle.describe()).status.name;
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return { ended: 'unreported', reason: `round ${input.round} has no workflow` };
+        throw error;
+      }
+      if (status === 'RUNNING') throw new Error(`round ${input.round} of pool ${input.poolId} is still running`);
+      try {
+        return { ended: 'completed', result: await handle.result() };
+      } catch (error) {
         if (!(error instanceof WorkflowFailedError)) throw error;
-        return { ended: 'unreported', reason: error.cause ? `${error.message}: ${error.cause.message}` : error.message };
+        // How it ended (failed, terminated, timed out, canceled) and the message of what ended it.
+        const why = error.cause?.message ?? error.message;
+        return { ended: 'unreported', reason: `round ${input.round} ${status.toLowerCase().replace('_', ' ')}: ${why}` };
       }
     },
   };

@@ -1,0 +1,36 @@
+// The outcome of a round that closed unheard, read through the Temporal client of the test stack's dev
+// server: a round that never ran and one that was terminated ended without a result; one still running
+// is not read (an error Temporal retries). A completed round's result: test/pool-round-report.test.ts.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Client, Connection } from '@temporalio/client';
+import { workflowIds } from '../../temporal-config/workflow-ids';
+import { devServerClient, uniqueId } from '../../test/support/env';
+import { createRoundOutcomeActivities } from './round-outcome';
+
+describe('closedRoundOutcome', () => {
+  let client: Client;
+  let connection: Connection;
+  before(async () => ({ client, connection } = await devServerClient()));
+  after(async () => connection?.close());
+
+  test('a round that never ran ended without a result', async () => {
+    const { closedRoundOutcome } = createRoundOutcomeActivities({ client });
+    assert.deepEqual(await closedRoundOutcome({ poolId: uniqueId('pool'), round: 1 }), { ended: 'unreported', reason: 'round 1 has no workflow' });
+  });
+
+  test('a round still running is not read; once terminated, it ended without a result, and why', async () => {
+    const { closedRoundOutcome } = createRoundOutcomeActivities({ client });
+    const poolId = uniqueId('pool');
+    // No worker polls this queue: the round stays running until it is terminated.
+    const handle = await client.workflow.start('contributionRound', { taskQueue: uniqueId('no-worker'), workflowId: workflowIds.round(poolId, 2), args: [{}] });
+    try {
+      await assert.rejects(closedRoundOutcome({ poolId, round: 2 }), /round 2 of pool .* is still running/);
+    } finally {
+      await handle.terminate('operations stopped the round');
+    }
+    const outcome = await closedRoundOutcome({ poolId, round: 2 });
+    assert.equal(outcome.ended, 'unreported');
+    assert.match(outcome.ended === 'unreported' ? outcome.reason : '', /^round 2 terminated: operations stopped the round$/);
+  });
+});
