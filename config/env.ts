@@ -1,7 +1,7 @@
 // Every process parses its environment once, at start-up, with these zod schemas, and stops with a
 // message naming the bad variable instead of failing later in some request or activity.
 import { z } from 'zod';
-import { CHECKPOINT_INTERVAL_MS_MAX, CHECKPOINT_INTERVAL_MS_MIN } from '../domain/simulations/chunking';
+import { CHECKPOINT_INTERVAL_MS } from '../domain/simulations/chunking';
 import { modeEnv } from './mode';
 
 const url = (protocols: string[]) =>
@@ -79,7 +79,7 @@ export const simulationEnv = z.object({
   SIMULATION_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   SIMULATION_CHUNKS_PER_WORKER: z.coerce.number().int().min(1).max(16).default(2),
   /** How often a running chunk heartbeats its checkpoint (domain/simulations/chunking.ts has the default and range). */
-  SIMULATION_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(CHECKPOINT_INTERVAL_MS_MIN).max(CHECKPOINT_INTERVAL_MS_MAX).optional(),
+  SIMULATION_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(CHECKPOINT_INTERVAL_MS.min).max(CHECKPOINT_INTERVAL_MS.max).optional(),
 });
 
 export const httpEnv = z.object({

@@ -50,16 +50,23 @@ import {
 } from './records';
 import { businessMetrics } from '../observability/metrics';
 
-/** How long delivering one signal may take before the event is left for re-delivery. */
-export const SIGNAL_TIMEOUT_MS = 5_000;
-/** Delivery attempts per event before redeliverPending() stops trying (reconciliation still lists it). */
-export const ROUTE_ATTEMPTS_MAX = 50;
-/** Events one redeliverPending() call handles. */
-export const REDELIVERY_BATCH_MAX = 100;
-/** How long a handled event is kept: long enough to answer a dispute or an audit question about it. */
-export const WEBHOOK_EVENT_RETENTION_DAYS = 90;
-/** Events one purgeExpired() call deletes, so a backlog never turns into one long transaction. */
-export const PURGE_BATCH_MAX = 1_000;
+/** Delivering the signal a stored event calls for. */
+export const SIGNAL_DELIVERY = {
+  /** How long delivering one signal may take before the event is left for re-delivery. */
+  timeoutMs: 5_000,
+  /** Delivery attempts per event before redeliverPending() stops trying (reconciliation still lists it). */
+  attemptsMax: 50,
+  /** Events one redeliverPending() call handles. */
+  batchMax: 100,
+} as const;
+
+/** Keeping handled events. */
+export const WEBHOOK_EVENT_RETENTION = {
+  /** How long a handled event is kept: long enough to answer a dispute or an audit question about it. */
+  days: 90,
+  /** Events one purgeExpired() call deletes, so a backlog never turns into one long transaction. */
+  purgeBatchMax: 1_000,
+} as const;
 
 export interface WebhookRouterDeps {
   db: Db;
@@ -264,7 +271,7 @@ function storedSummary(event: Stripe.Event, verified: boolean): Record<string, u
 
 export function createWebhookRouter(deps: WebhookRouterDeps) {
   const { db, temporal, log, stripe } = deps;
-  const signalTimeoutMs = deps.signalTimeoutMs ?? SIGNAL_TIMEOUT_MS;
+  const signalTimeoutMs = deps.signalTimeoutMs ?? SIGNAL_DELIVERY.timeoutMs;
 
   /** The workflow's status, or null when it does not exist (yet) or Temporal cannot say. */
   async function workflowStatus(workflowId: string): Promise<string | null> {
@@ -333,8 +340,8 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
      * many were delivered. Meant to run periodically, and after a pool's workflow was (re)started.
      */
     async redeliverPending(options: { poolId?: string; limit?: number } = {}): Promise<{ attempted: number; delivered: number }> {
-      const limit = Math.min(options.limit ?? REDELIVERY_BATCH_MAX, REDELIVERY_BATCH_MAX);
-      const pending = await listPendingSignals(db, { limit, attemptsMax: ROUTE_ATTEMPTS_MAX, ...(options.poolId ? { poolId: options.poolId } : {}) });
+      const limit = Math.min(options.limit ?? SIGNAL_DELIVERY.batchMax, SIGNAL_DELIVERY.batchMax);
+      const pending = await listPendingSignals(db, { limit, attemptsMax: SIGNAL_DELIVERY.attemptsMax, ...(options.poolId ? { poolId: options.poolId } : {}) });
       let delivered = 0;
       for (const signal of pending) if (await deliver(signal)) delivered++;
       return { attempted: pending.length, delivered };
@@ -342,7 +349,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps) {
 
     /** Deletes handled events past the retention period (a batch at a time); returns how many. */
     purgeExpired(options: { retentionDays?: number } = {}): Promise<number> {
-      return purgeHandledWebhookEvents(db, { retentionDays: options.retentionDays ?? WEBHOOK_EVENT_RETENTION_DAYS, limit: PURGE_BATCH_MAX });
+      return purgeHandledWebhookEvents(db, {
+        retentionDays: options.retentionDays ?? WEBHOOK_EVENT_RETENTION.days,
+        limit: WEBHOOK_EVENT_RETENTION.purgeBatchMax,
+      });
     },
   };
 }

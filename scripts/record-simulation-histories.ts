@@ -7,22 +7,16 @@
 //     npx tsx scripts/record-simulation-histories.ts local-finish
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createThreadPool } from '../activities/simulations/thread-pool';
-import { createRedis } from '../cache/redis';
-import { createDbPool } from '../db/pool';
-import { recordBatch } from '../db/simulations/batches';
 import { planChunks } from '../domain/simulations/chunking';
 import { investmentParams } from '../domain/simulations/investment';
-import { createLogger } from '../observability/log';
 import { installTemporalRuntime } from '../observability/temporal-logger';
-import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../test/support/stack-env';
 import { historyToProtoJson } from '../test/support/history-json';
-import { createSimulationsWorker } from '../workers/simulations-worker';
-import { simulationBatch, simulationProgressQuery, type SimulationBatchInput } from '../workflows/simulations/batch';
+import { startSimulationsStack } from '../test/support/simulations-stack';
+import { type simulationBatch, simulationProgressQuery, type SimulationBatchInput } from '../workflows/simulations/batch';
 
 const shape = process.argv[2];
 if (!shape || !/^[a-z0-9-]+$/.test(shape)) throw new Error('usage: record-simulation-histories.ts <shape-name>, e.g. local-finish');
@@ -32,26 +26,9 @@ const SEED = 20_261_130;
 
 loadTestStackEnv();
 installTemporalRuntime('WARN');
-const env = process.env as Record<string, string>;
-const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-record-simulations' });
-const redis = createRedis(env.REDIS_URL!, `record-sim-${Date.now()}:`);
-const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
-const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
 const threads = createThreadPool(2);
-const taskQueue = `record-sim-${Date.now()}`;
-// No workflowBundle: the worker bundles workflows/simulations/index.ts, as in production.
-const worker = await createSimulationsWorker({
-  connection: workerConnection,
-  namespace: 'default',
-  db,
-  redis,
-  threads,
-  log: createLogger('record-simulations'),
-  identity: 'recorder',
-  taskQueue,
-});
-const running = worker.run();
+const stack = await startSimulationsStack('record-simulations', threads);
+const { client } = stack;
 
 const smallParams = investmentParams.parse({
   initialMinor: 1_000_000,
@@ -70,18 +47,9 @@ async function start(
   chunks: number,
   options: { record?: boolean; extra?: Partial<SimulationBatchInput> } = {},
 ): Promise<WorkflowHandle<typeof simulationBatch>> {
-  const batchId = `recorded-${name}-${Date.now()}`;
   const plan = planChunks(pathCount, params.periods, chunks);
   if (plan.chunkCount !== chunks) throw new Error(`${name}: planned ${plan.chunkCount} chunks, wanted ${chunks}`);
-  if (options.record !== false)
-    await recordBatch(db, { batchId, model: 'investment', params, seed: SEED, pathCount, chunkCount: plan.chunkCount, poolId: null, subject: 'recorder' });
-  return client.workflow.start(simulationBatch, {
-    taskQueue,
-    workflowId: workflowIds.simulation(batchId),
-    args: [
-      { batchId, model: 'investment', pathCount, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, searchAttributes: false, ...options.extra },
-    ],
-  });
+  return stack.startBatch({ batchId: `recorded-${name}-${Date.now()}`, params, seed: SEED, plan, subject: 'recorder', ...options });
 }
 
 async function expectFailure(handle: WorkflowHandle, what: string): Promise<void> {
@@ -129,11 +97,8 @@ try {
   await expectFailure(failed, 'failed');
   await keep('failed.simulation.json', failed.workflowId);
 } finally {
-  worker.shutdown();
-  await running;
+  await stack.stop();
   await threads.close();
-  redis.disconnect();
-  await Promise.all([workerConnection.close(), connection.close(), db.end()]);
 }
 await mkdir(OUT_DIR, { recursive: true });
 for (const [file, content] of recorded) await writeFile(`${OUT_DIR}${file}`, content);

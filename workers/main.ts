@@ -18,7 +18,6 @@ import { tracingClientInterceptor } from '../observability/temporal-tracing';
 const WEBHOOK_REDELIVERY_INTERVAL_MS = 30_000;
 /** How often handled webhook events past their retention period are deleted. */
 const WEBHOOK_PURGE_INTERVAL_MS = 60 * 60_000;
-const WEBHOOK_REDELIVERY_BATCH_MAX = 100;
 
 const env = loadEnv(serviceEnv.extend(notificationsEnv.shape));
 const mode = loadEnv(modeEnv).POOLFLOW_MODE;
@@ -47,9 +46,9 @@ try {
   // briefly away) are sent again from here, so no event is lost between deliveries from Stripe.
   const router = createWebhookRouter({ db, temporal: client, stripe, log });
   const redelivery = setInterval(() => {
-    router.redeliverPending({ limit: WEBHOOK_REDELIVERY_BATCH_MAX }).catch((error: unknown) => log.warn('webhook re-delivery failed', { error }));
+    router.redeliverPending().catch((error: unknown) => log.warn('webhook re-delivery failed', { error }));
   }, WEBHOOK_REDELIVERY_INTERVAL_MS);
-  // Handled webhook events are kept for WEBHOOK_EVENT_RETENTION_DAYS, then deleted.
+  // Handled webhook events are kept for WEBHOOK_EVENT_RETENTION.days, then deleted.
   const purge = setInterval(() => {
     router.purgeExpired().catch((error: unknown) => log.warn('webhook event purge failed', { error }));
   }, WEBHOOK_PURGE_INTERVAL_MS);

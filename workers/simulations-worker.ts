@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { createSimulationActivities } from '../activities/simulations/batches';
 import { createThreadPool, type ThreadPool } from '../activities/simulations/thread-pool';
 import type { Redis } from '../cache/redis';
-import { CHECKPOINT_INTERVAL_MS_DEFAULT } from '../domain/simulations/chunking';
+import { CHECKPOINT_INTERVAL_MS } from '../domain/simulations/chunking';
 import { openProcess, type ProcessEnv } from '../config/process';
 import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
@@ -62,7 +62,7 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     maxConcurrentActivityTaskExecutions: deps.chunksPerWorker ?? CHUNKS_PER_WORKER_DEFAULT,
     // A chunk's checkpoints reach the server as often as it takes them, not throttled by the SDK to 80 % of
     // the heartbeat timeout, so a retry after a crash loses little work.
-    maxHeartbeatThrottleInterval: deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS_DEFAULT,
+    maxHeartbeatThrottleInterval: deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS.default,
     shutdownGraceTime: '10s',
   });
 }

@@ -5,10 +5,13 @@ import { ACCOUNT_CHANGES_STREAM, leaderboardKey, leaderboardNamesKey, liveEvents
 import type { Redis } from '../../cache/redis';
 import type { AccountState } from '../../domain/assessments/account';
 
-/** The account-change stream keeps about this many entries; the monitor reloads the hash when it lags further. */
-export const ACCOUNT_CHANGES_KEPT_MAX = 100_000;
-/** Versions of one assessment a reconnecting client can resume from. */
-export const LIVE_EVENTS_KEPT_MAX = 1_000;
+/** About how many entries each stream keeps (trimmed with MAXLEN ~). */
+export const STREAM_ENTRIES_KEPT_MAX = {
+  /** The account-change stream; the monitor reloads the hash when it lags further. */
+  accountChanges: 100_000,
+  /** One assessment's live view: the versions a reconnecting client can resume from. */
+  liveEvents: 1_000,
+} as const;
 
 /** An account as the risk monitor holds it: which pack it runs under and the workflow's version. */
 export interface MonitoredAccount {
@@ -23,7 +26,7 @@ export async function publishMonitoredAccount(redis: Redis, assessmentId: string
   const multi = redis.multi();
   if (entry) multi.hset(MONITORED_ACCOUNTS_KEY, assessmentId, JSON.stringify(entry));
   else multi.hdel(MONITORED_ACCOUNTS_KEY, assessmentId);
-  multi.xadd(ACCOUNT_CHANGES_STREAM, 'MAXLEN', '~', String(ACCOUNT_CHANGES_KEPT_MAX), '*', 'id', assessmentId, 'v', String(entry?.version ?? -1));
+  multi.xadd(ACCOUNT_CHANGES_STREAM, 'MAXLEN', '~', String(STREAM_ENTRIES_KEPT_MAX.accountChanges), '*', 'id', assessmentId, 'v', String(entry?.version ?? -1));
   const results = await multi.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('publishing a monitored account failed');
@@ -32,7 +35,7 @@ export async function publishMonitoredAccount(redis: Redis, assessmentId: string
 /** Appends one version of the assessment's live view; a version already there (a retry) is skipped. */
 export async function publishLiveEvent(redis: Redis, assessmentId: string, version: number, view: unknown): Promise<void> {
   try {
-    await redis.xadd(liveEventsKey(assessmentId), 'MAXLEN', '~', String(LIVE_EVENTS_KEPT_MAX), `${version}-1`, 'view', JSON.stringify(view));
+    await redis.xadd(liveEventsKey(assessmentId), 'MAXLEN', '~', String(STREAM_ENTRIES_KEPT_MAX.liveEvents), `${version}-1`, 'view', JSON.stringify(view));
   } catch (error) {
     // "The ID specified in XADD is equal or smaller than the target stream top item": already published.
     if (!(error instanceof Error && /equal or smaller/.test(error.message))) throw error;

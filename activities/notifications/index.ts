@@ -31,10 +31,13 @@ import { checkEndpointUrl, EndpointRefusedError, type EndpointPolicy } from './e
 import type { Mailer } from './mailer';
 import { signedHeaders } from './signature';
 
-/** Webhook bodies above this are refused (recorded in the delivery log) rather than sent. */
-export const WEBHOOK_PAYLOAD_BYTES_MAX = 64 * 1024;
-/** A receiver has this long to answer one delivery. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Sending one webhook delivery. */
+export const WEBHOOK_DELIVERY = {
+  /** Bodies above this are refused (recorded in the delivery log) rather than sent. */
+  payloadBytesMax: 64 * 1024,
+  /** A receiver has this long to answer. */
+  timeoutMs: 10_000,
+} as const;
 /** A digest covers at most this many of a manager's pools. */
 export const DIGEST_POOLS_MAX = 200;
 /** Live feed events kept per recipient in Redis; the database holds the whole feed. */
@@ -84,7 +87,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     if (endpointIds.length === 0) return;
     const payload = webhookPayload(notice);
     const bytes = Buffer.byteLength(payload);
-    const refusal = bytes > WEBHOOK_PAYLOAD_BYTES_MAX ? `payload of ${bytes} bytes exceeds the limit of ${WEBHOOK_PAYLOAD_BYTES_MAX}` : undefined;
+    const refusal = bytes > WEBHOOK_DELIVERY.payloadBytesMax ? `payload of ${bytes} bytes exceeds the limit of ${WEBHOOK_DELIVERY.payloadBytesMax}` : undefined;
     for (const endpointId of endpointIds) {
       await enqueueDelivery(db, { endpointId, eventId: notice.key, type: notice.type, poolId: notice.poolId, payload, ...(refusal ? { refusal } : {}) });
       await signalWithStart('webhookEndpoint', workflowIds.webhookEndpoint(endpointId), { endpointId }, 'deliveriesQueued');
@@ -221,7 +224,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
           headers,
           body: delivery.payload,
           redirect: 'manual',
-          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+          signal: AbortSignal.timeout(WEBHOOK_DELIVERY.timeoutMs),
         });
         statusCode = response.status;
         await response.body?.cancel();

@@ -54,16 +54,23 @@ function contributionTransfer(input: ContributionRecord): TransferRequest {
   };
 }
 
-/** Money out of the pool's pot into one of the member's accounts (paid out, or refunded), parsed from the workflow's strings. */
+/**
+ * Money out of the pool's pot into one of the member's accounts (paid out, or refunded), parsed from the
+ * workflow's strings, under its idempotency key, with the member's movement and `what` it was in its metadata.
+ */
 function outOfPot(
   input: MemberMovement & { amountMinor: string },
   memberAccount: (poolId: string, memberId: string, currency: Currency) => { key: string },
-): { currency: Currency; postings: PostingInput[] } {
+  idempotencyKey: string,
+  what: Record<string, string>,
+): TransferRequest {
   const currency = parseCurrency(input.currency);
   const amountMinor = parseMinor(input.amountMinor);
   return {
+    idempotencyKey,
     currency,
     postings: [debit(chart.poolPot(input.poolId, currency).key, amountMinor), credit(memberAccount(input.poolId, input.memberId, currency).key, amountMinor)],
+    metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, ...what },
   };
 }
 
@@ -167,14 +174,8 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** Step one of a payout saga: the amount leaves the pot's available balance, pending. */
     async reservePayout(input: PayoutKey & { currency: string; amountMinor: string }): Promise<void> {
-      const movement = outOfPot(input, chart.memberPaidOut);
-      await asLedgerActivity(() =>
-        createPendingTransfer(db, {
-          idempotencyKey: poolLedgerKeys.payout(input),
-          ...movement,
-          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, purpose: input.purpose },
-        }),
-      );
+      const transfer = outOfPot(input, chart.memberPaidOut, poolLedgerKeys.payout(input), { purpose: input.purpose });
+      await asLedgerActivity(() => createPendingTransfer(db, transfer));
     },
 
     /** Step three: the Stripe transfer went through, so the reservation becomes final. */
@@ -189,14 +190,8 @@ export function createPoolLedgerActivities(deps: { db: Db }) {
 
     /** A refunded contribution on cancellation: out of the pot, back to the member's contributed account. */
     async recordRefund(input: MemberMovement & { amountMinor: string; refundId: string }): Promise<void> {
-      const movement = outOfPot(input, chart.memberContributed);
-      await asLedgerActivity(() =>
-        postTransfer(db, {
-          idempotencyKey: poolLedgerKeys.refund(input),
-          ...movement,
-          metadata: { poolId: input.poolId, round: input.round, memberId: input.memberId, refundId: input.refundId },
-        }),
-      );
+      const transfer = outOfPot(input, chart.memberContributed, poolLedgerKeys.refund(input), { refundId: input.refundId });
+      await asLedgerActivity(() => postTransfer(db, transfer));
     },
   };
 }

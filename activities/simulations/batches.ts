@@ -6,15 +6,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Redis } from '../../cache/redis';
 import { findBatch, findChunk, finishBatch, listChunks, storeChunk, type BatchStatus } from '../../db/simulations/batches';
 import type { Db } from '../../db/pool';
-import {
-  blocksPerJob,
-  CHECKPOINT_INTERVAL_MS_DEFAULT,
-  CHECKPOINT_INTERVAL_MS_MAX,
-  CHECKPOINT_INTERVAL_MS_MIN,
-  chunkBlocks,
-  pathsIn,
-  type ChunkPlan,
-} from '../../domain/simulations/chunking';
+import { blocksPerJob, CHECKPOINT_INTERVAL_MS, chunkBlocks, pathsIn, type ChunkPlan } from '../../domain/simulations/chunking';
 import { MODELS, type ModelName } from '../../domain/simulations/models';
 import { blockCount } from '../../domain/simulations/run-blocks';
 import { buildResult } from '../../domain/simulations/result';
@@ -34,7 +26,7 @@ export interface SimulationActivityDeps {
   /** Names this worker process in the chunks it stores. */
   workerIdentity: string;
   log: Logger;
-  /** How often a running chunk heartbeats its checkpoint (CHECKPOINT_INTERVAL_MS_DEFAULT). */
+  /** How often a running chunk heartbeats its checkpoint (CHECKPOINT_INTERVAL_MS.default). */
   checkpointIntervalMs?: number;
 }
 
@@ -57,9 +49,9 @@ export const BATCH_INVALID = 'SimulationBatchInvalid';
 
 export function createSimulationActivities(deps: SimulationActivityDeps) {
   const { db, redis, threads, log } = deps;
-  const checkpointIntervalMs = deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS_DEFAULT;
-  if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < CHECKPOINT_INTERVAL_MS_MIN || checkpointIntervalMs > CHECKPOINT_INTERVAL_MS_MAX)
-    throw new RangeError(`checkpointIntervalMs must be a whole number from ${CHECKPOINT_INTERVAL_MS_MIN} to ${CHECKPOINT_INTERVAL_MS_MAX}`);
+  const checkpointIntervalMs = deps.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS.default;
+  if (!Number.isInteger(checkpointIntervalMs) || checkpointIntervalMs < CHECKPOINT_INTERVAL_MS.min || checkpointIntervalMs > CHECKPOINT_INTERVAL_MS.max)
+    throw new RangeError(`checkpointIntervalMs must be a whole number from ${CHECKPOINT_INTERVAL_MS.min} to ${CHECKPOINT_INTERVAL_MS.max}`);
 
   async function loadBatch(batchId: string) {
     const batch = await findBatch(db, batchId);

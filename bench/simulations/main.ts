@@ -13,25 +13,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { runOnThreads } from '../../activities/simulations/run-on-threads';
 import { createThreadPool, type ThreadPool } from '../../activities/simulations/thread-pool';
-import { createRedis } from '../../cache/redis';
-import { createDbPool } from '../../db/pool';
-import { recordBatch } from '../../db/simulations/batches';
 import { blocksPerJob, planChunks } from '../../domain/simulations/chunking';
 import { investmentModel, investmentParams } from '../../domain/simulations/investment';
 import { buildResult } from '../../domain/simulations/result';
 import { blockCount, runBlocks } from '../../domain/simulations/run-blocks';
 import { foldMoments } from '../../domain/simulations/statistics';
-import { createLogger } from '../../observability/log';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
-import { poolflowDataConverter } from '../../temporal-config/data-converter';
-import { workflowIds } from '../../temporal-config/workflow-ids';
 import { loadTestStackEnv } from '../../test/support/stack-env';
-import { createSimulationsWorker } from '../../workers/simulations-worker';
-import { simulationBatch } from '../../workflows/simulations/batch';
+import { startSimulationsStack } from '../../test/support/simulations-stack';
 import { cpuDelta, mainThreadCpuMs, stackCpuMs, type StackCpuMs } from '../process-cpu';
 
 // Sizes, each overridable as BENCH_<NAME> (BENCH_TRIALS=3, …).
@@ -201,46 +192,14 @@ if (parts.has('temporal')) {
   installTemporalRuntime('WARN');
   const env = process.env as Record<string, string>;
   const stackPorts = { temporal: env.TEMPORAL_ADDRESS!.split(':').at(-1)!, postgres: new URL(env.DATABASE_URL!).port, redis: new URL(env.REDIS_URL!).port };
-  const db = createDbPool(env.DATABASE_URL!, { applicationName: 'poolflow-bench-simulations' });
-  const redis = createRedis(env.REDIS_URL!, `bench-sim-${Date.now()}:`);
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-  const client = new Client({ connection, namespace: 'default', dataConverter: poolflowDataConverter() });
-  const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
-  const taskQueue = `bench-sim-${Date.now()}`;
-  const worker = await createSimulationsWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    db,
-    redis,
-    threads: two,
-    log: createLogger('bench'),
-    identity: 'bench',
-    taskQueue,
-  });
-  const running = worker.run();
+  const stack = await startSimulationsStack('bench-simulations', two);
   const batchPaths = Math.ceil(BATCH_PATH_STEPS / PERIODS);
   const plan = planChunks(batchPaths, PERIODS);
   let batches = 0;
   const viaTemporal = () =>
     wallSeconds(async () => {
-      const batchId = `bench-${Date.now()}-${batches++}`;
-      await recordBatch(db, {
-        batchId,
-        model: 'investment',
-        params,
-        seed: SEED,
-        pathCount: batchPaths,
-        chunkCount: plan.chunkCount,
-        poolId: null,
-        subject: 'bench',
-      });
-      await client.workflow.execute(simulationBatch, {
-        taskQueue,
-        workflowId: workflowIds.simulation(batchId),
-        args: [
-          { batchId, model: 'investment', pathCount: batchPaths, chunkCount: plan.chunkCount, blocksPerChunk: plan.blocksPerChunk, searchAttributes: false },
-        ],
-      });
+      const batch = await stack.startBatch({ batchId: `bench-${Date.now()}-${batches++}`, params, seed: SEED, plan, subject: 'bench' });
+      await batch.result();
     });
   const inProcess = () => wallSeconds(async () => buildResult(investmentModel, params, await onThreads(two, batchPaths), SEED));
   /** Runs `side` and adds the CPU it used to `into`. */
@@ -266,10 +225,7 @@ if (parts.has('temporal')) {
       );
     }
   } finally {
-    worker.shutdown();
-    await running;
-    redis.disconnect();
-    await Promise.all([workerConnection.close(), connection.close(), db.end()]);
+    await stack.stop();
   }
   summaryLines.push(`Temporal batch / in-process, extra wall time      <= 10 %    ${spread(overheads, percent)}`);
 }

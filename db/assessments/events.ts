@@ -4,9 +4,7 @@
 import type { Queryable } from '../pool';
 
 /** Rows one read returns at most: a phase's log, its trades, an assessment's violations. */
-export const EVENTS_READ_MAX = 20_000;
-export const TRADES_READ_MAX = 5_000;
-export const VIOLATIONS_READ_MAX = 500;
+export const ROWS_READ_MAX = { events: 20_000, trades: 5_000, violations: 500 } as const;
 
 export interface EventInsert {
   seq: number;
@@ -35,7 +33,7 @@ export async function listEvents(
 ): Promise<Array<{ seq: number; kind: string; source: string; event: unknown }>> {
   const { rows } = await db.query<{ seq: bigint; kind: string; source: string; event: unknown }>(
     `SELECT seq, kind, source, event FROM assessment_events WHERE assessment_id = $1 AND phase_index = $2 ORDER BY seq LIMIT $3`,
-    [assessmentId, phaseIndex, EVENTS_READ_MAX],
+    [assessmentId, phaseIndex, ROWS_READ_MAX.events],
   );
   return rows.map((row) => ({ seq: Number(row.seq), kind: row.kind, source: row.source, event: row.event }));
 }
@@ -57,7 +55,7 @@ export async function insertTrades(
 export async function listTrades<T>(db: Queryable, assessmentId: string, phaseIndex?: number): Promise<T[]> {
   const { rows } = await db.query<{ trade: T }>(
     `SELECT trade FROM assessment_trades WHERE assessment_id = $1 AND ($2::INT8 IS NULL OR phase_index = $2) ORDER BY closed_at, close_id LIMIT $3`,
-    [assessmentId, phaseIndex ?? null, TRADES_READ_MAX],
+    [assessmentId, phaseIndex ?? null, ROWS_READ_MAX.trades],
   );
   return rows.map((row) => row.trade);
 }
@@ -87,7 +85,7 @@ export async function listViolations(
 ): Promise<Array<{ phaseIndex: number; rule: string; severity: string; detail: unknown; occurredAt: Date }>> {
   const { rows } = await db.query<{ phase_index: bigint; rule: string; severity: string; detail: unknown; occurred_at: Date }>(
     `SELECT phase_index, rule, severity, detail, occurred_at FROM assessment_violations WHERE assessment_id = $1 ORDER BY occurred_at, violation_key LIMIT $2`,
-    [assessmentId, VIOLATIONS_READ_MAX],
+    [assessmentId, ROWS_READ_MAX.violations],
   );
   return rows.map((row) => ({ phaseIndex: Number(row.phase_index), rule: row.rule, severity: row.severity, detail: row.detail, occurredAt: row.occurred_at }));
 }

@@ -21,9 +21,7 @@ export const CHUNKS_MAX = 10_000;
  * their first heartbeat and never pay for one (a checkpoint is a summary of tens of kilobytes, encoded and
  * encrypted on the worker's main thread and stored by the server).
  */
-export const CHECKPOINT_INTERVAL_MS_DEFAULT = 2_000;
-export const CHECKPOINT_INTERVAL_MS_MIN = 50;
-export const CHECKPOINT_INTERVAL_MS_MAX = 5_000;
+export const CHECKPOINT_INTERVAL_MS = { default: 2_000, min: 50, max: 5_000 } as const;
 /**
  * Blocks in one chunk: a chunk's summary keeps per-block moments and travels in its heartbeats, which
  * must stay well under Temporal's 2 MB payload limit.

@@ -2,9 +2,9 @@
 // Custom accounts do), onboarding links that lead back to the sandbox to finish onboarding, and
 // transfers, which Stripe refuses to accounts that do not exist or cannot receive them yet.
 import type Stripe from 'stripe';
-import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
+import { newMoneyMovement, requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { invalidRequest, resourceMissing } from './errors';
-import { mapParam, moneyMovementParams, objectParam, stringParam } from './params';
+import { mapParam, objectParam, stringParam } from './params';
 import { newId, nowSeconds } from './state';
 
 /** How long an AccountLink stays usable, as on Stripe. */
@@ -93,10 +93,7 @@ export function createTransfer(ctx: HandlerContext): HandlerResult {
   }
   const id = newId('tr');
   const transfer: Stripe.Transfer = {
-    ...(ctx.fixture as Stripe.Transfer),
-    id,
-    object: 'transfer',
-    ...moneyMovementParams(params),
+    ...newMoneyMovement<Stripe.Transfer>(ctx, id, 'transfer'),
     amount_reversed: 0,
     balance_transaction: newId('txn'),
     created: nowSeconds(),

@@ -1,6 +1,7 @@
 // What a resource handler gets (the parsed request, stripe-mock's answer to it, the sandbox's state and
 // event sink) and what it returns, shared by the handler modules and the server that calls them.
-import type { Params } from './params';
+import type Stripe from 'stripe';
+import { moneyMovementParams, type Params } from './params';
 import type { ObjectType, ObjectTypes, SandboxState, StoredObject } from './state';
 import type { Upstream } from './upstream';
 
@@ -58,6 +59,14 @@ export function requestOrigin(request: ApiRequest): EventOrigin {
     requestId: request.requestId,
     idempotencyKey: request.idempotencyKey ?? null,
   };
+}
+
+/**
+ * The head of a new Transfer or PaymentIntent: stripe-mock's fixture for it, its ID and type, and the
+ * money fields both read alike from their create request (moneyMovementParams).
+ */
+export function newMoneyMovement<T extends Stripe.Transfer | Stripe.PaymentIntent>(ctx: HandlerContext, id: string, object: T['object']) {
+  return { ...(ctx.fixture as T), id, object, ...moneyMovementParams(ctx.request.params) };
 }
 
 /** Stores an object the request created, under the request's secret key and Stripe-Version. */

@@ -3,9 +3,9 @@
 // delayed settlement), and refunds may never exceed what was captured minus what was refunded before.
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
-import { requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
+import { newMoneyMovement, requestOrigin, storeCreated, storedOrigin, type HandlerContext, type HandlerResult, type SandboxServices } from './context';
 import { docUrl, invalidRequest, resourceMissing, StripeHttpError } from './errors';
-import { integerParam, mapParam, moneyMovementParams, objectParam, stringParam, type Params } from './params';
+import { integerParam, mapParam, objectParam, stringParam, type Params } from './params';
 import { newId, nowSeconds, type StoredObject } from './state';
 import { testCard, type Decline, type Settlement, type TestCard } from './test-cards';
 
@@ -24,10 +24,7 @@ export async function createPaymentIntent(ctx: HandlerContext): Promise<HandlerR
   const id = newId('pi');
   const destination = stringParam(objectParam(params, 'transfer_data') ?? {}, 'destination');
   const intent: Stripe.PaymentIntent = {
-    ...(ctx.fixture as Stripe.PaymentIntent),
-    id,
-    object: 'payment_intent',
-    ...moneyMovementParams(params),
+    ...newMoneyMovement<Stripe.PaymentIntent>(ctx, id, 'payment_intent'),
     amount_capturable: 0,
     amount_received: 0,
     application_fee_amount: integerParam(params, 'application_fee_amount') ?? null,

@@ -14,8 +14,6 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -24,7 +22,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { PoolActivities } from '../../activities/pools/pools';
 import { PayoutDrawMismatch, revealPayoutDraw, type PayoutDraw } from '../../domain/pools/payout-draw';
 import * as commands from '../../domain/pools/commands';
 import {
@@ -56,7 +53,6 @@ import {
 import type { PoolConfig } from '../../domain/pools/pool-config';
 import { isFinal, type PoolStatus } from '../../domain/pools/pool-lifecycle';
 import type { PoolMemberView, PoolView } from '../../domain/pools/pool-view';
-import { DB_ACTIVITY, DB_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import {
   PoolEscalationAttribute,
   PoolIdAttribute,
@@ -69,15 +65,8 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { oneAtATime } from '../core/one-at-a-time';
 import { isClosedWorkflowSignalled } from '../core/signal-failures';
 import { workflowShape } from '../core/workflow-shape';
+import { poolActivities, poolLocalActivities } from './activity-proxies';
 import { cancelRoundSignal, contributionRound, reportRequestedSignal, roundFinishedSignal } from './round';
-
-const activities = proxyActivities<PoolActivities>(DB_ACTIVITY);
-/**
- * The pool's own idempotent steps — projections (monotonic by version), opening ledger accounts, its
- * schedule — as local activities in runs of the current shape: one marker event each, in the workflow
- * task that made the change, instead of an activity's three events and a workflow task of their own.
- */
-const localActivities = proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY);
 
 export type { PoolState, RoundTriggerVerdict } from '../../domain/pools/state';
 /** Marks histories whose joins are checked again after waiting (see the join handler). */
@@ -200,8 +189,10 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   const { poolId, config } = input;
   const shape = workflowShape(POOL_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
   const novemberShape = shape.has(NOVEMBER_SHAPE_PATCH);
-  // One at a time: the update handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
-  const steps = novemberShape ? oneAtATime(localActivities) : activities;
+  // The pool's own idempotent steps (projections, monotonic by version; opening ledger accounts; its
+  // schedule) run as local activities in runs of the November shape and later, one at a time: the update
+  // handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
+  const steps = novemberShape ? oneAtATime(poolLocalActivities) : poolActivities;
   const identity: PoolIdentity = { poolId, managerId: input.managerId, config, ...(input.seedCommitment ? { seedCommitment: input.seedCommitment } : {}) };
   const s: PoolState = input.carriedCompact ? restoreState(input.carriedCompact) : (input.carried ?? initialPoolState(config));
   const view = () => poolView(identity, s);
@@ -230,7 +221,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     const rows = members.map((m) => ({ ...m }));
     const version = s.version;
     if (shape.since(DELTA_PROJECTION_PATCH)) await steps.projectPoolChange({ poolId, change: poolChange(identity, s, rows) });
-    else await activities.projectPool(view());
+    else await poolActivities.projectPool(view());
     return { poolId, status: s.status, version, members: rows };
   };
 
@@ -303,7 +294,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     async () => {
       // The draw's secret is revealed only now and checked against the commitment before anything changes.
       const secret =
-        config.kind === 'rotating' && input.seedCommitment && shape.since(DRAW_REVEAL_PATCH) ? await activities.revealDrawSecret({ poolId }) : null;
+        config.kind === 'rotating' && input.seedCommitment && shape.since(DRAW_REVEAL_PATCH) ? await poolActivities.revealDrawSecret({ poolId }) : null;
       const draw =
         secret === null
           ? null
@@ -411,7 +402,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     } catch (error) {
       if (!isClosedWorkflowSignalled(error)) throw error;
       if (roundStartedHere === round) return;
-      const outcome = await activities.closedRoundOutcome({ poolId, round });
+      const outcome = await poolActivities.closedRoundOutcome({ poolId, round });
       if (outcome.ended === 'completed') rounds.roundReported(s, outcome.result);
       else rounds.roundEndedUnreported(s, round, outcome.reason);
     }

@@ -30,13 +30,13 @@ import {
   type RoundInput,
   type RoundResult,
 } from '../../domain/pools/round-types';
-import { DB_ACTIVITY, DB_LOCAL_ACTIVITY, STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY, STRIPE_LOCAL_ACTIVITY } from '../../temporal-config/policies';
+import { STRIPE_ACTIVITY, STRIPE_BATCH_ACTIVITY, STRIPE_LOCAL_ACTIVITY } from '../../temporal-config/policies';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { paymentIntentUpdatedSignal, type PaymentIntentSignal } from '../core/payment-signals';
 import { givenShape, workflowShape } from '../core/workflow-shape';
+import { poolActivities, poolLocalActivities } from './activity-proxies';
 import { choosePayout } from './round-payout';
 
-const pool = proxyActivities<PoolActivities>(DB_ACTIVITY);
 const payments = proxyActivities<PaymentActivities>(STRIPE_ACTIVITY);
 const paymentBatches = proxyActivities<Pick<PaymentActivities, 'chargeContributions'>>(STRIPE_BATCH_ACTIVITY);
 
@@ -45,7 +45,7 @@ interface RoundSteps {
   ledger: Pick<PoolActivities, 'recordContributions' | 'coverFromReserve' | 'recordPayoutFee' | 'reservePayout' | 'postPayout' | 'voidPayout' | 'recordRefund'>;
   stripe: Pick<PaymentActivities, 'transferPayout' | 'refundContribution'>;
 }
-const remoteSteps: RoundSteps = { ledger: pool, stripe: payments };
+const remoteSteps: RoundSteps = { ledger: poolActivities, stripe: payments };
 /**
  * The same steps as local activities (rounds of the current shape): each is idempotent under its business key, so a
  * workflow task retried after a crash may run it again safely, and each costs one marker event instead of
@@ -54,7 +54,7 @@ const remoteSteps: RoundSteps = { ledger: pool, stripe: payments };
  * await nothing), so unlike the pool's they need no oneAtATime (workflows/core/one-at-a-time.ts).
  */
 const localSteps: RoundSteps = {
-  ledger: proxyLocalActivities<PoolActivities>(DB_LOCAL_ACTIVITY),
+  ledger: poolLocalActivities,
   stripe: proxyLocalActivities<PaymentActivities>(STRIPE_LOCAL_ACTIVITY),
 };
 
@@ -449,7 +449,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   if (batched) {
     for (const batch of chunks(paidMembers, CONTRIBUTIONS_PER_RECORD_MAX)) await steps.ledger.recordContributions({ contributions: batch.map(contribution) });
   } else {
-    for (const member of paidMembers) await pool.recordContribution(contribution(member));
+    for (const member of paidMembers) await poolActivities.recordContribution(contribution(member));
   }
   if (cancelRequested) {
     await refundAll(input, charges, steps);
@@ -506,7 +506,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
       phase = 'payout-escalated';
       log.warn('payout escalated to operations', { poolId: input.poolId, round: input.round });
       // Counted for the escalated-payout alert; rounds recorded before this report replay without it.
-      if (shape.since(PAYOUT_ESCALATION_REPORT_PATCH)) await pool.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
+      if (shape.since(PAYOUT_ESCALATION_REPORT_PATCH)) await poolActivities.reportPayoutEscalated({ poolId: input.poolId, round: input.round });
       retryRequested.payout = false;
       await condition(() => retryRequested.payout);
       phase = 'paying-out';
