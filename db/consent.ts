@@ -140,15 +140,15 @@ const sameTerms = (a: AgreementTerms, b: AgreementTerms) =>
   a.lateFeeMinor === b.lateFeeMinor;
 
 /**
- * Records the member's agreement to be charged off-session on these terms and returns it, unless one is
- * in force for the pool already: on the same terms that one stands and is returned (a retried or
+ * Records the member's agreement to be charged off-session on these terms (`created`), unless one is in
+ * force for the pool already: on the same terms that one stands and is returned (a retried or
  * concurrent accept); on other terms this throws AgreementTermsConflict and changes nothing. An
  * agreement's terms never change once written, so the one in force is the one its member joined on.
  */
 export async function recordAgreement(
   db: Queryable,
   agreement: { poolId: string; memberId: string; terms: AgreementTerms; requestId: string },
-): Promise<AgreementRow> {
+): Promise<{ agreement: AgreementRow; created: boolean }> {
   const { terms } = agreement;
   const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
   for (let attempt = 0; attempt < AGREEMENT_CLAIM_ATTEMPTS_MAX; attempt++) {
@@ -161,11 +161,11 @@ export async function recordAgreement(
        RETURNING ${camelColumns(AGREEMENT_COLUMNS)}`,
       [randomUUID(), agreement.poolId, agreement.memberId, ...values],
     );
-    if (rows[0]) return rows[0];
+    if (rows[0]) return { agreement: rows[0], created: true };
     const inForce = await findAgreementInForce(db, agreement.poolId, agreement.memberId);
     if (!inForce) continue; // withdrawn between the two statements: try to insert again
     if (!sameTerms(inForce, terms)) throw new AgreementTermsConflict(inForce);
-    return inForce;
+    return { agreement: inForce, created: false };
   }
   throw new Error(`the agreement of member ${agreement.memberId} in pool ${agreement.poolId} kept changing while it was recorded`);
 }

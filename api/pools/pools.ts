@@ -268,7 +268,7 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
         throw new ProblemError(409, PoolRejection.alreadyMember, `${principal.sub} is already a member`);
       }
-      const agreement = await recordAgreement(deps.db, {
+      const claimed = await recordAgreement(deps.db, {
         ...consent,
         terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)),
       }).catch((error: unknown) => {
@@ -292,11 +292,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
           await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
         return c.json(joined, 201);
       } catch (error) {
-        // Refused by the pool: the agreement this attempt joined on is void, unless the refusal is that the
-        // member is already in (a concurrent accept won on the same terms): that membership's agreement
-        // stays in force. Only that agreement is ended, never one recorded after it.
-        if (error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
-          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: agreement.agreementId });
+        // Refused by the pool: the agreement this attempt recorded is void, unless the refusal is that the
+        // member is already in (a concurrent accept won): that membership's agreement stays in force. An
+        // agreement another accept recorded is that accept's to end: a duplicate accept refused for
+        // another reason (the pool was activated meanwhile) must not end the one its twin joined on.
+        if (claimed.created && error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
+          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: claimed.agreement.agreementId });
         }
         throw error;
       }
