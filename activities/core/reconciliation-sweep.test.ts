@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { getReconciliationCheck } from '../../db/payments/reconciliation-checks';
+import { getReconciliationCheck, listPoolsDueForReconciliation, recordReconciliationCheck } from '../../db/payments/reconciliation-checks';
 import { businessMetrics } from '../../observability/metrics';
 import { RECONCILIATION_SWEEP_SCHEDULE_ID, ensureReconciliationSweepSchedule } from '../../temporal-config/reconciliation-sweep';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
@@ -55,6 +55,27 @@ describe('the reconciliation sweep schedule on the dev server', () => {
     return poolId;
   }
 
+  /** Counts every pool but these as just checked: the database is shared with other test files. */
+  const onlyTheseDue = (poolIds: string[]) =>
+    h.db.query(
+      `INSERT INTO reconciliation_checks (pool_id, checked_at, mismatch_count, mismatches)
+       SELECT pool_id, now(), 0, '[]' FROM pools WHERE pool_id <> ALL($1)
+       ON CONFLICT (pool_id) DO UPDATE SET checked_at = now()`,
+      [poolIds],
+    );
+
+  test('a run takes at most its limit of due pools: never-checked first, oldest first; a recent check is not due', async () => {
+    const [first, second, checked] = [uniqueId('due'), uniqueId('due'), uniqueId('due')];
+    for (const poolId of [first, second, checked]) await projectPool(poolId);
+    await onlyTheseDue([first, second, checked]);
+    await recordReconciliationCheck(h.db, { poolId: checked, mismatchCount: 0, mismatches: [] });
+    const hourMs = 60 * 60_000;
+    assert.deepEqual(await listPoolsDueForReconciliation(h.db, { poolsMax: 1, recheckAfterMs: hourMs }), [first]);
+    const due = await listPoolsDueForReconciliation(h.db, { poolsMax: 10, recheckAfterMs: hourMs });
+    assert.deepEqual(due.slice(0, 2), [first, second]);
+    assert.ok(!due.includes(checked), 'checked within the recheck interval');
+  });
+
   const mismatchesCounted = async () => (await businessMetrics.reconciliationMismatches.get()).values.reduce((sum, v) => sum + v.value, 0);
 
   test('a firing reconciles the due pools and reports the one whose ledger has an entry Stripe never saw', async () => {
@@ -73,15 +94,9 @@ describe('the reconciliation sweep schedule on the dev server', () => {
       paymentIntentId: nowhere,
     });
 
-    // The database is shared with other test files, whose pools live in other Stripe sandboxes: count
-    // every other pool as just checked, so that this run's due pools are this test's (and any created
-    // while it runs, which come after them).
-    await h.db.query(
-      `INSERT INTO reconciliation_checks (pool_id, checked_at, mismatch_count, mismatches)
-       SELECT pool_id, now(), 0, '[]' FROM pools WHERE pool_id <> ALL($1)
-       ON CONFLICT (pool_id) DO UPDATE SET checked_at = now()`,
-      [[clean, broken]],
-    );
+    // Other test files' pools live in other Stripe sandboxes: this run's due pools are this test's (and
+    // any created while it runs, which come after them).
+    await onlyTheseDue([clean, broken]);
     const countedBefore = await mismatchesCounted();
 
     // The schedule is global: replace any left by an earlier run with one aimed at this test's worker.
