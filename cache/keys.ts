@@ -3,8 +3,12 @@
 // (Each client also prefixes every key with its REDIS_KEY_PREFIX: cache/redis.ts.)
 
 // --- Pools ----------------------------------------------------------------------------------------------
+// A pool's cached view and its version floor share the hash tag {poolId}, so the scripts that compare
+// and set them (cache/pool-view-cache.ts) run on one node of a Redis cluster too.
 /** A pool's latest view as JSON text: the cached read of GET /v1/pools/{poolId}. */
-export const poolCacheKey = (poolId: string) => `pool:${poolId}:view`;
+export const poolCacheKey = (poolId: string) => `pool:{${poolId}}:view`;
+/** The newest version of the pool's view the cache has held or been told of: older views are not written. */
+export const poolCacheFloorKey = (poolId: string) => `pool:{${poolId}}:view-floor`;
 /** The live stream of a pool's views, one entry per version (entry ID `{version}-1`), for SSE. */
 export const poolEventsKey = (poolId: string) => `pool:${poolId}:events`;
 /** What the plumbing probe wrote, read back by its workflow. */

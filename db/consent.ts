@@ -119,27 +119,55 @@ export async function markInvitationAccepted(db: Queryable, poolId: string, memb
 }
 
 /**
- * Records the member's agreement to be charged off-session on these terms. An agreement already in
- * force for the pool takes the new terms (the member is re-stating them, for example a retried accept).
+ * Thrown when the member already has an agreement in force for the pool on other terms. Terms once
+ * agreed are never restated: otherwise of two accepts at once the one the pool refused could rewrite the
+ * terms the winning join was agreed on, and the member would be charged on terms they did not join with.
+ */
+export class AgreementTermsConflict extends Error {
+  constructor(readonly inForce: AgreementRow) {
+    super(`an agreement on other terms is already in force for member ${inForce.memberId} in pool ${inForce.poolId}`);
+  }
+}
+
+/** Reads of the agreement in force when an insert met one that was withdrawn before it could be read. */
+const AGREEMENT_CLAIM_ATTEMPTS_MAX = 3;
+
+const sameTerms = (a: AgreementTerms, b: AgreementTerms) =>
+  a.kind === b.kind &&
+  a.currency === b.currency &&
+  a.contributionMinor === b.contributionMinor &&
+  a.commitmentMinor === b.commitmentMinor &&
+  a.lateFeeMinor === b.lateFeeMinor;
+
+/**
+ * Records the member's agreement to be charged off-session on these terms (`created`), unless one is in
+ * force for the pool already: on the same terms that one stands and is returned (a retried or
+ * concurrent accept); on other terms this throws AgreementTermsConflict and changes nothing. An
+ * agreement's terms never change once written, so the one in force is the one its member joined on.
  */
 export async function recordAgreement(
   db: Queryable,
   agreement: { poolId: string; memberId: string; terms: AgreementTerms; requestId: string },
-): Promise<AgreementRow> {
+): Promise<{ agreement: AgreementRow; created: boolean }> {
   const { terms } = agreement;
   const values = [terms.kind, terms.currency, terms.contributionMinor, terms.commitmentMinor, terms.lateFeeMinor, agreement.requestId];
-  // One statement, so concurrent accepts of the same member meet at the unique index of the agreement in
-  // force and take turns instead of both inserting (an UPDATE-then-INSERT pair lost that race with a 500).
-  const { rows } = await db.query<AgreementRow>(
-    `INSERT INTO charge_agreements (agreement_id, pool_id, member_id, kind, currency, contribution_minor, commitment_minor, late_fee_minor, request_id, off_session)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
-     ON CONFLICT (pool_id, member_id) WHERE withdrawn_at IS NULL DO UPDATE SET kind = EXCLUDED.kind, currency = EXCLUDED.currency,
-       contribution_minor = EXCLUDED.contribution_minor, commitment_minor = EXCLUDED.commitment_minor, late_fee_minor = EXCLUDED.late_fee_minor,
-       request_id = EXCLUDED.request_id, agreed_at = now()
-     RETURNING ${camelColumns(AGREEMENT_COLUMNS)}`,
-    [randomUUID(), agreement.poolId, agreement.memberId, ...values],
-  );
-  return rows[0]!;
+  for (let attempt = 0; attempt < AGREEMENT_CLAIM_ATTEMPTS_MAX; attempt++) {
+    // One statement, so concurrent accepts of the same member meet at the unique index of the agreement
+    // in force: exactly one inserts, the others wait for it and insert nothing.
+    const { rows } = await db.query<AgreementRow>(
+      `INSERT INTO charge_agreements (agreement_id, pool_id, member_id, kind, currency, contribution_minor, commitment_minor, late_fee_minor, request_id, off_session)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
+       ON CONFLICT (pool_id, member_id) WHERE withdrawn_at IS NULL DO NOTHING
+       RETURNING ${camelColumns(AGREEMENT_COLUMNS)}`,
+      [randomUUID(), agreement.poolId, agreement.memberId, ...values],
+    );
+    if (rows[0]) return { agreement: rows[0], created: true };
+    const inForce = await findAgreementInForce(db, agreement.poolId, agreement.memberId);
+    if (!inForce) continue; // withdrawn between the two statements: try to insert again
+    if (!sameTerms(inForce, terms)) throw new AgreementTermsConflict(inForce);
+    return { agreement: inForce, created: false };
+  }
+  throw new Error(`the agreement of member ${agreement.memberId} in pool ${agreement.poolId} kept changing while it was recorded`);
 }
 
 /** The agreement in force for the member in this pool, or null: then nobody may charge them for it. */
@@ -156,12 +184,18 @@ export async function findAgreementsInForce(db: Queryable, poolId: string, membe
   return new Map(rows.map((row) => [row.memberId, row]));
 }
 
-/** Ends the agreement in force (the member left, was replaced, or their join was refused). */
-export async function withdrawAgreement(db: Queryable, withdrawal: { poolId: string; memberId: string; reason: string; requestId: string }): Promise<boolean> {
+/**
+ * Ends the agreement in force (the member left, was replaced, or their join was refused); with
+ * `agreementId`, only if that is the one in force, so a refused accept ends its own agreement and no other.
+ */
+export async function withdrawAgreement(
+  db: Queryable,
+  withdrawal: { poolId: string; memberId: string; reason: string; requestId: string; agreementId?: string },
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE charge_agreements SET withdrawn_at = now(), withdrawn_reason = $3, withdrawn_request_id = $4
-     WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL`,
-    [withdrawal.poolId, withdrawal.memberId, withdrawal.reason, withdrawal.requestId],
+     WHERE pool_id = $1 AND member_id = $2 AND withdrawn_at IS NULL AND ($5::TEXT IS NULL OR agreement_id = $5)`,
+    [withdrawal.poolId, withdrawal.memberId, withdrawal.reason, withdrawal.requestId, withdrawal.agreementId ?? null],
   );
   return (rowCount ?? 0) > 0;
 }

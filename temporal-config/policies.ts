@@ -33,6 +33,15 @@ export const STRIPE_ACTIVITY: ActivityOptions = {
 };
 
 /**
+ * One pool reconciled against Stripe (activities/core/reconciliation-sweep.ts): Stripe reads as in
+ * STRIPE_ACTIVITY, heartbeating, but a pool with many objects may take minutes to read.
+ */
+export const RECONCILE_POOL_ACTIVITY: ActivityOptions = {
+  ...STRIPE_ACTIVITY,
+  startToCloseTimeout: '10m',
+};
+
+/**
  * A batch of a round's charges (activities/pools/contribution-batch.ts): as STRIPE_ACTIVITY, heartbeating
  * while it runs, but an attempt may take minutes when the shared Stripe rate limit spaces its requests.
  */

@@ -142,6 +142,39 @@ describe('member consent', () => {
     assert.equal(inForce[0]!.contribution_minor, 5_000n);
   });
 
+  test('two accepts at once with different commitments: one joins, and the agreement in force holds its terms', async () => {
+    const manager = uniqueId('mgr');
+    // Several pools, so that the interleaving in which both accepts record before either joins is met.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const member = await cardHolder();
+      const pool = await ok<PoolView>('POST', '/v1/pools', manager, 'manager', { ...base, kind: 'investment', name: 'Race', membersMin: 2, membersMax: 3 });
+      await eventually('the pool open to members', async () =>
+        (await request<PoolView>('GET', `/v1/pools/${pool.poolId}`, manager, 'manager')).body.status === 'open' ? true : undefined,
+      );
+      const commitments = ['100000', '500000'];
+      const answers = await Promise.all(
+        commitments.map((commitmentMinor) =>
+          request<PoolView & { title?: string; detail?: string }>('POST', `/v1/pools/${pool.poolId}/members`, member, 'member', {
+            agreeToCharges: true,
+            commitmentMinor,
+          }),
+        ),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409], JSON.stringify(answers.map((a) => a.body)));
+      const winner = answers.findIndex((a) => a.status === 201);
+      const loser = answers[1 - winner]!;
+      assert.ok(
+        loser.body.title === 'AgreementConflict' || loser.body.title === 'AlreadyMember',
+        `the losing accept is told why: ${JSON.stringify(loser.body)}`,
+      );
+      const joined = answers[winner]!.body.members.find((m) => m.memberId === member);
+      assert.equal(joined?.commitmentMinor, commitments[winner]);
+      const inForce = (await agreements(pool.poolId, member)).filter((a) => a.withdrawn_at === null);
+      assert.equal(inForce.length, 1, 'one agreement in force');
+      assert.equal(inForce[0]!.commitment_minor, BigInt(commitments[winner]!), 'the agreement holds the terms of the join that won');
+    }
+  });
+
   test('a charge without a recorded agreement is refused at the activity, even through a direct workflow update', async () => {
     const manager = uniqueId('mgr');
     const [consenting, victim] = [await cardHolder(), await cardHolder()];

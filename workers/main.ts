@@ -11,6 +11,7 @@ import { serveMetrics } from '../observability/metrics';
 import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
 import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
+import { ensureReconciliationSweepSchedule } from '../temporal-config/reconciliation-sweep';
 import { createAssessmentsWorker } from './assessments-worker';
 import { createPoolsWorker } from './pools/worker';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
@@ -40,6 +41,7 @@ try {
   const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env, mode) };
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe, notifications });
   await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
+  await ensureReconciliationSweepSchedule(client, worker.options.taskQueue);
   const assessmentsWorker = await createAssessmentsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis, stripe });
   log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was

@@ -3,7 +3,8 @@
 // Temporal stays the source of truth: a row is written only when its version is newer, and losing Redis
 // loses nothing (the next read refills it). Each change arrives as a delta (the pool's summary and the
 // member rows it touched), so a change costs the same in a pool of ten members or of a thousand.
-import { poolCacheKey, poolEventsKey } from '../../cache/keys';
+import { poolEventsKey } from '../../cache/keys';
+import { invalidatePoolView, storePoolView } from '../../cache/pool-view-cache';
 import { log } from '@temporalio/activity';
 import type { Redis } from '../../cache/redis';
 import { copyStoredMemberFields, upsertChangedMembers, upsertPoolMembers } from '../../db/pools/members';
@@ -16,7 +17,6 @@ import { expandMember, type PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { businessMetrics } from '../../observability/metrics';
 
-export const POOL_CACHE_TTL_SECONDS = 600;
 export const POOL_EVENTS_KEPT_MAX = 1_000;
 
 function countRound(result: RoundResult): void {
@@ -35,7 +35,8 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
      * Writes one change of a pool: its summary row if the change is newer than the stored one, and each
      * changed member row if newer than that row — two single statements, each atomic and monotonic, so
      * concurrent changes of one pool neither conflict nor roll anything back. Then the change goes to the
-     * pool's event stream and the cached view is dropped (the next read assembles it afresh).
+     * pool's event stream and the cached view is dropped (the next read assembles it afresh), its version
+     * floor raised so that a read already under way cannot put the older view back.
      */
     async projectPoolChange(input: { poolId: string; change: PoolChange }): Promise<void> {
       const { poolId, change } = input;
@@ -49,7 +50,7 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
       await redis
         .xadd(poolEventsKey(poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${summary.version}-1`, 'change', JSON.stringify({ ...summary, members }))
         .catch(() => {});
-      await redis.del(poolCacheKey(poolId)).catch(() => {});
+      await invalidatePoolView(redis, poolId, summary.version).catch(() => {});
     },
 
     /**
@@ -67,9 +68,9 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
       await redis.xadd(poolEventsKey(view.poolId), 'MAXLEN', '~', POOL_EVENTS_KEPT_MAX, `${view.version}-1`, 'view', JSON.stringify(view)).catch(() => {});
       // The cache is a convenience: when Redis is down the database projection still answers.
       try {
-        await redis.set(poolCacheKey(view.poolId), JSON.stringify(view), 'EX', POOL_CACHE_TTL_SECONDS);
+        await storePoolView(redis, view.poolId, view.version, JSON.stringify(view));
       } catch {
-        await redis.del(poolCacheKey(view.poolId)).catch(() => {});
+        await invalidatePoolView(redis, view.poolId, view.version).catch(() => {});
       }
     },
 

@@ -1,7 +1,6 @@
 // Reads a pool's latest view — from the Redis cache, else the database projection — and decides what
 // the caller may do with it. A caller who may not see a pool is told it does not exist, so nobody can
 // probe for other tenants' pools.
-import { POOL_CACHE_TTL_SECONDS } from '../../activities/pools/pool-projections';
 import type { InvitationRow } from '../../db/consent';
 import { poolViews } from '../../db/pools/pool-views';
 import type { PoolStanding } from '../../db/pools/pools';
@@ -14,6 +13,7 @@ import type { ApiDeps } from '../deps';
 import { ProblemError } from '../problem';
 import { forgetStandings, standingOf } from './pool-standings';
 import { poolCacheKey } from '../../cache/keys';
+import { storePoolView } from '../../cache/pool-view-cache';
 
 export type PoolAction = 'read' | 'manage' | 'steer' | 'participate';
 
@@ -70,12 +70,15 @@ async function readCachedPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: 
   return readStoredPoolEntry(deps, poolId);
 }
 
-/** The pool's view as the database holds it, which then refills the cache. */
+/**
+ * The pool's view as the database holds it, which then refills the cache — unless a newer version was
+ * projected meanwhile (the cache's version floor refuses the older one).
+ */
 async function readStoredPoolEntry(deps: Pick<ApiDeps, 'db' | 'redis'>, poolId: string): Promise<PoolEntry | null> {
   const view = (await poolViews(deps.db, [poolId])).get(poolId);
   if (!view) return null;
   const json = JSON.stringify(view);
-  await deps.redis.set(poolCacheKey(poolId), json, 'EX', POOL_CACHE_TTL_SECONDS).catch(() => {});
+  await storePoolView(deps.redis, poolId, view.version, json).catch(() => {});
   return entryFor(poolId, json);
 }
 

@@ -14,6 +14,7 @@ import {
   findPendingInvitation,
   type InvitationRow,
   markInvitationAccepted,
+  AgreementTermsConflict,
   recordAgreement,
   recordInvitation,
   withdrawAgreement,
@@ -267,7 +268,19 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
         throw new ProblemError(409, PoolRejection.alreadyMember, `${principal.sub} is already a member`);
       }
-      await recordAgreement(deps.db, { ...consent, terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)) });
+      const claimed = await recordAgreement(deps.db, {
+        ...consent,
+        terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)),
+      }).catch((error: unknown) => {
+        if (!(error instanceof AgreementTermsConflict)) throw error;
+        const { inForce } = error;
+        const terms = inForce.commitmentMinor !== null ? `commitment ${inForce.commitmentMinor}` : `contribution ${inForce.contributionMinor}`;
+        throw new ProblemError(
+          409,
+          'AgreementConflict',
+          `an agreement to be charged on other terms (${terms} ${inForce.currency}) is already in force for you in this pool; accept on those terms, or leave the pool first to accept on others`,
+        );
+      });
       try {
         const joined = invitation?.replacesMemberId
           ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }])
@@ -279,10 +292,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
           await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
         return c.json(joined, 201);
       } catch (error) {
-        // Refused by the pool: the agreement given for this attempt is void, unless the refusal is that the
-        // member is already in (a concurrent accept won): that membership's agreement stays in force.
-        if (error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
-          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused' });
+        // Refused by the pool: the agreement this attempt recorded is void, unless the refusal is that the
+        // member is already in (a concurrent accept won): that membership's agreement stays in force. An
+        // agreement another accept recorded is that accept's to end: a duplicate accept refused for
+        // another reason (the pool was activated meanwhile) must not end the one its twin joined on.
+        if (claimed.created && error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
+          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: claimed.agreement.agreementId });
         }
         throw error;
       }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import type { createPaymentActivities, MoneyMovementInput } from '../../activities/core/payments';
-import { recordAgreement } from '../../db/consent';
+import { AgreementTermsConflict, recordAgreement, withdrawAgreement } from '../../db/consent';
 import type { Db } from '../../db/pool';
 import { createSandboxClient, type SandboxClient } from '../../tools/stripe-sandbox/client';
 import { type RunningSandbox, startSandbox } from '../../tools/stripe-sandbox/server';
@@ -92,10 +92,21 @@ export function paymentTestWorkflowBundle(): Promise<WorkflowBundleWithSourceMap
   return bundle;
 }
 
-/** Records that the member agreed to be charged for the pool (rotating terms in the charge's currency). */
+/**
+ * Records that the member agreed to be charged for the pool (rotating terms in the charge's currency);
+ * an agreement in force on other terms (an earlier charge's currency) is withdrawn first, as leaving and
+ * accepting anew would.
+ */
 export async function agreeToCharges(db: Db, charge: Pick<MoneyMovementInput, 'poolId' | 'memberId' | 'currency'>): Promise<void> {
   const terms = { kind: 'rotating' as const, currency: charge.currency, contributionMinor: 1n, commitmentMinor: null, lateFeeMinor: 0n };
-  await recordAgreement(db, { poolId: charge.poolId, memberId: charge.memberId, terms, requestId: 'test-agreement' });
+  const agreement = { poolId: charge.poolId, memberId: charge.memberId, terms, requestId: 'test-agreement' };
+  try {
+    await recordAgreement(db, agreement);
+  } catch (error) {
+    if (!(error instanceof AgreementTermsConflict)) throw error;
+    await withdrawAgreement(db, { ...agreement, reason: 'test: agreeing on other terms', agreementId: error.inForce.agreementId });
+    await recordAgreement(db, agreement);
+  }
 }
 
 /**

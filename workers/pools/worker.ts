@@ -6,6 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createPlatformFeeActivities } from '../../activities/core/platform-fees';
+import { createReconciliationSweepActivities } from '../../activities/core/reconciliation-sweep';
 import { createNotificationActivities } from '../../activities/notifications';
 import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
 import type { Mailer } from '../../activities/notifications/mailer';
@@ -49,6 +50,7 @@ export function poolsActivities(deps: PoolsWorkerDeps & { taskQueue: string }) {
     ...createPoolActivities(deps),
     ...createPaymentActivities(deps),
     ...createPlatformFeeActivities(deps),
+    ...createReconciliationSweepActivities(deps),
     ...(deps.notifications ? createNotificationActivities({ ...deps, ...deps.notifications }) : {}),
   };
 }
