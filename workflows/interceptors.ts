@@ -15,20 +15,22 @@ function actorOf(headers: Headers): { subject: string; role: string } | undefine
   return payload ? defaultPayloadConverter.fromPayload<{ subject: string; role: string }>(payload) : undefined;
 }
 
+// Plain functions that hand back next()'s promise: an async wrapper would add promises to every start,
+// update and signal, and the SDK captures a stack trace for each promise a workflow creates.
 export const interceptors = (): WorkflowInterceptors => ({
   inbound: [
     {
-      async execute(input, next) {
+      execute(input, next) {
         const requestId = requestIdOf(input.headers);
         if (requestId) log.info('workflow started by request', { requestId, actor: actorOf(input.headers) });
         return next(input);
       },
-      async handleUpdate(input, next) {
+      handleUpdate(input, next) {
         const requestId = requestIdOf(input.headers);
         if (requestId) log.info('update from request', { requestId, actor: actorOf(input.headers), update: input.name });
         return next(input);
       },
-      async handleSignal(input, next) {
+      handleSignal(input, next) {
         const requestId = requestIdOf(input.headers);
         if (requestId) log.info('signal from request', { requestId, actor: actorOf(input.headers), signal: input.signalName });
         return next(input);
