@@ -1,7 +1,8 @@
 // CPU time used by the local stack's processes, read from /proc (Linux), so that a benchmark can turn a
 // phase's CPU into a cost per unit of work: the Temporal dev server, PostgreSQL (the postmaster and its
 // backends), redis-server, and this process (the worker under test). Found by the ports they serve.
-// Also this process's main thread alone, which on a small machine competes with its worker threads.
+// Also this process's main thread alone, which on a small machine competes with its worker threads, and
+// this process split by thread: main thread, Temporal core, the rest (the workflow sandbox among them).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface StackCpuMs {
@@ -77,4 +78,46 @@ export function cpuDelta(after: StackCpuMs, before: StackCpuMs): StackCpuMs {
 export function mainThreadCpuMs(): number {
   const [runNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
   return Number(runNs) / 1e6;
+}
+
+/** This process's CPU by thread, from `/proc/self/task` (Linux). */
+export interface ThreadsCpuMs {
+  /** The event loop: activities, the worker's dispatch of tasks, the bench's own client calls. */
+  main: number;
+  /** The Rust threads of Temporal's core SDK (polling, history, gRPC to the server). */
+  core: number;
+  /**
+   * Everything else: Node's worker threads (the workflow sandbox runs in one), V8's garbage-collection
+   * and compiler helpers, libuv's pool; also any thread that ended between two readings.
+   */
+  other: number;
+}
+
+/** Names the Temporal core SDK gives its threads (`comm`, cut to 15 characters). */
+const CORE_THREAD = /^(tokio-|workflow-proces|temporal-)/;
+
+function taskTicksMs(tid: string): { name: string; cpuMs: number } | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1_000) / CLOCK_TICKS_PER_S };
+  } catch {
+    return null; // The thread ended while being read.
+  }
+}
+
+export function threadsCpuMs(): ThreadsCpuMs {
+  const usage = process.cpuUsage();
+  const totalMs = (usage.user + usage.system) / 1_000;
+  const main = mainThreadCpuMs();
+  let core = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    const task = tid === String(process.pid) ? null : taskTicksMs(tid);
+    if (task && CORE_THREAD.test(task.name)) core += task.cpuMs;
+  }
+  return { main, core, other: Math.max(0, totalMs - main - core) };
+}
+
+export function threadsDelta(after: ThreadsCpuMs, before: ThreadsCpuMs): ThreadsCpuMs {
+  return { main: after.main - before.main, core: after.core - before.core, other: after.other - before.other };
 }

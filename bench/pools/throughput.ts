@@ -8,7 +8,7 @@
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { roundDueSignal, type poolWorkflow } from '../../workflows/pools/pool';
-import { cpuDelta, stackCpuMs, type StackCpuMs } from '../process-cpu';
+import { cpuDelta, stackCpuMs, threadsCpuMs, threadsDelta, type StackCpuMs, type ThreadsCpuMs } from '../process-cpu';
 import { benchSetting } from '../settings';
 import { benchClient, connectBenchStack, median, startPoolsBenchWorkers, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from '../support';
 import type { baselinePool } from './workflows';
@@ -30,6 +30,10 @@ function checkDeadline(phase: string): void {
 }
 
 const client = benchClient(stack, poolflowDataConverter());
+
+/** Run under `node --cpu-prof`: each pools phase's window is printed in the profiles' clock (microseconds of the monotonic clock). */
+const profiling = process.execArgv.some((arg) => arg.startsWith('--cpu-prof'));
+const profileClockUs = () => process.hrtime.bigint() / 1_000n;
 
 const { poolsQueue, baselineQueue, shutdown } = await startPoolsBenchWorkers(stack, client, 'pools');
 
@@ -77,6 +81,8 @@ async function stripeRequestsSoFar(): Promise<number> {
 
 interface Costs {
   cpu: StackCpuMs;
+  /** The worker's (this process's) CPU by thread. */
+  threads: ThreadsCpuMs;
   transactions: number;
   stripeRequests: number;
 }
@@ -84,12 +90,13 @@ interface Costs {
 async function costsNow(): Promise<Costs> {
   // Statistics reach pg_stat_database when a backend reports them; a fresh snapshot is asked for.
   await db.query('SELECT pg_stat_clear_snapshot()');
-  return { cpu: stackCpuMs(stackPorts), transactions: await databaseTransactions(), stripeRequests: await stripeRequestsSoFar() };
+  return { cpu: stackCpuMs(stackPorts), threads: threadsCpuMs(), transactions: await databaseTransactions(), stripeRequests: await stripeRequestsSoFar() };
 }
 
 function costsBetween(after: Costs, before: Costs): Costs {
   return {
     cpu: cpuDelta(after.cpu, before.cpu),
+    threads: threadsDelta(after.threads, before.threads),
     transactions: after.transactions - before.transactions,
     stripeRequests: after.stripeRequests - before.stripeRequests,
   };
@@ -102,10 +109,11 @@ function addCosts(a: Costs, b: Costs): Costs {
     redis: a.cpu.redis + b.cpu.redis,
     worker: a.cpu.worker + b.cpu.worker,
   };
-  return { cpu, transactions: a.transactions + b.transactions, stripeRequests: a.stripeRequests + b.stripeRequests };
+  const threads = { main: a.threads.main + b.threads.main, core: a.threads.core + b.threads.core, other: a.threads.other + b.threads.other };
+  return { cpu, threads, transactions: a.transactions + b.transactions, stripeRequests: a.stripeRequests + b.stripeRequests };
 }
 
-const noCosts: Costs = { cpu: { temporal: 0, postgres: 0, redis: 0, worker: 0 }, transactions: 0, stripeRequests: 0 };
+const noCosts: Costs = { cpu: { temporal: 0, postgres: 0, redis: 0, worker: 0 }, threads: { main: 0, core: 0, other: 0 }, transactions: 0, stripeRequests: 0 };
 const cpuTotal = (cpu: StackCpuMs) => cpu.temporal + cpu.postgres + cpu.redis + cpu.worker;
 
 interface PoolUnderTest {
@@ -164,7 +172,9 @@ try {
     const beforeBaseline = await costsNow();
     const baseline = await baselinePhase();
     const beforePools = await costsNow();
+    const profileFromUs = profileClockUs();
     const pools = await poolsPhase(poolsByPhase[phase]!);
+    if (profiling) console.log(`  phase ${phase + 1}'s pools in the CPU profiles: --window ${profileFromUs}-${profileClockUs()} (bench/cpu-profile.ts)`);
     const afterPools = await costsNow();
     baselineCosts = addCosts(baselineCosts, costsBetween(beforePools, beforeBaseline));
     poolsCosts = addCosts(poolsCosts, costsBetween(afterPools, beforePools));
@@ -215,8 +225,12 @@ try {
   console.log(
     `  history events per contribution: ${((poolEvents + roundEvents) / contributions).toFixed(1)} (pool ${(poolEvents / contributions).toFixed(1)}, rounds ${(roundEvents / contributions).toFixed(1)}); baseline per activity: ${rows[0]!.baseline.eventsPerActivity?.toFixed(1)}`,
   );
+  const byThread = (threads: ThreadsCpuMs, n: number) =>
+    `worker by thread: main ${(threads.main / n).toFixed(1)}, Temporal core ${(threads.core / n).toFixed(1)}, other ${(threads.other / n).toFixed(1)} (workflow sandbox, V8 GC and compiler helpers)`;
   console.log(`  CPU per contribution: ${perUnit(poolsCosts.cpu, contributions)}`);
+  console.log(`    ${byThread(poolsCosts.threads, contributions)}`);
   console.log(`  CPU per baseline activity: ${perUnit(baselineCosts.cpu, baselineActivitiesRun)}`);
+  console.log(`    ${byThread(baselineCosts.threads, baselineActivitiesRun)}`);
   console.log(
     `  database transactions per contribution: ${(poolsCosts.transactions / contributions).toFixed(1)}; Stripe requests per contribution: ${(poolsCosts.stripeRequests / contributions).toFixed(2)}`,
   );
