@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { getReconciliationCheck, listPoolsDueForReconciliation, recordReconciliationCheck } from '../../db/payments/reconciliation-checks';
+import {
+  countPoolsOverdueForReconciliation,
+  getReconciliationCheck,
+  listPoolsDueForReconciliation,
+  recordReconciliationCheck,
+} from '../../db/payments/reconciliation-checks';
 import { businessMetrics } from '../../observability/metrics';
 import { PLATFORM_SWEEPS, ensurePlatformSweepSchedule } from '../../temporal-config/platform-schedules';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
@@ -74,6 +79,24 @@ describe('the reconciliation sweep schedule on the dev server', () => {
     const due = await listPoolsDueForReconciliation(h.db, { poolsMax: 10, recheckAfterMs: hourMs });
     assert.deepEqual(due.slice(0, 2), [first, second]);
     assert.ok(!due.includes(checked), 'checked within the recheck interval');
+  });
+
+  test('a pool older than the overdue bound and not checked within it is counted overdue until it is checked', async () => {
+    const dayMs = 24 * 60 * 60_000;
+    const overdue = () => countPoolsOverdueForReconciliation(h.db, { overdueAfterMs: dayMs });
+    const [old, young] = [uniqueId('overdue'), uniqueId('overdue')];
+    const before = await overdue();
+    await projectPool(young);
+    assert.equal(await overdue(), before, 'a pool created just now is not overdue');
+    await projectPool(old);
+    await h.db.query(`UPDATE pools SET created_at = now() - INTERVAL '2 days' WHERE pool_id = $1`, [old]);
+    assert.equal(await overdue(), before + 1, 'never checked in two days');
+    await h.db.query(`INSERT INTO reconciliation_checks (pool_id, checked_at, mismatch_count, mismatches) VALUES ($1, now() - INTERVAL '25 hours', 0, '[]')`, [
+      old,
+    ]);
+    assert.equal(await overdue(), before + 1, 'last checked 25 hours ago');
+    await recordReconciliationCheck(h.db, { poolId: old, mismatchCount: 0, mismatches: [] });
+    assert.equal(await overdue(), before, 'checked now');
   });
 
   const mismatchesCounted = async () => (await businessMetrics.reconciliationMismatches.get()).values.reduce((sum, v) => sum + v.value, 0);
