@@ -12,7 +12,7 @@ import {
   recordReconciliationCheck,
 } from '../../db/payments/reconciliation-checks';
 import { businessMetrics } from '../../observability/metrics';
-import { RECONCILIATION_SWEEP_SCHEDULE_ID, ensureReconciliationSweepSchedule } from '../../temporal-config/reconciliation-sweep';
+import { PLATFORM_SWEEPS, ensurePlatformSweepSchedule } from '../../temporal-config/platform-schedules';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
 import { eventually } from '../../test/support/eventually';
 import { uniqueId } from '../../test/support/env';
@@ -25,7 +25,7 @@ describe('the reconciliation sweep schedule on the dev server', () => {
   let h: DevPoolHarness;
   const deleteSchedule = () =>
     h.client.schedule
-      .getHandle(RECONCILIATION_SWEEP_SCHEDULE_ID)
+      .getHandle(PLATFORM_SWEEPS.reconciliationSweep.scheduleId)
       .delete()
       .catch((error: unknown) => {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
@@ -124,9 +124,9 @@ describe('the reconciliation sweep schedule on the dev server', () => {
 
     // The schedule is global: replace any left by an earlier run with one aimed at this test's worker.
     await deleteSchedule();
-    await ensureReconciliationSweepSchedule(h.client, h.taskQueue);
-    await ensureReconciliationSweepSchedule(h.client, h.taskQueue); // idempotent, as every worker start calls it
-    const handle = h.client.schedule.getHandle(RECONCILIATION_SWEEP_SCHEDULE_ID);
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.reconciliationSweep);
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.reconciliationSweep); // idempotent, as every worker start calls it
+    const handle = h.client.schedule.getHandle(PLATFORM_SWEEPS.reconciliationSweep.scheduleId);
     await handle.trigger();
     const run = await eventually('the schedule to start a sweep', async () => (await handle.describe()).info.recentActions.at(-1)?.action.workflow);
     const sweep = await h.client.workflow
