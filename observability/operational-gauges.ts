@@ -1,6 +1,9 @@
 // Gauges the worker computes when Prometheus scrapes: the webhook backlog (signals owed to workflows),
-// rounds running far longer than any round should (stuck), and schedule firings Temporal missed.
+// rounds running far longer than any round should (stuck), schedule firings Temporal missed, and pools
+// the reconciliation sweep has not checked for far too long.
 import type { Client } from '@temporalio/client';
+import { RECONCILE_OVERDUE_AFTER_MS } from '../activities/core/reconciliation-sweep';
+import { countPoolsOverdueForReconciliation } from '../db/payments/reconciliation-checks';
 import type { Db } from '../db/pool';
 import { scrapedGauge } from './metrics';
 
@@ -9,6 +12,8 @@ export const ROUND_STUCK_AFTER_MS = 21 * 24 * 3_600_000;
 /** Schedules looked at per scan; beyond this the gauge under-counts (and says so in its help). */
 export const SCHEDULES_SCANNED_MAX = 1_000;
 const SCHEDULE_SCAN_CACHE_MS = 60_000;
+/** The overdue count scans every pool; a minute-old figure is plenty for an alert that waits 30 minutes. */
+const OVERDUE_COUNT_CACHE_MS = 60_000;
 
 export function registerOperationalGauges(deps: { db: Db; client: Client }): void {
   const { db, client } = deps;
@@ -43,5 +48,11 @@ export function registerOperationalGauges(deps: { db: Db; client: Client }): voi
       return missed;
     },
     SCHEDULE_SCAN_CACHE_MS,
+  );
+  scrapedGauge(
+    'poolflow_reconciliation_overdue_pools',
+    `Pools older than ${RECONCILE_OVERDUE_AFTER_MS / 3_600_000} hours that reconciliation has not checked for that long`,
+    () => countPoolsOverdueForReconciliation(db, { overdueAfterMs: RECONCILE_OVERDUE_AFTER_MS }),
+    OVERDUE_COUNT_CACHE_MS,
   );
 }

@@ -5,7 +5,7 @@
 // The rule, in order:
 //   1. Nothing stored yet: take the observation.
 //   2. Same state as stored: a webhook confirming what only an API response had told us is a
-//      confirmation (stored, and signalled, because webhooks are the source of truth); else stale.
+//      confirmation (stored, because webhooks are the source of truth); else stale.
 //   3. A terminal state never changes.
 //   4. The later observation wins (Stripe's clock: event `created`, or the Date header of the API
 //      response, both in whole seconds); within the same second the state ranked further along its

@@ -95,8 +95,12 @@ const ignored: Decided = { outcome: 'ignored', poolId: null, signal: null };
 function outcomeOf(verdict: RecordVerdict): WebhookOutcome {
   switch (verdict) {
     case 'transition':
-    case 'confirmation':
       return 'signal';
+    // A confirmation is recorded (the webhook becomes the state's source) but owes no signal: the state
+    // is the one Stripe's answer gave the activity that made the call, and through it the workflow. A
+    // signal would tell the round nothing, yet arrive while it finishes, failing that workflow task
+    // (UnhandledCommand) so that its local activities run again.
+    case 'confirmation':
     case 'stale':
       return 'stale';
     case 'conflict':

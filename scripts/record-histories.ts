@@ -17,6 +17,7 @@ import { createLogger } from '../observability/log';
 import { TEST_WEBHOOK_SECRET } from '../test/support/payments-kit';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { workflowIds } from '../temporal-config/workflow-ids';
+import type { DevPoolHarness } from '../test/support/dev-pool-harness';
 import { historyToProtoJson } from '../test/support/history-json';
 import { loadTestStackEnv } from '../test/support/stack-env';
 
@@ -70,20 +71,60 @@ async function cancelAndSave(client: Client, handle: WorkflowHandle, reason: str
 
 const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolStateQuery)).poolId;
 
+/** Fires the pool's next round as its schedule would. */
+const fireRound = (client: Client, poolId: string) => client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
+
+/**
+ * Lets Stripe's payment webhooks reach the harness's rounds as in production: the sandbox delivers them
+ * to a receiver that hands them to the webhook router. The caller closes the receiver it returns.
+ */
+async function receiveWebhooks(h: DevPoolHarness): Promise<{ close(): Promise<void> }> {
+  const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
+  const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
+  try {
+    await h.kit.control.addWebhookEndpoint({
+      url: receiver.url,
+      secretKey: h.kit.secretKey,
+      eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
+    });
+  } catch (error) {
+    await receiver.close();
+    throw error;
+  }
+  return receiver;
+}
+
+/**
+ * Starts a three-member pool and its first round, in which the third member's charge stays processing
+ * (the sandbox is told to settle charges an hour late): the round stays open until the caller settles
+ * that charge, and then restores the sandbox's settlement delay.
+ */
+async function startHeldRound(h: DevPoolHarness, name: string) {
+  const { settlementDelayMs } = await h.kit.control.settings();
+  await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
+  const members = [await h.member(), await h.member(), await h.member('pm_card_sandbox_processing')];
+  const handle = await h.startPool({ ...base, name, gracePeriodHours: 1, dunningRetryHours: [] });
+  const poolId = await poolIdOf(handle);
+  await joinAll(handle, members);
+  await activate(handle);
+  await fireRound(h.client, poolId);
+  const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
+  const processing = await eventually('a charge to be processing', async () =>
+    (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing'),
+  );
+  return {
+    handle,
+    poolId,
+    processingPaymentIntentId: processing.paymentIntentId!,
+    restoreSettlementDelay: () => h.kit.control.updateSettings({ settlementDelayMs }),
+  };
+}
+
 // --- On the test stack's dev server -------------------------------------------------------------
 {
   const h = await startDevPoolHarness();
-  // Stripe's webhooks reach the rounds as in production: through the sandbox and the webhook router.
-  const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
-  const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
-  await h.kit.control.addWebhookEndpoint({
-    url: receiver.url,
-    secretKey: h.kit.secretKey,
-    eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
-  });
+  const receiver = await receiveWebhooks(h);
   try {
-    const trigger = (poolId: string) => h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
-
     // A full rotating pool, fixed order, platform fee: three rounds, each fired by its schedule.
     {
       const members = [await h.member(), await h.member(), await h.member()];
@@ -93,7 +134,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       await activate(handle);
       let firstTrigger: { workflowId: string; firstExecutionRunId: string } | undefined;
       for (let round = 1; round <= 3; round++) {
-        await trigger(poolId);
+        await fireRound(h.client, poolId);
         await h.roundResult(poolId, round);
         if (round === 1) firstTrigger = (await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).describe()).info.recentActions[0]?.action.workflow;
         await waitForView(handle, (v) => v.roundsCompleted === round && v.roundInProgress === null);
@@ -111,7 +152,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       const poolId = await poolIdOf(handle);
       await joinAll(handle, members);
       await activate(handle);
-      await trigger(poolId);
+      await fireRound(h.client, poolId);
       await waitForView(handle, (v) => v.bidding !== null);
       for (const [index, memberId] of members.entries()) {
         await handle.executeUpdate(placeBidUpdate, { args: [{ memberId, round: 1, discountMinor: [300, 450, 150][index]! }] });
@@ -128,7 +169,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       const poolId = await poolIdOf(handle);
       await joinAll(handle, members);
       await activate(handle);
-      await trigger(poolId);
+      await fireRound(h.client, poolId);
       await h.roundResult(poolId, 1);
       await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
       await cancelAndSave(h.client, handle, 'recorded one default', 'default-round', poolId);
@@ -152,7 +193,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       const poolId = await poolIdOf(handle);
       await joinAll(handle, members, ['10000', '30000']);
       await activate(handle);
-      await trigger(poolId);
+      await fireRound(h.client, poolId);
       await h.roundResult(poolId, 1);
       await waitForView(handle, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
       await handle.executeUpdate(distributeUpdate, { args: [{ amountMinor: 8_000 }] });
@@ -164,23 +205,11 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
     // A cancellation mid-round: one charge still processing, which settles (by webhook) after the
     // cancellation; every paid contribution is refunded.
     {
-      const { settlementDelayMs } = await h.kit.control.settings();
-      await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
-      const members = [await h.member(), await h.member(), await h.member('pm_card_sandbox_processing')];
-      const handle = await h.startPool({ ...base, name: 'Cancelled mid-round', gracePeriodHours: 1, dunningRetryHours: [] });
-      const poolId = await poolIdOf(handle);
-      await joinAll(handle, members);
-      await activate(handle);
-      await trigger(poolId);
-      const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
-      await eventually('a charge to be processing', async () =>
-        (await round.query(roundProgressQuery)).members.some((m) => m.state === 'processing') ? true : undefined,
-      );
-      const processing = (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing')!;
+      const { handle, poolId, processingPaymentIntentId, restoreSettlementDelay } = await startHeldRound(h, 'Cancelled mid-round');
       await handle.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'the group disbanded' }] });
-      await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
+      await h.kit.control.settlePaymentIntent(processingPaymentIntentId);
       await handle.result();
-      await h.kit.control.updateSettings({ settlementDelayMs });
+      await restoreSettlementDelay();
       await save('cancel-mid-round.pool', h.client, handle.workflowId);
       await save('cancel-mid-round.round-1', h.client, workflowIds.round(poolId, 1));
     }
@@ -194,13 +223,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
 {
   const server = await startOwnDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 } });
   const h = await startDevPoolHarness({ address: server.address });
-  const router = createWebhookRouter({ db: h.db, temporal: h.client, stripe: h.kit.stripe, log: createLogger('record-histories') });
-  const receiver = await startWebhookReceiver({ stripe: h.kit.stripe, secret: TEST_WEBHOOK_SECRET, router });
-  await h.kit.control.addWebhookEndpoint({
-    url: receiver.url,
-    secretKey: h.kit.secretKey,
-    eventTypes: ['payment_intent.succeeded', 'payment_intent.payment_failed'],
-  });
+  const receiver = await receiveWebhooks(h);
   try {
     const members = [await h.member(), await h.member(), await h.member()];
     const handle = await h.startPool({ ...base, name: 'Continued as new' });
@@ -208,7 +231,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
     await joinAll(handle, members);
     await activate(handle);
     for (let round = 1; round <= 3; round++) {
-      await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
+      await fireRound(h.client, poolId);
       await h.roundResult(poolId, round);
       await waitForView(handle, (v) => v.roundsCompleted === round && v.roundInProgress === null);
     }
@@ -219,18 +242,7 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
     // A handover mid-round: a processing charge holds round 1 while firings the paused pool ignores
     // lengthen its history until it continues as new; the new run asks the round to report by signal.
     {
-      const { settlementDelayMs } = await h.kit.control.settings();
-      await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
-      const held = [await h.member(), await h.member(), await h.member('pm_card_sandbox_processing')];
-      const midRound = await h.startPool({ ...base, name: 'Handed over mid-round', gracePeriodHours: 1, dunningRetryHours: [] });
-      const heldPoolId = await poolIdOf(midRound);
-      await joinAll(midRound, held);
-      await activate(midRound);
-      await h.client.schedule.getHandle(workflowIds.poolSchedule(heldPoolId)).trigger();
-      const round = h.client.workflow.getHandle(workflowIds.round(heldPoolId, 1));
-      const processing = await eventually('a charge to be processing', async () =>
-        (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing'),
-      );
+      const { handle: midRound, poolId: heldPoolId, processingPaymentIntentId, restoreSettlementDelay } = await startHeldRound(h, 'Handed over mid-round');
       await midRound.executeUpdate(pausePoolUpdate, { args: [{ reason: 'recording a handover mid-round' }] });
       // The run that started the round (the pool may have handed over before it, on the firing).
       const startedBy = (await midRound.describe()).runId;
@@ -240,10 +252,10 @@ const poolIdOf = async (handle: WorkflowHandle) => (await handle.query(poolState
       }
       await waitForView(midRound, (v) => v.roundInProgress === 1);
       await midRound.executeUpdate(resumePoolUpdate, { args: [] });
-      await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
+      await h.kit.control.settlePaymentIntent(processingPaymentIntentId);
       await h.roundResult(heldPoolId, 1);
       await waitForView(midRound, (v) => v.roundsCompleted === 1 && v.roundInProgress === null);
-      await h.kit.control.updateSettings({ settlementDelayMs });
+      await restoreSettlementDelay();
       await midRound.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'recorded a handover mid-round' }] });
       await midRound.result();
       await save('mid-round-handover.pool', h.client, midRound.workflowId, { runId: midRound.firstExecutionRunId, runs: true });

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { z } from 'zod';
 import type { Role } from '../api/auth';
 import { createApp } from '../api/app';
+import type { auditPage } from '../api/pools/pool-schemas';
 import type { PoolView } from '../domain/pools/pool-view';
 import { requestIdClientInterceptor } from '../observability/request-context';
 import { ACTOR_HEADER } from '../temporal-config/headers';
@@ -16,15 +18,8 @@ import { authHeaders, testApiDeps } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
 import { uniqueId } from './support/env';
 
-interface AuditEventJson {
-  subject: string;
-  role: string;
-  method: string;
-  path: string;
-  poolId: string | null;
-  requestId: string;
-  outcome: number;
-}
+/** A page of the trail as GET /v1/audit answers it (its contract's schema). */
+type AuditPage = z.infer<typeof auditPage>;
 
 /** What both tests ask to create: a small rotating pool. */
 const NEW_POOL = {
@@ -87,7 +82,7 @@ describe('audit trail', () => {
     assert.equal((await send('GET', `/v1/audit?poolId=${poolId}`, manager, 'manager')).status, 403, 'managers do not read the trail');
     const trail = await send('GET', `/v1/audit?poolId=${poolId}`, uniqueId('ops'), 'ops');
     assert.equal(trail.status, 200);
-    const events = (trail.body as { events: AuditEventJson[] }).events.reverse();
+    const events = (trail.body as AuditPage).events.reverse();
     assert.deepEqual(
       events.map((e) => [e.subject, e.role, e.method, e.path, e.poolId, e.requestId, e.outcome]),
       [
@@ -132,7 +127,7 @@ describe('audit trail', () => {
     });
     assert.equal(response.status, 503, await response.text());
     const trail = await send('GET', `/v1/audit?subject=${manager}`, uniqueId('ops'), 'ops');
-    const events = (trail.body as { events: AuditEventJson[] }).events;
+    const events = (trail.body as AuditPage).events;
     assert.deepEqual(
       events.map((e) => [e.method, e.path, e.requestId, e.outcome]),
       [['POST', '/v1/pools', requestId, 503]],

@@ -10,8 +10,7 @@ import { createLogger } from '../observability/log';
 import { serveMetrics } from '../observability/metrics';
 import { registerOperationalGauges } from '../observability/operational-gauges';
 import { installTemporalRuntime } from '../observability/temporal-logger';
-import { ensurePlatformFeeSweepSchedule } from '../temporal-config/platform-fee-sweep';
-import { ensureReconciliationSweepSchedule } from '../temporal-config/reconciliation-sweep';
+import { ensurePlatformSweepSchedules } from '../temporal-config/platform-schedules';
 import { createAssessmentsWorker } from './assessments-worker';
 import { createPoolsWorker } from './pools/worker';
 import { tracingClientInterceptor } from '../observability/temporal-tracing';
@@ -40,8 +39,7 @@ try {
   // The SDK's runtime turns SIGINT/SIGTERM into worker.shutdown(); run() resolves once tasks drained.
   const notifications = { mailer, webhookPolicy: webhookPolicyFrom(env, mode) };
   const worker = await createPoolsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, client, db, redis, stripe, notifications });
-  await ensurePlatformFeeSweepSchedule(client, worker.options.taskQueue);
-  await ensureReconciliationSweepSchedule(client, worker.options.taskQueue);
+  await ensurePlatformSweepSchedules(client, worker.options.taskQueue);
   const assessmentsWorker = await createAssessmentsWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, db, redis, stripe });
   log.info('worker started', { taskQueues: [worker.options.taskQueue, assessmentsWorker.options.taskQueue], namespace: env.TEMPORAL_NAMESPACE });
   // Webhook events whose signal could not be delivered (the workflow was not running yet, Temporal was

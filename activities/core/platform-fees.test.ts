@@ -10,7 +10,7 @@ import { checkLedgerInvariants } from '../../db/ledger/invariants';
 import { platformFeeTotals, sweepPlatformFees } from '../../db/ledger/platform-fees';
 import { postTransfer } from '../../db/ledger/transfers';
 import { parseCurrency } from '../../domain/core/money';
-import { PLATFORM_FEE_SWEEP_SCHEDULE_ID, ensurePlatformFeeSweepSchedule } from '../../temporal-config/platform-fee-sweep';
+import { PLATFORM_SWEEPS, ensurePlatformSweepSchedule } from '../../temporal-config/platform-schedules';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
 import { eventually } from '../../test/support/eventually';
 import { testDb, uniqueId } from '../../test/support/env';
@@ -119,7 +119,7 @@ describe('the platform-fee sweep schedule on the dev server', () => {
   });
   after(async () => {
     await h.client.schedule
-      .getHandle(PLATFORM_FEE_SWEEP_SCHEDULE_ID)
+      .getHandle(PLATFORM_SWEEPS.feeSweep.scheduleId)
       .delete()
       .catch((error: unknown) => {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
@@ -135,12 +135,12 @@ describe('the platform-fee sweep schedule on the dev server', () => {
     await ledger.recordPayoutFee({ poolId, round: 1, currency, feeMinor: '240', kind: 'rotating' });
 
     // The schedule is global: replace any left by an earlier run with one aimed at this test's worker.
-    const handle = h.client.schedule.getHandle(PLATFORM_FEE_SWEEP_SCHEDULE_ID);
+    const handle = h.client.schedule.getHandle(PLATFORM_SWEEPS.feeSweep.scheduleId);
     await handle.delete().catch((error: unknown) => {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
     });
-    await ensurePlatformFeeSweepSchedule(h.client, h.taskQueue);
-    await ensurePlatformFeeSweepSchedule(h.client, h.taskQueue); // idempotent, as every worker start calls it
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.feeSweep);
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.feeSweep); // idempotent, as every worker start calls it
     await handle.trigger();
     const feeAccount = chart.poolPlatformFees(poolId, currency).key;
     await eventually('the sweep to empty the pool platform-fee account', async () => {

@@ -5,9 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { getReconciliationCheck, listPoolsDueForReconciliation, recordReconciliationCheck } from '../../db/payments/reconciliation-checks';
+import {
+  countPoolsOverdueForReconciliation,
+  getReconciliationCheck,
+  listPoolsDueForReconciliation,
+  recordReconciliationCheck,
+} from '../../db/payments/reconciliation-checks';
 import { businessMetrics } from '../../observability/metrics';
-import { RECONCILIATION_SWEEP_SCHEDULE_ID, ensureReconciliationSweepSchedule } from '../../temporal-config/reconciliation-sweep';
+import { PLATFORM_SWEEPS, ensurePlatformSweepSchedule } from '../../temporal-config/platform-schedules';
 import { startDevPoolHarness, type DevPoolHarness } from '../../test/support/dev-pool-harness';
 import { eventually } from '../../test/support/eventually';
 import { uniqueId } from '../../test/support/env';
@@ -20,7 +25,7 @@ describe('the reconciliation sweep schedule on the dev server', () => {
   let h: DevPoolHarness;
   const deleteSchedule = () =>
     h.client.schedule
-      .getHandle(RECONCILIATION_SWEEP_SCHEDULE_ID)
+      .getHandle(PLATFORM_SWEEPS.reconciliationSweep.scheduleId)
       .delete()
       .catch((error: unknown) => {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
@@ -76,6 +81,24 @@ describe('the reconciliation sweep schedule on the dev server', () => {
     assert.ok(!due.includes(checked), 'checked within the recheck interval');
   });
 
+  test('a pool older than the overdue bound and not checked within it is counted overdue until it is checked', async () => {
+    const dayMs = 24 * 60 * 60_000;
+    const overdue = () => countPoolsOverdueForReconciliation(h.db, { overdueAfterMs: dayMs });
+    const [old, young] = [uniqueId('overdue'), uniqueId('overdue')];
+    const before = await overdue();
+    await projectPool(young);
+    assert.equal(await overdue(), before, 'a pool created just now is not overdue');
+    await projectPool(old);
+    await h.db.query(`UPDATE pools SET created_at = now() - INTERVAL '2 days' WHERE pool_id = $1`, [old]);
+    assert.equal(await overdue(), before + 1, 'never checked in two days');
+    await h.db.query(`INSERT INTO reconciliation_checks (pool_id, checked_at, mismatch_count, mismatches) VALUES ($1, now() - INTERVAL '25 hours', 0, '[]')`, [
+      old,
+    ]);
+    assert.equal(await overdue(), before + 1, 'last checked 25 hours ago');
+    await recordReconciliationCheck(h.db, { poolId: old, mismatchCount: 0, mismatches: [] });
+    assert.equal(await overdue(), before, 'checked now');
+  });
+
   const mismatchesCounted = async () => (await businessMetrics.reconciliationMismatches.get()).values.reduce((sum, v) => sum + v.value, 0);
 
   test('a firing reconciles the due pools and reports the one whose ledger has an entry Stripe never saw', async () => {
@@ -101,9 +124,9 @@ describe('the reconciliation sweep schedule on the dev server', () => {
 
     // The schedule is global: replace any left by an earlier run with one aimed at this test's worker.
     await deleteSchedule();
-    await ensureReconciliationSweepSchedule(h.client, h.taskQueue);
-    await ensureReconciliationSweepSchedule(h.client, h.taskQueue); // idempotent, as every worker start calls it
-    const handle = h.client.schedule.getHandle(RECONCILIATION_SWEEP_SCHEDULE_ID);
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.reconciliationSweep);
+    await ensurePlatformSweepSchedule(h.client, h.taskQueue, PLATFORM_SWEEPS.reconciliationSweep); // idempotent, as every worker start calls it
+    const handle = h.client.schedule.getHandle(PLATFORM_SWEEPS.reconciliationSweep.scheduleId);
     await handle.trigger();
     const run = await eventually('the schedule to start a sweep', async () => (await handle.describe()).info.recentActions.at(-1)?.action.workflow);
     const sweep = await h.client.workflow

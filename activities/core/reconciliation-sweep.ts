@@ -8,6 +8,12 @@ import { createReconciliationActivities, type ReconciliationDeps } from './recon
 export const RECONCILE_POOLS_PER_RUN_MAX = 100;
 /** How long a pool's check stands before the sweep reconciles it again. */
 export const RECONCILE_RECHECK_AFTER_MS = 6 * 60 * 60_000;
+/**
+ * A pool not checked for this long is overdue (gauge poolflow_reconciliation_overdue_pools): four recheck
+ * intervals, so one failed run or a slow day never pages, but a pool the sweep keeps failing on, a
+ * paused schedule, or more pools than runs can reach (RECONCILE_POOLS_PER_RUN_MAX per firing) does.
+ */
+export const RECONCILE_OVERDUE_AFTER_MS = 4 * RECONCILE_RECHECK_AFTER_MS;
 /** Mismatches kept in a pool's recorded check; the count is kept in full, and `npm run reconcile` lists them all. */
 export const RECORDED_MISMATCHES_MAX = 100;
 

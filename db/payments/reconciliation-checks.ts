@@ -17,6 +17,20 @@ export async function listPoolsDueForReconciliation(db: Queryable, input: { pool
   return rows.map((row) => row.pool_id);
 }
 
+/**
+ * Pools older than `overdueAfterMs` whose last check (if any) is older than that too: pools the sweep
+ * failed to reconcile, did not reach in time, or stopped running for.
+ */
+export async function countPoolsOverdueForReconciliation(db: Queryable, input: { overdueAfterMs: number }): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pools p LEFT JOIN reconciliation_checks c ON c.pool_id = p.pool_id
+     WHERE p.created_at < now() - ($1::INT8 * INTERVAL '1 millisecond')
+       AND (c.checked_at IS NULL OR c.checked_at < now() - ($1::INT8 * INTERVAL '1 millisecond'))`,
+    [input.overdueAfterMs],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export interface ReconciliationCheck {
   poolId: string;
   checkedAt: Date;

@@ -2,6 +2,12 @@
 // it means, and the delivery state of the signal it owes a workflow.
 import type { Queryable } from '../pool';
 
+/**
+ * What an event meant: `signal`, news a workflow waits for; `stale`, nothing a workflow has not heard
+ * (an older or repeated observation, or Stripe confirming the state its API answer already gave the
+ * activity that made the call); `ignored`, not about our money movements; `conflict`, at odds with our
+ * records (reconciliation reports it).
+ */
 export type WebhookOutcome = 'signal' | 'stale' | 'ignored' | 'conflict';
 
 export interface WebhookEventInsert {

@@ -72,6 +72,11 @@ describe('joining', () => {
     assert.equal(typeOf(commands.checkJoin(pool(config, ['ada', 'bo'], 'active'), config, { memberId: 'cy' })), PoolRejection.invalidState);
   });
 
+  test('a member already in is told AlreadyMember even once the pool stopped taking members, so their agreement stands', () => {
+    const config = rotating();
+    assert.equal(typeOf(commands.checkJoin(pool(config, ['ada', 'bo'], 'active'), config, { memberId: 'ada' })), PoolRejection.alreadyMember);
+  });
+
   test('a malformed request is refused by its schema, naming the field', () => {
     const parsed = parseCommand(joinRequestSchema, { memberId: 'not valid!' });
     assert.equal(parsed.ok, false);

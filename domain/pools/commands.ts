@@ -47,8 +47,14 @@ export function checkJoinPlace(s: PoolState, config: PoolConfig, id: string): Re
   return null;
 }
 
-/** A join may arrive while the pool is still a draft: it is accepted and waits for the pool to open. */
+/**
+ * A join may arrive while the pool is still a draft: it is accepted and waits for the pool to open.
+ * Membership is checked first: a member whose twin request joined them is told so whatever else has
+ * changed since (the pool activated, say), because the API ends the agreement a join recorded only when
+ * the refusal is not AlreadyMember, and that agreement is the one the member joined on.
+ */
 export function checkJoin(s: PoolState, config: PoolConfig, request: JoinRequest): Refusal | null {
+  if (currentMember(s, request.memberId)) return refusal(PoolRejection.alreadyMember, `${request.memberId} is already a member`);
   if (s.status !== 'draft' && !acceptsMembers(s.status)) return refusal(PoolRejection.invalidState, `a ${s.status} pool does not take new members`);
   const place = checkJoinPlace(s, config, request.memberId);
   if (place) return place;

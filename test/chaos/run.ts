@@ -32,6 +32,7 @@ import { roundProgressQuery } from '../../workflows/pools/round';
 import { TEST_AUTH, tokenFor } from '../support/api';
 import { testConfig, testDb, uniqueId, workflowBundle } from '../support/env';
 import { removeSharedBundle, startTestProcess, startWorkerProcess, type TestProcess } from '../support/worker-process';
+import { mulberry32 } from '../../tools/stripe-sandbox/seeded-random';
 import { startFaultProxy, type FaultProxy } from './proxy';
 
 export const FAULTS = [
@@ -99,14 +100,7 @@ export interface FaultResult {
 
 /** Deterministic pseudo-random numbers (mulberry32) from the run's seed. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     between: (min: number, max: number) => Math.floor(min + next() * (max - min + 1)),

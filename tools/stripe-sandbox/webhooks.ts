@@ -4,6 +4,7 @@
 // retries with exponential backoff on a non-2xx answer.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { mulberry32 } from './seeded-random';
 import { newId, type SandboxEvent } from './state';
 
 /** Deliveries remembered for the control API; older ones are forgotten. */
@@ -335,14 +336,7 @@ export function arrange<T>(batch: T[], options: Pick<DeliveryOptions, 'order' | 
 /** Fisher–Yates driven by mulberry32, so a seed always gives the same order. */
 function seededShuffle<T>(items: T[], seed: number): T[] {
   const result = [...items];
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(seed);
   for (let i = result.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [result[i], result[j]] = [result[j]!, result[i]!];
