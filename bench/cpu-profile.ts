@@ -62,7 +62,9 @@ const busyUs = sampledUs - (selfUs.get('(idle)') ?? 0);
 console.log(
   `${file}: ${(sampledUs / 1_000).toFixed(0)} ms sampled, ${(busyUs / 1_000).toFixed(0)} ms not idle (wall-clock samples: on a loaded machine they include time spent waiting for a core)`,
 );
-for (const [key, us] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  if (key === '(idle)') continue;
+for (const [key, us] of [...selfUs]
+  .filter(([key]) => key !== '(idle)')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top)) {
   console.log(`${(us / 1_000).toFixed(0).padStart(8)} ms ${((us / busyUs) * 100).toFixed(1).padStart(5)} %  ${key}`);
 }
