@@ -24,14 +24,19 @@ describe('webhooks for finished rounds', () => {
       (m) => m.problem === 'undelivered_signal',
     );
 
-  test("a clean pool run's events are recorded, owe no signal, and reconciliation reports none", async () => {
+  /** A two-member rotating pool, active, that has run `rounds` rounds. */
+  async function poolAfterRounds(rounds: number): Promise<string> {
     const members = await Promise.all([h.member(), h.member()]);
     const handle = await h.startPool(rotatingPool(2));
     const { poolId } = await handle.query(poolStateQuery);
     await joinAll(handle, members);
     await activate(handle);
-    await h.runRound(handle);
-    await h.runRound(handle);
+    for (let round = 0; round < rounds; round++) await h.runRound(handle);
+    return poolId;
+  }
+
+  test("a clean pool run's events are recorded, owe no signal, and reconciliation reports none", async () => {
+    const poolId = await poolAfterRounds(2);
 
     // Stripe's events for the pool arrive after its rounds finished, as they often do.
     await h.routeStripeEvents((event) => JSON.stringify(event).includes(poolId));
@@ -56,12 +61,7 @@ describe('webhooks for finished rounds', () => {
   });
 
   test('a signal still owed when its round finished is recorded as handled, not re-sent forever', async () => {
-    const members = await Promise.all([h.member(), h.member()]);
-    const handle = await h.startPool(rotatingPool(2));
-    const { poolId } = await handle.query(poolStateQuery);
-    await joinAll(handle, members);
-    await activate(handle);
-    await h.runRound(handle);
+    const poolId = await poolAfterRounds(1);
 
     // An event that owed the round a signal whose delivery failed while the round ran.
     const eventId = uniqueId('evt_late');
