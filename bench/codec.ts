@@ -11,7 +11,7 @@ import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH, keyringFromEnv, poolflowDataConverter } from '../temporal-config/data-converter';
 import { AesGcmPayloadCodec } from '../temporal-config/payload-codec';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools/worker';
+import { createPoolsWorker, workflowInterceptorModules, WORKFLOWS_PATH } from '../workers/pools/worker';
 import { roundDueSignal } from '../workflows/pools/pool';
 import { benchClient, connectBenchStack, quietLogger, rotatingBenchConfig, roundFinished, setUpMembers, startActivePool } from './support';
 
@@ -28,7 +28,7 @@ const stack = await connectBenchStack('codec');
 const { run, env } = stack;
 const bundle = await bundleWorkflowCode({
   workflowsPath: WORKFLOWS_PATH,
-  workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+  workflowInterceptorModules: workflowInterceptorModules(),
   failureConverterPath: FAILURE_CONVERTER_PATH,
   logger: quietLogger,
 });

@@ -20,7 +20,7 @@ import { loadTestStackEnv } from '../test/support/stack-env';
 import { executePoolUpdate } from '../api/pools/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolWorkflow } from '../workflows/pools/pool';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
-import { createPoolsWorker, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../workers/pools/worker';
+import { createPoolsWorker, workflowInterceptorModules, WORKFLOWS_PATH } from '../workers/pools/worker';
 import type { BaselineActivities } from './pools/workflows';
 
 /** Members are set up (customer, card, payout account) this many at a time. */
@@ -174,10 +174,10 @@ export interface PoolsBenchWorkers {
 export async function startPoolsBenchWorkers(stack: BenchStack, client: Client, name: string): Promise<PoolsBenchWorkers> {
   const poolsQueue = `bench-${name}-${stack.run}`;
   const baselineQueue = `bench-${name}-baseline-${stack.run}`;
-  const bundle = (workflowsPath: string, workflowInterceptorModules?: string[]) =>
-    bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+  const bundle = (workflowsPath: string, interceptorModules?: string[]) =>
+    bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptorModules, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
   const [poolsBundle, baselineBundle] = await Promise.all([
-    bundle(WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES),
+    bundle(WORKFLOWS_PATH, workflowInterceptorModules()),
     bundle(fileURLToPath(new URL('./pools/workflows.ts', import.meta.url))),
   ]);
   const poolsWorker = await createPoolsWorker({

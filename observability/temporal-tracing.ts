@@ -1,8 +1,10 @@
 // Temporal's OpenTelemetry interceptors, wired once for every Poolflow client and worker: a client call
 // (start, signal, update, query) continues the caller's trace into the workflow's headers; the worker
-// continues it through the workflow (spans exported by a sink, since the sandbox has no I/O) into each
-// activity, whose PostgreSQL, Redis and Stripe calls are traced by observability/instrumentation.ts.
+// continues it through the workflow into each activity, whose PostgreSQL, Redis and Stripe calls are
+// traced by observability/instrumentation.ts. Workflow spans (exported by a sink, since the sandbox has
+// no I/O) cost about a quarter of a workflow's CPU, so a worker bundles them only when spans go somewhere.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
   makeWorkflowExporter,
@@ -11,10 +13,25 @@ import {
   OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
-import { currentTracing } from './tracing';
+import { currentTracing, type Tracing } from './tracing';
 
-/** The workflow-side interceptors, bundled into the sandbox with Poolflow's own. */
-export const OTEL_WORKFLOW_INTERCEPTORS_PATH = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/**
+ * How a worker's workflows take part in traces: `spans`, OpenTelemetry's workflow interceptors (a span
+ * for each workflow run, handler and call it makes); `propagation`, the caller's trace context passed on
+ * to what the workflow schedules, with no spans of its own (workflows/core/trace-propagation.ts).
+ */
+export type WorkflowTracing = 'spans' | 'propagation';
+
+/** The workflow-side interceptor module of each, bundled into the sandbox with Poolflow's own. */
+export const WORKFLOW_TRACING_INTERCEPTORS: Record<WorkflowTracing, string> = {
+  spans: createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  propagation: fileURLToPath(new URL('../workflows/core/trace-propagation.ts', import.meta.url)),
+};
+
+/** Workflow spans when the process exports spans (an OTLP endpoint, or a test's exporter), else propagation only. */
+export function workflowTracing(tracing: Tracing = currentTracing()): WorkflowTracing {
+  return tracing.exportsSpans ? 'spans' : 'propagation';
+}
 
 export function tracingClientInterceptor(): WorkflowClientInterceptor {
   return new OpenTelemetryWorkflowClientInterceptor();

@@ -17,6 +17,8 @@ export interface Tracing {
   resource: Resource;
   /** Where finished spans go: the OTLP exporter, a test's in-memory exporter, or nowhere. */
   spanProcessor: SpanProcessor;
+  /** Whether spans go anywhere: workers bundle workflow spans only then (observability/temporal-tracing.ts). */
+  exportsSpans: boolean;
   shutdown(): Promise<void>;
 }
 
@@ -34,13 +36,21 @@ export function installTracing(options: { serviceName: string; otlpEndpoint?: st
     (options.otlpEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter({ url: new URL('/v1/traces', options.otlpEndpoint).href })) : new NoopSpanProcessor());
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager(), propagator: new W3CTraceContextPropagator() });
-  installed = { resource, spanProcessor, shutdown: () => provider.shutdown() };
+  const exportsSpans = options.spanProcessor !== undefined || Boolean(options.otlpEndpoint);
+  installed = { resource, spanProcessor, exportsSpans, shutdown: () => provider.shutdown() };
   return installed;
 }
 
 /** The installed tracing, or one that exports nowhere (workers need a span processor for workflow spans). */
 export function currentTracing(): Tracing {
-  return installed ?? { resource: new Resource({ 'service.name': 'poolflow' }), spanProcessor: new NoopSpanProcessor(), shutdown: async () => {} };
+  return (
+    installed ?? {
+      resource: new Resource({ 'service.name': 'poolflow' }),
+      spanProcessor: new NoopSpanProcessor(),
+      exportsSpans: false,
+      shutdown: async () => {},
+    }
+  );
 }
 
 /** Runs `fn` in a new active span named `name`; the span records a thrown error and ends either way. */

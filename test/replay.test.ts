@@ -1,6 +1,8 @@
 // Determinism: every event history recorded under test/histories/ (subfolders included) replays against
 // the CURRENT workflow bundle without a nondeterminism error, so a change to workflows/ that would break
-// pools already running fails here first.
+// pools already running fails here first. Each replays twice: with OpenTelemetry's workflow interceptors
+// (a worker that exports spans) and with the propagation-only ones (one that does not), since a running
+// workflow moves between the two when an operator turns span export on or off.
 //
 // The assessment histories (test/histories/assessments/) come from scripts/record-assessment-histories.ts
 // and replay against the assessments worker's bundle; the simulation batches' (test/histories/simulations/,
@@ -19,11 +21,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { bundleWorkflowCode, Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
-import { tracingWorkerOptions } from '../observability/temporal-tracing';
+import { tracingWorkerOptions, type WorkflowTracing } from '../observability/temporal-tracing';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../workers/pools/worker';
+import { ASSESSMENT_WORKFLOWS_PATH } from '../workers/assessments-worker';
+import { workflowInterceptorModules } from '../workers/pools/worker';
 import { SIMULATION_WORKFLOWS_PATH } from '../workers/simulations-worker';
-import { assessmentWorkflowBundle } from './support/assessment-harness';
 import { workflowBundle } from './support/env';
 import { historyFromProtoJson } from './support/history-json';
 
@@ -32,6 +34,7 @@ const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 const ASSESSMENT_SCENARIOS = ['price-breach', 'funded-stopped'];
 /** The simulation batch's paths, each recorded in every shape folder. */
 const SIMULATION_SCENARIOS = ['completed.simulation', 'parts.simulation', 'parts.part-0', 'cancelled.simulation', 'failed.simulation'];
+const TRACINGS: WorkflowTracing[] = ['spans', 'propagation'];
 const SCENARIOS = ['rotating-fixed', 'bid-round', 'default-round', 'dunning-round', 'investment', 'cancel-mid-round', 'continue-as-new', 'mid-round-handover'];
 
 const quiet = () => {};
@@ -82,22 +85,30 @@ test('every recorded history replays against the current workflow code', async (
       { workflowBundle: bundle, replayName, dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks },
       histories(subset),
     ))
-      results.push(result);
+      results.push({ ...result, workflowId: `${replayName}: ${result.workflowId}` });
   };
-  await replay(
-    await workflowBundle(),
-    'poolflow-replay',
-    files.filter((f) => !isAssessment(f) && !isSimulation(f)),
-  );
-  await replay(await assessmentWorkflowBundle(), 'poolflow-assessment-replay', files.filter(isAssessment));
-  const simulationBundle = await bundleWorkflowCode({
-    workflowsPath: SIMULATION_WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
-  });
-  await replay(simulationBundle, 'poolflow-simulation-replay', files.filter(isSimulation));
-  assert.deepEqual(results.map((r) => r.workflowId).sort(), files, 'every file was replayed');
+  const bundleOf = (workflowsPath: string, tracing: WorkflowTracing) =>
+    bundleWorkflowCode({
+      workflowsPath,
+      workflowInterceptorModules: workflowInterceptorModules(tracing),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: console.error },
+    });
+  for (const tracing of TRACINGS) {
+    await replay(
+      await workflowBundle(tracing),
+      `pools with ${tracing}`,
+      files.filter((f) => !isAssessment(f) && !isSimulation(f)),
+    );
+    await replay(await bundleOf(ASSESSMENT_WORKFLOWS_PATH, tracing), `assessments with ${tracing}`, files.filter(isAssessment));
+    await replay(await bundleOf(SIMULATION_WORKFLOWS_PATH, tracing), `simulations with ${tracing}`, files.filter(isSimulation));
+  }
+  const replayed = (tracing: WorkflowTracing) =>
+    results
+      .filter((r) => r.workflowId.includes(` with ${tracing}: `))
+      .map((r) => r.workflowId.split(': ')[1])
+      .sort();
+  for (const tracing of TRACINGS) assert.deepEqual(replayed(tracing), files, `every file was replayed with ${tracing}`);
   const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
   assert.deepEqual(failures, []);
 });

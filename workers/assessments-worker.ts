@@ -13,7 +13,7 @@ import type { Db } from '../db/pool';
 import type { Stripe } from '../payments/stripe-client';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './pools/worker';
+import { workflowInterceptorModules } from './pools/worker';
 import { tracingWorkerOptions } from '../observability/temporal-tracing';
 
 export const ASSESSMENT_WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/assessments/index.ts', import.meta.url));
@@ -45,8 +45,8 @@ export async function createAssessmentsWorker(deps: AssessmentsWorkerDeps): Prom
     taskQueue: deps.taskQueue ?? TASK_QUEUES.assessments,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: ASSESSMENT_WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
-    // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
+      : { workflowsPath: ASSESSMENT_WORKFLOWS_PATH, interceptors: { workflowModules: workflowInterceptorModules() } }),
+    // Traced like the pools worker: a bundle with OpenTelemetry's workflow interceptors exports its spans through this sink.
     sinks: tracingWorkerOptions().sinks,
     activities: assessmentsActivities(deps),
     dataConverter: poolflowDataConverter(),

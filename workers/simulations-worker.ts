@@ -12,7 +12,7 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../observability/log';
 import { TASK_QUEUES } from '../temporal-config/task-queues';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './pools/worker';
+import { workflowInterceptorModules } from './pools/worker';
 import { tracingWorkerOptions } from '../observability/temporal-tracing';
 
 /**
@@ -47,7 +47,7 @@ export async function createSimulationsWorker(deps: SimulationsWorkerDeps): Prom
     identity: deps.identity,
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
-      : { workflowsPath: SIMULATION_WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+      : { workflowsPath: SIMULATION_WORKFLOWS_PATH, interceptors: { workflowModules: workflowInterceptorModules() } }),
     // Traced like the pools worker; the shared test bundle holds OpenTelemetry's workflow interceptors, whose spans need this sink.
     sinks: tracingWorkerOptions().sinks,
     activities: createSimulationActivities({

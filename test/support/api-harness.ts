@@ -12,6 +12,7 @@ import { createPoolsWorker } from '../../workers/pools/worker';
 import { testApiDeps, testApp } from './api';
 import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
 import { createMailer } from '../../activities/notifications/mailer';
+import type { WorkflowTracing } from '../../observability/temporal-tracing';
 import { devServerClient, devServerWorkerConnection, testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 
 export interface ApiHarness {
@@ -31,6 +32,8 @@ export interface ApiHarnessOptions {
   notifications?: { webhookPolicy?: EndpointPolicy };
   /** The policy the API applies when managers register webhook endpoints. */
   webhookPolicy?: EndpointPolicy;
+  /** The worker's workflow tracing; by default the one this process's tracing calls for, as in production. */
+  tracing?: WorkflowTracing;
 }
 
 const OPEN_POLICY: EndpointPolicy = { httpsOnly: false, blockPrivateAddresses: false };
@@ -53,7 +56,7 @@ export async function startApiHarness(sandboxSettings: Partial<SandboxSettings> 
     redis,
     stripe: kit.stripe,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle(options.tracing),
     ...notifications,
   });
   const running = worker.run();

@@ -9,8 +9,8 @@ import { createDbPool, type Db } from '../../db/pool';
 import { createStripe, type Stripe } from '../../payments/stripe-client';
 import { installTemporalRuntime } from '../../observability/temporal-logger';
 import { FAILURE_CONVERTER_PATH, poolflowDataConverter } from '../../temporal-config/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../workers/pools/worker';
-import { tracingClientInterceptor } from '../../observability/temporal-tracing';
+import { workflowInterceptorModules, WORKFLOWS_PATH } from '../../workers/pools/worker';
+import { tracingClientInterceptor, workflowTracing, type WorkflowTracing } from '../../observability/temporal-tracing';
 
 // Test output shows the SDK's warnings and errors only; worker state changes would drown the results.
 installTemporalRuntime('WARN', { forwardCoreLogs: false });
@@ -96,15 +96,22 @@ export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test process and shared by every worker it creates. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietBundlerLogger,
-  });
+const bundles = new Map<WorkflowTracing, Promise<WorkflowBundleWithSourceMap>>();
+/**
+ * The workflow bundle, built once per test process and kind of tracing and shared by every worker it
+ * creates; by default with the workflow tracing this process's tracing calls for, as a worker's would be.
+ */
+export function workflowBundle(tracing: WorkflowTracing = workflowTracing()): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(tracing);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: workflowInterceptorModules(tracing),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietBundlerLogger,
+    });
+    bundles.set(tracing, bundle);
+  }
   return bundle;
 }
 

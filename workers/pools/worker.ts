@@ -19,13 +19,18 @@ import type { Db } from '../../db/pool';
 import type { Stripe } from '../../payments/stripe-client';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { TASK_QUEUES } from '../../temporal-config/task-queues';
-import { OTEL_WORKFLOW_INTERCEPTORS_PATH, tracingWorkerOptions } from '../../observability/temporal-tracing';
+import { tracingWorkerOptions, WORKFLOW_TRACING_INTERCEPTORS, workflowTracing, type WorkflowTracing } from '../../observability/temporal-tracing';
 import { heartbeatWhileRunning } from '../heartbeat';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(new URL('../../workflows/interceptors.ts', import.meta.url));
-/** Every workflow interceptor module a pools worker's bundle holds: Poolflow's and OpenTelemetry's. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [WORKFLOW_INTERCEPTORS_PATH, OTEL_WORKFLOW_INTERCEPTORS_PATH];
+/**
+ * Every workflow interceptor module a worker's bundle holds: Poolflow's and the tracing ones, by default
+ * those this process's tracing calls for (decided once, when the worker or its bundle is built).
+ */
+export function workflowInterceptorModules(tracing: WorkflowTracing = workflowTracing()): string[] {
+  return [WORKFLOW_INTERCEPTORS_PATH, WORKFLOW_TRACING_INTERCEPTORS[tracing]];
+}
 
 export interface PoolsWorkerDeps {
   connection: NativeConnection;
@@ -62,10 +67,10 @@ export async function createPoolsWorker(deps: PoolsWorkerDeps): Promise<Worker> 
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue,
-    // A prebuilt bundle already holds the workflow interceptors (bundled with WORKFLOW_INTERCEPTOR_MODULES).
+    // A prebuilt bundle already holds the workflow interceptors (bundled with workflowInterceptorModules()).
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     interceptors: {
-      ...(deps.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(deps.workflowBundle ? {} : { workflowModules: workflowInterceptorModules() }),
       // Notices are heard where pools and rounds already report their events (activities/notifications/tap.ts).
       activity: [heartbeatWhileRunning, ...tracing.activityInterceptors, ...(deps.notifications ? [notificationTap()] : [])],
     },
