@@ -9,6 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
 import { GIVEN_ROUND_SHAPE } from '../../domain/pools/round-types';
+import { roundResultOf } from '../../domain/pools/round-report';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contributionRound, type RoundInput } from '../../workflows/pools/round';
@@ -113,7 +114,7 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
   const started = performance.now();
   const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [input] });
   const timeout = setTimeout(() => void round.terminate('bench: the round took too long').catch(() => {}), ROUND_MS_MAX);
-  const result = await round.result();
+  const result = roundResultOf(await round.result());
   const elapsedMs = performance.now() - started;
   clearTimeout(timeout);
   const paid = result.members.filter((m) => m.outcome === 'paid').length;
