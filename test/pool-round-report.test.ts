@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { roundResultOf, type RoundReport } from '../domain/pools/round-report';
 import type { RoundInput } from '../domain/pools/round-types';
 import { carryState, type PoolState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
@@ -81,10 +82,17 @@ describe('a round reports to its pool', () => {
     assert.equal(round.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length, 0, 'the round signals nobody');
     assert.deepEqual(patchMarkers(round), [], 'the round took its shape from its input');
     const started = round[0]!.workflowExecutionStartedEventAttributes!;
-    assert.equal((await decoded<RoundInput>(started.input!.payloads!)).shape, 'round-2026-12');
+    const input = await decoded<RoundInput>(started.input!.payloads!);
+    assert.equal(input.shape, 'round-2027-01');
+    assert.equal(input.payout.kind === 'order' && 'members' in input.payout, false, 'the dues name the dividend sharers, the plan does not again');
     const poolEvents = await events(handle.workflowId);
     assert.ok(!signalsIn(poolEvents).includes('roundFinished'), 'no roundFinished signal reached the pool');
-    assert.equal(poolEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length, 1);
+    const completions = poolEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes);
+    assert.equal(completions.length, 1);
+    // The pool's history holds the result as rows, each member's payment left to follow from the rest.
+    const report = await decoded<RoundReport>(completions[0]!.childWorkflowExecutionCompletedEventAttributes!.result!.payloads!);
+    assert.ok('form' in report && report.form === 'rows');
+    assert.deepEqual(roundResultOf(report), result);
   });
 
   test('a pool cancelled after its round has ended, before the result is applied, is cancelled with the result applied', { timeout: 120_000 }, async () => {

@@ -6,7 +6,8 @@ import type { PoolConfig } from './pool-config';
 import { assertNever } from './pool-lifecycle';
 import type { PoolMemberView } from './pool-view';
 import { auctionEligible, currentMember, payingMembers } from './commands';
-import type { PayoutPlan, RoundInput, RoundKind, RoundResult } from './round-types';
+import { roundResultOf, type RoundReport } from './round-report';
+import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from './round-types';
 import type { PoolState } from './state';
 
 /** The rounds a pool keeps in its view; older ones live in the read models. */
@@ -121,15 +122,25 @@ export function beginRound(
     lateFeeMinor: config.lateFeeMinor,
     dunningRetryHours: config.dunningRetryHours,
     defaultPolicy: config.defaultPolicy,
-    payout,
+    payout: shape === GIVEN_ROUND_SHAPE ? withoutMembers(payout) : payout,
     ...(shape ? { shape } : {}),
   };
   s.roundInProgress = { round, kind, input };
   return input;
 }
 
+/**
+ * A rotating plan's `members` are its dues' members (rotatingDues): rounds of the current shape take
+ * them from there (sharingMembers) rather than carry every member ID twice in their input.
+ */
+function withoutMembers(payout: PayoutPlan): PayoutPlan {
+  if (payout.kind !== 'order' && payout.kind !== 'auction') return payout;
+  const { members: _dueMembers, ...plan } = payout;
+  return plan;
+}
+
 /** A round reports once, but signals are not de-duplicated: only the awaited round's first report counts. */
-export function roundReported(s: PoolState, result: RoundResult): boolean {
+export function roundReported(s: PoolState, result: RoundReport): boolean {
   if (s.roundInProgress?.round !== result.round || s.finishedRound) return false;
   s.finishedRound = result;
   return true;
@@ -155,7 +166,8 @@ export function closeRound(s: PoolState, config: PoolConfig): void {
 }
 
 /** Applies a finished round to the pool's members and totals; returns the members it changed. */
-export function applyRoundResult(s: PoolState, result: RoundResult, kind: RoundKind): PoolMemberView[] {
+export function applyRoundResult(s: PoolState, report: RoundReport, kind: RoundKind): PoolMemberView[] {
+  const result = roundResultOf(report);
   const byId = new Map(s.members.map((m) => [m.memberId, m]));
   const changed = new Set<PoolMemberView>();
   let potMinor = BigInt(s.potMinor) + BigInt(result.potMinor);

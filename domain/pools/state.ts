@@ -5,7 +5,8 @@ import type { PayoutDraw } from './payout-draw';
 import type { PoolConfig } from './pool-config';
 import type { PoolStatus } from './pool-lifecycle';
 import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from './pool-view';
-import type { RoundInput, RoundKind, RoundResult } from './round-types';
+import type { RoundReport } from './round-report';
+import type { RoundInput, RoundKind } from './round-types';
 
 /** A "run the next round now" command's verdict, kept under its request ID for the API to read back. */
 export interface RoundTriggerVerdict {
@@ -29,7 +30,7 @@ export interface PoolState {
   /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
   roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
   /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
-  finishedRound: RoundResult | null;
+  finishedRound: RoundReport | null;
   /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
   roundsRequested: number;
   bidding: { round: number; closesAtMs: number; bids: Record<string, string> } | null;

@@ -37,7 +37,7 @@ import {
   type Refusal,
 } from '../../domain/pools/requests';
 import * as rounds from '../../domain/pools/rounds';
-import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
+import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
 import {
   carryState,
   describePool,
@@ -87,12 +87,18 @@ const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
  */
 const NOVEMBER_SHAPE_PATCH = 'pool-shape-2026-11';
 /**
- * Marks runs of the current shape: the November shape, and rounds given their shape in their input
- * (GIVEN_ROUND_SHAPE), whose result this run takes from their completion, not a signal — nine events
+ * Marks runs of the December shape: the November shape, and rounds given their shape in their input
+ * (COMPLETING_ROUND_SHAPE), whose result this run takes from their completion, not a signal — nine events
  * fewer a round — while a later run asks them for a signal. Also: a round found closed when the pool
  * signals it is heard (its outcome read once), not an error.
  */
-const POOL_SHAPE_PATCH = 'pool-shape-2026-12';
+const DECEMBER_SHAPE_PATCH = 'pool-shape-2026-12';
+/**
+ * Marks runs of the current shape: the December shape, and rounds given the current round shape
+ * (GIVEN_ROUND_SHAPE), which report their result as rows and take their dividend sharers from their
+ * dues, so that a round of the most members with the longest IDs stays within the payload bound.
+ */
+const POOL_SHAPE_PATCH = 'pool-shape-2027-01';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -187,8 +193,11 @@ export interface PoolWorkflowInput {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
-  const shape = workflowShape(POOL_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
+  const shape = workflowShape(POOL_SHAPE_PATCH, DECEMBER_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
+  const decemberShape = shape.has(DECEMBER_SHAPE_PATCH);
   const novemberShape = shape.has(NOVEMBER_SHAPE_PATCH);
+  /** The shape this run gives the rounds it starts; rounds of runs before the December shape find their own. */
+  const givenRoundShape = shape.current ? GIVEN_ROUND_SHAPE : decemberShape ? COMPLETING_ROUND_SHAPE : undefined;
   // The pool's own idempotent steps (projections, monotonic by version; opening ledger accounts; its
   // schedule) run as local activities in runs of the November shape and later, one at a time: the update
   // handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
@@ -353,7 +362,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       const rows = commands.cancel(s);
       // A round under way refunds what it collected, unless its payout has already begun. One that has
       // reported has nothing left to refund (older runs signalled it all the same, and failed if it had closed).
-      if (!shape.current && s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      if (!decemberShape && s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
       else if (s.roundInProgress && !s.finishedRound) await signalRound(s.roundInProgress.round, cancelRoundSignal);
       return changed(rows);
     },
@@ -457,7 +466,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
 
   const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
-    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues, shape.current ? GIVEN_ROUND_SHAPE : undefined);
+    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues, givenRoundShape);
     await launchRound(kind, roundInput);
     await changed();
   };
@@ -548,7 +557,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
-  } else if (shape.current && s.roundInProgress?.input?.shape && !s.finishedRound) {
+  } else if (decemberShape && s.roundInProgress?.input?.shape && !s.finishedRound) {
     // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
     await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }
