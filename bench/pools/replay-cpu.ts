@@ -17,7 +17,7 @@ import { benchSetting } from '../settings';
 import { median } from '../support';
 
 /** Replays of each history per bundle and repeat. */
-const REPLAYS = benchSetting('BENCH_REPLAYS', 30);
+const REPLAYS = benchSetting('BENCH_REPLAYS', 10);
 const REPEATS = benchSetting('BENCH_REPEATS', 3);
 const HISTORIES_DIR = fileURLToPath(new URL('../../test/histories/', import.meta.url));
 
