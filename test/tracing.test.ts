@@ -97,6 +97,8 @@ const CHAINS: Record<WorkflowTracing, string[]> = {
   propagation: ['POST /v1/pools', 'StartWorkflow:poolWorkflow', 'RunActivity:chargeContributions', 'stripe POST /v1/payment_intents'],
 };
 const OTHER: Record<WorkflowTracing, WorkflowTracing> = { spans: 'propagation', propagation: 'spans' };
+/** The SDK flags OpenTelemetry's workflow interceptors consult (@temporalio/workflow's SdkFlags 3 to 6). */
+const OTEL_FLAGS = [3, 4, 5, 6];
 
 for (const tracing of ['spans', 'propagation'] as const) {
   describe(`tracing through workflows with ${tracing}`, () => {
@@ -167,10 +169,15 @@ for (const tracing of ['spans', 'propagation'] as const) {
           'no workflow spans',
         );
 
-      // A worker that turns span export on or off replays the runs it finds under the other kind.
+      // Either kind records the SDK flags of OpenTelemetry's interceptors (signals, local activities, no
+      // extra yields, updates traced), and a worker that turns span export on or off replays the runs it
+      // finds under the other kind.
+      const [poolHistory, roundHistory] = await Promise.all([handle.fetchHistory(), round.fetchHistory()]);
+      const flags = new Set(poolHistory.events?.flatMap((e) => e.workflowTaskCompletedEventAttributes?.sdkMetadata?.langUsedFlags ?? []));
+      for (const flag of OTEL_FLAGS) assert.ok(flags.has(flag), `the pool's history records SDK flag ${flag}`);
       const other = { workflowBundle: await workflowBundle(OTHER[tracing]), dataConverter: poolflowDataConverter(), sinks: tracingWorkerOptions().sinks };
-      await Worker.runReplayHistory({ ...other, replayName: `pool with ${OTHER[tracing]}` }, await handle.fetchHistory(), handle.workflowId);
-      await Worker.runReplayHistory({ ...other, replayName: `round with ${OTHER[tracing]}` }, await round.fetchHistory(), round.workflowId);
+      await Worker.runReplayHistory({ ...other, replayName: `pool with ${OTHER[tracing]}` }, poolHistory, handle.workflowId);
+      await Worker.runReplayHistory({ ...other, replayName: `round with ${OTHER[tracing]}` }, roundHistory, round.workflowId);
     });
   });
 }
