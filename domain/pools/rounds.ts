@@ -153,9 +153,11 @@ export function roundEndedUnreported(s: PoolState, round: number, reason: string
   return true;
 }
 
-/** Operations asked for the escalated round to run again. */
-export function retryRound(s: PoolState): void {
-  if (s.roundEscalation) s.roundEscalation.retryRequested = true;
+/** Operations asked for the escalated round to run again; false when no round is escalated. */
+export function retryRound(s: PoolState): boolean {
+  if (!s.roundEscalation) return false;
+  s.roundEscalation.retryRequested = true;
+  return true;
 }
 
 /** Closes the round whose result was applied; a rotating pool whose members have all received completes. */
