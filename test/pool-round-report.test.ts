@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import type { RoundStart } from '../domain/pools/round-input';
 import { roundResultOf, type RoundReport } from '../domain/pools/round-report';
-import type { RoundInput } from '../domain/pools/round-types';
 import { carryState, type PoolState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
 import { createWebhookRouter } from '../payments/webhook-router';
@@ -82,9 +82,9 @@ describe('a round reports to its pool', () => {
     assert.equal(round.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length, 0, 'the round signals nobody');
     assert.deepEqual(patchMarkers(round), [], 'the round took its shape from its input');
     const started = round[0]!.workflowExecutionStartedEventAttributes!;
-    const input = await decoded<RoundInput>(started.input!.payloads!);
+    const input = await decoded<RoundStart>(started.input!.payloads!);
     assert.equal(input.shape, 'round-2027-01');
-    assert.equal(input.payout.kind === 'order' && 'members' in input.payout, false, 'the dues name the dividend sharers, the plan does not again');
+    assert.ok('form' in input && input.form === 'rows', 'the round was given its input as rows');
     const poolEvents = await events(handle.workflowId);
     assert.ok(!signalsIn(poolEvents).includes('roundFinished'), 'no roundFinished signal reached the pool');
     const completions = poolEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes);
@@ -144,7 +144,7 @@ describe('a round reports to its pool', () => {
     const view = await waitForView(handle, (v) => v.roundInProgress === 1);
     const poolStart = (await events(handle.workflowId))[0]!.workflowExecutionStartedEventAttributes!;
     const poolInput = await decoded<PoolWorkflowInput>(poolStart.input!.payloads!);
-    const roundInput = await decoded<RoundInput>((await events(round.workflowId))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!);
+    const roundInput = await decoded<RoundStart>((await events(round.workflowId))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!);
     /** Starts the next run, carrying the state the first had while the round was under way. */
     const startNextRun = () => {
       const carried: PoolState = {

@@ -37,6 +37,7 @@ import {
   type Refusal,
 } from '../../domain/pools/requests';
 import * as rounds from '../../domain/pools/rounds';
+import type { RoundStart } from '../../domain/pools/round-input';
 import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
 import {
   carryState,
@@ -500,7 +501,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
    * Starts a round's workflow and watches how it ends: a round given its shape reports by completing;
    * closing without a report escalates.
    */
-  const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
+  const launchRound = async (kind: RoundKind, roundInput: RoundStart) => {
     const { round } = roundInput;
     const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
