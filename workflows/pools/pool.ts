@@ -476,10 +476,19 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
         escalated.announced = true;
         log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
         await changed();
-      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
-        s.roundEscalation = null;
-        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
-        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress) {
+        const rerun = s.roundInProgress;
+        // A run that did not begin the round reads its input from the round's history (runs do not carry it).
+        rerun.input ??= shape.current ? ((await poolActivities.startedRoundInput({ poolId, round: rerun.round })) ?? undefined) : undefined;
+        if (rerun.input) {
+          s.roundEscalation = null;
+          await launchRound(rerun.kind, rerun.input);
+          await changed();
+        } else if (shape.current) {
+          // Nothing to run again: said to operations, rather than the input asked for on every wake-up.
+          rounds.roundCannotRerun(s);
+          await changed();
+        }
       }
       await continueAsNewIfSuggested();
     }
@@ -583,7 +592,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
-  } else if (decemberShape && s.roundInProgress?.input?.shape && !s.finishedRound) {
+  } else if (decemberShape && (s.roundInProgress?.shape ?? s.roundInProgress?.input?.shape) && !s.finishedRound) {
     // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
     await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }
