@@ -103,9 +103,10 @@ export const ROUND_WATCH_FIRST_MS = 5 * 60_000;
 export const ROUND_WATCH_MAX_MS = 6 * 3_600_000;
 /**
  * Marks runs of the current shape: the December shape, and rounds given the current round shape
- * (GIVEN_ROUND_SHAPE), which report their result as rows and take their dividend sharers from their
- * dues, so that a round of the most members with the longest IDs stays within the payload bound; and
- * a round an earlier run started is watched (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated.
+ * (GIVEN_ROUND_SHAPE), whose input and report are rows, so that a round of the most members with the
+ * longest IDs stays within the payload bound; a round an earlier run started is watched
+ * (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated, and its input read from its history
+ * to run it again (runs carry the round under way by number, kind and shape only).
  */
 const POOL_SHAPE_PATCH = 'pool-shape-2027-01';
 
