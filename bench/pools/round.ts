@@ -9,6 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
 import { GIVEN_ROUND_SHAPE } from '../../domain/pools/round-types';
+import { roundInputRows } from '../../domain/pools/round-input';
 import { roundResultOf } from '../../domain/pools/round-report';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
@@ -107,12 +108,13 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
     lateFeeMinor: '0',
     dunningRetryHours: [],
     defaultPolicy: 'suspend',
-    payout: { kind: 'order', candidates: [memberIds[0]!], platformFeeBps: 0 },
-    // As a pool of the current shape starts it: the round reports by completing, in rows; the dues name who shares dividends.
+    payout: { kind: 'order', candidates: [memberIds[0]!], members: memberIds, platformFeeBps: 0 },
+    // As a pool of the current shape starts it: the round reports by completing, in rows.
     shape: GIVEN_ROUND_SHAPE,
   };
+  const start = roundInputRows(input);
   const started = performance.now();
-  const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [input] });
+  const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [start] });
   const timeout = setTimeout(() => void round.terminate('bench: the round took too long').catch(() => {}), ROUND_MS_MAX);
   const report = await round.result();
   const result = roundResultOf(report);
@@ -127,7 +129,7 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
     events: events.length,
     activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
     phases: phasesOf(events),
-    inputBytes: JSON.stringify(input).length,
+    inputBytes: JSON.stringify(start).length,
     resultBytes: JSON.stringify(report).length,
   };
 }

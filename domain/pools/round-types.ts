@@ -6,13 +6,10 @@ import type { DefaultPolicy } from './pool-config';
 export type PayoutPlan =
   /** A capital call: the money stays in the pot. */
   | { kind: 'none' }
-  /**
-   * The next member in the payout order who is eligible this round wins the pot. `members` (who share
-   * bid dividends) are the round's dues' members: only rounds of older shapes carry them (RoundInput.shape).
-   */
-  | { kind: 'order'; candidates: string[]; members?: string[]; platformFeeBps: number }
+  /** The next member in the payout order who is eligible this round wins the pot. */
+  | { kind: 'order'; candidates: string[]; members: string[]; platformFeeBps: number }
   /** The highest bid among eligible members wins; the discount is shared among the other members. */
-  | { kind: 'auction'; eligible: string[]; bids: Array<{ memberId: string; discountMinor: string }>; seed: string; members?: string[]; platformFeeBps: number }
+  | { kind: 'auction'; eligible: string[]; bids: Array<{ memberId: string; discountMinor: string }>; seed: string; members: string[]; platformFeeBps: number }
   /** An investment distribution of `amountMinor`, pro-rata to paid-in capital, less the management fee. */
   | { kind: 'distribution'; amountMinor: string; paidInMinor: Array<{ memberId: string; amountMinor: string }>; managementFeeBps: number };
 
@@ -33,12 +30,12 @@ export interface PayoutChoice {
 /**
  * The round shape a pool of the current shape gives its rounds in their input: every change to rounds
  * up to it, no patch marker of their own, a report by completing rather than by signal (the pool run
- * that started the round hears its completion; a later run asks for a signal), a result of rows
- * (round-report.ts), and payout plans without their `members` (the dues name them). Rounds without a
- * shape (started by older pools) find theirs through patched() and always report by signal.
+ * that started the round hears its completion; a later run asks for a signal), and an input and a
+ * result of rows (round-input.ts, round-report.ts). Rounds without a shape (started by older pools)
+ * find theirs through patched() and always report by signal.
  */
 export const GIVEN_ROUND_SHAPE = 'round-2027-01';
-/** The shape pools gave their rounds before GIVEN_ROUND_SHAPE: as that one, but objects in the result and `members` in the plan. */
+/** The shape pools gave their rounds before GIVEN_ROUND_SHAPE: as that one, but an input and a result of objects. */
 export const COMPLETING_ROUND_SHAPE = 'round-2026-12';
 
 export interface RoundInput {
@@ -85,8 +82,3 @@ export interface RoundResult {
 }
 
 export type RoundKind = 'contribution' | 'distribution';
-
-/** Who shares a rotating round's bid dividends: the plan's `members`, or (current shape) the dues' members. */
-export function sharingMembers(plan: Extract<PayoutPlan, { kind: 'order' | 'auction' }>, dues: RoundInput['dues']): string[] {
-  return plan.members ?? dues.map((due) => due.memberId);
-}

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { poolConfigSchema, type PoolConfig } from './pool-config';
 import * as commands from './commands';
+import { roundInputOf } from './round-input';
 import { roundResultRows } from './round-report';
-import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, sharingMembers, type MemberRoundResult, type PayoutPlan, type RoundResult } from './round-types';
+import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type MemberRoundResult, type RoundResult } from './round-types';
 import * as rounds from './rounds';
 import { carryState, initialPoolState, restoreState, type PoolState } from './state';
 
@@ -160,29 +161,26 @@ describe('planning rounds', () => {
     const s = activePool(config, ['ada', 'bo']);
     const input = rounds.beginRound(s, config, 'p1', 'contribution', { kind: 'none' }, [], GIVEN_ROUND_SHAPE);
     assert.equal(input.shape, 'round-2027-01');
-    assert.equal(restoreState(carryState(s)).roundInProgress?.input?.shape, 'round-2027-01');
+    assert.equal(restoreState(carryState(s)).roundInProgress?.shape, 'round-2027-01', 'carried without its input');
   });
 
-  test('a rotating round of the current shape names its dividend sharers once, in its dues', () => {
+  test('a round of the current shape is given its input as rows, kept so for a retry by the run that began it', () => {
     const config = rotating();
-    const plan = () => {
-      const s = activePool(config, ['ada', 'bo', 'cy']);
-      const next = rounds.planContributionRound(s, config);
-      assert.equal(next?.kind, 'start');
-      return { s, next: next as Extract<typeof next, { kind: 'start' }> };
-    };
-    const current = plan();
-    const input = rounds.beginRound(current.s, config, 'p1', 'contribution', current.next.payout, current.next.dues, GIVEN_ROUND_SHAPE);
-    assert.equal(input.payout.kind, 'order');
-    assert.equal('members' in input.payout, false);
-    assert.deepEqual(sharingMembers(input.payout as Extract<PayoutPlan, { kind: 'order' }>, input.dues), ['ada', 'bo', 'cy']);
-    const older = plan();
-    const olderInput = rounds.beginRound(older.s, config, 'p1', 'contribution', older.next.payout, older.next.dues, COMPLETING_ROUND_SHAPE);
+    const s = activePool(config, ['ada', 'bo', 'cy']);
+    const next = rounds.planContributionRound(s, config);
+    assert.equal(next?.kind, 'start');
+    const { payout, dues } = next as Extract<typeof next, { kind: 'start' }>;
+    const start = rounds.beginRound(s, config, 'p1', 'contribution', payout, dues, GIVEN_ROUND_SHAPE);
+    assert.ok('form' in start && start.form === 'rows');
+    assert.deepEqual(roundInputOf(start).payout, payout, 'the round reads the very plan the pool made');
+    assert.deepEqual(s.roundInProgress?.input, start);
     assert.deepEqual(
-      (olderInput.payout as Extract<PayoutPlan, { kind: 'order' }>).members,
-      ['ada', 'bo', 'cy'],
-      'rounds of the December shape still read them from the plan',
+      restoreState(carryState(s)).roundInProgress,
+      { round: 1, kind: 'contribution', shape: GIVEN_ROUND_SHAPE },
+      'a later run reads it from the round',
     );
+    const older = activePool(config, ['ada', 'bo', 'cy']);
+    assert.equal('form' in rounds.beginRound(older, config, 'p1', 'contribution', payout, dues, COMPLETING_ROUND_SHAPE), false, 'December rounds take objects');
   });
 });
 

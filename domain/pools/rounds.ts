@@ -6,6 +6,7 @@ import type { PoolConfig } from './pool-config';
 import { assertNever } from './pool-lifecycle';
 import type { PoolMemberView } from './pool-view';
 import { auctionEligible, currentMember, payingMembers } from './commands';
+import { roundInputRows, type RoundStart } from './round-input';
 import { roundResultOf, type RoundReport } from './round-report';
 import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from './round-types';
 import type { PoolState } from './state';
@@ -111,7 +112,7 @@ export function beginRound(
   payout: PayoutPlan,
   dues: Dues,
   shape?: RoundInput['shape'],
-): RoundInput {
+): RoundStart {
   const round = s.nextRound++;
   const input: RoundInput = {
     poolId,
@@ -122,21 +123,13 @@ export function beginRound(
     lateFeeMinor: config.lateFeeMinor,
     dunningRetryHours: config.dunningRetryHours,
     defaultPolicy: config.defaultPolicy,
-    payout: shape === GIVEN_ROUND_SHAPE ? withoutMembers(payout) : payout,
+    payout,
     ...(shape ? { shape } : {}),
   };
-  s.roundInProgress = { round, kind, input };
-  return input;
-}
-
-/**
- * A rotating plan's `members` are its dues' members (rotatingDues): rounds of the current shape take
- * them from there (sharingMembers) rather than carry every member ID twice in their input.
- */
-function withoutMembers(payout: PayoutPlan): PayoutPlan {
-  if (payout.kind !== 'order' && payout.kind !== 'auction') return payout;
-  const { members: _dueMembers, ...plan } = payout;
-  return plan;
+  // Pools of the current shape give it as rows: it enters two histories, and the pool's carried state.
+  const start = shape === GIVEN_ROUND_SHAPE ? roundInputRows(input) : input;
+  s.roundInProgress = { round, kind, input: start, ...(shape ? { shape } : {}) };
+  return start;
 }
 
 /** A round reports once, but signals are not de-duplicated: only the awaited round's first report counts. */
@@ -153,9 +146,19 @@ export function roundEndedUnreported(s: PoolState, round: number, reason: string
   return true;
 }
 
-/** Operations asked for the escalated round to run again. */
-export function retryRound(s: PoolState): void {
-  if (s.roundEscalation) s.roundEscalation.retryRequested = true;
+/** Operations asked for the escalated round to run again; false when no round is escalated. */
+export function retryRound(s: PoolState): boolean {
+  if (!s.roundEscalation) return false;
+  s.roundEscalation.retryRequested = true;
+  return true;
+}
+
+/** An escalated round that cannot run again (its input could not be read): escalated anew, saying so, with no retry pending. */
+export function roundCannotRerun(s: PoolState): void {
+  const escalated = s.roundEscalation;
+  if (!escalated) return;
+  const reason = `${escalated.reason}; its input could not be read, so it cannot run again`.slice(0, ESCALATION_REASON_CHARS_MAX);
+  s.roundEscalation = { round: escalated.round, reason, announced: false, retryRequested: false };
 }
 
 /** Closes the round whose result was applied; a rotating pool whose members have all received completes. */

@@ -37,6 +37,7 @@ import {
   type Refusal,
 } from '../../domain/pools/requests';
 import * as rounds from '../../domain/pools/rounds';
+import type { RoundStart } from '../../domain/pools/round-input';
 import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
 import {
   carryState,
@@ -94,9 +95,18 @@ const NOVEMBER_SHAPE_PATCH = 'pool-shape-2026-11';
  */
 const DECEMBER_SHAPE_PATCH = 'pool-shape-2026-12';
 /**
+ * How long a run of the current shape waits on a round an earlier run started before asking it again
+ * (then twice as long each time, up to ROUND_WATCH_MAX_MS): over a round's longest life (grace period
+ * and two weeks of processing payments) that is some sixty asks, each a handful of events.
+ */
+export const ROUND_WATCH_FIRST_MS = 5 * 60_000;
+export const ROUND_WATCH_MAX_MS = 6 * 3_600_000;
+/**
  * Marks runs of the current shape: the December shape, and rounds given the current round shape
- * (GIVEN_ROUND_SHAPE), which report their result as rows and take their dividend sharers from their
- * dues, so that a round of the most members with the longest IDs stays within the payload bound.
+ * (GIVEN_ROUND_SHAPE), whose input and report are rows, so that a round of the most members with the
+ * longest IDs stays within the payload bound; a round an earlier run started is watched
+ * (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated, and its input read from its history
+ * to run it again (runs carry the round under way by number, kind and shape only).
  */
 const POOL_SHAPE_PATCH = 'pool-shape-2027-01';
 
@@ -395,11 +405,16 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (parsed.success) commands.triggerRound(s, parsed.data);
   });
   setHandler(roundDueSignal, () => commands.roundDue(s));
-  setHandler(retryRoundSignal, () => rounds.retryRound(s));
+  setHandler(retryRoundSignal, () => {
+    // With no escalation known, operations may know better (they terminated the round): it is asked now.
+    if (!rounds.retryRound(s) && shape.current) roundCheckRequested = true;
+  });
   setHandler(roundFinishedSignal, (result) => void rounds.roundReported(s, result));
 
   /** The round this run started last (current shape): its completion reaches this run. */
   let roundStartedHere: number | null = null;
+  /** Operations sent retryRound while no escalation was known: the round an earlier run started is asked at once. */
+  let roundCheckRequested = false;
   /**
    * Signals the round under way (current shape). One that has closed meanwhile needs nothing more if
    * this run started it — its completion reports it — else its outcome is read once: the result, or the
@@ -437,23 +452,44 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
    */
   const finishRound = async () => {
     const escalation = () => s.roundEscalation ?? null;
+    const woken = () =>
+      s.finishedRound !== null ||
+      workflowInfo().continueAsNewSuggested ||
+      (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested));
+    let watchMs = ROUND_WATCH_FIRST_MS;
     for (;;) {
-      await condition(
-        () =>
-          s.finishedRound !== null ||
-          workflowInfo().continueAsNewSuggested ||
-          (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
-      );
+      const round = s.roundInProgress!.round;
+      // A round an earlier run started reports by signal, and one that closes without reporting (it was
+      // terminated, or failed) is found only by asking it: runs of the current shape ask now and then.
+      const watching = shape.current && roundStartedHere !== round && escalation() === null;
+      if (watching) {
+        const asked = !(await condition(() => woken() || roundCheckRequested, watchMs)) || roundCheckRequested;
+        if (asked && !s.finishedRound) {
+          roundCheckRequested = false;
+          watchMs = Math.min(watchMs * 2, ROUND_WATCH_MAX_MS);
+          await signalRound(round, reportRequestedSignal);
+          continue;
+        }
+      } else await condition(woken);
       if (s.finishedRound) break;
       const escalated = escalation();
       if (escalated && !escalated.announced) {
         escalated.announced = true;
         log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
         await changed();
-      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
-        s.roundEscalation = null;
-        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
-        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress) {
+        const rerun = s.roundInProgress;
+        // A run that did not begin the round reads its input from the round's history (runs do not carry it).
+        rerun.input ??= shape.current ? ((await poolActivities.startedRoundInput({ poolId, round: rerun.round })) ?? undefined) : undefined;
+        if (rerun.input) {
+          s.roundEscalation = null;
+          await launchRound(rerun.kind, rerun.input);
+          await changed();
+        } else if (shape.current) {
+          // Nothing to run again: said to operations, rather than the input asked for on every wake-up.
+          rounds.roundCannotRerun(s);
+          await changed();
+        }
       }
       await continueAsNewIfSuggested();
     }
@@ -475,7 +511,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
    * Starts a round's workflow and watches how it ends: a round given its shape reports by completing;
    * closing without a report escalates.
    */
-  const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
+  const launchRound = async (kind: RoundKind, roundInput: RoundStart) => {
     const { round } = roundInput;
     const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
@@ -557,7 +593,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
-  } else if (decemberShape && s.roundInProgress?.input?.shape && !s.finishedRound) {
+  } else if (decemberShape && (s.roundInProgress?.shape ?? s.roundInProgress?.input?.shape) && !s.finishedRound) {
     // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
     await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }

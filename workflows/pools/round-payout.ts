@@ -2,7 +2,7 @@
 // dividends for the others, or an investment distribution pro-rata to paid-in capital. Pure: the round
 // workflow decides its payout from its own state and the pool's plan.
 import { resolveAuction } from '../../domain/pools/payout-order';
-import { sharingMembers, type PayoutChoice, type PayoutPlan, type RoundInput } from '../../domain/pools/round-types';
+import type { PayoutChoice, PayoutPlan } from '../../domain/pools/round-types';
 import { distribution, splitRotatingPot } from '../../domain/pools/round-split';
 
 export type { PayoutChoice, PayoutPlan } from '../../domain/pools/round-types';
@@ -18,7 +18,6 @@ export function choosePayout(
   unpaidThisRound: ReadonlySet<string>,
   defaultedThisRound: ReadonlySet<string>,
   round: number,
-  dues: RoundInput['dues'],
 ): PayoutChoice | null {
   const sharers = (members: string[]) => members.filter((id) => !defaultedThisRound.has(id));
   switch (plan.kind) {
@@ -26,14 +25,14 @@ export function choosePayout(
       return null;
     case 'order': {
       const winner = plan.candidates.find((id) => !unpaidThisRound.has(id));
-      return winner === undefined ? null : rotatingChoice(potMinor, winner, 0n, sharers(sharingMembers(plan, dues)), plan.platformFeeBps);
+      return winner === undefined ? null : rotatingChoice(potMinor, winner, 0n, sharers(plan.members), plan.platformFeeBps);
     }
     case 'auction': {
       const eligible = plan.eligible.filter((id) => !unpaidThisRound.has(id));
       if (eligible.length === 0) return null;
       const bids = plan.bids.map((bid) => ({ memberId: bid.memberId, discountMinor: BigInt(bid.discountMinor) }));
       const result = resolveAuction({ round, seed: plan.seed, potMinor, eligibleMemberIds: eligible, bids });
-      return rotatingChoice(potMinor, result.winnerMemberId, result.discountMinor, sharers(sharingMembers(plan, dues)), plan.platformFeeBps);
+      return rotatingChoice(potMinor, result.winnerMemberId, result.discountMinor, sharers(plan.members), plan.platformFeeBps);
     }
     case 'distribution': {
       const paidIn = new Map(plan.paidInMinor.map((entry) => [entry.memberId, BigInt(entry.amountMinor)]));

@@ -22,6 +22,7 @@ import type { MemberChargeOutcome } from '../../activities/pools/contribution-ba
 import type { PaymentActivities } from '../../activities/core/payments';
 import type { PoolActivities } from '../../activities/pools/pools';
 import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../../domain/pools/contribution-batches';
+import { roundInputOf, type RoundStart } from '../../domain/pools/round-input';
 import { roundResultRows, type RoundReport } from '../../domain/pools/round-report';
 import {
   GIVEN_ROUND_SHAPE,
@@ -142,7 +143,8 @@ interface MemberCharge {
   lateFeeMinor: bigint;
 }
 
-export async function contributionRound(input: RoundInput): Promise<RoundReport> {
+export async function contributionRound(start: RoundStart): Promise<RoundReport> {
+  const input = roundInputOf(start);
   // A round given its shape by its pool calls no patched(): two events fewer (the marker and its upsert).
   const shape = input.shape ? givenShape : workflowShape(ROUND_SHAPE_PATCH);
   let reportRequested = input.shape === undefined;
@@ -480,7 +482,7 @@ export async function contributionRound(input: RoundInput): Promise<RoundReport>
   const potMinor = charges.filter((c) => c.state === 'paid' || c.state === 'covered').reduce((sum, c) => sum + c.amountMinor, 0n);
   const unpaid = new Set(charges.filter((c) => c.state === 'defaulted' || c.state === 'covered').map((c) => c.memberId));
   const defaulted = new Set(charges.filter((c) => c.state === 'defaulted').map((c) => c.memberId));
-  const choice = choosePayout(input.payout, potMinor, unpaid, defaulted, input.round, input.dues);
+  const choice = choosePayout(input.payout, potMinor, unpaid, defaulted, input.round);
   let payoutAttempts = 0;
   if (choice) {
     await steps.ledger.recordPayoutFee({
