@@ -1,21 +1,23 @@
 // The commands a pool takes, as zod schemas, and the reasons it refuses one. The workflow's update
-// validators and the API check the very same schemas; a refusal's type maps to an HTTP status.
+// validators and the API check the very same schemas, each built on first use (domain/core/lazy.ts);
+// a refusal's type maps to an HTTP status.
 import { z } from 'zod';
+import { lazily } from '../core/lazy';
 import { minorAmount, positiveMinorAmount } from './pool-config';
 
-const memberId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"');
+const memberId = lazily(() => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-"'));
 
-export const joinRequestSchema = z.strictObject({ memberId, commitmentMinor: positiveMinorAmount.optional() });
-export const leaveRequestSchema = z.strictObject({ memberId });
-export const replaceRequestSchema = z.strictObject({ outgoingMemberId: memberId, incomingMemberId: memberId });
-export const reasonSchema = z.strictObject({ reason: z.string().max(500).optional() });
-export const bidRequestSchema = z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount });
-export const distributeRequestSchema = z.strictObject({ amountMinor: positiveMinorAmount });
+export const joinRequestSchema = lazily(() => z.strictObject({ memberId, commitmentMinor: positiveMinorAmount.optional() }));
+export const leaveRequestSchema = lazily(() => z.strictObject({ memberId }));
+export const replaceRequestSchema = lazily(() => z.strictObject({ outgoingMemberId: memberId, incomingMemberId: memberId }));
+export const reasonSchema = lazily(() => z.strictObject({ reason: z.string().max(500).optional() }));
+export const bidRequestSchema = lazily(() => z.strictObject({ memberId, round: z.int().min(1), discountMinor: minorAmount }));
+export const distributeRequestSchema = lazily(() => z.strictObject({ amountMinor: positiveMinorAmount }));
 /**
  * "Run the next round now": `round` names the round the caller expects to start (omitted: the next one,
  * when none is under way); `requestId` identifies the command across retries and continue-as-new.
  */
-export const runRoundRequestSchema = z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) });
+export const runRoundRequestSchema = lazily(() => z.strictObject({ round: z.int().min(1).optional(), requestId: z.string().min(1).max(200) }));
 
 export type JoinRequest = z.output<typeof joinRequestSchema>;
 export type ReplaceRequest = z.output<typeof replaceRequestSchema>;
