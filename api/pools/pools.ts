@@ -4,7 +4,12 @@
 // Access to the pool in the path is decided (poolAccess) before anything else about the request.
 import { createHash } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
@@ -17,6 +22,7 @@ import {
   AgreementTermsConflict,
   recordAgreement,
   recordInvitation,
+  shortenJoinLease,
   withdrawAgreement,
 } from '../../db/consent';
 import { chart } from '../../db/ledger/chart';
@@ -61,12 +67,27 @@ import { poolAccess, poolEntryFor, type PoolEnv, poolFor, poolViewAfterCommand, 
 import * as s from './pool-schemas';
 import { ProblemError } from '../problem';
 import { rejectionType } from '../temporal-errors';
+import { unavailableProblem } from '../unavailable';
+import {
+  alreadyMemberProblem,
+  describeTerms,
+  JOIN_LEASE_MS,
+  JOIN_SEND_WINDOW_MS,
+  JOIN_SETTLE_MS,
+  memberAsPoolKnows,
+  settleEarlierAgreement,
+} from './stale-agreement';
 
 /** How long creating a pool waits for its workflow to open it and for its projection, before answering 202. */
 const POOL_OPEN_WAIT_MS = 10_000;
 /** How long a round trigger waits for the pool's verdict before answering 503 (the retry finds it). */
 export const ROUND_TRIGGER_WAIT_MS = 10_000;
 export const LEDGER_POSTINGS_PAGE_MAX = 200;
+/**
+ * How many times an accept meets an agreement of the member's on other terms and settles it before it
+ * gives up: a second one means another accept of theirs on other terms is racing this one.
+ */
+const AGREEMENT_SETTLE_ATTEMPTS_MAX = 2;
 
 /** An invitation as the API shows it. */
 export function invitationJson(invitation: InvitationRow) {
@@ -89,16 +110,21 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
   /**
    * Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat
    * too, and answers with the pool's view after it. The pool answers a command with what changed only;
-   * the view comes from the projection, which the pool wrote before answering.
+   * the view comes from the projection, which the pool wrote before answering. With `sending`, the update
+   * goes under that ID instead, and its call ends at that deadline.
    */
   const update = async <Args extends unknown[]>(
     c: { get(key: 'commandId'): string | undefined },
     id: string,
     definition: UpdateDefinition<PoolCommandResult, Args>,
     args: Args,
+    sending?: { updateId: string; deadline: number },
   ) => {
     try {
-      const result = await executePoolUpdate(handle(id), definition, { args, updateId: c.get('commandId') });
+      const options = { args, updateId: sending?.updateId ?? c.get('commandId') };
+      const result = sending
+        ? await deps.temporal.withDeadline(sending.deadline, () => executePoolUpdate(handle(id), definition, options))
+        : await executePoolUpdate(handle(id), definition, options);
       return await poolViewAfterCommand(deps, id, result.version);
     } catch (error) {
       // A completed or cancelled pool's workflow has ended: it exists, it just takes no more commands.
@@ -238,7 +264,7 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       ...tags('Members'),
       middleware: [acceptAccess(deps)],
       request: { params: s.poolParams, body: jsonRequest(s.acceptInvitationBody) },
-      responses: { 201: jsonResponse('The pool with you in it', s.poolView), ...problemResponses(403, 404, 409, 415, 422) },
+      responses: { 201: jsonResponse('The pool with you in it', s.poolView), ...problemResponses(403, 404, 409, 415, 422, 503) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -264,40 +290,82 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       if (view.config.kind === 'investment' && !/^[1-9][0-9]{0,17}$/.test(commitment ?? '')) {
         throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: an investment pool needs your commitment, a positive whole number of minor units');
       }
+      const pool = handle(id);
+      const where = { poolId: id, memberId: principal.sub, poolStatus: view.status };
       // A member already in the pool joined under an agreement in force: a repeated accept must not restate it.
-      if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
-        throw new ProblemError(409, PoolRejection.alreadyMember, `${principal.sub} is already a member`);
+      const current = view.members.find((m) => m.memberId === principal.sub && m.status !== 'left');
+      if (!invitation?.replacesMemberId && current) throw alreadyMemberProblem(where, current);
+      const terms = agreementTerms(view.config, commitment === null ? null : BigInt(commitment));
+      const lease = { updateId: c.get('commandId') ?? `accept-${consent.requestId}`, leaseMs: JOIN_LEASE_MS };
+      let claimed: Awaited<ReturnType<typeof recordAgreement>> | undefined;
+      for (let attempt = 1; !claimed; attempt++) {
+        try {
+          claimed = await recordAgreement(deps.db, { ...consent, terms, join: lease });
+        } catch (error) {
+          if (!(error instanceof AgreementTermsConflict)) throw error;
+          if (attempt >= AGREEMENT_SETTLE_ATTEMPTS_MAX) {
+            throw new ProblemError(
+              409,
+              'AgreementConflict',
+              `another acceptance of yours, on other terms (${describeTerms(error.inForce)}), was recorded while this one ran; send this one again and the pool's answer to that one decides`,
+            );
+          }
+          // An agreement on other terms from an earlier accept: the pool says whether it stands (409, 503) or is stale.
+          await settleEarlierAgreement(deps, pool, { inForce: error.inForce, poolStatus: view.status, requestId: consent.requestId });
+        }
       }
-      const claimed = await recordAgreement(deps.db, {
-        ...consent,
-        terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)),
-      }).catch((error: unknown) => {
-        if (!(error instanceof AgreementTermsConflict)) throw error;
-        const { inForce } = error;
-        const terms = inForce.commitmentMinor !== null ? `commitment ${inForce.commitmentMinor}` : `contribution ${inForce.contributionMinor}`;
-        throw new ProblemError(
-          409,
-          'AgreementConflict',
-          `an agreement to be charged on other terms (${terms} ${inForce.currency}) is already in force for you in this pool; accept on those terms, or leave the pool first to accept on others`,
-        );
-      });
+      const { agreement, created } = claimed;
+      // An agreement names its join: an accept that finds one in force on the same terms (a retry, a twin)
+      // sends that very update again, and so learns its outcome instead of sending a second join.
+      const sending = { updateId: agreement.joinUpdateId ?? lease.updateId, deadline: Date.now() + JOIN_SEND_WINDOW_MS };
       try {
         const joined = invitation?.replacesMemberId
-          ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }])
-          : await update(c, id, joinPoolUpdate, [
-              { memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) },
-            ]);
+          ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }], sending)
+          : await update(
+              c,
+              id,
+              joinPoolUpdate,
+              [{ memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }],
+              sending,
+            );
         await markInvitationAccepted(deps.db, id, principal.sub);
         if (invitation?.replacesMemberId)
           await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
         return c.json(joined, 201);
       } catch (error) {
-        // Refused by the pool: the agreement this attempt recorded is void, unless the refusal is that the
-        // member is already in (a concurrent accept won): that membership's agreement stays in force. An
+        if (error instanceof WorkflowUpdateFailedError && rejectionType(error) === PoolRejection.alreadyMember) {
+          // Already in: by a twin of this accept (on these terms, under this agreement), or by an earlier
+          // accept on other terms whose join reached the pool late. Then this agreement is not what the
+          // member joined on, and must not stand for it.
+          const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
+          if (member && member.commitmentMinor !== commitment) {
+            await withdrawAgreement(deps.db, {
+              ...consent,
+              reason: `join refused: already a member on other terms (commitment ${member.commitmentMinor})`,
+              agreementId: agreement.agreementId,
+            });
+          }
+          throw alreadyMemberProblem(where, member);
+        }
+        // Refused by the pool (or the pool has ended): the agreement this attempt recorded is void. An
         // agreement another accept recorded is that accept's to end: a duplicate accept refused for
         // another reason (the pool was activated meanwhile) must not end the one its twin joined on.
-        if (claimed.created && error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
-          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: claimed.agreement.agreementId });
+        const refused = error instanceof WorkflowUpdateFailedError || (error instanceof ProblemError && error.status < 500);
+        if (refused) {
+          if (created) await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: agreement.agreementId });
+          throw error;
+        }
+        // No answer: the join may have happened. The agreement stays; this accept sends nothing more, so
+        // after a moment for a request already on its way, a later accept may ask the pool what became of it.
+        await shortenJoinLease(deps.db, agreement.agreementId, JOIN_SETTLE_MS).catch(() => {});
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || unavailableProblem(error)) {
+          throw new ProblemError(
+            503,
+            'Service Unavailable',
+            'the pool has not answered your acceptance, which may still have joined you; your agreement is kept until its outcome is known: send the same request again',
+            undefined,
+            { 'retry-after': String(Math.ceil(JOIN_SETTLE_MS / 1_000)) },
+          );
         }
         throw error;
       }

@@ -1,0 +1,229 @@
+// Accepting after an accept whose join got no answer: the agreement that accept recorded is kept while
+// the join may have happened, and the pool decides what becomes of it. The lost answer is made at the
+// network edge, by an API whose Temporal connection runs through a proxy that is cut; a join that
+// reached the pool anyway is delivered late under the agreement's own update ID.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Hono } from 'hono';
+import type { AppEnv } from '../api/context';
+import type { Role } from '../api/auth';
+import { recordAgreement, agreementTerms, shortenJoinLease } from '../db/consent';
+import type { PoolView } from '../domain/pools/pool-view';
+import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { workflowIds } from '../temporal-config/workflow-ids';
+import { joinPoolUpdate, poolStateQuery } from '../workflows/pools/pool';
+import { startFaultProxy, type FaultProxy } from './chaos/proxy';
+import { authHeaders, testApp } from './support/api';
+import { startApiHarness, type ApiHarness } from './support/api-harness';
+import { testConfig, uniqueId } from './support/env';
+import { eventually } from './support/eventually';
+import { payableMember } from './support/payments-kit';
+
+const investment = (name: string) => ({
+  kind: 'investment',
+  name,
+  currency: 'usd',
+  cadence: { type: 'interval', every: 30, unit: 'days' },
+  gracePeriodHours: 1,
+  dunningRetryHours: [],
+  membersMin: 2,
+  membersMax: 3,
+});
+
+interface AgreementRecord {
+  agreement_id: string;
+  commitment_minor: bigint | null;
+  request_id: string;
+  join_update_id: string | null;
+  withdrawn_at: Date | null;
+  withdrawn_reason: string | null;
+  withdrawn_request_id: string | null;
+}
+
+describe('accepting after an accept whose join got no answer', () => {
+  let h: ApiHarness;
+  let proxy: FaultProxy;
+  let edgeConnection: Connection;
+  /** The API over the cuttable Temporal connection; otherwise the same database, Redis and worker. */
+  let edgeApp: Hono<AppEnv>;
+
+  before(async () => {
+    h = await startApiHarness();
+    const [host, port] = testConfig.temporalAddress.split(':');
+    proxy = await startFaultProxy(host!, Number(port));
+    // No client-side retries: an unreachable server is answered at once, as it would be after them.
+    edgeConnection = await Connection.connect({ address: proxy.address, interceptors: [] });
+    edgeApp = testApp({
+      ...h.deps,
+      temporal: new Client({ connection: edgeConnection, namespace: testConfig.namespace, dataConverter: poolflowDataConverter() }),
+    });
+  });
+  after(async () => {
+    await edgeConnection.close();
+    await proxy.close();
+    await h.close();
+  });
+
+  async function request<T>(app: Hono<AppEnv>, method: string, path: string, sub: string, role: Role, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await app.request(path, {
+      method,
+      headers: { ...(await authHeaders(sub, role)), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as T & { title?: string; detail?: string } };
+  }
+  async function cardHolder(): Promise<string> {
+    const { memberId } = await payableMember(h.kit);
+    await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
+    return memberId;
+  }
+  async function openPool(name: string): Promise<PoolView> {
+    const manager = uniqueId('mgr');
+    const created = await request<PoolView>(h.app, 'POST', '/v1/pools', manager, 'manager', investment(name));
+    assert.ok(created.status < 300, JSON.stringify(created.body));
+    const poolId = created.body.poolId;
+    return eventually('the pool open to members', async () => {
+      const { body } = await request<PoolView>(h.app, 'GET', `/v1/pools/${poolId}`, manager, 'manager');
+      return body.status === 'open' ? body : undefined;
+    });
+  }
+  const agreements = async (poolId: string, memberId: string) =>
+    (await h.db.query<AgreementRecord>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 ORDER BY agreed_at', [poolId, memberId])).rows;
+  /** The member as the pool's workflow holds them (not its projection). */
+  const memberInPool = async (poolId: string, memberId: string) =>
+    (await h.client.workflow.getHandle(workflowIds.pool(poolId)).query(poolStateQuery)).members.find((m) => m.memberId === memberId);
+  const accept = (app: Hono<AppEnv>, poolId: string, memberId: string, commitmentMinor: string, headers: Record<string, string> = {}) =>
+    request<PoolView>(app, 'POST', `/v1/pools/${poolId}/members`, memberId, 'member', { agreeToCharges: true, commitmentMinor }, headers);
+
+  /** An accept whose call to the pool finds Temporal unreachable: 503, the agreement kept, nobody joined. */
+  async function unansweredAccept(poolId: string, memberId: string, commitmentMinor: string): Promise<AgreementRecord> {
+    proxy.cut('refuse');
+    try {
+      const answer = await accept(edgeApp, poolId, memberId, commitmentMinor);
+      assert.equal(answer.status, 503, JSON.stringify(answer.body));
+      assert.ok(Number(answer.headers.get('retry-after')) > 0);
+    } finally {
+      proxy.restore();
+    }
+    const [kept, ...more] = await agreements(poolId, memberId);
+    assert.equal(more.length, 0);
+    assert.equal(kept!.withdrawn_at, null, 'the join may have happened: the agreement is kept');
+    assert.equal(kept!.commitment_minor, BigInt(commitmentMinor));
+    assert.ok(kept!.join_update_id, 'the agreement names the update that carries its join');
+    return kept!;
+  }
+
+  /** Accepts, sent again while the API answers 503 (an outcome not known yet), as a client would. */
+  const acceptUntilDecided = (poolId: string, memberId: string, commitmentMinor: string, requestId: string) =>
+    eventually(
+      'an answer other than 503',
+      async () => {
+        const answer = await accept(h.app, poolId, memberId, commitmentMinor, { 'x-request-id': requestId });
+        return answer.status === 503 ? undefined : answer;
+      },
+      15_000,
+    );
+
+  test('a member whose unanswered accept never joined them can accept again on other terms; the stale agreement ends', async () => {
+    const { poolId } = await openPool('Lost answer');
+    const member = await cardHolder();
+    const stale = await unansweredAccept(poolId, member, '100000');
+    assert.equal(await memberInPool(poolId, member), undefined, 'the join never reached the pool');
+
+    const requestId = uniqueId('req');
+    const again = await acceptUntilDecided(poolId, member, '250000', requestId);
+    assert.equal(again.status, 201, `not stuck: ${JSON.stringify(again.body)}`);
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '250000');
+    const [ended, inForce, ...more] = await agreements(poolId, member);
+    assert.equal(more.length, 0);
+    assert.equal(ended!.agreement_id, stale.agreement_id);
+    assert.ok(ended!.withdrawn_at);
+    assert.equal(ended!.withdrawn_reason, 'stale: the join it was given for never reached the pool');
+    assert.equal(ended!.withdrawn_request_id, requestId, 'the withdrawal names the request that ended it');
+    assert.equal(inForce!.withdrawn_at, null);
+    assert.equal(inForce!.commitment_minor, 250_000n, 'the agreement in force is what the member joined on');
+
+    // The first join arriving after all (a request the pool had not seen yet) adds nobody on its terms.
+    const late = h.client.workflow
+      .getHandle(workflowIds.pool(poolId))
+      .executeUpdate(joinPoolUpdate, { updateId: stale.join_update_id!, args: [{ memberId: member, commitmentMinor: '100000' }] });
+    await assert.rejects(
+      late,
+      (error) => error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === 'AlreadyMember',
+    );
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '250000');
+    assert.equal((await agreements(poolId, member)).filter((a) => a.withdrawn_at === null).length, 1);
+  });
+
+  test('a member whose unanswered accept did join them is told so, and that agreement stands', async () => {
+    const { poolId } = await openPool('Answer lost after the join');
+    const member = await cardHolder();
+    const kept = await unansweredAccept(poolId, member, '100000');
+    // The pool took the join after all: its answer was what got lost.
+    await h.client.workflow
+      .getHandle(workflowIds.pool(poolId))
+      .executeUpdate(joinPoolUpdate, { updateId: kept.join_update_id!, args: [{ memberId: member, commitmentMinor: '100000' }] });
+
+    const again = await acceptUntilDecided(poolId, member, '250000', uniqueId('req'));
+    assert.equal(again.status, 409);
+    assert.equal(again.body.title, 'AlreadyMember');
+    assert.match(again.body.detail!, /commitment of 100000/);
+    assert.match(again.body.detail!, new RegExp(`leave the pool first \\(DELETE /v1/pools/${poolId}/members/${member}\\)`), 'advice the member can follow');
+    const [agreement, ...more] = await agreements(poolId, member);
+    assert.equal(more.length, 0);
+    assert.equal(agreement!.withdrawn_at, null, 'the agreement the member joined on stands');
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '100000');
+  });
+
+  test('while an earlier accept may still send its join, a later one on other terms is told to retry, and nothing changes', async () => {
+    const { poolId, config } = await openPool('Join on its way');
+    const member = await cardHolder();
+    // As an accept does just before it sends its join: the agreement recorded, its lease running.
+    const { agreement: earlier } = await recordAgreement(h.db, {
+      poolId,
+      memberId: member,
+      terms: agreementTerms(config, 100_000n),
+      requestId: uniqueId('req'),
+      join: { updateId: uniqueId('cmd'), leaseMs: 60_000 },
+    });
+
+    const waiting = await accept(h.app, poolId, member, '250000');
+    assert.equal(waiting.status, 503, JSON.stringify(waiting.body));
+    assert.ok(Number(waiting.headers.get('retry-after')) > 1, 'told to come back when the earlier join can no longer be sent');
+    assert.match(waiting.body.detail!, /earlier acceptance \(commitment 100000 usd\) may still reach the pool/);
+    const [unchanged, ...more] = await agreements(poolId, member);
+    assert.equal(more.length, 0);
+    assert.equal(unchanged!.withdrawn_at, null);
+    assert.equal(await memberInPool(poolId, member), undefined);
+
+    // Once that accept has given up sending, the pool's answer decides: it never joined the member.
+    await shortenJoinLease(h.db, earlier.agreementId, 0);
+    const again = await acceptUntilDecided(poolId, member, '250000', uniqueId('req'));
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '250000');
+  });
+
+  test("a caller cannot end another member's agreement through this path, nor join for them", async () => {
+    const { poolId } = await openPool('Not yours');
+    const [victim, attacker] = [await cardHolder(), await cardHolder()];
+    const stale = await unansweredAccept(poolId, victim, '100000');
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the settle time: the victim's agreement could be judged stale now
+
+    const forVictim = await request(h.app, 'POST', `/v1/pools/${poolId}/members`, attacker, 'member', {
+      agreeToCharges: true,
+      commitmentMinor: '250000',
+      memberId: victim,
+    });
+    assert.equal(forVictim.status, 403);
+    assert.equal((await accept(h.app, poolId, attacker, '250000')).status, 201, 'the attacker joins for themselves only');
+
+    const [agreement, ...more] = await agreements(poolId, victim);
+    assert.equal(more.length, 0);
+    assert.equal(agreement!.agreement_id, stale.agreement_id);
+    assert.equal(agreement!.withdrawn_at, null, "the victim's agreement is theirs to settle");
+    assert.equal(await memberInPool(poolId, victim), undefined);
+    assert.equal((await memberInPool(poolId, attacker))?.commitmentMinor, '250000');
+  });
+});
