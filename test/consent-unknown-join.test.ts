@@ -14,6 +14,8 @@ import type { PoolView } from '../domain/pools/pool-view';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { joinPoolUpdate, poolStateQuery } from '../workflows/pools/pool';
+import { roundProgressQuery, type RoundProgress } from '../workflows/pools/round';
+import { parseMovementMetadata } from '../payments/metadata';
 import { startFaultProxy, type FaultProxy } from './chaos/proxy';
 import { authHeaders, testApp } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
@@ -91,9 +93,15 @@ describe('accepting after an accept whose join got no answer', () => {
   }
   const agreements = async (poolId: string, memberId: string) =>
     (await h.db.query<AgreementRecord>('SELECT * FROM charge_agreements WHERE pool_id = $1 AND member_id = $2 ORDER BY agreed_at', [poolId, memberId])).rows;
-  /** The member as the pool's workflow holds them (not its projection). */
+  /** The PaymentIntents the sandbox holds for one member of one pool. */
+  const paymentIntentsOf = async (poolId: string, memberId: string) =>
+    (await h.kit.control.objects({ type: 'payment_intent', secretKey: h.kit.secretKey })).filter((o) => {
+      const key = parseMovementMetadata((o.object as { metadata?: Record<string, string> }).metadata ?? null);
+      return key?.poolId === poolId && key.memberId === memberId;
+    });
+  /** The member as the pool's workflow holds them now (not its projection); those who left are not members. */
   const memberInPool = async (poolId: string, memberId: string) =>
-    (await h.client.workflow.getHandle(workflowIds.pool(poolId)).query(poolStateQuery)).members.find((m) => m.memberId === memberId);
+    (await h.client.workflow.getHandle(workflowIds.pool(poolId)).query(poolStateQuery)).members.find((m) => m.memberId === memberId && m.status !== 'left');
   const accept = (app: Hono<AppEnv>, poolId: string, memberId: string, commitmentMinor: string, headers: Record<string, string> = {}) =>
     request<PoolView>(app, 'POST', `/v1/pools/${poolId}/members`, memberId, 'member', { agreeToCharges: true, commitmentMinor }, headers);
 
@@ -191,8 +199,8 @@ describe('accepting after an accept whose join got no answer', () => {
 
     const waiting = await accept(h.app, poolId, member, '250000');
     assert.equal(waiting.status, 503, JSON.stringify(waiting.body));
-    assert.ok(Number(waiting.headers.get('retry-after')) > 1, 'told to come back when the earlier join can no longer be sent');
-    assert.match(waiting.body.detail!, /earlier acceptance \(commitment 100000 usd\) may still reach the pool/);
+    assert.ok(Number(waiting.headers.get('retry-after')) >= 1, 'told when to come back');
+    assert.match(waiting.body.detail!, /earlier acceptance \(commitment 100000 usd\) has no answer from the pool yet/);
     const [unchanged, ...more] = await agreements(poolId, member);
     assert.equal(more.length, 0);
     assert.equal(unchanged!.withdrawn_at, null);
@@ -225,5 +233,40 @@ describe('accepting after an accept whose join got no answer', () => {
     assert.equal(agreement!.withdrawn_at, null, "the victim's agreement is theirs to settle");
     assert.equal(await memberInPool(poolId, victim), undefined);
     assert.equal((await memberInPool(poolId, attacker))?.commitmentMinor, '250000');
+  });
+  test('a join that lands after its agreement ended moves no money: the charge is refused where it would be made', async () => {
+    const { poolId, managerId } = await openPool('Late join');
+    const [member, other] = [await cardHolder(), await cardHolder()];
+    const stale = await unansweredAccept(poolId, member, '100000');
+    assert.equal((await acceptUntilDecided(poolId, member, '250000', uniqueId('req'))).status, 201);
+    const left = await request(h.app, 'DELETE', `/v1/pools/${poolId}/members/${member}`, member, 'member');
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    assert.equal((await agreements(poolId, member)).filter((a) => a.withdrawn_at === null).length, 0, 'no agreement in force');
+
+    // Only now does the first join reach the pool. Its validator knows the members, not the agreements
+    // (those live in the database), so it takes the member back on the first join's terms.
+    await h.client.workflow
+      .getHandle(workflowIds.pool(poolId))
+      .executeUpdate(joinPoolUpdate, { updateId: stale.join_update_id!, args: [{ memberId: member, commitmentMinor: '100000' }] });
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '100000');
+    assert.equal((await accept(h.app, poolId, other, '300000')).status, 201);
+    assert.equal((await request(h.app, 'POST', `/v1/pools/${poolId}/activate`, managerId, 'manager')).status, 200);
+    assert.equal((await request(h.app, 'POST', `/v1/pools/${poolId}/rounds`, managerId, 'manager', {})).status, 202);
+
+    // The charge activity reads the agreement in force when it would create the PaymentIntent: none, so none.
+    const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
+    const progress = await eventually(
+      'the round to have asked to charge both members',
+      async () => {
+        const p: RoundProgress = await round.query(roundProgressQuery);
+        const asked = p.members.every((m) => m.attempts >= 1 && (m.state !== 'charging' || p.phase === 'collection-escalated'));
+        return asked ? p : undefined;
+      },
+      60_000,
+    );
+    assert.equal(progress.phase, 'collection-escalated', 'operations are called; the member is neither charged nor put into dunning');
+    assert.equal(progress.members.find((m) => m.memberId === member)!.paymentIntentId, null);
+    assert.deepEqual(await paymentIntentsOf(poolId, member), [], 'no PaymentIntent for the member whose agreement ended');
+    assert.equal((await paymentIntentsOf(poolId, other)).length, 1, 'the member who agreed is charged');
   });
 });

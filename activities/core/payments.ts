@@ -267,7 +267,10 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
 
   /**
    * Nobody is charged without their own recorded agreement, whoever asks (the API, an operator's update
-   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API.
+   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API. This is
+   * also what stops a join that reached the pool after its agreement was ended as stale
+   * (api/pools/stale-agreement.ts): the pool's validator knows its members, not their agreements, so it
+   * may take such a member in, but no PaymentIntent is made for them (test/consent-unknown-join.test.ts).
    */
   async function requireAgreement(parsed: ParsedMovement, records: ChargeRecords): Promise<void> {
     const { poolId, memberId, idempotencyKey } = parsed.movement;

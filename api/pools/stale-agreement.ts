@@ -1,7 +1,6 @@
-// An accept records the member's agreement before it sends the pool their join, so an agreement can
-// outlive a join that never happened (its answer was lost, and in fact the pool never took it or refused
-// it). Before a new accept on other terms, the pool — the source of truth — is asked what became of the
-// earlier one: joined (the agreement stands), not joined (the agreement is ended as stale), or unknown.
+// Settles an agreement an earlier accept left in force on other terms (its join's answer was lost) by asking the pool, the
+// source of truth, what became of that join: joined (it stands), never joined (ended as stale), not known yet (503). A join
+// landing after its agreement ended adds a member nobody can charge: the charge activity checks the agreement in force.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import { type AgreementRow, joinLeaseLeftMs, withdrawAgreement } from '../../db/consent';
 import type { PoolMemberView } from '../../domain/pools/pool-view';
@@ -29,7 +28,7 @@ export const EARLIER_JOIN_WAIT_MS = 3_000;
 const EARLIER_JOIN_RECHECK_MS = 100;
 
 /** What the pool says of an earlier accept's update, when it says anything. */
-type EarlierUpdate = { outcome: 'applied' } | { outcome: 'refused'; reason: string } | { outcome: 'not-pending' };
+type EarlierUpdate = { outcome: 'applied' } | { outcome: 'refused'; reason: string } | { outcome: 'not-pending' } | { outcome: 'pending' };
 
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 
@@ -55,8 +54,14 @@ export function alreadyMemberProblem(
 }
 
 /** 503 for an earlier accept the pool has not answered yet: retrying later finds its outcome. */
-function stillUnknown(detail: string, retryAfterMs: number): ProblemError {
-  return new ProblemError(503, 'Service Unavailable', detail, undefined, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) });
+function stillUnknown(inForce: AgreementRow, retryAfterMs: number): ProblemError {
+  return new ProblemError(
+    503,
+    'Service Unavailable',
+    `your earlier acceptance (${describeTerms(inForce)}) has no answer from the pool yet and may still join you; retry after Retry-After seconds, and the pool's answer to it decides`,
+    undefined,
+    { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1_000))) },
+  );
 }
 
 /**
@@ -72,9 +77,8 @@ async function earlierUpdate(deps: Pick<ApiDeps, 'temporal'>, pool: PoolHandle, 
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) return { outcome: 'refused', reason: rejectionType(error) ?? error.cause?.message ?? 'refused' };
     if (error instanceof WorkflowNotFoundError) return { outcome: 'not-pending' };
-    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw stillUnknown('the pool has not yet answered your earlier acceptance; retry shortly, and its outcome decides', EARLIER_JOIN_WAIT_MS);
-    }
+    // Held by the server and still without an outcome at the deadline (or the deadline came first).
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { outcome: 'pending' };
     throw error;
   }
 }
@@ -106,7 +110,8 @@ export async function settleEarlierAgreement(
   const deadline = Date.now() + EARLIER_JOIN_WAIT_MS;
   for (;;) {
     // Asked first, so that an update that lands meanwhile shows among the members asked next.
-    const update = inForce.joinUpdateId ? await earlierUpdate(deps, pool, inForce.joinUpdateId, deadline) : ({ outcome: 'not-pending' } as const);
+    const update: EarlierUpdate = inForce.joinUpdateId ? await earlierUpdate(deps, pool, inForce.joinUpdateId, deadline) : { outcome: 'not-pending' };
+    if (update.outcome === 'pending') throw stillUnknown(inForce, EARLIER_JOIN_WAIT_MS);
     const member = await memberAsPoolKnows(deps, pool, inForce.poolId, inForce.memberId);
     if (member) throw alreadyMemberProblem({ poolId: inForce.poolId, memberId: inForce.memberId, poolStatus: request.poolStatus }, member);
     const why =
@@ -128,10 +133,7 @@ export async function settleEarlierAgreement(
     if (leaseLeftMs === null) return; // ended meanwhile (by another accept of the member's): record anew
     // Its accept may be about to send the join (two accepts at once): asked again shortly, within the wait.
     if (Date.now() + EARLIER_JOIN_RECHECK_MS >= deadline) {
-      throw stillUnknown(
-        `your earlier acceptance (${describeTerms(inForce)}) may still reach the pool; retry after Retry-After seconds, when its outcome decides`,
-        leaseLeftMs,
-      );
+      throw stillUnknown(inForce, leaseLeftMs);
     }
     await new Promise((resolve) => setTimeout(resolve, EARLIER_JOIN_RECHECK_MS));
   }
