@@ -81,9 +81,9 @@ describe('accepting after an accept whose join got no answer', () => {
     await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
     return memberId;
   }
-  async function openPool(name: string): Promise<PoolView> {
+  async function openPool(name: string, overrides: Record<string, unknown> = {}): Promise<PoolView> {
     const manager = uniqueId('mgr');
-    const created = await request<PoolView>(h.app, 'POST', '/v1/pools', manager, 'manager', investment(name));
+    const created = await request<PoolView>(h.app, 'POST', '/v1/pools', manager, 'manager', { ...investment(name), ...overrides });
     assert.ok(created.status < 300, JSON.stringify(created.body));
     const poolId = created.body.poolId;
     return eventually('the pool open to members', async () => {
@@ -268,5 +268,18 @@ describe('accepting after an accept whose join got no answer', () => {
     assert.equal(progress.members.find((m) => m.memberId === member)!.paymentIntentId, null);
     assert.deepEqual(await paymentIntentsOf(poolId, member), [], 'no PaymentIntent for the member whose agreement ended');
     assert.equal((await paymentIntentsOf(poolId, other)).length, 1, 'the member who agreed is charged');
+  });
+  test('an accept the pool refuses is told what the member can still do, and its agreement ends', async () => {
+    const { poolId } = await openPool('Full', { membersMax: 2 });
+    const [first, second, late] = [await cardHolder(), await cardHolder(), await cardHolder()];
+    for (const member of [first, second]) assert.equal((await accept(h.app, poolId, member, '100000')).status, 201);
+    const refused = await accept(h.app, poolId, late, '100000');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.title, 'PoolFull');
+    assert.match(refused.body.detail!, /a place opens if a member leaves while the pool is open: accept again then/);
+    const [agreement, ...more] = await agreements(poolId, late);
+    assert.equal(more.length, 0);
+    assert.ok(agreement!.withdrawn_at);
+    assert.equal(agreement!.withdrawn_reason, 'join refused');
   });
 });

@@ -353,7 +353,7 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
         const refused = error instanceof WorkflowUpdateFailedError || (error instanceof ProblemError && error.status < 500);
         if (refused) {
           if (created) await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: agreement.agreementId });
-          throw error;
+          throw withAcceptAdvice(error);
         }
         // No answer: the join may have happened. The agreement stays; this accept sends nothing more, so
         // after a moment for a request already on its way, a later accept may ask the pool what became of it.
@@ -696,6 +696,22 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
   );
 
   return app;
+}
+
+/** A pool's refusal of a join as a 409 that says what the member can still do; other errors as they are. */
+function withAcceptAdvice(error: unknown): unknown {
+  if (!(error instanceof WorkflowUpdateFailedError)) return error;
+  const type = rejectionType(error);
+  const reason = error.cause?.message ?? 'the pool refused the join';
+  if (type === PoolRejection.full) return new ProblemError(409, type, `${reason}; a place opens if a member leaves while the pool is open: accept again then`);
+  if (type === PoolRejection.invalidState) {
+    return new ProblemError(
+      409,
+      type,
+      `${reason}; a pool takes new members only while it is open, and an active one only replacements, on its manager's invitation`,
+    );
+  }
+  return error;
 }
 
 /** Route middleware: the rest of the route is for members acting for themselves. */
