@@ -19,8 +19,6 @@ import {
   findPendingInvitation,
   type InvitationRow,
   markInvitationAccepted,
-  AgreementTermsConflict,
-  recordAgreement,
   recordInvitation,
   shortenJoinLease,
   withdrawAgreement,
@@ -68,26 +66,13 @@ import * as s from './pool-schemas';
 import { ProblemError } from '../problem';
 import { rejectionType } from '../temporal-errors';
 import { unavailableProblem } from '../unavailable';
-import {
-  alreadyMemberProblem,
-  describeTerms,
-  JOIN_LEASE_MS,
-  JOIN_SEND_WINDOW_MS,
-  JOIN_SETTLE_MS,
-  memberAsPoolKnows,
-  settleEarlierAgreement,
-} from './stale-agreement';
+import { alreadyMemberProblem, claimAgreement, JOIN_LEASE_MS, JOIN_SEND_WINDOW_MS, JOIN_SETTLE_MS, memberAsPoolKnows } from './stale-agreement';
 
 /** How long creating a pool waits for its workflow to open it and for its projection, before answering 202. */
 const POOL_OPEN_WAIT_MS = 10_000;
 /** How long a round trigger waits for the pool's verdict before answering 503 (the retry finds it). */
 export const ROUND_TRIGGER_WAIT_MS = 10_000;
 export const LEDGER_POSTINGS_PAGE_MAX = 200;
-/**
- * How many times an accept meets an agreement of the member's on other terms and settles it before it
- * gives up: a second one means another accept of theirs on other terms is racing this one.
- */
-const AGREEMENT_SETTLE_ATTEMPTS_MAX = 2;
 
 /** An invitation as the API shows it. */
 export function invitationJson(invitation: InvitationRow) {
@@ -297,27 +282,12 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       if (!invitation?.replacesMemberId && current) throw alreadyMemberProblem(where, current);
       const terms = agreementTerms(view.config, commitment === null ? null : BigInt(commitment));
       const lease = { updateId: c.get('commandId') ?? `accept-${consent.requestId}`, leaseMs: JOIN_LEASE_MS };
-      let claimed: Awaited<ReturnType<typeof recordAgreement>> | undefined;
-      for (let attempt = 1; !claimed; attempt++) {
-        try {
-          claimed = await recordAgreement(deps.db, { ...consent, terms, join: lease });
-        } catch (error) {
-          if (!(error instanceof AgreementTermsConflict)) throw error;
-          if (attempt >= AGREEMENT_SETTLE_ATTEMPTS_MAX) {
-            throw new ProblemError(
-              409,
-              'AgreementConflict',
-              `another acceptance of yours, on other terms (${describeTerms(error.inForce)}), was recorded while this one ran; send this one again and the pool's answer to that one decides`,
-            );
-          }
-          // An agreement on other terms from an earlier accept: the pool says whether it stands (409, 503) or is stale.
-          await settleEarlierAgreement(deps, pool, { inForce: error.inForce, poolStatus: view.status, requestId: consent.requestId });
-        }
-      }
-      const { agreement, created } = claimed;
+      const { agreement, created } = await claimAgreement(deps, pool, { ...consent, terms, join: lease, poolStatus: view.status });
       // An agreement names its join: an accept that finds one in force on the same terms (a retry, a twin)
-      // sends that very update again, and so learns its outcome instead of sending a second join.
-      const sending = { updateId: agreement.joinUpdateId ?? lease.updateId, deadline: Date.now() + JOIN_SEND_WINDOW_MS };
+      // sends that very update again, and so learns its outcome instead of sending a second join. Not a
+      // replacement: Temporal would answer it with whatever update holds that ID, a join's outcome included.
+      const updateId = invitation?.replacesMemberId ? lease.updateId : (agreement.joinUpdateId ?? lease.updateId);
+      const sending = { updateId, deadline: Date.now() + JOIN_SEND_WINDOW_MS };
       try {
         const joined = invitation?.replacesMemberId
           ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }], sending)

@@ -1,8 +1,16 @@
-// Settles an agreement an earlier accept left in force on other terms (its join's answer was lost) by asking the pool, the
-// source of truth, what became of that join: joined (it stands), never joined (ended as stale), not known yet (503). A join
-// landing after its agreement ended adds a member nobody can charge: the charge activity checks the agreement in force.
+// An accept's agreement, claimed after settling one an earlier accept left in force on other terms (its join's answer was
+// lost): the pool, the source of truth, says what became of that join: joined (it stands), never joined (ended as stale),
+// not known yet (503). A join landing after its agreement ended adds a member nobody can charge (activities/core/payments.ts).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
-import { type AgreementRow, joinLeaseLeftMs, withdrawAgreement } from '../../db/consent';
+import {
+  AgreementTermsConflict,
+  type AgreementRow,
+  type AgreementTerms,
+  type JoinLease,
+  joinLeaseLeftMs,
+  recordAgreement,
+  withdrawAgreement,
+} from '../../db/consent';
 import type { PoolMemberView } from '../../domain/pools/pool-view';
 import { poolStateQuery, type poolWorkflow } from '../../workflows/pools/pool';
 import type { ApiDeps } from '../deps';
@@ -23,9 +31,14 @@ export const JOIN_SETTLE_MS = 2_000;
 /** How long an agreement is kept from being judged stale while its accept sends the join. */
 export const JOIN_LEASE_MS = JOIN_SEND_WINDOW_MS + JOIN_SETTLE_MS;
 /** How long the pool is waited for when asked about an earlier join (its update's outcome, its members). */
-export const EARLIER_JOIN_WAIT_MS = 3_000;
+const EARLIER_JOIN_WAIT_MS = 3_000;
 /** The pause before asking again about an earlier join whose accept may still be sending it. */
 const EARLIER_JOIN_RECHECK_MS = 100;
+/**
+ * How many times an accept meets an agreement of the member's on other terms and settles it before it
+ * gives up: a second one means another accept of theirs on other terms is racing this one.
+ */
+const AGREEMENT_SETTLE_ATTEMPTS_MAX = 2;
 
 /** What the pool says of an earlier accept's update, when it says anything. */
 type EarlierUpdate = { outcome: 'applied' } | { outcome: 'refused'; reason: string } | { outcome: 'not-pending' } | { outcome: 'pending' };
@@ -33,7 +46,7 @@ type EarlierUpdate = { outcome: 'applied' } | { outcome: 'refused'; reason: stri
 type PoolHandle = WorkflowHandle<typeof poolWorkflow>;
 
 /** The terms of an agreement, as a problem detail names them. */
-export function describeTerms(agreement: Pick<AgreementRow, 'commitmentMinor' | 'contributionMinor' | 'currency'>): string {
+function describeTerms(agreement: Pick<AgreementRow, 'commitmentMinor' | 'contributionMinor' | 'currency'>): string {
   return agreement.commitmentMinor !== null
     ? `commitment ${agreement.commitmentMinor} ${agreement.currency}`
     : `contribution ${agreement.contributionMinor} ${agreement.currency}`;
@@ -101,7 +114,7 @@ export async function memberAsPoolKnows(deps: Pick<ApiDeps, 'temporal' | 'db' | 
  * not known yet (nothing changes), and otherwise ends it as stale — only once its lease has passed, in the
  * statement that ends it, so that an accept still sending its join keeps it — and returns.
  */
-export async function settleEarlierAgreement(
+async function settleEarlierAgreement(
   deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis'>,
   pool: PoolHandle,
   request: { inForce: AgreementRow; poolStatus: string; requestId: string },
@@ -136,5 +149,31 @@ export async function settleEarlierAgreement(
       throw stillUnknown(inForce, leaseLeftMs);
     }
     await new Promise((resolve) => setTimeout(resolve, EARLIER_JOIN_RECHECK_MS));
+  }
+}
+
+/**
+ * Records this accept's agreement (recordAgreement, with its join's lease), first settling one in force
+ * on other terms from an earlier accept: that one stands (409), waits for the pool (503), or ends as stale.
+ */
+export async function claimAgreement(
+  deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis'>,
+  pool: PoolHandle,
+  accept: { poolId: string; memberId: string; requestId: string; terms: AgreementTerms; join: JoinLease; poolStatus: string },
+): Promise<{ agreement: AgreementRow; created: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordAgreement(deps.db, accept);
+    } catch (error) {
+      if (!(error instanceof AgreementTermsConflict)) throw error;
+      if (attempt >= AGREEMENT_SETTLE_ATTEMPTS_MAX) {
+        throw new ProblemError(
+          409,
+          'AgreementConflict',
+          `another acceptance of yours, on other terms (${describeTerms(error.inForce)}), was recorded while this one ran; send this one again and the pool's answer to that one decides`,
+        );
+      }
+      await settleEarlierAgreement(deps, pool, { inForce: error.inForce, poolStatus: accept.poolStatus, requestId: accept.requestId });
+    }
   }
 }
