@@ -305,17 +305,20 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError && rejectionType(error) === PoolRejection.alreadyMember) {
           // Already in: by a twin of this accept (on these terms, under this agreement), or by an earlier
-          // accept on other terms whose join reached the pool late. Then this agreement is not what the
-          // member joined on, and must not stand for it.
+          // accept on other terms whose join reached the pool late: then this agreement is not what the
+          // member joined on, and must not stand for it. Not in now (a replacement of a former member):
+          // the agreement this attempt recorded backs nobody.
           const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
-          if (member && member.commitmentMinor !== commitment) {
+          if (member ? member.commitmentMinor !== commitment : created) {
             await withdrawAgreement(deps.db, {
               ...consent,
-              reason: `join refused: already a member on other terms (commitment ${member.commitmentMinor})`,
+              reason: member ? `join refused: already a member on other terms (commitment ${member.commitmentMinor})` : 'join refused',
               agreementId: agreement.agreementId,
             });
           }
-          throw alreadyMemberProblem(where, member);
+          if (member) throw alreadyMemberProblem(where, member);
+          const advice = invitation?.replacesMemberId ? 'a former member does not come back as a replacement' : 'you are not in the pool now: accept again';
+          throw new ProblemError(409, PoolRejection.alreadyMember, `${error.cause?.message ?? 'already a member'}; ${advice}`);
         }
         // Refused by the pool (or the pool has ended): the agreement this attempt recorded is void. An
         // agreement another accept recorded is that accept's to end: a duplicate accept refused for
