@@ -12,6 +12,7 @@ import type { Role } from '../api/auth';
 import { recordAgreement, agreementTerms, shortenJoinLease } from '../db/consent';
 import type { PoolView } from '../domain/pools/pool-view';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
+import { createPoolsWorker } from '../workers/pools/worker';
 import { workflowIds } from '../temporal-config/workflow-ids';
 import { joinPoolUpdate, poolStateQuery } from '../workflows/pools/pool';
 import { roundProgressQuery, type RoundProgress } from '../workflows/pools/round';
@@ -19,7 +20,7 @@ import { parseMovementMetadata } from '../payments/metadata';
 import { startFaultProxy, type FaultProxy } from './chaos/proxy';
 import { authHeaders, testApp } from './support/api';
 import { startApiHarness, type ApiHarness } from './support/api-harness';
-import { testConfig, uniqueId } from './support/env';
+import { devServerWorkerConnection, testConfig, uniqueId, workflowBundle } from './support/env';
 import { eventually } from './support/eventually';
 import { payableMember } from './support/payments-kit';
 
@@ -81,9 +82,9 @@ describe('accepting after an accept whose join got no answer', () => {
     await h.kit.members.attachPaymentMethod(memberId, 'pm_card_visa');
     return memberId;
   }
-  async function openPool(name: string, overrides: Record<string, unknown> = {}): Promise<PoolView> {
+  async function openPool(name: string, overrides: Record<string, unknown> = {}, app = h.app): Promise<PoolView> {
     const manager = uniqueId('mgr');
-    const created = await request<PoolView>(h.app, 'POST', '/v1/pools', manager, 'manager', { ...investment(name), ...overrides });
+    const created = await request<PoolView>(app, 'POST', '/v1/pools', manager, 'manager', { ...investment(name), ...overrides });
     assert.ok(created.status < 300, JSON.stringify(created.body));
     const poolId = created.body.poolId;
     return eventually('the pool open to members', async () => {
@@ -281,5 +282,60 @@ describe('accepting after an accept whose join got no answer', () => {
     assert.equal(more.length, 0);
     assert.ok(agreement!.withdrawn_at);
     assert.equal(agreement!.withdrawn_reason, 'join refused');
+  });
+  test('an earlier join the pool holds without an answer yet: a later accept is told to retry, and once it lands, that the member is in', async () => {
+    // This pool's workflow runs on a worker of the test's own, which is stopped while the join waits.
+    const taskQueue = uniqueId('pending-join');
+    const startWorker = async () => {
+      const connection = await devServerWorkerConnection();
+      const worker = await createPoolsWorker({
+        connection,
+        namespace: testConfig.namespace,
+        client: h.client,
+        db: h.db,
+        redis: h.redis,
+        stripe: h.kit.stripe,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+      });
+      const running = worker.run();
+      return async () => {
+        worker.shutdown();
+        await running;
+        await connection.close();
+      };
+    };
+    let stopWorker = await startWorker();
+    try {
+      const { poolId } = await openPool('Join held by the server', {}, testApp({ ...h.deps, poolsTaskQueue: taskQueue }));
+      const member = await cardHolder();
+      const earlier = await unansweredAccept(poolId, member, '100000');
+      await stopWorker();
+      // The earlier join reaches the server now, with no worker to run it: the server holds it, unanswered.
+      const pool = h.client.workflow.getHandle(workflowIds.pool(poolId));
+      const held = h.client
+        .withDeadline(Date.now() + 1_000, () =>
+          pool.executeUpdate(joinPoolUpdate, { updateId: earlier.join_update_id!, args: [{ memberId: member, commitmentMinor: '100000' }] }),
+        )
+        .catch(() => 'held');
+      assert.equal(await held, 'held');
+      await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the earlier accept's settle time
+
+      const waiting = await accept(h.app, poolId, member, '250000');
+      assert.equal(waiting.status, 503, JSON.stringify(waiting.body));
+      assert.match(waiting.body.detail!, /earlier acceptance \(commitment 100000 usd\) has no answer from the pool yet/);
+      const [unchanged, ...more] = await agreements(poolId, member);
+      assert.equal(more.length, 0);
+      assert.equal(unchanged!.withdrawn_at, null, 'nothing changed while the outcome is unknown');
+
+      stopWorker = await startWorker();
+      await eventually('the held join to land', async () => ((await memberInPool(poolId, member))?.commitmentMinor === '100000' ? true : undefined), 30_000);
+      const decided = await acceptUntilDecided(poolId, member, '250000', uniqueId('req'));
+      assert.equal(decided.status, 409);
+      assert.equal(decided.body.title, 'AlreadyMember');
+      assert.equal((await agreements(poolId, member)).filter((a) => a.withdrawn_at === null)[0]!.agreement_id, earlier.agreement_id, 'that agreement stands');
+    } finally {
+      await stopWorker();
+    }
   });
 });
