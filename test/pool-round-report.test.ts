@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import type { RoundInput } from '../domain/pools/round-types';
+import type { RoundStart } from '../domain/pools/round-input';
+import { roundResultOf, type RoundReport } from '../domain/pools/round-report';
 import { carryState, type PoolState } from '../domain/pools/state';
 import { createLogger } from '../observability/log';
 import { createWebhookRouter } from '../payments/webhook-router';
 import { poolflowDataConverter } from '../temporal-config/data-converter';
 import { workflowIds } from '../temporal-config/workflow-ids';
-import { cancelPoolUpdate, poolStateQuery, poolWorkflow, type PoolWorkflowInput } from '../workflows/pools/pool';
+import { cancelPoolUpdate, poolStateQuery, poolWorkflow, retryRoundSignal, ROUND_WATCH_FIRST_MS, type PoolWorkflowInput } from '../workflows/pools/pool';
 import { roundProgressQuery } from '../workflows/pools/round';
 import type { PoolConfigInput } from '../domain/pools/pool-config';
 import { startDevPoolHarness, type DevPoolHarness } from './support/dev-pool-harness';
@@ -81,10 +82,17 @@ describe('a round reports to its pool', () => {
     assert.equal(round.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length, 0, 'the round signals nobody');
     assert.deepEqual(patchMarkers(round), [], 'the round took its shape from its input');
     const started = round[0]!.workflowExecutionStartedEventAttributes!;
-    assert.equal((await decoded<RoundInput>(started.input!.payloads!)).shape, 'round-2026-12');
+    const input = await decoded<RoundStart>(started.input!.payloads!);
+    assert.equal(input.shape, 'round-2027-01');
+    assert.ok('form' in input && input.form === 'rows', 'the round was given its input as rows');
     const poolEvents = await events(handle.workflowId);
     assert.ok(!signalsIn(poolEvents).includes('roundFinished'), 'no roundFinished signal reached the pool');
-    assert.equal(poolEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length, 1);
+    const completions = poolEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes);
+    assert.equal(completions.length, 1);
+    // The pool's history holds the result as rows, each member's payment left to follow from the rest.
+    const report = await decoded<RoundReport>(completions[0]!.childWorkflowExecutionCompletedEventAttributes!.result!.payloads!);
+    assert.ok('form' in report && report.form === 'rows');
+    assert.deepEqual(roundResultOf(report), result);
   });
 
   test('a pool cancelled after its round has ended, before the result is applied, is cancelled with the result applied', { timeout: 120_000 }, async () => {
@@ -122,29 +130,23 @@ describe('a round reports to its pool', () => {
     assert.deepEqual(await h.ledgerViolations(poolId), []);
   });
 
-  test('a pool run that did not start the round, finding it closed, reads its result once and applies it', { timeout: 120_000 }, async () => {
-    const { settlementDelayMs } = await h.kit.control.settings();
-    await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
-    try {
-      const { handle, poolId } = await activePool('pm_card_sandbox_processing');
-      await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
-      const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
-      const processing = await eventually('round 1 to hold a processing charge', async () =>
-        (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing'),
-      );
-      const view = await waitForView(handle, (v) => v.roundInProgress === 1);
-      const poolStart = (await events(handle.workflowId))[0]!.workflowExecutionStartedEventAttributes!;
-      const poolInput = await decoded<PoolWorkflowInput>(poolStart.input!.payloads!);
-      const roundInput = await decoded<RoundInput>((await events(round.workflowId))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!);
-
-      // The run that started the round ends (as a run that continued as new does); the round, abandoned,
-      // finishes unheard: asked by nobody, it completes without a signal.
-      await handle.terminate('the run that started the round is gone');
-      await h.kit.control.settlePaymentIntent(processing.paymentIntentId!);
-      const result = await h.roundResult(poolId, 1);
-      assert.equal((await round.describe()).status.name, 'COMPLETED');
-
-      // A next run, carrying the state the first had while the round was under way.
+  /**
+   * A pool whose round 1 is held by a processing charge (settlement delayed for the test), and what a
+   * run that continues it needs: the state the first run had while the round was under way.
+   */
+  async function poolWithHeldRound() {
+    const { handle, poolId } = await activePool('pm_card_sandbox_processing');
+    await h.client.schedule.getHandle(workflowIds.poolSchedule(poolId)).trigger();
+    const round = h.client.workflow.getHandle(workflowIds.round(poolId, 1));
+    const processing = await eventually('round 1 to hold a processing charge', async () =>
+      (await round.query(roundProgressQuery)).members.find((m) => m.state === 'processing'),
+    );
+    const view = await waitForView(handle, (v) => v.roundInProgress === 1);
+    const poolStart = (await events(handle.workflowId))[0]!.workflowExecutionStartedEventAttributes!;
+    const poolInput = await decoded<PoolWorkflowInput>(poolStart.input!.payloads!);
+    const roundInput = await decoded<RoundStart>((await events(round.workflowId))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!);
+    /** Starts the next run, carrying the state the first had while the round was under way. */
+    const startNextRun = () => {
       const carried: PoolState = {
         status: view.status,
         members: view.members,
@@ -163,11 +165,37 @@ describe('a round reports to its pool', () => {
         version: view.version,
         payoutDraw: view.payoutDraw ?? null,
       };
-      const next = await h.client.workflow.start(poolWorkflow, {
+      return h.client.workflow.start(poolWorkflow, {
         workflowId: handle.workflowId,
         taskQueue: h.taskQueue,
         args: [{ ...poolInput, carriedCompact: carryState(carried) }],
       });
+    };
+    return { handle, poolId, round, paymentIntentId: processing.paymentIntentId!, startNextRun };
+  }
+
+  /** Runs `check` with Stripe's settlement of processing charges delayed by an hour (settled by the test). */
+  async function withSettlementHeld(check: () => Promise<void>) {
+    const { settlementDelayMs } = await h.kit.control.settings();
+    await h.kit.control.updateSettings({ settlementDelayMs: 3_600_000 });
+    try {
+      await check();
+    } finally {
+      await h.kit.control.updateSettings({ settlementDelayMs });
+    }
+  }
+
+  test('a pool run that did not start the round, finding it closed, reads its result once and applies it', { timeout: 120_000 }, () =>
+    withSettlementHeld(async () => {
+      const { handle, poolId, round, paymentIntentId, startNextRun } = await poolWithHeldRound();
+      // The run that started the round ends (as a run that continued as new does); the round, abandoned,
+      // finishes unheard: asked by nobody, it completes without a signal.
+      await handle.terminate('the run that started the round is gone');
+      await h.kit.control.settlePaymentIntent(paymentIntentId);
+      const result = await h.roundResult(poolId, 1);
+      assert.equal((await round.describe()).status.name, 'COMPLETED');
+
+      const next = await startNextRun();
       const applied = await waitForView(next, (v) => v.roundsCompleted === 1 && v.roundInProgress === null, 60_000);
       assert.deepEqual(
         applied.recentRounds.map((r) => [r.round, r.potMinor, r.winnerMemberId]),
@@ -181,8 +209,44 @@ describe('a round reports to its pool', () => {
       await next.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'test done' }] });
       assert.equal((await next.result()).status, 'cancelled');
       assert.deepEqual(await h.ledgerViolations(poolId), []);
-    } finally {
-      await h.kit.control.updateSettings({ settlementDelayMs });
-    }
-  });
+    }),
+  );
+
+  test('a round an earlier run started that closes unheard is watched for, escalated, and run again on retryRound', { timeout: 120_000 }, () =>
+    withSettlementHeld(async () => {
+      const { handle, poolId, round, paymentIntentId, startNextRun } = await poolWithHeldRound();
+      await handle.terminate('the run that started the round is gone');
+      const next = await startNextRun();
+      // The next run asks the running round to report by signal, then watches it with a timer.
+      const watched = await eventually('the next run to ask the round and watch it', async () => {
+        const history = await events(next.workflowId, next.firstExecutionRunId);
+        const asked = history.some((e) => e.externalWorkflowExecutionSignaledEventAttributes);
+        const timer = history.find((e) => e.timerStartedEventAttributes);
+        return asked && timer ? timer : undefined;
+      });
+      assert.equal(Number(watched.timerStartedEventAttributes!.startToFireTimeout!.seconds), ROUND_WATCH_FIRST_MS / 1000);
+
+      // The round dies after it was asked: nothing will report it. Operations, who know, send retryRound.
+      await round.terminate('chaos: the round died after it was asked to report');
+      await next.signal(retryRoundSignal);
+      const escalated = await waitForView(next, (v) => v.roundEscalation?.round === 1, 30_000);
+      assert.match(escalated.roundEscalation!.reason, /terminated/i);
+      assert.equal(escalated.roundInProgress, 1, 'the round stays open for operations');
+
+      // The escalation asks for retryRound to run the round again, under the same keys.
+      await next.signal(retryRoundSignal);
+      await waitForView(next, (v) => !v.roundEscalation, 30_000);
+      await h.kit.control.settlePaymentIntent(paymentIntentId);
+      const applied = await waitForView(next, (v) => v.roundsCompleted === 1 && v.roundInProgress === null, 60_000);
+      assert.ok(
+        applied.members.every((m) => m.paidInMinor === '1000'),
+        'every member paid once',
+      );
+      const charges = await h.kit.control.requests({ method: 'POST', pathPrefix: '/v1/payment_intents', secretKey: h.kit.secretKey });
+      const created = charges.filter((r) => r.idempotencyKey?.includes(poolId) && r.objectId !== null).map((r) => r.objectId);
+      assert.equal(new Set(created).size, 3, 'three PaymentIntents, one a member, however often the round was run');
+      await next.executeUpdate(cancelPoolUpdate, { args: [{ reason: 'test done' }] });
+      assert.deepEqual(await h.ledgerViolations(poolId), []);
+    }),
+  );
 });

@@ -27,6 +27,8 @@ const RUN_HISTORY_BYTES_MAX = 10 * 1024 * 1024;
 const RUN_EVENTS_MAX = 10_000;
 const PAYLOAD_BYTES_MAX = 256 * 1024;
 const ROUND_WAIT_MS = 600_000;
+/** The longest member ID the API accepts (ID_PART_PATTERN). */
+const MEMBER_ID_CHARS_MAX = 64;
 
 type Payload = proto.temporal.api.common.v1.IPayload;
 
@@ -46,6 +48,17 @@ interface RunSize {
   events: number;
   bytes: number;
   largestPayloadBytes: number;
+}
+
+/** The size of one run's history and of its largest payload. */
+function runSize(runId: string, history: History): RunSize {
+  const events = history.events ?? [];
+  let largestPayloadBytes = 0;
+  for (const event of events) {
+    for (const payload of payloadsIn(event))
+      largestPayloadBytes = Math.max(largestPayloadBytes, proto.temporal.api.common.v1.Payload.encode(payload).finish().length);
+  }
+  return { runId, events: events.length, bytes: proto.temporal.api.history.v1.History.encode(history).finish().length, largestPayloadBytes };
 }
 
 /** Runs `work` over `items` with at most `inFlight` at once. */
@@ -87,7 +100,8 @@ describe('a pool of the maximum size', () => {
     const startedAtMs = Date.now();
     // The first member in the fixed order wins round 1 and needs a payout account; the others pay only.
     const winner = await h.member();
-    const payers = Array.from({ length: POOL_MEMBERS_MAX - 1 }, () => uniqueId('m'));
+    // Payers' IDs are of the longest length allowed (ID_PART_PATTERN): every member list is at its largest.
+    const payers = Array.from({ length: POOL_MEMBERS_MAX - 1 }, () => uniqueId('m').padEnd(MEMBER_ID_CHARS_MAX, '0'));
     const members = [winner, ...payers];
 
     const config = rotatingPool(POOL_MEMBERS_MAX, { name: 'Scale circle', contributionMinor: 1_000, gracePeriodHours: 0, dunningRetryHours: [] });
@@ -150,22 +164,19 @@ describe('a pool of the maximum size', () => {
     const runs: RunSize[] = [];
     for (let runId: string | null = handle.firstExecutionRunId; runId;) {
       const history: History = await h.client.workflow.getHandle(workflowIds.pool(poolId), runId).fetchHistory();
-      const events = history.events ?? [];
-
-      let largestPayloadBytes = 0;
-      for (const event of events) {
-        for (const payload of payloadsIn(event))
-          largestPayloadBytes = Math.max(largestPayloadBytes, proto.temporal.api.common.v1.Payload.encode(payload).finish().length);
-      }
-      const bytes = proto.temporal.api.history.v1.History.encode(history).finish().length;
-      runs.push({ runId, events: events.length, bytes, largestPayloadBytes });
-      runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? null;
+      runs.push(runSize(runId, history));
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? null;
     }
+    // The round's own history holds its input (every member's dues) and its report (every member's outcome).
+    const round = runSize('round 1', await h.client.workflow.getHandle(workflowIds.round(poolId, 1)).fetchHistory());
     t.diagnostic(
       `registration and joins ${((joinedAtMs - startedAtMs) / 1000).toFixed(1)} s, ` +
         `activation and round ${((roundAtMs - joinedAtMs) / 1000).toFixed(1)} s; runs: ` +
-        runs.map((r) => `${r.events} events / ${(r.bytes / 1024).toFixed(0)} KB / largest payload ${(r.largestPayloadBytes / 1024).toFixed(1)} KB`).join('; '),
+        [...runs, round]
+          .map((r) => `${r.events} events / ${(r.bytes / 1024).toFixed(0)} KB / largest payload ${(r.largestPayloadBytes / 1024).toFixed(1)} KB`)
+          .join('; '),
     );
+    assert.ok(round.largestPayloadBytes <= PAYLOAD_BYTES_MAX, `round 1 has a payload of ${round.largestPayloadBytes} bytes`);
 
     assert.ok(runs.length > 1, 'the pool continued as new while members kept joining');
     for (const run of runs) {

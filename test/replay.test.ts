@@ -9,7 +9,7 @@
 // The histories are recorded by scripts/record-histories.ts from real runs (a full rotating pool, a bid
 // round, a default, dunning, an investment pool, a cancellation mid-round, a pool that continued as
 // new between rounds and one that did so mid-round). Those of older shapes of the pool and round
-// workflows are kept in subfolders (pool-shape-2026-11/: rounds that signalled their result). Re-record them with the test stack up:
+// workflows are kept in subfolders (pool-shape-2026-11/: rounds that signalled their result; pool-shape-2026-12/: round results of named fields). Re-record them with the test stack up:
 //     set -a; . .data/test.env; set +a; npx tsx scripts/record-histories.ts
 // and only after an intentional, versioned workflow change (guarded by patched(), so that the old
 // histories still replay); a failure here after any other change is a real nondeterminism to fix in

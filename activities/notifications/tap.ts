@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Context } from '@temporalio/activity';
 import type { SignalDefinition } from '@temporalio/common';
-import type { RoundResult } from '../../domain/pools/round-types';
+import type { RoundReport } from '../../domain/pools/round-report';
 import type { PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import type { ContributionBatchInput, MemberChargeOutcome } from '../pools/contribution-batch';
@@ -65,7 +65,7 @@ export function notificationTap(): ActivityInterceptorsFactory {
           }
           case 'projectRound': {
             const result = await next(input);
-            const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult };
+            const round = input.args[0] as { poolId: string; kind: 'contribution' | 'distribution'; result: RoundReport };
             await report(ctx, round.poolId, roundReportedSignal, { kind: round.kind, result: round.result });
             return result;
           }

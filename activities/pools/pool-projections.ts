@@ -12,6 +12,7 @@ import type { Db } from '../../db/pool';
 import { upsertPoolSummary, upsertPoolView } from '../../db/pools/pools';
 import { insertRoundResult } from '../../db/pools/rounds';
 import { transaction } from '../../db/transaction';
+import { roundResultOf, type RoundReport } from '../../domain/pools/round-report';
 import type { RoundResult } from '../../domain/pools/round-types';
 import { expandMember, type PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
@@ -75,8 +76,9 @@ export function createPoolProjectionActivities(deps: { db: Db; redis: Redis }) {
     },
 
     /** Writes a finished round with each member's contribution and every payout. Idempotent. */
-    async projectRound(input: { poolId: string; kind: 'contribution' | 'distribution'; result: RoundResult }): Promise<void> {
-      const { poolId, result } = input;
+    async projectRound(input: { poolId: string; kind: 'contribution' | 'distribution'; result: RoundReport }): Promise<void> {
+      const { poolId } = input;
+      const result = roundResultOf(input.result);
       const firstWrite = await transaction(db, (client) => insertRoundResult(client, poolId, input.kind, result));
       // Counted once per round: a retried activity finds the round already written.
       if (firstWrite) countRound(result);

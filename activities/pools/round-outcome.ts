@@ -1,11 +1,11 @@
 // How a round that closed unheard ended: read through the Temporal client for a pool run that did not
 // start the round (it continued as new since) and found it closed when it asked the round to report.
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { RoundResult } from '../../domain/pools/round-types';
+import type { RoundReport } from '../../domain/pools/round-report';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 
 /** A closed round's result, or why it ended without one (failed, terminated, timed out, never started). */
-export type ClosedRoundOutcome = { ended: 'completed'; result: RoundResult } | { ended: 'unreported'; reason: string };
+export type ClosedRoundOutcome = { ended: 'completed'; result: RoundReport } | { ended: 'unreported'; reason: string };
 
 export function createRoundOutcomeActivities(deps: { client: Client }) {
   return {
@@ -14,7 +14,7 @@ export function createRoundOutcomeActivities(deps: { client: Client }) {
      * Temporal retries: the pool asks only after the round's workflow refused its signal as closed.
      */
     async closedRoundOutcome(input: { poolId: string; round: number }): Promise<ClosedRoundOutcome> {
-      const handle = deps.client.workflow.getHandle<(input: unknown) => Promise<RoundResult>>(workflowIds.round(input.poolId, input.round));
+      const handle = deps.client.workflow.getHandle<(input: unknown) => Promise<RoundReport>>(workflowIds.round(input.poolId, input.round));
       let status: string;
       try {
         status = (await handle.describe()).status.name;

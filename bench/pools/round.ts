@@ -9,6 +9,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createPoolLedgerActivities } from '../../activities/pools/pool-ledger';
 import { chunks } from '../../domain/pools/contribution-batches';
 import { GIVEN_ROUND_SHAPE } from '../../domain/pools/round-types';
+import { roundInputRows } from '../../domain/pools/round-input';
+import { roundResultOf } from '../../domain/pools/round-report';
 import { poolflowDataConverter } from '../../temporal-config/data-converter';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { contributionRound, type RoundInput } from '../../workflows/pools/round';
@@ -107,13 +109,15 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
     dunningRetryHours: [],
     defaultPolicy: 'suspend',
     payout: { kind: 'order', candidates: [memberIds[0]!], members: memberIds, platformFeeBps: 0 },
-    // As a pool of the current shape starts it: the round reports by completing.
+    // As a pool of the current shape starts it: the round reports by completing, in rows.
     shape: GIVEN_ROUND_SHAPE,
   };
+  const start = roundInputRows(input);
   const started = performance.now();
-  const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [input] });
+  const round = await client.workflow.start(contributionRound, { taskQueue: poolsQueue, workflowId: workflowIds.round(poolId, 1), args: [start] });
   const timeout = setTimeout(() => void round.terminate('bench: the round took too long').catch(() => {}), ROUND_MS_MAX);
-  const result = await round.result();
+  const report = await round.result();
+  const result = roundResultOf(report);
   const elapsedMs = performance.now() - started;
   clearTimeout(timeout);
   const paid = result.members.filter((m) => m.outcome === 'paid').length;
@@ -125,8 +129,8 @@ async function roundPhase(memberIds: string[], label: string): Promise<RoundRun>
     events: events.length,
     activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
     phases: phasesOf(events),
-    inputBytes: JSON.stringify(input).length,
-    resultBytes: JSON.stringify(result).length,
+    inputBytes: JSON.stringify(start).length,
+    resultBytes: JSON.stringify(report).length,
   };
 }
 

@@ -29,11 +29,14 @@ export interface PayoutChoice {
 
 /**
  * The round shape a pool of the current shape gives its rounds in their input: every change to rounds
- * up to it, no patch marker of their own, and a report by completing rather than by signal (the pool run
- * that started the round hears its completion; a later run asks for a signal). Rounds without it (started
- * by older pools) find their shape through patched() and always report by signal.
+ * up to it, no patch marker of their own, a report by completing rather than by signal (the pool run
+ * that started the round hears its completion; a later run asks for a signal), and an input and a
+ * result of rows (round-input.ts, round-report.ts). Rounds without a shape (started by older pools)
+ * find theirs through patched() and always report by signal.
  */
-export const GIVEN_ROUND_SHAPE = 'round-2026-12';
+export const GIVEN_ROUND_SHAPE = 'round-2027-01';
+/** The shape pools gave their rounds before GIVEN_ROUND_SHAPE: as that one, but an input and a result of objects. */
+export const COMPLETING_ROUND_SHAPE = 'round-2026-12';
 
 export interface RoundInput {
   poolId: string;
@@ -46,8 +49,8 @@ export interface RoundInput {
   dunningRetryHours: number[];
   defaultPolicy: DefaultPolicy;
   payout: PayoutPlan;
-  /** Set by pools of the current shape (GIVEN_ROUND_SHAPE); absent in rounds of older pools. */
-  shape?: typeof GIVEN_ROUND_SHAPE;
+  /** Set by pools of the current shape (GIVEN_ROUND_SHAPE) or the one before; absent in rounds of older pools. */
+  shape?: typeof GIVEN_ROUND_SHAPE | typeof COMPLETING_ROUND_SHAPE;
 }
 
 /** refunded: the pool was cancelled during the round, and what the member paid went back to them. */

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { poolConfigSchema, type PoolConfig } from './pool-config';
 import * as commands from './commands';
-import { GIVEN_ROUND_SHAPE, type MemberRoundResult, type RoundResult } from './round-types';
+import { roundInputOf } from './round-input';
+import { roundResultRows } from './round-report';
+import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type MemberRoundResult, type RoundResult } from './round-types';
 import * as rounds from './rounds';
 import { carryState, initialPoolState, restoreState, type PoolState } from './state';
 
@@ -158,8 +160,22 @@ describe('planning rounds', () => {
     const config = rotating();
     const s = activePool(config, ['ada', 'bo']);
     const input = rounds.beginRound(s, config, 'p1', 'contribution', { kind: 'none' }, [], GIVEN_ROUND_SHAPE);
-    assert.equal(input.shape, 'round-2026-12');
-    assert.equal(restoreState(carryState(s)).roundInProgress?.input?.shape, 'round-2026-12');
+    assert.equal(input.shape, 'round-2027-01');
+    assert.equal(restoreState(carryState(s)).roundInProgress?.input?.shape, 'round-2027-01');
+  });
+
+  test('a round of the current shape is given its input as rows, kept so for a retry and for a later run', () => {
+    const config = rotating();
+    const s = activePool(config, ['ada', 'bo', 'cy']);
+    const next = rounds.planContributionRound(s, config);
+    assert.equal(next?.kind, 'start');
+    const { payout, dues } = next as Extract<typeof next, { kind: 'start' }>;
+    const start = rounds.beginRound(s, config, 'p1', 'contribution', payout, dues, GIVEN_ROUND_SHAPE);
+    assert.ok('form' in start && start.form === 'rows');
+    assert.deepEqual(roundInputOf(start).payout, payout, 'the round reads the very plan the pool made');
+    assert.deepEqual(restoreState(carryState(s)).roundInProgress?.input, start);
+    const older = activePool(config, ['ada', 'bo', 'cy']);
+    assert.equal('form' in rounds.beginRound(older, config, 'p1', 'contribution', payout, dues, COMPLETING_ROUND_SHAPE), false, 'December rounds take objects');
   });
 });
 
@@ -218,6 +234,36 @@ describe('round results', () => {
       paidCount: 2,
       defaultedCount: 2,
     });
+  });
+
+  test('a report of rows changes the pool exactly as the same result in objects', () => {
+    const config = rotating({ membersMax: 3 });
+    const payout = {
+      winnerMemberId: 'ada',
+      discountMinor: '0',
+      feeMinor: '20',
+      recipients: [{ memberId: 'ada', amountMinor: '1980', purpose: 'pot' as const }],
+    };
+    const members = [paid('ada'), { ...paid('bo', '1000', '500'), paidMinor: '1500' }, defaulted('cy', 'suspend')];
+    const apply = (rows: boolean) => {
+      const s = activePool(config, ['ada', 'bo', 'cy']);
+      s.members[1]!.arrearsMinor = '500';
+      rounds.beginRound(s, config, 'p1', 'contribution', { kind: 'none' }, []);
+      const report = rows ? roundResultRows(result(members, payout)) : result(members, payout);
+      assert.equal(rounds.roundReported(s, report), true);
+      const changed = rounds.applyRoundResult(s, s.finishedRound!, 'contribution');
+      return { changed: changed.map((m) => m.memberId), members: s.members, potMinor: s.potMinor, recent: s.recentRounds };
+    };
+    const fromRows = apply(true);
+    assert.deepEqual(fromRows, apply(false));
+    assert.deepEqual(
+      fromRows.members.map((m) => [m.memberId, m.status, m.paidInMinor, m.arrearsMinor, m.received]),
+      [
+        ['ada', 'active', '1000', '0', true],
+        ['bo', 'active', '1000', '0', false],
+        ['cy', 'suspended', '0', '1000', false],
+      ],
+    );
   });
 
   test('a distribution does not count as a contribution round; recent rounds are bounded', () => {

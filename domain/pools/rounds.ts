@@ -6,7 +6,9 @@ import type { PoolConfig } from './pool-config';
 import { assertNever } from './pool-lifecycle';
 import type { PoolMemberView } from './pool-view';
 import { auctionEligible, currentMember, payingMembers } from './commands';
-import type { PayoutPlan, RoundInput, RoundKind, RoundResult } from './round-types';
+import { roundInputRows, type RoundStart } from './round-input';
+import { roundResultOf, type RoundReport } from './round-report';
+import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from './round-types';
 import type { PoolState } from './state';
 
 /** The rounds a pool keeps in its view; older ones live in the read models. */
@@ -110,7 +112,7 @@ export function beginRound(
   payout: PayoutPlan,
   dues: Dues,
   shape?: RoundInput['shape'],
-): RoundInput {
+): RoundStart {
   const round = s.nextRound++;
   const input: RoundInput = {
     poolId,
@@ -124,12 +126,14 @@ export function beginRound(
     payout,
     ...(shape ? { shape } : {}),
   };
-  s.roundInProgress = { round, kind, input };
-  return input;
+  // Pools of the current shape give it as rows: it enters two histories, and the pool's carried state.
+  const start = shape === GIVEN_ROUND_SHAPE ? roundInputRows(input) : input;
+  s.roundInProgress = { round, kind, input: start };
+  return start;
 }
 
 /** A round reports once, but signals are not de-duplicated: only the awaited round's first report counts. */
-export function roundReported(s: PoolState, result: RoundResult): boolean {
+export function roundReported(s: PoolState, result: RoundReport): boolean {
   if (s.roundInProgress?.round !== result.round || s.finishedRound) return false;
   s.finishedRound = result;
   return true;
@@ -142,9 +146,11 @@ export function roundEndedUnreported(s: PoolState, round: number, reason: string
   return true;
 }
 
-/** Operations asked for the escalated round to run again. */
-export function retryRound(s: PoolState): void {
-  if (s.roundEscalation) s.roundEscalation.retryRequested = true;
+/** Operations asked for the escalated round to run again; false when no round is escalated. */
+export function retryRound(s: PoolState): boolean {
+  if (!s.roundEscalation) return false;
+  s.roundEscalation.retryRequested = true;
+  return true;
 }
 
 /** Closes the round whose result was applied; a rotating pool whose members have all received completes. */
@@ -155,7 +161,8 @@ export function closeRound(s: PoolState, config: PoolConfig): void {
 }
 
 /** Applies a finished round to the pool's members and totals; returns the members it changed. */
-export function applyRoundResult(s: PoolState, result: RoundResult, kind: RoundKind): PoolMemberView[] {
+export function applyRoundResult(s: PoolState, report: RoundReport, kind: RoundKind): PoolMemberView[] {
+  const result = roundResultOf(report);
   const byId = new Map(s.members.map((m) => [m.memberId, m]));
   const changed = new Set<PoolMemberView>();
   let potMinor = BigInt(s.potMinor) + BigInt(result.potMinor);

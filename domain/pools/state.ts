@@ -5,7 +5,9 @@ import type { PayoutDraw } from './payout-draw';
 import type { PoolConfig } from './pool-config';
 import type { PoolStatus } from './pool-lifecycle';
 import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from './pool-view';
-import type { RoundInput, RoundKind, RoundResult } from './round-types';
+import type { RoundReport } from './round-report';
+import type { RoundStart } from './round-input';
+import type { RoundKind } from './round-types';
 
 /** A "run the next round now" command's verdict, kept under its request ID for the API to read back. */
 export interface RoundTriggerVerdict {
@@ -25,11 +27,11 @@ export interface PoolState {
   /** The round number the next round (or distribution) will take. */
   nextRound: number;
   /** `input` (absent in older runs) lets operations run a failed round again under the same keys. */
-  roundInProgress: { round: number; kind: RoundKind; input?: RoundInput } | null;
+  roundInProgress: { round: number; kind: RoundKind; input?: RoundStart } | null;
   /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
   roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
   /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
-  finishedRound: RoundResult | null;
+  finishedRound: RoundReport | null;
   /** Round requests waiting: at most one is kept while a round runs, further firings are dropped. */
   roundsRequested: number;
   bidding: { round: number; closesAtMs: number; bids: Record<string, string> } | null;

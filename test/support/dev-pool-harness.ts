@@ -16,6 +16,7 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools/worker';
 import { poolWorkflow } from '../../workflows/pools/pool';
 import type { contributionRound, RoundResult } from '../../workflows/pools/round';
+import { roundResultOf } from '../../domain/pools/round-report';
 import { testConfig, testDb, testRedis, uniqueId, workflowBundle } from './env';
 import { eventually } from './eventually';
 import { tracingClientInterceptor } from '../../observability/temporal-tracing';
@@ -129,7 +130,7 @@ export async function startDevPoolHarness(options: DevPoolHarnessOptions = {}): 
     async roundResult(poolId, round, timeoutMs = 60_000) {
       const handle = client.workflow.getHandle<typeof contributionRound>(workflowIds.round(poolId, round));
       await eventually(`round ${round} of pool ${poolId} to start`, async () => (await handle.describe(), true), timeoutMs);
-      return handle.result();
+      return roundResultOf(await handle.result());
     },
     ledgerViolations: (poolId) => checkLedgerInvariants(db, { accountPrefix: `pool:${poolId}:` }),
     async ledgerTransferKeys(kind, poolId) {

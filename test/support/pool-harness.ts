@@ -25,6 +25,7 @@ import { workflowIds } from '../../temporal-config/workflow-ids';
 import { createPoolsWorker } from '../../workers/pools/worker';
 import { executePoolUpdate } from '../../api/pools/pool-commands';
 import { activatePoolUpdate, joinPoolUpdate, poolStateQuery, poolWorkflow, roundDueSignal } from '../../workflows/pools/pool';
+import { roundResultOf, type RoundReport } from '../../domain/pools/round-report';
 import { roundProgressQuery, type RoundProgress, type RoundResult } from '../../workflows/pools/round';
 import type { EndpointPolicy } from '../../activities/notifications/endpoint-policy';
 import { createMailer } from '../../activities/notifications/mailer';
@@ -252,7 +253,7 @@ export async function waitForView(handle: WorkflowHandle<typeof poolWorkflow>, r
 /** Waits (in skipped time) for round `round` to finish, then for the pool to have applied its result. */
 export async function waitForRound(handle: WorkflowHandle<typeof poolWorkflow>, round: number): Promise<RoundResult> {
   const view = await handle.query(poolStateQuery);
-  const result = await settledResult<RoundResult>(handle.client, workflowIds.round(view.poolId, round));
+  const result = roundResultOf(await settledResult<RoundReport>(handle.client, workflowIds.round(view.poolId, round)));
   await waitForView(handle, (v) => v.roundInProgress !== round);
   return result;
 }

@@ -15,7 +15,7 @@ import {
 } from '../../domain/notifications/derive';
 import { nextDueAtMs, remindersAhead } from '../../domain/notifications/reminders';
 import { isFinal } from '../../domain/pools/pool-lifecycle';
-import type { RoundResult } from '../../domain/pools/round-types';
+import { roundResultOf, type RoundReport } from '../../domain/pools/round-report';
 import { applyPoolChange, type PoolChange } from '../../domain/pools/state';
 import type { PoolView } from '../../domain/pools/pool-view';
 import { NOTIFICATION_DB_ACTIVITY } from '../../temporal-config/notifications';
@@ -56,7 +56,7 @@ export const poolViewReportedSignal = defineSignal<[PoolView]>('poolViewReported
 /** Every change of the pool, as its projection activity wrote it: the summary and the member rows changed. */
 export const poolChangeReportedSignal = defineSignal<[PoolChange]>('poolChangeReported');
 /** A finished round, as its projection activity wrote it. */
-export const roundReportedSignal = defineSignal<[{ kind: 'contribution' | 'distribution'; result: RoundResult }]>('roundReported');
+export const roundReportedSignal = defineSignal<[{ kind: 'contribution' | 'distribution'; result: RoundReport }]>('roundReported');
 /** A contribution charge's definite outcome (a decline, or an immediate success). */
 export const chargeReportedSignal = defineSignal<[ChargeReport]>('chargeReported');
 /** The definite outcomes of a batch of a round's charges, in one signal rather than one per member. */
@@ -113,7 +113,7 @@ export async function poolNotices(input: PoolNoticesInput): Promise<void> {
   });
 
   setHandler(roundReportedSignal, ({ kind, result }) => {
-    if (s.view) enqueue(noticesFromRound(s.view, kind, result, Date.now()));
+    if (s.view) enqueue(noticesFromRound(s.view, kind, roundResultOf(result), Date.now()));
   });
 
   const chargeReported = (charge: ChargeReport) => {

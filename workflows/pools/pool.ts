@@ -37,7 +37,8 @@ import {
   type Refusal,
 } from '../../domain/pools/requests';
 import * as rounds from '../../domain/pools/rounds';
-import { GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
+import type { RoundStart } from '../../domain/pools/round-input';
+import { COMPLETING_ROUND_SHAPE, GIVEN_ROUND_SHAPE, type PayoutPlan, type RoundInput, type RoundKind } from '../../domain/pools/round-types';
 import {
   carryState,
   describePool,
@@ -87,12 +88,26 @@ const DRAW_REVEAL_PATCH = 'payout-draw-commit-reveal';
  */
 const NOVEMBER_SHAPE_PATCH = 'pool-shape-2026-11';
 /**
- * Marks runs of the current shape: the November shape, and rounds given their shape in their input
- * (GIVEN_ROUND_SHAPE), whose result this run takes from their completion, not a signal — nine events
+ * Marks runs of the December shape: the November shape, and rounds given their shape in their input
+ * (COMPLETING_ROUND_SHAPE), whose result this run takes from their completion, not a signal — nine events
  * fewer a round — while a later run asks them for a signal. Also: a round found closed when the pool
  * signals it is heard (its outcome read once), not an error.
  */
-const POOL_SHAPE_PATCH = 'pool-shape-2026-12';
+const DECEMBER_SHAPE_PATCH = 'pool-shape-2026-12';
+/**
+ * How long a run of the current shape waits on a round an earlier run started before asking it again
+ * (then twice as long each time, up to ROUND_WATCH_MAX_MS): over a round's longest life (grace period
+ * and two weeks of processing payments) that is some sixty asks, each a handful of events.
+ */
+export const ROUND_WATCH_FIRST_MS = 5 * 60_000;
+export const ROUND_WATCH_MAX_MS = 6 * 3_600_000;
+/**
+ * Marks runs of the current shape: the December shape, and rounds given the current round shape
+ * (GIVEN_ROUND_SHAPE), which report their result as rows and take their dividend sharers from their
+ * dues, so that a round of the most members with the longest IDs stays within the payload bound; and
+ * a round an earlier run started is watched (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated.
+ */
+const POOL_SHAPE_PATCH = 'pool-shape-2027-01';
 
 // ---------------------------------------------------------------------------------------------------
 // Messages: the API imports these very objects.
@@ -187,8 +202,11 @@ export interface PoolWorkflowInput {
 
 export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> {
   const { poolId, config } = input;
-  const shape = workflowShape(POOL_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
+  const shape = workflowShape(POOL_SHAPE_PATCH, DECEMBER_SHAPE_PATCH, NOVEMBER_SHAPE_PATCH);
+  const decemberShape = shape.has(DECEMBER_SHAPE_PATCH);
   const novemberShape = shape.has(NOVEMBER_SHAPE_PATCH);
+  /** The shape this run gives the rounds it starts; rounds of runs before the December shape find their own. */
+  const givenRoundShape = shape.current ? GIVEN_ROUND_SHAPE : decemberShape ? COMPLETING_ROUND_SHAPE : undefined;
   // The pool's own idempotent steps (projections, monotonic by version; opening ledger accounts; its
   // schedule) run as local activities in runs of the November shape and later, one at a time: the update
   // handlers and the main loop may each await one (workflows/core/one-at-a-time.ts).
@@ -353,7 +371,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       const rows = commands.cancel(s);
       // A round under way refunds what it collected, unless its payout has already begun. One that has
       // reported has nothing left to refund (older runs signalled it all the same, and failed if it had closed).
-      if (!shape.current && s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
+      if (!decemberShape && s.roundInProgress) await getExternalWorkflowHandle(workflowIds.round(poolId, s.roundInProgress.round)).signal(cancelRoundSignal);
       else if (s.roundInProgress && !s.finishedRound) await signalRound(s.roundInProgress.round, cancelRoundSignal);
       return changed(rows);
     },
@@ -386,11 +404,16 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     if (parsed.success) commands.triggerRound(s, parsed.data);
   });
   setHandler(roundDueSignal, () => commands.roundDue(s));
-  setHandler(retryRoundSignal, () => rounds.retryRound(s));
+  setHandler(retryRoundSignal, () => {
+    // With no escalation known, operations may know better (they terminated the round): it is asked now.
+    if (!rounds.retryRound(s) && shape.current) roundCheckRequested = true;
+  });
   setHandler(roundFinishedSignal, (result) => void rounds.roundReported(s, result));
 
   /** The round this run started last (current shape): its completion reaches this run. */
   let roundStartedHere: number | null = null;
+  /** Operations sent retryRound while no escalation was known: the round an earlier run started is asked at once. */
+  let roundCheckRequested = false;
   /**
    * Signals the round under way (current shape). One that has closed meanwhile needs nothing more if
    * this run started it — its completion reports it — else its outcome is read once: the result, or the
@@ -428,13 +451,25 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
    */
   const finishRound = async () => {
     const escalation = () => s.roundEscalation ?? null;
+    const woken = () =>
+      s.finishedRound !== null ||
+      workflowInfo().continueAsNewSuggested ||
+      (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested));
+    let watchMs = ROUND_WATCH_FIRST_MS;
     for (;;) {
-      await condition(
-        () =>
-          s.finishedRound !== null ||
-          workflowInfo().continueAsNewSuggested ||
-          (escalation() !== null && (!escalation()!.announced || escalation()!.retryRequested)),
-      );
+      const round = s.roundInProgress!.round;
+      // A round an earlier run started reports by signal, and one that closes without reporting (it was
+      // terminated, or failed) is found only by asking it: runs of the current shape ask now and then.
+      const watching = shape.current && roundStartedHere !== round && escalation() === null;
+      if (watching) {
+        const asked = !(await condition(() => woken() || roundCheckRequested, watchMs)) || roundCheckRequested;
+        if (asked && !s.finishedRound) {
+          roundCheckRequested = false;
+          watchMs = Math.min(watchMs * 2, ROUND_WATCH_MAX_MS);
+          await signalRound(round, reportRequestedSignal);
+          continue;
+        }
+      } else await condition(woken);
       if (s.finishedRound) break;
       const escalated = escalation();
       if (escalated && !escalated.announced) {
@@ -457,7 +492,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
   };
 
   const startRound = async (kind: RoundKind, payout: PayoutPlan, dues: RoundInput['dues']) => {
-    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues, shape.current ? GIVEN_ROUND_SHAPE : undefined);
+    const roundInput = rounds.beginRound(s, config, poolId, kind, payout, dues, givenRoundShape);
     await launchRound(kind, roundInput);
     await changed();
   };
@@ -466,7 +501,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
    * Starts a round's workflow and watches how it ends: a round given its shape reports by completing;
    * closing without a report escalates.
    */
-  const launchRound = async (kind: RoundKind, roundInput: RoundInput) => {
+  const launchRound = async (kind: RoundKind, roundInput: RoundStart) => {
     const { round } = roundInput;
     const child = await startChild(contributionRound, {
       workflowId: workflowIds.round(poolId, round),
@@ -548,7 +583,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
-  } else if (shape.current && s.roundInProgress?.input?.shape && !s.finishedRound) {
+  } else if (decemberShape && s.roundInProgress?.input?.shape && !s.finishedRound) {
     // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
     await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }

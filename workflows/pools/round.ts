@@ -22,6 +22,8 @@ import type { MemberChargeOutcome } from '../../activities/pools/contribution-ba
 import type { PaymentActivities } from '../../activities/core/payments';
 import type { PoolActivities } from '../../activities/pools/pools';
 import { CHARGE_BATCHES_IN_FLIGHT_MAX, CHARGES_PER_BATCH_MAX, chunks, CONTRIBUTIONS_PER_RECORD_MAX } from '../../domain/pools/contribution-batches';
+import { roundInputOf, type RoundStart } from '../../domain/pools/round-input';
+import { roundResultRows, type RoundReport } from '../../domain/pools/round-report';
 import {
   GIVEN_ROUND_SHAPE,
   type MemberRoundResult,
@@ -97,6 +99,7 @@ const ESCALATED_MEMBERS_NAMED_MAX = 5;
 // The round's input and result types live in domain/, where the pool, the projections and the notices
 // read them too.
 export type { RoundInput, RoundResult } from '../../domain/pools/round-types';
+export type { RoundReport } from '../../domain/pools/round-report';
 
 export interface RoundProgress {
   round: number;
@@ -121,7 +124,7 @@ export const MEMBER_FAILURE_TYPES: readonly string[] = ['PaymentDeclined', 'Paym
 /** Sent by the pool when it is cancelled: a round that has not begun paying out refunds instead. */
 export const cancelRoundSignal = defineSignal('cancelRound');
 /** Sent by a round to its pool when it has finished: always by rounds of older pools, else when asked. */
-export const roundFinishedSignal = defineSignal<[RoundResult]>('roundFinished');
+export const roundFinishedSignal = defineSignal<[RoundReport]>('roundFinished');
 /**
  * Sent by a pool run that continued as new while this round was under way: the round's completion only
  * reaches the run that started it, so it reports to the pool by signal as well.
@@ -140,9 +143,10 @@ interface MemberCharge {
   lateFeeMinor: bigint;
 }
 
-export async function contributionRound(input: RoundInput): Promise<RoundResult> {
+export async function contributionRound(start: RoundStart): Promise<RoundReport> {
+  const input = roundInputOf(start);
   // A round given its shape by its pool calls no patched(): two events fewer (the marker and its upsert).
-  const shape = input.shape === GIVEN_ROUND_SHAPE ? givenShape : workflowShape(ROUND_SHAPE_PATCH);
+  const shape = input.shape ? givenShape : workflowShape(ROUND_SHAPE_PATCH);
   let reportRequested = input.shape === undefined;
   const lateFeeMinor = BigInt(input.lateFeeMinor);
   const charges = input.dues.map<MemberCharge>((due) => ({
@@ -516,7 +520,10 @@ export async function contributionRound(input: RoundInput): Promise<RoundResult>
   return await finish(input, charges, policyApplied, choice, payoutAttempts, reportRequested);
 }
 
-/** Builds the round's result, and signals it to the pool workflow when `bySignal` (else the completion reports it). */
+/**
+ * Builds the round's report — rows in the current shape, else objects — and signals it to the pool
+ * workflow when `bySignal` (else the completion reports it).
+ */
 async function finish(
   input: RoundInput,
   charges: MemberCharge[],
@@ -524,7 +531,7 @@ async function finish(
   choice: PayoutChoice | null,
   payoutAttempts: number,
   bySignal: boolean,
-): Promise<RoundResult> {
+): Promise<RoundReport> {
   // Everything that entered the pot this round; refunds and the payout take it out again.
   const collected = charges.filter((c) => c.state === 'paid' || c.state === 'covered' || c.state === 'refunded');
   const result: RoundResult = {
@@ -556,8 +563,9 @@ async function finish(
       };
     }),
   };
-  if (bySignal) await getExternalWorkflowHandle(workflowIds.pool(input.poolId)).signal(roundFinishedSignal, result);
-  return result;
+  const report = input.shape === GIVEN_ROUND_SHAPE ? roundResultRows(result) : result;
+  if (bySignal) await getExternalWorkflowHandle(workflowIds.pool(input.poolId)).signal(roundFinishedSignal, report);
+  return report;
 }
 
 /**
