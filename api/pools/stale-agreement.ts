@@ -115,7 +115,7 @@ export async function memberAsPoolKnows(deps: Pick<ApiDeps, 'temporal' | 'db' | 
  * statement that ends it, so that an accept still sending its join keeps it — and returns.
  */
 async function settleEarlierAgreement(
-  deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis'>,
+  deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis' | 'log'>,
   pool: PoolHandle,
   request: { inForce: AgreementRow; poolStatus: string; requestId: string },
 ): Promise<void> {
@@ -141,7 +141,17 @@ async function settleEarlierAgreement(
       requestId: request.requestId,
       afterJoinLease: true,
     });
-    if (withdrawn) return;
+    if (withdrawn) {
+      // A lost answer to a join is worth knowing about: it is what left this agreement behind.
+      deps.log.warn('agreement ended as stale', {
+        poolId: inForce.poolId,
+        memberId: inForce.memberId,
+        agreementId: inForce.agreementId,
+        why,
+        requestId: request.requestId,
+      });
+      return;
+    }
     const leaseLeftMs = await joinLeaseLeftMs(deps.db, inForce.agreementId);
     if (leaseLeftMs === null) return; // ended meanwhile (by another accept of the member's): record anew
     // Its accept may be about to send the join (two accepts at once): asked again shortly, within the wait.
@@ -157,7 +167,7 @@ async function settleEarlierAgreement(
  * on other terms from an earlier accept: that one stands (409), waits for the pool (503), or ends as stale.
  */
 export async function claimAgreement(
-  deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis'>,
+  deps: Pick<ApiDeps, 'temporal' | 'db' | 'redis' | 'log'>,
   pool: PoolHandle,
   accept: { poolId: string; memberId: string; requestId: string; terms: AgreementTerms; join: JoinLease; poolStatus: string },
 ): Promise<{ agreement: AgreementRow; created: boolean }> {
