@@ -235,10 +235,22 @@ export async function findAgreementInForce(db: Queryable, poolId: string, member
   return findCurrent(db, { table: 'charge_agreements', columns: AGREEMENT_COLUMNS, condition: 'withdrawn_at IS NULL' }, poolId, memberId);
 }
 
-/** The agreements in force of many members of one pool (a charge batch's), read in one query; members without one are absent. */
-export async function findAgreementsInForce(db: Queryable, poolId: string, memberIds: readonly string[]): Promise<Map<string, AgreementRow>> {
-  const { rows } = await db.query<AgreementRow>(
-    `SELECT ${camelColumns(AGREEMENT_COLUMNS)} FROM charge_agreements WHERE pool_id = $1 AND member_id = ANY($2::TEXT[]) AND withdrawn_at IS NULL`,
+/** An agreement in force as a charge reads it: with the commitment its member joined the pool on, as the pool projected it. */
+export interface ChargeAgreementRow extends AgreementRow {
+  /** The member's commitment in the pool's `pool_members` row; null for a rotating pool, or with no row (an assessment purchase). */
+  joinedCommitmentMinor: bigint | null;
+}
+
+/**
+ * The agreements in force of these members of one pool, each with the commitment its member joined on, in
+ * one query: the charge checks the one against the other, so an agreement left from another accept (a
+ * join on other terms that reached the pool late) charges nobody.
+ */
+export async function findChargeAgreements(db: Queryable, poolId: string, memberIds: readonly string[]): Promise<Map<string, ChargeAgreementRow>> {
+  const { rows } = await db.query<ChargeAgreementRow>(
+    `SELECT ${camelColumns(AGREEMENT_COLUMNS, 'a')}, m.commitment_minor AS "joinedCommitmentMinor"
+       FROM charge_agreements a LEFT JOIN pool_members m ON m.pool_id = a.pool_id AND m.member_id = a.member_id
+      WHERE a.pool_id = $1 AND a.member_id = ANY($2::TEXT[]) AND a.withdrawn_at IS NULL`,
     [poolId, memberIds],
   );
   return new Map(rows.map((row) => [row.memberId, row]));
