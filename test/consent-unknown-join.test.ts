@@ -270,6 +270,36 @@ describe('accepting after an accept whose join got no answer', () => {
     assert.deepEqual(await paymentIntentsOf(poolId, member), [], 'no PaymentIntent for the member whose agreement ended');
     assert.equal((await paymentIntentsOf(poolId, other)).length, 1, 'the member who agreed is charged');
   });
+  test('a member whose join landed after its agreement ended can give it, on the terms they joined on, and on those only', async () => {
+    const { poolId } = await openPool('Agreement given again');
+    const member = await cardHolder();
+    const stale = await unansweredAccept(poolId, member, '100000');
+    assert.equal((await acceptUntilDecided(poolId, member, '250000', uniqueId('req'))).status, 201);
+    assert.equal((await request(h.app, 'DELETE', `/v1/pools/${poolId}/members/${member}`, member, 'member')).status, 200);
+    await h.client.workflow
+      .getHandle(workflowIds.pool(poolId))
+      .executeUpdate(joinPoolUpdate, { updateId: stale.join_update_id!, args: [{ memberId: member, commitmentMinor: '100000' }] });
+    assert.equal((await agreements(poolId, member)).filter((a) => a.withdrawn_at === null).length, 0, 'in the pool without an agreement');
+
+    const otherTerms = await accept(h.app, poolId, member, '250000');
+    assert.equal(otherTerms.status, 409);
+    assert.equal(otherTerms.body.title, 'AlreadyMember');
+    assert.match(otherTerms.body.detail!, /no agreement of yours is in force: accept on the terms you joined on \(commitmentMinor 100000\) to give it/);
+    assert.equal((await agreements(poolId, member)).filter((a) => a.withdrawn_at === null).length, 0, 'nothing recorded on other terms');
+
+    const requestId = uniqueId('req');
+    const given = await accept(h.app, poolId, member, '100000', { 'x-request-id': requestId });
+    assert.equal(given.status, 201, JSON.stringify(given.body));
+    const inForce = (await agreements(poolId, member)).filter((a) => a.withdrawn_at === null);
+    assert.equal(inForce.length, 1);
+    assert.equal(inForce[0]!.commitment_minor, 100_000n, 'the terms the member is in the pool on');
+    assert.equal(inForce[0]!.request_id, requestId);
+    assert.equal((await memberInPool(poolId, member))?.commitmentMinor, '100000', 'no second join');
+    const again = await accept(h.app, poolId, member, '100000');
+    assert.equal(again.status, 409);
+    assert.match(again.body.detail!, /nothing to accept; to join on other terms, leave the pool first/);
+  });
+
   test('an accept the pool refuses is told what the member can still do, and its agreement ends', async () => {
     const { poolId } = await openPool('Full', { membersMax: 2 });
     const [first, second, late] = [await cardHolder(), await cardHolder(), await cardHolder()];

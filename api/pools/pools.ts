@@ -18,7 +18,9 @@ import {
   agreementTerms,
   findPendingInvitation,
   type InvitationRow,
+  findAgreementInForce,
   markInvitationAccepted,
+  recordAgreement,
   recordInvitation,
   shortenJoinLease,
   withdrawAgreement,
@@ -277,10 +279,19 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       }
       const pool = handle(id);
       const where = { poolId: id, memberId: principal.sub, poolStatus: view.status };
-      // A member already in the pool joined under an agreement in force: a repeated accept must not restate it.
-      const current = view.members.find((m) => m.memberId === principal.sub && m.status !== 'left');
-      if (!invitation?.replacesMemberId && current) throw alreadyMemberProblem(where, current);
       const terms = agreementTerms(view.config, commitment === null ? null : BigInt(commitment));
+      // A member already in the pool joined under an agreement in force: a repeated accept must not restate
+      // it. One without (their join reached the pool after its agreement had ended) gives it here, on the
+      // terms they joined on as the pool's workflow holds them: there is no join to send.
+      if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
+        const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
+        const inForce = member ? await findAgreementInForce(deps.db, id, principal.sub) : null;
+        if (member && !inForce && member.commitmentMinor === commitment) {
+          await recordAgreement(deps.db, { ...consent, terms });
+          return c.json(view, 201);
+        }
+        if (member) throw alreadyMemberProblem(where, member, inForce !== null);
+      }
       const lease = { updateId: c.get('commandId') ?? `accept-${consent.requestId}`, leaseMs: JOIN_LEASE_MS };
       const { agreement, created } = await claimAgreement(deps, pool, { ...consent, terms, join: lease, poolStatus: view.status });
       // An agreement names its join: an accept that finds one in force on the same terms (a retry, a twin)
@@ -316,7 +327,10 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
               agreementId: agreement.agreementId,
             });
           }
-          if (member) throw alreadyMemberProblem(where, member);
+          // In on these terms with no agreement before this one (its join landed after its agreement had
+          // ended): this accept has just given it, which is all there was to do.
+          if (member && member.commitmentMinor === commitment && created) return c.json((await readPoolView(deps, id)) ?? view, 201);
+          if (member) throw alreadyMemberProblem(where, member, member.commitmentMinor === commitment);
           const advice = invitation?.replacesMemberId ? 'a former member does not come back as a replacement' : 'you are not in the pool now: accept again';
           throw new ProblemError(409, PoolRejection.alreadyMember, `${error.cause?.message ?? 'already a member'}; ${advice}`);
         }

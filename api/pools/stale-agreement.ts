@@ -52,18 +52,23 @@ function describeTerms(agreement: Pick<AgreementRow, 'commitmentMinor' | 'contri
     : `contribution ${agreement.contributionMinor} ${agreement.currency}`;
 }
 
-/** The 409 for a member who is in the pool already, with what they can do about their terms. */
+/**
+ * The 409 for a member who is in the pool already, with what they can do: change terms (leave an open pool
+ * first), or, when no agreement of theirs is in force (`agreed` false), give it on the terms they joined on.
+ */
 export function alreadyMemberProblem(
   where: { poolId: string; memberId: string; poolStatus: string },
-  member: Pick<PoolMemberView, 'commitmentMinor'> | undefined,
+  member: Pick<PoolMemberView, 'commitmentMinor'>,
+  agreed = true,
 ): ProblemError {
   const { poolId, memberId } = where;
-  const terms = member?.commitmentMinor ? ` with a commitment of ${member.commitmentMinor}` : '';
-  const change =
-    where.poolStatus === 'open'
-      ? `to join on other terms, leave the pool first (DELETE /v1/pools/${poolId}/members/${memberId}), then accept again`
-      : `your terms stand while the pool is ${where.poolStatus}`;
-  return new ProblemError(409, 'AlreadyMember', `${memberId} is already a member of this pool${terms}: nothing to accept; ${change}`);
+  const terms = member.commitmentMinor ? ` with a commitment of ${member.commitmentMinor}` : '';
+  const change = !agreed
+    ? `no agreement of yours is in force: accept on the terms you joined on${member.commitmentMinor ? ` (commitmentMinor ${member.commitmentMinor})` : ''} to give it`
+    : where.poolStatus === 'open'
+      ? `nothing to accept; to join on other terms, leave the pool first (DELETE /v1/pools/${poolId}/members/${memberId}), then accept again`
+      : `nothing to accept; your terms stand while the pool is ${where.poolStatus}`;
+  return new ProblemError(409, 'AlreadyMember', `${memberId} is already a member of this pool${terms}: ${change}`);
 }
 
 /** 503 for an earlier accept the pool has not answered yet: retrying later finds its outcome. */
