@@ -15,6 +15,7 @@ import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { commitDrawSecret } from '../../db/pools/draw-secrets';
 import {
+  AgreementTermsConflict,
   agreementTerms,
   findPendingInvitation,
   type InvitationRow,
@@ -287,7 +288,10 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
         const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
         const inForce = member ? await findAgreementInForce(deps.db, id, principal.sub) : null;
         if (member && !inForce && member.commitmentMinor === commitment) {
-          await recordAgreement(deps.db, { ...consent, terms });
+          // Another accept of theirs, on other terms, may have recorded one meanwhile: that one is then refused at the charge.
+          await recordAgreement(deps.db, { ...consent, terms }).catch((error: unknown) => {
+            throw error instanceof AgreementTermsConflict ? alreadyMemberProblem(where, member) : error;
+          });
           return c.json(view, 201);
         }
         if (member) throw alreadyMemberProblem(where, member, inForce !== null);
