@@ -1,11 +1,14 @@
-// The outcome of a round that closed unheard, read through the Temporal client of the test stack's dev
+// What a pool run reads of a round it did not start, through the Temporal client of the test stack's dev
 // server: a round that never ran and one that was terminated ended without a result; one still running
-// is not read (an error Temporal retries). A completed round's result: test/pool-round-report.test.ts.
+// is not read (an error Temporal retries); a round's input is read back from its history, through the
+// payload codec. A completed round's result: test/pool-round-report.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
 import { workflowIds } from '../../temporal-config/workflow-ids';
 import { devServerClient, uniqueId } from '../../test/support/env';
+import { roundInputRows } from '../../domain/pools/round-input';
+import { GIVEN_ROUND_SHAPE, type RoundInput } from '../../domain/pools/round-types';
 import { createRoundOutcomeActivities } from './round-outcome';
 
 describe('closedRoundOutcome', () => {
@@ -32,5 +35,42 @@ describe('closedRoundOutcome', () => {
     const outcome = await closedRoundOutcome({ poolId, round: 2 });
     assert.equal(outcome.ended, 'unreported');
     assert.match(outcome.ended === 'unreported' ? outcome.reason : '', /^round 2 terminated: operations stopped the round$/);
+  });
+});
+
+describe('startedRoundInput', () => {
+  let client: Client;
+  let connection: Connection;
+  before(async () => ({ client, connection } = await devServerClient()));
+  after(async () => connection?.close());
+
+  test('reads the input a round was started with, or null for a round that never ran', async () => {
+    const { startedRoundInput } = createRoundOutcomeActivities({ client });
+    const poolId = uniqueId('pool');
+    assert.equal(await startedRoundInput({ poolId, round: 1 }), null);
+    const input: RoundInput = {
+      poolId,
+      round: 1,
+      currency: 'usd',
+      dues: [{ memberId: 'ada', amountMinor: '1000', arrearsMinor: '0' }],
+      gracePeriodHours: 0,
+      lateFeeMinor: '0',
+      dunningRetryHours: [],
+      defaultPolicy: 'suspend',
+      payout: { kind: 'order', candidates: ['ada'], members: ['ada'], platformFeeBps: 0 },
+      shape: GIVEN_ROUND_SHAPE,
+    };
+    const start = roundInputRows(input);
+    // No worker polls this queue: only the round's start is recorded (encrypted by the codec).
+    const handle = await client.workflow.start('contributionRound', {
+      taskQueue: uniqueId('no-worker'),
+      workflowId: workflowIds.round(poolId, 1),
+      args: [start],
+    });
+    try {
+      assert.deepEqual(await startedRoundInput({ poolId, round: 1 }), start);
+    } finally {
+      await handle.terminate('test done');
+    }
   });
 });

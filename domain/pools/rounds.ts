@@ -128,7 +128,7 @@ export function beginRound(
   };
   // Pools of the current shape give it as rows: it enters two histories, and the pool's carried state.
   const start = shape === GIVEN_ROUND_SHAPE ? roundInputRows(input) : input;
-  s.roundInProgress = { round, kind, input: start };
+  s.roundInProgress = { round, kind, input: start, ...(shape ? { shape } : {}) };
   return start;
 }
 
@@ -151,6 +151,14 @@ export function retryRound(s: PoolState): boolean {
   if (!s.roundEscalation) return false;
   s.roundEscalation.retryRequested = true;
   return true;
+}
+
+/** An escalated round that cannot run again (its input could not be read): escalated anew, saying so, with no retry pending. */
+export function roundCannotRerun(s: PoolState): void {
+  const escalated = s.roundEscalation;
+  if (!escalated) return;
+  const reason = `${escalated.reason}; its input could not be read, so it cannot run again`.slice(0, ESCALATION_REASON_CHARS_MAX);
+  s.roundEscalation = { round: escalated.round, reason, announced: false, retryRequested: false };
 }
 
 /** Closes the round whose result was applied; a rotating pool whose members have all received completes. */

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { poolConfigSchema, POOL_MEMBERS_MAX } from './pool-config';
 import * as commands from './commands';
+import * as rounds from './rounds';
+import { GIVEN_ROUND_SHAPE } from './round-types';
 import { applyPoolChange, carryState, compactMember, expandMember, initialPoolState, poolChange, poolView, restoreState, type PoolIdentity } from './state';
 
 const config = poolConfigSchema.parse({
@@ -63,6 +65,42 @@ describe('pool state', () => {
     assert.ok(compact * 2 < full, `carried ${compact} bytes against ${full}`);
     // A join's change stays small whatever the pool's size.
     assert.ok(JSON.stringify(poolChange(identity, s, [s.members.at(-1)!])).length < 2_000);
+  });
+});
+
+describe('the state carried across continue-as-new', () => {
+  /** An active rotating pool of the most members, IDs of the longest length, its first round under way. */
+  function poolMidRound() {
+    const s = initialPoolState(config);
+    s.status = 'open';
+    for (let i = 0; i < POOL_MEMBERS_MAX; i++) commands.join(s, { memberId: `m${i}`.padEnd(64, 'x') });
+    commands.activate(s, config, { draw: null, seed: 'seed' });
+    const next = rounds.planContributionRound(s, config) as Extract<ReturnType<typeof rounds.planContributionRound>, { kind: 'start' }>;
+    rounds.beginRound(s, config, 'p1', 'contribution', next.payout, next.dues, GIVEN_ROUND_SHAPE);
+    return s;
+  }
+
+  test('carries the round under way by number, kind and shape only: its input and result are the round’s', () => {
+    const s = poolMidRound();
+    s.finishedRound = { round: 1, members: [], potMinor: '0', payout: null, payoutAttempts: 0 };
+    const restored = restoreState(JSON.parse(JSON.stringify(carryState(s))));
+    assert.deepEqual(restored.roundInProgress, { round: 1, kind: 'contribution', shape: GIVEN_ROUND_SHAPE });
+    assert.equal(restored.finishedRound, null, 'the next run asks the round for its result');
+    assert.deepEqual(restored.members, s.members);
+    assert.deepEqual(restored.payoutOrder, s.payoutOrder);
+  });
+
+  test(`stays under half the payload bound at ${POOL_MEMBERS_MAX} members with the longest IDs, mid-round`, () => {
+    const s = poolMidRound();
+    const bytes = JSON.stringify(carryState(s)).length;
+    assert.ok(bytes < 128 * 1024, `carried ${bytes} bytes`);
+  });
+
+  test('restores the form older runs carried: the payout order by ID, the round with its input', () => {
+    const s = poolMidRound();
+    const { members, ...rest } = s;
+    const older = { ...rest, compactMembers: members.map(compactMember) };
+    assert.deepEqual(restoreState(JSON.parse(JSON.stringify(older))), JSON.parse(JSON.stringify(s)));
   });
 });
 

@@ -7,7 +7,7 @@ import type { PoolStatus } from './pool-lifecycle';
 import type { MemberStatus, PoolMemberView, PoolView, RoundSummary } from './pool-view';
 import type { RoundReport } from './round-report';
 import type { RoundStart } from './round-input';
-import type { RoundKind } from './round-types';
+import type { RoundInput, RoundKind } from './round-types';
 
 /** A "run the next round now" command's verdict, kept under its request ID for the API to read back. */
 export interface RoundTriggerVerdict {
@@ -26,8 +26,12 @@ export interface PoolState {
   roundsPlanned: number;
   /** The round number the next round (or distribution) will take. */
   nextRound: number;
-  /** `input` (absent in older runs) lets operations run a failed round again under the same keys. */
-  roundInProgress: { round: number; kind: RoundKind; input?: RoundStart } | null;
+  /**
+   * `input` lets operations run a failed round again under the same keys: held by the run that began
+   * the round, not carried to the next (which reads it from the round's history if it needs it).
+   * `shape` is the round's (RoundInput.shape), carried; older runs kept only `input`'s.
+   */
+  roundInProgress: { round: number; kind: RoundKind; input?: RoundStart; shape?: RoundInput['shape'] } | null;
   /** A round that ended without reporting its result, waiting for operations (absent in older runs). */
   roundEscalation?: { round: number; reason: string; announced: boolean; retryRequested: boolean } | null;
   /** A round's result that arrived and is not yet applied (it may arrive just before continue-as-new). */
@@ -123,17 +127,45 @@ export function expandMember(c: CompactMember): PoolMemberView {
   return { memberId: c[0], status, joinSeq: c[2], commitmentMinor: c[3], paidInMinor: c[4], arrearsMinor: c[5], received: c[6] === 1, replacedMemberId: c[7] };
 }
 
-/** The state as carried to the next run: everything, with the members compact. */
-export type CarriedPoolState = Omit<PoolState, 'members'> & { compactMembers: CompactMember[] };
+/**
+ * The state as carried to the next run: the members compact, the payout order as places among them,
+ * and of the round under way only its number, kind and shape — its input and result are the round's
+ * own, read from it when needed. So the carried state's size is bounded by the members alone (about
+ * 100 KB at POOL_MEMBERS_MAX members with the longest IDs), whatever the round. Runs before this form
+ * carried `payoutOrder`, the round's `input` and an unapplied `finishedRound`: restoreState reads both.
+ */
+export type CarriedPoolState = Omit<PoolState, 'members' | 'payoutOrder'> & {
+  compactMembers: CompactMember[];
+  payoutOrder?: string[] | null;
+  /** Places in compactMembers, in payout order. */
+  payoutOrderAt?: number[] | null;
+};
+
+/** The round under way as carried: a later run asks the round for its result (it watches rounds it did not start). */
+function carriedRound(round: PoolState['roundInProgress']): PoolState['roundInProgress'] {
+  if (!round) return null;
+  const shape = round.shape ?? round.input?.shape;
+  return { round: round.round, kind: round.kind, ...(shape ? { shape } : {}) };
+}
 
 export function carryState(s: PoolState): CarriedPoolState {
-  const { members, ...rest } = s;
-  return { ...rest, compactMembers: members.map(compactMember) };
+  const { members, payoutOrder, roundInProgress, ...rest } = s;
+  const place = new Map(members.map((m, i) => [m.memberId, i]));
+  const payoutOrderAt = payoutOrder?.map((id) => place.get(id));
+  return {
+    ...rest,
+    roundInProgress: carriedRound(roundInProgress),
+    finishedRound: null,
+    compactMembers: members.map(compactMember),
+    // Everyone in the payout order is a member (a replacement takes the outgoing member's place in both).
+    ...(payoutOrderAt?.every((at) => at !== undefined) ? { payoutOrderAt: payoutOrderAt as number[] } : { payoutOrder }),
+  };
 }
 
 export function restoreState(carried: CarriedPoolState): PoolState {
-  const { compactMembers, ...rest } = carried;
-  return { ...rest, members: compactMembers.map(expandMember) };
+  const { compactMembers, payoutOrderAt, payoutOrder, ...rest } = carried;
+  const members = compactMembers.map(expandMember);
+  return { ...rest, members, payoutOrder: payoutOrderAt ? payoutOrderAt.map((at) => members[at]!.memberId) : (payoutOrder ?? null) };
 }
 
 /**

@@ -103,9 +103,10 @@ export const ROUND_WATCH_FIRST_MS = 5 * 60_000;
 export const ROUND_WATCH_MAX_MS = 6 * 3_600_000;
 /**
  * Marks runs of the current shape: the December shape, and rounds given the current round shape
- * (GIVEN_ROUND_SHAPE), which report their result as rows and take their dividend sharers from their
- * dues, so that a round of the most members with the longest IDs stays within the payload bound; and
- * a round an earlier run started is watched (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated.
+ * (GIVEN_ROUND_SHAPE), whose input and report are rows, so that a round of the most members with the
+ * longest IDs stays within the payload bound; a round an earlier run started is watched
+ * (ROUND_WATCH_FIRST_MS), so that one closing unheard is escalated, and its input read from its history
+ * to run it again (runs carry the round under way by number, kind and shape only).
  */
 const POOL_SHAPE_PATCH = 'pool-shape-2027-01';
 
@@ -476,10 +477,19 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
         escalated.announced = true;
         log.warn('round escalated to operations', { poolId, round: escalated.round, reason: escalated.reason });
         await changed();
-      } else if (escalated?.retryRequested && s.roundInProgress?.input) {
-        s.roundEscalation = null;
-        await launchRound(s.roundInProgress.kind, s.roundInProgress.input);
-        await changed();
+      } else if (escalated?.retryRequested && s.roundInProgress) {
+        const rerun = s.roundInProgress;
+        // A run that did not begin the round reads its input from the round's history (runs do not carry it).
+        rerun.input ??= shape.current ? ((await poolActivities.startedRoundInput({ poolId, round: rerun.round })) ?? undefined) : undefined;
+        if (rerun.input) {
+          s.roundEscalation = null;
+          await launchRound(rerun.kind, rerun.input);
+          await changed();
+        } else if (shape.current) {
+          // Nothing to run again: said to operations, rather than the input asked for on every wake-up.
+          rounds.roundCannotRerun(s);
+          await changed();
+        }
       }
       await continueAsNewIfSuggested();
     }
@@ -583,7 +593,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
     await steps.openPoolAccounts({ poolId, currency: config.currency, memberIds: [] });
     s.status = 'open';
     await changed();
-  } else if (decemberShape && s.roundInProgress?.input?.shape && !s.finishedRound) {
+  } else if (decemberShape && (s.roundInProgress?.shape ?? s.roundInProgress?.input?.shape) && !s.finishedRound) {
     // The round an earlier run started reports by completing, to that run: ask it for a signal instead.
     await signalRound(s.roundInProgress.round, reportRequestedSignal);
   }
