@@ -7,7 +7,7 @@
 //      idempotency key's 24-hour window, which covers that gap);
 //   3. only then create, with the business key as `idempotencyKey` and in `metadata`, and record it.
 import type Stripe from 'stripe';
-import { type AgreementRow, findAgreementInForce, findAgreementsInForce } from '../../db/consent';
+import { type ChargeAgreementRow, findChargeAgreements } from '../../db/consent';
 import { type CustomerRow, findConnectAccount, findCustomer, findCustomers } from '../../db/payments/members';
 import { findPaymentIntentByKey, findPaymentIntentsByKeys, type PaymentIntentRow } from '../../db/payments/payment-intents';
 import { findRefundByKey, type RefundRow } from '../../db/payments/refunds';
@@ -222,7 +222,7 @@ function chargeResult(parsed: ParsedMovement, row: PaymentIntentRow): PaymentInt
 /** Where a charge finds what our records hold about it: queried one by one, or read for a whole batch at once. */
 interface ChargeRecords {
   storedPaymentIntent(idempotencyKey: string): Promise<PaymentIntentRow | null>;
-  agreementInForce(memberId: string): Promise<AgreementRow | null>;
+  agreementInForce(memberId: string): Promise<ChargeAgreementRow | null>;
   customer(memberId: string): Promise<CustomerRow | null>;
 }
 
@@ -267,7 +267,10 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
 
   /**
    * Nobody is charged without their own recorded agreement, whoever asks (the API, an operator's update
-   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API.
+   * in the Web UI, a bug): checked here, where the PaymentIntent is created, not only at the API. This is
+   * also what stops a join that reached the pool after its agreement was ended as stale
+   * (api/pools/stale-agreement.ts): the pool's validator knows its members, not their agreements, so it
+   * may take such a member in, but no PaymentIntent is made for them (test/consent-unknown-join.test.ts).
    */
   async function requireAgreement(parsed: ParsedMovement, records: ChargeRecords): Promise<void> {
     const { poolId, memberId, idempotencyKey } = parsed.movement;
@@ -282,6 +285,16 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
       throw paymentFailure(
         PaymentFailureType.noAgreement,
         `member ${memberId} agreed to be charged in ${agreement.currency}, not ${parsed.currency}`,
+        noDetails(idempotencyKey),
+      );
+    }
+    // The agreement is the one the member joined on: a join on other terms that reached the pool after
+    // its own agreement had ended (api/pools/stale-agreement.ts) leaves the member in on terms nobody agreed to.
+    const joined = agreement.joinedCommitmentMinor;
+    if (agreement.commitmentMinor !== null && joined !== null && joined !== agreement.commitmentMinor) {
+      throw paymentFailure(
+        PaymentFailureType.noAgreement,
+        `member ${memberId} joined pool ${poolId} with a commitment of ${joined}, but the agreement in force is to ${agreement.commitmentMinor}`,
         noDetails(idempotencyKey),
       );
     }
@@ -369,7 +382,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
   /** Our records, asked one query at a time: a lone charge's. */
   const queriedRecords = (poolId: string): ChargeRecords => ({
     storedPaymentIntent: (key) => findPaymentIntentByKey(db, key),
-    agreementInForce: (memberId) => findAgreementInForce(db, poolId, memberId),
+    agreementInForce: async (memberId) => (await findChargeAgreements(db, poolId, [memberId])).get(memberId) ?? null,
     customer: (memberId) => findCustomer(db, memberId),
   });
 
@@ -403,7 +416,7 @@ export function createPaymentActivities(deps: PaymentActivityDeps) {
     });
     const [stored, agreements, customers] = await Promise.all([
       findPaymentIntentsByKeys(db, keys),
-      findAgreementsInForce(db, input.poolId, memberIds),
+      findChargeAgreements(db, input.poolId, memberIds),
       findCustomers(db, memberIds),
     ]);
     const storedByKey = new Map(stored.map((row) => [row.idempotencyKey, row]));

@@ -8,6 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CHARGES_PER_BATCH_MAX } from '../../domain/pools/contribution-batches';
 import type { Db } from '../../db/pool';
+import { recordAgreement } from '../../db/consent';
+import { upsertChangedMembers } from '../../db/pools/members';
+import type { PoolMemberView } from '../../domain/pools/pool-view';
 import { findPaymentIntentByKey } from '../../db/payments/payment-intents';
 import { idempotencyKeys } from '../../domain/core/idempotency-keys';
 import { agreeToCharges, type PaymentsTestKit, payingMember, startPaymentsTestKit } from '../../test/support/payments-kit';
@@ -109,6 +112,49 @@ describe('a batch of contribution charges', () => {
     }
     assert.equal(statements, 4, 'stored PaymentIntents, agreements and Customers read once each, the answers recorded in one statement');
     assert.equal(transactions, 0, 'no transaction of its own for any member');
+  });
+
+  test('an investment member whose agreement in force is not the commitment they joined on is refused; the member who joined on it is charged', async () => {
+    const poolId = uniqueId('pool');
+    const [{ memberId: matching }, { memberId: mismatched }] = [await payingMember(kit, 'pm_card_visa'), await payingMember(kit, 'pm_card_visa')];
+    const terms = (commitmentMinor: bigint) => ({ kind: 'investment' as const, currency: 'usd', contributionMinor: null, commitmentMinor, lateFeeMinor: 0n });
+    for (const memberId of [matching, mismatched]) await recordAgreement(db, { poolId, memberId, terms: terms(100_000n), requestId: 'test-agreement' });
+    // The pool's members as it projected them: the second joined on a commitment of 40,000 (an earlier
+    // accept's join that reached the pool late), which no agreement in force holds.
+    const member = (memberId: string, commitmentMinor: string, joinSeq: number): PoolMemberView => ({
+      memberId,
+      status: 'active',
+      joinSeq,
+      commitmentMinor,
+      paidInMinor: '0',
+      arrearsMinor: '0',
+      received: false,
+      replacedMemberId: null,
+    });
+    await db.query(
+      `INSERT INTO pools (pool_id, manager_id, name, kind, currency, status, view, version) VALUES ($1, 'mgr', 'Fund', 'investment', 'usd', 'active', '{}', 1)`,
+      [poolId],
+    );
+    await upsertChangedMembers(db, poolId, 1, [member(matching, '100000', 1), member(mismatched, '40000', 2)]);
+    const input: ContributionBatchInput = {
+      poolId,
+      round: 1,
+      currency: 'usd',
+      charges: [matching, mismatched].map((memberId) => ({ memberId, amountMinor: AMOUNT_MINOR, purpose: 'contribution' })),
+    };
+    const outcomes = await attempt(1, input);
+    assert.deepEqual(
+      outcomes.map((o) => [o.memberId, o.outcome === 'charged' ? o.status : o.failureType]),
+      [
+        [matching, 'succeeded'],
+        [mismatched, 'ChargeAgreementMissing'],
+      ],
+    );
+    assert.match(
+      (outcomes[1] as Extract<MemberChargeOutcome, { outcome: 'failed' }>).message,
+      /joined pool .* with a commitment of 40000, but the agreement in force is to 100000/,
+    );
+    assert.equal((await createsOf(keyOf(input, mismatched))).length, 0, 'nothing was asked of Stripe for them');
   });
 
   test('a batch naming one member twice for the same purpose is refused before anyone is charged', async () => {

@@ -4,19 +4,26 @@
 // Access to the pool in the path is decided (poolAccess) before anything else about the request.
 import { createHash } from 'node:crypto';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { commitDrawSecret } from '../../db/pools/draw-secrets';
 import {
+  AgreementTermsConflict,
   agreementTerms,
   findPendingInvitation,
   type InvitationRow,
+  findAgreementInForce,
   markInvitationAccepted,
-  AgreementTermsConflict,
   recordAgreement,
   recordInvitation,
+  shortenJoinLease,
   withdrawAgreement,
 } from '../../db/consent';
 import { chart } from '../../db/ledger/chart';
@@ -61,6 +68,8 @@ import { poolAccess, poolEntryFor, type PoolEnv, poolFor, poolViewAfterCommand, 
 import * as s from './pool-schemas';
 import { ProblemError } from '../problem';
 import { rejectionType } from '../temporal-errors';
+import { unavailableProblem } from '../unavailable';
+import { alreadyMemberProblem, claimAgreement, JOIN_LEASE_MS, JOIN_SEND_WINDOW_MS, JOIN_SETTLE_MS, memberAsPoolKnows } from './stale-agreement';
 
 /** How long creating a pool waits for its workflow to open it and for its projection, before answering 202. */
 const POOL_OPEN_WAIT_MS = 10_000;
@@ -89,16 +98,21 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
   /**
    * Runs an update under the request's command ID (its scoped Idempotency-Key), so Temporal drops a repeat
    * too, and answers with the pool's view after it. The pool answers a command with what changed only;
-   * the view comes from the projection, which the pool wrote before answering.
+   * the view comes from the projection, which the pool wrote before answering. With `sending`, the update
+   * goes under that ID instead, and its call ends at that deadline.
    */
   const update = async <Args extends unknown[]>(
     c: { get(key: 'commandId'): string | undefined },
     id: string,
     definition: UpdateDefinition<PoolCommandResult, Args>,
     args: Args,
+    sending?: { updateId: string; deadline: number },
   ) => {
     try {
-      const result = await executePoolUpdate(handle(id), definition, { args, updateId: c.get('commandId') });
+      const options = { args, updateId: sending?.updateId ?? c.get('commandId') };
+      const result = sending
+        ? await deps.temporal.withDeadline(sending.deadline, () => executePoolUpdate(handle(id), definition, options))
+        : await executePoolUpdate(handle(id), definition, options);
       return await poolViewAfterCommand(deps, id, result.version);
     } catch (error) {
       // A completed or cancelled pool's workflow has ended: it exists, it just takes no more commands.
@@ -238,7 +252,7 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       ...tags('Members'),
       middleware: [acceptAccess(deps)],
       request: { params: s.poolParams, body: jsonRequest(s.acceptInvitationBody) },
-      responses: { 201: jsonResponse('The pool with you in it', s.poolView), ...problemResponses(403, 404, 409, 415, 422) },
+      responses: { 201: jsonResponse('The pool with you in it', s.poolView), ...problemResponses(403, 404, 409, 415, 422, 503) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -264,40 +278,85 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
       if (view.config.kind === 'investment' && !/^[1-9][0-9]{0,17}$/.test(commitment ?? '')) {
         throw new ProblemError(422, 'Validation Failed', 'commitmentMinor: an investment pool needs your commitment, a positive whole number of minor units');
       }
-      // A member already in the pool joined under an agreement in force: a repeated accept must not restate it.
+      const pool = handle(id);
+      const where = { poolId: id, memberId: principal.sub, poolStatus: view.status };
+      const terms = agreementTerms(view.config, commitment === null ? null : BigInt(commitment));
+      // A member already in the pool joined under an agreement in force: a repeated accept must not restate
+      // it. One without (their join reached the pool after its agreement had ended) gives it here, on the
+      // terms they joined on as the pool's workflow holds them: there is no join to send.
       if (!invitation?.replacesMemberId && view.members.some((m) => m.memberId === principal.sub && m.status !== 'left')) {
-        throw new ProblemError(409, PoolRejection.alreadyMember, `${principal.sub} is already a member`);
+        const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
+        const inForce = member ? await findAgreementInForce(deps.db, id, principal.sub) : null;
+        if (member && !inForce && member.commitmentMinor === commitment) {
+          // Another accept of theirs, on other terms, may have recorded one meanwhile: that one is then refused at the charge.
+          await recordAgreement(deps.db, { ...consent, terms }).catch((error: unknown) => {
+            throw error instanceof AgreementTermsConflict ? alreadyMemberProblem(where, member) : error;
+          });
+          return c.json(view, 201);
+        }
+        if (member) throw alreadyMemberProblem(where, member, inForce !== null);
       }
-      const claimed = await recordAgreement(deps.db, {
-        ...consent,
-        terms: agreementTerms(view.config, commitment === null ? null : BigInt(commitment)),
-      }).catch((error: unknown) => {
-        if (!(error instanceof AgreementTermsConflict)) throw error;
-        const { inForce } = error;
-        const terms = inForce.commitmentMinor !== null ? `commitment ${inForce.commitmentMinor}` : `contribution ${inForce.contributionMinor}`;
-        throw new ProblemError(
-          409,
-          'AgreementConflict',
-          `an agreement to be charged on other terms (${terms} ${inForce.currency}) is already in force for you in this pool; accept on those terms, or leave the pool first to accept on others`,
-        );
-      });
+      const lease = { updateId: c.get('commandId') ?? `accept-${consent.requestId}`, leaseMs: JOIN_LEASE_MS };
+      const { agreement, created } = await claimAgreement(deps, pool, { ...consent, terms, join: lease, poolStatus: view.status });
+      // An agreement names its join: an accept that finds one in force on the same terms (a retry, a twin)
+      // sends that very update again, and so learns its outcome instead of sending a second join. Not a
+      // replacement: Temporal would answer it with whatever update holds that ID, a join's outcome included.
+      const updateId = invitation?.replacesMemberId ? lease.updateId : (agreement.joinUpdateId ?? lease.updateId);
+      const sending = { updateId, deadline: Date.now() + JOIN_SEND_WINDOW_MS };
       try {
         const joined = invitation?.replacesMemberId
-          ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }])
-          : await update(c, id, joinPoolUpdate, [
-              { memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) },
-            ]);
+          ? await update(c, id, replaceMemberUpdate, [{ outgoingMemberId: invitation.replacesMemberId, incomingMemberId: principal.sub }], sending)
+          : await update(
+              c,
+              id,
+              joinPoolUpdate,
+              [{ memberId: principal.sub, ...(body.commitmentMinor !== undefined ? { commitmentMinor: body.commitmentMinor } : {}) }],
+              sending,
+            );
         await markInvitationAccepted(deps.db, id, principal.sub);
         if (invitation?.replacesMemberId)
           await withdrawAgreement(deps.db, { poolId: id, memberId: invitation.replacesMemberId, reason: 'replaced', requestId: consent.requestId });
         return c.json(joined, 201);
       } catch (error) {
-        // Refused by the pool: the agreement this attempt recorded is void, unless the refusal is that the
-        // member is already in (a concurrent accept won): that membership's agreement stays in force. An
+        if (error instanceof WorkflowUpdateFailedError && rejectionType(error) === PoolRejection.alreadyMember) {
+          // Already in: by a twin of this accept (on these terms, under this agreement), or by an earlier
+          // accept on other terms whose join reached the pool late: then this agreement is not what the
+          // member joined on, and must not stand for it. Not in now (a replacement of a former member):
+          // the agreement this attempt recorded backs nobody.
+          const member = await memberAsPoolKnows(deps, pool, id, principal.sub);
+          if (member ? member.commitmentMinor !== commitment : created) {
+            await withdrawAgreement(deps.db, {
+              ...consent,
+              reason: member ? `join refused: already a member on other terms (commitment ${member.commitmentMinor})` : 'join refused',
+              agreementId: agreement.agreementId,
+            });
+          }
+          // In on these terms with no agreement before this one (its join landed after its agreement had
+          // ended): this accept has just given it, which is all there was to do.
+          if (member && member.commitmentMinor === commitment && created) return c.json((await readPoolView(deps, id)) ?? view, 201);
+          if (member) throw alreadyMemberProblem(where, member, member.commitmentMinor === commitment);
+          const advice = invitation?.replacesMemberId ? 'a former member does not come back as a replacement' : 'you are not in the pool now: accept again';
+          throw new ProblemError(409, PoolRejection.alreadyMember, `${error.cause?.message ?? 'already a member'}; ${advice}`);
+        }
+        // Refused by the pool (or the pool has ended): the agreement this attempt recorded is void. An
         // agreement another accept recorded is that accept's to end: a duplicate accept refused for
         // another reason (the pool was activated meanwhile) must not end the one its twin joined on.
-        if (claimed.created && error instanceof WorkflowUpdateFailedError && rejectionType(error) !== PoolRejection.alreadyMember) {
-          await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: claimed.agreement.agreementId });
+        const refused = error instanceof WorkflowUpdateFailedError || (error instanceof ProblemError && error.status < 500);
+        if (refused) {
+          if (created) await withdrawAgreement(deps.db, { ...consent, reason: 'join refused', agreementId: agreement.agreementId });
+          throw withAcceptAdvice(error);
+        }
+        // No answer: the join may have happened. The agreement stays; this accept sends nothing more, so
+        // after a moment for a request already on its way, a later accept may ask the pool what became of it.
+        await shortenJoinLease(deps.db, agreement.agreementId, JOIN_SETTLE_MS).catch(() => {});
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || unavailableProblem(error)) {
+          throw new ProblemError(
+            503,
+            'Service Unavailable',
+            'the pool has not answered your acceptance, which may still have joined you; your agreement is kept until its outcome is known: send the same request again',
+            undefined,
+            { 'retry-after': String(Math.ceil(JOIN_SETTLE_MS / 1_000)) },
+          );
         }
         throw error;
       }
@@ -628,6 +687,22 @@ export function poolRoutes(deps: ApiDeps): OpenAPIHono<PoolEnv> {
   );
 
   return app;
+}
+
+/** A pool's refusal of a join as a 409 that says what the member can still do; other errors as they are. */
+function withAcceptAdvice(error: unknown): unknown {
+  if (!(error instanceof WorkflowUpdateFailedError)) return error;
+  const type = rejectionType(error);
+  const reason = error.cause?.message ?? 'the pool refused the join';
+  if (type === PoolRejection.full) return new ProblemError(409, type, `${reason}; a place opens if a member leaves while the pool is open: accept again then`);
+  if (type === PoolRejection.invalidState) {
+    return new ProblemError(
+      409,
+      type,
+      `${reason}; a pool takes new members only while it is open, and an active one only replacements, on its manager's invitation`,
+    );
+  }
+  return error;
 }
 
 /** Route middleware: the rest of the route is for members acting for themselves. */
