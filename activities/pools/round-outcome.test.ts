@@ -11,12 +11,12 @@ import { roundInputRows } from '../../domain/pools/round-input';
 import { GIVEN_ROUND_SHAPE, type RoundInput } from '../../domain/pools/round-types';
 import { createRoundOutcomeActivities } from './round-outcome';
 
-describe('closedRoundOutcome', () => {
-  let client: Client;
-  let connection: Connection;
-  before(async () => ({ client, connection } = await devServerClient()));
-  after(async () => connection?.close());
+let client: Client;
+let connection: Connection;
+before(async () => ({ client, connection } = await devServerClient()));
+after(async () => connection?.close());
 
+describe('closedRoundOutcome', () => {
   test('a round that never ran ended without a result', async () => {
     const { closedRoundOutcome } = createRoundOutcomeActivities({ client });
     assert.deepEqual(await closedRoundOutcome({ poolId: uniqueId('pool'), round: 1 }), { ended: 'unreported', reason: 'round 1 has no workflow' });
@@ -39,11 +39,6 @@ describe('closedRoundOutcome', () => {
 });
 
 describe('startedRoundInput', () => {
-  let client: Client;
-  let connection: Connection;
-  before(async () => ({ client, connection } = await devServerClient()));
-  after(async () => connection?.close());
-
   test('reads the input a round was started with, or null for a round that never ran', async () => {
     const { startedRoundInput } = createRoundOutcomeActivities({ client });
     const poolId = uniqueId('pool');
