@@ -480,7 +480,7 @@ export async function poolWorkflow(input: PoolWorkflowInput): Promise<PoolView> 
       } else if (escalated?.retryRequested && s.roundInProgress) {
         const rerun = s.roundInProgress;
         // A run that did not begin the round reads its input from the round's history (runs do not carry it).
-        rerun.input ??= shape.current ? ((await poolActivities.startedRoundInput({ poolId, round: rerun.round })) ?? undefined) : undefined;
+        if (!rerun.input && shape.current) rerun.input = (await poolActivities.startedRoundInput({ poolId, round: rerun.round })) ?? undefined;
         if (rerun.input) {
           s.roundEscalation = null;
           await launchRound(rerun.kind, rerun.input);
